@@ -1,0 +1,318 @@
+/*
+ * libsocks5 — the SOCKS5 client core (RFC 1928, RFC 1929).
+ *
+ * Three layers, each usable alone:
+ *   - the codec (codec.c): encoders fill a caller's buffer, parsers read what
+ *     is buffered and answer "done", "need N more bytes" or "malformed (why)".
+ *     No I/O, no allocation, no globals: safe from any thread or signal handler.
+ *   - proxy URLs (url.c): socks5:// and socks5h://, chains.
+ *   - the handshake driver (handshake.c): runs the protocol over a descriptor
+ *     through an injectable I/O table with a deadline.
+ *
+ * Nothing here knows about LD_PRELOAD, and nothing here calls a function that
+ * a preload library might hook: all I/O goes through struct socks5_io.
+ */
+#ifndef SOCKSIFY_CLIENT_SOCKS5_H
+#define SOCKSIFY_CLIENT_SOCKS5_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define SOCKS5_VERSION 0x05
+#define SOCKS5_AUTH_VERSION 0x01 /* RFC 1929 sub-negotiation version */
+
+enum socks5_method {
+	SOCKS5_METHOD_NOAUTH = 0x00,
+	SOCKS5_METHOD_GSSAPI = 0x01,
+	SOCKS5_METHOD_USERPASS = 0x02,
+	SOCKS5_METHOD_NONE_ACCEPTABLE = 0xFF,
+};
+
+enum socks5_cmd {
+	SOCKS5_CMD_CONNECT = 0x01,
+	SOCKS5_CMD_BIND = 0x02,
+	SOCKS5_CMD_UDP_ASSOCIATE = 0x03,
+};
+
+enum socks5_atyp {
+	SOCKS5_ATYP_IPV4 = 0x01,
+	SOCKS5_ATYP_DOMAIN = 0x03,
+	SOCKS5_ATYP_IPV6 = 0x04,
+};
+
+/* RFC 1928 section 6 reply codes. */
+enum socks5_rep {
+	SOCKS5_REP_SUCCEEDED = 0x00,
+	SOCKS5_REP_GENERAL_FAILURE = 0x01,
+	SOCKS5_REP_NOT_ALLOWED = 0x02,
+	SOCKS5_REP_NET_UNREACHABLE = 0x03,
+	SOCKS5_REP_HOST_UNREACHABLE = 0x04,
+	SOCKS5_REP_CONN_REFUSED = 0x05,
+	SOCKS5_REP_TTL_EXPIRED = 0x06,
+	SOCKS5_REP_CMD_NOT_SUPPORTED = 0x07,
+	SOCKS5_REP_ATYP_NOT_SUPPORTED = 0x08,
+};
+
+/*
+ * Every outcome of every function in this library. SOCKS5_OK and
+ * SOCKS5_NEED_MORE are not errors; everything else is, with its own message
+ * (socks5_strerror) and errno (socks5_status_errno).
+ */
+enum socks5_status {
+	SOCKS5_OK = 0,
+	SOCKS5_NEED_MORE,          /* parser: not enough bytes yet */
+
+	/* codec: what a peer sent is wrong */
+	SOCKS5_E_VERSION,          /* VER is not 5 */
+	SOCKS5_E_RESERVED,         /* RSV is not zero */
+	SOCKS5_E_ATYP,             /* unknown address type */
+	SOCKS5_E_DOMAIN_EMPTY,     /* domain address of length 0 */
+	SOCKS5_E_NO_ACCEPTABLE,    /* server chose method 0xFF */
+	SOCKS5_E_METHOD_NOT_OFFERED, /* server chose a method we did not offer */
+	SOCKS5_E_AUTH_VERSION,     /* RFC 1929 reply VER is not 1 */
+	SOCKS5_E_AUTH_REJECTED,    /* RFC 1929 reply STATUS is not 0 */
+	SOCKS5_E_REPLY,            /* REP is not 0: see socks5_rep_errno */
+	SOCKS5_E_FRAGMENTED,       /* UDP datagram with FRAG != 0 */
+	SOCKS5_E_TRUNCATED,        /* UDP datagram shorter than its header */
+
+	/* codec: what the caller asked for cannot be encoded */
+	SOCKS5_E_NO_METHODS,       /* empty method list */
+	SOCKS5_E_TOO_MANY_METHODS, /* more than 255 methods */
+	SOCKS5_E_USER_LENGTH,      /* user name not 1..255 bytes */
+	SOCKS5_E_PASS_LENGTH,      /* password not 1..255 bytes */
+	SOCKS5_E_DOMAIN_LENGTH,    /* domain name not 1..255 bytes */
+	SOCKS5_E_BUFFER,           /* output buffer too small */
+	SOCKS5_E_ARG,              /* invalid argument (bad family, NULL, ...) */
+
+	/* URLs */
+	SOCKS5_E_URL_SCHEME,       /* not socks5:// or socks5h:// */
+	SOCKS5_E_URL_HOST,         /* empty or malformed host */
+	SOCKS5_E_URL_PORT,         /* port not a number in 1..65535 */
+	SOCKS5_E_URL_USER,         /* user name empty or over 255 bytes */
+	SOCKS5_E_URL_PASS,         /* password over 255 bytes */
+	SOCKS5_E_URL_ESCAPE,       /* bad %XX escape (or %00) */
+	SOCKS5_E_URL_GARBAGE,      /* path, query or other trailing text */
+	SOCKS5_E_URL_CHAIN,        /* empty chain element or too many hops */
+
+	/* driver */
+	SOCKS5_E_TIMEOUT,          /* deadline reached */
+	SOCKS5_E_CLOSED,           /* proxy closed the connection mid-handshake */
+	SOCKS5_E_IO,               /* send/recv/poll/connect failed: see errno out */
+
+	SOCKS5_STATUS_COUNT
+};
+
+/* A human message for every status; never NULL. */
+const char *socks5_strerror(enum socks5_status st);
+/* The errno a program expects for a failed status (DESIGN's table). */
+int socks5_status_errno(enum socks5_status st);
+/* A human string for every REP code, including unassigned ones. */
+const char *socks5_rep_string(uint8_t rep);
+/* REP → errno: 0x02 EACCES, 0x03 ENETUNREACH, 0x04 EHOSTUNREACH,
+ * 0x05 ECONNREFUSED, 0x06 ETIMEDOUT, 0x07 EOPNOTSUPP, 0x08 EAFNOSUPPORT,
+ * 0x01 and anything else ECONNREFUSED; 0x00 gives 0. */
+int socks5_rep_errno(uint8_t rep);
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                            */
+
+#define SOCKS5_DOMAIN_MAX 255
+
+/* An address as SOCKS5 carries it: DST.ADDR/BND.ADDR plus the port. */
+struct socks5_addr {
+	uint8_t atyp;     /* enum socks5_atyp */
+	uint8_t len;      /* domain length, 1..255 (ATYP_DOMAIN only) */
+	uint16_t port;    /* host byte order */
+	union {
+		uint8_t ipv4[4];
+		uint8_t ipv6[16];
+		char domain[SOCKS5_DOMAIN_MAX + 1]; /* NUL-terminated */
+	} u;
+};
+
+/* From an AF_INET/AF_INET6 sockaddr. SOCKS5_E_ARG for other families. */
+enum socks5_status socks5_addr_from_sockaddr(struct socks5_addr *out,
+					     const struct sockaddr *sa,
+					     socklen_t salen);
+/* A domain name (1..255 bytes, not NUL-counted) and port. */
+enum socks5_status socks5_addr_from_domain(struct socks5_addr *out,
+					   const char *name, size_t len,
+					   uint16_t port);
+/* To a sockaddr_storage; SOCKS5_E_ARG for a domain address. */
+enum socks5_status socks5_addr_to_sockaddr(const struct socks5_addr *a,
+					   struct sockaddr_storage *ss,
+					   socklen_t *salen);
+/* Bytes the address takes on the wire: ATYP + ADDR + PORT. */
+size_t socks5_addr_wire_len(const struct socks5_addr *a);
+/* "1.2.3.4:80", "[::1]:80" or "name:80" into buf (always terminated). */
+void socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------ */
+/* Codec: encoders return the length written in *len.                   */
+/* Parsers: SOCKS5_OK with *len = bytes the message took;               */
+/*          SOCKS5_NEED_MORE with *len = at least that many more bytes; */
+/*          any other status: malformed, with the reason.               */
+
+/* Largest message either side sends in a handshake:
+ * RFC 1929 request 1+1+255+1+255 = 513. */
+#define SOCKS5_MSG_MAX 513
+/* Largest request or reply: 4 + 1 + 255 + 2. */
+#define SOCKS5_REQUEST_MAX 262
+/* Largest UDP request header: 3 + 1 + 1 + 255 + 2. */
+#define SOCKS5_UDP_HEADER_MAX 262
+
+/* +----+----------+----------+
+ * |VER | NMETHODS | METHODS  |   client greeting
+ * +----+----------+----------+ */
+enum socks5_status socks5_encode_greeting(uint8_t *buf, size_t cap,
+					  const uint8_t *methods, size_t n,
+					  size_t *len);
+/* +----+--------+
+ * |VER | METHOD |   server method selection; *method set on SOCKS5_OK
+ * +----+--------+ */
+enum socks5_status socks5_parse_method(const uint8_t *buf, size_t avail,
+				       const uint8_t *offered, size_t n_offered,
+				       uint8_t *method, size_t *len);
+
+/* RFC 1929: +----+------+----------+------+----------+
+ *           |VER | ULEN |  UNAME   | PLEN |  PASSWD  |
+ *           +----+------+----------+------+----------+ */
+enum socks5_status socks5_encode_auth(uint8_t *buf, size_t cap,
+				      const char *user, size_t user_len,
+				      const char *pass, size_t pass_len,
+				      size_t *len);
+/* +----+--------+
+ * |VER | STATUS |   SOCKS5_OK only when STATUS is 0
+ * +----+--------+ */
+enum socks5_status socks5_parse_auth_reply(const uint8_t *buf, size_t avail,
+					   size_t *len);
+
+/* +----+-----+-------+------+----------+----------+
+ * |VER | CMD |  RSV  | ATYP | DST.ADDR | DST.PORT |
+ * +----+-----+-------+------+----------+----------+ */
+enum socks5_status socks5_encode_request(uint8_t *buf, size_t cap, uint8_t cmd,
+					 const struct socks5_addr *dst,
+					 size_t *len);
+
+struct socks5_reply {
+	uint8_t rep;             /* enum socks5_rep */
+	struct socks5_addr bnd;  /* BND.ADDR / BND.PORT */
+};
+/* +----+-----+-------+------+----------+----------+
+ * |VER | REP |  RSV  | ATYP | BND.ADDR | BND.PORT |
+ * +----+-----+-------+------+----------+----------+
+ * SOCKS5_OK means well formed: the caller checks out->rep. */
+enum socks5_status socks5_parse_reply(const uint8_t *buf, size_t avail,
+				      struct socks5_reply *out, size_t *len);
+
+/* +----+------+------+----------+----------+----------+
+ * |RSV | FRAG | ATYP | DST.ADDR | DST.PORT |   DATA   |
+ * +----+------+------+----------+----------+----------+
+ * Encode writes the header only (the payload stays where it is). */
+enum socks5_status socks5_encode_udp_header(uint8_t *buf, size_t cap,
+					    const struct socks5_addr *dst,
+					    size_t *len);
+/* Parses a whole datagram in place: on SOCKS5_OK, *len is the header
+ * length and the payload is dgram + *len. A datagram is complete by
+ * definition, so a short one is SOCKS5_E_TRUNCATED, never NEED_MORE. */
+enum socks5_status socks5_parse_udp_header(const uint8_t *dgram, size_t avail,
+					   struct socks5_addr *src,
+					   size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Proxy URLs                                                           */
+
+#define SOCKS5_CHAIN_MAX 8
+#define SOCKS5_DEFAULT_PORT 1080
+
+struct socks5_proxy {
+	char host[SOCKS5_DOMAIN_MAX + 1]; /* name or literal, no brackets */
+	uint16_t port;                   /* host byte order */
+	bool remote_dns;                 /* socks5h:// */
+	bool has_auth;                   /* a user was given */
+	uint8_t user_len, pass_len;      /* decoded lengths (user 1..255) */
+	char user[SOCKS5_DOMAIN_MAX + 1]; /* percent-decoded, NUL-terminated */
+	char pass[SOCKS5_DOMAIN_MAX + 1];
+};
+
+/* Parses one URL. On failure, err (if given) gets a precise message in which
+ * any password is masked as "***". */
+enum socks5_status socks5_url_parse(const char *url, struct socks5_proxy *out,
+				    char *err, size_t errcap);
+/* Parses a comma-separated chain, first hop first, at most max hops. */
+enum socks5_status socks5_url_parse_chain(const char *list,
+					  struct socks5_proxy *out, size_t max,
+					  size_t *n, char *err, size_t errcap);
+/* The URL back, with the password as "***" (for logs and messages). */
+void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap);
+/* Overwrites the credentials so they do not linger in memory. */
+void socks5_proxy_wipe(struct socks5_proxy *p);
+
+/* ------------------------------------------------------------------ */
+/* Handshake driver                                                     */
+
+/*
+ * The I/O the driver uses. A preload passes the real libc functions
+ * (never its own hooks); tests pass scripted ones. fcntl is only used to
+ * make connect() bounded by the deadline; send and recv are always called
+ * with MSG_DONTWAIT | MSG_NOSIGNAL after poll says the descriptor is ready,
+ * so the descriptor's own O_NONBLOCK setting does not matter.
+ */
+struct socks5_io {
+	ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+	ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+	int (*connect)(int fd, const struct sockaddr *sa, socklen_t salen);
+	int (*fcntl)(int fd, int cmd, ...);
+};
+
+/* Milliseconds on CLOCK_MONOTONIC; deadlines are absolute values of it. */
+int64_t socks5_now_ms(void);
+
+/* Where a failure happened, for log lines. */
+struct socks5_failure {
+	enum socks5_status status; /* SOCKS5_OK when nothing failed */
+	uint8_t rep;               /* REP when status is SOCKS5_E_REPLY */
+	int sys_errno;             /* errno when status is SOCKS5_E_IO */
+	int hop;                   /* 0-based hop index, -1 if none */
+	const char *state;         /* state name where it failed */
+};
+
+/* The errno for a failure, as DESIGN lists: I/O → its errno, REP → the
+ * REP table, timeout → ETIMEDOUT, auth rejected → EACCES, malformed →
+ * ECONNREFUSED. */
+int socks5_failure_errno(const struct socks5_failure *f);
+
+/*
+ * Connects fd (any blocking mode) to sa, never waiting past deadline_ms.
+ * The descriptor's file status flags are the same afterwards. Returns 0 or
+ * a negative errno (-ETIMEDOUT on deadline).
+ */
+int socks5_connect_deadline(const struct socks5_io *io, int fd,
+			    const struct sockaddr *sa, socklen_t salen,
+			    int64_t deadline_ms);
+
+/*
+ * Runs the handshake over fd, already connected to chain[0]: for each hop,
+ * method negotiation (no-auth, or username/password when the hop has a
+ * user) and, between hops, CONNECT to the next hop; then cmd to dst at the
+ * last hop. On success *bound holds the last reply's BND address (for BIND,
+ * the first reply). Returns 0 or a negative errno; *why (if given) says
+ * what failed.
+ */
+int socks5_handshake(const struct socks5_io *io, int fd,
+		     const struct socks5_proxy *chain, size_t nhops,
+		     uint8_t cmd, const struct socks5_addr *dst,
+		     int64_t deadline_ms, struct socks5_reply *bound,
+		     struct socks5_failure *why);
+
+/* BIND's second reply (the incoming connection's address), read with the
+ * same rules. Returns 0 or a negative errno. */
+int socks5_read_reply(const struct socks5_io *io, int fd, int64_t deadline_ms,
+		      struct socks5_reply *reply, struct socks5_failure *why);
+
+#endif

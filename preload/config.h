@@ -1,0 +1,65 @@
+/*
+ * Configuration, read once from the environment (pthread_once, from the
+ * constructor or the first hook) and immutable afterwards: readers need no
+ * lock. See DESIGN's environment table for every variable.
+ *
+ * A configuration that cannot be parsed is reported once (variable, value
+ * with password masked, what is wrong) and fails closed: cfg->broken is set,
+ * and every network call the library would have proxied fails with
+ * cfg->broken_errno instead of going direct.
+ */
+#ifndef SOCKSIFY_PRELOAD_CONFIG_H
+#define SOCKSIFY_PRELOAD_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../client/socks5.h"
+
+enum sfy_dns_mode { SFY_DNS_LOCAL, SFY_DNS_REMOTE };
+enum sfy_udp_mode { SFY_UDP_PROXY, SFY_UDP_DIRECT, SFY_UDP_BLOCK };
+
+/* An address range: family AF_INET or AF_INET6, network-order bytes. */
+struct sfy_cidr {
+	int family;
+	uint8_t addr[16];
+	uint8_t prefix;
+};
+
+#define SFY_BYPASS_CIDRS_MAX 64
+#define SFY_BYPASS_NAMES_MAX 32
+
+/* NO_PROXY-style list: CIDRs / single addresses, host names, ".suffix"
+ * (matches the suffix and any name under it), or "*" (everything). */
+struct sfy_bypass {
+	bool all;
+	int ncidrs, nnames;
+	struct sfy_cidr cidrs[SFY_BYPASS_CIDRS_MAX];
+	char names[SFY_BYPASS_NAMES_MAX][SOCKS5_DOMAIN_MAX + 1];
+};
+
+struct sfy_config {
+	bool enabled;        /* a proxy is configured (else we change nothing) */
+	bool broken;         /* configuration invalid: fail closed */
+	int broken_errno;    /* EINVAL or ECONNREFUSED */
+	struct socks5_proxy chain[SOCKS5_CHAIN_MAX];
+	size_t nhops;
+	enum sfy_dns_mode dns;
+	enum sfy_udp_mode udp;
+	int timeout_ms;
+	int log_level;       /* enum sfy_log_level */
+	int log_fd;          /* 2 or SOCKSIFY_LOG_FILE, CLOEXEC */
+	struct sfy_bypass bypass;
+	struct sfy_cidr fake4, fake6; /* SOCKSIFY_FAKE_NET */
+};
+
+/* The frozen configuration; initialises it on first call. Never NULL. */
+const struct sfy_config *sfy_config(void);
+
+/* The first hop's socket address, resolved once (a name with the real
+ * resolver, on first need, not in the constructor). Returns 0 or -errno. */
+int sfy_proxy_sockaddr(struct sockaddr_storage *ss, socklen_t *len);
+
+#endif

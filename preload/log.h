@@ -1,0 +1,32 @@
+/*
+ * Logging: level-gated, one line per event, "socksify[pid]: LEVEL: text",
+ * written with one write() to the configured descriptor (stderr or
+ * SOCKSIFY_LOG_FILE). Formats into a stack buffer: no malloc, no stdio lock.
+ * Never pass a password: format proxies with socks5_url_format().
+ */
+#ifndef SOCKSIFY_PRELOAD_LOG_H
+#define SOCKSIFY_PRELOAD_LOG_H
+
+enum sfy_log_level {
+	SFY_LOG_ERROR = 0,
+	SFY_LOG_WARN = 1,
+	SFY_LOG_INFO = 2,
+	SFY_LOG_DEBUG = 3,
+};
+
+/* Current level (from the frozen configuration; WARN before it is read). */
+int sfy_log_level(void);
+void sfy_log_write(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define SFY_LOG(level, ...)                                   \
+	do {                                                  \
+		if ((level) <= sfy_log_level())               \
+			sfy_log_write((level), __VA_ARGS__);  \
+	} while (0)
+#define sfy_error(...) SFY_LOG(SFY_LOG_ERROR, __VA_ARGS__)
+#define sfy_warn(...) SFY_LOG(SFY_LOG_WARN, __VA_ARGS__)
+#define sfy_info(...) SFY_LOG(SFY_LOG_INFO, __VA_ARGS__)
+#define sfy_debug(...) SFY_LOG(SFY_LOG_DEBUG, __VA_ARGS__)
+
+#endif

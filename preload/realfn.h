@@ -1,0 +1,59 @@
+/*
+ * The one table of real libc functions, found with dlsym(RTLD_NEXT).
+ *
+ * Resolved once through pthread_once, from the constructor or from whichever
+ * hook runs first (a hook can run before our constructor, from any thread).
+ * A lookup that would return our own hook is refused (the entry stays NULL,
+ * and the hook fails with ENOSYS rather than recursing).
+ */
+#ifndef SOCKSIFY_PRELOAD_REALFN_H
+#define SOCKSIFY_PRELOAD_REALFN_H
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "../client/socks5.h"
+
+struct sfy_real {
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int,
+			  const struct sockaddr *, socklen_t);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
+			    socklen_t *);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+			   struct addrinfo **);
+	void (*freeaddrinfo)(struct addrinfo *);
+	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t,
+			   char *, socklen_t, int);
+	struct hostent *(*gethostbyname)(const char *);
+	struct hostent *(*gethostbyname2)(const char *, int);
+	int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
+			       struct hostent **, int *);
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *,
+				size_t, struct hostent **, int *);
+	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+};
+
+/* The table, resolved on first use. Never NULL; entries may be NULL only
+ * when libc lacks the symbol. Hidden. */
+const struct sfy_real *sfy_real(void);
+
+/* The client core's I/O table over the real functions. */
+const struct socks5_io *sfy_real_io(void);
+
+#endif
