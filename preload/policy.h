@@ -1,0 +1,24 @@
+/*
+ * Policy: does a destination go through the proxy or direct?
+ * Direct: bypass list matches (SOCKSIFY_NO_PROXY / NO_PROXY / loopback
+ * default), or the destination is a configured proxy's own address.
+ * Everything else is proxied. Reads only the frozen configuration.
+ */
+#ifndef SOCKSIFY_PRELOAD_POLICY_H
+#define SOCKSIFY_PRELOAD_POLICY_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+/* True when the address must go direct (IPv4-mapped IPv6 is matched as
+ * IPv4). Fake addresses are never direct: the caller resolves them first. */
+bool sfy_policy_direct_addr(const struct sockaddr *sa);
+/* True when a host name matches the bypass list (exact, ".suffix", "*"). */
+bool sfy_policy_direct_name(const char *name);
+/* CIDR helpers, shared by config parsing, policy and the fake-IP map. */
+int sfy_cidr_parse(const char *text, struct sfy_cidr *out);
+bool sfy_cidr_match(const struct sfy_cidr *c, const struct sockaddr *sa);
+
+#endif
