@@ -79,14 +79,16 @@ int sfy_find_library(char *out, size_t cap, char *looked, size_t lcap)
 	return -ENOENT;
 }
 
-/* What one candidate file says: 0 runnable, -EACCES present but not
- * runnable, -ENOENT absent. */
+/* What one candidate file says: 0 runnable, -ENOENT absent, -EISDIR a
+ * directory, -EACCES present but not runnable. */
 static int probe(const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) != 0)
 		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
 	return access(path, X_OK) == 0 ? 0 : -EACCES;
@@ -123,7 +125,7 @@ int sfy_find_program(const char *name)
 				return 0;
 			/* execvp too keeps searching past EACCES, and
 			 * reports it only when nothing runnable is found. */
-			if (r == -EACCES)
+			if (r == -EACCES || r == -EISDIR)
 				best = -EACCES;
 		}
 		if (!*end)

@@ -161,6 +161,20 @@ static const char *env_proxy(void)
 	return NULL;
 }
 
+/* The option getopt stopped at, as the user wrote it: "-z" out of a
+ * bundle such as "-qz", or "--frob" without any "=value". */
+static const char *option_name(const char *arg)
+{
+	static char name[64];
+
+	if (optopt && strncmp(arg, "--", 2) != 0) {
+		snprintf(name, sizeof(name), "-%c", optopt);
+		return name;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+	return name;
+}
+
 static int parse_options(int argc, char **argv, struct opts *o)
 {
 	enum { OPT_HELP = 256, OPT_VERSION };
@@ -204,9 +218,11 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			puts("socksify " SOCKSIFY_VERSION);
 			exit(0);
 		case ':':
-			die_usage("option '%s' needs an argument", argv[optind - 1]);
+			die_usage("option '%s' needs an argument",
+				  option_name(argv[optind - 1]));
 		default:
-			die_usage("unknown option '%s'", argv[optind - 1]);
+			die_usage("unknown option '%s'",
+				  option_name(argv[optind - 1]));
 		}
 	}
 	return optind;

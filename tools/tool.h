@@ -24,7 +24,8 @@ int sfy_find_library(char *out, size_t cap, char *looked, size_t lcap);
  * Looks the program up as execvp will: a name with a slash is taken as is,
  * otherwise each PATH directory in turn (PATH unset: the C library's
  * default). Returns 0 when an executable regular file exists, -ENOENT when
- * nothing by that name exists, -EACCES when only non-executable files (or
+ * nothing by that name exists, -EISDIR when the name with a slash is a
+ * directory, -EACCES when only non-executable files (or, in PATH,
  * directories) do.
  */
 int sfy_find_program(const char *name);
