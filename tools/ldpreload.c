@@ -2,7 +2,8 @@
  * LD_PRELOAD composition. ld.so splits the list on spaces and colons; we
  * write spaces, and keep every other entry in its order so that a program
  * already run under another preload (a sanitizer runtime, a profiler) keeps
- * it.
+ * it. One exception to "ours first": a sanitizer runtime must stay the
+ * very first object (ASan aborts otherwise), so such entries keep the lead.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -27,28 +28,63 @@ static bool is_ours(const char *entry, size_t len, const char *lib)
 	return realpath(buf, real) && strcmp(real, lib) == 0;
 }
 
-char *sfy_preload_value(const char *lib, const char *old)
+/* libasan.so.8, libclang_rt.asan-x86_64.so, libtsan.so.2, ... */
+static bool is_sanitizer(const char *entry, size_t len)
 {
-	size_t cap = strlen(lib) + (old ? strlen(old) : 0) + 2;
-	char *out = malloc(cap);
-	size_t used;
+	static const char *const prefixes[] = {
+		"libasan.", "libtsan.", "liblsan.", "libubsan.", "libhwasan.",
+		"libclang_rt.",
+	};
+	const char *base = memrchr(entry, '/', len);
+	size_t i, blen;
+
+	base = base ? base + 1 : entry;
+	blen = len - (size_t)(base - entry);
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t plen = strlen(prefixes[i]);
+
+		if (blen > plen && memcmp(base, prefixes[i], plen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Appends the old entries that are (or are not) sanitizer runtimes. */
+static size_t copy_entries(char *out, size_t used, const char *old,
+			   const char *lib, bool sanitizers)
+{
 	const char *p;
 
-	if (!out)
-		return NULL;
-	strcpy(out, lib);
-	used = strlen(lib);
 	for (p = old; p && *p;) {
 		size_t len = strcspn(p, " :");
 
-		if (len && !is_ours(p, len, lib)) {
-			out[used++] = ' ';
+		if (len && !is_ours(p, len, lib) &&
+		    is_sanitizer(p, len) == sanitizers) {
+			if (used)
+				out[used++] = ' ';
 			memcpy(out + used, p, len);
 			used += len;
 		}
 		p += len;
 		p += strspn(p, " :");
 	}
+	return used;
+}
+
+char *sfy_preload_value(const char *lib, const char *old)
+{
+	size_t cap = strlen(lib) + (old ? strlen(old) : 0) + 3;
+	char *out = malloc(cap);
+	size_t used;
+
+	if (!out)
+		return NULL;
+	used = copy_entries(out, 0, old, lib, true);
+	if (used)
+		out[used++] = ' ';
+	memcpy(out + used, lib, strlen(lib));
+	used += strlen(lib);
+	used = copy_entries(out, used, old, lib, false);
 	out[used] = '\0';
 	return out;
 }

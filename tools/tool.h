@@ -32,7 +32,7 @@ int sfy_find_program(const char *name);
 
 /*
  * The LD_PRELOAD value with lib first and the old entries after it (space
- * separated), dropping any old entry that is this library or another copy
+ * separated; sanitizer runtimes, which must load first, stay ahead), dropping any old entry that is this library or another copy
  * of libsocksify.so: two copies would hook every call twice. Returns a
  * malloc'd string, or NULL when out of memory.
  */
