@@ -1,0 +1,463 @@
+# shellcheck shell=bash
+#
+# Shared helpers for tests/integration/test_*.sh. Source it first:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# It sets ROOT (repo root), B (build dir, default build) and T (a private
+# temporary folder), and installs an EXIT trap that stops every process this
+# script started (by its own id), removes test users, deletes the network
+# namespaces and removes $T. See the API list in each function's comment.
+#
+# Rules every test follows: traffic only to loopback or to the namespaces
+# made here; every wait bounded; every process stopped by its pid.
+
+if [ -n "${SFY_LIB_SOURCED:-}" ]; then
+	return 0
+fi
+SFY_LIB_SOURCED=1
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${B:-build}
+case $B in
+/*) ;;
+*) B=$ROOT/$B ;;
+esac
+T=$(mktemp -d "${TMPDIR:-/tmp}/sfy-test.XXXXXX")
+# danted drops to "nobody" after start; let it reach its files.
+chmod 755 "$T"
+export ROOT B T
+
+if [ -x /usr/bin/python3 ]; then
+	PY=/usr/bin/python3
+else
+	PY=python3
+fi
+
+SFY_PIDS=()		# every server we started, stopped at exit
+SFY_USERS=()		# every system user we added, removed at exit
+SFY_PORTS=" "		# ports handed out by free_port in this run
+SFY_NETNS_MADE=0
+SFY_ETC_NETNS_MADE=0
+SFY_FAILS=0
+NS_CLI=sfy-cli-$$
+NS_PX=sfy-px-$$
+NS_TG=sfy-tg-$$
+
+# The preload as a test should load it. Under SANITIZE=1 the library is
+# built with ASan, and ASan's runtime must come first in LD_PRELOAD for
+# programs that are not themselves built with it.
+SFY_LIB=$B/libsocksify.so
+if [ "${SANITIZE:-0}" = 1 ]; then
+	SFY_ASAN_RT=$(gcc -print-file-name=libasan.so 2>/dev/null || true)
+	SFY_PRELOAD="$SFY_ASAN_RT $SFY_LIB"
+	# Leaks of the programs we run (curl, bash) are not ours to report.
+	SFY_ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:exitcode=86
+	# An array whose first element alone is also usable:
+	#   env "$SFY_PRELOAD_ENV" prog   or   env "${SFY_PRELOAD_ENV[@]}" prog
+	SFY_PRELOAD_ENV=("LD_PRELOAD=$SFY_PRELOAD"
+			 "ASAN_OPTIONS=$SFY_ASAN_OPTIONS")
+	# For build/san/socksify: the runtime it needs in the child's preload.
+	SFY_RUN_ENV=("LD_PRELOAD=$SFY_ASAN_RT" "ASAN_OPTIONS=$SFY_ASAN_OPTIONS")
+else
+	SFY_PRELOAD=$SFY_LIB
+	SFY_PRELOAD_ENV=("LD_PRELOAD=$SFY_PRELOAD")
+	SFY_RUN_ENV=("SFY_NOTHING=1")
+fi
+export SFY_LIB SFY_PRELOAD
+
+# sfy_preload CMD...: run CMD with libsocksify.so preloaded (env as given).
+sfy_preload() {
+	env "${SFY_PRELOAD_ENV[@]}" "$@"
+}
+
+# sfy_run CMD...: run CMD (typically $B/socksify ...) with what a sanitized
+# build needs in the environment; a plain run otherwise.
+sfy_run() {
+	env "${SFY_RUN_ENV[@]}" "$@"
+}
+
+pass() {
+	echo "PASS: $1"
+}
+
+fail() {
+	SFY_FAILS=$((SFY_FAILS + 1))
+	echo "FAIL: $1: ${2:-failed}"
+}
+
+skip() {
+	echo "SKIP: $1: ${2:-skipped}"
+}
+
+is_root() {
+	[ "$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1
+}
+
+# free_port: a TCP (and UDP) port free on this host, never one handed out
+# before in this run. Chosen below the kernel's ephemeral range so that an
+# outgoing connection cannot take it between now and the server's bind.
+free_port() {
+	local i p
+	for ((i = 0; i < 200; i++)); do
+		p=$((10000 + RANDOM % 22000))
+		case $SFY_PORTS in *" $p "*) continue ;; esac
+		if [ -z "$(ss -Hltun "sport = :$p" 2>/dev/null)" ]; then
+			SFY_PORTS="$SFY_PORTS$p "
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "free_port: no free port found" >&2
+	return 1
+}
+
+# _sfy_ns_prefix: SFY_PRE becomes the command prefix that enters $NETNS
+# (or "env", a no-op), for servers started in the background.
+_sfy_ns_prefix() {
+	if [ -n "${NETNS:-}" ]; then
+		SFY_PRE=(ip netns exec "$NETNS")
+	else
+		SFY_PRE=(env)
+	fi
+}
+
+# _sfy_in_netns CMD...: run CMD in $NETNS when it is set (foreground only:
+# a backgrounded function would make $! a subshell, not the server).
+_sfy_in_netns() {
+	if [ -n "${NETNS:-}" ]; then
+		ip netns exec "$NETNS" "$@"
+	else
+		"$@"
+	fi
+}
+
+# wait_port PORT [HOST]: bounded wait (5 s) until something listens on TCP
+# PORT (in $NETNS when set). Looks at the socket table instead of
+# connecting, so a probe never shows up in a server's peer log.
+wait_port() {
+	local port=$1 i
+	for ((i = 0; i < 100; i++)); do
+		if [ -n "$(_sfy_in_netns ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "wait_port: nothing listens on port $port" >&2
+	return 1
+}
+
+# _sfy_track PID: stop PID at exit.
+_sfy_track() {
+	SFY_PIDS+=("$1")
+}
+
+# _sfy_children PID: direct children of PID (danted's worker processes).
+_sfy_children() {
+	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '
+}
+
+# stop_pid PID: stop one process we started, TERM first, then KILL after a
+# bounded wait. danted's mother stops and reaps its own workers on TERM;
+# any worker still running after that is killed by its id.
+stop_pid() {
+	local pid=$1 kids k i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kids=$(_sfy_children "$pid")
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for k in $kids; do
+		kill -KILL "$k" 2>/dev/null
+	done
+	return 0
+}
+
+# start_danted NAME PORT [auth]: dante-server on $LISTEN:PORT (127.0.0.1),
+# going out from $EXTERNAL (default: $LISTEN; may be a space list, e.g.
+# "127.0.0.1 ::1"); auth none (default) or username. CONNECT, BIND and UDP
+# ASSOCIATE allowed from and to anywhere. Log in $T/NAME.log.
+start_danted() {
+	local name=$1 port=$2 auth=${3:-none}
+	local listen=${LISTEN:-127.0.0.1}
+	local external=${EXTERNAL:-$listen} conf=$T/$name.conf e pid
+	if [ ! -x /usr/sbin/danted ]; then
+		echo "start_danted: /usr/sbin/danted missing" >&2
+		return 1
+	fi
+	{
+		echo "logoutput: $T/$name.log"
+		echo "internal: $listen port = $port"
+		for e in $external; do
+			echo "external: $e"
+		done
+		echo "socksmethod: $auth"
+		echo "clientmethod: none"
+		echo "user.privileged: root"
+		echo "user.unprivileged: nobody"
+		echo "timeout.negotiate: 30"
+		cat <<'EOF'
+client pass {
+	from: 0/0 to: 0/0
+	log: error
+}
+socks pass {
+	from: 0/0 to: 0/0
+	command: connect bind udpassociate bindreply udpreply
+	log: connect disconnect error
+}
+EOF
+	} >"$conf"
+	# No -D: danted stays in the foreground, so $! is the mother process
+	# (ip netns exec replaces itself with the command, keeping the pid).
+	_sfy_ns_prefix
+	"${SFY_PRE[@]}" /usr/sbin/danted -f "$conf" -p "$T/$name.pid" -N 1 \
+		>>"$T/$name.out" 2>&1 &
+	pid=$!
+	_sfy_track "$pid"
+	eval "SFY_PID_$name=$pid" 2>/dev/null || true
+	if ! wait_port "$port" "$listen"; then
+		echo "start_danted: $name failed; log:" >&2
+		cat "$T/$name.log" "$T/$name.out" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+# start_microsocks NAME PORT [USER PASS]: microsocks on $LISTEN:PORT, going
+# out from $EXTERNAL when set (its -b). stderr in $T/NAME.log.
+start_microsocks() {
+	local name=$1 port=$2 user=${3:-} pass=${4:-}
+	local listen=${LISTEN:-127.0.0.1} pid
+	local args=(-i "$listen" -p "$port")
+	if [ -n "$user" ]; then
+		args+=(-u "$user" -P "$pass")
+	fi
+	if [ -n "${EXTERNAL:-}" ]; then
+		args+=(-b "$EXTERNAL")
+	fi
+	_sfy_ns_prefix
+	"${SFY_PRE[@]}" /usr/bin/microsocks "${args[@]}" \
+		>>"$T/$name.log" 2>&1 &
+	pid=$!
+	_sfy_track "$pid"
+	eval "SFY_PID_$name=$pid" 2>/dev/null || true
+	if ! wait_port "$port" "$listen"; then
+		echo "start_microsocks: $name failed; log:" >&2
+		cat "$T/$name.log" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+# add_test_user USER PASS: a system user (no home, no shell) for dante's
+# username method. Removed at exit.
+add_test_user() {
+	local user=$1 pass=$2
+	if id "$user" >/dev/null 2>&1; then
+		echo "add_test_user: $user already exists; refusing to touch it" >&2
+		return 1
+	fi
+	useradd -M -N -s /usr/sbin/nologin "$user" || return 1
+	SFY_USERS+=("$user")
+	echo "$user:$pass" | chpasswd || return 1
+}
+
+# The python servers used by start_tcp_echo / start_udp_echo / start_http.
+_sfy_servers_py() {
+	local f=$T/sfy_servers.py
+	[ -f "$f" ] && return 0
+	cat >"$f" <<'EOF'
+import http.server, socket, socketserver, sys, threading
+
+mode, host, port, peers = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+lock = threading.Lock()
+
+def record(addr):
+    with lock, open(peers, "a") as f:
+        f.write("%s %d\n" % (addr[0], addr[1]))
+        f.flush()
+
+class TCPServer(socketserver.ThreadingTCPServer):
+    address_family = fam
+    allow_reuse_address = True
+    daemon_threads = True
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        record(self.client_address)
+        self.request.settimeout(60)
+        try:
+            while True:
+                data = self.request.recv(65536)
+                if not data:
+                    break
+                self.request.sendall(data)
+        except OSError:
+            pass
+
+class Http(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, directory=sys.argv[5], **kw)
+    def setup(self):
+        record(self.client_address)
+        super().setup()
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.client_address[0], fmt % args))
+
+if mode == "tcp-echo":
+    TCPServer((host, port), Echo).serve_forever()
+elif mode == "http":
+    TCPServer((host, port), Http).serve_forever()
+elif mode == "udp-echo":
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((host, port))
+    while True:
+        data, addr = s.recvfrom(65536)
+        record(addr)
+        s.sendto(data, addr)
+EOF
+}
+
+_sfy_start_py() {
+	local name=$1 mode=$2 port=$3 dir=${4:-} pid
+	local listen=${LISTEN:-127.0.0.1}
+	_sfy_servers_py
+	: >"$T/$name.peers"
+	_sfy_ns_prefix
+	"${SFY_PRE[@]}" "$PY" "$T/sfy_servers.py" "$mode" "$listen" "$port" \
+		"$T/$name.peers" ${dir:+"$dir"} >>"$T/$name.log" 2>&1 &
+	pid=$!
+	_sfy_track "$pid"
+	eval "SFY_PID_$name=$pid" 2>/dev/null || true
+}
+
+# start_tcp_echo NAME PORT: TCP echo on $LISTEN:PORT; each peer "ip port"
+# is appended to $T/NAME.peers (the wait_port probe shows up there too,
+# as a peer from the listen address itself).
+start_tcp_echo() {
+	_sfy_start_py "$1" tcp-echo "$2" || return 1
+	wait_port "$2" "${LISTEN:-127.0.0.1}"
+}
+
+# start_udp_echo NAME PORT: UDP echo; "ip port" per datagram in NAME.peers.
+start_udp_echo() {
+	local name=$1 port=$2 i
+	_sfy_start_py "$name" udp-echo "$port" || return 1
+	for ((i = 0; i < 100; i++)); do
+		if [ -n "$(_sfy_in_netns ss -Hlun "sport = :$port")" ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "start_udp_echo: $name did not bind" >&2
+	return 1
+}
+
+# start_http NAME PORT DIR: python3 http.server serving DIR; peers logged.
+start_http() {
+	_sfy_start_py "$1" http "$2" "$3" || return 1
+	wait_port "$2" "${LISTEN:-127.0.0.1}"
+}
+
+# in_ns NS CMD...
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# netns_up: three namespaces, client <-> proxy <-> target, no forwarding in
+# the proxy namespace, so the client reaches the target only through a
+# proxy running in $NS_PX. Names target.test / target6.test resolve only
+# in $NS_PX (through /etc/netns/$NS_PX/hosts).
+netns_up() {
+	is_root || { echo "netns_up: needs root and ip netns" >&2; return 1; }
+	SFY_NETNS_MADE=1
+	ip netns add "$NS_CLI" && ip netns add "$NS_PX" && ip netns add "$NS_TG" ||
+		return 1
+	ip -n "$NS_CLI" link add to-px type veth peer name to-cli netns "$NS_PX" &&
+	ip -n "$NS_PX" link add to-tg type veth peer name to-px netns "$NS_TG" ||
+		return 1
+	local ns
+	for ns in "$NS_CLI" "$NS_PX" "$NS_TG"; do
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip netns exec "$NS_PX" sysctl -q -w net.ipv4.ip_forward=0 \
+		net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
+	ip -n "$NS_CLI" addr add 192.0.2.2/24 dev to-px &&
+	ip -n "$NS_CLI" addr add 2001:db8:1::2/64 dev to-px nodad &&
+	ip -n "$NS_PX" addr add 192.0.2.1/24 dev to-cli &&
+	ip -n "$NS_PX" addr add 2001:db8:1::1/64 dev to-cli nodad &&
+	ip -n "$NS_PX" addr add 198.51.100.1/24 dev to-tg &&
+	ip -n "$NS_PX" addr add 2001:db8:2::1/64 dev to-tg nodad &&
+	ip -n "$NS_TG" addr add 198.51.100.2/24 dev to-px &&
+	ip -n "$NS_TG" addr add 2001:db8:2::2/64 dev to-px nodad || return 1
+	ip -n "$NS_CLI" link set to-px up &&
+	ip -n "$NS_PX" link set to-cli up &&
+	ip -n "$NS_PX" link set to-tg up &&
+	ip -n "$NS_TG" link set to-px up || return 1
+	[ -d /etc/netns ] || SFY_ETC_NETNS_MADE=1
+	mkdir -p "/etc/netns/$NS_PX" || return 1
+	cat >"/etc/netns/$NS_PX/hosts" <<'EOF'
+127.0.0.1	localhost
+::1	localhost ip6-localhost ip6-loopback
+198.51.100.2	target.test
+2001:db8:2::2	target6.test
+EOF
+	# Bounded wait until every veth end reports carrier (LOWER_UP).
+	local i up
+	for ((i = 0; i < 100; i++)); do
+		up=$( { ip -n "$NS_CLI" -o link show to-px
+			ip -n "$NS_PX" -o link show to-cli
+			ip -n "$NS_PX" -o link show to-tg
+			ip -n "$NS_TG" -o link show to-px; } 2>/dev/null |
+			grep -c LOWER_UP)
+		[ "$up" = 4 ] && return 0
+		sleep 0.05
+	done
+	echo "netns_up: links did not come up" >&2
+	return 1
+}
+
+_sfy_netns_down() {
+	local ns
+	[ "$SFY_NETNS_MADE" = 1 ] || return 0
+	for ns in "$NS_CLI" "$NS_PX" "$NS_TG"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "/etc/netns/$NS_PX"
+	[ "$SFY_ETC_NETNS_MADE" = 1 ] && rmdir /etc/netns 2>/dev/null
+	return 0
+}
+
+_sfy_cleanup() {
+	local rc=$? pid user
+	set +e
+	for pid in "${SFY_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	for user in "${SFY_USERS[@]}"; do
+		userdel "$user" 2>/dev/null
+	done
+	_sfy_netns_down
+	if [ -n "${SFY_KEEP_TMP:-}" ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap _sfy_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# finish: the last line of a test script; exit status says whether any
+# case failed (run.sh counts the PASS/FAIL lines, the status is a backstop).
+finish() {
+	[ "$SFY_FAILS" = 0 ]
+	exit $?
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Installs what building and testing socksify needs (Debian/Ubuntu).
+# As root: apt-get installs the missing packages. Otherwise: prints them.
+# Quiet and fast when everything is already there.
+set -u
+
+PKGS="build-essential check pkg-config dante-server microsocks curl wget
+netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
+psmisc valgrind tcpdump"
+
+# is_installed PKG: dpkg knows it as installed. Without dpkg we cannot
+# tell, and say so once.
+is_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "install-deps: not a Debian system; install by hand: $PKGS" | tr '\n' ' '
+	echo
+	exit 0
+fi
+
+missing=
+for p in $PKGS; do
+	is_installed "$p" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing"
+	echo "install-deps: as root run: apt-get install -y$missing"
+	exit 0
+fi
+
+echo "install-deps: installing$missing"
+apt-get update -qq || exit 1
+# shellcheck disable=SC2086 # the list is meant to split
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	$missing || exit 1
+# Debian starts danted as a service on install; the tests run their own.
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl disable --now danted >/dev/null 2>&1 || true
+fi
+exit 0
