@@ -7,7 +7,20 @@
  * base + i. The map lives in a MAP_SHARED anonymous mapping made before the
  * program can fork, so parent and children see one map; it is guarded by a
  * process-shared robust mutex. Lookups are O(1) (hash of the name; the
- * address is the index). When full, the oldest entry is reused (round robin).
+ * address is the index). Names are matched case-insensitively and without
+ * a trailing dot.
+ *
+ * Capacity: min(usable addresses of each range, 131072); with the default
+ * 198.18.0.0/15 that is 131070 names (the network and broadcast addresses
+ * are never handed out).
+ *
+ * When full, the oldest entry is reused (round robin, FIFO by assignment
+ * time, not by use): the name assigned longest ago loses its addresses to
+ * the new name. Connections already made are unaffected (the name was
+ * resolved at connect time); a program that kept that old address for
+ * later would now reach the newer name. Assignment therefore never fails
+ * with -ENOSPC. If the mapping could not be made, every call fails with
+ * -ENOMEM and the hooks fail closed (never the local resolver).
  */
 #ifndef SOCKSIFY_PRELOAD_FAKEIP_H
 #define SOCKSIFY_PRELOAD_FAKEIP_H
@@ -16,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+
+struct sfy_cidr;
 
 /* Sets up the shared map (cheap: address space only). Idempotent. */
 int sfy_fakeip_init(void);
@@ -31,5 +46,11 @@ bool sfy_fakeip_in_range(const struct sockaddr *sa);
 /* The name behind a fake address: 0 and name filled (NUL-terminated);
  * -EINVAL when sa is not in a fake range; -ENOENT when no name is known. */
 int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap);
+
+/* For unit tests: replaces the map by a fresh, empty one over the given
+ * ranges (either may be NULL or family 0: unused), capacity 0 meaning the
+ * default. Not thread-safe; sfy_fakeip_init() keeps these ranges after. */
+int sfy_fakeip_init_ranges(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
+			   size_t capacity);
 
 #endif
