@@ -1,0 +1,172 @@
+/*
+ * Errors are data: one message and one errno per status, REP codes mapped
+ * through tables. Everything here is a constant lookup, safe anywhere.
+ */
+#include <errno.h>
+
+#include "socks5.h"
+
+struct status_info {
+	const char *msg;
+	int err;
+};
+
+/*
+ * errno choices, from the point of view of a program whose connect() (or
+ * send) failed: malformed or unexpected proxy answers are ECONNREFUSED, as
+ * DESIGN says; credentials refused or required are EACCES; a bad datagram
+ * is EPROTO (the preload drops those, a program never sees it); mistakes
+ * in what the caller asked for or configured are EINVAL.
+ */
+static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
+	[SOCKS5_OK] = { "success", 0 },
+	[SOCKS5_NEED_MORE] = { "more bytes needed", EAGAIN },
+
+	[SOCKS5_E_VERSION] = { "proxy answered with a SOCKS version other than 5",
+			       ECONNREFUSED },
+	[SOCKS5_E_RESERVED] = { "reserved field is not zero", ECONNREFUSED },
+	[SOCKS5_E_ATYP] = { "unknown address type", ECONNREFUSED },
+	[SOCKS5_E_DOMAIN_EMPTY] = { "domain address of length zero",
+				    ECONNREFUSED },
+	/* The proxy wants credentials we do not have (or refuses ours). */
+	[SOCKS5_E_NO_ACCEPTABLE] = { "proxy accepts none of the offered authentication methods",
+				     EACCES },
+	[SOCKS5_E_METHOD_NOT_OFFERED] = { "proxy chose an authentication method that was not offered",
+					  ECONNREFUSED },
+	[SOCKS5_E_AUTH_VERSION] = { "username/password reply has a version other than 1",
+				    ECONNREFUSED },
+	[SOCKS5_E_AUTH_REJECTED] = { "proxy rejected the user name or password",
+				     EACCES },
+	/* The precise errno comes from socks5_rep_errno(). */
+	[SOCKS5_E_REPLY] = { "proxy refused the request", ECONNREFUSED },
+	[SOCKS5_E_FRAGMENTED] = { "fragmented UDP datagram (not supported)",
+				  EPROTO },
+	[SOCKS5_E_TRUNCATED] = { "UDP datagram shorter than its SOCKS header",
+				 EPROTO },
+
+	[SOCKS5_E_NO_METHODS] = { "no authentication method to offer", EINVAL },
+	[SOCKS5_E_TOO_MANY_METHODS] = { "more than 255 authentication methods",
+					EINVAL },
+	[SOCKS5_E_USER_LENGTH] = { "user name must be 1..255 bytes", EINVAL },
+	[SOCKS5_E_PASS_LENGTH] = { "password must be 1..255 bytes", EINVAL },
+	[SOCKS5_E_DOMAIN_LENGTH] = { "domain name must be 1..255 bytes", EINVAL },
+	[SOCKS5_E_BUFFER] = { "output buffer too small", ENOBUFS },
+	[SOCKS5_E_ARG] = { "invalid argument", EINVAL },
+
+	[SOCKS5_E_URL_SCHEME] = { "proxy URL scheme must be socks5:// or socks5h://",
+				  EINVAL },
+	[SOCKS5_E_URL_HOST] = { "proxy URL host is empty or malformed", EINVAL },
+	[SOCKS5_E_URL_PORT] = { "proxy URL port must be a number in 1..65535",
+				EINVAL },
+	[SOCKS5_E_URL_USER] = { "proxy URL user name must be 1..255 bytes",
+				EINVAL },
+	[SOCKS5_E_URL_PASS] = { "proxy URL password must be 1..255 bytes",
+				EINVAL },
+	[SOCKS5_E_URL_ESCAPE] = { "proxy URL has a bad %XX escape (or %00)",
+				  EINVAL },
+	[SOCKS5_E_URL_GARBAGE] = { "proxy URL has a path, query or other text after host:port",
+				   EINVAL },
+	[SOCKS5_E_URL_CHAIN] = { "proxy chain has an empty element or too many hops",
+				 EINVAL },
+
+	[SOCKS5_E_TIMEOUT] = { "timed out talking to the proxy", ETIMEDOUT },
+	/* connect() never completed from the program's view: refused. */
+	[SOCKS5_E_CLOSED] = { "proxy closed the connection during the handshake",
+			      ECONNREFUSED },
+	/* The real errno is in struct socks5_failure.sys_errno. */
+	[SOCKS5_E_IO] = { "I/O error talking to the proxy", EIO },
+};
+
+const char *socks5_strerror(enum socks5_status st)
+{
+	if ((unsigned)st >= SOCKS5_STATUS_COUNT || !status_table[st].msg)
+		return "unknown socks5 status";
+	return status_table[st].msg;
+}
+
+int socks5_status_errno(enum socks5_status st)
+{
+	if ((unsigned)st >= SOCKS5_STATUS_COUNT || !status_table[st].msg)
+		return EINVAL;
+	return status_table[st].err;
+}
+
+/*
+ * RFC 1928 section 6 assigns 0x00..0x08; 0x09..0xFF are unassigned. Every
+ * unassigned entry names its own value so that a log line quoting only the
+ * string still says what the proxy sent.
+ */
+#define UNASSIGNED(h, l) [0x##h##l] = "unassigned reply code 0x" #h #l
+#define UNASSIGNED_ROW(h)                                                  \
+	UNASSIGNED(h, 0), UNASSIGNED(h, 1), UNASSIGNED(h, 2),               \
+	UNASSIGNED(h, 3), UNASSIGNED(h, 4), UNASSIGNED(h, 5),               \
+	UNASSIGNED(h, 6), UNASSIGNED(h, 7), UNASSIGNED(h, 8),               \
+	UNASSIGNED(h, 9), UNASSIGNED(h, A), UNASSIGNED(h, B),               \
+	UNASSIGNED(h, C), UNASSIGNED(h, D), UNASSIGNED(h, E),               \
+	UNASSIGNED(h, F)
+
+static const char *const rep_strings[256] = {
+	[0x00] = "succeeded",
+	[0x01] = "general SOCKS server failure",
+	[0x02] = "connection not allowed by ruleset",
+	[0x03] = "network unreachable",
+	[0x04] = "host unreachable",
+	[0x05] = "connection refused",
+	[0x06] = "TTL expired",
+	[0x07] = "command not supported",
+	[0x08] = "address type not supported",
+	UNASSIGNED(0, 9), UNASSIGNED(0, A), UNASSIGNED(0, B),
+	UNASSIGNED(0, C), UNASSIGNED(0, D), UNASSIGNED(0, E),
+	UNASSIGNED(0, F),
+	UNASSIGNED_ROW(1), UNASSIGNED_ROW(2), UNASSIGNED_ROW(3),
+	UNASSIGNED_ROW(4), UNASSIGNED_ROW(5), UNASSIGNED_ROW(6),
+	UNASSIGNED_ROW(7), UNASSIGNED_ROW(8), UNASSIGNED_ROW(9),
+	UNASSIGNED_ROW(A), UNASSIGNED_ROW(B), UNASSIGNED_ROW(C),
+	UNASSIGNED_ROW(D), UNASSIGNED_ROW(E), UNASSIGNED_ROW(F),
+};
+
+const char *socks5_rep_string(uint8_t rep)
+{
+	return rep_strings[rep];
+}
+
+/* DESIGN's table; 0x01 and every unassigned code fall to ECONNREFUSED. */
+static const int rep_errnos[SOCKS5_REP_ATYP_NOT_SUPPORTED + 1] = {
+	[SOCKS5_REP_SUCCEEDED] = 0,
+	[SOCKS5_REP_GENERAL_FAILURE] = ECONNREFUSED,
+	[SOCKS5_REP_NOT_ALLOWED] = EACCES,
+	[SOCKS5_REP_NET_UNREACHABLE] = ENETUNREACH,
+	[SOCKS5_REP_HOST_UNREACHABLE] = EHOSTUNREACH,
+	[SOCKS5_REP_CONN_REFUSED] = ECONNREFUSED,
+	[SOCKS5_REP_TTL_EXPIRED] = ETIMEDOUT,
+	[SOCKS5_REP_CMD_NOT_SUPPORTED] = EOPNOTSUPP,
+	[SOCKS5_REP_ATYP_NOT_SUPPORTED] = EAFNOSUPPORT,
+};
+
+int socks5_rep_errno(uint8_t rep)
+{
+	if (rep < sizeof(rep_errnos) / sizeof(rep_errnos[0]))
+		return rep_errnos[rep];
+	return ECONNREFUSED;
+}
+
+/*
+ * The errno a program should see for a failed handshake. A failure record
+ * that says nothing failed gives 0. An I/O failure without a recorded errno
+ * and a "REP" failure whose code is 0 (a driver bug) still give an error.
+ */
+int socks5_failure_errno(const struct socks5_failure *f)
+{
+	if (!f)
+		return EINVAL;
+	switch (f->status) {
+	case SOCKS5_OK:
+		return 0;
+	case SOCKS5_E_IO:
+		return f->sys_errno > 0 ? f->sys_errno : EIO;
+	case SOCKS5_E_REPLY:
+		return f->rep ? socks5_rep_errno(f->rep) : ECONNREFUSED;
+	default:
+		return socks5_status_errno(f->status);
+	}
+}
