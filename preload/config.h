@@ -62,4 +62,16 @@ const struct sfy_config *sfy_config(void);
  * resolver, on first need, not in the constructor). Returns 0 or -errno. */
 int sfy_proxy_sockaddr(struct sockaddr_storage *ss, socklen_t *len);
 
+/* All addresses of the first hop, in the resolver's order (a name such as
+ * "localhost" may give ::1 first while the proxy listens on 127.0.0.1 only;
+ * connect() tries each in turn). Returns how many (>= 1) or -errno. */
+#define SFY_PROXY_ADDRS_MAX 4
+int sfy_proxy_sockaddrs(struct sockaddr_storage *ss, socklen_t *lens, int max);
+
+/* The parser behind sfy_config(), for tests: fills *out from the variables
+ * getenv_fn returns, reports each problem once through the log, and
+ * returns 0, or -EINVAL when the configuration is broken (out->broken). */
+int sfy_config_parse(struct sfy_config *out,
+		     char *(*getenv_fn)(const char *name));
+
 #endif

@@ -7,6 +7,8 @@
 #ifndef SOCKSIFY_PRELOAD_LOG_H
 #define SOCKSIFY_PRELOAD_LOG_H
 
+#include <stdbool.h>
+
 enum sfy_log_level {
 	SFY_LOG_ERROR = 0,
 	SFY_LOG_WARN = 1,
@@ -18,6 +20,16 @@ enum sfy_log_level {
 int sfy_log_level(void);
 void sfy_log_write(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Called by the configuration once it has read SOCKSIFY_LOG and
+ * SOCKSIFY_LOG_FILE; until then the level is WARN and lines go to fd 2. */
+void sfy_log_configure(int level, int fd);
+/* True when fd is the library's own log file (not stderr): the descriptor
+ * hooks keep a program from closing it or dup'ing over it. */
+bool sfy_log_owns_fd(int fd);
+/* Moves the log file to another descriptor number (>= 100) so that a
+ * program's dup2()/dup3() onto the old number can proceed. */
+void sfy_log_move_fd(void);
 
 #define SFY_LOG(level, ...)                                   \
 	do {                                                  \

@@ -11,6 +11,7 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -47,6 +48,9 @@ struct sfy_real {
 	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *,
 				size_t, struct hostent **, int *);
 	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+	/* Programs built with _FILE_OFFSET_BITS=64 call fcntl64. */
+	int (*fcntl64)(int, int, ...);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only
@@ -55,5 +59,14 @@ const struct sfy_real *sfy_real(void);
 
 /* The client core's I/O table over the real functions. */
 const struct socks5_io *sfy_real_io(void);
+
+/* A per-thread mark set while the library itself runs a libc function
+ * that may call back into our hooks (the real getaddrinfo resolving the
+ * proxy's name loads NSS modules that connect()). Hooks reached while it
+ * is set pass straight to the real function: no recursion, no deadlock on
+ * a pthread_once the thread is already inside. Async-signal-safe. */
+bool sfy_inside(void);
+void sfy_inside_enter(void);
+void sfy_inside_leave(void);
 
 #endif

@@ -1,0 +1,434 @@
+/*
+ * Configuration from the environment (DESIGN's table), read once under
+ * pthread_once and immutable afterwards.
+ *
+ * Failing closed: a value that cannot be parsed is reported once (the
+ * variable, the value with any password masked, what is wrong), sets
+ * broken, and every call the library would have proxied then fails with
+ * broken_errno. Nothing falls back to a direct connection.
+ *
+ * With no proxy configured the library changes nothing: the other
+ * variables are not even read, so a stray NO_PROXY meant for another tool
+ * cannot produce a message.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fakeip.h"
+#include "log.h"
+#include "policy.h"
+#include "realfn.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define MAX_TIMEOUT_MS 600000
+#define LOG_FD_MIN 100
+/* Fake ranges must hold at least 256 addresses to be of any use. */
+#define FAKE4_PREFIX_MAX 24
+#define FAKE6_PREFIX_MAX 120
+
+typedef char *(*getenv_fn_t)(const char *name);
+
+static void problem(struct sfy_config *c, const char *var, const char *fmt,
+		    const char *detail)
+{
+	char what[512];
+
+	/* fmt is one of ours, with at most one %s. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(what, sizeof(what), fmt, detail ? detail : "");
+#pragma GCC diagnostic pop
+	sfy_error("%s: %s; network connections will fail instead of going direct",
+		  var, what);
+	c->broken = true;
+}
+
+/* Case-insensitive match of value against names[]; index or -1. */
+static int pick(const char *value, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(value, names[i]))
+			return i;
+	return -1;
+}
+
+/* The level only: reading it has no side effect, so it can happen before
+ * we know whether a proxy is configured. Returns false for a bad value. */
+static bool parse_level(struct sfy_config *c, getenv_fn_t env)
+{
+	static const char *const levels[] = { "error", "warn", "info",
+					      "debug", "warning" };
+	const char *v = env("SOCKSIFY_LOG");
+	int i;
+
+	c->log_level = SFY_LOG_WARN;
+	if (!v || !*v)
+		return true;
+	i = pick(v, levels, 5);
+	if (i < 0)
+		return false;
+	c->log_level = i == 4 ? SFY_LOG_WARN : i;
+	return true;
+}
+
+static void open_log_file(struct sfy_config *c, getenv_fn_t env)
+{
+	const struct sfy_real *r = sfy_real();
+	const char *v = env("SOCKSIFY_LOG_FILE");
+	int fd, high;
+
+	c->log_fd = 2;
+	if (!v || !*v || !r->fcntl || !r->close)
+		return;
+	fd = open(v, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
+		  0600);
+	if (fd < 0) {
+		/* Not a network setting: say so on stderr and go on. */
+		sfy_error("SOCKSIFY_LOG_FILE: cannot open '%s': %m; logging to stderr",
+			  v);
+		return;
+	}
+	/* Out of the way of the program's own low numbers. */
+	high = r->fcntl(fd, F_DUPFD_CLOEXEC, LOG_FD_MIN);
+	if (high >= 0) {
+		r->close(fd);
+		fd = high;
+	}
+	c->log_fd = fd;
+}
+
+/* The scheme of an ALL_PROXY value is ours when it is socks5 or socks5h. */
+static bool socks_scheme(const char *v)
+{
+	return !strncasecmp(v, "socks5://", 9) || !strncasecmp(v, "socks5h://", 10);
+}
+
+/* SOCKSIFY_PROXY, else a socks5/socks5h ALL_PROXY or all_proxy. On a
+ * parse error, *var names the variable and err says what is wrong (the
+ * parser masks any password). */
+static void parse_proxy(struct sfy_config *c, getenv_fn_t env,
+			const char **var, char *err, size_t errcap)
+{
+	static const char *const fallbacks[] = { "ALL_PROXY", "all_proxy" };
+	const char *v;
+	size_t i;
+
+	*var = "SOCKSIFY_PROXY";
+	v = env(*var);
+	for (i = 0; !v && i < 2; i++) {
+		const char *a = env(fallbacks[i]);
+
+		if (a && *a) {
+			if (!socks_scheme(a))
+				return; /* an HTTP proxy is not ours */
+			*var = fallbacks[i];
+			v = a;
+		}
+	}
+	if (!v || !*v)
+		return; /* SOCKSIFY_PROXY= (empty) means no proxy */
+	c->enabled = true;
+	if (socks5_url_parse_chain(v, c->chain, SOCKS5_CHAIN_MAX, &c->nhops,
+				   err, errcap) != SOCKS5_OK) {
+		c->nhops = 0;
+		if (!err[0])
+			snprintf(err, errcap, "cannot parse the proxy URL");
+		c->broken = true;
+	}
+}
+
+/* A NO_PROXY host name: letters, digits, '-', '_', '.'. "*.x" is taken
+ * as ".x", the spelling several other tools use. */
+static int add_name(struct sfy_bypass *b, const char *item)
+{
+	char *dst;
+	size_t i, len;
+
+	if (item[0] == '*' && item[1] == '.')
+		item++;
+	len = strlen(item);
+	if (len > 1 && item[len - 1] == '.')
+		len--;
+	if (len == 0 || len > SOCKS5_DOMAIN_MAX || !strcmp(item, "."))
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)item[i];
+
+		if (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.')
+			return -EINVAL;
+	}
+	if (b->nnames >= SFY_BYPASS_NAMES_MAX)
+		return -ENOSPC;
+	dst = b->names[b->nnames++];
+	for (i = 0; i < len; i++)
+		dst[i] = (char)tolower((unsigned char)item[i]);
+	dst[len] = '\0';
+	return 0;
+}
+
+static int add_item(struct sfy_bypass *b, const char *item)
+{
+	struct sfy_cidr cidr;
+
+	if (!strcmp(item, "*")) {
+		b->all = true;
+		return 0;
+	}
+	if (!sfy_cidr_parse(item, &cidr)) {
+		if (b->ncidrs >= SFY_BYPASS_CIDRS_MAX)
+			return -ENOSPC;
+		b->cidrs[b->ncidrs++] = cidr;
+		return 0;
+	}
+	return add_name(b, item);
+}
+
+/* Comma (or space) separated items; empty items are skipped. */
+static int parse_list(struct sfy_bypass *b, const char *list, char *bad,
+		      size_t badcap)
+{
+	char item[SOCKS5_DOMAIN_MAX + 2];
+	const char *p = list, *end;
+	size_t len;
+	int rc;
+
+	while (*p) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		end = p;
+		while (*end && *end != ',' && !isspace((unsigned char)*end))
+			end++;
+		len = (size_t)(end - p);
+		if (!len)
+			break;
+		if (len >= sizeof(item)) {
+			snprintf(bad, badcap, "'%.40s...' is too long", p);
+			return -EINVAL;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		rc = add_item(b, item);
+		if (rc == -ENOSPC) {
+			snprintf(bad, badcap,
+				 "too many entries (at most %d addresses or ranges and %d names)",
+				 SFY_BYPASS_CIDRS_MAX, SFY_BYPASS_NAMES_MAX);
+			return rc;
+		}
+		if (rc) {
+			snprintf(bad, badcap,
+				 "'%s' is not an address, a CIDR range, a host name, '.suffix' or '*'",
+				 item);
+			return rc;
+		}
+		p = end;
+	}
+	return 0;
+}
+
+static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
+{
+	static const char *const vars[] = { "SOCKSIFY_NO_PROXY", "NO_PROXY",
+					    "no_proxy" };
+	const char *v = NULL, *var = NULL;
+	char bad[384];
+	size_t i;
+
+	memset(&c->bypass, 0, sizeof(c->bypass));
+	for (i = 0; i < 3 && !v; i++) {
+		v = env(vars[i]);
+		var = vars[i];
+		/* Only ours may be empty ("proxy everything"); an empty
+		 * NO_PROXY is as good as unset. */
+		if (v && !*v && i > 0)
+			v = NULL;
+	}
+	if (!v)
+		v = "127.0.0.0/8,::1,localhost";
+	if (parse_list(&c->bypass, v, bad, sizeof(bad))) {
+		/* Fail closed: nothing goes direct by accident. */
+		memset(&c->bypass, 0, sizeof(c->bypass));
+		problem(c, var, "%s", bad);
+	}
+}
+
+static void parse_fake_net(struct sfy_config *c, getenv_fn_t env)
+{
+	const char *v = env("SOCKSIFY_FAKE_NET");
+	char item[INET6_ADDRSTRLEN + 8], msg[160];
+	bool have4 = false, have6 = false;
+	struct sfy_cidr cidr;
+	const char *p, *end;
+	size_t len;
+
+	sfy_cidr_parse("198.18.0.0/15", &c->fake4);
+	sfy_cidr_parse("fd53:6f63:6b73:6966::/64", &c->fake6);
+	if (!v || !*v)
+		return;
+	for (p = v; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		if (len == 0 || len >= sizeof(item))
+			goto bad;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (sfy_cidr_parse(item, &cidr))
+			goto bad;
+		if (cidr.family == AF_INET) {
+			if (have4 || cidr.prefix > FAKE4_PREFIX_MAX)
+				goto bad;
+			have4 = true;
+			c->fake4 = cidr;
+		} else {
+			if (have6 || cidr.prefix > FAKE6_PREFIX_MAX)
+				goto bad;
+			have6 = true;
+			c->fake6 = cidr;
+		}
+	}
+	return;
+bad:
+	snprintf(msg, sizeof(msg),
+		 "'%%s' is not one IPv4 range (/%d or wider) and/or one IPv6 range (/%d or wider), comma separated",
+		 FAKE4_PREFIX_MAX, FAKE6_PREFIX_MAX);
+	problem(c, "SOCKSIFY_FAKE_NET", msg, v);
+}
+
+static void parse_modes(struct sfy_config *c, getenv_fn_t env)
+{
+	static const char *const dns[] = { "local", "remote" };
+	static const char *const udp[] = { "proxy", "direct", "block" };
+	const char *v;
+	char *end;
+	long ms;
+	int i;
+
+	c->dns = c->nhops && c->chain[c->nhops - 1].remote_dns ?
+			 SFY_DNS_REMOTE : SFY_DNS_LOCAL;
+	v = env("SOCKSIFY_DNS");
+	if (v && *v) {
+		i = pick(v, dns, 2);
+		if (i < 0)
+			problem(c, "SOCKSIFY_DNS", "'%s' is not remote or local", v);
+		else
+			c->dns = i == 1 ? SFY_DNS_REMOTE : SFY_DNS_LOCAL;
+	}
+
+	c->udp = SFY_UDP_PROXY;
+	v = env("SOCKSIFY_UDP");
+	if (v && *v) {
+		i = pick(v, udp, 3);
+		if (i < 0)
+			problem(c, "SOCKSIFY_UDP",
+				"'%s' is not proxy, direct or block", v);
+		else
+			c->udp = i == 0 ? SFY_UDP_PROXY :
+				 i == 1 ? SFY_UDP_DIRECT : SFY_UDP_BLOCK;
+	}
+
+	c->timeout_ms = DEFAULT_TIMEOUT_MS;
+	v = env("SOCKSIFY_TIMEOUT_MS");
+	if (v && *v) {
+		errno = 0;
+		ms = strtol(v, &end, 10);
+		if (!isdigit((unsigned char)v[0]) || *end || errno ||
+		    ms < 1 || ms > MAX_TIMEOUT_MS)
+			problem(c, "SOCKSIFY_TIMEOUT_MS",
+				"'%s' is not a whole number of milliseconds in 1..600000",
+				v);
+		else
+			c->timeout_ms = (int)ms;
+	}
+}
+
+static void report(const struct sfy_config *c)
+{
+	char url[600];
+	size_t i;
+
+	for (i = 0; i < c->nhops; i++) {
+		socks5_url_format(&c->chain[i], url, sizeof(url));
+		sfy_info("proxy hop %zu of %zu: %s", i + 1, c->nhops, url);
+	}
+	sfy_debug("dns %s, udp %s, timeout %d ms, %d bypass ranges, %d bypass names%s",
+		  c->dns == SFY_DNS_REMOTE ? "remote" : "local",
+		  c->udp == SFY_UDP_PROXY ? "proxy" :
+		  c->udp == SFY_UDP_DIRECT ? "direct" : "block",
+		  c->timeout_ms, c->bypass.ncidrs, c->bypass.nnames,
+		  c->bypass.all ? ", everything direct ('*')" : "");
+}
+
+int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
+{
+	const char *proxy_var;
+	char err[512] = "";
+	int saved = errno;
+	bool level_ok;
+
+	memset(out, 0, sizeof(*out));
+	out->broken_errno = ECONNREFUSED;
+	out->timeout_ms = DEFAULT_TIMEOUT_MS;
+	out->log_fd = 2;
+	sfy_cidr_parse("198.18.0.0/15", &out->fake4);
+	sfy_cidr_parse("fd53:6f63:6b73:6966::/64", &out->fake6);
+	level_ok = parse_level(out, getenv_fn);
+	parse_proxy(out, getenv_fn, &proxy_var, err, sizeof(err));
+	if (!out->enabled) {
+		/* Not ours to touch: no log file, no messages. */
+		out->log_level = SFY_LOG_WARN;
+		errno = saved;
+		return 0;
+	}
+	open_log_file(out, getenv_fn);
+	sfy_log_configure(out->log_level, out->log_fd);
+	if (!level_ok)
+		problem(out, "SOCKSIFY_LOG",
+			"'%s' is not one of error, warn, info, debug",
+			getenv_fn("SOCKSIFY_LOG"));
+	if (out->broken && out->nhops == 0)
+		problem(out, proxy_var, "%s", err);
+	explicit_bzero(err, sizeof(err));
+	parse_bypass(out, getenv_fn);
+	parse_modes(out, getenv_fn);
+	parse_fake_net(out, getenv_fn);
+	report(out);
+	errno = saved;
+	return out->broken ? -EINVAL : 0;
+}
+
+static struct sfy_config config;
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void config_load(void)
+{
+	sfy_config_parse(&config, getenv);
+}
+
+const struct sfy_config *sfy_config(void)
+{
+	pthread_once(&config_once, config_load);
+	return &config;
+}
+
+/* Cheap and quiet: the real table, the configuration, the fake-IP map's
+ * address space. The proxy's name is resolved later, on first need. */
+__attribute__((constructor)) static void sfy_constructor(void)
+{
+	int saved = errno;
+
+	sfy_real();
+	sfy_config();
+	sfy_fakeip_init();
+	errno = saved;
+}

@@ -1,0 +1,249 @@
+/*
+ * Per-descriptor state, lock-free.
+ *
+ * Design (for thread- and signal-safety):
+ *
+ *   - A two-level table: a static array of chunk pointers, each chunk
+ *     CHUNK_SLOTS slots mmap'd on first need and installed with one
+ *     compare-and-swap (the loser unmaps its copy). Chunks are never freed,
+ *     so a pointer once seen stays valid. No malloc anywhere.
+ *   - Each slot is a seqlock: seq is odd while a writer changes the slot.
+ *     Writers take the odd value with a CAS (so two writers on one fd
+ *     serialise); readers copy the payload and retry when seq moved. The
+ *     payload is an array of atomic words read and written with relaxed
+ *     atomics, so a torn read is detected by seq and is never a data race.
+ *   - kind is kept in its own atomic beside seq so that "is this fd ours"
+ *     is a load, and any_state makes it one load for programs that never
+ *     had a proxied descriptor.
+ *   - Each slot remembers the socket's device and inode. A close we do not
+ *     see (fclose() and close_range() do not go through our close()) leaves
+ *     a stale slot; a reader compares with fstat() and drops it.
+ *   - fork() copies the table with the descriptors, which is what we want;
+ *     exec() loses it (getpeername() then shows the proxy).
+ *
+ * A writer interrupted by a signal whose handler writes the same fd's slot
+ * would spin; that handler would have to close or dup the very descriptor
+ * the interrupted code is closing or dup'ing, which is a bug of its own.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "fdstate.h"
+
+#define CHUNK_SHIFT 10
+#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
+#define NCHUNKS 4096u /* 4M descriptors, beyond any fs.nr_open default */
+
+struct record {
+	struct sfy_fd_info info;
+	uint64_t dev, ino;
+};
+
+#define RECORD_WORDS ((sizeof(struct record) + 7) / 8)
+
+struct slot {
+	atomic_uint seq;
+	atomic_int kind;
+	_Atomic uint64_t words[RECORD_WORDS];
+};
+
+static _Atomic(struct slot *) chunks[NCHUNKS];
+static atomic_bool any_state;
+
+static struct slot *slot_of(int fd, bool create)
+{
+	unsigned int i;
+	struct slot *c, *expected = NULL;
+	void *m;
+
+	if (fd < 0 || (unsigned int)fd >= NCHUNKS * CHUNK_SLOTS)
+		return NULL;
+	i = (unsigned int)fd >> CHUNK_SHIFT;
+	c = atomic_load_explicit(&chunks[i], memory_order_acquire);
+	if (!c && create) {
+		m = mmap(NULL, CHUNK_SLOTS * sizeof(struct slot),
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		if (atomic_compare_exchange_strong_explicit(
+			    &chunks[i], &expected, (struct slot *)m,
+			    memory_order_acq_rel, memory_order_acquire)) {
+			c = m;
+		} else {
+			munmap(m, CHUNK_SLOTS * sizeof(struct slot));
+			c = expected;
+		}
+	}
+	return c ? &c[(unsigned int)fd & (CHUNK_SLOTS - 1)] : NULL;
+}
+
+static void slot_lock(struct slot *s)
+{
+	unsigned int v;
+	int spins = 0;
+
+	for (;;) {
+		v = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (!(v & 1) &&
+		    atomic_compare_exchange_weak_explicit(
+			    &s->seq, &v, v + 1, memory_order_acquire,
+			    memory_order_relaxed))
+			break;
+		if (++spins > 64)
+			sched_yield();
+	}
+	/* The payload stores below must not move above the odd seq. */
+	atomic_thread_fence(memory_order_release);
+}
+
+static void slot_unlock(struct slot *s)
+{
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+}
+
+static void slot_store(struct slot *s, const struct record *rec)
+{
+	uint64_t w[RECORD_WORDS];
+	size_t i;
+
+	memset(w, 0, sizeof(w));
+	memcpy(w, rec, sizeof(*rec));
+	for (i = 0; i < RECORD_WORDS; i++)
+		atomic_store_explicit(&s->words[i], w[i], memory_order_relaxed);
+	atomic_store_explicit(&s->kind, rec->info.kind, memory_order_relaxed);
+}
+
+static void slot_load(struct slot *s, struct record *rec)
+{
+	uint64_t w[RECORD_WORDS];
+	unsigned int a, b;
+	size_t i;
+	int spins = 0;
+
+	for (;;) {
+		a = atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (!(a & 1)) {
+			for (i = 0; i < RECORD_WORDS; i++)
+				w[i] = atomic_load_explicit(
+					&s->words[i], memory_order_relaxed);
+			atomic_thread_fence(memory_order_acquire);
+			b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+			if (a == b)
+				break;
+		}
+		if (++spins > 64)
+			sched_yield();
+	}
+	memcpy(rec, w, sizeof(*rec));
+}
+
+bool sfy_fd_is_ours(int fd)
+{
+	struct slot *s;
+
+	if (!atomic_load_explicit(&any_state, memory_order_relaxed))
+		return false;
+	s = slot_of(fd, false);
+	return s && atomic_load_explicit(&s->kind, memory_order_relaxed) !=
+			    SFY_FD_NONE;
+}
+
+int sfy_fd_set(int fd, const struct sfy_fd_info *info)
+{
+	struct record rec;
+	struct stat st;
+	struct slot *s;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	s = slot_of(fd, true);
+	if (!s)
+		return fd < 0 || (unsigned int)fd >= NCHUNKS * CHUNK_SLOTS ?
+			       -EBADF : -ENOMEM;
+	memset(&rec, 0, sizeof(rec));
+	rec.info = *info;
+	rec.dev = st.st_dev;
+	rec.ino = st.st_ino;
+	atomic_store(&any_state, true);
+	slot_lock(s);
+	slot_store(s, &rec);
+	slot_unlock(s);
+	return 0;
+}
+
+static void slot_clear(struct slot *s)
+{
+	struct record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	slot_lock(s);
+	slot_store(s, &rec);
+	slot_unlock(s);
+}
+
+bool sfy_fd_get(int fd, struct sfy_fd_info *out)
+{
+	struct record rec;
+	struct stat st;
+	struct slot *s;
+	int saved = errno;
+
+	if (!sfy_fd_is_ours(fd))
+		return false;
+	s = slot_of(fd, false);
+	slot_load(s, &rec);
+	if (rec.info.kind == SFY_FD_NONE)
+		return false;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != rec.dev ||
+	    (uint64_t)st.st_ino != rec.ino) {
+		errno = saved;
+		slot_clear(s);
+		return false;
+	}
+	*out = rec.info;
+	return true;
+}
+
+void sfy_fd_clear(int fd)
+{
+	struct slot *s;
+
+	if (!sfy_fd_is_ours(fd))
+		return;
+	s = slot_of(fd, false);
+	slot_clear(s);
+}
+
+void sfy_fd_copy(int from, int to)
+{
+	struct record rec;
+	struct slot *src, *dst;
+
+	if (from == to || !atomic_load_explicit(&any_state,
+						memory_order_relaxed))
+		return;
+	src = sfy_fd_is_ours(from) ? slot_of(from, false) : NULL;
+	if (!src) {
+		sfy_fd_clear(to);
+		return;
+	}
+	slot_load(src, &rec);
+	if (rec.info.kind == SFY_FD_NONE) {
+		sfy_fd_clear(to);
+		return;
+	}
+	/* A dup is the same open file description: same device and inode,
+	 * so the copied identity stays valid for the new number. */
+	dst = slot_of(to, true);
+	if (!dst)
+		return;
+	slot_lock(dst);
+	slot_store(dst, &rec);
+	slot_unlock(dst);
+}

@@ -1,0 +1,54 @@
+/*
+ * Per-descriptor state: what the library knows about a program's fd.
+ *
+ * A lock-free table indexed by fd number (see fdstate.c for the design).
+ * Every function here is async-signal-safe: no malloc, no lock that a
+ * signal handler could be waiting on forever.
+ */
+#ifndef SOCKSIFY_PRELOAD_FDSTATE_H
+#define SOCKSIFY_PRELOAD_FDSTATE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+enum sfy_fd_kind {
+	SFY_FD_NONE = 0,
+	SFY_FD_TCP,   /* stream connected through the proxy */
+	SFY_FD_UDP,   /* reserved: UDP socket with an ASSOCIATE (later) */
+};
+
+struct sfy_fd_info {
+	int kind;              /* enum sfy_fd_kind */
+	int family;            /* the program's socket family */
+	socklen_t peer_len;    /* bytes of peer that are valid */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer;                /* destination as the program gave it */
+};
+
+/* True when fd may have state. Costs one relaxed atomic load for a
+ * program that never had a proxied descriptor. */
+bool sfy_fd_is_ours(int fd);
+
+/* Stores info for fd, remembering which socket it is (device and inode),
+ * so that state left behind by a close we could not see (fclose() calls
+ * libc's internal close, close_range()) is never applied to a later socket
+ * that gets the same number. Returns 0 or -errno (-EBADF when fd is beyond
+ * the table or not open, -ENOMEM when a chunk cannot be mapped). */
+int sfy_fd_set(int fd, const struct sfy_fd_info *info);
+
+/* Copies fd's state into *out when it has state and is still the same
+ * socket; stale state is dropped. Returns true when *out was filled. */
+bool sfy_fd_get(int fd, struct sfy_fd_info *out);
+
+/* Forgets fd. */
+void sfy_fd_clear(int fd);
+
+/* Makes to's state a copy of from's (none when from has none): for dup,
+ * dup2, dup3 and F_DUPFD, after the real call succeeded. */
+void sfy_fd_copy(int from, int to);
+
+#endif
