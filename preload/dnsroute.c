@@ -1,0 +1,109 @@
+/*
+ * The remote-DNS routing rule (see dnsroute.h).
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "dnsroute.h"
+#include "log.h"
+#include "policy.h"
+#include "realfn.h"
+
+/* Numeric exactly as glibc's getaddrinfo sees it (inet_aton forms such as
+ * "127.1", IPv6 with a %scope): AI_NUMERICHOST never consults NSS. */
+static bool is_numeric(const char *name)
+{
+	const struct sfy_real *r = sfy_real();
+	struct addrinfo hints, *res = NULL;
+
+	if (r->getaddrinfo == NULL)
+		return false;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (r->getaddrinfo(name, NULL, &hints, &res) != 0)
+		return false;
+	if (r->freeaddrinfo)
+		r->freeaddrinfo(res);
+	return true;
+}
+
+/* "localhost", "localhost." and any name under ".localhost" (RFC 6761). */
+static bool is_localhost(const char *name, size_t len)
+{
+	static const char lh[] = "localhost";
+	size_t n = sizeof(lh) - 1;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len < n || strncasecmp(name + len - n, lh, n) != 0)
+		return false;
+	return len == n || name[len - n - 1] == '.';
+}
+
+static void loopback_hosts(struct sfy_hosts_result *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->has4 = h->has6 = true;
+	h->n = 2;
+	h->addrs[0].family = AF_INET;
+	memcpy(h->addrs[0].addr, "\x7f\0\0\x01", 4);
+	h->addrs[1].family = AF_INET6;
+	h->addrs[1].addr[15] = 1;
+	strcpy(h->canon, "localhost");
+}
+
+static bool hosts_has_family(const struct sfy_hosts_result *h, int family)
+{
+	if (family == AF_INET)
+		return h->has4;
+	if (family == AF_INET6)
+		return h->has6;
+	return h->has4 || h->has6;
+}
+
+enum sfy_route sfy_dns_route(const char *name, int family,
+			     struct sfy_hosts_result *hosts, int *err)
+{
+	const struct sfy_config *cfg = sfy_config();
+	size_t len;
+	int found;
+
+	if (!cfg->broken && (!cfg->enabled || cfg->dns == SFY_DNS_LOCAL))
+		return SFY_ROUTE_REAL;
+	if (name == NULL)
+		return SFY_ROUTE_REAL;
+	len = strlen(name);
+	if (len == 0)
+		return SFY_ROUTE_NONAME;
+	if (is_numeric(name) || sfy_policy_direct_name(name))
+		return SFY_ROUTE_REAL;
+	if (len - (name[len - 1] == '.') > SOCKS5_DOMAIN_MAX)
+		return SFY_ROUTE_NONAME;
+
+	found = sfy_hosts_lookup(name, hosts);
+	if (found < 0)
+		sfy_debug("cannot read %s (%s): treating %s as not listed",
+			  SFY_HOSTS_PATH, strerror(-found), name);
+	if (found > 0)
+		return hosts_has_family(hosts, family) ? SFY_ROUTE_REAL
+						       : SFY_ROUTE_HOSTS;
+	if (is_localhost(name, len)) {
+		loopback_hosts(hosts);
+		return SFY_ROUTE_HOSTS;
+	}
+	if (cfg->broken) {
+		*err = cfg->broken_errno ? cfg->broken_errno : EINVAL;
+		return SFY_ROUTE_FAIL;
+	}
+	return SFY_ROUTE_FAKE;
+}
+
+bool sfy_dns_reverse_active(void)
+{
+	const struct sfy_config *cfg = sfy_config();
+
+	return cfg->enabled || cfg->broken;
+}

@@ -1,0 +1,50 @@
+/*
+ * Remote DNS: where a name is resolved. Shared by the resolver hooks
+ * (getaddrinfo, gethostbyname*) so that they agree on one rule:
+ *
+ *   - DNS mode local, or no proxy configured       -> the real resolver
+ *   - numeric hosts (whatever getaddrinfo with AI_NUMERICHOST accepts),
+ *     names on the bypass list (SOCKSIFY_NO_PROXY)   -> the real resolver
+ *   - names in /etc/hosts with an address of the family asked for
+ *                                                   -> the real resolver
+ *     (its "files" source answers; DNS is never asked)
+ *   - names in /etc/hosts but not for that family, and "localhost" /
+ *     "*.localhost" missing from it (RFC 6761)      -> answered from the
+ *     hosts data by the hook itself, because the real resolver would go
+ *     on to DNS for them
+ *   - empty names or names over 255 bytes (one trailing dot not counted):
+ *     no such name (SOCKS5 cannot carry them, DNS has none)
+ *   - everything else                               -> a fake address
+ *
+ * A name never reaches the real resolver in remote mode except in the
+ * cases listed. A broken configuration fails closed for names that would
+ * have been given a fake address.
+ */
+#ifndef SOCKSIFY_PRELOAD_DNSROUTE_H
+#define SOCKSIFY_PRELOAD_DNSROUTE_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "hosts.h"
+
+enum sfy_route {
+	SFY_ROUTE_REAL,   /* call the real resolver unchanged */
+	SFY_ROUTE_HOSTS,  /* answer from the hosts data filled in */
+	SFY_ROUTE_FAKE,   /* answer with a fake address */
+	SFY_ROUTE_NONAME, /* no such name */
+	SFY_ROUTE_FAIL,   /* fail closed; *err is the errno */
+};
+
+/*
+ * Decides for name and family (AF_UNSPEC, AF_INET or AF_INET6). hosts is
+ * filled for SFY_ROUTE_HOSTS. Never asks DNS.
+ */
+enum sfy_route sfy_dns_route(const char *name, int family,
+			     struct sfy_hosts_result *hosts, int *err);
+
+/* True when fake addresses are in play for reverse lookups (a proxy is
+ * configured, or the configuration is broken and we fail closed). */
+bool sfy_dns_reverse_active(void);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * gethostbyname, gethostbyname2, their _r forms, and gethostbyaddr, with
+ * remote DNS (routing rule in dnsroute.h).
+ *
+ * The non-reentrant forms keep their result in thread-local storage, so
+ * two threads never see each other's answer (glibc shares one static
+ * buffer; ours is stricter, never weaker). The _r forms lay the result out
+ * in the caller's buffer and follow glibc's conventions: 0 and *result set
+ * on success; 0, *result NULL and *h_errnop HOST_NOT_FOUND when there is
+ * no such name; ERANGE with *h_errnop NETDB_INTERNAL when the buffer is
+ * too small (the caller retries with a bigger one).
+ *
+ * Layout in the buffer (pointer-aligned first):
+ *
+ *   +---------------+------------------------+-------------+------+
+ *   | aliases: NULL | addr_list[n] + NULL    | n addresses | name |
+ *   +---------------+------------------------+-------------+------+
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dnsroute.h"
+#include "fakeip.h"
+#include "log.h"
+#include "realfn.h"
+
+/* Room for SFY_HOSTS_ADDRS_MAX IPv6 addresses and a 255-byte name. */
+#define HE_BUF 1024
+#define HE_PASS (-1) /* not ours: call the real function */
+
+struct he_tls {
+	struct hostent he;
+	char buf[HE_BUF];
+};
+
+static __thread struct he_tls he_tls;
+
+static int he_fill(struct hostent *he, char *buf, size_t buflen,
+		   const char *name, int family, const uint8_t *addrs,
+		   size_t n)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	size_t pad = (uintptr_t)buf % sizeof(char *);
+	size_t ptrs = (1 + n + 1) * sizeof(char *);
+	size_t nlen = strlen(name) + 1;
+	char **aliases, **list, *data;
+
+	pad = pad ? sizeof(char *) - pad : 0;
+	if (buflen < pad + ptrs + n * alen + nlen)
+		return ERANGE;
+	aliases = (char **)(buf + pad);
+	list = aliases + 1;
+	data = buf + pad + ptrs;
+	aliases[0] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		list[i] = data + i * alen;
+		memcpy(list[i], addrs + i * alen, alen);
+	}
+	list[n] = NULL;
+	he->h_name = data + n * alen;
+	memcpy(he->h_name, name, nlen);
+	he->h_aliases = aliases;
+	he->h_addrtype = family;
+	he->h_length = (int)alen;
+	he->h_addr_list = list;
+	return 0;
+}
+
+/* Our answer for name/family into he and buf: HE_PASS, or 0 with *herr 0
+ * (found) or HOST_NOT_FOUND, or an errno with *herr NETDB_INTERNAL. */
+static int he_lookup(const char *name, int family, struct hostent *he,
+		     char *buf, size_t buflen, int *herr)
+{
+	struct sfy_hosts_result hr;
+	uint8_t addrs[SFY_HOSTS_ADDRS_MAX][16];
+	size_t n = 0;
+	int err = 0, rc;
+
+	if (sfy_inside() || (family != AF_INET && family != AF_INET6))
+		return HE_PASS;
+	switch (sfy_dns_route(name, family, &hr, &err)) {
+	case SFY_ROUTE_REAL:
+		return HE_PASS;
+	case SFY_ROUTE_NONAME:
+		*herr = HOST_NOT_FOUND;
+		return 0;
+	case SFY_ROUTE_FAIL:
+		*herr = NETDB_INTERNAL;
+		return err;
+	case SFY_ROUTE_HOSTS:
+		for (size_t i = 0; i < hr.n; i++)
+			if (hr.addrs[i].family == family)
+				memcpy(addrs[n++], hr.addrs[i].addr, 16);
+		if (n == 0) {
+			*herr = HOST_NOT_FOUND;
+			return 0;
+		}
+		name = hr.canon[0] ? hr.canon : name;
+		break;
+	case SFY_ROUTE_FAKE:
+		rc = sfy_fakeip_for_name(name, strlen(name),
+					 family == AF_INET ? (void *)addrs : NULL,
+					 family == AF_INET6 ? (void *)addrs : NULL);
+		if (rc) {
+			sfy_error("gethostbyname(%s): no fake address (%s); "
+				  "failing rather than resolving locally",
+				  name, strerror(-rc));
+			*herr = NETDB_INTERNAL;
+			return -rc;
+		}
+		n = 1;
+		break;
+	}
+	/* hostent addresses are packed by their length */
+	if (family == AF_INET)
+		for (size_t i = 1; i < n; i++)
+			memmove(addrs[0] + 4 * i, addrs[i], 4);
+	rc = he_fill(he, buf, buflen, name, family, addrs[0], n);
+	*herr = rc ? NETDB_INTERNAL : 0;
+	return rc;
+}
+
+/* The _r convention on top of he_lookup. */
+static int he_r(int rc, int herr, struct hostent *ret, struct hostent **result,
+		int *h_errnop)
+{
+	*result = rc == 0 && herr == 0 ? ret : NULL;
+	if (h_errnop)
+		*h_errnop = herr;
+	if (rc)
+		errno = rc;
+	return rc;
+}
+
+/* The non-reentrant convention: the result or NULL with h_errno. */
+static struct hostent *he_static(int rc, int herr)
+{
+	if (rc == 0 && herr == 0)
+		return &he_tls.he;
+	if (rc)
+		errno = rc;
+	h_errno = herr;
+	return NULL;
+}
+
+struct hostent *gethostbyname2(const char *name, int af)
+{
+	const struct sfy_real *r = sfy_real();
+	int herr = 0, rc;
+
+	rc = he_lookup(name, af, &he_tls.he, he_tls.buf, sizeof(he_tls.buf),
+		       &herr);
+	if (rc != HE_PASS)
+		return he_static(rc, herr);
+	if (r->gethostbyname2 == NULL) {
+		h_errno = NO_RECOVERY;
+		return NULL;
+	}
+	return r->gethostbyname2(name, af);
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+	const struct sfy_real *r = sfy_real();
+	int herr = 0, rc;
+
+	rc = he_lookup(name, AF_INET, &he_tls.he, he_tls.buf,
+		       sizeof(he_tls.buf), &herr);
+	if (rc != HE_PASS)
+		return he_static(rc, herr);
+	if (r->gethostbyname == NULL) {
+		h_errno = NO_RECOVERY;
+		return NULL;
+	}
+	return r->gethostbyname(name);
+}
+
+int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
+		     size_t buflen, struct hostent **result, int *h_errnop)
+{
+	const struct sfy_real *r = sfy_real();
+	int herr = 0, rc;
+
+	rc = he_lookup(name, af, ret, buf, buflen, &herr);
+	if (rc != HE_PASS)
+		return he_r(rc, herr, ret, result, h_errnop);
+	if (r->gethostbyname2_r == NULL)
+		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
+	return r->gethostbyname2_r(name, af, ret, buf, buflen, result,
+				   h_errnop);
+}
+
+int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
+		    size_t buflen, struct hostent **result, int *h_errnop)
+{
+	const struct sfy_real *r = sfy_real();
+	int herr = 0, rc;
+
+	rc = he_lookup(name, AF_INET, ret, buf, buflen, &herr);
+	if (rc != HE_PASS)
+		return he_r(rc, herr, ret, result, h_errnop);
+	if (r->gethostbyname_r == NULL)
+		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
+	return r->gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+}
+
+/* A fake address's name, never a reverse DNS query for it. */
+struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sockaddr_storage ss;
+	char name[SOCKS5_DOMAIN_MAX + 1];
+	int rc;
+
+	memset(&ss, 0, sizeof(ss));
+	if (addr && type == AF_INET && len == 4) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
+	} else if (addr && type == AF_INET6 && len == 16) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
+	}
+	if (sfy_inside() || ss.ss_family == AF_UNSPEC ||
+	    !sfy_dns_reverse_active() ||
+	    !sfy_fakeip_in_range((struct sockaddr *)&ss)) {
+		if (r->gethostbyaddr == NULL) {
+			h_errno = NO_RECOVERY;
+			return NULL;
+		}
+		return r->gethostbyaddr(addr, len, type);
+	}
+	rc = sfy_fakeip_name((struct sockaddr *)&ss, name, sizeof(name));
+	if (rc) {
+		sfy_info("gethostbyaddr: fake address with no known name (%s)",
+			 strerror(-rc));
+		h_errno = HOST_NOT_FOUND;
+		return NULL;
+	}
+	rc = he_fill(&he_tls.he, he_tls.buf, sizeof(he_tls.buf), name, type,
+		     addr, 1);
+	return he_static(rc, rc ? NETDB_INTERNAL : 0);
+}

@@ -1,0 +1,63 @@
+/*
+ * getnameinfo: a fake address answers with its name, without any reverse
+ * DNS query. The numeric text and the service part come from the real
+ * getnameinfo called with NI_NUMERICHOST, which never consults DNS.
+ *
+ *   fake, name known        host = the name (NI_NUMERICHOST: the numeric
+ *                           fake address)
+ *   fake, name not known    NI_NAMEREQD: EAI_NONAME; else the numeric text
+ *   anything else           the real getnameinfo
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "dnsroute.h"
+#include "fakeip.h"
+#include "log.h"
+#include "realfn.h"
+
+static bool sockaddr_fits(const struct sockaddr *sa, socklen_t salen)
+{
+	if (sa->sa_family == AF_INET)
+		return salen >= sizeof(struct sockaddr_in);
+	if (sa->sa_family == AF_INET6)
+		return salen >= sizeof(struct sockaddr_in6);
+	return false;
+}
+
+int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
+		socklen_t hostlen, char *serv, socklen_t servlen, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	char name[SOCKS5_DOMAIN_MAX + 1];
+	size_t nlen;
+	int rc;
+
+	if (r->getnameinfo == NULL) {
+		errno = ENOSYS;
+		return EAI_SYSTEM;
+	}
+	if (sfy_inside() || sa == NULL || host == NULL || hostlen == 0 ||
+	    !sockaddr_fits(sa, salen) || !sfy_dns_reverse_active() ||
+	    !sfy_fakeip_in_range(sa))
+		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
+				      flags);
+
+	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
+			    flags | NI_NUMERICHOST);
+	if (rc != 0 || (flags & NI_NUMERICHOST))
+		return rc;
+	rc = sfy_fakeip_name(sa, name, sizeof(name));
+	if (rc) {
+		sfy_info("getnameinfo(%s): fake address with no known name",
+			 host);
+		return (flags & NI_NAMEREQD) ? EAI_NONAME : 0;
+	}
+	nlen = strlen(name) + 1;
+	if (nlen > hostlen)
+		return EAI_OVERFLOW;
+	memcpy(host, name, nlen);
+	return 0;
+}
