@@ -466,8 +466,12 @@ static const char *next_hop(const char *s, size_t *len, const char **next)
 {
 	const char *comma = s, *end;
 
-	while ((comma = strchr(comma, ',')) && !starts_hop(comma + 1))
+	while (is_blank(*comma))
 		comma++;
+	/* A hop that starts with a comma is empty, whatever follows. */
+	if (*comma != ',')
+		while ((comma = strchr(comma, ',')) && !starts_hop(comma + 1))
+			comma++;
 	end = comma ? comma : s + strlen(s);
 	*next = comma ? comma + 1 : NULL;
 	while (s < end && is_blank(*s))
