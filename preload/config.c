@@ -28,6 +28,9 @@
 #include "realfn.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
+/* Loopback, plus the unspecified addresses, which connect() treats as
+ * "this host" too. */
+#define DEFAULT_BYPASS "127.0.0.0/8,::1,localhost,0.0.0.0,::"
 #define MAX_TIMEOUT_MS 600000
 #define LOG_FD_MIN 100
 /* Fake ranges must hold at least 256 addresses to be of any use. */
@@ -253,7 +256,7 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 			v = NULL;
 	}
 	if (!v)
-		v = "127.0.0.0/8,::1,localhost";
+		v = DEFAULT_BYPASS;
 	if (parse_list(&c->bypass, v, bad, sizeof(bad))) {
 		/* Fail closed: nothing goes direct by accident. */
 		memset(&c->bypass, 0, sizeof(c->bypass));
@@ -274,7 +277,7 @@ static void parse_fake_net(struct sfy_config *c, getenv_fn_t env)
 	sfy_cidr_parse("fd53:6f63:6b73:6966::/64", &c->fake6);
 	if (!v || !*v)
 		return;
-	for (p = v; *p; p = *end ? end + 1 : end) {
+	for (p = v;; p = end + 1) {
 		end = strchr(p, ',');
 		if (!end)
 			end = p + strlen(p);
@@ -296,8 +299,9 @@ static void parse_fake_net(struct sfy_config *c, getenv_fn_t env)
 			have6 = true;
 			c->fake6 = cidr;
 		}
+		if (!*end)
+			return;
 	}
-	return;
 bad:
 	snprintf(msg, sizeof(msg),
 		 "'%%s' is not one IPv4 range (/%d or wider) and/or one IPv6 range (/%d or wider), comma separated",
@@ -359,7 +363,7 @@ static void report(const struct sfy_config *c)
 
 	for (i = 0; i < c->nhops; i++) {
 		socks5_url_format(&c->chain[i], url, sizeof(url));
-		sfy_info("proxy hop %zu of %zu: %s", i + 1, c->nhops, url);
+		sfy_debug("proxy hop %zu of %zu: %s", i + 1, c->nhops, url);
 	}
 	sfy_debug("dns %s, udp %s, timeout %d ms, %d bypass ranges, %d bypass names%s",
 		  c->dns == SFY_DNS_REMOTE ? "remote" : "local",

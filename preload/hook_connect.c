@@ -1,0 +1,353 @@
+/*
+ * connect(): AF_INET/AF_INET6 stream sockets to proxied destinations are
+ * connected to the first hop and handed through the SOCKS5 handshake; the
+ * program then owns a plain socket to the proxy.
+ *
+ * Blocking and non-blocking sockets alike do the handshake here, bounded
+ * by SOCKSIFY_TIMEOUT_MS, and return 0: a non-blocking caller's poll(),
+ * epoll or getsockopt(SO_ERROR) then sees a connected socket, which every
+ * caller of a non-blocking connect() must handle (it may succeed at once).
+ * The caller's file status flags are restored exactly.
+ *
+ * Socket family and proxy family may differ:
+ *   - AF_INET6 socket, IPv4 proxy: the IPv4-mapped proxy address, unless
+ *     the socket is IPV6_V6ONLY; then, as below, the socket is replaced.
+ *   - AF_INET socket, IPv6 proxy: a new AF_INET6 socket is moved onto the
+ *     program's descriptor number with the real dup3(), keeping
+ *     FD_CLOEXEC and the file status flags. Options the program set on its
+ *     socket before connect() (and any bind()) are lost in that case.
+ *
+ * Failures never fall back to a direct connection. Their errno is the
+ * driver's (DESIGN's table); one warn line names the destination, the hop,
+ * the state and the reason. After a failed proxied connect() the socket is
+ * in an unspecified state, as POSIX allows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fakeip.h"
+#include "fdstate.h"
+#include "hooks.h"
+#include "log.h"
+#include "policy.h"
+#include "realfn.h"
+
+/* A fake address whose name we do not know (the map was reset, or the
+ * address came from another process): the name cannot be sent and the
+ * address must not be dialled, so the host is "unreachable". */
+#define UNKNOWN_FAKE_ERRNO EHOSTUNREACH
+
+/* "Connection refused" and "ECONNREFUSED" for log lines; never NULL. */
+static const char *errdesc(int e)
+{
+	const char *s = strerrordesc_np(e);
+
+	return s ? s : "unknown error";
+}
+
+static const char *errname(int e)
+{
+	const char *s = strerrorname_np(e);
+
+	return s ? s : "?";
+}
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+int sfy_is_inet(const struct sockaddr *sa, socklen_t len)
+{
+	return sa && len >= sizeof(sa_family_t) &&
+	       (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
+}
+
+int sfy_sock_type(int fd, int *type)
+{
+	socklen_t l = sizeof(*type);
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &l) < 0 ? -errno : 0;
+}
+
+static int sock_domain(int fd)
+{
+	int d = AF_UNSPEC;
+	socklen_t l = sizeof(d);
+
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l) < 0 ? -errno : d;
+}
+
+/* The destination as the kernel would see it: an IPv4-mapped address
+ * becomes plain IPv4. Returns its length, or 0 when len is too short (the
+ * real connect() then reports EINVAL). */
+static socklen_t normalize(const struct sockaddr *sa, socklen_t len,
+			   struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		if (len < sizeof(struct sockaddr_in))
+			return 0;
+		memcpy(out, sa, sizeof(struct sockaddr_in));
+		return sizeof(struct sockaddr_in);
+	}
+	/* The kernel takes the 24-byte RFC 2133 form (no scope id) too. */
+	if (len < 24)
+		return 0;
+	memcpy(out, sa, len < sizeof(struct sockaddr_in6) ?
+			       len : sizeof(struct sockaddr_in6));
+	{
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+		struct sockaddr_in in;
+
+		if (memcmp(in6->sin6_addr.s6_addr, v4mapped, 12))
+			return sizeof(struct sockaddr_in6);
+		memset(&in, 0, sizeof(in));
+		in.sin_family = AF_INET;
+		in.sin_port = in6->sin6_port;
+		memcpy(&in.sin_addr, in6->sin6_addr.s6_addr + 12, 4);
+		memset(out, 0, sizeof(*out));
+		memcpy(out, &in, sizeof(in));
+		return sizeof(struct sockaddr_in);
+	}
+}
+
+/* Puts a fresh stream socket of family onto fd's number. */
+static int replace_socket(int fd, int family)
+{
+	const struct sfy_real *r = sfy_real();
+	int fdflags, flflags, proto = 0, s, rc = 0;
+	socklen_t l = sizeof(proto);
+
+	fdflags = r->fcntl(fd, F_GETFD);
+	flflags = r->fcntl(fd, F_GETFL);
+	if (fdflags < 0 || flflags < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
+		proto = 0;
+	s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	if (s < 0)
+		return -errno;
+	if (r->fcntl(s, F_SETFL, flflags) < 0 ||
+	    r->dup3(s, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		rc = -errno;
+	r->close(s);
+	return rc;
+}
+
+/* Gets fd (of family *fam) ready to connect to the proxy address px:
+ * the address to dial in *to. */
+static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
+		   socklen_t pxlen, struct sockaddr_storage *to, socklen_t *tolen)
+{
+	int v6only = 0, rc;
+	socklen_t l = sizeof(v6only);
+
+	memcpy(to, px, pxlen);
+	*tolen = pxlen;
+	if (px->ss_family == *fam)
+		return 0;
+	if (*fam == AF_INET6 && px->ss_family == AF_INET &&
+	    (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l) < 0 ||
+	     !v6only)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)px;
+		struct sockaddr_in6 *m = (struct sockaddr_in6 *)to;
+
+		memset(to, 0, sizeof(*to));
+		m->sin6_family = AF_INET6;
+		m->sin6_port = in->sin_port;
+		memcpy(m->sin6_addr.s6_addr, v4mapped, 12);
+		memcpy(m->sin6_addr.s6_addr + 12, &in->sin_addr, 4);
+		*tolen = sizeof(*m);
+		return 0;
+	}
+	rc = replace_socket(fd, px->ss_family);
+	if (rc == 0)
+		*fam = px->ss_family;
+	return rc;
+}
+
+static void log_failure(const char *dst, const struct sfy_config *cfg,
+			const struct socks5_failure *why, int err)
+{
+	char hop[600], reason[160];
+	size_t h = why->hop >= 0 && (size_t)why->hop < cfg->nhops ?
+			   (size_t)why->hop : 0;
+
+	socks5_url_format(&cfg->chain[h], hop, sizeof(hop));
+	if (why->status == SOCKS5_E_REPLY)
+		snprintf(reason, sizeof(reason), "%s: %s",
+			 socks5_strerror(why->status),
+			 socks5_rep_string(why->rep));
+	else if (why->status == SOCKS5_E_IO)
+		snprintf(reason, sizeof(reason), "%s: %s",
+			 socks5_strerror(why->status),
+			 errdesc(why->sys_errno));
+	else
+		snprintf(reason, sizeof(reason), "%s",
+			 socks5_strerror(why->status));
+	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s)",
+		 dst, hop, h + 1, cfg->nhops, why->state ? why->state : "?",
+		 reason, errname(err));
+}
+
+/* Dials the first hop (each of its addresses in turn) and runs the
+ * handshake. The caller restores the file status flags. */
+static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
+		     const char *dstname, const struct sfy_config *cfg)
+{
+	const struct socks5_io *io = sfy_real_io();
+	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX], to;
+	socklen_t pxlen[SFY_PROXY_ADDRS_MAX], tolen;
+	struct socks5_failure why;
+	struct socks5_reply bound;
+	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
+	char hop[600];
+	int n, i, rc = -ECONNREFUSED;
+
+	n = sfy_proxy_sockaddrs(px, pxlen, SFY_PROXY_ADDRS_MAX);
+	if (n < 0) {
+		sfy_warn("connect to %s: the proxy's address is unknown (%s)",
+			 dstname, errdesc(-n));
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		rc = prepare(fd, &fam, &px[i], pxlen[i], &to, &tolen);
+		if (rc == 0)
+			rc = socks5_connect_deadline(io, fd, (struct sockaddr *)&to,
+						     tolen, deadline);
+		if (rc == 0 || rc == -ETIMEDOUT || socks5_now_ms() >= deadline)
+			break;
+	}
+	if (rc) {
+		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
+		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s)",
+			 dstname, hop, errdesc(-rc), errname(-rc));
+		return rc;
+	}
+	memset(&why, 0, sizeof(why));
+	rc = socks5_handshake(io, fd, cfg->chain, cfg->nhops,
+			      SOCKS5_CMD_CONNECT, dst, deadline, &bound, &why);
+	if (rc < 0) {
+		log_failure(dstname, cfg, &why, -rc);
+		return rc;
+	}
+	sfy_debug("connected to %s through %zu proxy hop(s)", dstname,
+		  cfg->nhops);
+	return 0;
+}
+
+/* The SOCKS destination for a normalised address: the name behind a
+ * fake address, else the address itself. */
+static int destination(const struct sockaddr *norm, socklen_t normlen,
+		       struct socks5_addr *dst)
+{
+	char name[SOCKS5_DOMAIN_MAX + 1], shown[SOCKS5_DOMAIN_MAX + 16];
+	struct socks5_addr a;
+
+	if (socks5_addr_from_sockaddr(&a, norm, normlen) != SOCKS5_OK)
+		return -EINVAL;
+	if (!sfy_fakeip_in_range(norm)) {
+		*dst = a;
+		return 0;
+	}
+	if (sfy_fakeip_name(norm, name, sizeof(name)) == 0 &&
+	    socks5_addr_from_domain(dst, name, strlen(name), a.port) ==
+		    SOCKS5_OK)
+		return 0;
+	socks5_addr_format(&a, shown, sizeof(shown));
+	sfy_error("connect to %s: a fake address whose name is unknown here (from another process or an older map); not connecting anywhere",
+		  shown);
+	return -UNKNOWN_FAKE_ERRNO;
+}
+
+int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sfy_config *cfg = sfy_config();
+	const struct sfy_real *r = sfy_real();
+	struct sockaddr_storage norm;
+	struct sfy_fd_info info;
+	struct socks5_addr dst;
+	char shown[SOCKS5_DOMAIN_MAX + 16];
+	socklen_t normlen;
+	int fam, flags, rc;
+
+	fam = sock_domain(fd);
+	if (fam != sa->sa_family)
+		return SFY_PASS; /* the kernel says EAFNOSUPPORT, or EBADF */
+	normlen = normalize(sa, len, &norm);
+	if (!normlen)
+		return SFY_PASS;
+	if (sfy_fd_get(fd, &info) && info.kind == SFY_FD_TCP)
+		return -EISCONN; /* a second connect() after our success */
+	if (!sfy_fakeip_in_range((struct sockaddr *)&norm) &&
+	    sfy_policy_direct_addr((struct sockaddr *)&norm))
+		return SFY_PASS;
+	if (cfg->broken) {
+		sfy_info("connect refused: the socksify configuration is broken (see the first message)");
+		return -cfg->broken_errno;
+	}
+	if (!r->fcntl || !r->dup3 || !r->close || !r->connect || !r->poll ||
+	    !r->send || !r->recv)
+		return -ENOSYS;
+	rc = destination((struct sockaddr *)&norm, normlen, &dst);
+	if (rc)
+		return rc;
+	socks5_addr_format(&dst, shown, sizeof(shown));
+	flags = r->fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return -errno;
+	rc = via_proxy(fd, fam, &dst, shown, cfg);
+	r->fcntl(fd, F_SETFL, flags);
+	if (rc)
+		return rc;
+	memset(&info, 0, sizeof(info));
+	info.kind = SFY_FD_TCP;
+	info.family = fam;
+	info.peer_len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+						   sizeof(struct sockaddr_in6);
+	memcpy(&info.peer, sa, len < info.peer_len ? len : info.peer_len);
+	if (sfy_fd_set(fd, &info))
+		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
+			  fd);
+	return 0;
+}
+
+static int connect_inet(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int type;
+
+	if (sfy_sock_type(fd, &type))
+		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
+	if (type == SOCK_DGRAM)
+		return sfy_udp_check(sa, len);
+	if (type != SOCK_STREAM)
+		return SFY_PASS;
+	return sfy_tcp_connect(fd, sa, len);
+}
+
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sfy_real *r = sfy_real();
+	int saved = errno, rc;
+
+	if (!r->connect) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!sfy_is_inet(sa, len) || sfy_inside() || !sfy_config()->enabled)
+		return r->connect(fd, sa, len);
+	rc = connect_inet(fd, sa, len);
+	if (rc == SFY_PASS) {
+		errno = saved;
+		return r->connect(fd, sa, len);
+	}
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * What the hook files share with each other (internal, hidden).
+ *
+ * The implementations return SFY_PASS ("not ours: call the real function
+ * unchanged"), 0 (done) or a negative errno; only the exported hook sets
+ * errno, and only on failure.
+ */
+#ifndef SOCKSIFY_PRELOAD_HOOKS_H
+#define SOCKSIFY_PRELOAD_HOOKS_H
+
+#include <sys/socket.h>
+
+#define SFY_PASS 1
+
+/* The socket's type (SOCK_STREAM, SOCK_DGRAM, ...). 0 or -errno (a bad
+ * fd or a non-socket: the caller passes through and the real call reports
+ * it). */
+int sfy_sock_type(int fd, int *type);
+
+/* True when sa is AF_INET or AF_INET6 and len holds the family. */
+int sfy_is_inet(const struct sockaddr *sa, socklen_t len);
+
+/* connect() of an AF_INET/AF_INET6 stream socket: through the proxy, or
+ * SFY_PASS for a direct destination. */
+int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* A datagram to sa (sendto, sendmsg, or connect() of a datagram socket):
+ * SFY_PASS when it may go out as it is, else -errno under SOCKSIFY_UDP. */
+int sfy_udp_check(const struct sockaddr *sa, socklen_t len);
+
+#endif
