@@ -101,26 +101,28 @@ static char *list_append(char *list, const char *text)
 	return out;
 }
 
+static void __attribute__((noreturn)) die_too_many(size_t nhops)
+{
+	fprintf(stderr, "socksify: -x: %zu proxies in all; a chain has at most %d hops\n",
+		nhops, SOCKS5_CHAIN_MAX);
+	exit(EXIT_USAGE);
+}
+
 /*
  * Parses a proxy list with libsocks5's parser, the same one the library
  * will use, and returns how many hops it has; on error says why (the
  * parser already masks any password) and exits. Credentials are wiped from
  * the parsed copies: only the environment needs them.
  */
-static size_t validate(const char *what, const char *list, size_t room)
+static size_t validate(const char *what, const char *list, size_t max)
 {
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
 	char err[512];
 	enum socks5_status st;
 	size_t n = 0, i;
 
-	if (room == 0) {
-		fprintf(stderr, "socksify: %s: too many proxies: a chain has at most %d hops\n",
-			what, SOCKS5_CHAIN_MAX);
-		exit(EXIT_USAGE);
-	}
 	err[0] = '\0';
-	st = socks5_url_parse_chain(list, hops, room, &n, err, sizeof(err));
+	st = socks5_url_parse_chain(list, hops, max, &n, err, sizeof(err));
 	if (st != SOCKS5_OK) {
 		fprintf(stderr, "socksify: %s: %s\n", what,
 			err[0] ? err : socks5_strerror(st));
@@ -196,8 +198,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "+:x:n:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
-			o->nhops += validate("invalid proxy URL", optarg,
-					     SOCKS5_CHAIN_MAX - o->nhops);
+			o->nhops += validate("-x", optarg, SOCKS5_CHAIN_MAX);
+			if (o->nhops > SOCKS5_CHAIN_MAX)
+				die_too_many(o->nhops);
 			o->proxy = list_append(o->proxy, optarg);
 			break;
 		case 'n':

@@ -1,0 +1,329 @@
+#!/bin/bash
+# The socksify command itself: options, messages, exit codes, the
+# environment it hands the program, finding the library, and one real
+# request through a real proxy.
+. "$(dirname "$0")/lib.sh"
+
+PW=s3cr3tPW
+LIB=$(realpath "$SFY_LIB")
+VERSION=$(sed -n 's/^VERSION :*= *//p' "$ROOT/Makefile")
+# Nothing from the caller's environment may steer these cases.
+unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG ALL_PROXY all_proxy \
+	NO_PROXY no_proxy LD_PRELOAD http_proxy HTTP_PROXY https_proxy HTTPS_PROXY
+
+# sfy ARGS...: build/socksify under a bound, with what a sanitized build needs.
+sfy() {
+	timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" "$@"
+}
+
+# The prefix a sanitized socksify needs before anything we preload.
+ASAN_FIRST=
+if [ "${SANITIZE:-0}" = 1 ]; then
+	ASAN_FIRST="$SFY_ASAN_RT "
+	export ASAN_OPTIONS=$SFY_ASAN_OPTIONS
+fi
+
+# ---- --help and --version ------------------------------------------------
+out=$(sfy --help 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q '^Usage: socksify \[options\] \[--\] command' <<<"$out" &&
+   grep -q -- '--proxy URL' <<<"$out" && grep -q -- '--no-proxy LIST' <<<"$out"; then
+	pass help
+else
+	fail help "rc=$rc: $out"
+fi
+# Not implemented yet, so not advertised.
+if grep -q -e '--check' -e '--env' <<<"$out"; then
+	fail help_no_unimplemented "help mentions --check or --env"
+else
+	pass help_no_unimplemented
+fi
+out=$(sfy --version 2>&1)
+if [ $? = 0 ] && [ "$out" = "socksify $VERSION" ]; then
+	pass version
+else
+	fail version "got '$out', want 'socksify $VERSION'"
+fi
+
+# ---- usage errors ----------------------------------------------------------
+out=$(sfy --frobnicate true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q "unknown option '--frobnicate'" <<<"$out"; then
+	pass unknown_option
+else
+	fail unknown_option "rc=$rc: $out"
+fi
+out=$(sfy -x socks5://127.0.0.1:1 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q 'no command given' <<<"$out"; then
+	pass no_command
+else
+	fail no_command "rc=$rc: $out"
+fi
+
+# ---- bad URLs: exit 2, a precise message, never the password ----------------
+# bad_url NAME URL WORD: the message must contain WORD (what is wrong).
+bad_url() {
+	local name=$1 url=$2 word=$3 out rc
+	out=$(sfy -x "$url" true 2>&1)
+	rc=$?
+	if [ $rc != 2 ]; then
+		fail "$name" "rc=$rc, want 2: $out"
+	elif grep -q "$PW" <<<"$out"; then
+		fail "$name" "the password appears: $out"
+	elif ! grep -qi -- "$word" <<<"$out"; then
+		fail "$name" "message does not say '$word': $out"
+	elif ! grep -q '^socksify: ' <<<"$out"; then
+		fail "$name" "message not from socksify: $out"
+	else
+		pass "$name"
+	fi
+}
+bad_url bad_url_port "socks5://alice:$PW@127.0.0.1:99999" port
+bad_url bad_url_scheme "http://alice:$PW@127.0.0.1:1080" scheme
+bad_url bad_url_path "socks5h://alice:$PW@127.0.0.1:1080/x" 127.0.0.1
+bad_url bad_url_escape "socks5://alice:${PW}%zz@127.0.0.1:1080" escape
+bad_url bad_url_host "socks5://alice:$PW@:1080" host
+bad_url bad_url_in_chain "socks5://127.0.0.1:1080,socks5://alice:$PW@127.0.0.1:0" port
+# A bad URL among several -x is still named, and so is a variable.
+out=$(sfy -x socks5://127.0.0.1:1080 -x "socks5://alice:$PW@127.0.0.1:x" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && ! grep -q "$PW" <<<"$out" && grep -q port <<<"$out"; then
+	pass bad_url_second_x
+else
+	fail bad_url_second_x "rc=$rc: $out"
+fi
+out=$(SOCKSIFY_PROXY="socks5://alice:$PW@127.0.0.1:0" sfy true 2>&1)
+rc=$?
+if [ $rc = 2 ] && ! grep -q "$PW" <<<"$out" && grep -q SOCKSIFY_PROXY <<<"$out"; then
+	pass bad_env_proxy
+else
+	fail bad_env_proxy "rc=$rc: $out"
+fi
+# Nine hops are one too many.
+chain=socks5://127.0.0.1:1080
+for i in 2 3 4 5 6 7 8 9; do
+	chain="$chain,socks5://127.0.0.1:$((1080 + i))"
+done
+out=$(sfy -x "$chain" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -qi -e 'hops' -e 'chain' <<<"$out"; then
+	pass too_many_hops
+else
+	fail too_many_hops "rc=$rc: $out"
+fi
+
+# ---- where the proxy comes from ----------------------------------------------
+out=$(sfy true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q 'no proxy given' <<<"$out"; then
+	pass no_proxy_error
+else
+	fail no_proxy_error "rc=$rc: $out"
+fi
+out=$(ALL_PROXY=http://127.0.0.1:3128 sfy true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q 'no proxy given' <<<"$out"; then
+	pass all_proxy_http_ignored
+else
+	fail all_proxy_http_ignored "rc=$rc: $out"
+fi
+out=$(ALL_PROXY=socks5h://127.0.0.1:1 sfy sh -c 'echo "${SOCKSIFY_PROXY-unset}"' 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ "$out" = unset ]; then
+	pass all_proxy_socks_accepted
+else
+	fail all_proxy_socks_accepted "rc=$rc: $out"
+fi
+
+# ---- the program: not found, not runnable, its options left alone -------------
+out=$(sfy -x socks5://127.0.0.1:1 sfy-no-such-program-$$ 2>&1)
+rc=$?
+if [ $rc = 127 ] && [ "$out" = "socksify: sfy-no-such-program-$$: command not found" ]; then
+	pass command_not_found
+else
+	fail command_not_found "rc=$rc: $out"
+fi
+printf 'echo hi\n' >"$T/notexec"
+chmod 644 "$T/notexec"
+out=$(sfy -x socks5://127.0.0.1:1 "$T/notexec" 2>&1)
+rc=$?
+if [ $rc = 126 ] && grep -q 'Permission denied' <<<"$out"; then
+	pass not_executable
+else
+	fail not_executable "rc=$rc: $out"
+fi
+out=$(sfy -x socks5://127.0.0.1:1 printf '%s|' -v -x 2>&1)
+if [ "$out" = "-v|-x|" ]; then
+	pass options_stop_at_command
+else
+	fail options_stop_at_command "got '$out'"
+fi
+out=$(sfy -x socks5://127.0.0.1:1 -- printf '%s|' -q 2>&1)
+if [ "$out" = "-q|" ]; then
+	pass double_dash
+else
+	fail double_dash "got '$out'"
+fi
+
+# ---- the environment the program gets ------------------------------------------
+show='echo "${SOCKSIFY_PROXY-unset}|${SOCKSIFY_NO_PROXY-unset}|${SOCKSIFY_LOG-unset}"'
+out=$(sfy -x socks5://127.0.0.1:1 --proxy=socks5h://127.0.0.2:2,socks5://[::1]:3 \
+	sh -c "$show" 2>&1)
+if [ "$out" = "socks5://127.0.0.1:1,socks5h://127.0.0.2:2,socks5://[::1]:3|unset|unset" ]; then
+	pass env_chain
+else
+	fail env_chain "got '$out'"
+fi
+out=$(sfy -x socks5://127.0.0.1:1 -n '' sh -c "$show" 2>&1)
+if [ "$out" = "socks5://127.0.0.1:1||unset" ]; then
+	pass env_no_proxy_empty
+else
+	fail env_no_proxy_empty "got '$out'"
+fi
+out=$(sfy -x socks5://127.0.0.1:1 -n 10.0.0.0/8 -n .example sh -c "$show" 2>&1)
+if [ "$out" = "socks5://127.0.0.1:1|10.0.0.0/8,.example|unset" ]; then
+	pass env_no_proxy_list
+else
+	fail env_no_proxy_list "got '$out'"
+fi
+ok=1
+for pair in "-q:error" "-v:info" "-vv:debug" "-v -v -v:debug" "-q -v:warn"; do
+	# shellcheck disable=SC2086  # the flags are meant to split
+	got=$(sfy ${pair%%:*} -x socks5://127.0.0.1:1 sh -c 'echo "$SOCKSIFY_LOG"' 2>/dev/null)
+	if [ "$got" != "${pair##*:}" ]; then
+		ok=0
+		fail env_log_level "${pair%%:*} gave '$got', want ${pair##*:}"
+	fi
+done
+[ $ok = 1 ] && pass env_log_level
+
+# -vv says what it does, with the password masked (and so does the library).
+out=$(sfy -vv -x "socks5://alice:$PW@127.0.0.1:1" true 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q 'alice:\*\*\*@127.0.0.1:1' <<<"$out" && ! grep -q "$PW" <<<"$out"; then
+	pass verbose_masks_password
+else
+	fail verbose_masks_password "rc=$rc: $out"
+fi
+
+# ---- LD_PRELOAD: ours first, existing entries kept, never twice -----------------
+LIBM=$(ldconfig -p | awk '$1 == "libm.so.6" && /x86-64|x86_64|64bit/ { print $NF; exit }')
+[ -n "$LIBM" ] || LIBM=$(ldconfig -p | awk '$1 == "libm.so.6" { print $NF; exit }')
+if [ -z "$LIBM" ] || [ ! -f "$LIBM" ]; then
+	fail ld_preload_prepend "no libm.so.6 found with ldconfig -p"
+else
+	out=$(LD_PRELOAD="$ASAN_FIRST$LIBM" timeout 30 "$B/socksify" -x socks5://127.0.0.1:1 \
+		-- sh -c 'echo "$LD_PRELOAD"' 2>&1)
+	if [ "$out" = "$ASAN_FIRST$LIB $LIBM" ]; then
+		pass ld_preload_prepend
+	else
+		fail ld_preload_prepend "got '$out', want '$ASAN_FIRST$LIB $LIBM'"
+	fi
+	# Nested: the library is already there; it must not appear twice.
+	out=$(LD_PRELOAD="$ASAN_FIRST$LIBM" timeout 30 "$B/socksify" -x socks5://127.0.0.1:1 \
+		"$B/socksify" -x socks5://127.0.0.1:2 sh -c 'echo "$LD_PRELOAD|$SOCKSIFY_PROXY"' 2>&1)
+	if [ "$out" = "$ASAN_FIRST$LIB $LIBM|socks5://127.0.0.1:2" ]; then
+		pass ld_preload_not_twice
+	else
+		fail ld_preload_not_twice "got '$out'"
+	fi
+fi
+out=$(sfy -x socks5://127.0.0.1:1 sh -c 'echo "$LD_PRELOAD"' 2>&1)
+if [ "$out" = "$ASAN_FIRST$LIB" ]; then
+	pass ld_preload_alone
+else
+	fail ld_preload_alone "got '$out', want '$ASAN_FIRST$LIB'"
+fi
+
+# ---- the library is found relative to the binary -------------------------------
+# where NAME BINDIR LIBDIR: copy the pair there and check the child preloads
+# that copy ("-" for LIBDIR: no library at all, which must be refused).
+where() {
+	local name=$1 bindir libdir out rc want
+	bindir=$T/$name/$2
+	libdir=$T/$name/$3
+	mkdir -p "$bindir"
+	cp "$B/socksify" "$bindir/"
+	if [ "$3" = - ]; then
+		out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$bindir/socksify" -x socks5://127.0.0.1:1 true 2>&1)
+		rc=$?
+		if [ $rc = 1 ] && grep -q 'cannot find libsocksify.so' <<<"$out" &&
+		   grep -q "$bindir/libsocksify.so" <<<"$out"; then
+			pass "$name"
+		else
+			fail "$name" "rc=$rc: $out"
+		fi
+		return
+	fi
+	mkdir -p "$libdir"
+	cp "$B/libsocksify.so" "$libdir/"
+	want=$ASAN_FIRST$(realpath "$libdir/libsocksify.so")
+	out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$bindir/socksify" -x socks5://127.0.0.1:1 \
+		sh -c 'echo "$LD_PRELOAD"' 2>&1)
+	if [ "$out" = "$want" ]; then
+		pass "$name"
+	else
+		fail "$name" "got '$out', want '$want'"
+	fi
+}
+where lib_beside_binary tree tree
+where lib_installed_lib_socksify prefix/bin prefix/lib/socksify
+where lib_installed_lib prefix2/bin prefix2/lib
+where lib_missing_refused lonely -
+# Through a symlink the real location counts (as /proc/self/exe says).
+mkdir -p "$T/links"
+ln -s "$T/lib_beside_binary/tree/socksify" "$T/links/socksify"
+out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$T/links/socksify" -x socks5://127.0.0.1:1 \
+	sh -c 'echo "$LD_PRELOAD"' 2>&1)
+if [ "$out" = "$ASAN_FIRST$(realpath "$T/lib_beside_binary/tree/libsocksify.so")" ]; then
+	pass lib_through_symlink
+else
+	fail lib_through_symlink "got '$out'"
+fi
+
+# ---- end to end: curl through microsocks, the target sees the proxy -------------
+# microsocks listens on 127.0.0.1 and goes out from 127.0.0.2, so the web
+# server's peer address tells who connected: 127.0.0.1 is curl itself,
+# 127.0.0.2 is the proxy.
+mkdir -p "$T/www"
+echo "hello through socks $$" >"$T/www/index.html"
+WEB=$(free_port) && PX=$(free_port) &&
+	start_http web "$WEB" "$T/www" &&
+	EXTERNAL=127.0.0.2 start_microsocks px "$PX" || {
+	fail e2e_setup "could not start the web server or microsocks"
+	finish
+}
+: >"$T/web.peers"
+out=$(sfy -x "socks5://127.0.0.1:$PX" -n '' curl -sS --max-time 20 "http://127.0.0.1:$WEB/" 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ "$out" = "hello through socks $$" ] &&
+   [ "$(awk '{ print $1 }' "$T/web.peers" | sort -u)" = 127.0.0.2 ]; then
+	pass e2e_curl_microsocks
+else
+	fail e2e_curl_microsocks "rc=$rc out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
+fi
+# Without -n '' loopback goes direct by default: the peer is curl itself.
+# This also shows the peer check above can tell the two apart.
+: >"$T/web.peers"
+out=$(sfy -x "socks5://127.0.0.1:$PX" curl -sS --max-time 20 "http://127.0.0.1:$WEB/" 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ "$(awk '{ print $1 }' "$T/web.peers" | sort -u)" = 127.0.0.1 ]; then
+	pass e2e_loopback_bypassed_by_default
+else
+	fail e2e_loopback_bypassed_by_default "rc=$rc out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
+fi
+# A proxy that is down: curl fails quickly, nothing reaches the target.
+DOWN=$(free_port)
+: >"$T/web.peers"
+start=$(date +%s)
+out=$(sfy -x "socks5://127.0.0.1:$DOWN" -n '' curl -sS --max-time 20 "http://127.0.0.1:$WEB/" 2>&1)
+rc=$?
+took=$(($(date +%s) - start))
+if [ $rc != 0 ] && [ ! -s "$T/web.peers" ] && [ $took -lt 10 ]; then
+	pass e2e_proxy_down_fails_closed
+else
+	fail e2e_proxy_down_fails_closed "rc=$rc took=${took}s out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
+fi
+
+finish
