@@ -23,7 +23,9 @@
 #ifndef SOCKSIFY_PRELOAD_DNSROUTE_H
 #define SOCKSIFY_PRELOAD_DNSROUTE_H
 
+#include <netdb.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "hosts.h"
@@ -46,5 +48,22 @@ enum sfy_route sfy_dns_route(const char *name, int family,
 /* True when fake addresses are in play for reverse lookups (a proxy is
  * configured, or the configuration is broken and we fail closed). */
 bool sfy_dns_reverse_active(void);
+
+/* The implementations behind the hooks (the hooks are thin wrappers that
+ * call the real function on *_PASS). Unit tests call them too. */
+
+#define SFY_HOSTENT_PASS (-1)
+/* gethostbyname*: SFY_HOSTENT_PASS, or 0 with *herr 0 (found, he filled)
+ * or HOST_NOT_FOUND, or an errno (ERANGE: buf too small) with *herr
+ * NETDB_INTERNAL. */
+int sfy_hostent_lookup(const char *name, int family, struct hostent *he,
+		       char *buf, size_t buflen, int *herr);
+
+#define SFY_NAMEINFO_PASS 1
+/* getnameinfo for a fake address: SFY_NAMEINFO_PASS when sa is not one,
+ * else getnameinfo's result. */
+int sfy_nameinfo_fake(const struct sockaddr *sa, socklen_t salen, char *host,
+		      socklen_t hostlen, char *serv, socklen_t servlen,
+		      int flags);
 
 #endif

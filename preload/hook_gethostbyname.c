@@ -29,7 +29,6 @@
 
 /* Room for SFY_HOSTS_ADDRS_MAX IPv6 addresses and a 255-byte name. */
 #define HE_BUF 1024
-#define HE_PASS (-1) /* not ours: call the real function */
 
 struct he_tls {
 	struct hostent he;
@@ -69,10 +68,8 @@ static int he_fill(struct hostent *he, char *buf, size_t buflen,
 	return 0;
 }
 
-/* Our answer for name/family into he and buf: HE_PASS, or 0 with *herr 0
- * (found) or HOST_NOT_FOUND, or an errno with *herr NETDB_INTERNAL. */
-static int he_lookup(const char *name, int family, struct hostent *he,
-		     char *buf, size_t buflen, int *herr)
+int sfy_hostent_lookup(const char *name, int family, struct hostent *he,
+		       char *buf, size_t buflen, int *herr)
 {
 	struct sfy_hosts_result hr;
 	uint8_t addrs[SFY_HOSTS_ADDRS_MAX][16];
@@ -80,10 +77,10 @@ static int he_lookup(const char *name, int family, struct hostent *he,
 	int err = 0, rc;
 
 	if (sfy_inside() || (family != AF_INET && family != AF_INET6))
-		return HE_PASS;
+		return SFY_HOSTENT_PASS;
 	switch (sfy_dns_route(name, family, &hr, &err)) {
 	case SFY_ROUTE_REAL:
-		return HE_PASS;
+		return SFY_HOSTENT_PASS;
 	case SFY_ROUTE_NONAME:
 		*herr = HOST_NOT_FOUND;
 		return 0;
@@ -151,9 +148,9 @@ struct hostent *gethostbyname2(const char *name, int af)
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
-	rc = he_lookup(name, af, &he_tls.he, he_tls.buf, sizeof(he_tls.buf),
-		       &herr);
-	if (rc != HE_PASS)
+	rc = sfy_hostent_lookup(name, af, &he_tls.he, he_tls.buf,
+				sizeof(he_tls.buf), &herr);
+	if (rc != SFY_HOSTENT_PASS)
 		return he_static(rc, herr);
 	if (r->gethostbyname2 == NULL) {
 		h_errno = NO_RECOVERY;
@@ -167,9 +164,9 @@ struct hostent *gethostbyname(const char *name)
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
-	rc = he_lookup(name, AF_INET, &he_tls.he, he_tls.buf,
-		       sizeof(he_tls.buf), &herr);
-	if (rc != HE_PASS)
+	rc = sfy_hostent_lookup(name, AF_INET, &he_tls.he, he_tls.buf,
+				sizeof(he_tls.buf), &herr);
+	if (rc != SFY_HOSTENT_PASS)
 		return he_static(rc, herr);
 	if (r->gethostbyname == NULL) {
 		h_errno = NO_RECOVERY;
@@ -184,8 +181,8 @@ int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
-	rc = he_lookup(name, af, ret, buf, buflen, &herr);
-	if (rc != HE_PASS)
+	rc = sfy_hostent_lookup(name, af, ret, buf, buflen, &herr);
+	if (rc != SFY_HOSTENT_PASS)
 		return he_r(rc, herr, ret, result, h_errnop);
 	if (r->gethostbyname2_r == NULL)
 		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
@@ -199,8 +196,8 @@ int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
-	rc = he_lookup(name, AF_INET, ret, buf, buflen, &herr);
-	if (rc != HE_PASS)
+	rc = sfy_hostent_lookup(name, AF_INET, ret, buf, buflen, &herr);
+	if (rc != SFY_HOSTENT_PASS)
 		return he_r(rc, herr, ret, result, h_errnop);
 	if (r->gethostbyname_r == NULL)
 		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);

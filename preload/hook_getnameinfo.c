@@ -27,23 +27,19 @@ static bool sockaddr_fits(const struct sockaddr *sa, socklen_t salen)
 	return false;
 }
 
-int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
-		socklen_t hostlen, char *serv, socklen_t servlen, int flags)
+int sfy_nameinfo_fake(const struct sockaddr *sa, socklen_t salen, char *host,
+		      socklen_t hostlen, char *serv, socklen_t servlen,
+		      int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	char name[SOCKS5_DOMAIN_MAX + 1];
 	size_t nlen;
 	int rc;
 
-	if (r->getnameinfo == NULL) {
-		errno = ENOSYS;
-		return EAI_SYSTEM;
-	}
 	if (sfy_inside() || sa == NULL || host == NULL || hostlen == 0 ||
 	    !sockaddr_fits(sa, salen) || !sfy_dns_reverse_active() ||
 	    !sfy_fakeip_in_range(sa))
-		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
-				      flags);
+		return SFY_NAMEINFO_PASS;
 
 	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
 			    flags | NI_NUMERICHOST);
@@ -60,4 +56,20 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 		return EAI_OVERFLOW;
 	memcpy(host, name, nlen);
 	return 0;
+}
+
+int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
+		socklen_t hostlen, char *serv, socklen_t servlen, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	int rc;
+
+	if (r->getnameinfo == NULL) {
+		errno = ENOSYS;
+		return EAI_SYSTEM;
+	}
+	rc = sfy_nameinfo_fake(sa, salen, host, hostlen, serv, servlen, flags);
+	if (rc != SFY_NAMEINFO_PASS)
+		return rc;
+	return r->getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
 }
