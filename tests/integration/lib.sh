@@ -312,6 +312,17 @@ if mode == "tcp-echo":
     TCPServer((host, port), Echo).serve_forever()
 elif mode == "http":
     TCPServer((host, port), Http).serve_forever()
+elif mode == "silent":
+    # accepts, records the peer, never reads or answers: a stalled proxy
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(16)
+    held = []
+    while True:
+        c, addr = ls.accept()
+        record(addr)
+        held.append(c)
 elif mode == "udp-echo":
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((host, port))
@@ -360,6 +371,13 @@ start_udp_echo() {
 # start_http NAME PORT DIR: python3 http.server serving DIR; peers logged.
 start_http() {
 	_sfy_start_py "$1" http "$2" "$3" || return 1
+	wait_port "$2" "${LISTEN:-127.0.0.1}"
+}
+
+# start_silent NAME PORT: a TCP server that accepts and never answers (a
+# stalled proxy); peers logged.
+start_silent() {
+	_sfy_start_py "$1" silent "$2" || return 1
 	wait_port "$2" "${LISTEN:-127.0.0.1}"
 }
 
