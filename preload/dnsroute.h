@@ -59,6 +59,12 @@ bool sfy_dns_reverse_active(void);
 int sfy_hostent_lookup(const char *name, int family, struct hostent *he,
 		       char *buf, size_t buflen, int *herr);
 
+/* gethostbyaddr*: the same results, for a fake address only (its name,
+ * or HOST_NOT_FOUND; never a reverse DNS query). */
+int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
+			struct hostent *he, char *buf, size_t buflen,
+			int *herr);
+
 #define SFY_NAMEINFO_PASS 1
 /* getnameinfo for a fake address: SFY_NAMEINFO_PASS when sa is not one,
  * else getnameinfo's result. */

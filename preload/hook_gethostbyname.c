@@ -1,5 +1,5 @@
 /*
- * gethostbyname, gethostbyname2, their _r forms, and gethostbyaddr, with
+ * gethostbyname, gethostbyname2, gethostbyaddr, their _r forms, with
  * remote DNS (routing rule in dnsroute.h).
  *
  * The non-reentrant forms keep their result in thread-local storage, so
@@ -205,9 +205,10 @@ int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 }
 
 /* A fake address's name, never a reverse DNS query for it. */
-struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
+			struct hostent *he, char *buf, size_t buflen,
+			int *herr)
 {
-	const struct sfy_real *r = sfy_real();
 	struct sockaddr_storage ss;
 	char name[SOCKS5_DOMAIN_MAX + 1];
 	int rc;
@@ -222,21 +223,48 @@ struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 	}
 	if (sfy_inside() || ss.ss_family == AF_UNSPEC ||
 	    !sfy_dns_reverse_active() ||
-	    !sfy_fakeip_in_range((struct sockaddr *)&ss)) {
-		if (r->gethostbyaddr == NULL) {
-			h_errno = NO_RECOVERY;
-			return NULL;
-		}
-		return r->gethostbyaddr(addr, len, type);
-	}
+	    !sfy_fakeip_in_range((struct sockaddr *)&ss))
+		return SFY_HOSTENT_PASS;
 	rc = sfy_fakeip_name((struct sockaddr *)&ss, name, sizeof(name));
 	if (rc) {
 		sfy_info("gethostbyaddr: fake address with no known name (%s)",
 			 strerror(-rc));
-		h_errno = HOST_NOT_FOUND;
+		*herr = HOST_NOT_FOUND;
+		return 0;
+	}
+	rc = he_fill(he, buf, buflen, name, type, addr, 1);
+	*herr = rc ? NETDB_INTERNAL : 0;
+	return rc;
+}
+
+struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	const struct sfy_real *r = sfy_real();
+	int herr = 0, rc;
+
+	rc = sfy_hostent_by_addr(addr, len, type, &he_tls.he, he_tls.buf,
+				 sizeof(he_tls.buf), &herr);
+	if (rc != SFY_HOSTENT_PASS)
+		return he_static(rc, herr);
+	if (r->gethostbyaddr == NULL) {
+		h_errno = NO_RECOVERY;
 		return NULL;
 	}
-	rc = he_fill(&he_tls.he, he_tls.buf, sizeof(he_tls.buf), name, type,
-		     addr, 1);
-	return he_static(rc, rc ? NETDB_INTERNAL : 0);
+	return r->gethostbyaddr(addr, len, type);
+}
+
+int gethostbyaddr_r(const void *addr, socklen_t len, int type,
+		    struct hostent *ret, char *buf, size_t buflen,
+		    struct hostent **result, int *h_errnop)
+{
+	const struct sfy_real *r = sfy_real();
+	int herr = 0, rc;
+
+	rc = sfy_hostent_by_addr(addr, len, type, ret, buf, buflen, &herr);
+	if (rc != SFY_HOSTENT_PASS)
+		return he_r(rc, herr, ret, result, h_errnop);
+	if (r->gethostbyaddr_r == NULL)
+		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
+	return r->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
+				  h_errnop);
 }

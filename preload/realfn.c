@@ -67,6 +67,7 @@ static void resolve_all(void)
 	REAL(gethostbyname_r);
 	REAL(gethostbyname2_r);
 	REAL(gethostbyaddr);
+	REAL(gethostbyaddr_r);
 #undef REAL
 
 	real_io.send = real.send;

@@ -48,6 +48,8 @@ struct sfy_real {
 	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *,
 				size_t, struct hostent **, int *);
 	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+	int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *,
+			       char *, size_t, struct hostent **, int *);
 	/* Programs built with _FILE_OFFSET_BITS=64 call fcntl64. */
 	int (*fcntl64)(int, int, ...);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);

@@ -351,9 +351,23 @@ START_TEST(hostent)
 	ck_assert_ptr_nonnull(he);
 	ck_assert_str_eq(he->h_name, "hostent.test");
 	ck_assert_int_eq(memcmp(he->h_addr_list[0], &a4, 4), 0);
+	ck_assert_int_eq(gethostbyaddr_r(&a4, 4, AF_INET, &ret, buf,
+					 sizeof(buf), &result, &herr), 0);
+	ck_assert_ptr_eq(result, &ret);
+	ck_assert_str_eq(ret.h_name, "hostent.test");
+	ck_assert_int_eq(gethostbyaddr_r(&a4, 4, AF_INET, &ret, tiny,
+					 sizeof(tiny), &result, &herr), ERANGE);
 	a4 = htonl(0xc613fff0);
 	ck_assert_ptr_null(gethostbyaddr(&a4, 4, AF_INET));
 	ck_assert_int_eq(h_errno, HOST_NOT_FOUND);
+	ck_assert_int_eq(gethostbyaddr_r(&a4, 4, AF_INET, &ret, buf,
+					 sizeof(buf), &result, &herr), 0);
+	ck_assert_ptr_null(result);
+	ck_assert_int_eq(herr, HOST_NOT_FOUND);
+	a4 = htonl(0x7f000001);
+	ck_assert_int_eq(sfy_hostent_by_addr(&a4, 4, AF_INET, &ret, buf,
+					     sizeof(buf), &herr),
+			 SFY_HOSTENT_PASS);
 	/* numeric hosts stay with libc */
 	ck_assert_int_eq(sfy_hostent_lookup("192.0.2.7", AF_INET, &ret, buf,
 					    sizeof(buf), &herr),
