@@ -41,8 +41,9 @@ int sfy_nameinfo_fake(const struct sockaddr *sa, socklen_t salen, char *host,
 	    !sfy_fakeip_in_range(sa))
 		return SFY_NAMEINFO_PASS;
 
+	/* glibc answers EAI_NONAME to NI_NUMERICHOST | NI_NAMEREQD */
 	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
-			    flags | NI_NUMERICHOST);
+			    (flags & ~NI_NAMEREQD) | NI_NUMERICHOST);
 	if (rc != 0 || (flags & NI_NUMERICHOST))
 		return rc;
 	rc = sfy_fakeip_name(sa, name, sizeof(name));

@@ -263,6 +263,9 @@ START_TEST(nameinfo)
 	ck_assert_str_eq(host, "reverse.test");
 	ck_assert_str_eq(serv, "http");
 	ck_assert_int_eq(getnameinfo(res->ai_addr, res->ai_addrlen, host,
+				     sizeof(host), NULL, 0, NI_NAMEREQD), 0);
+	ck_assert_str_eq(host, "reverse.test");
+	ck_assert_int_eq(getnameinfo(res->ai_addr, res->ai_addrlen, host,
 				     sizeof(host), serv, sizeof(serv),
 				     NI_NUMERICHOST | NI_NUMERICSERV), 0);
 	ck_assert_str_eq(serv, "80");
