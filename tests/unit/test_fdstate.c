@@ -1,0 +1,201 @@
+/*
+ * The per-descriptor table (preload/fdstate.c): set/get/clear/copy, the
+ * "is ours" fast check, stale state after a close the table did not see,
+ * descriptors beyond the first chunk, and readers racing a writer (the
+ * seqlock must never hand out a torn record).
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../../preload/fdstate.h"
+
+static struct sfy_fd_info tcp_info(uint16_t port)
+{
+	struct sfy_fd_info i;
+
+	memset(&i, 0, sizeof(i));
+	i.kind = SFY_FD_TCP;
+	i.family = AF_INET;
+	i.peer_len = sizeof(struct sockaddr_in);
+	i.peer.in.sin_family = AF_INET;
+	i.peer.in.sin_port = htons(port);
+	i.peer.in.sin_addr.s_addr = htonl(0xC0000201); /* 192.0.2.1 */
+	return i;
+}
+
+static int new_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+START_TEST(set_get_clear)
+{
+	struct sfy_fd_info in = tcp_info(443), out;
+	int fd = new_socket();
+
+	ck_assert(!sfy_fd_is_ours(fd));
+	ck_assert(!sfy_fd_get(fd, &out));
+	ck_assert_int_eq(sfy_fd_set(fd, &in), 0);
+	ck_assert(sfy_fd_is_ours(fd));
+	ck_assert(sfy_fd_get(fd, &out));
+	ck_assert_int_eq(out.kind, SFY_FD_TCP);
+	ck_assert_int_eq(out.peer_len, sizeof(struct sockaddr_in));
+	ck_assert_mem_eq(&out.peer.in, &in.peer.in, sizeof(in.peer.in));
+	sfy_fd_clear(fd);
+	ck_assert(!sfy_fd_is_ours(fd));
+	ck_assert(!sfy_fd_get(fd, &out));
+	close(fd);
+}
+END_TEST
+
+START_TEST(bad_descriptors)
+{
+	struct sfy_fd_info in = tcp_info(1), out;
+
+	ck_assert_int_lt(sfy_fd_set(-1, &in), 0);
+	ck_assert_int_lt(sfy_fd_set(1 << 30, &in), 0);
+	ck_assert(!sfy_fd_get(-1, &out));
+	ck_assert(!sfy_fd_is_ours(1 << 30));
+	sfy_fd_clear(-5);
+	sfy_fd_copy(-1, -2);
+}
+END_TEST
+
+START_TEST(copy_follows_dup)
+{
+	struct sfy_fd_info in = tcp_info(80), out;
+	int a = new_socket(), b = dup(a), c = new_socket();
+
+	ck_assert_int_eq(sfy_fd_set(a, &in), 0);
+	sfy_fd_copy(a, b);
+	ck_assert(sfy_fd_get(b, &out));
+	ck_assert_int_eq(ntohs(out.peer.in.sin_port), 80);
+	/* copying a descriptor without state clears the target */
+	ck_assert(dup2(c, b) == b);
+	sfy_fd_copy(c, b);
+	ck_assert(!sfy_fd_is_ours(b));
+	ck_assert(sfy_fd_get(a, &out));
+	close(a);
+	close(b);
+	close(c);
+}
+END_TEST
+
+/* A close that bypasses the hooks, then a different socket on the same
+ * number: the old state must not apply to it. */
+START_TEST(stale_state_dropped)
+{
+	struct sfy_fd_info in = tcp_info(22), out;
+	int fd = new_socket(), again;
+
+	ck_assert_int_eq(sfy_fd_set(fd, &in), 0);
+	syscall(SYS_close, fd);
+	again = new_socket();
+	ck_assert_int_eq(again, fd);
+	ck_assert(!sfy_fd_get(again, &out));
+	ck_assert(!sfy_fd_is_ours(again)); /* dropped for good */
+	close(again);
+}
+END_TEST
+
+START_TEST(high_descriptor)
+{
+	struct sfy_fd_info in = tcp_info(8080), out;
+	struct rlimit rl;
+	int fd = new_socket(), high;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < 5000 && rl.rlim_max >= 5000) {
+		rl.rlim_cur = 5000;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	high = dup2(fd, 4321);
+	ck_assert_int_eq(high, 4321);
+	ck_assert_int_eq(sfy_fd_set(high, &in), 0);
+	ck_assert(sfy_fd_get(high, &out));
+	ck_assert(!sfy_fd_is_ours(fd));
+	close(high);
+	close(fd);
+}
+END_TEST
+
+/* Writers flip one slot between two records; readers must only ever see
+ * one or the other, never a mix. */
+static atomic_bool stop;
+static int race_fd;
+
+static void *reader(void *arg)
+{
+	struct sfy_fd_info out;
+	long bad = 0;
+
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		if (!sfy_fd_get(race_fd, &out))
+			continue;
+		uint16_t port = ntohs(out.peer.in.sin_port);
+		uint32_t ip = ntohl(out.peer.in.sin_addr.s_addr);
+
+		if (!((port == 1111 && ip == 0xC0000201) ||
+		      (port == 2222 && ip == 0xC6336401)))
+			bad++;
+	}
+	return (void *)bad;
+}
+
+START_TEST(readers_never_see_torn_records)
+{
+	struct sfy_fd_info a = tcp_info(1111), b = tcp_info(2222);
+	pthread_t t[2];
+	void *bad;
+	long total = 0;
+	int i;
+
+	b.peer.in.sin_addr.s_addr = htonl(0xC6336401); /* 198.51.100.1 */
+	race_fd = new_socket();
+	ck_assert_int_eq(sfy_fd_set(race_fd, &a), 0);
+	for (i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, reader, NULL);
+	for (i = 0; i < 200000; i++)
+		sfy_fd_set(race_fd, (i & 1) ? &a : &b);
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], &bad);
+		total += (long)bad;
+	}
+	ck_assert_int_eq(total, 0);
+	close(race_fd);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fdstate");
+	TCase *tc = tcase_create("table");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, set_get_clear);
+	tcase_add_test(tc, bad_descriptors);
+	tcase_add_test(tc, copy_follows_dup);
+	tcase_add_test(tc, stale_state_dropped);
+	tcase_add_test(tc, high_descriptor);
+	tcase_add_test(tc, readers_never_see_torn_records);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
