@@ -135,6 +135,36 @@ try:
         res.append(peer(q) == "%s:%d" % (host, plain))
         res.append(exchange(s))
         print("OK" if all(res) else "BAD", res)
+    elif mode == "logfd":       # LOGPATH PROGFILE HOST PORT: our log fd survives
+        logpath, progfile, host, port = args[0], args[1], args[2], int(args[3])
+        def log_fds():
+            out = []
+            for n in os.listdir("/proc/self/fd"):
+                try:
+                    if os.readlink("/proc/self/fd/" + n) == logpath:
+                        out.append(int(n))
+                except OSError:
+                    pass
+            return out
+        before = log_fds()
+        for fd in range(3, 400):  # what daemons do after fork
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        after = log_fds()
+        # the program takes the log's number for a file of its own
+        f = os.open(progfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(f, after[0])
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.connect((host, port))
+        except OSError:
+            pass
+        moved = log_fds()
+        print("OK" if before and before == after and before[0] >= 100 and
+              moved and moved[0] != before[0] else "BAD",
+              before, after, moved)
     else:
         print("usage")
 except OSError as e:
@@ -341,6 +371,18 @@ if grep -q 'SOCKSIFY_PROXY' "$T/client.err" &&
 	pass broken_proxy_reported_once
 else
 	fail broken_proxy_reported_once "stderr: $(cat "$T/client.err")"
+fi
+
+# SOCKSIFY_LOG_FILE: kept above fd 100, survives a close-everything loop,
+# moves away when the program dup2()s onto its number.
+out=$(run_client "SOCKSIFY_PROXY=socks5://127.0.0.1:$CLOSED" "$ALL" \
+	"SOCKSIFY_LOG_FILE=$T/sfy.log" -- logfd "$T/sfy.log" "$T/prog.txt" 127.0.0.1 "$E")
+expect log_file_protected "$out" "OK *"
+if grep -q "cannot reach the proxy" "$T/sfy.log" 2>/dev/null &&
+	! grep -q socksify "$T/prog.txt" 2>/dev/null; then
+	pass log_file_gets_lines
+else
+	fail log_file_gets_lines "log: $(cat "$T/sfy.log" 2>&1); program file: $(cat "$T/prog.txt" 2>&1)"
 fi
 
 # --- chain: microsocks (no -b) then danted (out from 127.0.0.2) -----------
