@@ -60,7 +60,7 @@ void sfy_log_move_fd(void)
 {
 	const struct sfy_real *r = sfy_real();
 	int old = atomic_load(&log_fd);
-	int nfd;
+	int nfd, saved = errno;
 
 	if (!atomic_load(&log_fd_ours) || !r->fcntl || !r->close)
 		return;
@@ -76,6 +76,7 @@ void sfy_log_move_fd(void)
 		atomic_store(&log_fd, nfd);
 	}
 	r->close(old);
+	errno = saved;
 }
 
 /* write(2) without libc's wrapper: a future hook on write() must never see

@@ -11,6 +11,7 @@
  * second copy. A refused entry stays NULL and its hook fails with ENOSYS.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 
 #include "realfn.h"
@@ -36,6 +37,7 @@ static void *lookup(const char *name, const void *self_base)
 static void resolve_all(void)
 {
 	const void *self = NULL;
+	int saved = errno;
 	Dl_info di;
 
 	if (dladdr((const void *)&resolve_all, &di))
@@ -75,6 +77,9 @@ static void resolve_all(void)
 	real_io.poll = real.poll;
 	real_io.connect = real.connect;
 	real_io.fcntl = real.fcntl;
+	/* dlsym may leave errno changed; the hook that got here first must
+	 * not show that to its caller. */
+	errno = saved;
 }
 
 const struct sfy_real *sfy_real(void)

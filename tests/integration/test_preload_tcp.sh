@@ -78,6 +78,17 @@ try:
         ok = exchange(s)
         print("OK" if ok and nb else "BAD", "peer=" + peer(s),
               "nonblock=%d" % nb, "again=" + errno.errorcode.get(again, str(again)))
+    elif mode == "tfo":         # HOST PORT: TCP Fast Open sendto() connects too
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        data = b"fast-open-data"
+        s.sendto(data, socket.MSG_FASTOPEN, (args[0], int(args[1])))
+        got = b""
+        while len(got) < len(data):
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            got += chunk
+        print("OK" if got == data else "BAD", "peer=" + peer(s))
     elif mode == "errno":       # HOST PORT: connect() keeps errno on success
         libc = ctypes.CDLL(None, use_errno=True)
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -255,6 +266,9 @@ expect nonblocking_poll_so_error "$out" "OK peer=127.0.0.1:$E nonblock=1 again=E
 # AF_INET6 socket, IPv4-mapped destination, IPv4 proxy (mapped proxy address)
 out=$(run_client "$DANTE" "$ALL" -- echo 6 ::ffff:127.0.0.1 "$E")
 expect inet6_socket_ipv4_proxy "$out" "OK peer=::ffff:127.0.0.1:$E local-family=6 *" echo 127.0.0.2
+
+out=$(run_client "$DANTE" "$ALL" -- tfo 127.0.0.1 "$E")
+expect tcp_fast_open_proxied "$out" "OK peer=127.0.0.1:$E" echo 127.0.0.2
 
 out=$(run_client "$DANTE" "$ALL" -- errno 127.0.0.1 "$E")
 expect errno_preserved_on_success "$out" "OK rc=0 errno=4321" echo 127.0.0.2
