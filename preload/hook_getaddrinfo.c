@@ -293,14 +293,17 @@ static int fake_pick(const char *node, int family, struct sfy_hosts_addr *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (family == AF_INET6) {
-		rc = sfy_fakeip_for_name(node, strlen(node), NULL, &v6);
-		out->family = AF_INET6;
-		memcpy(out->addr, &v6, 16);
-	} else {
+	rc = -EAFNOSUPPORT;
+	if (family != AF_INET6) {
 		rc = sfy_fakeip_for_name(node, strlen(node), &v4, NULL);
 		out->family = AF_INET;
 		memcpy(out->addr, &v4, 4);
+	}
+	/* AF_UNSPEC falls back to IPv6 when only an IPv6 range is set */
+	if (family == AF_INET6 || (family == AF_UNSPEC && rc == -EAFNOSUPPORT)) {
+		rc = sfy_fakeip_for_name(node, strlen(node), NULL, &v6);
+		out->family = AF_INET6;
+		memcpy(out->addr, &v6, 16);
 	}
 	if (rc == -EAFNOSUPPORT)
 		return EAI_ADDRFAMILY;

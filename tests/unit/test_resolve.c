@@ -250,6 +250,26 @@ START_TEST(gai_fails_closed)
 }
 END_TEST
 
+START_TEST(gai_v6_only_range)
+{
+	struct sfy_cidr c6;
+	struct addrinfo *res;
+
+	memset(&c6, 0, sizeof(c6));
+	c6.family = AF_INET6;
+	c6.prefix = 64;
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd53:6f63:6b73:6966::",
+				   c6.addr), 1);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(NULL, &c6, 0), 0);
+	/* AF_UNSPEC takes the IPv6 fake when there is no IPv4 range */
+	ck_assert_int_eq(gai(NAME, "80", AF_UNSPEC, SOCK_STREAM, 0, 0, &res), 0);
+	ck_assert(in_fake6(res->ai_addr));
+	freeaddrinfo(res);
+	ck_assert_int_eq(gai(NAME, "80", AF_INET, SOCK_STREAM, 0, 0, &res),
+			 EAI_ADDRFAMILY);
+}
+END_TEST
+
 START_TEST(nameinfo)
 {
 	struct addrinfo *res;
@@ -486,6 +506,7 @@ static Suite *resolve_suite(void)
 	tcase_add_test(tc, gai_canonname);
 	tcase_add_test(tc, gai_local_cases);
 	tcase_add_test(tc, gai_fails_closed);
+	tcase_add_test(tc, gai_v6_only_range);
 	tcase_add_test(tc, nameinfo);
 	tcase_add_test(tc, hostent);
 	suite_add_tcase(s, tc);
