@@ -260,6 +260,11 @@ expect danted_blocking "$out" "OK peer=127.0.0.1:$E local-family=4 cloexec=1" ec
 out=$(run_client "$MS" "$ALL" -- echo 4 127.0.0.1 "$E")
 expect microsocks_blocking "$out" "OK peer=127.0.0.1:$E *" echo 127.0.0.2
 
+# a proxy named "localhost": every address of the name is tried in turn
+# (::1 may come first while danted listens on 127.0.0.1 only)
+out=$(run_client "SOCKSIFY_PROXY=socks5://localhost:$DP" "$ALL" -- echo 4 127.0.0.1 "$E")
+expect proxy_by_name_localhost "$out" "OK peer=127.0.0.1:$E *" echo 127.0.0.2
+
 out=$(run_client "$DANTE" "$ALL" -- nb 127.0.0.1 "$E")
 expect nonblocking_poll_so_error "$out" "OK peer=127.0.0.1:$E nonblock=1 again=EISCONN" echo 127.0.0.2
 
