@@ -170,7 +170,7 @@ enum socks5_status socks5_parse_method(const uint8_t *buf, size_t avail,
 	*method = buf[1];
 	if (buf[1] == SOCKS5_METHOD_NONE_ACCEPTABLE)
 		return SOCKS5_E_NO_ACCEPTABLE;
-	if (!memchr(offered, buf[1], n_offered))
+	if (n_offered == 0 || !memchr(offered, buf[1], n_offered))
 		return SOCKS5_E_METHOD_NOT_OFFERED;
 	*len = 2;
 	return SOCKS5_OK;

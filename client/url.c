@@ -22,9 +22,11 @@
  *    the parser splits it, so even a URL that fails to parse never shows
  *    its password.
  *  - In a chain, a comma separates hops only when what follows it (after
- *    blanks) is the end, another comma, or a new "scheme://". A raw comma
- *    inside a password therefore stays in its URL instead of cutting it in
- *    two and exposing half the password in an error message.
+ *    blanks) is the end, another comma, or a new "scheme://", and a hop
+ *    that starts with a comma is empty. A raw comma inside a password thus
+ *    stays in its URL instead of cutting it in two and exposing half the
+ *    password in an error message (only ",scheme://" inside a password
+ *    needs escaping, as %2C).
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -452,12 +454,14 @@ static bool is_blank(char c)
 	       c == '\v';
 }
 
-/* Whether the comma before s separates hops (see the top of the file). */
+/* Whether the comma before s separates hops (see the top of the file).
+ * Schemes are short: looking 32 bytes ahead keeps a list of many commas
+ * linear. */
 static bool starts_hop(const char *s)
 {
 	while (is_blank(*s))
 		s++;
-	return *s == '\0' || *s == ',' || scheme_len(s, strlen(s)) > 0;
+	return *s == '\0' || *s == ',' || scheme_len(s, strnlen(s, 32)) > 0;
 }
 
 /* The hop starting at s, trimmed: its start, *len; *next is the text after

@@ -214,6 +214,9 @@ START_TEST(method_splits_and_errors)
 	ck_assert_int_eq(socks5_parse_method((const uint8_t *)"\x05\xff", 2,
 					     (const uint8_t *)"\xff", 1, &m,
 					     &len), SOCKS5_E_NO_ACCEPTABLE);
+	/* Nothing offered: whatever the server picks was not offered. */
+	ck_assert_int_eq(socks5_parse_method(ok, 2, NULL, 0, &m, &len),
+			 SOCKS5_E_METHOD_NOT_OFFERED);
 	ck_assert_int_eq(socks5_parse_method(ok, 2, offered, 1, NULL, &len),
 			 SOCKS5_E_ARG);
 }
