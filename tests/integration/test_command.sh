@@ -283,6 +283,16 @@ else
 fi
 
 # ---- end to end: curl through microsocks, the target sees the proxy -------------
+# Under SANITIZE=1 this curl hangs in setlocale() with the bare ASan runtime
+# preloaded (socksify not involved): wget stands in, and the case says so.
+HTTP=curl
+HTTPGET=(curl -sS --max-time 20)
+if [ "${SANITIZE:-0}" = 1 ] &&
+   [ "$(timeout 5 env "${SFY_RUN_ENV[@]}" curl -sS --max-time 2 file:///dev/null 2>&1; echo $?)" = 124 ]; then
+	skip e2e_curl "hangs under the ASan runtime alone; using wget"
+	HTTP=wget
+	HTTPGET=(wget -q -T 20 -t 1 -O -)
+fi
 # microsocks listens on 127.0.0.1 and goes out from 127.0.0.2, so the web
 # server's peer address tells who connected: 127.0.0.1 is curl itself,
 # 127.0.0.2 is the proxy.
@@ -295,29 +305,29 @@ WEB=$(free_port) && PX=$(free_port) &&
 	finish
 }
 : >"$T/web.peers"
-out=$(sfy -x "socks5://127.0.0.1:$PX" -n '' curl -sS --max-time 20 "http://127.0.0.1:$WEB/" 2>&1)
+out=$(sfy -x "socks5://127.0.0.1:$PX" -n '' "${HTTPGET[@]}" "http://127.0.0.1:$WEB/" 2>&1)
 rc=$?
 if [ $rc = 0 ] && [ "$out" = "hello through socks $$" ] &&
    [ "$(awk '{ print $1 }' "$T/web.peers" | sort -u)" = 127.0.0.2 ]; then
-	pass e2e_curl_microsocks
+	pass e2e_${HTTP}_microsocks
 else
-	fail e2e_curl_microsocks "rc=$rc out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
+	fail e2e_${HTTP}_microsocks "rc=$rc out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
 fi
-# Without -n '' loopback goes direct by default: the peer is curl itself.
+# Without -n '' loopback goes direct by default: the peer is the client itself.
 # This also shows the peer check above can tell the two apart.
 : >"$T/web.peers"
-out=$(sfy -x "socks5://127.0.0.1:$PX" curl -sS --max-time 20 "http://127.0.0.1:$WEB/" 2>&1)
+out=$(sfy -x "socks5://127.0.0.1:$PX" "${HTTPGET[@]}" "http://127.0.0.1:$WEB/" 2>&1)
 rc=$?
 if [ $rc = 0 ] && [ "$(awk '{ print $1 }' "$T/web.peers" | sort -u)" = 127.0.0.1 ]; then
 	pass e2e_loopback_bypassed_by_default
 else
 	fail e2e_loopback_bypassed_by_default "rc=$rc out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
 fi
-# A proxy that is down: curl fails quickly, nothing reaches the target.
+# A proxy that is down: the client fails quickly, nothing reaches the target.
 DOWN=$(free_port)
 : >"$T/web.peers"
 start=$(date +%s)
-out=$(sfy -x "socks5://127.0.0.1:$DOWN" -n '' curl -sS --max-time 20 "http://127.0.0.1:$WEB/" 2>&1)
+out=$(sfy -x "socks5://127.0.0.1:$DOWN" -n '' "${HTTPGET[@]}" "http://127.0.0.1:$WEB/" 2>&1)
 rc=$?
 took=$(($(date +%s) - start))
 if [ $rc != 0 ] && [ ! -s "$T/web.peers" ] && [ $took -lt 10 ]; then
