@@ -102,7 +102,7 @@ HTTP=curl
 HTTPGET=(curl -sS --max-time 20)
 HTTP_NORESOLVE=6
 if [ "${SANITIZE:-0}" = 1 ] &&
-   [ "$(timeout 5 env "${SFY_RUN_ENV[@]}" curl -sS --max-time 2 file:///dev/null 2>&1; echo $?)" = 124 ]; then
+   ! sfy_preload_works curl -sS --max-time 2 file:///dev/null; then
 	skip curl "hangs under the ASan runtime alone (setlocale deadlock, no socksify involved); the HTTP cases use wget"
 	HTTP=wget
 	HTTPGET=(wget -q -T 20 -t 1 -O -)
