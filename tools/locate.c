@@ -80,13 +80,16 @@ int sfy_find_library(char *out, size_t cap, char *looked, size_t lcap)
 }
 
 /* What one candidate file says: 0 runnable, -ENOENT absent, -EISDIR a
- * directory, -EACCES present but not runnable. */
-static int probe(const char *path)
+ * directory, -EACCES present but not runnable. In a PATH search a file we
+ * cannot even look at (its directory is not searchable for us) counts as
+ * absent, as a shell does: "command not found" is the useful message. */
+static int probe(const char *path, bool in_path)
 {
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
+		return errno == ENOENT || errno == ENOTDIR || in_path ?
+			       -ENOENT : -EACCES;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
@@ -103,7 +106,7 @@ int sfy_find_program(const char *name)
 	if (!*name)
 		return -ENOENT;
 	if (strchr(name, '/'))
-		return probe(name);
+		return probe(name, false);
 
 	path = getenv("PATH");
 	if (!path)
@@ -120,7 +123,7 @@ int sfy_find_program(const char *name)
 			w = snprintf(cand, sizeof(cand), "%.*s/%s", (int)len, p,
 				     name);
 		if (w > 0 && (size_t)w < sizeof(cand)) {
-			r = probe(cand);
+			r = probe(cand, true);
 			if (r == 0)
 				return 0;
 			/* execvp too keeps searching past EACCES, and

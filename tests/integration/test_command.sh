@@ -153,6 +153,27 @@ if [ $rc = 126 ] && grep -q 'Permission denied' <<<"$out"; then
 else
 	fail not_executable "rc=$rc: $out"
 fi
+# In PATH: a non-executable file is "Permission denied" (126) unless a
+# runnable one of the same name comes later, as execvp does it.
+mkdir -p "$T/pbin1" "$T/pbin2"
+printf '#!/bin/sh\necho first\n' >"$T/pbin1/sfy-prog"
+printf '#!/bin/sh\necho second\n' >"$T/pbin2/sfy-prog"
+chmod 644 "$T/pbin1/sfy-prog"
+chmod 755 "$T/pbin2/sfy-prog"
+out=$(PATH="$T/pbin1:$PATH" sfy -x socks5://127.0.0.1:1 sfy-prog 2>&1)
+rc=$?
+if [ $rc = 126 ] && [ "$out" = "socksify: sfy-prog: Permission denied" ]; then
+	pass not_executable_in_path
+else
+	fail not_executable_in_path "rc=$rc: $out"
+fi
+out=$(PATH="$T/pbin1:$T/pbin2:$PATH" sfy -x socks5://127.0.0.1:1 sfy-prog 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ "$out" = second ]; then
+	pass path_search_skips_non_executable
+else
+	fail path_search_skips_non_executable "rc=$rc: $out"
+fi
 out=$(sfy -x socks5://127.0.0.1:1 printf '%s|' -v -x 2>&1)
 if [ "$out" = "-v|-x|" ]; then
 	pass options_stop_at_command
