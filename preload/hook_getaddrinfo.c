@@ -3,8 +3,14 @@
  * dnsroute.h). A name the proxy must resolve gets a fake address and we
  * build the result list ourselves, following glibc's rules for hints:
  *
- *   ai_family   AF_UNSPEC -> the IPv4 fake only (one address keeps happy
- *               eyeballs from racing two connects to the same name);
+ *   ai_family   AF_UNSPEC -> the IPv4 fake, then the IPv6 fake. IPv4
+ *               first: connect() to a fake finishes the SOCKS handshake
+ *               before it returns, so a happy-eyeballs client (curl) is
+ *               connected by its first attempt and never starts the
+ *               second. The IPv6 fake is there for clients that ask
+ *               AF_UNSPEC and filter themselves (curl -6 does). Cost: a
+ *               client that walks the list after a proxy refusal asks the
+ *               proxy twice.
  *               AF_INET -> IPv4 fake; AF_INET6 -> IPv6 fake (also with
  *               AI_V4MAPPED: a native IPv6 fake is acceptable to it);
  *               anything else -> EAI_FAMILY.
@@ -286,34 +292,39 @@ static size_t hosts_pick(const struct sfy_hosts_result *hr, int family,
 	return n;
 }
 
-static int fake_pick(const char *node, int family, struct sfy_hosts_addr *out)
+/* The fake addresses for family (AF_UNSPEC: both, IPv4 first, or the one
+ * range configured) into out; their number in *n. */
+static int fake_pick(const char *node, int family, struct sfy_hosts_addr *out,
+		     size_t *n)
 {
 	struct in_addr v4;
 	struct in6_addr v6;
-	int rc;
+	int rc4 = -EAFNOSUPPORT, rc6 = -EAFNOSUPPORT, rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = -EAFNOSUPPORT;
-	if (family != AF_INET6) {
-		rc = sfy_fakeip_for_name(node, strlen(node), &v4, NULL);
-		out->family = AF_INET;
-		memcpy(out->addr, &v4, 4);
+	*n = 0;
+	if (family != AF_INET6)
+		rc4 = sfy_fakeip_for_name(node, strlen(node), &v4, NULL);
+	if (family != AF_INET && (rc4 == 0 || rc4 == -EAFNOSUPPORT))
+		rc6 = sfy_fakeip_for_name(node, strlen(node), NULL, &v6);
+	if (rc4 == 0) {
+		memset(&out[*n], 0, sizeof(out[*n]));
+		out[*n].family = AF_INET;
+		memcpy(out[(*n)++].addr, &v4, 4);
 	}
-	/* AF_UNSPEC falls back to IPv6 when only an IPv6 range is set */
-	if (family == AF_INET6 || (family == AF_UNSPEC && rc == -EAFNOSUPPORT)) {
-		rc = sfy_fakeip_for_name(node, strlen(node), NULL, &v6);
-		out->family = AF_INET6;
-		memcpy(out->addr, &v6, 16);
+	if (rc6 == 0) {
+		memset(&out[*n], 0, sizeof(out[*n]));
+		out[*n].family = AF_INET6;
+		memcpy(out[(*n)++].addr, &v6, 16);
 	}
+	if (*n > 0)
+		return 0;
+	rc = rc4 != -EAFNOSUPPORT ? rc4 : rc6;
 	if (rc == -EAFNOSUPPORT)
 		return EAI_ADDRFAMILY;
-	if (rc) {
-		sfy_error("getaddrinfo(%s): no fake address (%s); failing "
-			  "rather than resolving locally", node, strerror(-rc));
-		errno = -rc;
-		return EAI_SYSTEM;
-	}
-	return 0;
+	sfy_error("getaddrinfo(%s): no fake address (%s); failing rather than "
+		  "resolving locally", node, strerror(-rc));
+	errno = -rc;
+	return EAI_SYSTEM;
 }
 
 static int remote(const char *node, const char *service,
@@ -341,11 +352,15 @@ static int remote(const char *node, const char *service,
 				 hr->canon[0] ? hr->canon : node,
 				 hints->ai_flags, res);
 	}
-	rc = fake_pick(node, family, addrs);
+	rc = fake_pick(node, family, addrs, &naddrs);
 	if (rc)
 		return rc;
-	sfy_debug("getaddrinfo(%s): fake address for remote DNS", node);
-	return gai_build(addrs, 1, specs, nspecs, node, hints->ai_flags, res);
+	sfy_debug("getaddrinfo(%s, %s, family %d, socktype %d, protocol %d, "
+		  "flags %#x): fake address for remote DNS", node,
+		  service ? service : "-", family, hints->ai_socktype,
+		  hints->ai_protocol, hints->ai_flags);
+	return gai_build(addrs, naddrs, specs, nspecs, node, hints->ai_flags,
+			 res);
 }
 
 int getaddrinfo(const char *node, const char *service,

@@ -76,8 +76,9 @@ START_TEST(gai_families)
 	struct addrinfo *res, *r6;
 
 	ck_assert_int_eq(gai(NAME, "80", AF_UNSPEC, SOCK_STREAM, 0, 0, &res), 0);
-	ck_assert_int_eq(count(res), 1); /* IPv4 fake only */
+	ck_assert_int_eq(count(res), 2); /* IPv4 fake first, then IPv6 */
 	ck_assert(in_fake4(res->ai_addr));
+	ck_assert(in_fake6(res->ai_next->ai_addr));
 	ck_assert_int_eq(res->ai_addrlen, sizeof(struct sockaddr_in));
 	ck_assert_int_eq(res->ai_socktype, SOCK_STREAM);
 	ck_assert_int_eq(res->ai_protocol, IPPROTO_TCP);
@@ -116,13 +117,16 @@ START_TEST(gai_null_hints)
 
 	res = NULL;
 	ck_assert_int_eq(getaddrinfo("Target.Test.", "443", NULL, &res), 0);
-	ck_assert_int_eq(count(res), 3); /* like glibc: stream, dgram, raw */
+	/* like glibc: stream, dgram, raw for each address */
+	ck_assert_int_eq(count(res), 6);
 	for (ai = res; ai; ai = ai->ai_next, i++) {
-		ck_assert(in_fake4(ai->ai_addr));
-		ck_assert_int_eq(ai->ai_socktype, types[i]);
+		ck_assert(i < 3 ? in_fake4(ai->ai_addr) : in_fake6(ai->ai_addr));
+		ck_assert_int_eq(ai->ai_socktype, types[i % 3]);
 		ck_assert_int_eq(port_of(ai), 443);
-		ck_assert_int_eq(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr,
-				 ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr);
+		if (i < 3)
+			ck_assert_int_eq(
+				((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr,
+				((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr);
 	}
 	freeaddrinfo(res);
 }
@@ -185,7 +189,7 @@ START_TEST(gai_canonname)
 	freeaddrinfo(res);
 	ck_assert_int_eq(gai("canon.test", NULL, AF_UNSPEC, 0, 0, AI_CANONNAME,
 			     &res), 0);
-	ck_assert_int_eq(count(res), 3);
+	ck_assert_int_eq(count(res), 6);
 	ck_assert_str_eq(res->ai_canonname, "canon.test");
 	ck_assert_ptr_null(res->ai_next->ai_canonname);
 	freeaddrinfo(res);
@@ -263,6 +267,7 @@ START_TEST(gai_v6_only_range)
 	ck_assert_int_eq(sfy_fakeip_init_ranges(NULL, &c6, 0), 0);
 	/* AF_UNSPEC takes the IPv6 fake when there is no IPv4 range */
 	ck_assert_int_eq(gai(NAME, "80", AF_UNSPEC, SOCK_STREAM, 0, 0, &res), 0);
+	ck_assert_int_eq(count(res), 1);
 	ck_assert(in_fake6(res->ai_addr));
 	freeaddrinfo(res);
 	ck_assert_int_eq(gai(NAME, "80", AF_INET, SOCK_STREAM, 0, 0, &res),
