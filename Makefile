@@ -90,7 +90,7 @@ build/fuzz/%: tests/fuzz/%.c $(CLIENT_SRC) $(wildcard client/*.h)
 fuzz: deps $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-demo: all
+demo: deps all
 	@sh tools/demo.sh
 
 bench: all
