@@ -182,23 +182,6 @@ except OSError as e:
     print("ERR", ename(e))
 EOF
 
-# A "proxy" that accepts and never answers.
-cat >"$T/stall.py" <<'EOF'
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-held = []
-deadline = time.monotonic() + 120
-while time.monotonic() < deadline:
-    s.settimeout(1)
-    try:
-        held.append(s.accept()[0])
-    except OSError:
-        pass
-EOF
-
 # run_client [VAR=VALUE...] -- MODE ARGS...: the client with the preload
 # and a clean proxy environment.
 run_client() {
@@ -359,21 +342,8 @@ ms=$(ms_of "$out")
 grep -q "cannot reach the proxy" "$T/client.err" && pass proxy_down_logged ||
 	fail proxy_down_logged "stderr: $(cat "$T/client.err")"
 
-SP=$(free_port)
-"$PY" "$T/stall.py" "$SP" >/dev/null 2>&1 &
-_sfy_track $!
-if wait_port "$SP"; then
-	out=$(run_client "SOCKSIFY_PROXY=socks5://127.0.0.1:$SP" "$ALL" SOCKSIFY_TIMEOUT_MS=800 -- fail 127.0.0.1 "$E")
-	expect stalled_proxy_etimedout "$out" "ERR ETIMEDOUT ms=* fds=stable"
-	ms=$(ms_of "$out")
-	if [ "$ms" -ge 700 ] && [ "$ms" -lt 3000 ]; then
-		pass stalled_proxy_bounded
-	else
-		fail stalled_proxy_bounded "took $ms ms for a timeout of 800 ms"
-	fi
-else
-	fail stalled_proxy_etimedout "stall server did not start"
-fi
+# A stalled proxy (ETIMEDOUT at SOCKSIFY_TIMEOUT_MS) and every other
+# misbehaving peer: tests/integration/test_faults.sh.
 
 out=$(run_client "SOCKSIFY_PROXY=socks5://bob:pa55word@127.0.0.1:99999" "$ALL" -- fail 127.0.0.1 "$E")
 expect broken_proxy_fails "$out" "ERR ECONNREFUSED ms=* fds=stable"
