@@ -64,8 +64,11 @@ $(B)/socksify: $(TOOL_SRC) $(B)/libsocks5.a $(wildcard tools/*.h)
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libsocks5.a $(B)/libsocksify_internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(CHECK_CFLAGS) -o $@ $< $(UNIT_HELPERS) \
+	$(CC) $(ALLCFLAGS) $(CHECK_CFLAGS) -o $@ $< $(UNIT_HELPERS) $(filter $(B)/tools/%.o,$^) \
 		$(B)/libsocksify_internal.a $(B)/libsocks5.a $(CHECK_LIBS) $(LDLIBS_PRELOAD)
+
+# A unit test of a piece of the command links that piece's object.
+$(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o
 
 $(B)/tests/tools/%: tests/tools/%.c $(B)/libsocks5.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,275 @@
+/*
+ * proxychains-ng configuration reader (tools/proxychains_conf.c): what is
+ * translated, what is refused with the file and line named, and that a
+ * password never shows up in a message.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../tools/proxychains_conf.h"
+
+static char err[512];
+
+static int parse(const char *text, bool strict, struct sfy_pc *pc)
+{
+	return sfy_pc_parse(text, strlen(text), "pc.conf", strict, pc, err,
+			    sizeof(err));
+}
+
+/* The stock Debian file with a socks5 entry instead of Tor's socks4. */
+START_TEST(test_debian_default)
+{
+	const char *conf =
+		"# proxychains.conf  VER 4.x\n"
+		"#dynamic_chain\n"
+		"strict_chain\n"
+		"#chain_len = 2\n"
+		"proxy_dns\n"
+		"remote_dns_subnet 224\n"
+		"tcp_read_time_out 15000\n"
+		"tcp_connect_time_out 8000\n"
+		"# localnet 127.0.0.0/255.0.0.0\n"
+		"[ProxyList]\n"
+		"# add proxy here ...\n"
+		"socks5 \t127.0.0.1 9050\n";
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse(conf, false, &pc), 0);
+	ck_assert_str_eq(pc.proxy, "socks5h://127.0.0.1:9050");
+	ck_assert_uint_eq(pc.nhops, 1);
+	ck_assert(pc.remote_dns);
+	ck_assert(!pc.quiet);
+	ck_assert_int_eq(pc.timeout_ms, 23000);
+	ck_assert_str_eq(pc.fake_net, "224.0.0.0/8");
+	ck_assert_str_eq(pc.no_proxy, ""); /* proxychains proxies loopback too */
+	ck_assert_int_eq(pc.nwarn, 0);
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+START_TEST(test_chain_auth_localnet)
+{
+	const char *conf =
+		"strict_chain\r\n"
+		"quiet_mode\n"
+		"localnet 127.0.0.0/255.0.0.0\n"
+		"localnet 10.0.0.0/8\n"
+		"localnet 172.16.0.0/255.240.0.0\n"
+		"localnet ::1/128\n"
+		"[ProxyList]\n"
+		"socks5 192.0.2.1 1080 alice s3cr#t:@x # a comment\n"
+		"socks5 2001:db8::1 1081\n"
+		"socks5\tproxy.example\t1082\tbob\tpw\n";
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse(conf, false, &pc), 0);
+	ck_assert_str_eq(pc.proxy,
+			 "socks5://alice:s3cr%23t%3A%40x@192.0.2.1:1080,"
+			 "socks5://[2001:db8::1]:1081,"
+			 "socks5://bob:pw@proxy.example:1082");
+	ck_assert_uint_eq(pc.nhops, 3);
+	ck_assert(!pc.remote_dns);
+	ck_assert(pc.quiet);
+	ck_assert_int_eq(pc.timeout_ms, 0);
+	ck_assert_str_eq(pc.fake_net, "");
+	ck_assert_str_eq(pc.no_proxy,
+			 "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,::1/128");
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+START_TEST(test_one_timeout)
+{
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse("tcp_connect_time_out 700\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\n", false, &pc), 0);
+	ck_assert_int_eq(pc.timeout_ms, 700);
+	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("tcp_connect_time_out 500000\n"
+			       "tcp_read_time_out 500000\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\n", false, &pc), 0);
+	ck_assert_int_eq(pc.timeout_ms, 600000); /* capped */
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+START_TEST(test_dynamic_chain)
+{
+	const char *conf = "dynamic_chain\n[ProxyList]\nsocks5 127.0.0.1 1080\n";
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse(conf, false, &pc), 0);
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "pc.conf:1: dynamic_chain"), "%s",
+		      pc.warn[0]);
+	ck_assert(strstr(pc.warn[0], "fail-over"));
+	sfy_pc_free(&pc);
+	/* --strict: refused */
+	ck_assert_int_eq(parse(conf, true, &pc), -EINVAL);
+	ck_assert_msg(strstr(err, "pc.conf:1: dynamic_chain"), "%s", err);
+	ck_assert(strstr(err, "--strict"));
+	ck_assert_ptr_null(pc.proxy);
+}
+END_TEST
+
+START_TEST(test_chain_len)
+{
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse("chain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n"
+			       "socks5 127.0.0.1 2\n", false, &pc), 0);
+	ck_assert_int_eq(pc.nwarn, 0);
+	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("strict_chain\nchain_len = 1\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\nsocks5 127.0.0.1 2\n",
+			       false, &pc), 0);
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "pc.conf:2: chain_len"), "%s", pc.warn[0]);
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+/* Each refused line: its number and a word of the reason in the message. */
+struct refused {
+	const char *conf;
+	const char *where;
+	const char *why;
+};
+
+static const struct refused refused[] = {
+	{ "random_chain\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "random_chain" },
+	{ "round_robin_chain\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "round_robin_chain" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1\nhttp 127.0.0.1 8080\n", "pc.conf:3:", "http proxies" },
+	{ "[ProxyList]\nsocks4 127.0.0.1 9050\n", "pc.conf:2:", "socks4 proxies" },
+	{ "[ProxyList]\nraw 127.0.0.1 9050\n", "pc.conf:2:", "raw proxies" },
+	{ "[ProxyList]\nsocks6 127.0.0.1 9050\n", "pc.conf:2:", "unknown proxy type" },
+	{ "[ProxyList]\nsocks5 127.0.0.1\n", "pc.conf:2:", "3 or 5 fields" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1080 onlyuser\n", "pc.conf:2:", "3 or 5 fields" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 0\n", "pc.conf:2:", "1..65535" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "1..65535" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 80x\n", "pc.conf:2:", "1..65535" },
+	{ "[ProxyList]\nsocks5 bad/host 80\n", "pc.conf:2:", "bad socks5 entry" },
+	{ "localnet 192.168.1.0:80/255.255.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
+	  "pc.conf:1:", "port" },
+	{ "localnet [::]:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
+	{ "localnet 10.0.0.0/255.0.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
+	  "pc.conf:1:", "contiguous" },
+	{ "localnet 10.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "MASK" },
+	{ "localnet 10.0.0.300/8\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "not an IP" },
+	{ "dnat 1.1.1.1 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
+	{ "tcp_read_time_out soon\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "milliseconds" },
+	{ "remote_dns_subnet 256\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0..255" },
+	{ "frobnicate\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "unknown setting" },
+	{ "[Proxies]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "unknown section" },
+	{ "strict_chain\n", "pc.conf:1:", "no socks5 proxy" },
+	{ "strict_chain\n[ProxyList]\n# nothing\n", "pc.conf:3:", "no socks5 proxy" },
+	{ "[ProxyList]\nsocks5 1.1.1.1 1\nsocks5 1.1.1.1 2\nsocks5 1.1.1.1 3\n"
+	  "socks5 1.1.1.1 4\nsocks5 1.1.1.1 5\nsocks5 1.1.1.1 6\nsocks5 1.1.1.1 7\n"
+	  "socks5 1.1.1.1 8\nsocks5 1.1.1.1 9\n", "pc.conf:10:", "at most 8" },
+};
+
+START_TEST(test_refused)
+{
+	const struct refused *r = &refused[_i];
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse(r->conf, false, &pc), -EINVAL);
+	ck_assert_msg(strstr(err, r->where) == err, "case %d: '%s'", _i, err);
+	ck_assert_msg(strstr(err, r->why), "case %d: '%s' lacks '%s'", _i, err,
+		      r->why);
+	ck_assert_ptr_null(pc.proxy);
+	ck_assert_ptr_null(pc.no_proxy);
+}
+END_TEST
+
+/* A refused entry with a password: the message names the line only. */
+START_TEST(test_password_not_in_message)
+{
+	const char *bad[] = {
+		"[ProxyList]\nsocks5 bad/host 1080 alice Pw0rdXyz\n",
+		"[ProxyList]\nsocks5 127.0.0.1 1080x alice Pw0rdXyz\n",
+		"[ProxyList]\nhttp 127.0.0.1 8080 alice Pw0rdXyz\n",
+		"[ProxyList]\nsocks5 127.0.0.1 1080 alice Pw0rdXyz extra\n",
+	};
+	struct sfy_pc pc;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(parse(bad[i], false, &pc), -EINVAL);
+		ck_assert_msg(!strstr(err, "Pw0rdXyz"), "%s", err);
+	}
+}
+END_TEST
+
+/* A line longer than any real one, and a NUL byte, are refused. */
+START_TEST(test_garbage)
+{
+	char *big = malloc(10000);
+	struct sfy_pc pc;
+
+	memset(big, 'a', 9999);
+	big[9999] = '\0';
+	ck_assert_int_eq(parse(big, false, &pc), -EINVAL);
+	ck_assert(strstr(err, "line too long"));
+	free(big);
+	ck_assert_int_eq(sfy_pc_parse("[ProxyList]\n\0x", 14, "pc.conf", false,
+				      &pc, err, sizeof(err)), -EINVAL);
+	ck_assert(strstr(err, "NUL"));
+}
+END_TEST
+
+START_TEST(test_load_file)
+{
+	char path[] = "/tmp/sfy-pc-XXXXXX";
+	const char *conf = "proxy_dns\n[ProxyList]\nsocks5 127.0.0.1 1080 u p\n";
+	struct sfy_pc pc;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, conf, strlen(conf)), (int)strlen(conf));
+	close(fd);
+	ck_assert_int_eq(sfy_pc_load(path, false, &pc, err, sizeof(err)), 0);
+	ck_assert_str_eq(pc.proxy, "socks5h://u:p@127.0.0.1:1080");
+	sfy_pc_free(&pc);
+	unlink(path);
+	ck_assert_int_eq(sfy_pc_load(path, false, &pc, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, "No such file"), "%s", err);
+	ck_assert_int_eq(sfy_pc_load("/tmp", false, &pc, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not a regular file"), "%s", err);
+}
+END_TEST
+
+static Suite *pc_suite(void)
+{
+	Suite *s = suite_create("proxychains_conf");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_debian_default);
+	tcase_add_test(tc, test_chain_auth_localnet);
+	tcase_add_test(tc, test_one_timeout);
+	tcase_add_test(tc, test_dynamic_chain);
+	tcase_add_test(tc, test_chain_len);
+	tcase_add_loop_test(tc, test_refused, 0,
+			    (int)(sizeof(refused) / sizeof(refused[0])));
+	tcase_add_test(tc, test_password_not_in_message);
+	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_load_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(pc_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
