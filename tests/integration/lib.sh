@@ -40,6 +40,9 @@ SFY_PORTS=" "		# ports handed out by free_port in this run
 SFY_NETNS_MADE=0
 SFY_ETC_NETNS_MADE=0
 SFY_FAILS=0
+SFY_CAP_PID=		# tcpdump on the client side of the namespaces
+SFY_CAP_MAC=		# the client interface's MAC (what it sends)
+SFY_CAP_DONE=0		# leak_check has reported
 NS_CLI=sfy-cli-$$
 NS_PX=sfy-px-$$
 NS_TG=sfy-tg-$$
@@ -399,6 +402,161 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
+# ---- leak capture ------------------------------------------------------
+#
+# Every test that builds the namespaces records, with tcpdump, every frame
+# on the client namespace's only link, from netns_up to the end of the
+# test; leak_check (called by finish, or at exit) then fails the test if
+# the client side sent any packet to anything but the proxy.
+#
+# A leak is precisely: a frame sent by the client's interface (Ethernet
+# source = its MAC) that carries IPv4 whose destination is not 192.0.2.1,
+# or IPv6 whose destination is not 2001:db8:1::1: TCP, UDP (DNS included),
+# ICMP or anything else. Not leaks: ARP (not IP), and ICMPv6 neighbour
+# discovery and multicast listener messages (types 130-137 and 143, found
+# behind any extension headers), which the kernel sends on its own to
+# manage the link. Frames the proxy side sends are not the client's.
+
+# sfy_capture_start NS IFACE FILE: tcpdump on IFACE in NS, every frame into
+# FILE (pcap), written packet by packet; waits (bounded) until it captures.
+# Sets SFY_CAPTURE_PID (the capture is stopped at exit in any case).
+sfy_capture_start() {
+	local ns=$1 ifc=$2 file=$3 pid i
+	command -v tcpdump >/dev/null 2>&1 || {
+		echo "sfy_capture_start: tcpdump missing (tools/install-deps.sh)" >&2
+		return 1
+	}
+	# --immediate-mode: each packet is handed over at once (TPACKET_V3
+	# otherwise holds a block back, and a short test would see none).
+	# -w - : the shell opens the file, so tcpdump's privilege drop (to
+	# its own user) and any profile of it cannot stop it writing there.
+	ip netns exec "$ns" tcpdump -i "$ifc" -n -U --immediate-mode -s 262 -w - \
+		>"$file" 2>"$file.err" </dev/null &
+	pid=$!
+	_sfy_track "$pid"
+	for ((i = 0; i < 100; i++)); do
+		if grep -q "listening on" "$file.err" 2>/dev/null; then
+			SFY_CAPTURE_PID=$pid
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "sfy_capture_start: tcpdump did not start: $(cat "$file.err")" >&2
+	return 1
+}
+
+# sfy_capture_stop PID: stops a capture so that its file is complete.
+sfy_capture_stop() {
+	local pid=$1 i
+	kill -INT "$pid" 2>/dev/null
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	stop_pid "$pid"
+}
+
+_sfy_leaks_py() {
+	local f=$T/sfy_leaks.py
+	[ -f "$f" ] && return 0
+	cat >"$f" <<'EOF'
+# sfy_leaks.py PCAP MAC ALLOWED-ADDR...: counts the frames from MAC that
+# carry an IP packet to an address not in ALLOWED (ND/MLD excepted).
+# Prints "frames=N sent=N leaks=N", then one line per leak (at most 20).
+import ipaddress, struct, sys
+
+path, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+allowed = {ipaddress.ip_address(a) for a in sys.argv[3:]}
+ND_MLD = {130, 131, 132, 133, 134, 135, 136, 137, 143}
+EXT = {0, 43, 60}   # hop-by-hop, routing, destination options
+
+def ports(proto, l4):
+    if proto in (6, 17) and len(l4) >= 4:
+        return (":%d" % struct.unpack("!H", l4[0:2]),
+                ":%d" % struct.unpack("!H", l4[2:4]))
+    return "", ""
+
+def name(proto):
+    return {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6"}.get(proto, "proto-%d" % proto)
+
+with open(path, "rb") as f:
+    data = f.read()
+if len(data) < 24:
+    sys.exit("not a pcap file (%d bytes)" % len(data))
+magic = data[:4]
+if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+    end = "<"
+elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+    end = ">"
+else:
+    sys.exit("not a pcap file (magic %s)" % magic.hex())
+if struct.unpack(end + "I", data[20:24])[0] != 1:
+    sys.exit("link type is not Ethernet")
+off, frames, sent, leaks = 24, 0, 0, []
+while off + 16 <= len(data):
+    incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+    fr = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    frames += 1
+    if len(fr) < 14 or fr[6:12] != mac:
+        continue
+    sent += 1
+    etype, p = struct.unpack("!H", fr[12:14])[0], fr[14:]
+    if etype == 0x0800 and len(p) >= 20:
+        proto = p[9]
+        src, dst = ipaddress.ip_address(p[12:16]), ipaddress.ip_address(p[16:20])
+        l4 = p[(p[0] & 15) * 4:]
+    elif etype == 0x86DD and len(p) >= 40:
+        proto = p[6]
+        src, dst = ipaddress.ip_address(p[8:24]), ipaddress.ip_address(p[24:40])
+        l4 = p[40:]
+        while proto in EXT and len(l4) >= 8:
+            proto, l4 = l4[0], l4[(l4[1] + 1) * 8:]
+        if proto == 44 and len(l4) >= 8:     # fragment header
+            proto, l4 = l4[0], l4[8:]
+        if proto == 58 and l4 and l4[0] in ND_MLD:
+            continue
+    else:
+        continue                            # ARP and other non-IP frames
+    if dst in allowed:
+        continue
+    sp, dp = ports(proto, l4)
+    leaks.append("%s %s%s > %s%s" % (name(proto), src, sp, dst, dp))
+print("frames=%d sent=%d leaks=%d" % (frames, sent, len(leaks)))
+for line in leaks[:20]:
+    print("  leak: " + line)
+EOF
+}
+
+# sfy_leak_scan PCAP MAC ALLOWED...: prints the scan; true when no leak.
+sfy_leak_scan() {
+	local out
+	_sfy_leaks_py
+	out=$("$PY" "$T/sfy_leaks.py" "$@" 2>&1)
+	echo "$out"
+	[[ $out == frames=*" leaks=0" ]]
+}
+
+# sfy_mac NS IFACE: the interface's MAC address.
+sfy_mac() {
+	ip -n "$1" -br link show "$2" 2>/dev/null | awk '{print $3}'
+}
+
+# leak_check: stops the client-side capture netns_up started and reports
+# it as the case "leak-capture" (once; finish and the exit trap call it).
+leak_check() {
+	local out
+	[ -n "$SFY_CAP_PID" ] && [ "$SFY_CAP_DONE" = 0 ] || return 0
+	SFY_CAP_DONE=1
+	sfy_capture_stop "$SFY_CAP_PID"
+	if out=$(sfy_leak_scan "$T/cli.pcap" "$SFY_CAP_MAC" 192.0.2.1 2001:db8:1::1); then
+		pass "leak-capture ($out from $NS_CLI; nothing but the proxy)"
+	else
+		fail leak-capture "packets from $NS_CLI to something other than the proxy: $(tr '\n' ' ' <<<"$out")"
+	fi
+}
+
 # netns_up: three namespaces, client <-> proxy <-> target, no forwarding in
 # the proxy namespace, so the client reaches the target only through a
 # proxy running in $NS_PX. Names target.test / target6.test resolve only
@@ -445,11 +603,17 @@ EOF
 			ip -n "$NS_PX" -o link show to-tg
 			ip -n "$NS_TG" -o link show to-px; } 2>/dev/null |
 			grep -c LOWER_UP)
-		[ "$up" = 4 ] && return 0
+		[ "$up" = 4 ] && break
 		sleep 0.05
 	done
-	echo "netns_up: links did not come up" >&2
-	return 1
+	if [ "$up" != 4 ]; then
+		echo "netns_up: links did not come up" >&2
+		return 1
+	fi
+	# From here to leak_check, whatever the client side sends is recorded.
+	SFY_CAP_MAC=$(sfy_mac "$NS_CLI" to-px)
+	sfy_capture_start "$NS_CLI" to-px "$T/cli.pcap" || return 1
+	SFY_CAP_PID=$SFY_CAPTURE_PID
 }
 
 _sfy_netns_down() {
@@ -466,6 +630,11 @@ _sfy_netns_down() {
 _sfy_cleanup() {
 	local rc=$? pid user
 	set +e
+	# A test that ended without finish still gets its capture checked.
+	if [ -n "$SFY_CAP_PID" ] && [ "$SFY_CAP_DONE" = 0 ]; then
+		leak_check
+		[ "$SFY_FAILS" = 0 ] || [ "$rc" != 0 ] || rc=1
+	fi
 	for pid in "${SFY_PIDS[@]}"; do
 		stop_pid "$pid"
 	done
@@ -487,6 +656,7 @@ trap 'exit 143' TERM
 # finish: the last line of a test script; exit status says whether any
 # case failed (run.sh counts the PASS/FAIL lines, the status is a backstop).
 finish() {
+	leak_check
 	[ "$SFY_FAILS" = 0 ]
 	exit $?
 }
