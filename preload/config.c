@@ -312,7 +312,11 @@ bad:
 static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 {
 	static const char *const dns[] = { "local", "remote" };
-	static const char *const udp[] = { "proxy", "direct", "block" };
+	static const char *const udp[] = { "proxy", "direct", "block",
+					   "first-hop" };
+	static const enum sfy_udp_mode udp_modes[] = {
+		SFY_UDP_PROXY, SFY_UDP_DIRECT, SFY_UDP_BLOCK, SFY_UDP_FIRST_HOP
+	};
 	const char *v;
 	char *end;
 	long ms;
@@ -332,13 +336,12 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 	c->udp = SFY_UDP_PROXY;
 	v = env("SOCKSIFY_UDP");
 	if (v && *v) {
-		i = pick(v, udp, 3);
+		i = pick(v, udp, 4);
 		if (i < 0)
 			problem(c, "SOCKSIFY_UDP",
-				"'%s' is not proxy, direct or block", v);
+				"'%s' is not proxy, direct, block or first-hop", v);
 		else
-			c->udp = i == 0 ? SFY_UDP_PROXY :
-				 i == 1 ? SFY_UDP_DIRECT : SFY_UDP_BLOCK;
+			c->udp = udp_modes[i];
 	}
 
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -368,7 +371,8 @@ static void report(const struct sfy_config *c)
 	sfy_debug("dns %s, udp %s, timeout %d ms, %d bypass ranges, %d bypass names%s",
 		  c->dns == SFY_DNS_REMOTE ? "remote" : "local",
 		  c->udp == SFY_UDP_PROXY ? "proxy" :
-		  c->udp == SFY_UDP_DIRECT ? "direct" : "block",
+		  c->udp == SFY_UDP_DIRECT ? "direct" :
+		  c->udp == SFY_UDP_BLOCK ? "block" : "first-hop",
 		  c->timeout_ms, c->bypass.ncidrs, c->bypass.nnames,
 		  c->bypass.all ? ", everything direct ('*')" : "");
 }

@@ -19,7 +19,10 @@
 #include "../client/socks5.h"
 
 enum sfy_dns_mode { SFY_DNS_LOCAL, SFY_DNS_REMOTE };
-enum sfy_udp_mode { SFY_UDP_PROXY, SFY_UDP_DIRECT, SFY_UDP_BLOCK };
+/* SFY_UDP_FIRST_HOP: through the first hop's relay even when a chain is
+ * configured (UDP cannot cross a chain; "proxy" refuses then). */
+enum sfy_udp_mode { SFY_UDP_PROXY, SFY_UDP_DIRECT, SFY_UDP_BLOCK,
+		    SFY_UDP_FIRST_HOP };
 
 /* An address range: family AF_INET or AF_INET6, network-order bytes. */
 struct sfy_cidr {
