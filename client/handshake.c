@@ -12,42 +12,36 @@
  * is the caller's command to the caller's destination. Any state can go to
  * FAILED, which records where and why.
  *
- * The machine does no I/O itself. It says what it needs next (bytes to send,
- * or how many bytes to read) and is told what happened; the blocking driver
- * at the bottom of this file performs that I/O with a deadline. A
- * non-blocking driver can reuse the machine unchanged, since it accepts
- * input in any chunking.
+ * Pipelining (a hop whose bit is set in the pipeline mask): GREETING_SEND
+ * puts the greeting, the credentials and the request into one write, and
+ * the receive states then follow each other without a send in between:
  *
- * Reads are framed by length: the parser's "need N more" count never
- * reaches past the end of the current message, and we never ask recv for
- * more than that. Whatever the proxy sends after its last reply (a server
- * that talks first, say) stays in the socket for the program.
+ *   GREETING_SEND -> METHOD_RECV -> [AUTH_RECV] -> REPLY_RECV
  *
- * A later "pipelined" mode (greeting, auth and request in one write, for
- * proxies known to accept it) fits as a flag: hs_encode would append the
- * three messages to out at once, and the receive states would run in the
- * same order as now. It is not implemented; the default stays lock-step,
- * which every server accepts.
+ * One round trip instead of two (three with a password). The method must
+ * be predictable for that, so a pipelined greeting offers exactly one:
+ * no-auth without credentials, username/password with them (lock-step
+ * offers both, so a proxy that needs none still works). RFC 1928 does not
+ * forbid a client to send before the answer, and dante and Tor read by
+ * length; microsocks discards what follows the greeting in the same
+ * segment, which is why pipelining is the caller's choice per hop (the
+ * preload learns it with a probe: see socks5.h).
  *
- * No globals; the state lives on the caller's stack.
+ * Reads are framed by length: for the message being parsed, the codec's
+ * "need N more" never reaches past its end; a pipelined hop may read ahead
+ * into the replies still due, but only as far as their shortest possible
+ * length (what each parser asks for before it has seen a byte). So nothing
+ * the proxy sends after the last reply (a server that talks first) is ever
+ * read: it stays in the socket for the program.
+ *
+ * The machine does no I/O (io.c drives it). No globals; the state lives
+ * on the caller's stack.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
-#include "io.h"
-
-enum hs_state {
-	HS_GREETING_SEND,
-	HS_METHOD_RECV,
-	HS_AUTH_SEND,
-	HS_AUTH_RECV,
-	HS_REQUEST_SEND,
-	HS_REPLY_RECV,
-	HS_DONE,
-	HS_FAILED,
-	HS_STATE_COUNT
-};
+#include "hs.h"
 
 /* For struct socks5_failure.state and log lines. */
 static const char *const hs_state_names[HS_STATE_COUNT] = {
@@ -61,38 +55,26 @@ static const char *const hs_state_names[HS_STATE_COUNT] = {
 	[HS_FAILED] = "failed",
 };
 
-struct hs {
-	enum hs_state state;
-	const struct socks5_proxy *chain; /* NULL when reading a lone reply */
-	size_t nhops;
-	size_t hop;                       /* hop being negotiated */
-	uint8_t cmd;                      /* for the last hop */
-	const struct socks5_addr *dst;    /* for the last hop */
+static void hs_enter(struct hs *h, enum hs_state next);
 
-	uint8_t offered[2];               /* methods in the greeting */
-	size_t n_offered;
-
-	uint8_t out[SOCKS5_MSG_MAX];      /* message being sent */
-	size_t out_len;
-
-	uint8_t in[SOCKS5_REQUEST_MAX];   /* message being received */
-	size_t in_len;
-	size_t want;                      /* bytes to read next */
-
-	struct socks5_reply reply;        /* the last hop's reply */
-	struct socks5_failure fail;
-};
-
-static void hs_state(struct hs *h, enum hs_state next);
-
-/* Records a failure in the state where it happened, then stops. */
-static void hs_fail(struct hs *h, enum socks5_status st, int sys_errno)
+void hs_fail(struct hs *h, enum socks5_status st, int sys_errno)
 {
 	h->fail.status = st;
 	h->fail.sys_errno = sys_errno;
 	h->fail.hop = (int)h->hop;
 	h->fail.state = hs_state_names[h->state];
-	hs_state(h, HS_FAILED);
+	h->state = HS_FAILED;
+}
+
+bool hs_over(const struct hs *h)
+{
+	return h->state == HS_DONE || h->state == HS_FAILED;
+}
+
+bool hs_sending(const struct hs *h)
+{
+	return h->state == HS_GREETING_SEND || h->state == HS_AUTH_SEND ||
+	       h->state == HS_REQUEST_SEND;
 }
 
 /*
@@ -126,180 +108,224 @@ static enum socks5_status hs_target(const struct hs *h, struct socks5_addr *a,
 				       next->port);
 }
 
-/* Fills h->out with the message the (send) state stands for. */
-static enum socks5_status hs_encode(struct hs *h)
+static enum socks5_status encode_greeting(struct hs *h, size_t *len)
 {
 	const struct socks5_proxy *p = &h->chain[h->hop];
+
+	h->n_offered = 0;
+	/* Lock-step offers no-auth beside the password: a proxy that needs
+	 * none still works, and one that wants it picks 0x02. Pipelined, the
+	 * choice must be known in advance, so only one method is offered. */
+	if (!p->has_auth || !h->piped)
+		h->offered[h->n_offered++] = SOCKS5_METHOD_NOAUTH;
+	if (p->has_auth)
+		h->offered[h->n_offered++] = SOCKS5_METHOD_USERPASS;
+	return socks5_encode_greeting(h->out + h->out_len,
+				      sizeof(h->out) - h->out_len, h->offered,
+				      h->n_offered, len);
+}
+
+static enum socks5_status encode_auth(struct hs *h, size_t *len)
+{
+	const struct socks5_proxy *p = &h->chain[h->hop];
+
+	return socks5_encode_auth(h->out + h->out_len,
+				  sizeof(h->out) - h->out_len, p->user,
+				  p->user_len, p->pass, p->pass_len, len);
+}
+
+static enum socks5_status encode_request(struct hs *h, size_t *len)
+{
 	struct socks5_addr target;
 	enum socks5_status st;
 	uint8_t cmd;
 
-	switch (h->state) {
-	case HS_GREETING_SEND:
-		/* With credentials, no-auth is offered too: a proxy that needs
-		 * none still works, and one that wants them picks 0x02. */
-		h->n_offered = 0;
-		h->offered[h->n_offered++] = SOCKS5_METHOD_NOAUTH;
-		if (p->has_auth)
-			h->offered[h->n_offered++] = SOCKS5_METHOD_USERPASS;
-		return socks5_encode_greeting(h->out, sizeof(h->out),
-					      h->offered, h->n_offered,
-					      &h->out_len);
-	case HS_AUTH_SEND:
-		return socks5_encode_auth(h->out, sizeof(h->out), p->user,
-					  p->user_len, p->pass, p->pass_len,
-					  &h->out_len);
-	case HS_REQUEST_SEND:
-		st = hs_target(h, &target, &cmd);
-		if (st != SOCKS5_OK)
-			return st;
-		return socks5_encode_request(h->out, sizeof(h->out), cmd,
-					     &target, &h->out_len);
-	default:
-		return SOCKS5_E_ARG;
-	}
+	st = hs_target(h, &target, &cmd);
+	if (st != SOCKS5_OK)
+		return st;
+	return socks5_encode_request(h->out + h->out_len,
+				     sizeof(h->out) - h->out_len, cmd, &target,
+				     len);
 }
 
-/*
- * Parses what h->in holds for the (receive) state: either sets h->want to
- * the bytes still missing, or moves on.
- */
-static void hs_parse(struct hs *h)
+/* Appends the message of state s to h->out; on failure, FAILED in s. */
+static bool hs_append(struct hs *h, enum hs_state s)
 {
 	enum socks5_status st;
 	size_t n = 0;
-	uint8_t method = 0;
 
-	switch (h->state) {
-	case HS_METHOD_RECV:
-		st = socks5_parse_method(h->in, h->in_len, h->offered,
-					 h->n_offered, &method, &n);
-		break;
-	case HS_AUTH_RECV:
-		st = socks5_parse_auth_reply(h->in, h->in_len, &n);
-		break;
-	case HS_REPLY_RECV:
-		st = socks5_parse_reply(h->in, h->in_len, &h->reply, &n);
-		break;
-	default:
-		st = SOCKS5_E_ARG;
-		break;
-	}
-	if (st == SOCKS5_NEED_MORE) {
-		if (n == 0 || n > sizeof(h->in) - h->in_len)
-			hs_fail(h, SOCKS5_E_ARG, 0); /* codec broke its word */
-		else
-			h->want = n;
-		return;
-	}
+	if (s == HS_GREETING_SEND)
+		st = encode_greeting(h, &n);
+	else if (s == HS_AUTH_SEND)
+		st = encode_auth(h, &n);
+	else
+		st = encode_request(h, &n);
 	if (st != SOCKS5_OK) {
+		h->state = s; /* name the message that could not be made */
 		hs_fail(h, st, 0);
-		return;
+		return false;
 	}
+	h->out_len += n;
+	return true;
+}
 
+/* Fills h->out for the send state just entered: one message, or for a
+ * pipelined hop all three. */
+static void hs_encode(struct hs *h)
+{
+	enum hs_state s = h->state;
+
+	h->out_len = 0;
+	h->out_off = 0;
+	if (!hs_append(h, s) || s != HS_GREETING_SEND || !h->piped)
+		return;
+	if (h->chain[h->hop].has_auth && !hs_append(h, HS_AUTH_SEND))
+		return;
+	hs_append(h, HS_REQUEST_SEND);
+}
+
+/* Bytes the parser of a receive state asks for before it has seen any:
+ * a safe lower bound on that message's length. */
+static size_t first_ask(enum hs_state s)
+{
+	struct socks5_reply r;
+	uint8_t method;
+	size_t n = 0;
+
+	if (s == HS_METHOD_RECV)
+		socks5_parse_method(NULL, 0, NULL, 0, &method, &n);
+	else if (s == HS_AUTH_RECV)
+		socks5_parse_auth_reply(NULL, 0, &n);
+	else
+		socks5_parse_reply(NULL, 0, &r, &n);
+	return n;
+}
+
+/* Bytes of the replies due after the current one on a pipelined hop that
+ * may be read now. Only method and auth replies are followed by more, and
+ * their "need" reaches exactly to their end, so adding is safe. */
+static size_t lookahead(const struct hs *h)
+{
+	size_t n = 0;
+
+	if (!h->piped)
+		return 0;
+	if (h->state == HS_METHOD_RECV && h->chain[h->hop].has_auth)
+		n += first_ask(HS_AUTH_RECV);
+	if (h->state == HS_METHOD_RECV || h->state == HS_AUTH_RECV)
+		n += first_ask(HS_REPLY_RECV);
+	return n;
+}
+
+/* The state after a complete, valid message in the receive state. */
+static enum hs_state hs_next(struct hs *h, uint8_t method)
+{
 	switch (h->state) {
 	case HS_METHOD_RECV:
-		hs_state(h, method == SOCKS5_METHOD_USERPASS ? HS_AUTH_SEND :
-							      HS_REQUEST_SEND);
-		break;
+		if (method == SOCKS5_METHOD_USERPASS)
+			return h->piped ? HS_AUTH_RECV : HS_AUTH_SEND;
+		return h->piped ? HS_REPLY_RECV : HS_REQUEST_SEND;
 	case HS_AUTH_RECV:
-		hs_state(h, HS_REQUEST_SEND);
-		break;
+		return h->piped ? HS_REPLY_RECV : HS_REQUEST_SEND;
 	default: /* HS_REPLY_RECV */
 		if (h->reply.rep != SOCKS5_REP_SUCCEEDED) {
 			h->fail.rep = h->reply.rep;
 			hs_fail(h, SOCKS5_E_REPLY, 0);
-		} else if (h->hop + 1 < h->nhops) {
-			h->hop++;
-			hs_state(h, HS_GREETING_SEND);
-		} else {
-			hs_state(h, HS_DONE);
+			return HS_FAILED;
 		}
-		break;
+		if (h->chain && h->hop + 1 < h->nhops) {
+			h->hop++;
+			return HS_GREETING_SEND;
+		}
+		return HS_DONE;
 	}
 }
 
-/* The one place the state changes; runs what entering a state means. */
-static void hs_state(struct hs *h, enum hs_state next)
+/* Parses the messages h->in holds, in order, until one is incomplete
+ * (h->want says how much may be read next) or a send state is reached. */
+static void hs_parse(struct hs *h)
 {
-	enum socks5_status st;
+	while (h->state == HS_METHOD_RECV || h->state == HS_AUTH_RECV ||
+	       h->state == HS_REPLY_RECV) {
+		enum socks5_status st;
+		enum hs_state next;
+		uint8_t method = 0;
+		size_t n = 0;
 
+		if (h->state == HS_METHOD_RECV)
+			st = socks5_parse_method(h->in, h->in_len, h->offered,
+						 h->n_offered, &method, &n);
+		else if (h->state == HS_AUTH_RECV)
+			st = socks5_parse_auth_reply(h->in, h->in_len, &n);
+		else
+			st = socks5_parse_reply(h->in, h->in_len, &h->reply, &n);
+		if (st == SOCKS5_NEED_MORE) {
+			h->want = n + lookahead(h);
+			if (n == 0 || h->want > sizeof(h->in) - h->in_len)
+				hs_fail(h, SOCKS5_E_ARG, 0); /* codec broke its word */
+			return;
+		}
+		if (st != SOCKS5_OK || n > h->in_len) {
+			hs_fail(h, st != SOCKS5_OK ? st : SOCKS5_E_ARG, 0);
+			return;
+		}
+		if (h->state == HS_REPLY_RECV)
+			h->replied = true;
+		h->in_len -= n;
+		memmove(h->in, h->in + n, h->in_len);
+		next = hs_next(h, method);
+		if (next != HS_FAILED)
+			hs_enter(h, next);
+	}
+}
+
+/* The one place a new state is entered; runs what entering it means. */
+static void hs_enter(struct hs *h, enum hs_state next)
+{
 	h->state = next;
-	switch (next) {
-	case HS_GREETING_SEND:
-	case HS_AUTH_SEND:
-	case HS_REQUEST_SEND:
-		st = hs_encode(h);
-		if (st != SOCKS5_OK)
-			hs_fail(h, st, 0);
-		break;
-	case HS_METHOD_RECV:
-	case HS_AUTH_RECV:
-	case HS_REPLY_RECV:
-		h->in_len = 0;
-		hs_parse(h); /* with no bytes: learns how many to read */
-		break;
-	default:
-		break;
+	if (next == HS_GREETING_SEND) {
+		h->piped = h->chain && h->hop < 32 &&
+			   (h->pipeline >> h->hop & 1u);
+		if (h->in_len) { /* bytes past a hop's reply: cannot be */
+			hs_fail(h, SOCKS5_E_ARG, 0);
+			return;
+		}
 	}
+	if (hs_sending(h))
+		hs_encode(h);
 }
 
-/* The bytes of the current message have all gone out. */
-static void hs_sent(struct hs *h)
+const uint8_t *hs_out(const struct hs *h, size_t *len)
 {
+	*len = h->out_len - h->out_off;
+	return h->out + h->out_off;
+}
+
+void hs_sent(struct hs *h, size_t n)
+{
+	h->out_off += n;
+	if (h->out_off < h->out_len)
+		return;
 	/* The password is not left lying in a buffer. */
 	explicit_bzero(h->out, h->out_len);
-	h->out_len = 0;
-	switch (h->state) {
-	case HS_GREETING_SEND:
-		hs_state(h, HS_METHOD_RECV);
-		break;
-	case HS_AUTH_SEND:
-		hs_state(h, HS_AUTH_RECV);
-		break;
-	default: /* HS_REQUEST_SEND */
-		hs_state(h, HS_REPLY_RECV);
-		break;
-	}
+	h->out_len = h->out_off = 0;
+	h->state = h->state == HS_AUTH_SEND ? HS_AUTH_RECV :
+		   h->state == HS_REQUEST_SEND ? HS_REPLY_RECV :
+						 HS_METHOD_RECV;
+	hs_parse(h); /* with what is buffered (nothing): learns h->want */
 }
 
-/* n more bytes were read into h->in + h->in_len. */
-static void hs_received(struct hs *h, size_t n)
+uint8_t *hs_in(struct hs *h, size_t *max)
+{
+	*max = h->want;
+	return h->in + h->in_len;
+}
+
+void hs_received(struct hs *h, size_t n)
 {
 	h->in_len += n;
+	h->answered = true;
 	hs_parse(h);
-}
-
-static bool hs_sending(const struct hs *h)
-{
-	return h->state == HS_GREETING_SEND || h->state == HS_AUTH_SEND ||
-	       h->state == HS_REQUEST_SEND;
-}
-
-/* The blocking driver: runs the machine to DONE or FAILED. */
-static void hs_run(struct hs *h, const struct socks5_io *io, int fd,
-		   int64_t deadline_ms)
-{
-	while (h->state != HS_DONE && h->state != HS_FAILED) {
-		enum socks5_status st;
-		size_t got = 0;
-		int err = 0;
-
-		if (hs_sending(h)) {
-			st = socks5_io_send_all(io, fd, h->out, h->out_len,
-						deadline_ms, &err);
-			if (st == SOCKS5_OK)
-				hs_sent(h);
-		} else {
-			st = socks5_io_recv_some(io, fd, h->in + h->in_len,
-						 h->want, deadline_ms, &got,
-						 &err);
-			if (st == SOCKS5_OK)
-				hs_received(h, got);
-		}
-		if (st != SOCKS5_OK)
-			hs_fail(h, st, err);
-	}
 }
 
 static void hs_init(struct hs *h)
@@ -308,6 +334,28 @@ static void hs_init(struct hs *h)
 	h->fail.status = SOCKS5_OK;
 	h->fail.hop = -1;
 	h->fail.state = hs_state_names[HS_GREETING_SEND];
+}
+
+void hs_begin(struct hs *h, const struct socks5_proxy *chain, size_t nhops,
+	      uint8_t cmd, const struct socks5_addr *dst, uint32_t pipeline)
+{
+	hs_init(h);
+	h->chain = chain;
+	h->nhops = nhops;
+	h->cmd = cmd;
+	h->dst = dst;
+	h->pipeline = pipeline;
+	hs_enter(h, HS_GREETING_SEND);
+}
+
+/* BIND's second reply: the machine entered straight at REPLY_RECV of a
+ * one-hop "chain", so it ends in DONE after one reply. */
+void hs_begin_reply(struct hs *h)
+{
+	hs_init(h);
+	h->nhops = 1;
+	h->state = HS_REPLY_RECV;
+	hs_parse(h);
 }
 
 /* Hands the outcome to the caller: 0 or a negative errno. */
@@ -341,48 +389,82 @@ static bool chain_ok(const struct socks5_proxy *chain, size_t nhops)
 	return true;
 }
 
+static int hs_refuse(struct hs *h, struct socks5_failure *why)
+{
+	hs_init(h);
+	h->fail.status = SOCKS5_E_ARG;
+	h->state = HS_FAILED;
+	return hs_finish(h, NULL, why);
+}
+
+/*
+ * The probe: on its own connection to hop 0, a pipelined greeting
+ * [+ credentials] + CONNECT 0.0.0.0:0. Every server refuses that request
+ * at once without dialling anything (dante: "unbound ipaddress", REP 8), so
+ * a well-formed reply of any REP proves the server read the bytes that
+ * followed its greeting; a method answer and then silence proves it
+ * discarded them.
+ */
+static const struct socks5_addr probe_dst = { .atyp = SOCKS5_ATYP_IPV4 };
+
+static enum socks5_probe probe_verdict(const struct hs *h)
+{
+	if (h->replied)
+		return SOCKS5_PROBE_YES;
+	return h->answered ? SOCKS5_PROBE_NO : SOCKS5_PROBE_UNDECIDED;
+}
+
+int socks5_handshake_ex(const struct socks5_io *io, int fd,
+			const struct socks5_proxy *chain, size_t nhops,
+			uint8_t cmd, const struct socks5_addr *dst,
+			int64_t deadline_ms, struct socks5_hs_opts *opts,
+			struct socks5_reply *bound, struct socks5_failure *why)
+{
+	struct hs h, ph;
+	struct hs_task t = { .h = &h, .fd = fd };
+	struct hs_task pt = { .h = &ph, .connecting = true,
+			      .events = POLLOUT, .wait = true };
+	bool probing = opts && opts->probe && opts->probe_fd >= 0;
+
+	if (opts)
+		opts->probe_result = SOCKS5_PROBE_NONE;
+	if (!io || fd < 0 || !dst || !chain_ok(chain, nhops))
+		return hs_refuse(&h, why);
+	hs_begin(&h, chain, nhops, cmd, dst, opts ? opts->pipeline : 0);
+	if (probing) {
+		pt.fd = opts->probe_fd;
+		hs_begin(&ph, chain, 1, SOCKS5_CMD_CONNECT, &probe_dst, 1);
+	}
+	hs_drive(io, &t, probing ? &pt : NULL, deadline_ms);
+	if (probing) {
+		opts->probe_result = probe_verdict(&ph);
+		explicit_bzero(ph.out, sizeof(ph.out));
+	}
+	return hs_finish(&h, bound, why);
+}
+
 int socks5_handshake(const struct socks5_io *io, int fd,
 		     const struct socks5_proxy *chain, size_t nhops,
 		     uint8_t cmd, const struct socks5_addr *dst,
 		     int64_t deadline_ms, struct socks5_reply *bound,
 		     struct socks5_failure *why)
 {
-	struct hs h;
-
-	hs_init(&h);
-	if (!io || fd < 0 || !dst || !chain_ok(chain, nhops)) {
-		h.fail.status = SOCKS5_E_ARG;
-		h.state = HS_FAILED;
-		return hs_finish(&h, NULL, why);
-	}
-	h.chain = chain;
-	h.nhops = nhops;
-	h.cmd = cmd;
-	h.dst = dst;
-	hs_state(&h, HS_GREETING_SEND);
-	hs_run(&h, io, fd, deadline_ms);
-	return hs_finish(&h, bound, why);
+	return socks5_handshake_ex(io, fd, chain, nhops, cmd, dst, deadline_ms,
+				   NULL, bound, why);
 }
 
-/* BIND's second reply: the machine entered straight at REPLY_RECV of a
- * one-hop "chain", so it ends in DONE after one reply. The hop index is
- * unknown here, so a failure names none. */
+/* The hop index is unknown here, so a failure names none. */
 int socks5_read_reply(const struct socks5_io *io, int fd, int64_t deadline_ms,
 		      struct socks5_reply *reply, struct socks5_failure *why)
 {
 	struct hs h;
-	int rc;
+	struct hs_task t = { .h = &h, .fd = fd, .wait = true,
+			     .events = POLLIN };
 
-	hs_init(&h);
-	if (!io || fd < 0) {
-		h.fail.status = SOCKS5_E_ARG;
-		h.state = HS_FAILED;
-		return hs_finish(&h, NULL, why);
-	}
-	h.nhops = 1;
-	hs_state(&h, HS_REPLY_RECV);
-	hs_run(&h, io, fd, deadline_ms);
+	if (!io || fd < 0)
+		return hs_refuse(&h, why);
+	hs_begin_reply(&h);
+	hs_drive(io, &t, NULL, deadline_ms);
 	h.fail.hop = -1;
-	rc = hs_finish(&h, reply, why);
-	return rc;
+	return hs_finish(&h, reply, why);
 }

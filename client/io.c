@@ -1,19 +1,32 @@
 /*
- * The I/O under the handshake: a bounded connect, and send/recv loops that
- * never wait past an absolute deadline. Everything goes through the
+ * The I/O under the handshake: a bounded connect, and the driver that runs
+ * the state machine of handshake.c over a descriptor (and, beside it, the
+ * pipelining probe's) in one poll loop. Everything goes through the
  * caller's struct socks5_io, so a preload can pass the real libc functions
  * and tests can pass scripted ones. No globals; thread-safe.
  *
- * Every loop here ends at the deadline: each pass through it computes the
- * time left first, and EINTR, EAGAIN and spurious wake-ups only ever go
- * round again through that check.
+ * System calls are what a proxied connect() costs a program, so none is
+ * spent on a question whose answer is known:
+ *   - send is tried at once (a fresh connection has room); poll only after
+ *     EAGAIN or a short write;
+ *   - after the last byte of a message went out, poll before recv: the
+ *     answer cannot be there yet;
+ *   - after a recv that filled what was asked, recv again at once: a proxy
+ *     writes each reply in one piece, so the rest is normally there;
+ *   - a connect that poll reports writable without error needs no
+ *     getsockopt(SO_ERROR).
+ * A pipelined no-auth CONNECT is then send, poll, recv, recv.
+ *
+ * Every loop ends at the deadline: each pass through it computes the time
+ * left first, and EINTR, EAGAIN and spurious wake-ups only ever go round
+ * again through that check.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <time.h>
 
-#include "io.h"
+#include "hs.h"
 
 int64_t socks5_now_ms(void)
 {
@@ -23,30 +36,13 @@ int64_t socks5_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Waits until fd reports one of events (or an error or hang-up, which the
- * following send/recv/getsockopt will name). SOCKS5_E_TIMEOUT once the
- * deadline has passed, even if poll keeps waking up early.
- */
-static enum socks5_status wait_ready(const struct socks5_io *io, int fd,
-				     short events, int64_t deadline_ms,
-				     int *err)
+static int poll_left(int64_t deadline_ms)
 {
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int64_t left = deadline_ms - socks5_now_ms();
-		int r;
+	int64_t left = deadline_ms - socks5_now_ms();
 
-		if (left <= 0)
-			return SOCKS5_E_TIMEOUT;
-		r = io->poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (r > 0)
-			return SOCKS5_OK;
-		if (r < 0 && errno != EINTR) {
-			*err = errno;
-			return SOCKS5_E_IO;
-		}
-	}
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 static bool retryable(int e)
@@ -54,88 +50,175 @@ static bool retryable(int e)
 	return e == EINTR || e == EAGAIN || e == EWOULDBLOCK;
 }
 
-enum socks5_status socks5_io_send_all(const struct socks5_io *io, int fd,
-				      const void *buf, size_t len,
-				      int64_t deadline_ms, int *err)
+static void wait_for(struct hs_task *t, short events)
 {
-	const uint8_t *p = buf;
-	size_t off = 0;
-
-	while (off < len) {
-		enum socks5_status st;
-		ssize_t n;
-
-		st = wait_ready(io, fd, POLLOUT, deadline_ms, err);
-		if (st != SOCKS5_OK)
-			return st;
-		n = io->send(fd, p + off, len - off,
-			     MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0 && (size_t)n <= len - off) {
-			off += (size_t)n;
-		} else if (n > 0) {
-			*err = EIO; /* send claims more than it was given */
-			return SOCKS5_E_IO;
-		} else if (n < 0 && !retryable(errno)) {
-			*err = errno;
-			return SOCKS5_E_IO;
-		}
-	}
-	return SOCKS5_OK;
+	t->wait = true;
+	t->events = events;
 }
 
-enum socks5_status socks5_io_recv_some(const struct socks5_io *io, int fd,
-				       void *buf, size_t max,
-				       int64_t deadline_ms, size_t *got,
-				       int *err)
+static void send_some(const struct socks5_io *io, struct hs_task *t)
+{
+	size_t len;
+	const uint8_t *p = hs_out(t->h, &len);
+	ssize_t n = io->send(t->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n > 0 && (size_t)n <= len) {
+		hs_sent(t->h, (size_t)n);
+		if ((size_t)n < len)
+			wait_for(t, POLLOUT); /* the socket buffer is full */
+		else if (!hs_over(t->h))
+			wait_for(t, POLLIN);  /* the answer is not there yet */
+	} else if (n > 0) {
+		hs_fail(t->h, SOCKS5_E_IO, EIO); /* more than it was given */
+	} else if (n < 0 && retryable(errno)) {
+		if (errno != EINTR)
+			wait_for(t, POLLOUT);
+	} else {
+		hs_fail(t->h, SOCKS5_E_IO, n < 0 ? errno : EIO);
+	}
+}
+
+static void recv_some(const struct socks5_io *io, struct hs_task *t)
+{
+	size_t max;
+	uint8_t *p = hs_in(t->h, &max);
+	ssize_t n = io->recv(t->fd, p, max, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n > 0 && (size_t)n <= max) {
+		hs_received(t->h, (size_t)n);
+		/* Less than asked: the rest is still on its way. */
+		if ((size_t)n < max && !hs_over(t->h) && !hs_sending(t->h))
+			wait_for(t, POLLIN);
+	} else if (n > 0) {
+		hs_fail(t->h, SOCKS5_E_IO, EIO); /* more than there was room for */
+	} else if (n == 0) {
+		hs_fail(t->h, SOCKS5_E_CLOSED, 0);
+	} else if (retryable(errno)) {
+		if (errno != EINTR)
+			wait_for(t, POLLIN);
+	} else {
+		hs_fail(t->h, SOCKS5_E_IO, errno);
+	}
+}
+
+/* I/O for t until it must wait for its descriptor or its machine ends. */
+static void task_io(const struct socks5_io *io, struct hs_task *t)
+{
+	while (!t->wait && !hs_over(t->h)) {
+		if (hs_sending(t->h))
+			send_some(io, t);
+		else
+			recv_some(io, t);
+	}
+}
+
+static bool side_active(const struct hs_task *s)
+{
+	return s && !s->dead && !hs_over(s->h);
+}
+
+/* The side task's descriptor woke up. */
+static void side_ready(struct hs_task *s, short revents)
+{
+	if (s->connecting) {
+		/* Writable without error: connected. Anything else: give up
+		 * on the side task, the main one is not concerned. */
+		if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			s->dead = true;
+			return;
+		}
+		s->connecting = false;
+	}
+	s->wait = false;
+}
+
+/* The main task is over: whatever the side task's descriptor already
+ * holds is read (one recv, no waiting), so an answer that came with the
+ * main one's last bytes still counts. */
+static void side_last_look(const struct socks5_io *io, struct hs_task *s)
+{
+	if (!side_active(s) || s->connecting)
+		return;
+	s->wait = false;
+	task_io(io, s);
+}
+
+void hs_drive(const struct socks5_io *io, struct hs_task *m,
+	      struct hs_task *side, int64_t deadline_ms)
 {
 	for (;;) {
-		enum socks5_status st;
-		ssize_t n;
+		struct pollfd pfd[2];
+		nfds_t n = 1;
+		int left, r;
 
-		st = wait_ready(io, fd, POLLIN, deadline_ms, err);
-		if (st != SOCKS5_OK)
-			return st;
-		n = io->recv(fd, buf, max, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0 && (size_t)n <= max) {
-			*got = (size_t)n;
-			return SOCKS5_OK;
+		if (side_active(side) && !side->connecting)
+			task_io(io, side);
+		task_io(io, m);
+		if (hs_over(m->h)) {
+			side_last_look(io, side);
+			return;
 		}
-		if (n > 0) {
-			*err = EIO; /* recv claims more than there was room for */
-			return SOCKS5_E_IO;
+		left = poll_left(deadline_ms);
+		if (left == 0) {
+			hs_fail(m->h, SOCKS5_E_TIMEOUT, 0);
+			return;
 		}
-		if (n == 0)
-			return SOCKS5_E_CLOSED;
-		if (!retryable(errno)) {
-			*err = errno;
-			return SOCKS5_E_IO;
+		pfd[0].fd = m->fd;
+		pfd[0].events = m->events;
+		pfd[0].revents = 0;
+		if (side_active(side)) {
+			pfd[1].fd = side->fd;
+			pfd[1].events = side->events;
+			pfd[1].revents = 0;
+			n = 2;
 		}
+		r = io->poll(pfd, n, left);
+		if (r < 0 && errno != EINTR) {
+			hs_fail(m->h, SOCKS5_E_IO, errno);
+			return;
+		}
+		if (r <= 0)
+			continue;
+		if (pfd[0].revents)
+			m->wait = false;
+		if (n == 2 && pfd[1].revents)
+			side_ready(side, pfd[1].revents);
 	}
 }
 
 /*
  * The descriptor is non-blocking here. EINTR from connect(2) leaves the
  * attempt running in the background and EALREADY means one is running, so
- * both are waited for like EINPROGRESS; the outcome is read from SO_ERROR
- * (getsockopt is not a hooked name, so it is called directly).
+ * both are waited for like EINPROGRESS. poll's answer is enough when it
+ * says writable and nothing else; after an error or hang-up the outcome is
+ * read from SO_ERROR (getsockopt is not a hooked name, so it is called
+ * directly).
  */
 static int connect_nonblocking(const struct socks5_io *io, int fd,
 			       const struct sockaddr *sa, socklen_t salen,
 			       int64_t deadline_ms)
 {
-	enum socks5_status st;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	socklen_t elen = sizeof(int);
-	int soerr = 0, err = 0;
+	int soerr = 0, left, r;
 
 	if (io->connect(fd, sa, salen) == 0)
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR && errno != EALREADY)
 		return -errno;
-	st = wait_ready(io, fd, POLLOUT, deadline_ms, &err);
-	if (st == SOCKS5_E_TIMEOUT)
-		return -ETIMEDOUT;
-	if (st != SOCKS5_OK)
-		return -err;
+	for (;;) {
+		left = poll_left(deadline_ms);
+		if (left == 0)
+			return -ETIMEDOUT;
+		pfd.revents = 0;
+		r = io->poll(&pfd, 1, left);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0)
+			break;
+	}
+	if (pfd.revents == POLLOUT)
+		return 0;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0)
 		return -errno;
 	return -soerr;

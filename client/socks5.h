@@ -310,6 +310,47 @@ int socks5_handshake(const struct socks5_io *io, int fd,
 		     int64_t deadline_ms, struct socks5_reply *bound,
 		     struct socks5_failure *why);
 
+/*
+ * Pipelining: a hop's greeting, credentials and request in one write, its
+ * replies parsed back to back as they come: one round trip to the proxy
+ * instead of two (three with a password). A pipelined greeting offers one
+ * method only (username/password when the hop has a user, else no-auth),
+ * so a proxy that takes no password refuses a hop with credentials.
+ *
+ * Not every server takes it: dante and Tor read by length; microsocks
+ * discards what follows the greeting in the same segment and then waits
+ * for a request that never comes (until the deadline). So pipelining is
+ * the caller's choice per hop, and the driver can learn it for hop 0 with
+ * a probe that runs alongside a handshake, on a second connection to hop
+ * 0, costing that handshake no time: a pipelined greeting [+ credentials]
+ * + CONNECT 0.0.0.0:0 (which servers refuse at once without dialling).
+ */
+enum socks5_probe {
+	SOCKS5_PROBE_NONE = 0,  /* no probe ran */
+	SOCKS5_PROBE_UNDECIDED, /* no answer before the handshake ended */
+	SOCKS5_PROBE_NO,        /* greeting answered, pipelined rest not */
+	SOCKS5_PROBE_YES,       /* every pipelined message answered */
+};
+
+/* Options of socks5_handshake_ex; all zero is socks5_handshake. */
+struct socks5_hs_opts {
+	uint32_t pipeline;   /* bit i set: hop i is pipelined */
+	bool probe;          /* run the probe on probe_fd alongside */
+	int probe_fd;        /* a non-blocking stream socket whose connect()
+			      * to hop 0 is started (EINPROGRESS) or done;
+			      * the caller closes it afterwards */
+	enum socks5_probe probe_result; /* out */
+};
+
+/* socks5_handshake with options (opts may be NULL). The probe never
+ * delays the handshake: whatever it has not learnt when the handshake
+ * ends is SOCKS5_PROBE_UNDECIDED. */
+int socks5_handshake_ex(const struct socks5_io *io, int fd,
+			const struct socks5_proxy *chain, size_t nhops,
+			uint8_t cmd, const struct socks5_addr *dst,
+			int64_t deadline_ms, struct socks5_hs_opts *opts,
+			struct socks5_reply *bound, struct socks5_failure *why);
+
 /* BIND's second reply (the incoming connection's address), read with the
  * same rules. Returns 0 or a negative errno. */
 int socks5_read_reply(const struct socks5_io *io, int fd, int64_t deadline_ms,

@@ -172,6 +172,10 @@ static ssize_t s_send(int fd, const void *buf, size_t len, int flags)
 	ck_assert_int_eq(flags & (MSG_DONTWAIT | MSG_NOSIGNAL),
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
 	ck_assert_uint_gt(len, 0);
+	if (S.stall_out) { /* a real socket with no room says so */
+		errno = EAGAIN;
+		return -1;
+	}
 	if (S.send_i < S.nsend) {
 		ssize_t lim = S.send_limits[S.send_i++];
 
