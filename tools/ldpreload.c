@@ -12,7 +12,8 @@
 
 #include "tool.h"
 
-/* True for this very file, or for any other libsocksify.so. */
+/* True for this very file (when lib is given), or for any other
+ * libsocksify.so. */
 static bool is_ours(const char *entry, size_t len, const char *lib)
 {
 	const size_t nlen = strlen(SFY_LIBRARY_NAME);
@@ -21,7 +22,7 @@ static bool is_ours(const char *entry, size_t len, const char *lib)
 	if (len >= nlen && memcmp(entry + len - nlen, SFY_LIBRARY_NAME, nlen) == 0 &&
 	    (len == nlen || entry[len - nlen - 1] == '/'))
 		return true;
-	if (len >= sizeof(buf))
+	if (!lib || len >= sizeof(buf))
 		return false;
 	memcpy(buf, entry, len);
 	buf[len] = '\0';
@@ -85,6 +86,31 @@ char *sfy_preload_value(const char *lib, const char *old)
 	memcpy(out + used, lib, strlen(lib));
 	used += strlen(lib);
 	used = copy_entries(out, used, old, lib, false);
+	out[used] = '\0';
+	return out;
+}
+
+/* In the old order: --off puts back what was there. */
+char *sfy_preload_without(const char *old, const char *lib)
+{
+	char *out = malloc((old ? strlen(old) : 0) + 1);
+	size_t used = 0;
+	const char *p;
+
+	if (!out)
+		return NULL;
+	for (p = old; p && *p;) {
+		size_t len = strcspn(p, " :");
+
+		if (len && !is_ours(p, len, lib)) {
+			if (used)
+				out[used++] = ' ';
+			memcpy(out + used, p, len);
+			used += len;
+		}
+		p += len;
+		p += strspn(p, " :");
+	}
 	out[used] = '\0';
 	return out;
 }

@@ -97,16 +97,27 @@ static int probe(const char *path, bool in_path)
 	return access(path, X_OK) == 0 ? 0 : -EACCES;
 }
 
-int sfy_find_program(const char *name)
+/* The runnable candidate into out (cap > 0). */
+static int found(const char *cand, char *out, size_t cap)
+{
+	if (strlen(cand) >= cap)
+		return -ENAMETOOLONG;
+	strcpy(out, cand);
+	return 0;
+}
+
+int sfy_find_program(const char *name, char *out, size_t cap)
 {
 	const char *path, *p;
 	char cand[PATH_MAX];
-	int best = -ENOENT;
+	int best = -ENOENT, r;
 
 	if (!*name)
 		return -ENOENT;
-	if (strchr(name, '/'))
-		return probe(name, false);
+	if (strchr(name, '/')) {
+		r = probe(name, false);
+		return r ? r : found(name, out, cap);
+	}
 
 	path = getenv("PATH");
 	if (!path)
@@ -114,7 +125,7 @@ int sfy_find_program(const char *name)
 	for (p = path;; ) {
 		const char *end = strchrnul(p, ':');
 		size_t len = (size_t)(end - p);
-		int w, r;
+		int w;
 
 		/* An empty element means the current directory (POSIX). */
 		if (len == 0)
@@ -125,7 +136,7 @@ int sfy_find_program(const char *name)
 		if (w > 0 && (size_t)w < sizeof(cand)) {
 			r = probe(cand, true);
 			if (r == 0)
-				return 0;
+				return found(cand, out, cap);
 			/* execvp too keeps searching past EACCES, and
 			 * reports it only when nothing runnable is found. */
 			if (r == -EACCES || r == -EISDIR)

@@ -1,14 +1,19 @@
 /*
  * socksify [options] [--] command [args...]
+ * socksify --check [options] [HOST:PORT]
+ * socksify --env [options]  |  socksify --env --off
  *
  * Validates the proxy configuration, sets the environment the preload
  * library reads (DESIGN: "Environment"), puts libsocksify.so first in
  * LD_PRELOAD and execs the program. Everything that can be wrong is found
  * here, before exec, and said once with the password masked: a typo in a
- * URL should not surface later as a puzzling ECONNREFUSED inside curl.
+ * URL should not surface later as a puzzling ECONNREFUSED inside curl. So
+ * is a program LD_PRELOAD cannot reach (static, Go): see elfprobe.c.
  *
- * Exit status: the program's own; 2 for a usage or configuration error;
- * 1 when the library cannot be found; 126/127 as a shell says them.
+ * Exit status: the program's own; 1 when the library cannot be found;
+ * 2 for a usage or configuration error; 3 when --strict refuses a program
+ * that cannot be socksified; 126/127 as a shell says them. --check: 0, 1,
+ * 4 (check.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,30 +26,30 @@
 #include <unistd.h>
 
 #include "../client/socks5.h"
+#include "proxychains_conf.h"
 #include "tool.h"
 
-#define EXIT_USAGE 2
-#define EXIT_NOLIB 1
-#define EXIT_NOEXEC 126
-#define EXIT_NOTFOUND 127
-
-/* SOCKSIFY_LOG names, indexed by level; warn is the library's default. */
-static const char *const log_names[] = { "error", "warn", "info", "debug" };
-#define LOG_DEFAULT 1
+enum mode { MODE_RUN, MODE_CHECK, MODE_ENV };
 
 struct opts {
+	enum mode mode;
+	bool mode_set, off;
 	char *proxy;          /* -x values joined by commas, or NULL */
 	size_t nhops;         /* hops validated so far */
 	char *no_proxy;       /* -n values joined by commas, or NULL */
-	int level;            /* LOG_DEFAULT - q + v, clamped */
+	const char *conf;     /* -f FILE */
+	int level;            /* SFY_LEVEL_DEFAULT - q + v, clamped */
 	bool level_set;
+	bool strict;
 };
 
 static void usage(FILE *f)
 {
 	fputs("Usage: socksify [options] [--] command [args...]\n"
-	      "Run a program with its TCP connections and DNS going through a\n"
-	      "SOCKS5 proxy (LD_PRELOAD of libsocksify.so).\n"
+	      "       socksify --check [options] [HOST:PORT]\n"
+	      "       eval \"$(socksify --env [options])\"   |   eval \"$(socksify --env --off)\"\n"
+	      "Run a program with its TCP connections, UDP datagrams and DNS going\n"
+	      "through a SOCKS5 proxy (LD_PRELOAD of libsocksify.so).\n"
 	      "\n"
 	      "Options (they stop at the first non-option, so the program's own\n"
 	      "options are left alone):\n"
@@ -52,21 +57,31 @@ static void usage(FILE *f)
 	      "                       socks5h://... (the proxy resolves names); port\n"
 	      "                       defaults to 1080, IPv6 hosts in brackets. Repeat,\n"
 	      "                       or give a comma list, for a chain (first hop first).\n"
+	      "  -f, --config FILE    read a proxychains-ng configuration (proxychains.conf)\n"
 	      "  -n, --no-proxy LIST  destinations that go direct: comma list of CIDRs,\n"
 	      "                       host names, .suffix, or *; an empty LIST proxies\n"
 	      "                       everything, loopback included\n"
 	      "  -q                   log errors only\n"
-	      "  -v                   log more (-v: info, -vv: debug)\n"
+	      "  -v                   log more (-v: info, one line per connection;\n"
+	      "                       -vv: debug)\n"
+	      "      --strict         refuse programs socksify cannot reach (static or Go\n"
+	      "                       binaries) and settings of -f it cannot honour exactly\n"
+	      "      --check          probe the proxy step by step (reach, method, auth,\n"
+	      "                       CONNECT to HOST:PORT when given, UDP ASSOCIATE and a\n"
+	      "                       datagram) and report each step\n"
+	      "      --env            print shell commands that socksify the current\n"
+	      "                       shell's programs; with --off, undo them\n"
 	      "      --help           show this help and exit\n"
 	      "      --version        show the version and exit\n"
 	      "\n"
-	      "Without -x, SOCKSIFY_PROXY is used, else ALL_PROXY when it is a\n"
+	      "Without -x or -f, SOCKSIFY_PROXY is used, else ALL_PROXY when it is a\n"
 	      "socks5:// or socks5h:// URL. Without -n, SOCKSIFY_NO_PROXY, else\n"
 	      "NO_PROXY, else loopback goes direct.\n"
 	      "\n"
-	      "Exit status: the program's; 2 for bad usage or configuration, 1 when\n"
-	      "libsocksify.so is missing, 126 when the program cannot run, 127 when\n"
-	      "it is not found.\n", f);
+	      "Exit status: the program's; 1 when libsocksify.so is missing; 2 for bad\n"
+	      "usage or configuration; 3 when --strict refuses the program; 126 when\n"
+	      "it cannot run; 127 when it is not found. --check: 0 when everything\n"
+	      "works, 1 when the proxy cannot be used, 4 when only UDP fails.\n", f);
 }
 
 static void __attribute__((noreturn)) die_usage(const char *fmt, const char *arg)
@@ -74,13 +89,13 @@ static void __attribute__((noreturn)) die_usage(const char *fmt, const char *arg
 	fputs("socksify: ", stderr);
 	fprintf(stderr, fmt, arg);
 	fputs("\nTry 'socksify --help' for more information.\n", stderr);
-	exit(EXIT_USAGE);
+	exit(SFY_EXIT_USAGE);
 }
 
 static void __attribute__((noreturn)) die_oom(void)
 {
 	fputs("socksify: out of memory\n", stderr);
-	exit(EXIT_USAGE);
+	exit(SFY_EXIT_USAGE);
 }
 
 /* Appends text to a comma list; an empty text adds nothing, so that
@@ -105,7 +120,7 @@ static void __attribute__((noreturn)) die_too_many(size_t nhops)
 {
 	fprintf(stderr, "socksify: -x: %zu proxies in all; a chain has at most %d hops\n",
 		nhops, SOCKS5_CHAIN_MAX);
-	exit(EXIT_USAGE);
+	exit(SFY_EXIT_USAGE);
 }
 
 /*
@@ -126,7 +141,7 @@ static size_t validate(const char *what, const char *list, size_t max)
 	if (st != SOCKS5_OK) {
 		fprintf(stderr, "socksify: %s: %s\n", what,
 			err[0] ? err : socks5_strerror(st));
-		exit(EXIT_USAGE);
+		exit(SFY_EXIT_USAGE);
 	}
 	for (i = 0; i < n; i++)
 		socks5_proxy_wipe(&hops[i]);
@@ -177,25 +192,39 @@ static const char *option_name(const char *arg)
 	return name;
 }
 
+static void set_mode(struct opts *o, enum mode m)
+{
+	if (o->mode_set && o->mode != m)
+		die_usage("%s", "--check and --env cannot be combined");
+	o->mode = m;
+	o->mode_set = true;
+}
+
 static int parse_options(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_HELP = 256, OPT_VERSION };
+	enum { OPT_HELP = 256, OPT_VERSION, OPT_CHECK, OPT_ENV, OPT_OFF,
+	       OPT_STRICT };
 	static const struct option longopts[] = {
 		{ "proxy", required_argument, NULL, 'x' },
 		{ "no-proxy", required_argument, NULL, 'n' },
+		{ "config", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "env", no_argument, NULL, OPT_ENV },
+		{ "off", no_argument, NULL, OPT_OFF },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	o->level = LOG_DEFAULT;
+	o->level = SFY_LEVEL_DEFAULT;
 	opterr = 0; /* our own messages, with the --help hint */
 	/* '+': stop at the first non-option, whatever POSIXLY_CORRECT says,
 	 * so `socksify -x URL curl -v` hands -v to curl. */
-	while ((c = getopt_long(argc, argv, "+:x:n:qv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:x:n:f:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
 			o->nhops += validate("-x", optarg, SOCKS5_CHAIN_MAX);
@@ -206,6 +235,11 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		case 'n':
 			o->no_proxy = list_append(o->no_proxy, optarg);
 			break;
+		case 'f':
+			if (o->conf)
+				die_usage("%s", "-f given twice");
+			o->conf = optarg;
+			break;
 		case 'q':
 			o->level = o->level > 0 ? o->level - 1 : 0;
 			o->level_set = true;
@@ -213,6 +247,18 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		case 'v':
 			o->level = o->level < 3 ? o->level + 1 : 3;
 			o->level_set = true;
+			break;
+		case OPT_CHECK:
+			set_mode(o, MODE_CHECK);
+			break;
+		case OPT_ENV:
+			set_mode(o, MODE_ENV);
+			break;
+		case OPT_OFF:
+			o->off = true;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -231,100 +277,149 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	return optind;
 }
 
-/* -v: what is about to happen, each proxy with its password masked. */
-static void say_plan(const char *source, const char *list, const char *lib,
-		     const char *prog)
+/* -f FILE: the proxychains settings, with -n added and -q/-v on top. */
+static void apply_conf(const struct opts *o, struct sfy_settings *s)
 {
-	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	char url[600];
-	size_t n = 0, i;
+	struct sfy_pc pc;
+	char err[512];
+	int i;
 
-	if (socks5_url_parse_chain(list, hops, SOCKS5_CHAIN_MAX, &n, NULL, 0) !=
-	    SOCKS5_OK)
+	if (o->proxy)
+		die_usage("%s", "-f and -x both name the proxy: use one of them");
+	if (sfy_pc_load(o->conf, o->strict, &pc, err, sizeof(err))) {
+		fprintf(stderr, "socksify: -f: %s\n", err);
+		exit(SFY_EXIT_USAGE);
+	}
+	for (i = 0; i < pc.nwarn && !(o->level_set && o->level == 0); i++)
+		fprintf(stderr, "socksify: warning: %s\n", pc.warn[i]);
+	s->proxy = pc.proxy;
+	pc.proxy = NULL;
+	s->source = "-f";
+	s->proxy_given = true;
+	s->no_proxy = list_append(NULL, pc.no_proxy);
+	if (o->no_proxy)
+		s->no_proxy = list_append(s->no_proxy, o->no_proxy);
+	if (pc.quiet && !o->level_set) {
+		s->level = 0;
+		s->level_set = true;
+	}
+	s->dns = pc.remote_dns ? 1 : 0;
+	s->timeout_ms = pc.timeout_ms;
+	snprintf(s->fake_net, sizeof(s->fake_net), "%s", pc.fake_net);
+	sfy_pc_free(&pc);
+}
+
+/* Options, -f and the environment, merged. Exits on any error. */
+static void settle(const struct opts *o, struct sfy_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->level = o->level;
+	s->level_set = o->level_set;
+	s->strict = o->strict;
+	s->dns = -1;
+	if (o->conf) {
+		apply_conf(o, s);
 		return;
-	for (i = 0; i < n; i++) {
-		socks5_url_format(&hops[i], url, sizeof(url));
-		socks5_proxy_wipe(&hops[i]);
-		fprintf(stderr, "socksify: hop %zu: %s (from %s)\n", i + 1, url,
-			source);
 	}
-	fprintf(stderr, "socksify: preloading %s into %s\n", lib, prog);
+	s->no_proxy = o->no_proxy ? list_append(NULL, o->no_proxy) : NULL;
+	if (o->proxy) {
+		s->proxy = list_append(NULL, o->proxy);
+		s->source = "-x";
+		s->proxy_given = true;
+		return;
+	}
+	s->source = env_proxy();
+	if (!s->source) {
+		fputs("socksify: no proxy given: use -x socks5h://HOST:PORT, -f proxychains.conf, or set "
+		      "SOCKSIFY_PROXY (or ALL_PROXY to a socks5:// or socks5h:// URL)\n",
+		      stderr);
+		exit(SFY_EXIT_USAGE);
+	}
+	s->proxy = list_append(NULL, getenv(s->source));
 }
 
-static void set_env(const char *name, const char *value)
+static void find_library(char *lib, size_t cap)
 {
-	if (setenv(name, value, 1) != 0)
-		die_oom();
-}
+	char looked[2048];
+	int r = sfy_find_library(lib, cap, looked, sizeof(looked));
 
-int main(int argc, char **argv)
-{
-	struct opts o = { 0 };
-	char lib[PATH_MAX], looked[2048];
-	const char *source = "-x";
-	char *preload;
-	int first, r;
-
-	first = parse_options(argc, argv, &o);
-	if (first >= argc)
-		die_usage("%s", "no command given");
-
-	if (!o.proxy) {
-		source = env_proxy();
-		if (!source) {
-			fputs("socksify: no proxy given: use -x socks5h://HOST:PORT, or set "
-			      "SOCKSIFY_PROXY (or ALL_PROXY to a socks5:// or socks5h:// URL)\n",
-			      stderr);
-			return EXIT_USAGE;
-		}
-	}
-
-	r = sfy_find_library(lib, sizeof(lib), looked, sizeof(looked));
 	if (r < 0) {
 		fprintf(stderr, "socksify: cannot find %s (looked for %s): %s\n",
 			SFY_LIBRARY_NAME, looked, strerror(-r));
-		return EXIT_NOLIB;
+		exit(SFY_EXIT_NOLIB);
 	}
 	/* ld.so splits LD_PRELOAD on both; such a path cannot be preloaded. */
 	if (strpbrk(lib, " :")) {
 		fprintf(stderr, "socksify: cannot preload %s: its path contains a space or colon\n",
 			lib);
-		return EXIT_NOLIB;
+		exit(SFY_EXIT_NOLIB);
 	}
+}
 
-	r = sfy_find_program(argv[first]);
-	if (r == -ENOENT) {
-		fprintf(stderr, strchr(argv[first], '/') ?
-			"socksify: %s: No such file or directory\n" :
-			"socksify: %s: command not found\n", argv[first]);
-		return EXIT_NOTFOUND;
-	}
-	if (r < 0) {
-		fprintf(stderr, "socksify: %s: %s\n", argv[first], strerror(-r));
-		return EXIT_NOEXEC;
-	}
+/*
+ * --check talks to the proxy itself, so it must not run with our own
+ * library preloaded (a shell socksified with --env gives it one): that
+ * would route the probe through the very proxy it is probing, or hand it
+ * fake addresses. Re-exec once without it.
+ */
+static void not_preloaded(char **argv)
+{
+	const char *lp = getenv("LD_PRELOAD");
+	char *rest;
 
-	if (o.proxy)
-		set_env("SOCKSIFY_PROXY", o.proxy);
-	if (o.no_proxy)
-		set_env("SOCKSIFY_NO_PROXY", o.no_proxy);
-	if (o.level_set)
-		set_env("SOCKSIFY_LOG", log_names[o.level]);
-	preload = sfy_preload_value(lib, getenv("LD_PRELOAD"));
-	if (!preload)
+	if (!lp || !strstr(lp, SFY_LIBRARY_NAME))
+		return;
+	rest = sfy_preload_without(lp, NULL);
+	if (!rest)
 		die_oom();
-	set_env("LD_PRELOAD", preload);
-	if (o.level >= 2)
-		say_plan(source, o.proxy ? o.proxy : getenv(source), lib,
-			 argv[first]);
-	free(preload);
-	if (o.proxy)
-		explicit_bzero(o.proxy, strlen(o.proxy));
-	free(o.proxy);
-	free(o.no_proxy);
+	if (*rest ? setenv("LD_PRELOAD", rest, 1) : unsetenv("LD_PRELOAD"))
+		die_oom();
+	free(rest);
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, "socksify: --check: cannot re-run without libsocksify.so preloaded: %s\n",
+		strerror(errno));
+	exit(SFY_EXIT_USAGE);
+}
 
-	execvp(argv[first], argv + first);
-	r = errno;
-	fprintf(stderr, "socksify: %s: %s\n", argv[first], strerror(r));
-	return r == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+int main(int argc, char **argv)
+{
+	struct sfy_settings s;
+	struct opts o = { 0 };
+	char lib[PATH_MAX];
+	int first, rc;
+
+	first = parse_options(argc, argv, &o);
+	if (o.off) {
+		if (o.mode != MODE_ENV || o.proxy || o.conf || o.no_proxy ||
+		    first < argc)
+			die_usage("%s", "--off goes with --env alone: eval \"$(socksify --env --off)\"");
+		return sfy_shell_off();
+	}
+	if (o.mode == MODE_CHECK && argc - first > 1)
+		die_usage("%s", "--check takes at most one HOST:PORT");
+	if (o.mode == MODE_ENV && first < argc)
+		die_usage("unexpected argument '%s': --env prints shell commands, it runs nothing",
+			  argv[first]);
+	if (o.mode == MODE_RUN && first >= argc)
+		die_usage("%s", "no command given");
+	if (o.mode == MODE_CHECK)
+		not_preloaded(argv);
+
+	settle(&o, &s);
+	switch (o.mode) {
+	case MODE_CHECK:
+		rc = sfy_check(&s, first < argc ? argv[first] : NULL);
+		break;
+	case MODE_ENV:
+		find_library(lib, sizeof(lib));
+		rc = sfy_shell_on(&s, lib);
+		break;
+	default:
+		find_library(lib, sizeof(lib));
+		rc = sfy_run(&s, lib, argv + first);
+		break;
+	}
+	if (s.proxy)
+		explicit_bzero(s.proxy, strlen(s.proxy));
+	return rc;
 }

@@ -1,15 +1,67 @@
 /*
- * Pieces of the socksify command that are not option parsing: finding the
- * preload library beside the binary, finding the program in PATH (so the
- * error for a missing program is the shell's, not a bare execvp errno), and
- * composing LD_PRELOAD.
+ * The pieces of the socksify command: option parsing and the run mode
+ * (socksify.c), finding things (locate.c), LD_PRELOAD composition
+ * (ldpreload.c), the environment handed to the program (settings.c), shell
+ * mode (shellenv.c), `--check` (check.c, check_udp.c), the static/Go probe
+ * (elfprobe.c), and the proxychains reader (proxychains_conf.h).
  */
 #ifndef SOCKSIFY_TOOLS_TOOL_H
 #define SOCKSIFY_TOOLS_TOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SFY_LIBRARY_NAME "libsocksify.so"
+
+/* Exit statuses of the command (README and man page list them). */
+#define SFY_EXIT_NOLIB 1      /* libsocksify.so not found */
+#define SFY_EXIT_USAGE 2      /* bad usage or configuration */
+#define SFY_EXIT_STRICT 3     /* --strict: the program cannot be socksified */
+#define SFY_EXIT_NOEXEC 126
+#define SFY_EXIT_NOTFOUND 127
+/* --check */
+#define SFY_CHECK_OK 0
+#define SFY_CHECK_FAILED 1    /* reach, method, auth or CONNECT failed */
+#define SFY_CHECK_UDP_FAILED 4 /* TCP works; UDP ASSOCIATE or the relay does not */
+
+/* SOCKSIFY_LOG names, indexed by level; warn (1) is the library's default. */
+#define SFY_LEVEL_DEFAULT 1
+extern const char *const sfy_level_names[4];
+
+/* What the options, a proxychains file and the environment amount to. */
+struct sfy_settings {
+	char *proxy;            /* the chain, comma separated, as given */
+	const char *source;     /* "-x", "-f", or the variable it came from */
+	bool proxy_given;       /* from -x or -f: the command sets SOCKSIFY_PROXY */
+	char *no_proxy;         /* -n and localnet entries; NULL when none given */
+	int level;              /* 0 error .. 3 debug */
+	bool level_set;         /* -q, -v or quiet_mode */
+	bool strict;            /* --strict */
+	long timeout_ms;        /* 0: not given (-f only) */
+	int dns;                /* -1: not given; 0 local; 1 remote (-f only) */
+	char fake_net[24];      /* "": not given (-f only) */
+};
+
+/* Variables the command sets, in order; values are owned copies. */
+#define SFY_ENV_MAX 16
+struct sfy_env {
+	size_t n;
+	const char *name[SFY_ENV_MAX];
+	char *value[SFY_ENV_MAX];
+};
+
+/* settings.c. Every function here exits with SFY_EXIT_USAGE when out of
+ * memory, after saying so. */
+void sfy_env_add(struct sfy_env *env, const char *name, const char *value);
+void sfy_env_free(struct sfy_env *env);
+/* The SOCKSIFY_* variables for s (SOCKSIFY_PROXY only when proxy_given or
+ * always_proxy). */
+void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
+			   bool always_proxy);
+/* The single hop of s as Go's net/http wants it in HTTP_PROXY (socks5://,
+ * credentials kept), or NULL for a chain. Malloc'd. */
+char *sfy_go_proxy_url(const struct sfy_settings *s);
 
 /*
  * Finds libsocksify.so relative to the running binary (/proc/self/exe):
@@ -23,19 +75,53 @@ int sfy_find_library(char *out, size_t cap, char *looked, size_t lcap);
 /*
  * Looks the program up as execvp will: a name with a slash is taken as is,
  * otherwise each PATH directory in turn (PATH unset: the C library's
- * default). Returns 0 when an executable regular file exists, -ENOENT when
- * nothing by that name exists, -EISDIR when the name with a slash is a
- * directory, -EACCES when only non-executable files (or, in PATH,
- * directories) do.
+ * default). Returns 0 when an executable regular file exists (its path in
+ * path), -ENOENT when nothing by that name exists, -EISDIR when the name
+ * with a slash is a directory, -EACCES when only non-executable files (or,
+ * in PATH, directories) do.
  */
-int sfy_find_program(const char *name);
+int sfy_find_program(const char *name, char *path, size_t cap);
 
 /*
  * The LD_PRELOAD value with lib first and the old entries after it (space
- * separated; sanitizer runtimes, which must load first, stay ahead), dropping any old entry that is this library or another copy
- * of libsocksify.so: two copies would hook every call twice. Returns a
+ * separated; sanitizer runtimes, which must load first, stay ahead),
+ * dropping any old entry that is this library or another copy of
+ * libsocksify.so: two copies would hook every call twice. Returns a
  * malloc'd string, or NULL when out of memory.
  */
 char *sfy_preload_value(const char *lib, const char *old);
+
+/* The entries of old that are not libsocksify.so (nor lib, when given),
+ * in order, space separated; "" when none. Malloc'd, NULL when out of
+ * memory. */
+char *sfy_preload_without(const char *old, const char *lib);
+
+/* What LD_PRELOAD can do for a program (elfprobe.c). */
+enum sfy_elf_kind {
+	SFY_ELF_OTHER,       /* not an ELF executable of ours: a script, ... */
+	SFY_ELF_DYNAMIC,     /* the usual case: socksify works */
+	SFY_ELF_STATIC,      /* no dynamic loader: LD_PRELOAD is never read */
+	SFY_ELF_GO_DYNAMIC,  /* Go: its own connect system calls */
+	SFY_ELF_GO_STATIC,
+};
+/* Reads the program's ELF headers. Returns 0 (kind set) or -errno when it
+ * cannot be opened. */
+int sfy_elf_probe(const char *path, enum sfy_elf_kind *kind);
+
+/* Shell mode (shellenv.c): print sh-compatible commands on stdout.
+ * Return an exit status. */
+int sfy_shell_on(const struct sfy_settings *s, const char *lib);
+int sfy_shell_off(void);
+/* Writes 'value' quoted for sh: every character kept literally. */
+void sfy_shell_quote(FILE *f, const char *value);
+
+/* The run mode (run.c): checks the program, sets the environment, execs.
+ * Returns an exit status only when the program could not be started. */
+int sfy_run(const struct sfy_settings *s, const char *lib, char **argv);
+
+/* --check (check.c): probes the chain in s, CONNECT to dest when given
+ * (HOST:PORT, [IPv6]:PORT), and UDP ASSOCIATE. Prints one line per step
+ * on stdout; returns SFY_CHECK_* or SFY_EXIT_USAGE. */
+int sfy_check(const struct sfy_settings *s, const char *dest);
 
 #endif

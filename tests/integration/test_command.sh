@@ -32,11 +32,12 @@ if [ $rc = 0 ] && grep -q '^Usage: socksify \[options\] \[--\] command' <<<"$out
 else
 	fail help "rc=$rc: $out"
 fi
-# Not implemented yet, so not advertised.
-if grep -q -e '--check' -e '--env' <<<"$out"; then
-	fail help_no_unimplemented "help mentions --check or --env"
+if grep -q -- '--check' <<<"$out" && grep -q -- '--env' <<<"$out" &&
+   grep -q -- '--strict' <<<"$out" && grep -q -- '--config FILE' <<<"$out" &&
+   grep -q 'Exit status' <<<"$out"; then
+	pass help_all_modes
 else
-	pass help_no_unimplemented
+	fail help_all_modes "help lacks --check, --env, --strict, -f or the exit status"
 fi
 out=$(sfy --version 2>&1)
 if [ $? = 0 ] && [ "$out" = "socksify $VERSION" ]; then

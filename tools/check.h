@@ -1,0 +1,58 @@
+/*
+ * Internals of `socksify --check`, shared by check.c (reach, method
+ * negotiation, authentication, CONNECT, hop by hop) and check_udp.c (UDP
+ * ASSOCIATE and one datagram through the relay).
+ */
+#ifndef SOCKSIFY_TOOLS_CHECK_H
+#define SOCKSIFY_TOOLS_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../client/socks5.h"
+
+enum sfy_step_result { STEP_OK, STEP_FAIL, STEP_SKIP, STEP_NOTE };
+
+struct sfy_probe {
+	const struct socks5_io *io;
+	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
+	size_t nhops;
+	int timeout_ms;
+	bool remote_dns;          /* names go to the last hop */
+	const char *udp_mode;     /* SOCKSIFY_UDP: proxy, direct, block */
+	/* the first hop's address that answered, for the UDP control
+	 * connection and a relay that says 0.0.0.0 */
+	struct sockaddr_storage first;
+	socklen_t first_len;
+	/* the destination, when one was named */
+	bool have_dst;
+	struct socks5_addr dst;
+	char dst_shown[SOCKS5_DOMAIN_MAX + 16];
+	bool tcp_failed, udp_failed;
+	const char *failed_step; /* first failure, for the summary */
+	size_t failed_hop;
+};
+
+/* One line of the report: "  ok    STEP  text". */
+void sfy_step(struct sfy_probe *pr, enum sfy_step_result r, size_t hop,
+	      const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Microseconds on CLOCK_MONOTONIC, for "in 1.2 ms". */
+int64_t sfy_now_us(void);
+
+/* Connects a new socket to the first hop's address recorded in pr->first.
+ * Returns the descriptor or a negative errno. */
+int sfy_probe_connect_first(struct sfy_probe *pr);
+
+/* 0.0.0.0 or :: (a BND.ADDR that says nothing). */
+bool sfy_addr_unspecified(const struct socks5_addr *a);
+
+/* What a REP code means for the user, and what to try. */
+const char *sfy_rep_hint(uint8_t rep, bool udp);
+
+/* The UDP steps (check_udp.c). */
+void sfy_check_udp(struct sfy_probe *pr);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * Before exec: can LD_PRELOAD reach this program at all?
+ *
+ *  - No PT_INTERP program header: the kernel starts the program without
+ *    the dynamic loader (a static binary, static-pie included), so
+ *    LD_PRELOAD is never read.
+ *  - A Go program (section .go.buildinfo or .note.go.buildid, or a "Go"
+ *    build-id note): even when dynamically linked, Go's runtime makes its
+ *    own connect system calls; only cgo's name lookups go through libc.
+ *
+ * Only the headers are read (pread, bounded sizes); anything that is not
+ * an ELF file of this machine's byte order (a script, say) is reported as
+ * SFY_ELF_OTHER, which needs no warning: its interpreter is what runs.
+ */
+#include <elf.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+#define MAX_HEADERS 4096      /* program or section headers we look at */
+#define MAX_SHSTRTAB (1 << 20)
+#define MAX_NOTE 4096
+
+/* One header of either class, widened to what we need. */
+struct ph { uint32_t type; uint64_t off, size; };
+struct sh { uint32_t name, type; uint64_t off, size; };
+
+struct elf {
+	int fd;
+	bool is64;
+	uint64_t phoff, shoff;
+	unsigned phnum, shnum, phentsize, shentsize, shstrndx;
+};
+
+static bool read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got,
+				  (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+static bool read_ehdr(struct elf *e)
+{
+	unsigned char id[EI_NIDENT];
+	Elf64_Ehdr h64;
+	Elf32_Ehdr h32;
+
+	if (!read_at(e->fd, id, sizeof(id), 0) || memcmp(id, ELFMAG, SELFMAG))
+		return false;
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+	if (id[EI_DATA] != ELFDATA2LSB)
+		return false;
+#else
+	if (id[EI_DATA] != ELFDATA2MSB)
+		return false;
+#endif
+	e->is64 = id[EI_CLASS] == ELFCLASS64;
+	if (e->is64) {
+		if (!read_at(e->fd, &h64, sizeof(h64), 0))
+			return false;
+		e->phoff = h64.e_phoff;
+		e->shoff = h64.e_shoff;
+		e->phnum = h64.e_phnum;
+		e->shnum = h64.e_shnum;
+		e->phentsize = h64.e_phentsize;
+		e->shentsize = h64.e_shentsize;
+		e->shstrndx = h64.e_shstrndx;
+		return h64.e_type == ET_EXEC || h64.e_type == ET_DYN;
+	}
+	if (id[EI_CLASS] != ELFCLASS32 || !read_at(e->fd, &h32, sizeof(h32), 0))
+		return false;
+	e->phoff = h32.e_phoff;
+	e->shoff = h32.e_shoff;
+	e->phnum = h32.e_phnum;
+	e->shnum = h32.e_shnum;
+	e->phentsize = h32.e_phentsize;
+	e->shentsize = h32.e_shentsize;
+	e->shstrndx = h32.e_shstrndx;
+	return h32.e_type == ET_EXEC || h32.e_type == ET_DYN;
+}
+
+static bool read_ph(const struct elf *e, unsigned i, struct ph *p)
+{
+	uint64_t off = e->phoff + (uint64_t)i * e->phentsize;
+
+	if (e->is64) {
+		Elf64_Phdr h;
+
+		if (e->phentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+			return false;
+		*p = (struct ph){ h.p_type, h.p_offset, h.p_filesz };
+	} else {
+		Elf32_Phdr h;
+
+		if (e->phentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+			return false;
+		*p = (struct ph){ h.p_type, h.p_offset, h.p_filesz };
+	}
+	return true;
+}
+
+static bool read_sh(const struct elf *e, unsigned i, struct sh *s)
+{
+	uint64_t off = e->shoff + (uint64_t)i * e->shentsize;
+
+	if (e->is64) {
+		Elf64_Shdr h;
+
+		if (e->shentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+			return false;
+		*s = (struct sh){ h.sh_name, h.sh_type, h.sh_offset, h.sh_size };
+	} else {
+		Elf32_Shdr h;
+
+		if (e->shentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+			return false;
+		*s = (struct sh){ h.sh_name, h.sh_type, h.sh_offset, h.sh_size };
+	}
+	return true;
+}
+
+/* A PT_NOTE segment holding Go's build id: name "Go", type 4. Notes are
+ * 4-byte aligned records: namesz, descsz, type, name, desc. */
+static bool go_note(const struct elf *e, const struct ph *p)
+{
+	unsigned char buf[MAX_NOTE];
+	size_t len = p->size < sizeof(buf) ? (size_t)p->size : sizeof(buf);
+	size_t pos = 0;
+
+	if (!read_at(e->fd, buf, len, p->off))
+		return false;
+	while (pos + 12 <= len) {
+		uint32_t nsz, dsz, type;
+
+		memcpy(&nsz, buf + pos, 4);
+		memcpy(&dsz, buf + pos + 4, 4);
+		memcpy(&type, buf + pos + 8, 4);
+		pos += 12;
+		if (nsz > len - pos)
+			return false;
+		if (type == 4 && nsz == 3 && !memcmp(buf + pos, "Go", 3))
+			return true;
+		pos += ((size_t)nsz + 3) & ~(size_t)3;
+		if (dsz > len - pos)
+			return false;
+		pos += ((size_t)dsz + 3) & ~(size_t)3;
+	}
+	return false;
+}
+
+static bool go_sections(const struct elf *e)
+{
+	struct sh strtab, s;
+	char *names;
+	bool found = false;
+	unsigned i;
+
+	if (!e->shnum || e->shnum > MAX_HEADERS || e->shstrndx >= e->shnum ||
+	    !read_sh(e, e->shstrndx, &strtab) || !strtab.size ||
+	    strtab.size > MAX_SHSTRTAB)
+		return false;
+	names = malloc((size_t)strtab.size + 1);
+	if (!names)
+		return false;
+	if (read_at(e->fd, names, (size_t)strtab.size, strtab.off)) {
+		names[strtab.size] = '\0';
+		for (i = 0; i < e->shnum && !found; i++) {
+			const char *n;
+
+			if (!read_sh(e, i, &s) || s.name >= strtab.size)
+				continue;
+			n = names + s.name;
+			found = !strcmp(n, ".go.buildinfo") ||
+				!strcmp(n, ".note.go.buildid");
+		}
+	}
+	free(names);
+	return found;
+}
+
+int sfy_elf_probe(const char *path, enum sfy_elf_kind *kind)
+{
+	struct elf e = { .fd = -1 };
+	bool interp = false, go = false;
+	struct ph p;
+	unsigned i;
+
+	*kind = SFY_ELF_OTHER;
+	e.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e.fd < 0)
+		return -errno;
+	if (!read_ehdr(&e) || e.phnum > MAX_HEADERS) {
+		close(e.fd);
+		return 0;
+	}
+	for (i = 0; i < e.phnum; i++) {
+		if (!read_ph(&e, i, &p))
+			break;
+		if (p.type == PT_INTERP)
+			interp = true;
+		else if (p.type == PT_NOTE && !go)
+			go = go_note(&e, &p);
+	}
+	if (!go)
+		go = go_sections(&e);
+	close(e.fd);
+	if (go)
+		*kind = interp ? SFY_ELF_GO_DYNAMIC : SFY_ELF_GO_STATIC;
+	else
+		*kind = interp ? SFY_ELF_DYNAMIC : SFY_ELF_STATIC;
+	return 0;
+}

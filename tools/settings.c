@@ -1,0 +1,99 @@
+/*
+ * The variables the command hands on: the same list serves the run mode
+ * (setenv, then exec) and shell mode (printed as exports), so the two can
+ * never disagree about what a setting means.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tool.h"
+
+const char *const sfy_level_names[4] = { "error", "warn", "info", "debug" };
+
+static void __attribute__((noreturn)) oom(void)
+{
+	fputs("socksify: out of memory\n", stderr);
+	exit(SFY_EXIT_USAGE);
+}
+
+void sfy_env_add(struct sfy_env *env, const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < env->n; i++) {
+		if (!strcmp(env->name[i], name))
+			break;
+	}
+	if (i == SFY_ENV_MAX)
+		oom(); /* a programming error, reported as loudly */
+	if (i < env->n) {
+		explicit_bzero(env->value[i], strlen(env->value[i]));
+		free(env->value[i]);
+	} else {
+		env->n++;
+	}
+	env->name[i] = name;
+	env->value[i] = strdup(value);
+	if (!env->value[i])
+		oom();
+}
+
+void sfy_env_free(struct sfy_env *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->n; i++) {
+		explicit_bzero(env->value[i], strlen(env->value[i]));
+		free(env->value[i]);
+	}
+	env->n = 0;
+}
+
+void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
+			   bool always_proxy)
+{
+	char num[32];
+
+	if (s->proxy && (s->proxy_given || always_proxy))
+		sfy_env_add(env, "SOCKSIFY_PROXY", s->proxy);
+	if (s->no_proxy)
+		sfy_env_add(env, "SOCKSIFY_NO_PROXY", s->no_proxy);
+	if (s->level_set)
+		sfy_env_add(env, "SOCKSIFY_LOG", sfy_level_names[s->level]);
+	if (s->dns >= 0)
+		sfy_env_add(env, "SOCKSIFY_DNS", s->dns ? "remote" : "local");
+	if (s->timeout_ms > 0) {
+		snprintf(num, sizeof(num), "%ld", s->timeout_ms);
+		sfy_env_add(env, "SOCKSIFY_TIMEOUT_MS", num);
+	}
+	if (s->fake_net[0])
+		sfy_env_add(env, "SOCKSIFY_FAKE_NET", s->fake_net);
+}
+
+/*
+ * Go's net/http takes socks5:// in HTTP_PROXY/HTTPS_PROXY (Go before 1.22
+ * does not know socks5h://). Its SOCKS client always hands host names to
+ * the proxy, so socks5:// there means remote DNS either way.
+ */
+char *sfy_go_proxy_url(const struct sfy_settings *s)
+{
+	const char *url = s->proxy;
+	char *out;
+
+	if (!url || strchr(url, ','))
+		return NULL;
+	if (!strncasecmp(url, "socks5h://", 10))
+		url += 10;
+	else if (!strncasecmp(url, "socks5://", 9))
+		url += 9;
+	else
+		return NULL;
+	out = malloc(strlen(url) + sizeof("socks5://"));
+	if (!out)
+		oom();
+	strcpy(out, "socks5://");
+	strcat(out, url);
+	return out;
+}
