@@ -2,6 +2,9 @@
 #   make               build/libsocksify.so, build/libsocks5.a, build/socksify
 #   make check         install missing test dependencies (as root), run all tests
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
+#   make tsan          the preload and the threaded test tool under
+#                      ThreadSanitizer (build/tsan/; make check builds it and
+#                      runs test_concurrency's threaded cases with it)
 #   make fuzz          libFuzzer targets, each run for FUZZ_SECONDS
 #   make demo          curl through a real local SOCKS5 server
 #   make clean
@@ -14,6 +17,9 @@ DESTDIR ?=
 ifeq ($(SANITIZE),1)
 B := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(TSAN),1)
+B := build/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 B := build
 SANFLAGS :=
@@ -39,7 +45,7 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TESTTOOL_SRC := $(wildcard tests/tools/*.c)
 TESTTOOL_BIN := $(TESTTOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-.PHONY: all check unit integration deps fuzz demo bench clean install uninstall
+.PHONY: all check unit integration deps fuzz demo bench clean install uninstall tsan
 all: $(B)/libsocks5.a $(B)/libsocksify.so $(B)/socksify
 
 $(B)/%.o: %.c $(wildcard client/*.h preload/*.h tools/*.h)
@@ -81,7 +87,12 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests SANITIZE=$(SANITIZE)
 	@B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
 
-all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN)
+all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN) $(if $(filter 1,$(SANITIZE)),,tsan)
+
+# Only what a TSan run needs: a TSan preload goes only into TSan programs.
+tsan:
+	@$(MAKE) --no-print-directory TSAN=1 SANITIZE= build/tsan/libsocksify.so \
+		build/tsan/tests/tools/stress
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

@@ -299,6 +299,9 @@ class TCPServer(socketserver.ThreadingTCPServer):
     address_family = fam
     allow_reuse_address = True
     daemon_threads = True
+    # socketserver's default backlog of 5 drops SYNs under many clients at
+    # once, and each drop costs a 1 s retransmission
+    request_queue_size = 256
 
 class Echo(socketserver.BaseRequestHandler):
     def handle(self):
