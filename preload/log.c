@@ -56,6 +56,11 @@ bool sfy_log_owns_fd(int fd)
 	       atomic_load(&log_fd) == fd;
 }
 
+int sfy_log_own_fd(void)
+{
+	return atomic_load(&log_fd_ours) ? atomic_load(&log_fd) : -1;
+}
+
 void sfy_log_move_fd(void)
 {
 	const struct sfy_real *r = sfy_real();

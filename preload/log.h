@@ -27,6 +27,9 @@ void sfy_log_configure(int level, int fd);
 /* True when fd is the library's own log file (not stderr): the descriptor
  * hooks keep a program from closing it or dup'ing over it. */
 bool sfy_log_owns_fd(int fd);
+/* The log file's descriptor when it is the library's own (not stderr),
+ * else -1: close_range()/closefrom() spare it. */
+int sfy_log_own_fd(void);
 /* Moves the log file to another descriptor number (>= 100) so that a
  * program's dup2()/dup3() onto the old number can proceed. */
 void sfy_log_move_fd(void);
