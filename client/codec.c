@@ -375,3 +375,19 @@ enum socks5_status socks5_parse_udp_header(const uint8_t *dgram, size_t avail,
 	*len = 3 + n;
 	return SOCKS5_OK;
 }
+
+size_t socks5_udp_header_len(const uint8_t *dgram, size_t avail)
+{
+	if (!dgram || avail < 4)
+		return 0;
+	switch (dgram[3]) {
+	case SOCKS5_ATYP_IPV4:
+		return 3 + 1 + 4 + 2;
+	case SOCKS5_ATYP_IPV6:
+		return 3 + 1 + 16 + 2;
+	case SOCKS5_ATYP_DOMAIN:
+		return avail < 5 ? 0 : 3 + 1 + 1 + (size_t)dgram[4] + 2;
+	default:
+		return 0;
+	}
+}

@@ -222,6 +222,11 @@ enum socks5_status socks5_encode_udp_header(uint8_t *buf, size_t cap,
 enum socks5_status socks5_parse_udp_header(const uint8_t *dgram, size_t avail,
 					   struct socks5_addr *src,
 					   size_t *len);
+/* The header length the first bytes of a datagram announce (RSV, FRAG,
+ * ATYP and, for a domain, its length byte): 10, 22 or 7 + LEN. 0 when
+ * fewer than 5 bytes are given (4 suffice for IPv4/IPv6) or ATYP is
+ * unknown. Says nothing about the rest: parse the header to check it. */
+size_t socks5_udp_header_len(const uint8_t *dgram, size_t avail);
 
 /* ------------------------------------------------------------------ */
 /* Proxy URLs                                                           */

@@ -18,6 +18,12 @@
  *   - Each slot remembers the socket's device and inode. A close we do not
  *     see (fclose() and close_range() do not go through our close()) leaves
  *     a stale slot; a reader compares with fstat() and drops it.
+ *   - sfy_fd_udp_seen is the data-path hooks' fast check (read, write,
+ *     recv, ...): until a UDP association exists it is the only thing
+ *     they look at. fd_limit bounds close_range() sweeps.
+ *   - A stale UDP slot still holds a reference to its association: the
+ *     reader that finds it stale hands it to the stale handler (udp_assoc.c
+ *     registers one) after clearing it, once.
  *   - fork() copies the table with the descriptors, which is what we want;
  *     exec() loses it (getpeername() then shows the proxy).
  *
@@ -54,6 +60,9 @@ struct slot {
 
 static _Atomic(struct slot *) chunks[NCHUNKS];
 static atomic_bool any_state;
+static atomic_int fd_limit;
+static void (*_Atomic stale_fn)(const struct sfy_fd_info *);
+atomic_bool sfy_fd_udp_seen;
 
 static struct slot *slot_of(int fd, bool create)
 {
@@ -143,6 +152,53 @@ static void slot_load(struct slot *s, struct record *rec)
 	memcpy(rec, w, sizeof(*rec));
 }
 
+/* Remembers how far the table has been used, and whether UDP state ever
+ * existed (the data-path hooks' one-load fast check). */
+static void note_set(int fd, int kind)
+{
+	int lim = atomic_load_explicit(&fd_limit, memory_order_relaxed);
+
+	while (fd >= lim && !atomic_compare_exchange_weak(&fd_limit, &lim,
+							   fd + 1))
+		;
+	if (kind == SFY_FD_UDP &&
+	    !atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
+		atomic_store(&sfy_fd_udp_seen, true);
+	atomic_store(&any_state, true);
+}
+
+int sfy_fd_kind(int fd)
+{
+	struct slot *s;
+
+	if (!atomic_load_explicit(&any_state, memory_order_relaxed))
+		return SFY_FD_NONE;
+	s = slot_of(fd, false);
+	return s ? atomic_load_explicit(&s->kind, memory_order_relaxed) :
+		   SFY_FD_NONE;
+}
+
+int sfy_fd_limit(void)
+{
+	return atomic_load(&fd_limit);
+}
+
+void sfy_fd_on_stale(void (*fn)(const struct sfy_fd_info *stale))
+{
+	atomic_store(&stale_fn, fn);
+}
+
+/* The payload of a slot whose writer lock the caller holds. */
+static void slot_load_locked(struct slot *s, struct record *rec)
+{
+	uint64_t w[RECORD_WORDS];
+	size_t i;
+
+	for (i = 0; i < RECORD_WORDS; i++)
+		w[i] = atomic_load_explicit(&s->words[i], memory_order_relaxed);
+	memcpy(rec, w, sizeof(*rec));
+}
+
 bool sfy_fd_is_ours(int fd)
 {
 	struct slot *s;
@@ -170,10 +226,49 @@ int sfy_fd_set(int fd, const struct sfy_fd_info *info)
 	rec.info = *info;
 	rec.dev = st.st_dev;
 	rec.ino = st.st_ino;
-	atomic_store(&any_state, true);
+	note_set(fd, info->kind);
 	slot_lock(s);
 	slot_store(s, &rec);
 	slot_unlock(s);
+	return 0;
+}
+
+int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
+			struct sfy_fd_info *existing)
+{
+	struct record rec, old;
+	struct stat st;
+	struct slot *s;
+	void (*fn)(const struct sfy_fd_info *);
+	bool stale = false;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	s = slot_of(fd, true);
+	if (!s)
+		return fd < 0 || (unsigned int)fd >= NCHUNKS * CHUNK_SLOTS ?
+			       -EBADF : -ENOMEM;
+	memset(&rec, 0, sizeof(rec));
+	rec.info = *info;
+	rec.dev = st.st_dev;
+	rec.ino = st.st_ino;
+	note_set(fd, info->kind);
+	/* Check and store under the slot's writer lock, so two threads'
+	 * first datagrams on one socket keep exactly one association. */
+	slot_lock(s);
+	slot_load_locked(s, &old);
+	if (old.info.kind == SFY_FD_UDP && old.dev == rec.dev &&
+	    old.ino == rec.ino) {
+		slot_unlock(s);
+		*existing = old.info;
+		return -EEXIST;
+	}
+	stale = old.info.kind == SFY_FD_UDP;
+	slot_store(s, &rec);
+	slot_unlock(s);
+	fn = atomic_load(&stale_fn);
+	if (stale && fn)
+		fn(&old.info);
 	return 0;
 }
 
@@ -185,6 +280,23 @@ static void slot_clear(struct slot *s)
 	slot_lock(s);
 	slot_store(s, &rec);
 	slot_unlock(s);
+}
+
+/* Clears the slot only if it still holds rec (another thread may have
+ * stored new state meanwhile). True when this call cleared it. */
+static bool slot_clear_if(struct slot *s, const struct record *rec)
+{
+	struct record cur, zero;
+	bool same;
+
+	memset(&zero, 0, sizeof(zero));
+	slot_lock(s);
+	slot_load_locked(s, &cur);
+	same = !memcmp(&cur, rec, sizeof(cur));
+	if (same)
+		slot_store(s, &zero);
+	slot_unlock(s);
+	return same;
 }
 
 bool sfy_fd_get(int fd, struct sfy_fd_info *out)
@@ -202,8 +314,12 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 		return false;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != rec.dev ||
 	    (uint64_t)st.st_ino != rec.ino) {
+		void (*fn)(const struct sfy_fd_info *) = atomic_load(&stale_fn);
+
 		errno = saved;
-		slot_clear(s);
+		if (slot_clear_if(s, &rec) && fn)
+			fn(&rec.info);
+		errno = saved;
 		return false;
 	}
 	*out = rec.info;
@@ -243,6 +359,7 @@ void sfy_fd_copy(int from, int to)
 	dst = slot_of(to, true);
 	if (!dst)
 		return;
+	note_set(to, rec.info.kind);
 	slot_lock(dst);
 	slot_store(dst, &rec);
 	slot_unlock(dst);

@@ -9,13 +9,16 @@
 #define SOCKSIFY_PRELOAD_FDSTATE_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
 enum sfy_fd_kind {
 	SFY_FD_NONE = 0,
-	SFY_FD_TCP,   /* stream connected through the proxy */
-	SFY_FD_UDP,   /* reserved: UDP socket with an ASSOCIATE (later) */
+	SFY_FD_TCP,     /* stream connected through the proxy */
+	SFY_FD_UDP,     /* datagram socket with a UDP association */
+	SFY_FD_CONTROL, /* the library's own control connection of an
+			 * association: hidden from the program */
 };
 
 struct sfy_fd_info {
@@ -27,6 +30,7 @@ struct sfy_fd_info {
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} peer;                /* destination as the program gave it */
+	int assoc;             /* UDP, CONTROL: index of the association */
 };
 
 /* True when fd may have state. Costs one relaxed atomic load for a
@@ -46,6 +50,35 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out);
 
 /* Forgets fd. */
 void sfy_fd_clear(int fd);
+
+/* Like sfy_fd_set, but only when fd has no live UDP state yet: returns
+ * -EEXIST with *existing filled when another thread got there first. */
+int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
+			struct sfy_fd_info *existing);
+
+/* fd's kind as stored, without the identity check (SFY_FD_NONE when
+ * none): a load, for the descriptor hooks' fast paths. */
+int sfy_fd_kind(int fd);
+
+/* Set once the process has had an associated UDP socket: until then the
+ * data-path hooks (read, write, recv, ...) pass every descriptor straight
+ * through after this one relaxed load. */
+extern atomic_bool sfy_fd_udp_seen;
+
+static inline bool sfy_fd_maybe_udp(int fd)
+{
+	return atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed) &&
+	       sfy_fd_kind(fd) == SFY_FD_UDP;
+}
+
+/* Called with the dropped state when a reader finds a slot stale (the
+ * descriptor was closed where we could not see it): lets the UDP code
+ * release the association that slot held. */
+void sfy_fd_on_stale(void (*fn)(const struct sfy_fd_info *stale));
+
+/* One above the highest descriptor that ever had state (0: none), to
+ * bound sweeps over a range of descriptors (close_range). */
+int sfy_fd_limit(void);
 
 /* Makes to's state a copy of from's (none when from has none): for dup,
  * dup2, dup3 and F_DUPFD, after the real call succeeded. */

@@ -7,22 +7,32 @@
  * the cost is one atomic load (sfy_fd_is_ours / sfy_fd_copy bail out on the
  * table's "never used" flag) and the real call.
  *
- * The library's own log file (SOCKSIFY_LOG_FILE, kept at fd >= 100) is
+ * The library's own descriptors, the log file (SOCKSIFY_LOG_FILE) and the
+ * control connections of UDP associations, both kept at fd >= 100, are
  * protected: a program closing every descriptor it did not open gets 0
- * without losing our log, and a dup2()/dup3() onto its number moves the
- * log elsewhere first, so log lines never land in the program's files.
+ * without losing them, a dup2()/dup3() onto such a number moves ours
+ * elsewhere first, and close_range()/closefrom() close around them. So
+ * log lines never land in the program's files, and a UDP association
+ * lives exactly as long as the program's socket.
+ *
+ * A UDP socket's copies (dup, dup2, dup3, F_DUPFD) share its association:
+ * each copy holds a reference (udp_assoc.c), each close drops one.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fdstate.h"
 #include "log.h"
 #include "realfn.h"
+#include "udp_assoc.h"
+#include "udp_io.h"
 
 static int nosys(void)
 {
@@ -30,28 +40,75 @@ static int nosys(void)
 	return -1;
 }
 
-/* After a successful duplication onto newfd. */
+/* UDP state held by fd (which is about to be replaced or closed): the
+ * association index, or -1. */
+static int udp_held(int fd)
+{
+	struct sfy_fd_info info;
+
+	if (sfy_fd_kind(fd) != SFY_FD_UDP || !sfy_fd_get(fd, &info) ||
+	    info.kind != SFY_FD_UDP)
+		return -1;
+	return info.assoc;
+}
+
+/* After a successful duplication onto newfd. A copy of a UDP socket holds
+ * its association too; a copy of our control connection is the
+ * program's own descriptor and gets no state. */
 static void copied(int oldfd, int newfd)
 {
-	int saved = errno;
+	int saved = errno, kind = sfy_fd_kind(oldfd);
+	struct sfy_fd_info info;
 
-	sfy_fd_copy(oldfd, newfd);
+	if (kind == SFY_FD_CONTROL) {
+		sfy_fd_clear(newfd);
+	} else {
+		sfy_fd_copy(oldfd, newfd);
+		if (kind == SFY_FD_UDP && sfy_fd_get(newfd, &info) &&
+		    info.kind == SFY_FD_UDP)
+			sfy_assoc_ref(info.assoc);
+	}
 	errno = saved;
+}
+
+/* Before a dup2()/dup3() onto newfd: our descriptors move away, and
+ * newfd's UDP state (its socket is about to be closed) is noted. */
+static int before_dup_onto(int oldfd, int newfd)
+{
+	int saved = errno, held;
+
+	if (oldfd == newfd)
+		return -1;
+	if (sfy_log_owns_fd(newfd))
+		sfy_log_move_fd();
+	sfy_assoc_make_room(newfd);
+	held = udp_held(newfd);
+	errno = saved;
+	return held;
 }
 
 int close(int fd)
 {
 	const struct sfy_real *r = sfy_real();
+	int held, rc, saved;
 
 	if (!r->close)
 		return nosys();
+	if (!sfy_fd_is_ours(fd))
+		return sfy_log_owns_fd(fd) ? 0 : r->close(fd);
+	if (sfy_assoc_owns_fd(fd))
+		return 0; /* a control connection: not the program's */
+	held = udp_held(fd);
 	/* Cleared before the real close: once closed, the number may be
 	 * reused by another thread's socket at once. */
-	if (sfy_fd_is_ours(fd))
-		sfy_fd_clear(fd);
-	else if (sfy_log_owns_fd(fd))
-		return 0;
-	return r->close(fd);
+	sfy_fd_clear(fd);
+	rc = r->close(fd);
+	if (held >= 0) {
+		saved = errno;
+		sfy_assoc_unref(held);
+		errno = saved;
+	}
+	return rc;
 }
 
 int dup(int fd)
@@ -70,31 +127,126 @@ int dup(int fd)
 int dup2(int oldfd, int newfd)
 {
 	const struct sfy_real *r = sfy_real();
-	int rc;
+	int rc, held;
 
 	if (!r->dup2)
 		return nosys();
-	if (oldfd != newfd && sfy_log_owns_fd(newfd))
-		sfy_log_move_fd();
+	held = before_dup_onto(oldfd, newfd);
 	rc = r->dup2(oldfd, newfd);
 	if (rc >= 0 && oldfd != newfd)
 		copied(oldfd, newfd);
+	if (rc >= 0 && held >= 0)
+		sfy_assoc_unref(held);
 	return rc;
 }
 
 int dup3(int oldfd, int newfd, int flags)
 {
 	const struct sfy_real *r = sfy_real();
-	int rc;
+	int rc, held;
 
 	if (!r->dup3)
 		return nosys();
-	if (oldfd != newfd && sfy_log_owns_fd(newfd))
-		sfy_log_move_fd();
+	held = before_dup_onto(oldfd, newfd);
 	rc = r->dup3(oldfd, newfd, flags);
 	if (rc >= 0)
 		copied(oldfd, newfd);
+	if (rc >= 0 && held >= 0)
+		sfy_assoc_unref(held);
 	return rc;
+}
+
+static int close_one_range(unsigned int lo, unsigned int hi, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	int rc = r->close_range ? r->close_range(lo, hi, flags) :
+		 (int)syscall(SYS_close_range, lo, hi, flags);
+
+	return rc < 0 ? -errno : 0;
+}
+
+/* close_range() over [lo, hi] minus the library's descriptors. */
+static int close_gaps(unsigned int lo, unsigned int hi, int flags)
+{
+	int owned[SFY_ASSOC_MAX + 1], n, i, one, rc = 0;
+	int logfd = sfy_log_own_fd();
+	unsigned long long cur = lo, o;
+
+	n = sfy_assoc_owned_in(lo, hi, owned, SFY_ASSOC_MAX);
+	if (logfd >= 0 && (unsigned int)logfd >= lo && (unsigned int)logfd <= hi) {
+		for (i = n; i > 0 && owned[i - 1] > logfd; i--)
+			owned[i] = owned[i - 1];
+		owned[i] = logfd;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		o = (unsigned int)owned[i];
+		if (o > cur) {
+			one = close_one_range((unsigned int)cur,
+					      (unsigned int)(o - 1), flags);
+			if (one && !rc)
+				rc = one;
+		}
+		cur = o + 1;
+	}
+	if (cur <= hi) {
+		one = close_one_range((unsigned int)cur, hi, flags);
+		if (one && !rc)
+			rc = one;
+	}
+	return rc;
+}
+
+/* The state of the descriptors a sweep closes goes with them. */
+static void forget_range(unsigned int lo, unsigned int hi)
+{
+	unsigned int lim = (unsigned int)sfy_fd_limit(), fd;
+	int held;
+
+	for (fd = lo; fd < lim && fd <= hi; fd++) {
+		int kind = sfy_fd_kind((int)fd);
+
+		if (kind != SFY_FD_TCP && kind != SFY_FD_UDP)
+			continue;
+		held = udp_held((int)fd);
+		sfy_fd_clear((int)fd);
+		if (held >= 0)
+			sfy_assoc_unref(held);
+	}
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	int saved = errno, rc;
+
+	if (first > last || (flags & CLOSE_RANGE_CLOEXEC)) { /* ours are */
+		rc = close_one_range(first, last, flags);
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		return 0;
+	}
+	rc = close_gaps(first, last, flags);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	forget_range(first, last);
+	errno = saved;
+	return 0;
+}
+
+void closefrom(int lowfd)
+{
+	const struct sfy_real *r = sfy_real();
+	int saved = errno;
+
+	if (lowfd < 0)
+		lowfd = 0;
+	if (close_range((unsigned int)lowfd, ~0U, 0) < 0 && r->closefrom)
+		r->closefrom(lowfd); /* a kernel without close_range */
+	errno = saved;
 }
 
 /*
@@ -178,8 +330,19 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 
 	if (!r->getpeername)
 		return nosys();
-	if (!sa || !len || !sfy_fd_is_ours(fd) || !sfy_fd_get(fd, &info) ||
-	    info.kind != SFY_FD_TCP)
+	if (!sa || !len || !sfy_fd_is_ours(fd) || !sfy_fd_get(fd, &info))
+		return r->getpeername(fd, sa, len);
+	if (info.kind == SFY_FD_UDP) {
+		/* Connected through the relay: the destination the program
+		 * gave; otherwise the kernel's answer (ENOTCONN, or a
+		 * direct peer). */
+		if (sfy_udp_peer(&info, sa, len) == 0) {
+			errno = saved;
+			return 0;
+		}
+		return r->getpeername(fd, sa, len);
+	}
+	if (info.kind != SFY_FD_TCP)
 		return r->getpeername(fd, sa, len);
 	/* Still connected? (ENOTCONN after a reset, as without us.) */
 	if (r->getpeername(fd, (struct sockaddr *)&real_peer, &rl) < 0)

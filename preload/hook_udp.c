@@ -1,19 +1,27 @@
 /*
- * Datagrams to proxied destinations: sendto(), sendmsg(), sendmmsg() with
- * an address, and connect() of a datagram socket (from hook_connect.c).
+ * Datagrams out: sendto(), sendmsg(), sendmmsg() with an address,
+ * connect() of a datagram socket (from hook_connect.c), and send(),
+ * write(), writev(), sendmsg() on a socket connected through the proxy.
  *
- * SOCKSIFY_UDP decides:
- *   direct  the datagram goes out as it is;
- *   block   it fails with ENETUNREACH ("no route to that network", which
- *           UDP programs already handle) and a warn line;
- *   proxy   UDP ASSOCIATE is not implemented yet, so for now this fails
- *           closed exactly like block, with a line saying so and that
- *           SOCKSIFY_UDP=direct lets it go direct.
+ * SOCKSIFY_UDP decides for proxied destinations:
+ *   proxy      through the proxy's UDP relay (UDP ASSOCIATE, udp_assoc.c),
+ *              made on the socket's first datagram or connect();
+ *   first-hop  the same through the first hop when a chain is configured.
+ *              With a chain and "proxy", UDP is refused (ENETUNREACH) with
+ *              a line saying why: a hop's relay is reachable by UDP only
+ *              from the hop before it, so no chain carries UDP, and going
+ *              out at the first hop is the user's choice to make;
+ *   direct     the datagram goes out as it is;
+ *   block      it fails with ENETUNREACH and a warn line.
+ * A fake address (remote DNS) can only be reached through the relay: it
+ * goes there unless UDP is blocked (or a chain refuses it).
  * Bypassed destinations (SOCKSIFY_NO_PROXY, loopback by default) and DNS
  * to a resolver on loopback (port 53, e.g. systemd-resolved's 127.0.0.53)
- * always go out: a local stub resolver is needed for local DNS even when
- * the bypass list is empty. Any datagram socket is treated this way,
- * ICMP "ping" sockets included: the proxy cannot carry them either.
+ * always go out direct, associated socket or not.
+ *
+ * send()/write()/writev() are on every program's hot path: a descriptor
+ * that is not an associated UDP socket costs one relaxed load (nothing
+ * was ever associated) or two (its table slot), then the real call.
  *
  * A stream socket given MSG_FASTOPEN and an address would connect straight
  * to it (TCP Fast Open); that is routed through the proxy's connect()
@@ -26,6 +34,8 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fakeip.h"
@@ -33,9 +43,11 @@
 #include "log.h"
 #include "policy.h"
 #include "realfn.h"
+#include "udp_io.h"
 
 #define WARN_LIMIT 8
 #define DNS_PORT 53
+#define VIA_RELAY 2 /* route(): through the association in *info */
 
 static atomic_int warned;
 
@@ -79,8 +91,9 @@ static void refuse_log(const struct sockaddr *sa, socklen_t len,
 	sfy_log_write(level, "UDP to %s refused: %s", shown, why);
 }
 
-/* SFY_PASS, or -errno with *why set for the log line. No logging here:
- * the caller first makes sure the socket is a datagram one. */
+/* SFY_PASS (direct), VIA_RELAY, or -errno with *why set for the log
+ * line. No logging here: the caller first makes sure the socket is a
+ * datagram one. */
 static int verdict(const struct sockaddr *sa, const char **why)
 {
 	const struct sfy_config *cfg = sfy_config();
@@ -92,48 +105,45 @@ static int verdict(const struct sockaddr *sa, const char **why)
 		*why = "the socksify configuration is broken (see the first message)";
 		return -cfg->broken_errno;
 	}
-	if (fake) {
-		/* Sending to a made-up address would reach nobody, or worse,
-		 * somebody else; only the proxy knows the name. */
-		*why = "the address stands for a host name only the proxy can resolve, and UDP via the proxy is not available yet";
+	if (cfg->udp == SFY_UDP_BLOCK) {
+		*why = fake ? "SOCKSIFY_UDP=block (and the address stands for a host name only the proxy can resolve)" :
+			      "SOCKSIFY_UDP=block";
 		return -ENETUNREACH;
 	}
-	switch (cfg->udp) {
-	case SFY_UDP_DIRECT:
+	if (cfg->udp == SFY_UDP_DIRECT && !fake)
 		return SFY_PASS;
-	case SFY_UDP_BLOCK:
-		*why = "SOCKSIFY_UDP=block";
-		return -ENETUNREACH;
-	default:
-		*why = "UDP via the proxy is not available yet; SOCKSIFY_UDP=direct lets it go direct";
+	if (cfg->nhops > 1 && cfg->udp != SFY_UDP_FIRST_HOP) {
+		*why = "UDP cannot cross a chain of proxies (each relay takes datagrams only from the hop before it); SOCKSIFY_UDP=first-hop sends it through the first hop's relay, SOCKSIFY_UDP=direct sends it direct";
 		return -ENETUNREACH;
 	}
+	return VIA_RELAY;
 }
 
-int sfy_udp_check(const struct sockaddr *sa, socklen_t len)
+static int sock_family(int fd)
 {
-	const char *why = NULL;
-	int rc = verdict(sa, &why);
+	int d = AF_UNSPEC;
+	socklen_t l = sizeof(d);
 
-	if (rc != SFY_PASS)
-		refuse_log(sa, len, why);
-	return rc;
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l) < 0 ? -errno : d;
 }
 
-/* A send with an address on fd. *type caches the socket's type (-1:
- * not asked yet). SFY_PASS, 0 (a Fast Open stream now connected through
- * the proxy: send without the address), or -errno. */
-static int check_send(int fd, const struct sockaddr *sa, socklen_t len,
-		      int flags, bool may_connect, int *type)
+/* A datagram (or Fast Open) to sa on fd. *type caches the socket's type
+ * (-1: not asked yet). SFY_PASS, 0 (a Fast Open stream now connected
+ * through the proxy: send without the address), VIA_RELAY with *info
+ * holding fd's association, or -errno. */
+static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
+		 bool may_connect, int *type, struct sfy_fd_info *info)
 {
 	const char *why = NULL;
-	int rc;
+	int rc, fam;
 
 	/* Decide on the address first: most destinations pass without a
 	 * system call to learn the socket's type. */
 	rc = verdict(sa, &why);
 	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN))
 		return rc;
+	if (rc == VIA_RELAY && sfy_assoc_of(fd, info) == 0)
+		return rc; /* associated already: no question left */
 	if (*type < 0 && sfy_sock_type(fd, type))
 		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
 	if (*type == SOCK_STREAM && (flags & MSG_FASTOPEN))
@@ -141,8 +151,37 @@ static int check_send(int fd, const struct sockaddr *sa, socklen_t len,
 		       rc == SFY_PASS ? rc : -EOPNOTSUPP;
 	if (rc == SFY_PASS || *type != SOCK_DGRAM)
 		return SFY_PASS; /* a connected stream ignores the address */
-	refuse_log(sa, len, why);
-	return rc;
+	if (rc < 0) {
+		refuse_log(sa, len, why);
+		return rc;
+	}
+	fam = sock_family(fd);
+	if ((fam != AF_INET && fam != AF_INET6) ||
+	    (fam == AF_INET && sa->sa_family != AF_INET))
+		return SFY_PASS; /* the kernel answers as it would */
+	rc = sfy_assoc_open(fd, fam, info);
+	return rc < 0 ? rc : VIA_RELAY;
+}
+
+int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct sfy_fd_info info;
+	int type = SOCK_DGRAM, rc;
+
+	rc = route(fd, sa, len, 0, false, &type, &info);
+	if (rc != VIA_RELAY)
+		return rc;
+	return sfy_udp_connect(fd, &info, sa, len);
+}
+
+void sfy_udp_after_connect(int fd)
+{
+	struct sfy_fd_info info;
+	int saved = errno;
+
+	if (sfy_fd_maybe_udp(fd) && sfy_assoc_of(fd, &info) == 0)
+		sfy_udp_disconnected(&info);
+	errno = saved;
 }
 
 static bool ours(const struct sockaddr *sa, socklen_t len)
@@ -150,42 +189,141 @@ static bool ours(const struct sockaddr *sa, socklen_t len)
 	return sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled;
 }
 
+static ssize_t fail(ssize_t rc)
+{
+	errno = (int)-rc;
+	return -1;
+}
+
+/* A send without an address on an associated socket (send, write,
+ * writev, sendmsg, sendto with no address). *handled 0: make the real
+ * call. */
+static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
+			      const struct msghdr *msg, int flags,
+			      int *handled)
+{
+	struct sfy_fd_info info;
+	struct msghdr m;
+
+	*handled = 0;
+	if (sfy_inside() || sfy_assoc_of(fd, &info))
+		return 0;
+	if (!msg) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = (struct iovec *)iov;
+		m.msg_iovlen = (size_t)iovcnt;
+		msg = &m;
+	}
+	return sfy_udp_send_connected(fd, &info, msg, flags, handled);
+}
+
 ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	       const struct sockaddr *sa, socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
-	int saved = errno, rc, type = -1;
+	struct sfy_fd_info info;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+	struct msghdr m;
+	int saved = errno, type = -1, handled;
+	ssize_t rc;
 
-	if (!r->sendto) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!ours(sa, len))
+	if (!r->sendto)
+		return fail(-ENOSYS);
+	if (!ours(sa, len)) {
+		if (!sa && sfy_fd_maybe_udp(fd)) {
+			rc = connected_send(fd, &iov, 1, NULL, flags, &handled);
+			if (handled)
+				return rc < 0 ? fail(rc) : rc;
+		}
 		return r->sendto(fd, buf, n, flags, sa, len);
-	rc = check_send(fd, sa, len, flags, true, &type);
+	}
+	rc = route(fd, sa, len, flags, true, &type, &info);
 	errno = saved;
 	if (rc == SFY_PASS)
 		return r->sendto(fd, buf, n, flags, sa, len);
 	if (rc == 0)
 		return r->sendto(fd, buf, n, flags & ~MSG_FASTOPEN, NULL, 0);
-	errno = -rc;
-	return -1;
+	if (rc < 0)
+		return fail(rc);
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	rc = sfy_udp_send_to(fd, &info, sa, len, &m, flags);
+	return rc < 0 ? fail(rc) : rc;
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+	int handled;
+	ssize_t rc;
+
+	if (!r->send)
+		return fail(-ENOSYS);
+	if (sfy_fd_maybe_udp(fd)) {
+		rc = connected_send(fd, &iov, 1, NULL, flags, &handled);
+		if (handled)
+			return rc < 0 ? fail(rc) : rc;
+	}
+	return r->send(fd, buf, n, flags);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	const struct sfy_real *r = sfy_real();
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+	int handled;
+	ssize_t rc;
+
+	if (!r->write)
+		return fail(-ENOSYS);
+	if (sfy_fd_maybe_udp(fd)) {
+		rc = connected_send(fd, &iov, 1, NULL, 0, &handled);
+		if (handled)
+			return rc < 0 ? fail(rc) : rc;
+	}
+	return r->write(fd, buf, n);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	const struct sfy_real *r = sfy_real();
+	int handled;
+	ssize_t rc;
+
+	if (!r->writev)
+		return fail(-ENOSYS);
+	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0) {
+		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
+		if (handled)
+			return rc < 0 ? fail(rc) : rc;
+	}
+	return r->writev(fd, iov, iovcnt);
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
 	struct msghdr copy;
-	int saved = errno, rc, type = -1;
+	int saved = errno, type = -1, handled;
+	ssize_t rc;
 
-	if (!r->sendmsg) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!msg || !ours(msg->msg_name, msg->msg_namelen))
+	if (!r->sendmsg)
+		return fail(-ENOSYS);
+	if (!msg)
 		return r->sendmsg(fd, msg, flags);
-	rc = check_send(fd, msg->msg_name, msg->msg_namelen, flags, true,
-			&type);
+	if (!ours(msg->msg_name, msg->msg_namelen)) {
+		if (!msg->msg_name && sfy_fd_maybe_udp(fd)) {
+			rc = connected_send(fd, NULL, 0, msg, flags, &handled);
+			if (handled)
+				return rc < 0 ? fail(rc) : rc;
+		}
+		return r->sendmsg(fd, msg, flags);
+	}
+	rc = route(fd, msg->msg_name, msg->msg_namelen, flags, true, &type,
+		   &info);
 	errno = saved;
 	if (rc == SFY_PASS)
 		return r->sendmsg(fd, msg, flags);
@@ -195,41 +333,146 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		copy.msg_namelen = 0;
 		return r->sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
 	}
-	errno = -rc;
-	return -1;
+	if (rc < 0)
+		return fail(rc);
+	rc = sfy_udp_send_to(fd, &info, msg->msg_name, msg->msg_namelen, msg,
+			     flags);
+	return rc < 0 ? fail(rc) : rc;
 }
 
-/* Sends the messages before the first refused one, and fails only when
- * the very first is refused (the kernel's rule for an error at index 0).
- * Fast Open through sendmmsg cannot be routed and is refused. */
+/* One message of a sendmmsg(): through the relay, direct, or refused. */
+static int mmsg_route(int fd, const struct msghdr *m, int flags, int *type,
+		      struct sfy_fd_info *info, bool *assoc_known)
+{
+	if (sfy_is_inet(m->msg_name, m->msg_namelen))
+		return route(fd, m->msg_name, m->msg_namelen, flags, false,
+			     type, info);
+	if (m->msg_name)
+		return SFY_PASS;
+	/* No address: connected through the proxy, or the kernel's. */
+	if (!*assoc_known) {
+		*assoc_known = true;
+		if (sfy_assoc_of(fd, info))
+			info->kind = SFY_FD_NONE;
+	}
+	return info->kind == SFY_FD_UDP ? VIA_RELAY : SFY_PASS;
+}
+
+#define BATCH 16
+#define POOL 64
+
+/*
+ * The messages go out in batches of up to BATCH through the real
+ * sendmmsg(), each relayed one with its header as an extra iovec taken
+ * from a pool on the stack; a relayed message with more iovecs than the
+ * pool holds goes alone through sendmsg(). As the kernel does, the count
+ * of messages sent is returned, and an error only when the very first
+ * message fails; msg_len is the program's payload length.
+ */
 int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	const struct sfy_real *r = sfy_real();
-	unsigned int i;
-	int saved = errno, rc = SFY_PASS, type = -1;
+	struct sfy_fd_info info;
+	unsigned int i, done = 0, k, j;
+	int saved = errno, rc = SFY_PASS, type = -1, sent;
+	bool assoc_known = false, any = false;
 
-	if (!r->sendmmsg) {
-		errno = ENOSYS;
-		return -1;
-	}
+	if (!r->sendmmsg)
+		return (int)fail(-ENOSYS);
 	if (!vec || sfy_inside() || !sfy_config()->enabled)
 		return r->sendmmsg(fd, vec, vlen, flags);
-	for (i = 0; i < vlen; i++) {
-		const struct msghdr *m = &vec[i].msg_hdr;
+	for (i = 0; i < vlen && !any; i++)
+		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
+				  vec[i].msg_hdr.msg_namelen) ||
+		      (!vec[i].msg_hdr.msg_name && sfy_fd_maybe_udp(fd));
+	if (!any)
+		return r->sendmmsg(fd, vec, vlen, flags);
+	memset(&info, 0, sizeof(info));
+	while (done < vlen && rc >= 0) {
+		struct mmsghdr batch[BATCH];
+		uint8_t hdr[BATCH][SOCKS5_UDP_HEADER_MAX];
+		size_t hlen[BATCH], used = 0;
+		struct iovec pool[POOL];
+		struct sfy_assoc *a = NULL;
+		struct sfy_assoc_dyn d;
+		bool is_name;
 
-		if (!sfy_is_inet(m->msg_name, m->msg_namelen))
-			continue;
-		rc = check_send(fd, m->msg_name, m->msg_namelen, flags, false,
-				&type);
-		if (rc != SFY_PASS)
+		for (k = 0; k < BATCH && done + k < vlen; k++) {
+			const struct msghdr *m = &vec[done + k].msg_hdr;
+			size_t n = m->msg_iovlen;
+
+			rc = mmsg_route(fd, m, flags, &type, &info,
+					&assoc_known);
+			if (rc < 0)
+				break;
+			batch[k] = vec[done + k];
+			hlen[k] = 0;
+			if (rc != VIA_RELAY)
+				continue;
+			a = sfy_assoc_at(info.assoc);
+			sfy_assoc_dyn_read(a, &d);
+			if (m->msg_name)
+				rc = sfy_udp_header(m->msg_name, m->msg_namelen,
+						    hdr[k], &hlen[k], &is_name);
+			else
+				memcpy(hdr[k], d.conn_hdr,
+				       hlen[k] = d.conn_hlen);
+			if (rc < 0)
+				break;
+			if (n + 1 > POOL - used) {
+				if (k > 0)
+					break; /* send what we have first */
+				sent = (int)sfy_udp_relay_send(
+					fd, a, d.conn && !m->msg_name, hdr[0],
+					hlen[0], m, flags);
+				if (sent < 0) {
+					rc = sent;
+					break;
+				}
+				vec[done].msg_len = (unsigned int)sent;
+				done++;
+				/* The batch starts again after it (the
+				 * loop's k++ makes k 0). */
+				k = (unsigned int)-1;
+				continue;
+			}
+			rc = sfy_udp_prepare(a, hdr[k], hlen[k], m, flags,
+					     pool + used);
+			if (rc < 0)
+				break;
+			batch[k].msg_hdr.msg_iov = pool + used;
+			batch[k].msg_hdr.msg_iovlen = n + 1;
+			batch[k].msg_hdr.msg_name = d.conn && !m->msg_name ?
+							    NULL : &a->relay;
+			batch[k].msg_hdr.msg_namelen =
+				d.conn && !m->msg_name ? 0 : a->relay_len;
+			used += n + 1;
+		}
+		if (k == 0)
+			continue; /* nothing batched: refused, or all sent */
+		if (a) {
+			int dead = sfy_assoc_check(a);
+
+			if (dead) {
+				rc = dead;
+				break;
+			}
+		}
+		errno = saved;
+		sent = r->sendmmsg(fd, batch, k, flags);
+		if (sent < 0) {
+			rc = -errno;
+			break;
+		}
+		for (j = 0; j < (unsigned int)sent; j++)
+			vec[done + j].msg_len = batch[j].msg_len >= hlen[j] ?
+				batch[j].msg_len - (unsigned int)hlen[j] : 0;
+		done += (unsigned int)sent;
+		if ((unsigned int)sent < k)
 			break;
 	}
+	if (done == 0 && rc < 0)
+		return (int)fail(rc);
 	errno = saved;
-	if (rc == SFY_PASS)
-		return r->sendmmsg(fd, vec, vlen, flags);
-	if (i == 0) {
-		errno = -rc;
-		return -1;
-	}
-	return r->sendmmsg(fd, vec, i, flags);
+	return (int)done;
 }

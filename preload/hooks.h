@@ -24,8 +24,12 @@ int sfy_is_inet(const struct sockaddr *sa, socklen_t len);
  * SFY_PASS for a direct destination. */
 int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
-/* A datagram to sa (sendto, sendmsg, or connect() of a datagram socket):
- * SFY_PASS when it may go out as it is, else -errno under SOCKSIFY_UDP. */
-int sfy_udp_check(const struct sockaddr *sa, socklen_t len);
+/* connect() of an AF_INET/AF_INET6 datagram socket: SFY_PASS (make the
+ * real call), 0 (connected through the proxy's relay), or -errno. */
+int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len);
+/* After the real connect() of a datagram socket succeeded (a direct
+ * destination, or AF_UNSPEC): it is no longer connected through the
+ * proxy. */
+void sfy_udp_after_connect(int fd);
 
 #endif

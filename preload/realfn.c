@@ -70,7 +70,18 @@ static void resolve_all(void)
 	REAL(gethostbyname2_r);
 	REAL(gethostbyaddr);
 	REAL(gethostbyaddr_r);
+	REAL(read);
+	REAL(write);
+	REAL(readv);
+	REAL(writev);
+	REAL(recvmmsg);
+	REAL(close_range);
+	REAL(closefrom);
 #undef REAL
+	real.read_chk = (__typeof__(real.read_chk))lookup("__read_chk", self);
+	real.recv_chk = (__typeof__(real.recv_chk))lookup("__recv_chk", self);
+	real.recvfrom_chk =
+		(__typeof__(real.recvfrom_chk))lookup("__recvfrom_chk", self);
 
 	real_io.send = real.send;
 	real_io.recv = real.recv;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "../client/socks5.h"
 
@@ -53,6 +54,20 @@ struct sfy_real {
 	/* Programs built with _FILE_OFFSET_BITS=64 call fcntl64. */
 	int (*fcntl64)(int, int, ...);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	/* UDP data path (hook_udp.c, hook_recv.c) */
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+			struct timespec *);
+	ssize_t (*read_chk)(int, void *, size_t, size_t);
+	ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
+	ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int,
+				struct sockaddr *, socklen_t *);
+	/* descriptor sweeps (hook_fd.c) */
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -1,0 +1,190 @@
+/*
+ * Datagrams in: recv, recvfrom, recvmsg, recvmmsg, read, readv (and the
+ * _FORTIFY_SOURCE entry points __read_chk, __recv_chk, __recvfrom_chk,
+ * which programs built with it call instead) on a UDP socket with an
+ * association take the relay's header off and report the true origin
+ * (udp_recv.c).
+ *
+ * These are on the hot path of every program: for any descriptor that is
+ * not an associated UDP socket the cost is one relaxed atomic load (no
+ * association ever made in this process) or two (the descriptor's table
+ * slot), then the real call. No system call, no lock.
+ *
+ * MSG_ERRQUEUE reads the socket's error queue, which holds what we sent
+ * (with our header) and ancillary data: passed through untouched.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "realfn.h"
+#include "udp_io.h"
+
+static ssize_t fail(ssize_t rc)
+{
+	errno = (int)-rc;
+	return -1;
+}
+
+/* fd's association, when the data must go through udp_recv.c. */
+static bool relayed(int fd, int flags, struct sfy_fd_info *info)
+{
+	return sfy_fd_maybe_udp(fd) && !(flags & MSG_ERRQUEUE) &&
+	       !sfy_inside() && sfy_assoc_of(fd, info) == 0;
+}
+
+static ssize_t recv_one(int fd, const struct sfy_fd_info *info, void *buf,
+			size_t n, int flags, struct sockaddr *sa,
+			socklen_t *salen)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+	struct msghdr m;
+	ssize_t rc;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (sa && salen) {
+		m.msg_name = sa;
+		m.msg_namelen = *salen;
+	}
+	rc = sfy_udp_recvmsg(fd, info, &m, flags);
+	if (rc < 0)
+		return fail(rc);
+	if (sa && salen)
+		*salen = m.msg_namelen;
+	return rc;
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+
+	if (!r->recv)
+		return fail(-ENOSYS);
+	if (relayed(fd, flags, &info))
+		return recv_one(fd, &info, buf, n, flags, NULL, NULL);
+	return r->recv(fd, buf, n, flags);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
+		 socklen_t *salen)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+
+	if (!r->recvfrom)
+		return fail(-ENOSYS);
+	if (relayed(fd, flags, &info))
+		return recv_one(fd, &info, buf, n, flags, sa, salen);
+	return r->recvfrom(fd, buf, n, flags, sa, salen);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+	ssize_t rc;
+
+	if (!r->recvmsg)
+		return fail(-ENOSYS);
+	if (!msg || !relayed(fd, flags, &info))
+		return r->recvmsg(fd, msg, flags);
+	rc = sfy_udp_recvmsg(fd, &info, msg, flags);
+	return rc < 0 ? fail(rc) : rc;
+}
+
+int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+	     struct timespec *timeout)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+	int rc;
+
+	if (!r->recvmmsg)
+		return (int)fail(-ENOSYS);
+	if (!vec || !relayed(fd, flags, &info))
+		return r->recvmmsg(fd, vec, vlen, flags, timeout);
+	rc = sfy_udp_recvmmsg(fd, &info, vec, vlen, flags, timeout);
+	return rc < 0 ? (int)fail(rc) : rc;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+
+	if (!r->read)
+		return fail(-ENOSYS);
+	if (relayed(fd, 0, &info))
+		return recv_one(fd, &info, buf, n, 0, NULL, NULL);
+	return r->read(fd, buf, n);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+	struct msghdr m;
+	ssize_t rc;
+
+	if (!r->readv)
+		return fail(-ENOSYS);
+	if (iovcnt < 0 || !relayed(fd, 0, &info))
+		return r->readv(fd, iov, iovcnt);
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = (struct iovec *)iov;
+	m.msg_iovlen = (size_t)iovcnt;
+	rc = sfy_udp_recvmsg(fd, &info, &m, 0);
+	return rc < 0 ? fail(rc) : rc;
+}
+
+/*
+ * _FORTIFY_SOURCE: the checked entry points abort when the length
+ * exceeds the buffer. The real one does that check itself, so a bad call
+ * is handed to it (and aborts) before anything else.
+ */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *sa, socklen_t *salen);
+
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+
+	if (!r->read_chk)
+		return fail(-ENOSYS);
+	if (n <= buflen && relayed(fd, 0, &info))
+		return recv_one(fd, &info, buf, n, 0, NULL, NULL);
+	return r->read_chk(fd, buf, n, buflen);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+
+	if (!r->recv_chk)
+		return fail(-ENOSYS);
+	if (n <= buflen && relayed(fd, flags, &info))
+		return recv_one(fd, &info, buf, n, flags, NULL, NULL);
+	return r->recv_chk(fd, buf, n, buflen, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *sa, socklen_t *salen)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+
+	if (!r->recvfrom_chk)
+		return fail(-ENOSYS);
+	if (n <= buflen && relayed(fd, flags, &info))
+		return recv_one(fd, &info, buf, n, flags, sa, salen);
+	return r->recvfrom_chk(fd, buf, n, buflen, flags, sa, salen);
+}

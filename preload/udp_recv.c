@@ -1,0 +1,454 @@
+/*
+ * Datagrams in through an association: the relay's header taken off, the
+ * true origin reported, anything else dropped.
+ *
+ * Receive strategy: the header length depends on the origin's ATYP (10,
+ * 22 or 7 + name length), so we cannot give the kernel an iovec of exactly
+ * the header's size in advance. Each recvmsg() gets
+ *
+ *     [ head: H bytes | the caller's iovecs (C bytes) | tail: 262 bytes ]
+ *
+ * on one system call, where H is the length of the previous reply's
+ * header (replies from one peer have one length). When the new header is
+ * H bytes long, the payload already sits in the caller's buffers: no copy
+ * and no extra system call, the common case. When it is not, the payload
+ * is shifted within head + caller + tail by the difference (at most 254
+ * bytes either way); the tail means a longer header never costs the
+ * caller payload room, so MSG_TRUNC is exactly "payload longer than C".
+ * We considered and rejected: MSG_PEEK of the first bytes (a second
+ * system call for every datagram) and a 64 KiB bounce buffer (a copy of
+ * every payload, plus 64 KiB of stack or TLS per thread).
+ *
+ * We always pass MSG_TRUNC to the kernel, which then returns the full
+ * datagram length, so the payload's real length is known for the
+ * caller's MSG_TRUNC and for msg_flags. MSG_PEEK works as it is (the
+ * datagram stays queued); a datagram we drop while peeking is consumed
+ * first, so that the next peek sees the next one.
+ *
+ * Which datagrams reach the program:
+ *   - from the relay, well formed, FRAG 0: payload and origin;
+ *   - from a source the policy sends direct (loopback by default): as is,
+ *     since the program may talk to such peers on the same socket;
+ *   - anything else is dropped, never handed over: on a blocking socket
+ *     we wait for the next datagram, a non-blocking one gets EAGAIN.
+ *
+ * The origin is given in the family of the program's socket (IPv4 on an
+ * AF_INET6 socket as IPv4-mapped). A socket connected through the proxy
+ * to an address only accepts replies from that address, as a connected
+ * socket does; connected to a name, replies show that name's fake
+ * address. On an unconnected socket, a name origin becomes the name's
+ * fake address, and an address origin on the port of the last
+ * destination, when that destination was a name, is shown as that name's
+ * fake address (the proxy answers with the address it resolved; the
+ * program checks the reply against the address it sent to).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "config.h"
+#include "fakeip.h"
+#include "log.h"
+#include "policy.h"
+#include "realfn.h"
+#include "udp_io.h"
+
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
+
+#define HDR_MIN 8 /* domain of one byte: 3 + 1 + 1 + 1 + 2 */
+#define DROP_WARN_LIMIT 4
+
+static atomic_int drops_logged;
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* ------------------------------------------------------------------ */
+/* Bytes spread over iovecs, addressed by one logical offset            */
+
+/* Segment and offset of logical byte off (off < total). */
+static int seg_at(const struct iovec *iov, int n, size_t off, size_t *in_seg)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (off < iov[i].iov_len) {
+			*in_seg = off;
+			return i;
+		}
+		off -= iov[i].iov_len;
+	}
+	return -1;
+}
+
+/* memmove(dst, src, len) over the logical buffer, in chunks that are
+ * contiguous on both sides, in the direction that never overwrites a
+ * source byte before it is read. */
+static void lmove(const struct iovec *iov, int n, size_t dst, size_t src,
+		  size_t len)
+{
+	size_t dso, sso, c;
+	int ds, ss;
+
+	if (dst == src)
+		return;
+	if (dst < src) {
+		while (len) {
+			ds = seg_at(iov, n, dst, &dso);
+			ss = seg_at(iov, n, src, &sso);
+			if (ds < 0 || ss < 0)
+				return;
+			c = len;
+			if (c > iov[ds].iov_len - dso)
+				c = iov[ds].iov_len - dso;
+			if (c > iov[ss].iov_len - sso)
+				c = iov[ss].iov_len - sso;
+			memmove((char *)iov[ds].iov_base + dso,
+				(char *)iov[ss].iov_base + sso, c);
+			dst += c;
+			src += c;
+			len -= c;
+		}
+		return;
+	}
+	while (len) { /* backwards, from the last byte */
+		ds = seg_at(iov, n, dst + len - 1, &dso);
+		ss = seg_at(iov, n, src + len - 1, &sso);
+		if (ds < 0 || ss < 0)
+			return;
+		c = len;
+		if (c > dso + 1)
+			c = dso + 1;
+		if (c > sso + 1)
+			c = sso + 1;
+		memmove((char *)iov[ds].iov_base + dso + 1 - c,
+			(char *)iov[ss].iov_base + sso + 1 - c, c);
+		len -= c;
+	}
+}
+
+/* Copies logical bytes [0, len) into buf. */
+static void lgather(const struct iovec *iov, int n, uint8_t *buf, size_t len)
+{
+	size_t c;
+	int i;
+
+	for (i = 0; i < n && len; i++) {
+		c = iov[i].iov_len < len ? iov[i].iov_len : len;
+		memcpy(buf, iov[i].iov_base, c);
+		buf += c;
+		len -= c;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Where a datagram came from                                           */
+
+enum source { SRC_RELAY, SRC_DIRECT, SRC_DROP };
+
+static bool same_inaddr(const union sfy_inaddr *x, const union sfy_inaddr *y)
+{
+	if (x->sa.sa_family != y->sa.sa_family)
+		return false;
+	if (x->sa.sa_family == AF_INET)
+		return x->in.sin_port == y->in.sin_port &&
+		       x->in.sin_addr.s_addr == y->in.sin_addr.s_addr;
+	return x->in6.sin6_port == y->in6.sin6_port &&
+	       !memcmp(&x->in6.sin6_addr, &y->in6.sin6_addr, 16);
+}
+
+static enum source classify(const struct sfy_assoc *a,
+			    const union sfy_inaddr *src, socklen_t len)
+{
+	if (len < sizeof(sa_family_t))
+		return SRC_DROP;
+	if (same_inaddr(src, &a->relay))
+		return SRC_RELAY;
+	return sfy_policy_direct_addr(&src->sa) ? SRC_DIRECT : SRC_DROP;
+}
+
+static void drop_log(const char *why)
+{
+	int level = atomic_fetch_add(&drops_logged, 1) < DROP_WARN_LIMIT ?
+			    SFY_LOG_INFO : SFY_LOG_DEBUG;
+
+	SFY_LOG(level, "UDP: dropped a datagram: %s", why);
+}
+
+/* An IPv4 or IPv6 origin in family; false when it cannot be shown. */
+static bool ip_in_family(const struct socks5_addr *o, int family,
+			 union sfy_inaddr *out, socklen_t *len)
+{
+	memset(out, 0, sizeof(*out));
+	if (o->atyp == SOCKS5_ATYP_IPV4 && family == AF_INET) {
+		out->in.sin_family = AF_INET;
+		out->in.sin_port = htons(o->port);
+		memcpy(&out->in.sin_addr, o->u.ipv4, 4);
+		*len = sizeof(out->in);
+		return true;
+	}
+	if (o->atyp == SOCKS5_ATYP_IPV4) {
+		out->in6.sin6_family = AF_INET6;
+		out->in6.sin6_port = htons(o->port);
+		memcpy(out->in6.sin6_addr.s6_addr, v4mapped, 12);
+		memcpy(out->in6.sin6_addr.s6_addr + 12, o->u.ipv4, 4);
+		*len = sizeof(out->in6);
+		return true;
+	}
+	if (family == AF_INET6) {
+		out->in6.sin6_family = AF_INET6;
+		out->in6.sin6_port = htons(o->port);
+		memcpy(out->in6.sin6_addr.s6_addr, o->u.ipv6, 16);
+		*len = sizeof(out->in6);
+		return true;
+	}
+	if (memcmp(o->u.ipv6, v4mapped, 12))
+		return false; /* an IPv6 origin for an IPv4 socket */
+	out->in.sin_family = AF_INET;
+	out->in.sin_port = htons(o->port);
+	memcpy(&out->in.sin_addr, o->u.ipv6 + 12, 4);
+	*len = sizeof(out->in);
+	return true;
+}
+
+static uint16_t port_of(const union sfy_inaddr *x)
+{
+	return ntohs(x->sa.sa_family == AF_INET ? x->in.sin_port :
+						  x->in6.sin6_port);
+}
+
+/* A name origin: the fake address the program knows for it. */
+static bool name_origin(const struct socks5_addr *o, int family,
+			const struct sfy_assoc_dyn *d, union sfy_inaddr *out,
+			socklen_t *len)
+{
+	char last[SOCKS5_DOMAIN_MAX + 1];
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (d->last_is_name && port_of(&d->last_sa) == o->port &&
+	    sfy_fakeip_name(&d->last_sa.sa, last, sizeof(last)) == 0 &&
+	    !strcasecmp(last, o->u.domain)) {
+		*out = d->last_sa;
+		*len = d->last_salen;
+		return true;
+	}
+	if (sfy_fakeip_for_name(o->u.domain, o->len, &v4, &v6))
+		return false;
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET) {
+		out->in.sin_family = AF_INET;
+		out->in.sin_port = htons(o->port);
+		out->in.sin_addr = v4;
+		*len = sizeof(out->in);
+		return v4.s_addr != 0;
+	}
+	out->in6.sin6_family = AF_INET6;
+	out->in6.sin6_port = htons(o->port);
+	out->in6.sin6_addr = v6;
+	*len = sizeof(out->in6);
+	return true;
+}
+
+/* The origin to report for a relayed datagram; false: drop it. */
+static bool origin(const struct sfy_assoc *a, const struct sfy_assoc_dyn *d,
+		   const struct socks5_addr *o, union sfy_inaddr *out,
+		   socklen_t *len)
+{
+	union sfy_inaddr want;
+	socklen_t wlen;
+
+	if (d->conn) {
+		if (!d->conn_is_name) {
+			/* Only the peer's datagrams, as the kernel would. */
+			if (o->atyp == SOCKS5_ATYP_DOMAIN ||
+			    !ip_in_family(o, d->conn_sa.sa.sa_family, &want,
+					  &wlen) ||
+			    !same_inaddr(&want, &d->conn_sa))
+				return false;
+		}
+		*out = d->conn_sa;
+		*len = d->conn_salen;
+		return true;
+	}
+	if (o->atyp == SOCKS5_ATYP_DOMAIN)
+		return name_origin(o, a->family, d, out, len);
+	if (d->last_is_name && port_of(&d->last_sa) == o->port) {
+		*out = d->last_sa;
+		*len = d->last_salen;
+		return true;
+	}
+	return ip_in_family(o, a->family, out, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* recvmsg                                                              */
+
+static void name_out(struct msghdr *msg, const union sfy_inaddr *o,
+		     socklen_t olen)
+{
+	if (!msg->msg_name)
+		return;
+	memcpy(msg->msg_name, o, msg->msg_namelen < olen ? msg->msg_namelen :
+							   olen);
+	msg->msg_namelen = olen;
+}
+
+/* Parses the relay's header out of head (H bytes) + the rest; *hl and *o
+ * on success, else a reason to drop. */
+static const char *parse(const struct iovec *iov, int n, size_t got,
+			 size_t H, size_t *hl, struct socks5_addr *o)
+{
+	uint8_t hbuf[SOCKS5_UDP_HEADER_MAX];
+	const uint8_t *hp = iov[0].iov_base;
+	enum socks5_status st;
+	size_t plen;
+
+	if (got < HDR_MIN)
+		return "shorter than a SOCKS5 UDP header";
+	*hl = socks5_udp_header_len(hp, H < got ? H : got);
+	if (!*hl || *hl > got)
+		return "malformed SOCKS5 UDP header";
+	if (*hl > H) {
+		lgather(iov, n, hbuf, *hl);
+		hp = hbuf;
+	}
+	st = socks5_parse_udp_header(hp, *hl, o, &plen);
+	if (st == SOCKS5_E_FRAGMENTED)
+		return "a fragment (FRAG != 0), which the RFC lets us drop";
+	if (st != SOCKS5_OK || plen != *hl)
+		return socks5_strerror(st);
+	return NULL;
+}
+
+ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
+			struct msghdr *msg, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_assoc *a = sfy_assoc_at(info->assoc);
+	uint8_t head[SOCKS5_UDP_HEADER_MAX], tail[SOCKS5_UDP_HEADER_MAX];
+	size_t i, H, C = 0, got, hl, payload, avail, copy;
+	int niov = (int)msg->msg_iovlen;
+	union sfy_inaddr src, from;
+	struct sfy_assoc_dyn d;
+	struct socks5_addr o;
+	socklen_t fromlen;
+	const char *why;
+	struct msghdr m;
+	ssize_t n;
+
+	if (!a)
+		return -EBADF;
+	if (msg->msg_iovlen > UIO_MAXIOV - 2 || (niov && !msg->msg_iov))
+		return msg->msg_iovlen > UIO_MAXIOV - 2 ? -EMSGSIZE : -EFAULT;
+	for (i = 0; i < (size_t)niov; i++) {
+		C += msg->msg_iov[i].iov_len;
+		if (C > 1 << 20)
+			C = 1 << 20; /* beyond any datagram; avoids overflow */
+	}
+	{
+		struct iovec iov[niov + 2];
+
+		for (;;) {
+			H = (size_t)atomic_load_explicit(&a->hguess,
+							 memory_order_relaxed);
+			if (H < HDR_MIN || H > SOCKS5_UDP_HEADER_MAX)
+				H = 10;
+			iov[0].iov_base = head;
+			iov[0].iov_len = H;
+			if (niov)
+				memcpy(iov + 1, msg->msg_iov,
+				       (size_t)niov * sizeof(*iov));
+			iov[niov + 1].iov_base = tail;
+			iov[niov + 1].iov_len = sizeof(tail);
+			memset(&m, 0, sizeof(m));
+			m.msg_name = &src;
+			m.msg_namelen = sizeof(src);
+			m.msg_iov = iov;
+			m.msg_iovlen = (size_t)niov + 2;
+			m.msg_control = msg->msg_control;
+			m.msg_controllen = msg->msg_controllen;
+			n = r->recvmsg(fd, &m, flags | MSG_TRUNC);
+			if (n < 0)
+				return -errno;
+			got = (size_t)n < H + C + sizeof(tail) ?
+				      (size_t)n : H + C + sizeof(tail);
+			why = NULL;
+			hl = 0;
+			switch (classify(a, &src, m.msg_namelen)) {
+			case SRC_RELAY:
+				why = parse(iov, niov + 2, got, H, &hl, &o);
+				if (why)
+					break;
+				sfy_assoc_dyn_read(a, &d);
+				if (!origin(a, &d, &o, &from, &fromlen))
+					why = "its origin is not the connected peer, or has no address in the socket's family";
+				if (hl != H)
+					atomic_store_explicit(&a->hguess, (int)hl,
+							      memory_order_relaxed);
+				break;
+			case SRC_DIRECT:
+				from = src;
+				fromlen = m.msg_namelen;
+				break;
+			default:
+				why = "not from the relay (nor from a direct destination)";
+			}
+			if (!why)
+				break;
+			drop_log(why);
+			if (flags & MSG_PEEK)
+				r->recv(fd, NULL, 0, MSG_DONTWAIT);
+		}
+		payload = (size_t)n - hl;
+		avail = got - hl;
+		copy = avail < C ? avail : C;
+		lmove(iov, niov + 2, H, hl, copy);
+	}
+	msg->msg_controllen = m.msg_controllen;
+	msg->msg_flags = (m.msg_flags & ~MSG_TRUNC) |
+			 (payload > C ? MSG_TRUNC : 0);
+	name_out(msg, &from, fromlen);
+	return (flags & MSG_TRUNC) ? (ssize_t)payload : (ssize_t)copy;
+}
+
+int sfy_udp_recvmmsg(int fd, const struct sfy_fd_info *info,
+		     struct mmsghdr *vec, unsigned int vlen, int flags,
+		     struct timespec *timeout)
+{
+	struct timespec start, now;
+	unsigned int i;
+	ssize_t n;
+	int f;
+
+	if (timeout)
+		clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0; i < vlen; i++) {
+		f = flags & ~MSG_WAITFORONE;
+		if (i > 0 && (flags & MSG_WAITFORONE))
+			f |= MSG_DONTWAIT;
+		n = sfy_udp_recvmsg(fd, info, &vec[i].msg_hdr, f);
+		if (n < 0) {
+			if (i == 0)
+				return (int)n;
+			break; /* the kernel, too, reports what it got */
+		}
+		vec[i].msg_len = (unsigned int)n;
+		/* Like the kernel: the timeout is looked at after each
+		 * datagram, never while waiting for one. */
+		if (timeout) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((now.tv_sec - start.tv_sec) * 1000000000L +
+				    (now.tv_nsec - start.tv_nsec) >=
+			    timeout->tv_sec * 1000000000L + timeout->tv_nsec) {
+				i++;
+				break;
+			}
+		}
+	}
+	return (int)i;
+}
