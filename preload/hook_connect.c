@@ -170,7 +170,7 @@ static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
 }
 
 static void log_failure(const char *dst, const struct sfy_config *cfg,
-			const struct socks5_failure *why, int err)
+			const struct socks5_failure *why, int err, int64_t t0)
 {
 	char hop[600], reason[160];
 	size_t h = why->hop >= 0 && (size_t)why->hop < cfg->nhops ?
@@ -188,9 +188,9 @@ static void log_failure(const char *dst, const struct sfy_config *cfg,
 	else
 		snprintf(reason, sizeof(reason), "%s",
 			 socks5_strerror(why->status));
-	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s)",
+	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
 		 dst, hop, h + 1, cfg->nhops, why->state ? why->state : "?",
-		 reason, errname(err));
+		 reason, errname(err), (double)(sfy_log_now_us() - t0) / 1000.0);
 }
 
 /* Dials the first hop (each of its addresses in turn) and runs the
@@ -204,7 +204,8 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 	struct socks5_failure why;
 	struct socks5_reply bound;
 	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
-	char hop[600];
+	int64_t t0 = sfy_log_now_us();
+	char hop[SOCKS5_CHAIN_MAX * 600];
 	int n, i, rc = -ECONNREFUSED;
 
 	n = sfy_proxy_sockaddrs(px, pxlen, SFY_PROXY_ADDRS_MAX);
@@ -223,19 +224,24 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 	}
 	if (rc) {
 		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
-		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s)",
-			 dstname, hop, errdesc(-rc), errname(-rc));
+		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
+			 dstname, hop, errdesc(-rc), errname(-rc),
+			 (double)(sfy_log_now_us() - t0) / 1000.0);
 		return rc;
 	}
 	memset(&why, 0, sizeof(why));
 	rc = socks5_handshake(io, fd, cfg->chain, cfg->nhops,
 			      SOCKS5_CMD_CONNECT, dst, deadline, &bound, &why);
 	if (rc < 0) {
-		log_failure(dstname, cfg, &why, -rc);
+		log_failure(dstname, cfg, &why, -rc, t0);
 		return rc;
 	}
-	sfy_debug("connected to %s through %zu proxy hop(s)", dstname,
-		  cfg->nhops);
+	/* -v: one line per proxied connection (failures have their warn). */
+	if (sfy_log_level() >= SFY_LOG_INFO) {
+		sfy_log_chain(hop, sizeof(hop), cfg->chain, cfg->nhops);
+		sfy_info("connect to %s via %s: ok in %.1f ms", dstname, hop,
+			 (double)(sfy_log_now_us() - t0) / 1000.0);
+	}
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -128,4 +129,30 @@ void sfy_log_write(int level, const char *fmt, ...)
 	line[n++] = '\n';
 	write_all(atomic_load(&log_fd), line, (size_t)n);
 	errno = saved;
+}
+
+void sfy_log_chain(char *buf, size_t cap, const struct socks5_proxy *chain,
+		   size_t nhops)
+{
+	size_t i, used = 0;
+
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < nhops && used + 1 < cap; i++) {
+		if (i) {
+			snprintf(buf + used, cap - used, " > ");
+			used += strnlen(buf + used, cap - used);
+		}
+		socks5_url_format(&chain[i], buf + used, cap - used);
+		used += strnlen(buf + used, cap - used);
+	}
+}
+
+int64_t sfy_log_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

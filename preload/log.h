@@ -8,6 +8,10 @@
 #define SOCKSIFY_PRELOAD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../client/socks5.h"
 
 enum sfy_log_level {
 	SFY_LOG_ERROR = 0,
@@ -33,6 +37,13 @@ int sfy_log_own_fd(void);
 /* Moves the log file to another descriptor number (>= 100) so that a
  * program's dup2()/dup3() onto the old number can proceed. */
 void sfy_log_move_fd(void);
+
+/* The chain for a log line, passwords masked: "socks5://a:1080" or
+ * "socks5://a:1080 > socks5h://u:***@b:1080". Always terminated. */
+void sfy_log_chain(char *buf, size_t cap, const struct socks5_proxy *chain,
+		   size_t nhops);
+/* Microseconds on CLOCK_MONOTONIC, for the "in N ms" of log lines. */
+int64_t sfy_log_now_us(void);
 
 #define SFY_LOG(level, ...)                                   \
 	do {                                                  \

@@ -1,0 +1,135 @@
+#!/bin/bash
+# Logging: silent on success by default; -v / SOCKSIFY_LOG=info gives one
+# line per proxied connection (destination, hops, result, milliseconds);
+# debug says more; SOCKSIFY_LOG_FILE takes the lines; the password never
+# appears, at any level, in any output.
+. "$(dirname "$0")/lib.sh"
+
+PW=L0gS3cretPW
+unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_LOG_FILE ALL_PROXY \
+	all_proxy NO_PROXY no_proxy LD_PRELOAD http_proxy HTTP_PROXY
+if [ "${SANITIZE:-0}" = 1 ]; then
+	export ASAN_OPTIONS=$SFY_ASAN_OPTIONS
+fi
+sfy() {
+	timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" "$@"
+}
+
+mkdir -p "$T/www"
+echo "logged page" >"$T/www/index.html"
+MS=$(free_port) && MSA=$(free_port) && WEB=$(free_port) && WEB2=$(free_port) &&
+	DOWN=$(free_port) || exit 1
+EXTERNAL=127.0.0.3 start_microsocks ms "$MS" &&
+	EXTERNAL=127.0.0.3 start_microsocks msa "$MSA" alice "$PW" &&
+	start_http web "$WEB" "$T/www" && start_http web2 "$WEB2" "$T/www" || {
+	fail logging_setup "could not start the servers"
+	finish
+}
+
+# The HTTP client: curl, or (under SANITIZE=1, where curl hangs in the
+# ASan runtime alone) python3's urllib, said as a SKIP of the curl case.
+GET=(curl -sS --max-time 20)
+GET2=(curl -sS --max-time 20)
+if [ "${SANITIZE:-0}" = 1 ] &&
+   ! sfy_preload_works curl -sS --max-time 2 file:///dev/null; then
+	skip logging_with_curl "curl hangs under the ASan runtime alone; python3 stands in"
+	GET=("$PY" -c 'import sys, urllib.request
+for u in sys.argv[1:]:
+    sys.stdout.write(urllib.request.urlopen(u, timeout=20).read().decode())')
+	GET2=("${GET[@]}")
+fi
+
+# ---- default: nothing on stderr for a successful proxied request -----------
+: >"$T/web.peers"
+sfy -x "socks5h://alice:$PW@127.0.0.1:$MSA" -n '' "${GET[@]}" \
+	"http://127.0.0.1:$WEB/" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc = 0 ] && [ "$(cat "$T/out")" = "logged page" ] && [ ! -s "$T/err" ] &&
+   [ "$(awk '{ print $1 }' "$T/web.peers" | sort -u)" = 127.0.0.3 ]; then
+	pass silent_on_success
+else
+	fail silent_on_success "rc=$rc stderr='$(cat "$T/err")' peers: $(tr '\n' ' ' <"$T/web.peers")"
+fi
+
+# ---- -v: one info line per proxied connection ---------------------------------
+sfy -v -x "socks5://127.0.0.1:$MS" -n '' "${GET2[@]}" "http://127.0.0.1:$WEB/" \
+	"http://127.0.0.1:$WEB2/" >"$T/out" 2>"$T/err"
+rc=$?
+lines=$(grep -cE "^socksify\[[0-9]+\]: info: connect to 127\.0\.0\.1:($WEB|$WEB2) via socks5://127\.0\.0\.1:$MS: ok in [0-9]+\.[0-9] ms\$" "$T/err")
+other=$(grep -c 'info: connect to' "$T/err")
+if [ $rc = 0 ] && [ "$lines" = 2 ] && [ "$other" = 2 ] &&
+   grep -q "info: connect to 127.0.0.1:$WEB2 " "$T/err"; then
+	pass info_line_per_connection
+else
+	fail info_line_per_connection "rc=$rc lines=$lines: $(cat "$T/err")"
+fi
+# The same through the variable, without the command.
+env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="socks5://127.0.0.1:$MS" SOCKSIFY_NO_PROXY= \
+	SOCKSIFY_LOG=info timeout 30 "${GET[@]}" "http://127.0.0.1:$WEB/" >/dev/null 2>"$T/err"
+if grep -qE "info: connect to 127\.0\.0\.1:$WEB via socks5://127\.0\.0\.1:$MS: ok in " "$T/err"; then
+	pass info_from_socksify_log
+else
+	fail info_from_socksify_log "$(cat "$T/err")"
+fi
+# A chain: every hop named, passwords masked.
+sfy -v -x "socks5://127.0.0.1:$MS" -x "socks5h://alice:$PW@127.0.0.1:$MSA" -n '' \
+	"${GET[@]}" "http://127.0.0.1:$WEB/" >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc = 0 ] && grep -qF "info: connect to 127.0.0.1:$WEB via socks5://127.0.0.1:$MS > socks5h://alice:***@127.0.0.1:$MSA: ok in " "$T/err" &&
+   ! grep -q "$PW" "$T/err"; then
+	pass info_line_chain
+else
+	fail info_line_chain "rc=$rc: $(cat "$T/err")"
+fi
+# A failure: one warn line, with the destination, the hop and the time.
+sfy -v -x "socks5://127.0.0.1:$DOWN" -n '' "${GET[@]}" "http://127.0.0.1:$WEB/" \
+	>/dev/null 2>"$T/err"
+if grep -qE "warn: connect to 127\.0\.0\.1:$WEB: cannot reach the proxy socks5://127\.0\.0\.1:$DOWN: .*after [0-9]+\.[0-9] ms" "$T/err" &&
+   ! grep -q 'info: connect to' "$T/err"; then
+	pass failure_line_with_time
+else
+	fail failure_line_with_time "$(cat "$T/err")"
+fi
+sfy -v -x "socks5://alice:wrong@127.0.0.1:$MSA" -n '' "${GET[@]}" "http://127.0.0.1:$WEB/" \
+	>/dev/null 2>"$T/err"
+if grep -qE "warn: connect to 127\.0\.0\.1:$WEB via socks5://alice:\*\*\*@127\.0\.0\.1:$MSA \(hop 1 of 1\) failed in auth-recv: .*after [0-9.]+ ms" "$T/err"; then
+	pass failure_line_names_state
+else
+	fail failure_line_names_state "$(cat "$T/err")"
+fi
+
+# ---- SOCKSIFY_LOG_FILE: the lines go there, stderr stays clean -----------------
+rm -f "$T/sfy.log"
+SOCKSIFY_LOG_FILE=$T/sfy.log sfy -v -x "socks5://127.0.0.1:$MS" -n '' "${GET[@]}" \
+	"http://127.0.0.1:$WEB/" >/dev/null 2>"$T/err"
+if grep -q "info: connect to 127.0.0.1:$WEB via" "$T/sfy.log" 2>/dev/null &&
+   ! grep -q 'socksify\[' "$T/err"; then
+	pass log_file
+else
+	fail log_file "file: $(cat "$T/sfy.log" 2>&1) stderr: $(cat "$T/err")"
+fi
+
+# ---- debug: more detail, and never the password --------------------------------
+rm -f "$T/dbg.log"
+sfy -vv -x "socks5h://alice:$PW@127.0.0.1:$MSA" -n '' "${GET[@]}" \
+	"http://127.0.0.1:$WEB/" >/dev/null 2>"$T/dbg.err"
+rc=$?
+SOCKSIFY_LOG_FILE=$T/dbg.log sfy -vv -x "socks5h://alice:wrong$PW@127.0.0.1:$MSA" -n '' \
+	"${GET[@]}" "http://127.0.0.1:$WEB/" >/dev/null 2>>"$T/dbg.err"
+SOCKSIFY_LOG_FILE=$T/dbg.log SOCKSIFY_LOG=debug SOCKSIFY_NO_PROXY=bad/list/// \
+	sfy -x "socks5h://alice:$PW@127.0.0.1:$MSA" "${GET[@]}" "http://127.0.0.1:$WEB/" \
+	>/dev/null 2>>"$T/dbg.err"
+if [ $rc = 0 ] && grep -q 'debug: proxy hop 1 of 1: socks5h://alice:\*\*\*@' "$T/dbg.err" &&
+   grep -q 'debug: ' "$T/dbg.log" && grep -q 'failed in auth-recv' "$T/dbg.log" &&
+   grep -q 'SOCKSIFY_NO_PROXY' "$T/dbg.log"; then
+	pass debug_detail
+else
+	fail debug_detail "rc=$rc: $(cat "$T/dbg.err" "$T/dbg.log" 2>&1 | head -20)"
+fi
+if grep -q "$PW" "$T/dbg.err" "$T/dbg.log"; then
+	fail password_never_logged "$(grep -h "$PW" "$T/dbg.err" "$T/dbg.log")"
+else
+	pass password_never_logged
+fi
+
+finish
