@@ -1,0 +1,181 @@
+#!/bin/bash
+# socksify -f FILE: a proxychains-ng configuration runs a real program
+# through a real proxy (chain, credentials, proxy_dns, localnet); what
+# socksify cannot honour is an error naming the line, or with dynamic_chain
+# a warning (an error with --strict).
+. "$(dirname "$0")/lib.sh"
+
+PW=PcS3cretPW
+unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_DNS SOCKSIFY_TIMEOUT_MS \
+	SOCKSIFY_FAKE_NET ALL_PROXY all_proxy NO_PROXY no_proxy LD_PRELOAD
+if [ "${SANITIZE:-0}" = 1 ]; then
+	export ASAN_OPTIONS=$SFY_ASAN_OPTIONS
+fi
+sfy() {
+	timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" "$@"
+}
+
+MS=$(free_port) && MSA=$(free_port) && ECHO=$(free_port) || exit 1
+EXTERNAL=127.0.0.3 start_microsocks ms "$MS" &&
+	EXTERNAL=127.0.0.4 start_microsocks msa "$MSA" bob "$PW" &&
+	start_tcp_echo echo "$ECHO" || {
+	fail pc_setup "could not start the servers"
+	finish
+}
+peers() {
+	awk '{ print $1 }' "$T/echo.peers" | sort -u | tr '\n' ' '
+}
+# bash /dev/tcp by name: "localhost" goes to the proxy with proxy_dns.
+probe() {
+	echo "exec 3<>/dev/tcp/$1/$ECHO && echo ping >&3 && head -n 1 <&3"
+}
+
+# ---- a chain with credentials and proxy_dns, as proxychains users write it ----
+cat >"$T/chain.conf" <<EOF
+# proxychains.conf
+strict_chain
+proxy_dns
+remote_dns_subnet 224
+tcp_read_time_out 15000
+tcp_connect_time_out 8000
+[ProxyList]
+socks5	127.0.0.1	$MS
+socks5	127.0.0.1	$MSA	bob	$PW
+EOF
+: >"$T/echo.peers"
+out=$(sfy -f "$T/chain.conf" bash -c "$(probe localhost)" 2>"$T/err")
+rc=$?
+if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.4 " ] && [ ! -s "$T/err" ]; then
+	pass pc_chain_auth_proxy_dns
+else
+	fail pc_chain_auth_proxy_dns "rc=$rc out='$out' peers: $(peers) err: $(cat "$T/err")"
+fi
+# What the program is handed.
+out=$(sfy -f "$T/chain.conf" sh -c 'echo "$SOCKSIFY_PROXY|$SOCKSIFY_NO_PROXY|$SOCKSIFY_DNS|$SOCKSIFY_TIMEOUT_MS|$SOCKSIFY_FAKE_NET"' 2>&1)
+if [ "$out" = "socks5h://127.0.0.1:$MS,socks5h://bob:$PW@127.0.0.1:$MSA||remote|23000|224.0.0.0/8" ]; then
+	pass pc_environment
+else
+	fail pc_environment "got '$out'"
+fi
+# -v names the hops with the password masked.
+out=$(sfy -vv -f "$T/chain.conf" true 2>&1)
+if grep -q "hop 2: socks5h://bob:\*\*\*@127.0.0.1:$MSA (from -f)" <<<"$out" &&
+   ! grep -q "$PW" <<<"$out"; then
+	pass pc_verbose_masked
+else
+	fail pc_verbose_masked "$out"
+fi
+
+# ---- localnet goes direct, the rest through the proxy -------------------------
+cat >"$T/localnet.conf" <<EOF
+localnet 127.0.0.0/255.0.0.0
+[ProxyList]
+socks5 127.0.0.1 $MS
+EOF
+: >"$T/echo.peers"
+out=$(sfy -f "$T/localnet.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.1 " ]; then
+	pass pc_localnet_direct
+else
+	fail pc_localnet_direct "out='$out' peers: $(peers)"
+fi
+# No localnet line: proxychains proxies loopback too, and so does -f.
+cat >"$T/nolocal.conf" <<EOF
+[ProxyList]
+socks5 127.0.0.1 $MS
+EOF
+: >"$T/echo.peers"
+out=$(sfy -f "$T/nolocal.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ]; then
+	pass pc_no_localnet_proxies_all
+else
+	fail pc_no_localnet_proxies_all "out='$out' peers: $(peers)"
+fi
+# -n adds to localnet.
+: >"$T/echo.peers"
+out=$(sfy -f "$T/nolocal.conf" -n 127.0.0.1 bash -c "$(probe 127.0.0.1)" 2>&1)
+if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.1 " ]; then
+	pass pc_no_proxy_option_adds
+else
+	fail pc_no_proxy_option_adds "out='$out' peers: $(peers)"
+fi
+
+# ---- dynamic_chain: a warning, treated as strict; --strict refuses ------------
+cat >"$T/dynamic.conf" <<EOF
+dynamic_chain
+[ProxyList]
+socks5 127.0.0.1 $MS
+EOF
+: >"$T/echo.peers"
+out=$(sfy -f "$T/dynamic.conf" bash -c "$(probe 127.0.0.1)" 2>"$T/err")
+rc=$?
+if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ] &&
+   grep -q "^socksify: warning: $T/dynamic.conf:1: dynamic_chain: socksify has no fail-over" "$T/err"; then
+	pass pc_dynamic_chain_warning
+else
+	fail pc_dynamic_chain_warning "rc=$rc out='$out' err: $(cat "$T/err")"
+fi
+out=$(sfy --strict -f "$T/dynamic.conf" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q "dynamic.conf:1: dynamic_chain.*refused with --strict" <<<"$out"; then
+	pass pc_dynamic_chain_strict
+else
+	fail pc_dynamic_chain_strict "rc=$rc: $out"
+fi
+
+# ---- what cannot be honoured: exit 2, the line named, nothing run ---------------
+refused() {
+	local name=$1 body=$2 want=$3 out rc
+	printf '%s\n' "$body" >"$T/$name.conf"
+	out=$(sfy -f "$T/$name.conf" sh -c 'echo RAN' 2>&1)
+	rc=$?
+	if [ $rc = 2 ] && grep -q "^socksify: -f: $T/$name.conf:$want" <<<"$out" &&
+	   ! grep -q RAN <<<"$out" && ! grep -q "$PW" <<<"$out"; then
+		pass "$name"
+	else
+		fail "$name" "rc=$rc: $out"
+	fi
+}
+refused pc_http_entry "[ProxyList]
+socks5 127.0.0.1 $MS
+http 127.0.0.1 8080 bob $PW" "3: http proxies are not supported"
+refused pc_socks4_entry "[ProxyList]
+socks4 127.0.0.1 9050" "2: socks4 proxies are not supported"
+refused pc_random_chain "random_chain
+[ProxyList]
+socks5 127.0.0.1 $MS" "1: random_chain is not supported"
+refused pc_round_robin "round_robin_chain
+chain_len = 1
+[ProxyList]
+socks5 127.0.0.1 $MS" "1: round_robin_chain is not supported"
+refused pc_localnet_port "localnet 10.0.0.0:80/255.0.0.0
+[ProxyList]
+socks5 127.0.0.1 $MS" "1: localnet with a port"
+refused pc_empty_list "strict_chain
+[ProxyList]" "2: no socks5 proxy"
+
+out=$(sfy -f "$T/nonexistent.conf" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q "nonexistent.conf: No such file or directory" <<<"$out"; then
+	pass pc_missing_file
+else
+	fail pc_missing_file "rc=$rc: $out"
+fi
+out=$(sfy -f "$T/nolocal.conf" -x "socks5://127.0.0.1:$MS" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q -- '-f and -x both name the proxy' <<<"$out"; then
+	pass pc_and_x_exclusive
+else
+	fail pc_and_x_exclusive "rc=$rc: $out"
+fi
+# The Debian default (Tor's socks4 entry) says what to change.
+if [ -f /etc/proxychains4.conf ] && grep -q '^socks4' /etc/proxychains4.conf; then
+	out=$(sfy -f /etc/proxychains4.conf true 2>&1)
+	if [ $? = 2 ] && grep -q 'socks4 proxies are not supported: socksify speaks SOCKS5 only' <<<"$out"; then
+		pass pc_debian_default_file
+	else
+		fail pc_debian_default_file "$out"
+	fi
+fi
+
+finish
