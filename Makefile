@@ -7,6 +7,7 @@
 #                      runs test_concurrency's threaded cases with it)
 #   make fuzz          libFuzzer targets, each run for FUZZ_SECONDS
 #   make demo          curl through a real local SOCKS5 server
+#   make install PREFIX=/usr/local DESTDIR=   (and make uninstall, same vars)
 #   make clean
 
 VERSION := 0.1.0
@@ -87,7 +88,7 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests SANITIZE=$(SANITIZE)
 	@B=$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
 
-all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN) $(if $(filter 1,$(SANITIZE)),,tsan)
+all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN) $(BENCH_BIN) $(if $(filter 1,$(SANITIZE)),,tsan)
 
 # Only what a TSan run needs: a TSan preload goes only into TSan programs.
 tsan:
@@ -107,8 +108,46 @@ fuzz: deps $(FUZZ_BIN)
 demo: deps all
 	@sh tools/demo.sh
 
-bench: all
-	@sh tests/bench/run.sh
+# Benchmark programs: each tests/bench/*.c is one program (libsocks5 for
+# the native client), built for `make bench` and its smoke test.
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+$(B)/bench/%: tests/bench/%.c $(B)/libsocks5.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread
+
+bench: all $(BENCH_BIN)
+	@B=$(B) sh tests/bench/run.sh
+
+# The installed command finds the library in ../lib/ beside its bin/, so
+# the layout under PREFIX is fixed. The header goes to include/socksify/:
+# programs write #include <socksify/socks5.h>.
+BINDIR := $(PREFIX)/bin
+LIBDIR := $(PREFIX)/lib
+INCDIR := $(PREFIX)/include/socksify
+PCDIR := $(LIBDIR)/pkgconfig
+MAN1DIR := $(PREFIX)/share/man/man1
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(PCDIR) $(DESTDIR)$(MAN1DIR)
+	install -m 755 $(B)/socksify $(DESTDIR)$(BINDIR)/socksify
+	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
+	install -m 644 $(B)/libsocks5.a $(DESTDIR)$(LIBDIR)/libsocks5.a
+	install -m 644 client/socks5.h $(DESTDIR)$(INCDIR)/socks5.h
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
+		'includedir=$${prefix}/include' '' 'Name: libsocks5' \
+		'Description: SOCKS5 client core (RFC 1928, RFC 1929): codec, proxy URLs, handshake driver' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lsocks5' >$(DESTDIR)$(PCDIR)/libsocks5.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/libsocks5.pc
+	install -m 644 man/socksify.1 $(DESTDIR)$(MAN1DIR)/socksify.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
+		$(DESTDIR)$(LIBDIR)/libsocks5.a $(DESTDIR)$(INCDIR)/socks5.h \
+		$(DESTDIR)$(PCDIR)/libsocks5.pc $(DESTDIR)$(MAN1DIR)/socksify.1
+	-rmdir $(DESTDIR)$(INCDIR) 2>/dev/null
 
 clean:
 	rm -rf build
