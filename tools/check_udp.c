@@ -4,6 +4,9 @@
  * record says where it stopped), then, when a destination is named, one
  * small datagram through the relay and a short wait for an answer.
  *
+ * With a chain, UDP is checked only when SOCKSIFY_UDP=first-hop, at hop
+ * 1, as the library uses it.
+ *
  * The relay address is the reply's BND.ADDR; 0.0.0.0 or :: there means
  * "the address you reached me at" (RFC 1928 leaves it open; dante and
  * others answer so), so the first hop's address is used with BND.PORT.
@@ -154,14 +157,18 @@ void sfy_check_udp(struct sfy_probe *pr)
 	int64_t t0;
 	int fd, rc;
 
-	if (strcasecmp(pr->udp_mode, "proxy")) {
+	bool first_hop = !strcasecmp(pr->udp_mode, "first-hop");
+
+	if (strcasecmp(pr->udp_mode, "proxy") && !first_hop) {
 		sfy_step(pr, STEP_SKIP, 0, "udp", "SOCKSIFY_UDP=%s: UDP does not use the proxy",
 			 pr->udp_mode);
 		return;
 	}
-	if (pr->nhops > 1) {
+	/* As the library: a relay takes datagrams only from its client, so
+	 * UDP cannot cross a chain; first-hop uses hop 1's relay. */
+	if (pr->nhops > 1 && !first_hop) {
 		sfy_step(pr, STEP_SKIP, 0, "udp",
-			 "not checked through a chain: a UDP relay is reached directly, so datagrams cannot follow a chain of %zu hops",
+			 "not checked through a chain: UDP cannot cross a chain of %zu hops, so programs' UDP is refused (SOCKSIFY_UDP=first-hop uses hop 1's relay)",
 			 pr->nhops);
 		return;
 	}

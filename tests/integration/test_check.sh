@@ -168,6 +168,10 @@ expect check_chain_ok $? "$out" 0 "^hop 1: socks5://127.0.0.1:$MS\$" \
 	"^  ok    auth +user 'alice' accepted" \
 	"^  ok    connect +hop 2 connected to 127.0.0.1:$ECHO" \
 	'^  skip  udp +not checked through a chain' '^result: OK'
+out=$(SOCKSIFY_UDP=first-hop sfy --check -x "socks5h://127.0.0.1:$DA" -x "socks5://127.0.0.1:$MS" \
+	"127.0.0.1:$ECHO" 2>&1)
+expect check_chain_udp_first_hop $? "$out" 0 '^  ok    udp +UDP ASSOCIATE accepted' \
+	'^  ok    datagram ' '^result: OK'
 if [ "$(awk '{ print $1 }' "$T/echo.peers" | sort -u)" = 127.0.0.3 ]; then
 	pass check_chain_went_through
 else
