@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 #
-# Datagrams under SOCKSIFY_UDP while UDP through the proxy is not
-# implemented: "direct" lets them out, "block" and "proxy" fail closed
-# with ENETUNREACH and a log line; bypassed destinations and DNS to a
+# Datagrams under SOCKSIFY_UDP: "proxy" (the default) needs the proxy's
+# UDP ASSOCIATE and fails closed when the proxy cannot be reached (no
+# proxy runs here: test_udp.sh has the working relay), "direct" lets them
+# out, "block" fails with ENETUNREACH and a log line, a chain refuses UDP
+# unless SOCKSIFY_UDP=first-hop; bypassed destinations and DNS to a
 # loopback resolver always go out. A UDP echo server logs each datagram's
 # sender, so "nothing went out" is checked at the receiving end.
 
@@ -95,10 +97,21 @@ start_udp_echo uecho "$U" || { fail setup "udp echo"; finish; }
 for mode in sendto sendmsg connect sendmmsg; do
 	n=$(peers uecho)
 	out=$(run_udp SOCKSIFY_NO_PROXY= -- "$mode" 127.0.0.1 "$U")
-	check "proxy_mode_fails_closed_$mode" "$out" "ERR ENETUNREACH" "$n" no
+	check "proxy_down_fails_closed_$mode" "$out" "ERR ECONNREFUSED" "$n" no
 done
-grep -q "SOCKSIFY_UDP=direct" "$T/udp.err" && pass proxy_mode_says_how ||
-	fail proxy_mode_says_how "stderr: $(cat "$T/udp.err")"
+grep -q "UDP ASSOCIATE at socks5://127.0.0.1:$PX failed" "$T/udp.err" &&
+	pass proxy_down_says_why ||
+	fail proxy_down_says_why "stderr: $(cat "$T/udp.err")"
+
+n=$(peers uecho)
+out=$(run_udp SOCKSIFY_NO_PROXY= SOCKSIFY_PROXY="socks5://127.0.0.1:$PX,socks5://127.0.0.1:$PX" -- sendto 127.0.0.1 "$U")
+check chain_refuses_udp "$out" "ERR ENETUNREACH" "$n" no
+grep -q "SOCKSIFY_UDP=first-hop" "$T/udp.err" && pass chain_says_how ||
+	fail chain_says_how "stderr: $(cat "$T/udp.err")"
+
+n=$(peers uecho)
+out=$(run_udp SOCKSIFY_NO_PROXY= SOCKSIFY_UDP=first-hop SOCKSIFY_PROXY="socks5://127.0.0.1:$PX,socks5://127.0.0.1:$PX" -- sendto 127.0.0.1 "$U")
+check chain_first_hop_tries_the_first_hop "$out" "ERR ECONNREFUSED" "$n" no
 
 n=$(peers uecho)
 out=$(run_udp SOCKSIFY_NO_PROXY= SOCKSIFY_UDP=block -- sendto 127.0.0.1 "$U")
