@@ -64,6 +64,8 @@ void hs_fail(struct hs *h, enum socks5_status st, int sys_errno)
 	h->fail.hop = (int)h->hop;
 	h->fail.state = hs_state_names[h->state];
 	h->state = HS_FAILED;
+	if (h->trace)
+		h->trace(h->trace_arg, h->hop, hs_state_names[HS_FAILED]);
 }
 
 bool hs_over(const struct hs *h)
@@ -283,6 +285,8 @@ static void hs_parse(struct hs *h)
 static void hs_enter(struct hs *h, enum hs_state next)
 {
 	h->state = next;
+	if (h->trace)
+		h->trace(h->trace_arg, h->hop, hs_state_names[next]);
 	if (next == HS_GREETING_SEND) {
 		h->piped = h->chain && h->hop < 32 &&
 			   (h->pipeline >> h->hop & 1u);
@@ -312,6 +316,8 @@ void hs_sent(struct hs *h, size_t n)
 	h->state = h->state == HS_AUTH_SEND ? HS_AUTH_RECV :
 		   h->state == HS_REQUEST_SEND ? HS_REPLY_RECV :
 						 HS_METHOD_RECV;
+	if (h->trace)
+		h->trace(h->trace_arg, h->hop, hs_state_names[h->state]);
 	hs_parse(h); /* with what is buffered (nothing): learns h->want */
 }
 
@@ -431,6 +437,13 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 	if (!io || fd < 0 || !dst || !chain_ok(chain, nhops))
 		return hs_refuse(&h, why);
 	hs_begin(&h, chain, nhops, cmd, dst, opts ? opts->pipeline : 0);
+	if (opts && opts->trace) {
+		/* From here on hs_enter reports; the first state was entered
+		 * inside hs_begin. */
+		h.trace = opts->trace;
+		h.trace_arg = opts->trace_arg;
+		h.trace(h.trace_arg, h.hop, hs_state_names[h.state]);
+	}
 	if (probing) {
 		pt.fd = opts->probe_fd;
 		hs_begin(&ph, chain, 1, SOCKS5_CMD_CONNECT, &probe_dst, 1);

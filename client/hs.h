@@ -56,6 +56,10 @@ struct hs {
 
 	struct socks5_reply reply;        /* the last hop's reply */
 	struct socks5_failure fail;
+
+	/* socks5_hs_opts.trace, told of every state entered */
+	void (*trace)(void *arg, size_t hop, const char *state);
+	void *trace_arg;
 };
 
 /* A handshake over chain to dst (see socks5_handshake_ex). */

@@ -345,6 +345,11 @@ struct socks5_hs_opts {
 			      * to hop 0 is started (EINPROGRESS) or done;
 			      * the caller closes it afterwards */
 	enum socks5_probe probe_result; /* out */
+	/* Called with the state's name ("greeting-send", "method-recv", ...,
+	 * "done", "failed") each time the handshake enters one, for debug
+	 * logs; NULL for none. hop is 0-based. */
+	void (*trace)(void *arg, size_t hop, const char *state);
+	void *trace_arg;
 };
 
 /* socks5_handshake with options (opts may be NULL). The probe never

@@ -193,6 +193,13 @@ static void log_failure(const char *dst, const struct sfy_config *cfg,
 		 reason, errname(err), (double)(sfy_log_now_us() - t0) / 1000.0);
 }
 
+/* -vv: each handshake state as the driver enters it. */
+static void trace_state(void *arg, size_t hop, const char *state)
+{
+	sfy_debug("connect to %s: hop %zu: %s", (const char *)arg, hop + 1,
+		  state);
+}
+
 /* Dials the first hop (each of its addresses in turn) and runs the
  * handshake. The caller restores the file status flags. */
 static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
@@ -201,6 +208,7 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 	const struct socks5_io *io = sfy_real_io();
 	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX], to;
 	socklen_t pxlen[SFY_PROXY_ADDRS_MAX], tolen;
+	struct socks5_hs_opts opts = { 0 };
 	struct socks5_failure why;
 	struct socks5_reply bound;
 	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
@@ -230,8 +238,13 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		return rc;
 	}
 	memset(&why, 0, sizeof(why));
-	rc = socks5_handshake(io, fd, cfg->chain, cfg->nhops,
-			      SOCKS5_CMD_CONNECT, dst, deadline, &bound, &why);
+	if (sfy_log_level() >= SFY_LOG_DEBUG) {
+		opts.trace = trace_state;
+		opts.trace_arg = (void *)dstname;
+	}
+	rc = socks5_handshake_ex(io, fd, cfg->chain, cfg->nhops,
+				 SOCKS5_CMD_CONNECT, dst, deadline, &opts,
+				 &bound, &why);
 	if (rc < 0) {
 		log_failure(dstname, cfg, &why, -rc, t0);
 		return rc;

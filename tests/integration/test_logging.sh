@@ -120,6 +120,10 @@ SOCKSIFY_LOG_FILE=$T/dbg.log SOCKSIFY_LOG=debug SOCKSIFY_NO_PROXY=bad/list/// \
 	sfy -x "socks5h://alice:$PW@127.0.0.1:$MSA" "${GET[@]}" "http://127.0.0.1:$WEB/" \
 	>/dev/null 2>>"$T/dbg.err"
 if [ $rc = 0 ] && grep -q 'debug: proxy hop 1 of 1: socks5h://alice:\*\*\*@' "$T/dbg.err" &&
+   grep -q "debug: connect to 127.0.0.1:$WEB: hop 1: greeting-send\$" "$T/dbg.err" &&
+   grep -q "debug: connect to 127.0.0.1:$WEB: hop 1: auth-recv\$" "$T/dbg.err" &&
+   grep -q "debug: connect to 127.0.0.1:$WEB: hop 1: done\$" "$T/dbg.err" &&
+   grep -q "debug: connect to 127.0.0.1:$WEB: hop 1: failed\$" "$T/dbg.log" &&
    grep -q 'debug: ' "$T/dbg.log" && grep -q 'failed in auth-recv' "$T/dbg.log" &&
    grep -q 'SOCKSIFY_NO_PROXY' "$T/dbg.log"; then
 	pass debug_detail
