@@ -77,6 +77,7 @@ static void resolve_all(void)
 	REAL(recvmmsg);
 	REAL(close_range);
 	REAL(closefrom);
+	REAL(syscall);
 #undef REAL
 	real.read_chk = (__typeof__(real.read_chk))lookup("__read_chk", self);
 	real.recv_chk = (__typeof__(real.recv_chk))lookup("__recv_chk", self);

@@ -65,6 +65,7 @@ struct sfy_real {
 	ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
 	ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int,
 				struct sockaddr *, socklen_t *);
+	long (*syscall)(long, ...);
 	/* descriptor sweeps (hook_fd.c) */
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);

@@ -201,6 +201,31 @@ else
 	pass association_dropped_by_proxy
 fi
 
+# ---- dig: its own event loop (libuv sends with syscall(SYS_sendmmsg)) --------
+DNSPORT=53
+[ $TOPO = netns ] || DNSPORT=$(free_port)
+dns_pre=(env)
+[ -n "$TGNS" ] && dns_pre=(ip netns exec "$TGNS")
+: >"$T/dns.peers"
+"${dns_pre[@]}" "$PY" "$HERE/dns_responder.py" "$TG4" "$DNSPORT" "$T/dns.peers" \
+	>>"$T/dns.log" 2>&1 &
+_sfy_track $!
+for ((i = 0; i < 100; i++)); do
+	[ -n "$("${dns_pre[@]}" ss -Hlun "sport = :$DNSPORT")" ] && break
+	sleep 0.05
+done
+if ! sfy_preload_works dig -v; then
+	skip dig_udp "dig hangs before main with the ASan runtime preloaded (sanitizer limitation)"
+else
+	for px in "socks5://$PX4:$DANTE" "socks5h://$PX4:$DANTE"; do
+		name=dig_udp_${px%%:*}
+		n=$(lines dns)
+		out=$(sfy SOCKSIFY_PROXY="$px" -- dig +short +tries=1 +time=3 \
+			-p "$DNSPORT" "@$TG4" host.test A 2>"$T/client.err")
+		expect "$name" "203.0.113.7" "$out" dns "$n" "$PEER4"
+	done
+fi
+
 # ---- IPv6 and remote DNS (namespaces only) ----------------------------------
 if [ $TOPO = netns ]; then
 	n=$(lines echo6)

@@ -5,11 +5,12 @@
  *   udp-mmsg [-6] [-c] HOST PORT COUNT
  *
  * Sends COUNT datagrams "dgram <i>" to HOST:PORT (an echo server) with
- * sendmmsg() in batches of up to 64, each message in two iovecs, and
- * reads the echoes back with recvmmsg() (MSG_WAITFORONE, batches of 32):
- * without waiting between send batches, then with poll() until all are
- * back (5 s without progress ends it). The receive buffer is raised to
- * 1 MiB (SO_RCVBUFFORCE as root), so a burst is not lost to it. -c connects the
+ * sendmmsg() in batches of up to 32, each message in two iovecs, and
+ * reads the echoes back with recvmmsg() (MSG_WAITFORONE, batches of 32),
+ * keeping up to WINDOW datagrams in flight: a burst beyond the socket
+ * buffers of the relay or of the (python) echo server would be lost on
+ * the way, as it would be without us. 5 s without progress ends it. The
+ * receive buffer is raised to 1 MiB (SO_RCVBUFFORCE as root). -c connects the
  * socket first and sends without an address. -6 uses an AF_INET6 socket.
  *
  * Checks every echo: payload one of ours and seen once, length as sent,
@@ -27,7 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SEND_BATCH 64
+#define SEND_BATCH 32
+#define WINDOW 128
 #define RECV_BATCH 32
 #define MAX_COUNT 100000
 
@@ -124,7 +126,7 @@ static int send_all(int fd, socklen_t tolen, bool connected, struct state *st)
 	static const char prefix[] = "dgram ";
 	struct mmsghdr v[SEND_BATCH];
 	struct iovec iov[SEND_BATCH][2];
-	int done = 0, k, n, i;
+	int done = 0, k, n, i, idle;
 
 	while (done < st->count) {
 		k = st->count - done < SEND_BATCH ? st->count - done : SEND_BATCH;
@@ -158,13 +160,19 @@ static int send_all(int fd, socklen_t tolen, bool connected, struct state *st)
 				return -1;
 			}
 		done += n;
-		/* Take what has come back so far, without waiting, and pace
-		 * a little: the relay is one process with finite buffers, and
-		 * a burst beyond them is lost on the way, as it would be
-		 * without us. */
+		/* Take what has come back so far, and wait while more than
+		 * the window is out (bounded: 5 s without an echo). */
 		while (receive(fd, MSG_DONTWAIT, st) > 0)
 			;
-		usleep(2000);
+		for (idle = 0; done - st->got - st->bad > WINDOW - SEND_BATCH &&
+			       idle < 50;) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (poll(&p, 1, 100) == 0)
+				idle++;
+			else if (receive(fd, 0, st) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
