@@ -9,6 +9,10 @@
 # purpose. One line per target; on a crash, a sanitizer report or a broken
 # invariant, the log and the crashing input are kept in
 # build/fuzz/crashes/NAME/ and the script exits non-zero.
+#
+# FUZZ_KEEP=1: after a clean run, the inputs that add coverage are merged
+# into the committed corpus (libFuzzer -merge=1 keeps only those), so a
+# long run's progress can be committed. See tests/fuzz/README.md.
 set -u
 
 secs=${1:-20}
@@ -49,7 +53,16 @@ for bin in "$bindir"/fuzz_*; do
 	runs=$(sed -n 's/^Done \([0-9]*\) runs in.*/\1/p' "$dir/log" | tail -n 1)
 	inputs=$(ls "$dir/corpus" | wc -l)
 	if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
-		echo "PASS: $name: $runs runs in ${secs}s, corpus $inputs inputs"
+		kept=
+		if [ "${FUZZ_KEEP:-0}" = 1 ]; then
+			mkdir -p "$root/tests/fuzz/corpus/$name"
+			before=$(ls "$root/tests/fuzz/corpus/$name" | wc -l)
+			"$bin" -merge=1 "$root/tests/fuzz/corpus/$name" "$dir/corpus" \
+				>"$dir/merge.log" 2>&1
+			after=$(ls "$root/tests/fuzz/corpus/$name" | wc -l)
+			kept=", $((after - before)) new inputs kept in tests/fuzz/corpus/$name"
+		fi
+		echo "PASS: $name: $runs runs in ${secs}s, corpus $inputs inputs$kept"
 		continue
 	fi
 	failed=$((failed + 1))
