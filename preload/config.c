@@ -10,6 +10,19 @@
  * With no proxy configured the library changes nothing: the other
  * variables are not even read, so a stray NO_PROXY meant for another tool
  * cannot produce a message.
+ *
+ * Credentials: the parsed chain keeps the one copy of each password the
+ * handshakes need; every other copy made here (the file's contents, error
+ * texts) is wiped. SOCKSIFY_PROXY itself is left in the environment,
+ * password and all: child processes (a shell's commands, a browser's
+ * helpers) need it to be socksified too, and the environment is readable
+ * only by the same user and root (/proc/PID/environ). Where even that is
+ * too much, SOCKSIFY_PROXY_FILE names a file of the user's own, mode 0600
+ * (see proxyfile.h): then the environment carries only the path.
+ *
+ * setuid and setcap programs: the dynamic loader ignores LD_PRELOAD for
+ * them (secure-execution mode, AT_SECURE), so they are never socksified;
+ * their connections go out as they would without socksify.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +38,7 @@
 #include "fakeip.h"
 #include "log.h"
 #include "policy.h"
+#include "proxyfile.h"
 #include "realfn.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -116,18 +130,38 @@ static bool socks_scheme(const char *v)
 	return !strncasecmp(v, "socks5://", 9) || !strncasecmp(v, "socks5h://", 10);
 }
 
-/* SOCKSIFY_PROXY, else a socks5/socks5h ALL_PROXY or all_proxy. On a
- * parse error, *var names the variable and err says what is wrong (the
- * parser masks any password). */
+/* SOCKSIFY_PROXY, or the file SOCKSIFY_PROXY_FILE names (never both),
+ * else a socks5/socks5h ALL_PROXY or all_proxy. On a parse error, *var
+ * names the variable and err says what is wrong (the parser masks any
+ * password). The file's contents are wiped once parsed. */
 static void parse_proxy(struct sfy_config *c, getenv_fn_t env,
 			const char **var, char *err, size_t errcap)
 {
 	static const char *const fallbacks[] = { "ALL_PROXY", "all_proxy" };
-	const char *v;
+	char fromfile[SFY_PROXY_FILE_MAX + 1];
+	const char *v, *file;
 	size_t i;
 
+	fromfile[0] = '\0';
 	*var = "SOCKSIFY_PROXY";
 	v = env(*var);
+	file = env("SOCKSIFY_PROXY_FILE");
+	if (file && *file) {
+		c->enabled = true;
+		*var = "SOCKSIFY_PROXY_FILE";
+		if (v && *v) {
+			snprintf(err, errcap,
+				 "SOCKSIFY_PROXY is set as well; set only one of the two");
+			c->broken = true;
+			return;
+		}
+		if (sfy_proxy_file_read(file, fromfile, sizeof(fromfile), err,
+					errcap)) {
+			c->broken = true;
+			return;
+		}
+		v = fromfile;
+	}
 	for (i = 0; !v && i < 2; i++) {
 		const char *a = env(fallbacks[i]);
 
@@ -148,6 +182,7 @@ static void parse_proxy(struct sfy_config *c, getenv_fn_t env,
 			snprintf(err, errcap, "cannot parse the proxy URL");
 		c->broken = true;
 	}
+	explicit_bzero(fromfile, sizeof(fromfile));
 }
 
 /* A NO_PROXY host name: letters, digits, '-', '_', '.'. "*.x" is taken
