@@ -61,7 +61,7 @@ struct slot {
 static _Atomic(struct slot *) chunks[NCHUNKS];
 static atomic_bool any_state;
 static atomic_int fd_limit;
-static void (*_Atomic stale_fn)(const struct sfy_fd_info *);
+static void (*_Atomic stale_fn)(int, const struct sfy_fd_info *);
 atomic_bool sfy_fd_udp_seen;
 
 static struct slot *slot_of(int fd, bool create)
@@ -183,7 +183,7 @@ int sfy_fd_limit(void)
 	return atomic_load(&fd_limit);
 }
 
-void sfy_fd_on_stale(void (*fn)(const struct sfy_fd_info *stale))
+void sfy_fd_on_stale(void (*fn)(int fd, const struct sfy_fd_info *stale))
 {
 	atomic_store(&stale_fn, fn);
 }
@@ -239,7 +239,7 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	struct record rec, old;
 	struct stat st;
 	struct slot *s;
-	void (*fn)(const struct sfy_fd_info *);
+	void (*fn)(int, const struct sfy_fd_info *);
 	bool stale = false;
 
 	if (fstat(fd, &st) < 0)
@@ -268,7 +268,7 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	slot_unlock(s);
 	fn = atomic_load(&stale_fn);
 	if (stale && fn)
-		fn(&old.info);
+		fn(fd, &old.info);
 	return 0;
 }
 
@@ -314,16 +314,47 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 		return false;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != rec.dev ||
 	    (uint64_t)st.st_ino != rec.ino) {
-		void (*fn)(const struct sfy_fd_info *) = atomic_load(&stale_fn);
+		void (*fn)(int, const struct sfy_fd_info *) = atomic_load(&stale_fn);
 
 		errno = saved;
 		if (slot_clear_if(s, &rec) && fn)
-			fn(&rec.info);
+			fn(fd, &rec.info);
 		errno = saved;
 		return false;
 	}
 	*out = rec.info;
 	return true;
+}
+
+bool sfy_fd_get_fast(int fd, struct sfy_fd_info *out)
+{
+	struct record rec;
+	struct slot *s;
+
+	if (!sfy_fd_is_ours(fd))
+		return false;
+	s = slot_of(fd, false);
+	slot_load(s, &rec);
+	if (rec.info.kind == SFY_FD_NONE)
+		return false;
+	*out = rec.info;
+	return true;
+}
+
+void sfy_fd_drop_stale(int fd)
+{
+	void (*fn)(int, const struct sfy_fd_info *) = atomic_load(&stale_fn);
+	struct record rec;
+	struct slot *s;
+	int saved = errno;
+
+	if (!sfy_fd_is_ours(fd))
+		return;
+	s = slot_of(fd, false);
+	slot_load(s, &rec);
+	if (rec.info.kind != SFY_FD_NONE && slot_clear_if(s, &rec) && fn)
+		fn(fd, &rec.info);
+	errno = saved;
 }
 
 void sfy_fd_clear(int fd)

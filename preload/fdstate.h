@@ -51,6 +51,16 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out);
 /* Forgets fd. */
 void sfy_fd_clear(int fd);
 
+/* Like sfy_fd_get without the identity check (no system call): for the
+ * UDP data path, which instead learns of a reused number from the hooks
+ * that make descriptors (socket, accept, ...) and from ENOTSOCK, both of
+ * which call sfy_fd_drop_stale. */
+bool sfy_fd_get_fast(int fd, struct sfy_fd_info *out);
+
+/* fd's state belongs to a descriptor that is gone (its number now names
+ * something new): cleared, and handed to the stale handler. */
+void sfy_fd_drop_stale(int fd);
+
 /* Like sfy_fd_set, but only when fd has no live UDP state yet: returns
  * -EEXIST with *existing filled when another thread got there first. */
 int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
@@ -74,7 +84,7 @@ static inline bool sfy_fd_maybe_udp(int fd)
 /* Called with the dropped state when a reader finds a slot stale (the
  * descriptor was closed where we could not see it): lets the UDP code
  * release the association that slot held. */
-void sfy_fd_on_stale(void (*fn)(const struct sfy_fd_info *stale));
+void sfy_fd_on_stale(void (*fn)(int fd, const struct sfy_fd_info *stale));
 
 /* One above the highest descriptor that ever had state (0: none), to
  * bound sweeps over a range of descriptors (close_range). */

@@ -250,6 +250,69 @@ void closefrom(int lowfd)
 }
 
 /*
+ * New descriptors: a number that still has state belonged to a
+ * descriptor closed where we could not see it (fclose(), a raw system
+ * call); the state is dropped before the program uses the new one. This
+ * is what lets the UDP data path skip an identity check per datagram.
+ */
+static void fresh(int fd)
+{
+	if (fd >= 0 && sfy_fd_kind(fd) != SFY_FD_NONE)
+		sfy_fd_drop_stale(fd);
+}
+
+int socket(int domain, int type, int protocol)
+{
+	const struct sfy_real *r = sfy_real();
+	int fd;
+
+	if (!r->socket)
+		return nosys();
+	fd = r->socket(domain, type, protocol);
+	fresh(fd);
+	return fd;
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	const struct sfy_real *r = sfy_real();
+	int rc;
+
+	if (!r->socketpair)
+		return nosys();
+	rc = r->socketpair(domain, type, protocol, sv);
+	if (rc == 0) {
+		fresh(sv[0]);
+		fresh(sv[1]);
+	}
+	return rc;
+}
+
+int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	const struct sfy_real *r = sfy_real();
+	int nfd;
+
+	if (!r->accept)
+		return nosys();
+	nfd = r->accept(fd, sa, len);
+	fresh(nfd);
+	return nfd;
+}
+
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	int nfd;
+
+	if (!r->accept4)
+		return nosys();
+	nfd = r->accept4(fd, sa, len, flags);
+	fresh(nfd);
+	return nfd;
+}
+
+/*
  * fcntl is variadic. Commands that take an int read an int; every other
  * command gets the next argument as a pointer, which is what glibc itself
  * does (for the commands without an argument the value is never used).

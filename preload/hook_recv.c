@@ -28,6 +28,17 @@ static ssize_t fail(ssize_t rc)
 	return -1;
 }
 
+/* ENOTSOCK from our path: the number no longer names the UDP socket we
+ * knew (it was closed where we could not see, and reused). Forget it and
+ * let the real call answer. */
+static bool stale(ssize_t rc, int fd)
+{
+	if (rc != -ENOTSOCK)
+		return false;
+	sfy_fd_drop_stale(fd);
+	return true;
+}
+
 /* fd's association, when the data must go through udp_recv.c. */
 static bool relayed(int fd, int flags, struct sfy_fd_info *info)
 {
@@ -35,6 +46,7 @@ static bool relayed(int fd, int flags, struct sfy_fd_info *info)
 	       !sfy_inside() && sfy_assoc_of(fd, info) == 0;
 }
 
+/* One datagram into buf: its length, or -errno. */
 static ssize_t recv_one(int fd, const struct sfy_fd_info *info, void *buf,
 			size_t n, int flags, struct sockaddr *sa,
 			socklen_t *salen)
@@ -51,9 +63,7 @@ static ssize_t recv_one(int fd, const struct sfy_fd_info *info, void *buf,
 		m.msg_namelen = *salen;
 	}
 	rc = sfy_udp_recvmsg(fd, info, &m, flags);
-	if (rc < 0)
-		return fail(rc);
-	if (sa && salen)
+	if (rc >= 0 && sa && salen)
 		*salen = m.msg_namelen;
 	return rc;
 }
@@ -62,11 +72,15 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc;
 
 	if (!r->recv)
 		return fail(-ENOSYS);
-	if (relayed(fd, flags, &info))
-		return recv_one(fd, &info, buf, n, flags, NULL, NULL);
+	if (relayed(fd, flags, &info)) {
+		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
+		if (!stale(rc, fd))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	return r->recv(fd, buf, n, flags);
 }
 
@@ -75,11 +89,15 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc;
 
 	if (!r->recvfrom)
 		return fail(-ENOSYS);
-	if (relayed(fd, flags, &info))
-		return recv_one(fd, &info, buf, n, flags, sa, salen);
+	if (relayed(fd, flags, &info)) {
+		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
+		if (!stale(rc, fd))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	return r->recvfrom(fd, buf, n, flags, sa, salen);
 }
 
@@ -94,6 +112,8 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	if (!msg || !relayed(fd, flags, &info))
 		return r->recvmsg(fd, msg, flags);
 	rc = sfy_udp_recvmsg(fd, &info, msg, flags);
+	if (stale(rc, fd))
+		return r->recvmsg(fd, msg, flags);
 	return rc < 0 ? fail(rc) : rc;
 }
 
@@ -109,6 +129,8 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	if (!vec || !relayed(fd, flags, &info))
 		return r->recvmmsg(fd, vec, vlen, flags, timeout);
 	rc = sfy_udp_recvmmsg(fd, &info, vec, vlen, flags, timeout);
+	if (stale(rc, fd))
+		return r->recvmmsg(fd, vec, vlen, flags, timeout);
 	return rc < 0 ? (int)fail(rc) : rc;
 }
 
@@ -116,11 +138,15 @@ ssize_t read(int fd, void *buf, size_t n)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc;
 
 	if (!r->read)
 		return fail(-ENOSYS);
-	if (relayed(fd, 0, &info))
-		return recv_one(fd, &info, buf, n, 0, NULL, NULL);
+	if (relayed(fd, 0, &info)) {
+		rc = recv_one(fd, &info, buf, n, 0, NULL, NULL);
+		if (!stale(rc, fd))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	return r->read(fd, buf, n);
 }
 
@@ -139,6 +165,8 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 	m.msg_iov = (struct iovec *)iov;
 	m.msg_iovlen = (size_t)iovcnt;
 	rc = sfy_udp_recvmsg(fd, &info, &m, 0);
+	if (stale(rc, fd))
+		return r->readv(fd, iov, iovcnt);
 	return rc < 0 ? fail(rc) : rc;
 }
 
@@ -156,11 +184,15 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc;
 
 	if (!r->read_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && relayed(fd, 0, &info))
-		return recv_one(fd, &info, buf, n, 0, NULL, NULL);
+	if (n <= buflen && relayed(fd, 0, &info)) {
+		rc = recv_one(fd, &info, buf, n, 0, NULL, NULL);
+		if (!stale(rc, fd))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	return r->read_chk(fd, buf, n, buflen);
 }
 
@@ -168,11 +200,15 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc;
 
 	if (!r->recv_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && relayed(fd, flags, &info))
-		return recv_one(fd, &info, buf, n, flags, NULL, NULL);
+	if (n <= buflen && relayed(fd, flags, &info)) {
+		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
+		if (!stale(rc, fd))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	return r->recv_chk(fd, buf, n, buflen, flags);
 }
 
@@ -181,10 +217,14 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc;
 
 	if (!r->recvfrom_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && relayed(fd, flags, &info))
-		return recv_one(fd, &info, buf, n, flags, sa, salen);
+	if (n <= buflen && relayed(fd, flags, &info)) {
+		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
+		if (!stale(rc, fd))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	return r->recvfrom_chk(fd, buf, n, buflen, flags, sa, salen);
 }

@@ -204,6 +204,7 @@ static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
 {
 	struct sfy_fd_info info;
 	struct msghdr m;
+	ssize_t rc;
 
 	*handled = 0;
 	if (sfy_inside() || sfy_assoc_of(fd, &info))
@@ -214,7 +215,14 @@ static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
 		m.msg_iovlen = (size_t)iovcnt;
 		msg = &m;
 	}
-	return sfy_udp_send_connected(fd, &info, msg, flags, handled);
+	rc = sfy_udp_send_connected(fd, &info, msg, flags, handled);
+	if (rc == -ENOTSOCK) {
+		/* The number no longer names the socket we knew (closed where
+		 * we could not see, and reused): the real call answers. */
+		sfy_fd_drop_stale(fd);
+		*handled = 0;
+	}
+	return rc;
 }
 
 ssize_t sendto(int fd, const void *buf, size_t n, int flags,
@@ -249,6 +257,10 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	rc = sfy_udp_send_to(fd, &info, sa, len, &m, flags);
+	if (rc == -ENOTSOCK) {
+		sfy_fd_drop_stale(fd);
+		return r->sendto(fd, buf, n, flags, sa, len);
+	}
 	return rc < 0 ? fail(rc) : rc;
 }
 
@@ -337,6 +349,10 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		return fail(rc);
 	rc = sfy_udp_send_to(fd, &info, msg->msg_name, msg->msg_namelen, msg,
 			     flags);
+	if (rc == -ENOTSOCK) {
+		sfy_fd_drop_stale(fd);
+		return r->sendmsg(fd, msg, flags);
+	}
 	return rc < 0 ? fail(rc) : rc;
 }
 

@@ -78,6 +78,10 @@ static void resolve_all(void)
 	REAL(close_range);
 	REAL(closefrom);
 	REAL(syscall);
+	REAL(socket);
+	REAL(socketpair);
+	REAL(accept);
+	REAL(accept4);
 #undef REAL
 	real.read_chk = (__typeof__(real.read_chk))lookup("__read_chk", self);
 	real.recv_chk = (__typeof__(real.recv_chk))lookup("__recv_chk", self);

@@ -66,7 +66,11 @@ struct sfy_real {
 	ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int,
 				struct sockaddr *, socklen_t *);
 	long (*syscall)(long, ...);
-	/* descriptor sweeps (hook_fd.c) */
+	/* descriptor creation and sweeps (hook_fd.c) */
+	int (*socket)(int, int, int);
+	int (*socketpair)(int, int, int, int[2]);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 };

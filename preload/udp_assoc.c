@@ -147,11 +147,22 @@ void sfy_assoc_unref(int i)
 }
 
 /* A stale UDP slot (its socket was closed where we could not see it)
- * still held a reference. */
-static void on_stale(const struct sfy_fd_info *stale)
+ * still held a reference. A stale control slot means our control
+ * connection was closed behind our back and its number reused by the
+ * program: the association must never touch that number again. */
+static void on_stale(int fd, const struct sfy_fd_info *stale)
 {
-	if (stale->kind == SFY_FD_UDP)
+	struct sfy_assoc *a = sfy_assoc_at(stale->assoc);
+	int expect = fd;
+
+	if (stale->kind == SFY_FD_UDP) {
 		sfy_assoc_unref(stale->assoc);
+	} else if (stale->kind == SFY_FD_CONTROL && a &&
+		   atomic_compare_exchange_strong(&a->ctl, &expect, -1)) {
+		if (!atomic_exchange(&a->dead, true))
+			sfy_warn("the UDP association's control connection (fd %d) was closed behind our back; sends on its socket now fail",
+				 fd);
+	}
 }
 
 static int claim(void)
@@ -194,9 +205,12 @@ int sfy_assoc_check(struct sfy_assoc *a)
 	return -SFY_ASSOC_DEAD_ERRNO;
 }
 
+/* No identity check here (that would be an fstat() per datagram): a
+ * number reused after a close we did not see is caught by the hooks that
+ * make descriptors and by ENOTSOCK (sfy_fd_drop_stale). */
 int sfy_assoc_of(int fd, struct sfy_fd_info *info)
 {
-	if (sfy_fd_kind(fd) != SFY_FD_UDP || !sfy_fd_get(fd, info) ||
+	if (sfy_fd_kind(fd) != SFY_FD_UDP || !sfy_fd_get_fast(fd, info) ||
 	    info->kind != SFY_FD_UDP)
 		return -ENOENT;
 	return 0;
