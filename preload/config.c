@@ -392,6 +392,22 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 		else
 			c->timeout_ms = (int)ms;
 	}
+
+	c->pipeline = SFY_PIPELINE_AUTO;
+	v = env("SOCKSIFY_PIPELINE");
+	if (v && *v) {
+		static const char *const pl[] = { "auto", "on", "off", "1",
+						  "0" };
+
+		i = pick(v, pl, 5);
+		if (i < 0)
+			problem(c, "SOCKSIFY_PIPELINE",
+				"'%s' is not auto, on or off", v);
+		else
+			c->pipeline = i == 0 ? SFY_PIPELINE_AUTO :
+				      i == 1 || i == 3 ? SFY_PIPELINE_ON :
+							 SFY_PIPELINE_OFF;
+	}
 }
 
 static void report(const struct sfy_config *c)

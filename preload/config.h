@@ -23,6 +23,10 @@ enum sfy_dns_mode { SFY_DNS_LOCAL, SFY_DNS_REMOTE };
  * configured (UDP cannot cross a chain; "proxy" refuses then). */
 enum sfy_udp_mode { SFY_UDP_PROXY, SFY_UDP_DIRECT, SFY_UDP_BLOCK,
 		    SFY_UDP_FIRST_HOP };
+/* SOCKSIFY_PIPELINE (see pipeline.c): auto learns per process whether the
+ * first hop takes pipelined handshakes; on pipelines every hop; off never. */
+enum sfy_pipeline_mode { SFY_PIPELINE_AUTO, SFY_PIPELINE_ON,
+			 SFY_PIPELINE_OFF };
 
 /* An address range: family AF_INET or AF_INET6, network-order bytes. */
 struct sfy_cidr {
@@ -52,6 +56,7 @@ struct sfy_config {
 	enum sfy_dns_mode dns;
 	enum sfy_udp_mode udp;
 	int timeout_ms;
+	enum sfy_pipeline_mode pipeline;
 	int log_level;       /* enum sfy_log_level */
 	int log_fd;          /* 2 or SOCKSIFY_LOG_FILE, CLOEXEC */
 	struct sfy_bypass bypass;
