@@ -139,8 +139,12 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 		sfy_env_free(&env);
 		return SFY_EXIT_STRICT;
 	}
-	for (i = 0; i < env.n; i++)
-		set_env(env.name[i], env.value[i]);
+	for (i = 0; i < env.n; i++) {
+		if (env.value[i])
+			set_env(env.name[i], env.value[i]);
+		else
+			unsetenv(env.name[i]);
+	}
 	sfy_env_free(&env);
 	preload = sfy_preload_value(lib, getenv("LD_PRELOAD"));
 	if (!preload) {

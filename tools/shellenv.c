@@ -72,8 +72,12 @@ int sfy_shell_on(const struct sfy_settings *s, const char *lib)
 		export(MARK, "1");
 	}
 	sfy_env_from_settings(&env, s, true);
-	for (i = 0; i < env.n; i++)
-		export(env.name[i], env.value[i]);
+	for (i = 0; i < env.n; i++) {
+		if (env.value[i])
+			export(env.name[i], env.value[i]);
+		else
+			printf("unset %s\n", env.name[i]);
+	}
 	sfy_env_free(&env);
 	preload = sfy_preload_value(lib, old);
 	if (!preload) {

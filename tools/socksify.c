@@ -309,6 +309,31 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 	sfy_pc_free(&pc);
 }
 
+/* SOCKSIFY_PROXY_FILE (no -x, no -f): checked and read here as the
+ * library will, so a problem is said before anything runs. */
+static bool proxy_file(struct sfy_settings *s)
+{
+	const char *path = getenv("SOCKSIFY_PROXY_FILE");
+	char err[512];
+
+	if (!path || !*path)
+		return false;
+	if (getenv("SOCKSIFY_PROXY") && *getenv("SOCKSIFY_PROXY")) {
+		fputs("socksify: SOCKSIFY_PROXY and SOCKSIFY_PROXY_FILE are both set; set only one of the two\n",
+		      stderr);
+		exit(SFY_EXIT_USAGE);
+	}
+	s->proxy = sfy_read_proxy_file(path, err, sizeof(err));
+	if (!s->proxy) {
+		fprintf(stderr, "socksify: %s\n", err);
+		exit(SFY_EXIT_USAGE);
+	}
+	validate("SOCKSIFY_PROXY_FILE", s->proxy, SOCKS5_CHAIN_MAX);
+	s->source = "SOCKSIFY_PROXY_FILE";
+	s->proxy_file = path;
+	return true;
+}
+
 /* Options, -f and the environment, merged. Exits on any error. */
 static void settle(const struct opts *o, struct sfy_settings *s)
 {
@@ -328,6 +353,8 @@ static void settle(const struct opts *o, struct sfy_settings *s)
 		s->proxy_given = true;
 		return;
 	}
+	if (proxy_file(s))
+		return;
 	s->source = env_proxy();
 	if (!s->source) {
 		fputs("socksify: no proxy given: use -x socks5h://HOST:PORT, -f proxychains.conf, or set "

@@ -34,6 +34,7 @@ struct sfy_settings {
 	char *proxy;            /* the chain, comma separated, as given */
 	const char *source;     /* "-x", "-f", or the variable it came from */
 	bool proxy_given;       /* from -x or -f: the command sets SOCKSIFY_PROXY */
+	const char *proxy_file; /* SOCKSIFY_PROXY_FILE, when the proxy came from it */
 	char *no_proxy;         /* -n and localnet entries; NULL when none given */
 	int level;              /* 0 error .. 3 debug */
 	bool level_set;         /* -q, -v or quiet_mode */
@@ -43,7 +44,8 @@ struct sfy_settings {
 	char fake_net[24];      /* "": not given (-f only) */
 };
 
-/* Variables the command sets, in order; values are owned copies. */
+/* Variables the command sets, in order; values are owned copies, NULL
+ * for a variable to unset. */
 #define SFY_ENV_MAX 16
 struct sfy_env {
 	size_t n;
@@ -59,6 +61,10 @@ void sfy_env_free(struct sfy_env *env);
  * always_proxy). */
 void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
 			   bool always_proxy);
+/* The URLs in the file SOCKSIFY_PROXY_FILE names, as the library reads
+ * them (see settings.c); NULL with a message in err. */
+#define SFY_PROXY_FILE_MAX 4096
+char *sfy_read_proxy_file(const char *path, char *err, size_t cap);
 /* The single hop of s as Go's net/http wants it in HTTP_PROXY (socks5://,
  * credentials kept), or NULL for a chain. Malloc'd. */
 char *sfy_go_proxy_url(const struct sfy_settings *s);

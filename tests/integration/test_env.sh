@@ -149,6 +149,36 @@ $list" ] && [ ! -e "$T/pwned-$sh" ] && [ ! -e "$T/pwned2-$sh" ]; then
 	fi
 done
 
+# ---- SOCKSIFY_PROXY_FILE: shell mode hands on the path, never the password -------
+printf 'socks5://alice:FileS3cret@127.0.0.1:%s\n' "$MS" >"$T/proxy.url"
+chmod 600 "$T/proxy.url"
+out=$(SOCKSIFY_PROXY_FILE=$T/proxy.url timeout 30 env "${SFY_RUN_ENV[@]}" "$SFY" --env 2>&1)
+if grep -qx "export SOCKSIFY_PROXY_FILE='$T/proxy.url'" <<<"$out" &&
+   ! grep -q 'FileS3cret' <<<"$out" && ! grep -q 'SOCKSIFY_PROXY=' <<<"$out"; then
+	pass env_proxy_file_path_only
+else
+	fail env_proxy_file_path_only "$out"
+fi
+# Run mode: the child gets the file (not the URL); with -x, -x wins and the
+# file variable is dropped (the library refuses both at once).
+out=$(SOCKSIFY_PROXY_FILE=$T/proxy.url timeout 30 env "${SFY_RUN_ENV[@]}" "$SFY" \
+	sh -c 'echo "${SOCKSIFY_PROXY-unset}|${SOCKSIFY_PROXY_FILE-unset}"' 2>&1)
+out2=$(SOCKSIFY_PROXY_FILE=$T/proxy.url timeout 30 env "${SFY_RUN_ENV[@]}" "$SFY" \
+	-x socks5://127.0.0.1:1 sh -c 'echo "${SOCKSIFY_PROXY-unset}|${SOCKSIFY_PROXY_FILE-unset}"' 2>&1)
+if [ "$out" = "unset|$T/proxy.url" ] && [ "$out2" = "socks5://127.0.0.1:1|unset" ]; then
+	pass run_proxy_file
+else
+	fail run_proxy_file "file: '$out' with -x: '$out2'"
+fi
+: >"$T/echo.peers"
+out=$(SOCKSIFY_PROXY_FILE=$T/proxy.url timeout 30 env "${SFY_RUN_ENV[@]}" "$SFY" -n '' \
+	bash -c "exec 3<>/dev/tcp/127.0.0.1/$ECHO && echo ping >&3 && head -n 1 <&3" 2>&1)
+if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ]; then
+	pass run_proxy_file_through_proxy
+else
+	fail run_proxy_file_through_proxy "out='$out' peers: $(peers)"
+fi
+
 # ---- what --env prints, and its errors ---------------------------------------------
 out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$SFY" --env -x socks5://127.0.0.1:1 2>&1)
 if grep -qx "export SOCKSIFY_PROXY='socks5://127.0.0.1:1'" <<<"$out" &&
