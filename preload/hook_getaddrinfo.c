@@ -52,6 +52,7 @@
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
+#include "udp_dns.h"
 
 #define GAI_MAGIC 0x5f73667967616931ull /* "_sfygai1" */
 #define GAI_SPECS_MAX 8
@@ -388,9 +389,17 @@ int getaddrinfo(const char *node, const char *service,
 
 	route = sfy_dns_route(node, hints->ai_family, &hr, &err);
 	switch (route) {
-	case SFY_ROUTE_REAL:
-		return r->getaddrinfo(node, service,
-				      hints == &dflt ? NULL : hints, res);
+	case SFY_ROUTE_REAL: {
+		struct sfy_dns_fwd fwd;
+		int rc;
+
+		/* Local DNS: queries to proxied name servers via the relay. */
+		sfy_dns_local_begin(&fwd, node);
+		rc = r->getaddrinfo(node, service,
+				    hints == &dflt ? NULL : hints, res);
+		sfy_dns_local_end(&fwd);
+		return rc;
+	}
 	case SFY_ROUTE_NONAME:
 		return EAI_NONAME;
 	case SFY_ROUTE_FAIL:

@@ -26,6 +26,7 @@
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
+#include "udp_dns.h"
 
 /* Room for SFY_HOSTS_ADDRS_MAX IPv6 addresses and a 255-byte name. */
 #define HE_BUF 1024
@@ -145,6 +146,8 @@ static struct hostent *he_static(int rc, int herr)
 
 struct hostent *gethostbyname2(const char *name, int af)
 {
+	struct sfy_dns_fwd fwd;
+	struct hostent *he;
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
@@ -156,11 +159,16 @@ struct hostent *gethostbyname2(const char *name, int af)
 		h_errno = NO_RECOVERY;
 		return NULL;
 	}
-	return r->gethostbyname2(name, af);
+	sfy_dns_local_begin(&fwd, name);
+	he = r->gethostbyname2(name, af);
+	sfy_dns_local_end(&fwd);
+	return he;
 }
 
 struct hostent *gethostbyname(const char *name)
 {
+	struct sfy_dns_fwd fwd;
+	struct hostent *he;
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
@@ -172,12 +180,16 @@ struct hostent *gethostbyname(const char *name)
 		h_errno = NO_RECOVERY;
 		return NULL;
 	}
-	return r->gethostbyname(name);
+	sfy_dns_local_begin(&fwd, name);
+	he = r->gethostbyname(name);
+	sfy_dns_local_end(&fwd);
+	return he;
 }
 
 int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
 		     size_t buflen, struct hostent **result, int *h_errnop)
 {
+	struct sfy_dns_fwd fwd;
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
@@ -186,13 +198,16 @@ int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
 		return he_r(rc, herr, ret, result, h_errnop);
 	if (r->gethostbyname2_r == NULL)
 		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
-	return r->gethostbyname2_r(name, af, ret, buf, buflen, result,
-				   h_errnop);
+	sfy_dns_local_begin(&fwd, name);
+	rc = r->gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+	sfy_dns_local_end(&fwd);
+	return rc;
 }
 
 int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 		    size_t buflen, struct hostent **result, int *h_errnop)
 {
+	struct sfy_dns_fwd fwd;
 	const struct sfy_real *r = sfy_real();
 	int herr = 0, rc;
 
@@ -201,7 +216,10 @@ int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 		return he_r(rc, herr, ret, result, h_errnop);
 	if (r->gethostbyname_r == NULL)
 		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
-	return r->gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+	sfy_dns_local_begin(&fwd, name);
+	rc = r->gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+	sfy_dns_local_end(&fwd);
+	return rc;
 }
 
 /* A fake address's name, never a reverse DNS query for it. */

@@ -17,6 +17,7 @@
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
+#include "udp_dns.h"
 
 static bool sockaddr_fits(const struct sockaddr *sa, socklen_t salen)
 {
@@ -62,6 +63,7 @@ int sfy_nameinfo_fake(const struct sockaddr *sa, socklen_t salen, char *host,
 int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 		socklen_t hostlen, char *serv, socklen_t servlen, int flags)
 {
+	struct sfy_dns_fwd fwd;
 	const struct sfy_real *r = sfy_real();
 	int rc;
 
@@ -72,5 +74,12 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 	rc = sfy_nameinfo_fake(sa, salen, host, hostlen, serv, servlen, flags);
 	if (rc != SFY_NAMEINFO_PASS)
 		return rc;
-	return r->getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+	if (!host || !hostlen || (flags & NI_NUMERICHOST))
+		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
+				      flags);
+	/* A reverse lookup: local DNS through the relay, as for names. */
+	sfy_dns_local_begin(&fwd, NULL);
+	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+	sfy_dns_local_end(&fwd);
+	return rc;
 }

@@ -226,6 +226,34 @@ else
 	done
 fi
 
+# ---- local DNS (socks5://): glibc's resolver reaches its name server ---------
+# only through the relay (namespaces only: the client's resolv.conf names
+# 198.51.100.2, which only the proxy reaches).
+if [ $TOPO = netns ]; then
+	mkdir -p "/etc/netns/$NS_CLI"
+	printf 'nameserver %s\noptions timeout:2 attempts:1\n' "$TG4" \
+		>"/etc/netns/$NS_CLI/resolv.conf"
+	n=$(lines dns)
+	out=$(sfy SOCKSIFY_PROXY="socks5://$PX4:$DANTE" -- "$PY" -c "
+import socket
+a = socket.getaddrinfo('one.test', 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+b = socket.gethostbyname('two.test')
+print(a, b)" 2>"$T/client.err")
+	expect local_dns_resolver_through_the_relay "203.0.113.7 203.0.113.7" \
+		"$out" dns "$n" "$PEER4"
+	n=$(lines dns)
+	out=$(sfy SOCKSIFY_PROXY="socks5://$PX4:$DANTE" -- getent hosts three.test \
+		2>"$T/client.err" | awk '{print $1}')
+	expect local_dns_getent "2001:db8::7" "$out" dns "$n" "$PEER4"
+	# The control: without us the resolver cannot reach that server.
+	if "${CLI[@]}" timeout 20 getent hosts four.test >/dev/null 2>&1; then
+		fail local_dns_control "resolved without the proxy: the topology leaks"
+	else
+		pass local_dns_control
+	fi
+	rm -rf "/etc/netns/$NS_CLI"
+fi
+
 # ---- IPv6 and remote DNS (namespaces only) ----------------------------------
 if [ $TOPO = netns ]; then
 	n=$(lines echo6)

@@ -1,0 +1,53 @@
+/*
+ * Local DNS (socks5://) through the UDP association: glibc's resolver
+ * lives inside libc and makes its system calls there (since glibc 2.34
+ * its connect, sendmmsg, recvfrom cannot be interposed), so its queries
+ * to a name server that only the proxy reaches would go out direct.
+ *
+ * Around each call of the real resolver (getaddrinfo, gethostbyname*,
+ * gethostbyaddr*, getnameinfo) in local DNS mode, when a name server of
+ * the calling thread's resolver state (_res) is a proxied destination,
+ * that server's entry is pointed at a loopback socket of ours for the
+ * duration of the call, and a short-lived thread forwards each query from
+ * there through a UDP association to the real server and each answer
+ * back. The resolver keeps all its own behaviour (search list, ndots,
+ * attempts, timeouts, A and AAAA in parallel) and checks the answers
+ * against the address it sent to, which is our loopback socket.
+ *
+ * Nothing happens (no thread, no socket) for numeric hosts, names in
+ * /etc/hosts, name servers that go direct (loopback, SOCKSIFY_NO_PROXY),
+ * SOCKSIFY_UDP=direct or block, or remote DNS (no query is made then).
+ * The association is made on the first query only.
+ */
+#ifndef SOCKSIFY_PRELOAD_UDP_DNS_H
+#define SOCKSIFY_PRELOAD_UDP_DNS_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <resolv.h>
+#include <stdbool.h>
+
+#include "udp_assoc.h"
+
+struct sfy_dns_fwd {
+	bool active;                    /* _res changed: end() restores it */
+	bool running;                   /* the forwarder thread runs */
+	int n;                          /* name servers forwarded */
+	int idx[MAXNS];                 /* their index in _res */
+	struct sockaddr_in saved[MAXNS]; /* their _res entries */
+	union sfy_inaddr ns[MAXNS];     /* their real addresses */
+	socklen_t nslen[MAXNS];
+	int lsock[MAXNS];               /* our loopback sockets */
+	int stop[2];                    /* pipe: ends the thread */
+	unsigned long saved_options;
+	pthread_t thread;
+};
+
+/* Before the real resolver runs on this thread for name (NULL: a reverse
+ * lookup). Never fails: at worst nothing is set up. */
+void sfy_dns_local_begin(struct sfy_dns_fwd *f, const char *name);
+/* After it returned: stops the forwarder and restores _res. Keeps errno
+ * and h_errno. */
+void sfy_dns_local_end(struct sfy_dns_fwd *f);
+
+#endif
