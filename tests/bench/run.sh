@@ -146,7 +146,7 @@ else
 	TOPOLOGY="loopback only (not root): torsocks and dante-client cannot be measured (they send loopback destinations direct or refuse them)"
 fi
 
-TP=$(free_port); DP=$(free_port); MP=$(free_port); RDP=$(free_port); RMP=$(free_port)
+TP=$(free_port); DP=$(free_port); MP=$(free_port); RDP=$(free_port); RMP=$(free_port); UP=$(free_port)
 "${TGT[@]}" "$BB/bench_target" "$TADDR" "$TP" >"$T/target.log" 2>&1 &
 _sfy_track $!
 NETNS=$([ "$NETNS_OK" = 1 ] && echo "$NSC") EXTERNAL=$([ "$NETNS_OK" = 1 ] && echo 198.51.100.1 || echo 127.0.0.1) \
@@ -302,7 +302,7 @@ conn_rows() { # SERVER PORT
 		done
 		for shim in $SHIMS; do
 			[ "${WORKS[$shim|$server]:-}" = yes ] || continue
-			put "conn$r-$server" "$shim" "$(printf '%s\n' ${acc[$shim]:-} | med)" "not run (time budget)"
+			put "conn$r-$server" "$shim" "$(printf '%s\n' ${acc[$shim]:-} | med)" "failed or not run (time budget)"
 		done
 		unset acc
 	done
@@ -424,12 +424,58 @@ lookup_rows() {
 	done
 }
 
-# UDP round trips, from the UDP benchmark when it exists (tests/bench/udp.sh
-# defines udp_rows and fills R through put/row).
-udp_rows() { :; }
-if [ -f "$ROOT/tests/bench/udp.sh" ]; then
-	. "$ROOT/tests/bench/udp.sh"
-fi
+# UDP round trips per second through dante's relay with udp_rtt (written
+# with the UDP support): a plain sendto()/recvfrom() loop under each shim,
+# or SOCKS5 UDP spoken natively with libsocks5.
+udp_rows() {
+	local shim v vs a b i
+	row udp high "round trips/s" "UDP round trips (64-byte datagrams, one at a time), dante"
+	if [ ! -x "$BB/udp_rtt" ]; then
+		for shim in $SHIMS; do put udp "$shim" "" "udp_rtt not built"; done
+		return
+	fi
+	"${TGT[@]}" "$BB/udp_rtt" echo "$TADDR" "$UP" >"$T/udp-echo.log" 2>&1 &
+	_sfy_track $!
+	sleep 0.2
+	declare -A acc=()
+	for ((i = 0; i < ROUNDS; i++)); do
+		for shim in $SHIMS; do
+			over_budget && break 2
+			case $shim in
+			proxychains4) continue ;;
+			torsocks) continue ;;
+			native)
+				v=$(timeout 30 "${CLI[@]}" "$BB/udp_rtt" native \
+					"socks5://127.0.0.1:$DP" "$TADDR" "$UP" "$SECS" 2>>"$T/bench.err") ;;
+			*)
+				have_shim "$shim" || continue
+				shim_prefix "$shim" "$DP"
+				a=$(grep -c 'udpassociate \[' "$T/dante.log")
+				v=$(timeout 30 "${CLI[@]}" "${PRE[@]}" "$BB/udp_rtt" client \
+					"$TADDR" "$UP" "$SECS" 2>>"$T/bench.err")
+				b=$(grep -c 'udpassociate \[' "$T/dante.log")
+				# a datagram that went direct proves nothing
+				[ "$b" -gt "$a" ] || { acc[$shim]="${acc[$shim]:-} direct"; continue; }
+				;;
+			esac
+			acc[$shim]="${acc[$shim]:-} $(value rtt_per_sec <<<"$v")"
+		done
+	done
+	for shim in $SHIMS; do
+		case $shim in
+		proxychains4) put udp "$shim" "" "TCP only: UDP goes direct" ;;
+		torsocks) put udp "$shim" "" "refuses UDP (Tor carries TCP only)" ;;
+		*)
+			if [[ ${acc[$shim]:-} == *direct* ]]; then
+				put udp "$shim" "" "datagrams did not go through the proxy"
+			else
+				put udp "$shim" "$(printf '%s\n' ${acc[$shim]:-} | med)" \
+					"failed or not run (time budget)"
+			fi ;;
+		esac
+	done
+	unset acc
+}
 
 say "bench: $TOPOLOGY"
 say "bench: connections through dante-server"
