@@ -542,7 +542,6 @@ int sfy_assoc_open(int fd, int family, struct sfy_fd_info *info)
 	atomic_store(&a->ctl, -1);
 	atomic_store(&a->dead, false);
 	a->family = family;
-	atomic_store(&a->hguess, family == AF_INET6 ? 22 : 10);
 	{
 		struct sfy_assoc_dyn empty;
 

@@ -6,8 +6,8 @@
  * An association is a control TCP connection to the first hop (which
  * keeps the association alive at the proxy), the relay's address in the
  * family of the program's socket, and a little state the data path
- * shares between threads: the destination of a connect(), the last
- * destination sent to, a guess of the next reply header's length.
+ * shares between threads: the destination of a connect() and the last
+ * destination sent to.
  *
  * Internal to udp_*.c and the hooks; hidden.
  */
@@ -59,7 +59,6 @@ struct sfy_assoc {
 	atomic_int refs;           /* descriptors holding it; 0: free */
 	atomic_int ctl;            /* control connection (may be moved) */
 	atomic_bool dead;          /* the proxy closed the control link */
-	atomic_int hguess;         /* header length of the last reply */
 	int family;                /* the program's socket family */
 	size_t max_dgram;          /* largest datagram towards the relay */
 	socklen_t relay_len;

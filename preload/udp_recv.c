@@ -3,21 +3,27 @@
  * true origin reported, anything else dropped.
  *
  * Receive strategy: the header length depends on the origin's ATYP (10,
- * 22 or 7 + name length), so we cannot give the kernel an iovec of exactly
- * the header's size in advance. Each recvmsg() gets
+ * 22 or 7 + name length), so no iovec of the exact header size can be
+ * given to the kernel in advance. Each recvmsg() gets
  *
- *     [ head: H bytes | the caller's iovecs (C bytes) | tail: 262 bytes ]
+ *     [ head: 262 bytes on our stack | the caller's iovecs ]
  *
- * on one system call, where H is the length of the previous reply's
- * header (replies from one peer have one length). When the new header is
- * H bytes long, the payload already sits in the caller's buffers: no copy
- * and no extra system call, the common case. When it is not, the payload
- * is shifted within head + caller + tail by the difference (at most 254
- * bytes either way); the tail means a longer header never costs the
- * caller payload room, so MSG_TRUNC is exactly "payload longer than C".
- * We considered and rejected: MSG_PEEK of the first bytes (a second
- * system call for every datagram) and a 64 KiB bounce buffer (a copy of
- * every payload, plus 64 KiB of stack or TLS per thread).
+ * on one system call: 262 is the longest header there is, so the header
+ * always lands whole in head, and the payload starts in head and goes on
+ * in the caller's buffers. It is then moved to the front of the caller's
+ * buffers (a memmove of the caller's part by 262 - header length, and a
+ * copy of the part in head): one copy of the payload, which for the small
+ * datagrams UDP carries is cheaper than a second system call, and bytes of
+ * the caller's buffer beyond the returned length are never touched (a
+ * program may rely on a zeroed buffer staying zero after the data) --
+ * except by a datagram we drop before the one we return, which the
+ * kernel has already written there.
+ * Rejected: MSG_PEEK of the header first (a second system call for every
+ * datagram); a 64 KiB bounce buffer (the same one copy, plus 64 KiB of
+ * stack or TLS per thread); guessing the header length from the last
+ * reply to receive straight into place (zero copies when right, but when
+ * a longer header comes the kernel writes payload bytes past the end the
+ * caller will be told about).
  *
  * We always pass MSG_TRUNC to the kernel, which then returns the full
  * datagram length, so the payload's real length is known for the
@@ -127,20 +133,6 @@ static void lmove(const struct iovec *iov, int n, size_t dst, size_t src,
 			c = sso + 1;
 		memmove((char *)iov[ds].iov_base + dso + 1 - c,
 			(char *)iov[ss].iov_base + sso + 1 - c, c);
-		len -= c;
-	}
-}
-
-/* Copies logical bytes [0, len) into buf. */
-static void lgather(const struct iovec *iov, int n, uint8_t *buf, size_t len)
-{
-	size_t c;
-	int i;
-
-	for (i = 0; i < n && len; i++) {
-		c = iov[i].iov_len < len ? iov[i].iov_len : len;
-		memcpy(buf, iov[i].iov_base, c);
-		buf += c;
 		len -= c;
 	}
 }
@@ -298,26 +290,20 @@ static void name_out(struct msghdr *msg, const union sfy_inaddr *o,
 	msg->msg_namelen = olen;
 }
 
-/* Parses the relay's header out of head (H bytes) + the rest; *hl and *o
- * on success, else a reason to drop. */
-static const char *parse(const struct iovec *iov, int n, size_t got,
-			 size_t H, size_t *hl, struct socks5_addr *o)
+/* Parses the relay's header at the start of head (got bytes of the
+ * datagram there); *hl and *o on success, else a reason to drop. */
+static const char *parse(const uint8_t *head, size_t got, size_t *hl,
+			 struct socks5_addr *o)
 {
-	uint8_t hbuf[SOCKS5_UDP_HEADER_MAX];
-	const uint8_t *hp = iov[0].iov_base;
 	enum socks5_status st;
 	size_t plen;
 
 	if (got < HDR_MIN)
 		return "shorter than a SOCKS5 UDP header";
-	*hl = socks5_udp_header_len(hp, H < got ? H : got);
+	*hl = socks5_udp_header_len(head, got);
 	if (!*hl || *hl > got)
 		return "malformed SOCKS5 UDP header";
-	if (*hl > H) {
-		lgather(iov, n, hbuf, *hl);
-		hp = hbuf;
-	}
-	st = socks5_parse_udp_header(hp, *hl, o, &plen);
+	st = socks5_parse_udp_header(head, *hl, o, &plen);
 	if (st == SOCKS5_E_FRAGMENTED)
 		return "a fragment (FRAG != 0), which the RFC lets us drop";
 	if (st != SOCKS5_OK || plen != *hl)
@@ -330,66 +316,57 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_assoc *a = sfy_assoc_at(info->assoc);
-	uint8_t head[SOCKS5_UDP_HEADER_MAX], tail[SOCKS5_UDP_HEADER_MAX];
-	size_t i, H, C = 0, got, hl, payload, avail, copy;
+	uint8_t head[SOCKS5_UDP_HEADER_MAX];
+	const size_t H = sizeof(head);
+	size_t i, C = 0, got, hl, payload, avail, copy;
 	int niov = (int)msg->msg_iovlen;
 	union sfy_inaddr src, from;
 	struct sfy_assoc_dyn d;
 	struct socks5_addr o;
-	socklen_t fromlen;
+	socklen_t fromlen = 0;
 	const char *why;
 	struct msghdr m;
 	ssize_t n;
 
 	if (!a)
 		return -EBADF;
-	if (msg->msg_iovlen > UIO_MAXIOV - 2 || (niov && !msg->msg_iov))
-		return msg->msg_iovlen > UIO_MAXIOV - 2 ? -EMSGSIZE : -EFAULT;
+	if (msg->msg_iovlen > UIO_MAXIOV - 1 || (niov && !msg->msg_iov))
+		return msg->msg_iovlen > UIO_MAXIOV - 1 ? -EMSGSIZE : -EFAULT;
 	for (i = 0; i < (size_t)niov; i++) {
 		C += msg->msg_iov[i].iov_len;
 		if (C > 1 << 20)
 			C = 1 << 20; /* beyond any datagram; avoids overflow */
 	}
+	memset(&from, 0, sizeof(from));
 	{
-		struct iovec iov[niov + 2];
+		struct iovec iov[niov + 1];
 
+		iov[0].iov_base = head;
+		iov[0].iov_len = H;
+		if (niov)
+			memcpy(iov + 1, msg->msg_iov, (size_t)niov * sizeof(*iov));
 		for (;;) {
-			H = (size_t)atomic_load_explicit(&a->hguess,
-							 memory_order_relaxed);
-			if (H < HDR_MIN || H > SOCKS5_UDP_HEADER_MAX)
-				H = 10;
-			iov[0].iov_base = head;
-			iov[0].iov_len = H;
-			if (niov)
-				memcpy(iov + 1, msg->msg_iov,
-				       (size_t)niov * sizeof(*iov));
-			iov[niov + 1].iov_base = tail;
-			iov[niov + 1].iov_len = sizeof(tail);
 			memset(&m, 0, sizeof(m));
 			m.msg_name = &src;
 			m.msg_namelen = sizeof(src);
 			m.msg_iov = iov;
-			m.msg_iovlen = (size_t)niov + 2;
+			m.msg_iovlen = (size_t)niov + 1;
 			m.msg_control = msg->msg_control;
 			m.msg_controllen = msg->msg_controllen;
 			n = r->recvmsg(fd, &m, flags | MSG_TRUNC);
 			if (n < 0)
 				return -errno;
-			got = (size_t)n < H + C + sizeof(tail) ?
-				      (size_t)n : H + C + sizeof(tail);
+			got = (size_t)n < H + C ? (size_t)n : H + C;
 			why = NULL;
 			hl = 0;
 			switch (classify(a, &src, m.msg_namelen)) {
 			case SRC_RELAY:
-				why = parse(iov, niov + 2, got, H, &hl, &o);
+				why = parse(head, got < H ? got : H, &hl, &o);
 				if (why)
 					break;
 				sfy_assoc_dyn_read(a, &d);
 				if (!origin(a, &d, &o, &from, &fromlen))
 					why = "its origin is not the connected peer, or has no address in the socket's family";
-				if (hl != H)
-					atomic_store_explicit(&a->hguess, (int)hl,
-							      memory_order_relaxed);
 				break;
 			case SRC_DIRECT:
 				from = src;
@@ -407,7 +384,8 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 		payload = (size_t)n - hl;
 		avail = got - hl;
 		copy = avail < C ? avail : C;
-		lmove(iov, niov + 2, H, hl, copy);
+		/* The payload to the front of the caller's buffers. */
+		lmove(iov, niov + 1, H, hl, copy);
 	}
 	msg->msg_controllen = m.msg_controllen;
 	msg->msg_flags = (m.msg_flags & ~MSG_TRUNC) |
