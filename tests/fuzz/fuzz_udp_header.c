@@ -2,7 +2,9 @@
  * socks5_parse_udp_header on arbitrary datagrams. Invariants: never
  * NEED_MORE (a datagram is whole); OK leaves the payload in place at
  * dgram + len and re-encodes to the same header bytes; any shorter
- * datagram with a valid header prefix is TRUNCATED.
+ * datagram with a valid header prefix is TRUNCATED; the length
+ * socks5_udp_header_len announces from the first bytes is the parsed one,
+ * and is 0 only when ATYP is unknown or the bytes are too few.
  */
 #include <string.h>
 
@@ -23,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case SOCKS5_OK:
 		CHECK(len <= size && len <= SOCKS5_UDP_HEADER_MAX);
 		CHECK(len == 3 + socks5_addr_wire_len(&src));
+		CHECK(socks5_udp_header_len(data, size) == len);
 		CHECK(socks5_encode_udp_header(buf, sizeof(buf), &src, &n) ==
 		      SOCKS5_OK);
 		CHECK(n == len && memcmp(buf, data, len) == 0);
@@ -39,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(size >= 3 && data[2] != 0);
 		break;
 	case SOCKS5_E_ATYP:
+		CHECK(socks5_udp_header_len(data, size) == 0);
+		break;
 	case SOCKS5_E_DOMAIN_EMPTY:
 	case SOCKS5_E_TRUNCATED:
 		break;
