@@ -405,19 +405,35 @@ static int hs_refuse(struct hs *h, struct socks5_failure *why)
 
 /*
  * The probe: on its own connection to hop 0, a pipelined greeting
- * [+ credentials] + CONNECT 0.0.0.0:0. Every server refuses that request
- * at once without dialling anything (dante: "unbound ipaddress", REP 8), so
- * a well-formed reply of any REP proves the server read the bytes that
- * followed its greeting; a method answer and then silence proves it
- * discarded them.
+ * [+ credentials] + CONNECT 0.0.0.0:0. Servers refuse that request at once
+ * without dialling anything (dante: "unbound ipaddress", REP 8, in 0.3 ms
+ * on loopback), so a well-formed reply of any REP proves the server read
+ * the bytes that followed its greeting. The opposite needs more care: a
+ * server that answered the greeting and then fell silent may have dropped
+ * the rest (microsocks) or may still be checking the password (dante's
+ * PAM takes 15-20 ms). So "no" is only concluded when nothing but the
+ * request's reply is due and PROBE_QUIET_MS have passed since the
+ * server's last answer, or when the server refused or broke off the
+ * pipelined exchange; anything else is "undecided" (the caller may try
+ * again later). A wrong "no" costs round trips; a wrong "yes" would cost
+ * connections, and cannot happen: it needs an actual reply.
  */
+#define PROBE_QUIET_MS 5
+
 static const struct socks5_addr probe_dst = { .atyp = SOCKS5_ATYP_IPV4 };
 
-static enum socks5_probe probe_verdict(const struct hs *h)
+static enum socks5_probe probe_verdict(const struct hs *h, int64_t quiet_ms)
 {
 	if (h->replied)
 		return SOCKS5_PROBE_YES;
-	return h->answered ? SOCKS5_PROBE_NO : SOCKS5_PROBE_UNDECIDED;
+	if (!h->answered)
+		return SOCKS5_PROBE_UNDECIDED;
+	if (h->state == HS_FAILED)
+		return SOCKS5_PROBE_NO;
+	if (h->state == HS_REPLY_RECV && h->in_len == 0 &&
+	    quiet_ms >= PROBE_QUIET_MS)
+		return SOCKS5_PROBE_NO;
+	return SOCKS5_PROBE_UNDECIDED;
 }
 
 int socks5_handshake_ex(const struct socks5_io *io, int fd,
@@ -450,7 +466,8 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 	}
 	hs_drive(io, &t, probing ? &pt : NULL, deadline_ms);
 	if (probing) {
-		opts->probe_result = probe_verdict(&ph);
+		opts->probe_result =
+			probe_verdict(&ph, socks5_now_ms() - pt.rx_ms);
 		explicit_bzero(ph.out, sizeof(ph.out));
 	}
 	return hs_finish(&h, bound, why);

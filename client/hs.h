@@ -93,6 +93,7 @@ struct hs_task {
 	short events;
 	bool connecting;    /* side task: connect() in progress */
 	bool dead;          /* side task: given up (connect failed) */
+	int64_t rx_ms;      /* when bytes last came (socks5_now_ms) */
 };
 
 /*

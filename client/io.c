@@ -85,6 +85,7 @@ static void recv_some(const struct socks5_io *io, struct hs_task *t)
 	ssize_t n = io->recv(t->fd, p, max, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n > 0 && (size_t)n <= max) {
+		t->rx_ms = socks5_now_ms();
 		hs_received(t->h, (size_t)n);
 		/* Less than asked: the rest is still on its way. */
 		if ((size_t)n < max && !hs_over(t->h) && !hs_sending(t->h))

@@ -332,8 +332,10 @@ int socks5_handshake(const struct socks5_io *io, int fd,
  */
 enum socks5_probe {
 	SOCKS5_PROBE_NONE = 0,  /* no probe ran */
-	SOCKS5_PROBE_UNDECIDED, /* no answer before the handshake ended */
-	SOCKS5_PROBE_NO,        /* greeting answered, pipelined rest not */
+	SOCKS5_PROBE_UNDECIDED, /* nothing certain before the handshake ended */
+	SOCKS5_PROBE_NO,        /* greeting answered, then the pipelined
+				 * request dropped (5 ms of silence) or the
+				 * exchange refused or broken off */
 	SOCKS5_PROBE_YES,       /* every pipelined message answered */
 };
 

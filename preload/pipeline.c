@@ -19,8 +19,10 @@
  *                   + CONNECT 0.0.0.0:0, which servers refuse at once
  *                   without dialling anything. A well-formed reply of any
  *                   REP proves the server read past the greeting; an
- *                   answered greeting and then silence proves it did not.
- *                   The probe never delays that connect (it ends with it),
+ *                   answered greeting and then 5 ms of silence, or a
+ *                   refusal, proves it did not (socks5.h, handshake.c).
+ *                   The probe starts with that connect's own connect() and
+ *                   never delays it (it ends with it),
  *                   and from then on every connect pipelines hop 1 when
  *                   the answer was yes. The first connect never probes, so
  *                   a program that connects once costs the proxy nothing
@@ -118,7 +120,8 @@ void sfy_pipeline_probe_done(int fd, enum socks5_probe result)
 			  result == SOCKS5_PROBE_YES ? "takes" : "does not take");
 	} else if (atomic_fetch_sub(&tries_left, 1) <= 1) {
 		atomic_store(&verdict, V_NO);
-		sfy_debug("pipelining: no probe answered; staying lock-step");
+		sfy_debug("pipelining: %d probes learnt nothing certain; staying lock-step",
+			  PROBE_TRIES);
 	} else {
 		atomic_store(&verdict, V_UNKNOWN);
 	}

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -501,27 +502,40 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* the probe                                                           */
 
+/* The main proxy's request reply, written 30 ms late (a proxy dialling a
+ * distant target): the probe's silence then lasts long enough to count. */
+static void *late_reply(void *arg)
+{
+	poll(NULL, 0, 30);
+	proxy_writes(*(int *)arg, REPLY_OK, sizeof(REPLY_OK));
+	return NULL;
+}
+
 /* Runs a lock-step handshake on one pair with a probe on another whose
  * proxy end has pre-written probe_answer; returns the verdict. */
 static enum socks5_probe probe_with(const struct socks5_proxy *p,
 				    const uint8_t *probe_answer, size_t alen,
-				    bool then_close, uint8_t *probe_sent,
-				    size_t *probe_len)
+				    bool then_close, bool slow_main,
+				    uint8_t *probe_sent, size_t *probe_len)
 {
 	struct socks5_addr d = dst_ip4();
 	struct socks5_hs_opts o = { .probe = true };
 	uint8_t in[64];
 	int sv[2], pv[2];
+	pthread_t t;
 
 	pair(sv);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 				    pv), 0);
 	if (p->has_auth)
-		proxy_writes(sv[1], in, cat(in, 3, M(METHOD_USERPASS),
-					    M(AUTH_OK), M(REPLY_OK)));
+		proxy_writes(sv[1], in, cat(in, 2, M(METHOD_USERPASS),
+					    M(AUTH_OK)));
 	else
-		proxy_writes(sv[1], in, cat(in, 2, M(METHOD_NOAUTH),
-					    M(REPLY_OK)));
+		proxy_writes(sv[1], in, cat(in, 1, M(METHOD_NOAUTH)));
+	if (slow_main)
+		ck_assert_int_eq(pthread_create(&t, NULL, late_reply, &sv[1]), 0);
+	else
+		proxy_writes(sv[1], REPLY_OK, sizeof(REPLY_OK));
 	if (alen)
 		proxy_writes(pv[1], probe_answer, alen);
 	if (then_close)
@@ -531,6 +545,8 @@ static enum socks5_probe probe_with(const struct socks5_proxy *p,
 					     SOCKS5_CMD_CONNECT, &d, DEADLINE,
 					     &o, NULL, NULL), 0);
 	*probe_len = client_sent(pv[1], probe_sent, 600);
+	if (slow_main)
+		pthread_join(t, NULL);
 	close(sv[0]);
 	close(sv[1]);
 	close(pv[0]);
@@ -547,19 +563,23 @@ START_TEST(probe_verdicts)
 	/* dante: REP 8 to CONNECT 0.0.0.0:0, right after the method */
 	ck_assert_int_eq(probe_with(&p, ans, cat(ans, 2, M(METHOD_NOAUTH),
 						 M(REPLY_REP8)),
-				    false, sent, &n), SOCKS5_PROBE_YES);
+				    false, false, sent, &n), SOCKS5_PROBE_YES);
 	wlen = cat(want, 2, M(GREET_NOAUTH), M(REQ_PROBE));
 	ck_assert_uint_eq(n, wlen);
 	ck_assert_mem_eq(sent, want, wlen);
 
-	/* microsocks: the method, then nothing */
-	ck_assert_int_eq(probe_with(&p, METHOD_NOAUTH, 2, false, sent, &n),
-			 SOCKS5_PROBE_NO);
+	/* microsocks: the method, then nothing for 30 ms */
+	ck_assert_int_eq(probe_with(&p, METHOD_NOAUTH, 2, false, true, sent,
+				    &n), SOCKS5_PROBE_NO);
+	/* the method, then nothing, but the handshake was over at once:
+	 * too soon to tell */
+	ck_assert_int_eq(probe_with(&p, METHOD_NOAUTH, 2, false, false, sent,
+				    &n), SOCKS5_PROBE_UNDECIDED);
 	/* the method, then the connection closed */
-	ck_assert_int_eq(probe_with(&p, METHOD_NOAUTH, 2, true, sent, &n),
-			 SOCKS5_PROBE_NO);
+	ck_assert_int_eq(probe_with(&p, METHOD_NOAUTH, 2, true, false, sent,
+				    &n), SOCKS5_PROBE_NO);
 	/* nothing at all before the handshake ended */
-	ck_assert_int_eq(probe_with(&p, NULL, 0, false, sent, &n),
+	ck_assert_int_eq(probe_with(&p, NULL, 0, false, true, sent, &n),
 			 SOCKS5_PROBE_UNDECIDED);
 }
 END_TEST
@@ -572,13 +592,16 @@ START_TEST(probe_with_credentials)
 
 	ck_assert_int_eq(probe_with(&p, ans, cat(ans, 3, M(METHOD_USERPASS),
 						 M(AUTH_OK), M(REPLY_REP8)),
-				    false, sent, &n), SOCKS5_PROBE_YES);
+				    false, false, sent, &n), SOCKS5_PROBE_YES);
 	wlen = cat(want, 3, M(GREET_USERONLY), M(AUTH_ALICE), M(REQ_PROBE));
 	ck_assert_uint_eq(n, wlen);
 	ck_assert_mem_eq(sent, want, wlen);
 	/* a proxy without passwords refuses the one-method greeting */
-	ck_assert_int_eq(probe_with(&p, BYTES(5, 0xff), 2, false, sent, &n),
-			 SOCKS5_PROBE_NO);
+	ck_assert_int_eq(probe_with(&p, BYTES(5, 0xff), 2, false, false, sent,
+				    &n), SOCKS5_PROBE_NO);
+	/* still checking the password (dante's PAM): not a "no" */
+	ck_assert_int_eq(probe_with(&p, METHOD_USERPASS, 2, false, true, sent,
+				    &n), SOCKS5_PROBE_UNDECIDED);
 }
 END_TEST
 
