@@ -15,7 +15,8 @@ A SCRIPT is a list of steps separated by ';':
     expect greeting    read a whole greeting (VER NMETHODS METHODS)
     expect auth        read a whole RFC 1929 request (VER ULEN UNAME PLEN PASSWD)
     expect request     read a whole request (VER CMD RSV ATYP DST.ADDR DST.PORT)
-    send HEX           send bytes: "05 00", "0500", and "XX*N" for N copies
+    send HEX           send bytes: "05 00", "0500", "XX*N" for N copies, and
+                       "pattern:N" for N bytes counting i % 251
     sendslow MS HEX    the same bytes, one send() per byte, MS ms apart
     sleep MS           wait
     close              orderly close (FIN)
@@ -65,13 +66,17 @@ def log(conn, msg):
 
 
 def parse_hex(text, udp_bnd=None):
-    """'05 00 61*3' -> b'\\x05\\x00aaa'; '@udp' -> the relay's address."""
+    """'05 00 61*3' -> b'\\x05\\x00aaa'; '@udp' -> the relay's address;
+    'pattern:N' -> N bytes counting i % 251."""
     out = bytearray()
     for tok in text.split():
         if tok == "@udp":
             if udp_bnd is None:
                 raise ValueError("@udp before udp-open")
             out += udp_bnd
+            continue
+        if tok.startswith("pattern:"):
+            out += bytes(i % 251 for i in range(int(tok[8:])))
             continue
         count = 1
         if "*" in tok:

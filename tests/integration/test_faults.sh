@@ -194,9 +194,87 @@ scenario reset_after_greeting  ECONNRESET   - none $TMO "$G; reset"
 scenario reset_after_request   ECONNRESET   - none $TMO "$REQ; reset"
 scenario reset_mid_reply       ECONNRESET   - none $TMO "$REQ; send 05 00 00; sleep 50; reset"
 
+# --- the UDP relay misbehaving --------------------------------------------
+# The association is made with the peer, whose relay then sends the bad
+# datagram(s) and one good one: the program must receive the good one
+# only (from the target's address), nothing late, and go on using the
+# association (the peer echoes "again"). The target itself must see no
+# datagram at all. Nothing is bypassed (SOCKSIFY_NO_PROXY=), so a
+# datagram from anything but the relay is foreign.
+UP=$(free_port)
+start_udp_echo utarget "$UP" || fail setup "UDP target"
+UPHEX=$(printf '%04x' "$UP")
+UHDR="00 00 00 01 7f 00 00 01 $UPHEX"
+GOODDG="$UHDR 676f6f64"
+EVIL=6576696c
+UASSOC="expect greeting; send 05 00; expect request; udp-open; send 05 00 00 @udp; udp-expect"
+
+UTABLE=()
+# udp_scenario NAME EXPECT BUFSIZE SCRIPT: EXPECT is the client's "recv=..."
+udp_scenario() {
+	local name=$1 want=$2 bufsize=$3 script=$4 out rc why=
+	if ! start_peer "$script"; then
+		fail "fault_udp_$name" "the peer did not start"
+		return
+	fi
+	: >"$T/utarget.peers"
+	out=$(env -u SOCKSIFY_PROXY -u ALL_PROXY -u all_proxy -u NO_PROXY \
+		-u no_proxy -u SOCKSIFY_LOG -u SOCKSIFY_LOG_FILE -u SOCKSIFY_UDP \
+		"${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="socks5://127.0.0.1:$PEER_PORT" \
+		SOCKSIFY_NO_PROXY= SOCKSIFY_TIMEOUT_MS=$TMO \
+		timeout 30 "$PY" "$ROOT/tests/faults/udp_client.py" 127.0.0.1 "$UP" \
+		"$bufsize" 2>"$T/client.err")
+	rc=$?
+	stop_pid "$PEER_PID"
+	UTABLE+=("$(printf '%-26s %s' "$name" "${out%% late=*}")")
+	[ "$rc" = 0 ] || why="$why exit status $rc;"
+	[[ $out == "recv=$want from=127.0.0.1:$UP "* ]] ||
+		why="$why want recv=$want from the target's address;"
+	[[ $out == *" late=none "* ]] || why="$why a datagram came late;"
+	[[ $out == *" next=OK "* ]] || why="$why the association did not go on working;"
+	[[ $out == *" fds=stable" ]] || why="$why descriptors leaked;"
+	[ ! -s "$T/utarget.peers" ] || why="$why the target got $(wc -l <"$T/utarget.peers") datagram(s);"
+	if grep -qE 'AddressSanitizer|runtime error' "$T/client.err"; then
+		why="$why sanitizer report;"
+	fi
+	if [ -n "$why" ]; then
+		fail "fault_udp_$name" "${why# } output '$out'; stderr: $(head -c 500 "$T/client.err"); peer: $(tr '\n' '|' <"$T/peer$NPEER.log" | head -c 500)"
+	else
+		pass "fault_udp_$name"
+	fi
+}
+
+ubad() { # NAME BAD-DATAGRAM-HEX: the bad one, then the good one
+	udp_scenario "$1" good 65536 \
+		"$UASSOC; udp-send $2; sleep 20; udp-send $GOODDG; udp-echo 1; stall 10000"
+}
+ubad truncated_3_bytes     "00 00 00"
+ubad truncated_in_address  "00 00 00 01 7f 00"
+ubad truncated_ipv6        "00 00 00 04 00 00 00 00"
+ubad empty_datagram        ""
+ubad rsv_nonzero           "01 00 00 01 7f 00 00 01 $UPHEX $EVIL"
+ubad frag_1                "00 00 01 01 7f 00 00 01 $UPHEX $EVIL"
+ubad frag_end_of_sequence  "00 00 81 01 7f 00 00 01 $UPHEX $EVIL"
+ubad atyp_02               "00 00 00 02 7f 00 00 01 $UPHEX $EVIL"
+ubad atyp_ff               "00 00 00 ff 7f 00 00 01 $UPHEX $EVIL"
+ubad domain_empty          "00 00 00 03 00 $UPHEX $EVIL"
+ubad domain_past_end       "00 00 00 03 ff 61 62 63"
+udp_scenario foreign_source good 65536 \
+	"$UASSOC; udp-send-foreign $UHDR $EVIL; sleep 20; udp-send $GOODDG; udp-echo 1; stall 10000"
+# the largest datagram there is (65507 bytes: header + 65497), into a big
+# buffer and into a small one (truncated like any UDP datagram)
+udp_scenario oversize_max_datagram pattern:65497 65536 \
+	"$UASSOC; udp-send $UHDR pattern:65497; udp-echo 1; stall 10000"
+udp_scenario oversize_small_buffer pattern:100 100 \
+	"$UASSOC; udp-send $UHDR pattern:65497; udp-echo 1; stall 10000"
+
 echo "# fault scenarios: first connect() through the misbehaving peer"
 printf '# %-28s %-13s %-13s %s\n' scenario expected got time
 for line in "${TABLE[@]}"; do
+	echo "# $line"
+done
+echo "# UDP relay scenarios: the bad datagram is dropped, the good one after it received"
+for line in "${UTABLE[@]}"; do
 	echo "# $line"
 done
 
