@@ -4,8 +4,9 @@
 # valgrind memcheck over real programs with libsocksify.so preloaded,
 # fetching through a real proxy: curl (a name the proxy resolves, and a
 # literal address), python3 urllib, python3 against a proxy that is down
-# (the error paths), the resolver hooks (tests/tools/dnsprobe), and the
-# threaded and forking C tool (tests/tools/stress).
+# (the error paths), python3 UDP through danted's relay (as root), the
+# resolver hooks (tests/tools/dnsprobe), and the threaded and forking C
+# tool (tests/tools/stress).
 #
 # Each run must end with "ERROR SUMMARY: 0 errors" (invalid reads and
 # writes, uninitialised values, bad frees: anyone's), no definite leak
@@ -26,6 +27,7 @@ fi
 
 HP=$(free_port)
 EP=$(free_port)
+UP=$(free_port)
 PP=$(free_port)
 mkdir -p "$T/www"
 echo "valgrind page $$" >"$T/www/index.html"
@@ -35,6 +37,8 @@ if is_root; then
 		{ fail setup "http in $NS_TG"; finish; }
 	NETNS=$NS_TG LISTEN=198.51.100.2 start_tcp_echo echo "$EP" ||
 		{ fail setup "echo in $NS_TG"; finish; }
+	NETNS=$NS_TG LISTEN=198.51.100.2 start_udp_echo uecho "$UP" ||
+		{ fail setup "UDP echo in $NS_TG"; finish; }
 	NETNS=$NS_PX LISTEN=192.0.2.1 EXTERNAL=198.51.100.1 start_danted px "$PP" ||
 		{ fail setup "danted in $NS_PX"; finish; }
 	RUN=(ip netns exec "$NS_CLI" env)
@@ -142,6 +146,18 @@ for i in range(3):
     except OSError as e:
         print('error', e.errno)"
 judge python_proxy_down $? out_has python_proxy_down "error 111"
+
+# UDP through danted's relay (UDP ASSOCIATE): as root, where danted runs
+if is_root; then
+	vg python_udp "socks5h://$PXHOST:$PP" "$PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(20)
+for i in range(3):
+    s.sendto(b'udp-%d' % i, ('$NAME', $UP))
+    print(s.recvfrom(100)[0].decode())"
+	judge python_udp $? out_is python_udp "$(printf 'udp-0\nudp-1\nudp-2')"
+fi
 
 vg dnsprobe "socks5h://$PXHOST:$PP" "$B/tests/tools/dnsprobe" rev "$NAME" 4
 judge dnsprobe $? out_has dnsprobe "^hba $NAME"
