@@ -19,8 +19,10 @@
  *     returns 0 without closing it, a dup2()/dup3() onto its number moves
  *     it first, and close_range()/closefrom() skip it (hook_fd.c).
  *   - The proxy drops an association by closing the control connection.
- *     Before each send, sfy_assoc_check() polls it (zero timeout): readable
- *     or hung up means gone, and every later send fails with ENETDOWN.
+ *     Before a send, sfy_assoc_check() polls it (zero timeout; at most once
+ *     per coarse clock tick, so that a busy sender does not pay a system
+ *     call per datagram): readable or hung up means gone, and every later
+ *     send fails with ENETDOWN.
  *   - The changing part (struct sfy_assoc_dyn) is a seqlock over atomic
  *     words, as in fdstate.c: readers never wait, writers (connect(), a
  *     new destination) serialise on the odd sequence number. No malloc,
@@ -33,6 +35,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -179,14 +182,29 @@ static int claim(void)
 	return -1;
 }
 
+/* Milliseconds of CLOCK_MONOTONIC_COARSE: read from the vDSO, no system
+ * call; it moves once per kernel tick. */
+static int64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int sfy_assoc_check(struct sfy_assoc *a)
 {
 	const struct sfy_real *r = sfy_real();
 	struct pollfd p;
+	int64_t now;
 	int ctl, rc;
 
 	if (atomic_load_explicit(&a->dead, memory_order_relaxed))
 		return -SFY_ASSOC_DEAD_ERRNO;
+	now = coarse_ms();
+	if (now < atomic_load_explicit(&a->next_check, memory_order_relaxed))
+		return 0;
+	atomic_store_explicit(&a->next_check, now + 1, memory_order_relaxed);
 	ctl = atomic_load_explicit(&a->ctl, memory_order_relaxed);
 	p.fd = ctl;
 	p.events = POLLIN;
@@ -541,6 +559,7 @@ int sfy_assoc_open(int fd, int family, struct sfy_fd_info *info)
 	a = &table[idx];
 	atomic_store(&a->ctl, -1);
 	atomic_store(&a->dead, false);
+	atomic_store(&a->next_check, 0);
 	a->family = family;
 	{
 		struct sfy_assoc_dyn empty;

@@ -59,6 +59,7 @@ struct sfy_assoc {
 	atomic_int refs;           /* descriptors holding it; 0: free */
 	atomic_int ctl;            /* control connection (may be moved) */
 	atomic_bool dead;          /* the proxy closed the control link */
+	_Atomic int64_t next_check; /* coarse ms before which we do not poll */
 	int family;                /* the program's socket family */
 	size_t max_dgram;          /* largest datagram towards the relay */
 	socklen_t relay_len;
@@ -87,7 +88,10 @@ void sfy_assoc_ref(int i);
 void sfy_assoc_unref(int i);
 
 /* 0 while the control connection is up, else -SFY_ASSOC_DEAD_ERRNO (the
- * first caller to notice logs it). One poll(2) with a zero timeout. */
+ * first caller to notice logs it). One poll(2) with a zero timeout, at
+ * most once per tick of the coarse monotonic clock (a few ms): a send in
+ * the tick after the proxy dropped the association goes to a relay that
+ * is gone, like a datagram already in flight; the ones after fail. */
 int sfy_assoc_check(struct sfy_assoc *a);
 
 /* A consistent copy of the shared state; and its update. */

@@ -133,23 +133,22 @@ ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
 }
 
 /* Remembers where the last datagram went, for replies (udp_recv.c). Only
- * written when it changes: a program sending to one peer writes once. */
-static void note_destination(struct sfy_assoc *a, const struct sockaddr *sa,
-			     socklen_t len, bool is_name)
+ * written when it changes: a program sending to one peer writes once. d
+ * is the caller's fresh copy of the shared state. */
+static void note_destination(struct sfy_assoc *a, struct sfy_assoc_dyn *d,
+			     const struct sockaddr *sa, socklen_t len,
+			     bool is_name)
 {
-	struct sfy_assoc_dyn d;
-
-	if (len > sizeof(d.last_sa))
-		len = sizeof(d.last_sa);
-	sfy_assoc_dyn_read(a, &d);
-	if (d.last_is_name == is_name && d.last_salen == len &&
-	    !memcmp(&d.last_sa, sa, len))
+	if (len > sizeof(d->last_sa))
+		len = sizeof(d->last_sa);
+	if (d->last_is_name == is_name && d->last_salen == len &&
+	    !memcmp(&d->last_sa, sa, len))
 		return;
-	d.last_is_name = is_name;
-	d.last_salen = len;
-	memset(&d.last_sa, 0, sizeof(d.last_sa));
-	memcpy(&d.last_sa, sa, len);
-	sfy_assoc_dyn_write(a, &d);
+	d->last_is_name = is_name;
+	d->last_salen = len;
+	memset(&d->last_sa, 0, sizeof(d->last_sa));
+	memcpy(&d->last_sa, sa, len);
+	sfy_assoc_dyn_write(a, d);
 }
 
 ssize_t sfy_udp_send_to(int fd, const struct sfy_fd_info *info,
@@ -168,8 +167,8 @@ ssize_t sfy_udp_send_to(int fd, const struct sfy_fd_info *info,
 	rc = sfy_udp_header(sa, salen, hdr, &hlen, &is_name);
 	if (rc)
 		return rc;
-	note_destination(a, sa, salen, is_name);
 	sfy_assoc_dyn_read(a, &d);
+	note_destination(a, &d, sa, salen, is_name);
 	return sfy_udp_relay_send(fd, a, d.conn, hdr, hlen, msg, flags);
 }
 

@@ -3,17 +3,23 @@
 # UDP round trips per second through dante-server's relay: an unmodified
 # program (udp_rtt client: sendto/recvfrom) under libsocksify.so, against
 # the same loop speaking SOCKS5 UDP itself through libsocks5 (udp_rtt
-# native). Rounds alternate between the two; medians are compared.
+# native). Rounds alternate between the two, so each pair shares the
+# machine's load of the moment; the ratio printed is the median of the
+# pairs' ratios, the rates are the medians of each side.
 # Prints, last:
 #
 #   udp_rtt socksify=X/s native=Y/s ratio=Z
+#
+# after a line with each client's own CPU time per round trip (median),
+# the cost a preload adds, which other load on the machine disturbs much
+# less than the rates.
 #
 # As root the client runs in its own network namespace, the proxy in
 # another and the echo target in a third (lib.sh's topology); dante-server
 # runs only as root, so without it the line says n/a.
 #
 # Environment: B (build dir, default build), UDP_BENCH_SECS (per run,
-# default 2), UDP_BENCH_ROUNDS (default 3).
+# default 1), UDP_BENCH_ROUNDS (default 9).
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -22,8 +28,8 @@ set -u
 
 . "$(dirname "$0")/../integration/lib.sh"
 cd "$ROOT" || exit 1
-SECS=${UDP_BENCH_SECS:-2}
-ROUNDS=${UDP_BENCH_ROUNDS:-3}
+SECS=${UDP_BENCH_SECS:-1}
+ROUNDS=${UDP_BENCH_ROUNDS:-9}
 TOOL=$B/bench/udp_rtt
 
 say() { printf '%s\n' "$*" >&2; }
@@ -70,7 +76,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.05
 done
 
-run() { # socksify|native: one rate
+run() { # socksify|native: "rate cpu_us"
 	local out
 	if [ "$1" = socksify ]; then
 		out=$("${CLI[@]}" env LD_PRELOAD="$B/libsocksify.so" "${NOPX[@]}" \
@@ -80,18 +86,25 @@ run() { # socksify|native: one rate
 		out=$("${CLI[@]}" timeout $((SECS + 20)) "$TOOL" native \
 			"socks5://$PX:$DANTE" "$TG" "$ECHO" "$SECS")
 	fi
-	echo "${out#rtt_per_sec }"
+	out=${out#rtt_per_sec }
+	echo "${out% cpu_us *} ${out#* cpu_us }"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
-S=() N=()
+S=() N=() R=() SC=() NC=()
 for ((r = 0; r < ROUNDS; r++)); do
-	S+=("$(run socksify)")
-	N+=("$(run native)")
-	say "round $((r + 1)): socksify ${S[r]}/s native ${N[r]}/s"
+	read -r a b < <(run socksify)
+	S+=("$a") SC+=("$b")
+	read -r a b < <(run native)
+	N+=("$a") NC+=("$b")
+	R+=("$(awk -v s="${S[r]}" -v n="${N[r]}" 'BEGIN { if (n > 0) printf "%.3f", s / n; else print 0 }')")
+	say "round $((r + 1)): socksify ${S[r]}/s (${SC[r]} us cpu) native ${N[r]}/s (${NC[r]} us cpu) ratio ${R[r]}"
 done
 s=$(printf '%s\n' "${S[@]}" | median)
 n=$(printf '%s\n' "${N[@]}" | median)
-ratio=$(awk -v s="$s" -v n="$n" 'BEGIN { if (n > 0) printf "%.3f", s / n; else print "n/a" }')
+ratio=$(printf '%s\n' "${R[@]}" | median)
+sc=$(printf '%s\n' "${SC[@]}" | median)
+nc=$(printf '%s\n' "${NC[@]}" | median)
+echo "udp_rtt client cpu per round trip: socksify=${sc}us native=${nc}us"
 echo "udp_rtt socksify=$s/s native=$n/s ratio=$ratio"
