@@ -336,9 +336,11 @@ static int run_spawn(char **argv)
 		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 			fprintf(stderr, "bench: %s failed (status %d)\n",
 				argv[0], st);
+			posix_spawn_file_actions_destroy(&fa);
 			return 1;
 		}
 	}
+	posix_spawn_file_actions_destroy(&fa);
 	printf("spawn_us %.0f\n", (double)median(wall, i) / 1000.0);
 	printf("maxrss_kib %lld\n", (long long)median(rss, i));
 	return 0;
