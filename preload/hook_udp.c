@@ -46,33 +46,9 @@
 #include "udp_io.h"
 
 #define WARN_LIMIT 8
-#define DNS_PORT 53
-#define VIA_RELAY 2 /* route(): through the association in *info */
+#define VIA_RELAY SFY_UDP_VIA_RELAY
 
 static atomic_int warned;
-
-static bool loopback_dns(const struct sockaddr *sa)
-{
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0,
-					      0, 0, 0, 0, 0xff, 0xff };
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		return ntohs(in->sin_port) == DNS_PORT &&
-		       (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		const uint8_t *b = in6->sin6_addr.s6_addr;
-
-		if (ntohs(in6->sin6_port) != DNS_PORT)
-			return false;
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-		       (!memcmp(b, v4mapped, 12) && b[12] == 127);
-	}
-	return false;
-}
 
 static void refuse_log(const struct sockaddr *sa, socklen_t len,
 		       const char *why)
@@ -91,32 +67,10 @@ static void refuse_log(const struct sockaddr *sa, socklen_t len,
 	sfy_log_write(level, "UDP to %s refused: %s", shown, why);
 }
 
-/* SFY_PASS (direct), VIA_RELAY, or -errno with *why set for the log
- * line. No logging here: the caller first makes sure the socket is a
- * datagram one. */
+/* The decision for one destination (udp_policy.c). */
 static int verdict(const struct sockaddr *sa, const char **why)
 {
-	const struct sfy_config *cfg = sfy_config();
-	bool fake = sfy_fakeip_in_range(sa);
-
-	if (!fake && (sfy_policy_direct_addr(sa) || loopback_dns(sa)))
-		return SFY_PASS;
-	if (cfg->broken) {
-		*why = "the socksify configuration is broken (see the first message)";
-		return -cfg->broken_errno;
-	}
-	if (cfg->udp == SFY_UDP_BLOCK) {
-		*why = fake ? "SOCKSIFY_UDP=block (and the address stands for a host name only the proxy can resolve)" :
-			      "SOCKSIFY_UDP=block";
-		return -ENETUNREACH;
-	}
-	if (cfg->udp == SFY_UDP_DIRECT && !fake)
-		return SFY_PASS;
-	if (cfg->nhops > 1 && cfg->udp != SFY_UDP_FIRST_HOP) {
-		*why = "UDP cannot cross a chain of proxies (each relay takes datagrams only from the hop before it); SOCKSIFY_UDP=first-hop sends it through the first hop's relay, SOCKSIFY_UDP=direct sends it direct";
-		return -ENETUNREACH;
-	}
-	return VIA_RELAY;
+	return sfy_udp_verdict(sa, why);
 }
 
 static int sock_family(int fd)

@@ -17,6 +17,14 @@
 
 #include "udp_assoc.h"
 
+/* sfy_udp_verdict(): through the relay. */
+#define SFY_UDP_VIA_RELAY 2
+
+/* Where a datagram to (or from) sa goes: SFY_PASS (direct, as it is),
+ * SFY_UDP_VIA_RELAY, or -errno with *why saying why it is refused
+ * (udp_policy.c). Reads only the frozen configuration. */
+int sfy_udp_verdict(const struct sockaddr *sa, const char **why);
+
 /* The header for a destination the program named: IPv4, IPv6 (an
  * IPv4-mapped one as IPv4), or a fake address as its host name. *is_name
  * says which. -EHOSTUNREACH (logged) for a fake address whose name is

@@ -33,8 +33,9 @@
  *
  * Which datagrams reach the program:
  *   - from the relay, well formed, FRAG 0: payload and origin;
- *   - from a source the policy sends direct (loopback by default): as is,
- *     since the program may talk to such peers on the same socket;
+ *   - from a source we would send to direct (sfy_udp_verdict: loopback by
+ *     default, a loopback DNS resolver, anything under SOCKSIFY_UDP=direct):
+ *     as is, since the program may talk to such peers on the same socket;
  *   - anything else is dropped, never handed over: on a blocking socket
  *     we wait for the next datagram, a non-blocking one gets EAGAIN.
  *
@@ -59,7 +60,7 @@
 #include "config.h"
 #include "fakeip.h"
 #include "log.h"
-#include "policy.h"
+#include "hooks.h"
 #include "realfn.h"
 #include "udp_io.h"
 
@@ -158,9 +159,13 @@ static enum source classify(const struct sfy_assoc *a,
 {
 	if (len < sizeof(sa_family_t))
 		return SRC_DROP;
+	const char *why;
+
 	if (same_inaddr(src, &a->relay))
 		return SRC_RELAY;
-	return sfy_policy_direct_addr(&src->sa) ? SRC_DIRECT : SRC_DROP;
+	/* A source we would send to direct may answer direct. */
+	return sfy_udp_verdict(&src->sa, &why) == SFY_PASS ? SRC_DIRECT :
+							     SRC_DROP;
 }
 
 static void drop_log(const char *why)

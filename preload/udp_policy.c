@@ -1,0 +1,74 @@
+/*
+ * Where a datagram goes, decided from its address alone (hook_udp.c for
+ * sends, udp_recv.c to know which sources of replies are direct ones):
+ *
+ *   - bypassed destinations (SOCKSIFY_NO_PROXY, loopback by default) and
+ *     DNS to a resolver on loopback (port 53, e.g. systemd-resolved's
+ *     127.0.0.53: local DNS needs it even when the bypass list is empty)
+ *     go direct;
+ *   - a broken configuration fails closed;
+ *   - SOCKSIFY_UDP=block refuses with ENETUNREACH;
+ *   - SOCKSIFY_UDP=direct sends direct, except to a fake address (remote
+ *     DNS), which only the relay can reach;
+ *   - with a chain, UDP is refused unless SOCKSIFY_UDP=first-hop: a hop's
+ *     relay takes datagrams only from the hop before it, so no chain
+ *     carries UDP, and leaving at the first hop is the user's call;
+ *   - everything else goes through the relay.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "config.h"
+#include "fakeip.h"
+#include "hooks.h"
+#include "policy.h"
+#include "udp_io.h"
+
+#define DNS_PORT 53
+
+static bool loopback_dns(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		return ntohs(in->sin_port) == DNS_PORT &&
+		       (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		const uint8_t *b = in6->sin6_addr.s6_addr;
+
+		if (ntohs(in6->sin6_port) != DNS_PORT)
+			return false;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127);
+	}
+	return false;
+}
+
+int sfy_udp_verdict(const struct sockaddr *sa, const char **why)
+{
+	const struct sfy_config *cfg = sfy_config();
+	bool fake = sfy_fakeip_in_range(sa);
+
+	*why = NULL;
+	if (!fake && (sfy_policy_direct_addr(sa) || loopback_dns(sa)))
+		return SFY_PASS;
+	if (cfg->broken) {
+		*why = "the socksify configuration is broken (see the first message)";
+		return -cfg->broken_errno;
+	}
+	if (cfg->udp == SFY_UDP_BLOCK) {
+		*why = fake ? "SOCKSIFY_UDP=block (and the address stands for a host name only the proxy can resolve)" :
+			      "SOCKSIFY_UDP=block";
+		return -ENETUNREACH;
+	}
+	if (cfg->udp == SFY_UDP_DIRECT && !fake)
+		return SFY_PASS;
+	if (cfg->nhops > 1 && cfg->udp != SFY_UDP_FIRST_HOP) {
+		*why = "UDP cannot cross a chain of proxies (each relay takes datagrams only from the hop before it); SOCKSIFY_UDP=first-hop sends it through the first hop's relay, SOCKSIFY_UDP=direct sends it direct";
+		return -ENETUNREACH;
+	}
+	return SFY_UDP_VIA_RELAY;
+}
