@@ -28,7 +28,7 @@ endif
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-ALLCFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(WARN) $(SANFLAGS) $(CFLAGS) \
+ALLCFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fno-semantic-interposition $(WARN) $(SANFLAGS) $(CFLAGS) \
 	-DSOCKSIFY_VERSION='"$(VERSION)"'
 LDLIBS_PRELOAD := -ldl -lpthread
 
@@ -45,6 +45,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 TESTTOOL_SRC := $(wildcard tests/tools/*.c)
 TESTTOOL_BIN := $(TESTTOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all check unit integration deps fuzz demo bench clean install uninstall tsan
 all: $(B)/libsocks5.a $(B)/libsocksify.so $(B)/socksify
@@ -108,10 +110,9 @@ fuzz: deps $(FUZZ_BIN)
 demo: deps all
 	@sh tools/demo.sh
 
-# Benchmark programs: each tests/bench/*.c is one program (libsocks5 for
-# the native client), built for `make bench` and its smoke test.
-BENCH_SRC := $(wildcard tests/bench/*.c)
-BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+# Benchmark programs (BENCH_BIN, defined above all-tests, which needs it
+# expanded): each tests/bench/*.c is one program (libsocks5 for the native
+# client), built for `make bench` and its smoke test.
 $(B)/bench/%: tests/bench/%.c $(B)/libsocks5.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread

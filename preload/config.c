@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,15 +469,20 @@ int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
 
 static struct sfy_config config;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static atomic_bool config_ready;
 
 static void config_load(void)
 {
 	sfy_config_parse(&config, getenv);
+	atomic_store_explicit(&config_ready, true, memory_order_release);
 }
 
+/* On every hook's path: once parsed, one acquire load instead of a call
+ * to pthread_once. */
 const struct sfy_config *sfy_config(void)
 {
-	pthread_once(&config_once, config_load);
+	if (!atomic_load_explicit(&config_ready, memory_order_acquire))
+		pthread_once(&config_once, config_load);
 	return &config;
 }
 

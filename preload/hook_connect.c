@@ -34,6 +34,7 @@
 #include "fdstate.h"
 #include "hooks.h"
 #include "log.h"
+#include "pipeline.h"
 #include "policy.h"
 #include "realfn.h"
 
@@ -201,7 +202,7 @@ static void trace_state(void *arg, size_t hop, const char *state)
 }
 
 /* Dials the first hop (each of its addresses in turn) and runs the
- * handshake. The caller restores the file status flags. */
+ * handshake. */
 static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		     const char *dstname, const struct sfy_config *cfg)
 {
@@ -222,6 +223,11 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 			 dstname, errdesc(-n));
 		return n;
 	}
+	/* The pipelining probe (when this connect runs it) dials the first
+	 * address alongside the program's own socket. */
+	opts.probe_fd = sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
+						pxlen[0]);
+	opts.probe = opts.probe_fd >= 0;
 	for (i = 0; i < n; i++) {
 		rc = prepare(fd, &fam, &px[i], pxlen[i], &to, &tolen);
 		if (rc == 0)
@@ -231,6 +237,9 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 			break;
 	}
 	if (rc) {
+		if (opts.probe)
+			sfy_pipeline_probe_done(opts.probe_fd,
+						SOCKS5_PROBE_UNDECIDED);
 		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
 		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
 			 dstname, hop, errdesc(-rc), errname(-rc),
@@ -238,6 +247,7 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		return rc;
 	}
 	memset(&why, 0, sizeof(why));
+	opts.pipeline = sfy_pipeline_hops(cfg);
 	if (sfy_log_level() >= SFY_LOG_DEBUG) {
 		opts.trace = trace_state;
 		opts.trace_arg = (void *)dstname;
@@ -245,6 +255,8 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 	rc = socks5_handshake_ex(io, fd, cfg->chain, cfg->nhops,
 				 SOCKS5_CMD_CONNECT, dst, deadline, &opts,
 				 &bound, &why);
+	if (opts.probe)
+		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {
 		log_failure(dstname, cfg, &why, -rc, t0);
 		return rc;
@@ -291,7 +303,7 @@ int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct socks5_addr dst;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	socklen_t normlen;
-	int fam, flags, rc;
+	int fam, rc;
 
 	fam = sock_domain(fd);
 	if (fam != sa->sa_family)
@@ -315,11 +327,10 @@ int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	if (rc)
 		return rc;
 	socks5_addr_format(&dst, shown, sizeof(shown));
-	flags = r->fcntl(fd, F_GETFL);
-	if (flags < 0)
-		return -errno;
+	/* socks5_connect_deadline puts the caller's file status flags back
+	 * after each attempt, and the handshake's I/O does not depend on
+	 * them, so there is nothing more to save here. */
 	rc = via_proxy(fd, fam, &dst, shown, cfg);
-	r->fcntl(fd, F_SETFL, flags);
 	if (rc)
 		return rc;
 	memset(&info, 0, sizeof(info));
@@ -338,6 +349,11 @@ static int connect_inet(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	int type;
 
+	/* Most connect() calls of most programs go direct (loopback, by
+	 * default): decided on the address alone, before the system call
+	 * that asks for the socket's type. TCP and UDP decide alike here. */
+	if (sfy_policy_direct_addr(sa)) /* never true for a fake address */
+		return SFY_PASS;
 	if (sfy_sock_type(fd, &type))
 		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
 	if (type == SOCK_DGRAM)

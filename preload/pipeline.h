@@ -16,9 +16,9 @@ uint32_t sfy_pipeline_hops(const struct sfy_config *cfg);
 
 /*
  * Called once per proxied connect, before the program's socket dials the
- * first hop at `to` (its first address): when this connect should run the probe, a new
- * non-blocking socket whose connect() to `to` has started (pass it as
- * socks5_hs_opts.probe_fd, then hand it to sfy_pipeline_probe_done);
+ * first hop's first address `to`: when this connect should run the probe,
+ * a new non-blocking socket whose connect() to `to` has started (pass it
+ * as socks5_hs_opts.probe_fd, then hand it to sfy_pipeline_probe_done);
  * else -1.
  */
 int sfy_pipeline_probe_open(const struct sfy_config *cfg,

@@ -6,44 +6,57 @@
  * A lookup that lands in our own object is refused. RTLD_NEXT cannot
  * normally return ourselves, but a library preloaded twice, or loaded once
  * by LD_PRELOAD and again by dlopen(), can hand one copy's hook to the
- * other; comparing the load base of the symbol with our own catches every
- * hook at once, where comparing with each hook's address would miss the
- * second copy. A refused entry stays NULL and its hook fails with ENOSYS.
+ * other; checking whether the symbol lies inside our own object catches
+ * every hook at once, where comparing with each hook's address would miss
+ * the second copy. A refused entry stays NULL and its hook fails with ENOSYS.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "realfn.h"
 
 static struct sfy_real real;
 static struct socks5_io real_io;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+/* Every hook asks for the table first: once it is there, that is one
+ * acquire load instead of a call to pthread_once. */
+static atomic_bool real_ready;
 
 /* initial-exec: a preloaded library has static TLS, and the first touch of
  * a global-dynamic variable may call malloc inside a hook. */
 static __thread int inside __attribute__((tls_model("initial-exec")));
 
-static void *lookup(const char *name, const void *self_base)
+/*
+ * Our own object's extent, from symbols the linker defines in every
+ * object it links: the ELF header at the load address, and the end of the
+ * bss. (dladdr() answered the same question, but glibc's _dl_addr scans
+ * the whole symbol table of the object a pointer falls in: for libc's
+ * functions, thousands of symbols each time, 3.5 million instructions for
+ * the table below (about a millisecond at every program's start) and
+ * 110 KiB more of libc's pages in memory.)
+ */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _end[] __attribute__((visibility("hidden")));
+
+static bool is_self(const void *p)
+{
+	return (const char *)p >= __ehdr_start && (const char *)p < _end;
+}
+
+static void *lookup(const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
-	Dl_info di;
 
-	if (p && self_base && dladdr(p, &di) && di.dli_fbase == self_base)
-		return NULL;
-	return p;
+	return p && is_self(p) ? NULL : p;
 }
 
 static void resolve_all(void)
 {
-	const void *self = NULL;
 	int saved = errno;
-	Dl_info di;
 
-	if (dladdr((const void *)&resolve_all, &di))
-		self = di.dli_fbase;
-
-#define REAL(name) real.name = (__typeof__(real.name))lookup(#name, self)
+#define REAL(name) real.name = (__typeof__(real.name))lookup(#name)
 	REAL(connect);
 	REAL(close);
 	REAL(dup);
@@ -83,30 +96,37 @@ static void resolve_all(void)
 	REAL(accept);
 	REAL(accept4);
 #undef REAL
-	real.read_chk = (__typeof__(real.read_chk))lookup("__read_chk", self);
-	real.recv_chk = (__typeof__(real.recv_chk))lookup("__recv_chk", self);
+	real.read_chk = (__typeof__(real.read_chk))lookup("__read_chk");
+	real.recv_chk = (__typeof__(real.recv_chk))lookup("__recv_chk");
 	real.recvfrom_chk =
-		(__typeof__(real.recvfrom_chk))lookup("__recvfrom_chk", self);
+		(__typeof__(real.recvfrom_chk))lookup("__recvfrom_chk");
 
 	real_io.send = real.send;
 	real_io.recv = real.recv;
 	real_io.poll = real.poll;
 	real_io.connect = real.connect;
 	real_io.fcntl = real.fcntl;
+	atomic_store_explicit(&real_ready, true, memory_order_release);
 	/* dlsym may leave errno changed; the hook that got here first must
 	 * not show that to its caller. */
 	errno = saved;
 }
 
+static void resolve_once(void)
+{
+	if (!atomic_load_explicit(&real_ready, memory_order_acquire))
+		pthread_once(&real_once, resolve_all);
+}
+
 const struct sfy_real *sfy_real(void)
 {
-	pthread_once(&real_once, resolve_all);
+	resolve_once();
 	return &real;
 }
 
 const struct socks5_io *sfy_real_io(void)
 {
-	pthread_once(&real_once, resolve_all);
+	resolve_once();
 	return &real_io;
 }
 
