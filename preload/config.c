@@ -282,7 +282,7 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 	char bad[384];
 	size_t i;
 
-	memset(&c->bypass, 0, sizeof(c->bypass));
+	/* c->bypass is all zeroes here (see parse_zeroed). */
 	for (i = 0; i < 3 && !v; i++) {
 		v = env(vars[i]);
 		var = vars[i];
@@ -429,14 +429,14 @@ static void report(const struct sfy_config *c)
 		  c->bypass.all ? ", everything direct ('*')" : "");
 }
 
-int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
+/* sfy_config_parse on a *out that is all zeroes already. */
+static int parse_zeroed(struct sfy_config *out, char *(*getenv_fn)(const char *))
 {
 	const char *proxy_var;
 	char err[512] = "";
 	int saved = errno;
 	bool level_ok;
 
-	memset(out, 0, sizeof(*out));
 	out->broken_errno = ECONNREFUSED;
 	out->timeout_ms = DEFAULT_TIMEOUT_MS;
 	out->log_fd = 2;
@@ -471,9 +471,17 @@ static struct sfy_config config;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static atomic_bool config_ready;
 
+int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
+{
+	memset(out, 0, sizeof(*out));
+	return parse_zeroed(out, getenv_fn);
+}
+
+/* The static configuration starts as zeroes: clearing it again would
+ * write all of its 30 KiB, 8 pages of memory, at every program's start. */
 static void config_load(void)
 {
-	sfy_config_parse(&config, getenv);
+	parse_zeroed(&config, getenv);
 	atomic_store_explicit(&config_ready, true, memory_order_release);
 }
 
