@@ -68,8 +68,14 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(B)/libsocks5.a preload/exports.map
 	$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=preload/exports.map \
 		-Wl,-z,now -o $@ $(PRELOAD_OBJ) $(B)/libsocks5.a $(LDLIBS_PRELOAD)
 
+# The command is linked statically (static-pie, so still ASLR): it runs
+# before every program it starts, and a static binary skips the dynamic
+# loader's work (about 0.1 ms of each start). Not under the sanitizers,
+# which need the dynamic runtime. getaddrinfo (--check only) makes the
+# linker warn: glibc >= 2.34 has the files and dns sources built in.
+TOOL_LDFLAGS := $(if $(SANFLAGS),,-static-pie)
 $(B)/socksify: $(TOOL_SRC) $(B)/libsocks5.a $(wildcard tools/*.h)
-	$(CC) $(ALLCFLAGS) -o $@ $(TOOL_SRC) $(B)/libsocks5.a
+	$(CC) $(ALLCFLAGS) $(TOOL_LDFLAGS) -o $@ $(TOOL_SRC) $(B)/libsocks5.a
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libsocks5.a $(B)/libsocksify_internal.a
 	@mkdir -p $(dir $@)

@@ -8,7 +8,11 @@
  *    build-id note): even when dynamically linked, Go's runtime makes its
  *    own connect system calls; only cgo's name lookups go through libc.
  *
- * Only the headers are read (pread, bounded sizes); anything that is not
+ * Only the headers are read, in as few system calls as the layout allows
+ * (this runs before every exec of the command): the file's first 4 KiB in
+ * one pread, which usually holds the ELF header, the program headers and
+ * the notes; then, only when no Go note was seen, the section header table
+ * and its names, one pread each. Sizes are bounded. Anything that is not
  * an ELF file of this machine's byte order (a script, say) is reported as
  * SFY_ELF_OTHER, which needs no warning: its interpreter is what runs.
  */
@@ -25,13 +29,19 @@
 #define MAX_HEADERS 4096      /* program or section headers we look at */
 #define MAX_SHSTRTAB (1 << 20)
 #define MAX_NOTE 4096
+#define HEAD 4096             /* bytes read first, at offset 0 */
+#define MAX_SHTAB (1 << 20)   /* the section header table, read at once */
 
 /* One header of either class, widened to what we need. */
 struct ph { uint32_t type; uint64_t off, size; };
 struct sh { uint32_t name, type; uint64_t off, size; };
 
+/* Bytes already read: [off, off + len) of the file. */
+struct win { const unsigned char *p; uint64_t off; size_t len; };
+
 struct elf {
 	int fd;
+	struct win head;  /* the first HEAD bytes (fewer for a short file) */
 	bool is64;
 	uint64_t phoff, shoff;
 	unsigned phnum, shnum, phentsize, shentsize, shstrndx;
@@ -54,13 +64,25 @@ static bool read_at(int fd, void *buf, size_t len, uint64_t off)
 	return true;
 }
 
+/* From w when it holds the whole range, else with pread. */
+static bool get(const struct elf *e, const struct win *w, void *buf,
+		size_t len, uint64_t off)
+{
+	if (off >= w->off && off - w->off <= w->len &&
+	    len <= w->len - (off - w->off)) {
+		memcpy(buf, w->p + (off - w->off), len);
+		return true;
+	}
+	return read_at(e->fd, buf, len, off);
+}
+
 static bool read_ehdr(struct elf *e)
 {
 	unsigned char id[EI_NIDENT];
 	Elf64_Ehdr h64;
 	Elf32_Ehdr h32;
 
-	if (!read_at(e->fd, id, sizeof(id), 0) || memcmp(id, ELFMAG, SELFMAG))
+	if (!get(e, &e->head, id, sizeof(id), 0) || memcmp(id, ELFMAG, SELFMAG))
 		return false;
 #if __BYTE_ORDER == __LITTLE_ENDIAN
 	if (id[EI_DATA] != ELFDATA2LSB)
@@ -71,7 +93,7 @@ static bool read_ehdr(struct elf *e)
 #endif
 	e->is64 = id[EI_CLASS] == ELFCLASS64;
 	if (e->is64) {
-		if (!read_at(e->fd, &h64, sizeof(h64), 0))
+		if (!get(e, &e->head, &h64, sizeof(h64), 0))
 			return false;
 		e->phoff = h64.e_phoff;
 		e->shoff = h64.e_shoff;
@@ -82,7 +104,7 @@ static bool read_ehdr(struct elf *e)
 		e->shstrndx = h64.e_shstrndx;
 		return h64.e_type == ET_EXEC || h64.e_type == ET_DYN;
 	}
-	if (id[EI_CLASS] != ELFCLASS32 || !read_at(e->fd, &h32, sizeof(h32), 0))
+	if (id[EI_CLASS] != ELFCLASS32 || !get(e, &e->head, &h32, sizeof(h32), 0))
 		return false;
 	e->phoff = h32.e_phoff;
 	e->shoff = h32.e_shoff;
@@ -101,33 +123,36 @@ static bool read_ph(const struct elf *e, unsigned i, struct ph *p)
 	if (e->is64) {
 		Elf64_Phdr h;
 
-		if (e->phentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+		if (e->phentsize < sizeof(h) ||
+		    !get(e, &e->head, &h, sizeof(h), off))
 			return false;
 		*p = (struct ph){ h.p_type, h.p_offset, h.p_filesz };
 	} else {
 		Elf32_Phdr h;
 
-		if (e->phentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+		if (e->phentsize < sizeof(h) ||
+		    !get(e, &e->head, &h, sizeof(h), off))
 			return false;
 		*p = (struct ph){ h.p_type, h.p_offset, h.p_filesz };
 	}
 	return true;
 }
 
-static bool read_sh(const struct elf *e, unsigned i, struct sh *s)
+static bool read_sh(const struct elf *e, const struct win *w, unsigned i,
+		    struct sh *s)
 {
 	uint64_t off = e->shoff + (uint64_t)i * e->shentsize;
 
 	if (e->is64) {
 		Elf64_Shdr h;
 
-		if (e->shentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+		if (e->shentsize < sizeof(h) || !get(e, w, &h, sizeof(h), off))
 			return false;
 		*s = (struct sh){ h.sh_name, h.sh_type, h.sh_offset, h.sh_size };
 	} else {
 		Elf32_Shdr h;
 
-		if (e->shentsize < sizeof(h) || !read_at(e->fd, &h, sizeof(h), off))
+		if (e->shentsize < sizeof(h) || !get(e, w, &h, sizeof(h), off))
 			return false;
 		*s = (struct sh){ h.sh_name, h.sh_type, h.sh_offset, h.sh_size };
 	}
@@ -142,7 +167,7 @@ static bool go_note(const struct elf *e, const struct ph *p)
 	size_t len = p->size < sizeof(buf) ? (size_t)p->size : sizeof(buf);
 	size_t pos = 0;
 
-	if (!read_at(e->fd, buf, len, p->off))
+	if (!get(e, &e->head, buf, len, p->off))
 		return false;
 	while (pos + 12 <= len) {
 		uint32_t nsz, dsz, type;
@@ -165,45 +190,63 @@ static bool go_note(const struct elf *e, const struct ph *p)
 
 static bool go_sections(const struct elf *e)
 {
+	size_t tablen = (size_t)e->shnum * e->shentsize;
+	unsigned char *tab;
+	struct win w = { NULL, e->shoff, 0 };
 	struct sh strtab, s;
-	char *names;
+	char *names = NULL;
 	bool found = false;
 	unsigned i;
 
 	if (!e->shnum || e->shnum > MAX_HEADERS || e->shstrndx >= e->shnum ||
-	    !read_sh(e, e->shstrndx, &strtab) || !strtab.size ||
+	    tablen > MAX_SHTAB)
+		return false;
+	tab = malloc(tablen);
+	if (!tab)
+		return false;
+	if (!read_at(e->fd, tab, tablen, e->shoff))
+		goto out;
+	w.p = tab;
+	w.len = tablen;
+	if (!read_sh(e, &w, e->shstrndx, &strtab) || !strtab.size ||
 	    strtab.size > MAX_SHSTRTAB)
-		return false;
+		goto out;
 	names = malloc((size_t)strtab.size + 1);
-	if (!names)
-		return false;
-	if (read_at(e->fd, names, (size_t)strtab.size, strtab.off)) {
-		names[strtab.size] = '\0';
-		for (i = 0; i < e->shnum && !found; i++) {
-			const char *n;
+	if (!names || !read_at(e->fd, names, (size_t)strtab.size, strtab.off))
+		goto out;
+	names[strtab.size] = '\0';
+	for (i = 0; i < e->shnum && !found; i++) {
+		const char *n;
 
-			if (!read_sh(e, i, &s) || s.name >= strtab.size)
-				continue;
-			n = names + s.name;
-			found = !strcmp(n, ".go.buildinfo") ||
-				!strcmp(n, ".note.go.buildid");
-		}
+		if (!read_sh(e, &w, i, &s) || s.name >= strtab.size)
+			continue;
+		n = names + s.name;
+		found = !strcmp(n, ".go.buildinfo") ||
+			!strcmp(n, ".note.go.buildid");
 	}
+out:
 	free(names);
+	free(tab);
 	return found;
 }
 
 int sfy_elf_probe(const char *path, enum sfy_elf_kind *kind)
 {
-	struct elf e = { .fd = -1 };
+	unsigned char head[HEAD];
+	struct elf e = { .fd = -1, .head = { head, 0, 0 } };
 	bool interp = false, go = false;
 	struct ph p;
 	unsigned i;
+	ssize_t n;
 
 	*kind = SFY_ELF_OTHER;
 	e.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (e.fd < 0)
 		return -errno;
+	do
+		n = pread(e.fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	e.head.len = n > 0 ? (size_t)n : 0;
 	if (!read_ehdr(&e) || e.phnum > MAX_HEADERS) {
 		close(e.fd);
 		return 0;

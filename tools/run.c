@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../client/socks5.h"
@@ -112,6 +113,17 @@ static bool unreachable_program(const struct sfy_settings *s,
 	return true;
 }
 
+/* socksify itself is linked statically (Makefile), but what matters for
+ * a nested `socksify ... socksify ... PROGRAM` is that it passes
+ * LD_PRELOAD on to the program it runs: no warning for it. */
+static bool is_self(const char *path)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 {
 	struct sfy_env env = { 0 };
@@ -135,7 +147,8 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	sfy_env_from_settings(&env, s, false);
 	/* Unreadable (execute-only) programs are simply run. */
 	if (sfy_elf_probe(path, &kind) == 0 && kind != SFY_ELF_OTHER &&
-	    kind != SFY_ELF_DYNAMIC && !unreachable_program(s, &env, argv[0], kind)) {
+	    kind != SFY_ELF_DYNAMIC && !(kind == SFY_ELF_STATIC && is_self(path)) &&
+	    !unreachable_program(s, &env, argv[0], kind)) {
 		sfy_env_free(&env);
 		return SFY_EXIT_STRICT;
 	}
