@@ -47,7 +47,7 @@
  * "this host" too. */
 #define DEFAULT_BYPASS "127.0.0.0/8,::1,localhost,0.0.0.0,::"
 #define MAX_TIMEOUT_MS 600000
-#define LOG_FD_MIN 100
+#define LOG_FD_MIN SFY_LOG_FD_MIN
 /* Fake ranges must hold at least 256 addresses to be of any use. */
 #define FAKE4_PREFIX_MAX 24
 #define FAKE6_PREFIX_MAX 120
@@ -467,9 +467,10 @@ static int parse_zeroed(struct sfy_config *out, char *(*getenv_fn)(const char *)
 	return out->broken ? -EINVAL : 0;
 }
 
-static struct sfy_config config;
+/* Not static: config.h's inline sfy_config() reads them (hidden). */
+struct sfy_config sfy_config_frozen;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
-static atomic_bool config_ready;
+atomic_bool sfy_config_ready;
 
 int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
 {
@@ -481,17 +482,15 @@ int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
  * write all of its 30 KiB, 8 pages of memory, at every program's start. */
 static void config_load(void)
 {
-	parse_zeroed(&config, getenv);
-	atomic_store_explicit(&config_ready, true, memory_order_release);
+	parse_zeroed(&sfy_config_frozen, getenv);
+	atomic_store_explicit(&sfy_config_ready, true, memory_order_release);
 }
 
-/* On every hook's path: once parsed, one acquire load instead of a call
- * to pthread_once. */
-const struct sfy_config *sfy_config(void)
+/* sfy_config() (config.h) before the configuration is loaded. */
+const struct sfy_config *sfy_config_slow(void)
 {
-	if (!atomic_load_explicit(&config_ready, memory_order_acquire))
-		pthread_once(&config_once, config_load);
-	return &config;
+	pthread_once(&config_once, config_load);
+	return &sfy_config_frozen;
 }
 
 /* Cheap and quiet: the real table, the configuration, the fake-IP map's

@@ -12,6 +12,7 @@
 #define SOCKSIFY_PRELOAD_CONFIG_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -63,8 +64,19 @@ struct sfy_config {
 	struct sfy_cidr fake4, fake6; /* SOCKSIFY_FAKE_NET */
 };
 
-/* The frozen configuration; initialises it on first call. Never NULL. */
-const struct sfy_config *sfy_config(void);
+/* The frozen configuration; initialises it on first call. Never NULL.
+ * Inline: once loaded, one acquire load (hidden objects, no GOT). */
+extern struct sfy_config sfy_config_frozen __attribute__((visibility("hidden")));
+extern atomic_bool sfy_config_ready __attribute__((visibility("hidden")));
+const struct sfy_config *sfy_config_slow(void);
+
+static inline const struct sfy_config *sfy_config(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&sfy_config_ready,
+						  memory_order_acquire), 1))
+		return &sfy_config_frozen;
+	return sfy_config_slow();
+}
 
 /* The first hop's socket address, resolved once (a name with the real
  * resolver, on first need, not in the constructor). Returns 0 or -errno. */

@@ -59,7 +59,8 @@ struct slot {
 };
 
 static _Atomic(struct slot *) chunks[NCHUNKS];
-static atomic_bool any_state;
+/* Not static: fdstate.h's inline checks read it (hidden). */
+atomic_bool sfy_fd_any_state;
 static atomic_int fd_limit;
 static void (*_Atomic stale_fn)(int, const struct sfy_fd_info *);
 atomic_bool sfy_fd_udp_seen;
@@ -164,16 +165,13 @@ static void note_set(int fd, int kind)
 	if (kind == SFY_FD_UDP &&
 	    !atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
 		atomic_store(&sfy_fd_udp_seen, true);
-	atomic_store(&any_state, true);
+	atomic_store(&sfy_fd_any_state, true);
 }
 
-int sfy_fd_kind(int fd)
+int sfy_fd_kind_slow(int fd)
 {
-	struct slot *s;
+	struct slot *s = slot_of(fd, false);
 
-	if (!atomic_load_explicit(&any_state, memory_order_relaxed))
-		return SFY_FD_NONE;
-	s = slot_of(fd, false);
 	return s ? atomic_load_explicit(&s->kind, memory_order_relaxed) :
 		   SFY_FD_NONE;
 }
@@ -199,13 +197,10 @@ static void slot_load_locked(struct slot *s, struct record *rec)
 	memcpy(rec, w, sizeof(*rec));
 }
 
-bool sfy_fd_is_ours(int fd)
+bool sfy_fd_is_ours_slow(int fd)
 {
-	struct slot *s;
+	struct slot *s = slot_of(fd, false);
 
-	if (!atomic_load_explicit(&any_state, memory_order_relaxed))
-		return false;
-	s = slot_of(fd, false);
 	return s && atomic_load_explicit(&s->kind, memory_order_relaxed) !=
 			    SFY_FD_NONE;
 }
@@ -372,7 +367,7 @@ void sfy_fd_copy(int from, int to)
 	struct record rec;
 	struct slot *src, *dst;
 
-	if (from == to || !atomic_load_explicit(&any_state,
+	if (from == to || !atomic_load_explicit(&sfy_fd_any_state,
 						memory_order_relaxed))
 		return;
 	src = sfy_fd_is_ours(from) ? slot_of(from, false) : NULL;

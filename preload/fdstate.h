@@ -33,9 +33,19 @@ struct sfy_fd_info {
 	int assoc;             /* UDP, CONTROL: index of the association */
 };
 
-/* True when fd may have state. Costs one relaxed atomic load for a
- * program that never had a proxied descriptor. */
-bool sfy_fd_is_ours(int fd);
+/* Set once any descriptor has had state (hidden; for the inline checks
+ * below, which every close() and socket() runs). */
+extern atomic_bool sfy_fd_any_state __attribute__((visibility("hidden")));
+bool sfy_fd_is_ours_slow(int fd);
+int sfy_fd_kind_slow(int fd);
+
+/* True when fd may have state. Costs one relaxed atomic load, inline, for
+ * a program that never had a proxied descriptor. */
+static inline bool sfy_fd_is_ours(int fd)
+{
+	return atomic_load_explicit(&sfy_fd_any_state, memory_order_relaxed) &&
+	       sfy_fd_is_ours_slow(fd);
+}
 
 /* Stores info for fd, remembering which socket it is (device and inode),
  * so that state left behind by a close we could not see (fclose() calls
@@ -68,7 +78,11 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 
 /* fd's kind as stored, without the identity check (SFY_FD_NONE when
  * none): a load, for the descriptor hooks' fast paths. */
-int sfy_fd_kind(int fd);
+static inline int sfy_fd_kind(int fd)
+{
+	return atomic_load_explicit(&sfy_fd_any_state, memory_order_relaxed) ?
+		       sfy_fd_kind_slow(fd) : SFY_FD_NONE;
+}
 
 /* Set once the process has had an associated UDP socket: until then the
  * data-path hooks (read, write, recv, ...) pass every descriptor straight

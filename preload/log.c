@@ -22,7 +22,7 @@
 #include "realfn.h"
 
 /* The log file lives above the descriptors programs use for themselves. */
-#define LOG_FD_MIN 100
+#define LOG_FD_MIN SFY_LOG_FD_MIN
 
 static atomic_int log_level = SFY_LOG_WARN;
 static atomic_int log_fd = 2;
@@ -51,7 +51,7 @@ void sfy_log_configure(int level, int fd)
 	atomic_store(&log_level, level);
 }
 
-bool sfy_log_owns_fd(int fd)
+bool sfy_log_owns_fd_slow(int fd)
 {
 	return fd >= LOG_FD_MIN && atomic_load(&log_fd_ours) &&
 	       atomic_load(&log_fd) == fd;

@@ -29,8 +29,16 @@ void sfy_log_write(int level, const char *fmt, ...)
  * SOCKSIFY_LOG_FILE; until then the level is WARN and lines go to fd 2. */
 void sfy_log_configure(int level, int fd);
 /* True when fd is the library's own log file (not stderr): the descriptor
- * hooks keep a program from closing it or dup'ing over it. */
-bool sfy_log_owns_fd(int fd);
+ * hooks keep a program from closing it or dup'ing over it. The log's
+ * descriptor sits at or above SFY_LOG_FD_MIN (F_DUPFD), so every close()
+ * of a lower number is decided inline, without a call. */
+#define SFY_LOG_FD_MIN 100
+bool sfy_log_owns_fd_slow(int fd);
+
+static inline bool sfy_log_owns_fd(int fd)
+{
+	return fd >= SFY_LOG_FD_MIN && sfy_log_owns_fd_slow(fd);
+}
 /* The log file's descriptor when it is the library's own (not stderr),
  * else -1: close_range()/closefrom() spare it. */
 int sfy_log_own_fd(void);

@@ -188,9 +188,16 @@ bool sfy_policy_direct_addr(const struct sockaddr *sa)
 		return false;
 	if (cfg->bypass.all)
 		return true;
-	for (i = 0; i < cfg->bypass.ncidrs; i++)
-		if (sfy_cidr_match(&cfg->bypass.cidrs[i], sa))
+	/* IPv4 against IPv4 ranges (loopback, by default) without a call:
+	 * this runs in every connect() that goes direct. */
+	for (i = 0; i < cfg->bypass.ncidrs; i++) {
+		const struct sfy_cidr *c = &cfg->bypass.cidrs[i];
+
+		if (sa->sa_family == AF_INET && c->family == AF_INET ?
+			    match4(c, (const struct sockaddr_in *)sa) :
+			    sfy_cidr_match(c, sa))
 			return true;
+	}
 	return cfg->enabled && cfg->nhops > 0 && is_first_hop(sa);
 }
 

@@ -17,16 +17,18 @@
 
 #include "realfn.h"
 
-static struct sfy_real real;
+/* Not static: realfn.h's inline sfy_real() and sfy_inside() read them
+ * (hidden, declared there). */
+struct sfy_real sfy_real_table;
 static struct socks5_io real_io;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 /* Every hook asks for the table first: once it is there, that is one
  * acquire load instead of a call to pthread_once. */
-static atomic_bool real_ready;
+atomic_bool sfy_real_ready;
 
 /* initial-exec: a preloaded library has static TLS, and the first touch of
  * a global-dynamic variable may call malloc inside a hook. */
-static __thread int inside __attribute__((tls_model("initial-exec")));
+__thread int sfy_inside_depth __attribute__((tls_model("initial-exec")));
 
 /*
  * Our own object's extent, from symbols the linker defines in every
@@ -56,7 +58,7 @@ static void resolve_all(void)
 {
 	int saved = errno;
 
-#define REAL(name) real.name = (__typeof__(real.name))lookup(#name)
+#define REAL(name) sfy_real_table.name = (__typeof__(sfy_real_table.name))lookup(#name)
 	REAL(connect);
 	REAL(close);
 	REAL(dup);
@@ -96,17 +98,17 @@ static void resolve_all(void)
 	REAL(accept);
 	REAL(accept4);
 #undef REAL
-	real.read_chk = (__typeof__(real.read_chk))lookup("__read_chk");
-	real.recv_chk = (__typeof__(real.recv_chk))lookup("__recv_chk");
-	real.recvfrom_chk =
-		(__typeof__(real.recvfrom_chk))lookup("__recvfrom_chk");
+	sfy_real_table.read_chk = (__typeof__(sfy_real_table.read_chk))lookup("__read_chk");
+	sfy_real_table.recv_chk = (__typeof__(sfy_real_table.recv_chk))lookup("__recv_chk");
+	sfy_real_table.recvfrom_chk =
+		(__typeof__(sfy_real_table.recvfrom_chk))lookup("__recvfrom_chk");
 
-	real_io.send = real.send;
-	real_io.recv = real.recv;
-	real_io.poll = real.poll;
-	real_io.connect = real.connect;
-	real_io.fcntl = real.fcntl;
-	atomic_store_explicit(&real_ready, true, memory_order_release);
+	real_io.send = sfy_real_table.send;
+	real_io.recv = sfy_real_table.recv;
+	real_io.poll = sfy_real_table.poll;
+	real_io.connect = sfy_real_table.connect;
+	real_io.fcntl = sfy_real_table.fcntl;
+	atomic_store_explicit(&sfy_real_ready, true, memory_order_release);
 	/* dlsym may leave errno changed; the hook that got here first must
 	 * not show that to its caller. */
 	errno = saved;
@@ -114,14 +116,14 @@ static void resolve_all(void)
 
 static void resolve_once(void)
 {
-	if (!atomic_load_explicit(&real_ready, memory_order_acquire))
+	if (!atomic_load_explicit(&sfy_real_ready, memory_order_acquire))
 		pthread_once(&real_once, resolve_all);
 }
 
-const struct sfy_real *sfy_real(void)
+const struct sfy_real *sfy_real_slow(void)
 {
 	resolve_once();
-	return &real;
+	return &sfy_real_table;
 }
 
 const struct socks5_io *sfy_real_io(void)
@@ -130,17 +132,12 @@ const struct socks5_io *sfy_real_io(void)
 	return &real_io;
 }
 
-bool sfy_inside(void)
-{
-	return inside != 0;
-}
-
 void sfy_inside_enter(void)
 {
-	inside++;
+	sfy_inside_depth++;
 }
 
 void sfy_inside_leave(void)
 {
-	inside--;
+	sfy_inside_depth--;
 }

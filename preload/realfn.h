@@ -11,6 +11,7 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -76,8 +77,21 @@ struct sfy_real {
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only
- * when libc lacks the symbol. Hidden. */
-const struct sfy_real *sfy_real(void);
+ * when libc lacks the symbol. Hidden. Every hook asks first, so once the
+ * table is there this is one acquire load, inline (no call, no GOT: the
+ * two objects below are hidden); before that, sfy_real_slow() resolves it
+ * under pthread_once. */
+extern struct sfy_real sfy_real_table __attribute__((visibility("hidden")));
+extern atomic_bool sfy_real_ready __attribute__((visibility("hidden")));
+const struct sfy_real *sfy_real_slow(void);
+
+static inline const struct sfy_real *sfy_real(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&sfy_real_ready,
+						  memory_order_acquire), 1))
+		return &sfy_real_table;
+	return sfy_real_slow();
+}
 
 /* The client core's I/O table over the real functions. */
 const struct socks5_io *sfy_real_io(void);
@@ -87,7 +101,14 @@ const struct socks5_io *sfy_real_io(void);
  * proxy's name loads NSS modules that connect()). Hooks reached while it
  * is set pass straight to the real function: no recursion, no deadlock on
  * a pthread_once the thread is already inside. Async-signal-safe. */
-bool sfy_inside(void);
+extern __thread int sfy_inside_depth
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+static inline bool sfy_inside(void)
+{
+	return sfy_inside_depth != 0;
+}
+
 void sfy_inside_enter(void);
 void sfy_inside_leave(void);
 
