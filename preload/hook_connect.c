@@ -294,7 +294,8 @@ static int destination(const struct sockaddr *norm, socklen_t normlen,
 	return -UNKNOWN_FAKE_ERRNO;
 }
 
-int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len)
+__attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
+					    socklen_t len)
 {
 	const struct sfy_config *cfg = sfy_config();
 	const struct sfy_real *r = sfy_real();
@@ -345,40 +346,23 @@ int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
-static int connect_inet(int fd, const struct sockaddr *sa, socklen_t len)
-{
-	int type;
-
-	/* Most connect() calls of most programs go direct (loopback, by
-	 * default): decided on the address alone, before the system call
-	 * that asks for the socket's type. TCP and UDP decide alike here. */
-	if (sfy_policy_direct_addr(sa)) /* never true for a fake address */
-		return SFY_PASS;
-	if (sfy_sock_type(fd, &type))
-		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
-	if (type == SOCK_DGRAM)
-		return sfy_udp_connect_route(fd, sa, len);
-	if (type != SOCK_STREAM)
-		return SFY_PASS;
-	return sfy_tcp_connect(fd, sa, len);
-}
-
-int connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* A connect() whose destination the address alone does not send direct:
+ * out of line, so that connect() itself saves no registers for it. */
+static __attribute__((noinline)) int connect_inet(int fd,
+						  const struct sockaddr *sa,
+						  socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
-	int saved = errno, rc;
+	int saved = errno, type, rc;
 
-	if (!r->connect) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!sfy_is_inet(sa, len) || sfy_inside() || !sfy_config()->enabled) {
-		rc = r->connect(fd, sa, len);
-		if (rc == 0 && sfy_fd_maybe_udp(fd))
-			sfy_udp_after_connect(fd); /* AF_UNSPEC: disconnected */
-		return rc;
-	}
-	rc = connect_inet(fd, sa, len);
+	if (sfy_sock_type(fd, &type))
+		rc = SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
+	else if (type == SOCK_DGRAM)
+		rc = sfy_udp_connect_route(fd, sa, len);
+	else if (type != SOCK_STREAM)
+		rc = SFY_PASS;
+	else
+		rc = sfy_tcp_connect(fd, sa, len);
 	if (rc == SFY_PASS) {
 		errno = saved;
 		rc = r->connect(fd, sa, len);
@@ -392,4 +376,26 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	errno = saved;
 	return 0;
+}
+
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sfy_real *r = sfy_real();
+	int rc;
+
+	if (!r->connect) {
+		errno = ENOSYS;
+		return -1;
+	}
+	/* Most connect() calls of most programs go direct (loopback, by
+	 * default): decided on the address alone, before the system call
+	 * that asks for the socket's type. TCP and UDP decide alike here.
+	 * sfy_policy_direct_addr is never true for a fake address. */
+	if (sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled &&
+	    !sfy_policy_direct_addr(sa))
+		return connect_inet(fd, sa, len);
+	rc = r->connect(fd, sa, len);
+	if (rc == 0 && sfy_fd_maybe_udp(fd))
+		sfy_udp_after_connect(fd); /* AF_UNSPEC: disconnected; or a direct peer */
+	return rc;
 }

@@ -134,19 +134,30 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	return rc < 0 ? (int)fail(rc) : rc;
 }
 
-ssize_t read(int fd, void *buf, size_t n)
+/* Out of line: read() is then a load, a test and a tail call for every
+ * descriptor that is not an associated UDP socket. */
+static __attribute__((noinline)) ssize_t read_udp(int fd, void *buf, size_t n)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
 	ssize_t rc;
 
-	if (!r->read)
-		return fail(-ENOSYS);
 	if (relayed(fd, 0, &info)) {
 		rc = recv_one(fd, &info, buf, n, 0, NULL, NULL);
 		if (!stale(rc, fd))
 			return rc < 0 ? fail(rc) : rc;
 	}
+	return r->read(fd, buf, n);
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+	const struct sfy_real *r = sfy_real();
+
+	if (!r->read)
+		return fail(-ENOSYS);
+	if (sfy_fd_maybe_udp(fd))
+		return read_udp(fd, buf, n);
 	return r->read(fd, buf, n);
 }
 
