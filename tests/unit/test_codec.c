@@ -1,7 +1,9 @@
 /*
- * libsocks5 codec: every message byte for byte against RFC 1928 / 1929,
- * every ATYP both ways, every split of every reply, every malformed case,
- * too-small buffers for every encoder, address helpers.
+ * libsocks5 codec, the messages a client sends and their answers short of
+ * the reply: greeting, method selection, RFC 1929 authentication and
+ * requests byte for byte against RFC 1928 / 1929, every ATYP, every
+ * malformed case, too-small buffers for every encoder, address helpers.
+ * Replies and UDP datagrams: test_codec_reply.c.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -11,97 +13,7 @@
 #include <sys/un.h>
 
 #include "../../client/socks5.h"
-
-#define CANARY 0xAB
-
-static void fill(uint8_t *b, size_t n)
-{
-	memset(b, CANARY, n);
-}
-
-static bool untouched(const uint8_t *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != CANARY)
-			return false;
-	return true;
-}
-
-static struct socks5_addr a_ipv4(void)
-{
-	struct socks5_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.atyp = SOCKS5_ATYP_IPV4;
-	memcpy(a.u.ipv4, "\xc0\x00\x02\x01", 4); /* 192.0.2.1 */
-	a.port = 0x1F90;                        /* 8080 */
-	return a;
-}
-
-static struct socks5_addr a_ipv6(void)
-{
-	struct socks5_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.atyp = SOCKS5_ATYP_IPV6;
-	inet_pton(AF_INET6, "2001:db8::1:2", a.u.ipv6);
-	a.port = 443;
-	return a;
-}
-
-static struct socks5_addr a_domain(size_t len)
-{
-	struct socks5_addr a;
-	size_t i;
-
-	memset(&a, 0, sizeof(a));
-	a.atyp = SOCKS5_ATYP_DOMAIN;
-	a.len = (uint8_t)len;
-	for (i = 0; i < len; i++)
-		a.u.domain[i] = (char)('a' + i % 26);
-	a.port = 0xABCD;
-	return a;
-}
-
-/* ATYP | ADDR | PORT as the RFC lays it out, built by hand. */
-static size_t wire_addr(uint8_t *p, const struct socks5_addr *a)
-{
-	size_t n = 0;
-
-	p[n++] = a->atyp;
-	if (a->atyp == SOCKS5_ATYP_IPV4) {
-		memcpy(p + n, a->u.ipv4, 4);
-		n += 4;
-	} else if (a->atyp == SOCKS5_ATYP_IPV6) {
-		memcpy(p + n, a->u.ipv6, 16);
-		n += 16;
-	} else {
-		p[n++] = a->len;
-		memcpy(p + n, a->u.domain, a->len);
-		n += a->len;
-	}
-	p[n++] = (uint8_t)(a->port >> 8);
-	p[n++] = (uint8_t)a->port;
-	return n;
-}
-
-static void assert_addr_eq(const struct socks5_addr *x,
-			   const struct socks5_addr *y)
-{
-	ck_assert_uint_eq(x->atyp, y->atyp);
-	ck_assert_uint_eq(x->port, y->port);
-	if (x->atyp == SOCKS5_ATYP_IPV4)
-		ck_assert_mem_eq(x->u.ipv4, y->u.ipv4, 4);
-	else if (x->atyp == SOCKS5_ATYP_IPV6)
-		ck_assert_mem_eq(x->u.ipv6, y->u.ipv6, 16);
-	else {
-		ck_assert_uint_eq(x->len, y->len);
-		ck_assert_mem_eq(x->u.domain, y->u.domain, x->len);
-		ck_assert_int_eq(x->u.domain[x->len], '\0');
-	}
-}
+#include "codec_fixtures.h"
 
 /* ---------------------------------------------------------------- */
 /* Greeting and method selection                                     */
@@ -146,10 +58,10 @@ START_TEST(greeting_errors)
 	ck_assert_int_eq(socks5_encode_greeting(buf, sizeof(buf), methods, 1,
 						NULL), SOCKS5_E_ARG);
 	/* Too small by one, and no room at all: nothing written. */
-	fill(buf, sizeof(buf));
+	cfx_fill(buf, sizeof(buf));
 	ck_assert_int_eq(socks5_encode_greeting(buf, 3, methods, 2, &len),
 			 SOCKS5_E_BUFFER);
-	ck_assert(untouched(buf, sizeof(buf)));
+	ck_assert(cfx_untouched(buf, sizeof(buf)));
 	ck_assert_int_eq(socks5_encode_greeting(NULL, 0, methods, 1, &len),
 			 SOCKS5_E_BUFFER);
 	ck_assert_int_eq(socks5_encode_greeting(buf, 4, methods, 2, &len),
@@ -264,7 +176,7 @@ START_TEST(auth_errors)
 	size_t len = 0;
 
 	memset(big, 'x', sizeof(big));
-	fill(buf, sizeof(buf));
+	cfx_fill(buf, sizeof(buf));
 	ck_assert_int_eq(socks5_encode_auth(buf, sizeof(buf), big, 0, "p", 1,
 					    &len), SOCKS5_E_USER_LENGTH);
 	ck_assert_int_eq(socks5_encode_auth(buf, sizeof(buf), big, 256, "p", 1,
@@ -273,13 +185,13 @@ START_TEST(auth_errors)
 					    &len), SOCKS5_E_PASS_LENGTH);
 	ck_assert_int_eq(socks5_encode_auth(buf, sizeof(buf), "u", 1, big, 256,
 					    &len), SOCKS5_E_PASS_LENGTH);
-	ck_assert(untouched(buf, sizeof(buf)));
+	ck_assert(cfx_untouched(buf, sizeof(buf)));
 	ck_assert_int_eq(socks5_encode_auth(buf, 11, "alice", 5, "sec", 3,
 					    &len), SOCKS5_OK);
-	fill(buf, sizeof(buf));
+	cfx_fill(buf, sizeof(buf));
 	ck_assert_int_eq(socks5_encode_auth(buf, 10, "alice", 5, "sec", 3,
 					    &len), SOCKS5_E_BUFFER);
-	ck_assert(untouched(buf, sizeof(buf)));
+	ck_assert(cfx_untouched(buf, sizeof(buf)));
 	ck_assert_int_eq(socks5_encode_auth(buf, sizeof(buf), NULL, 1, "p", 1,
 					    &len), SOCKS5_E_ARG);
 }
@@ -317,22 +229,6 @@ START_TEST(auth_reply_all)
 }
 END_TEST
 
-/* ---------------------------------------------------------------- */
-/* Requests                                                          */
-
-static struct socks5_addr sample(int i)
-{
-	switch (i) {
-	case 0:
-		return a_ipv4();
-	case 1:
-		return a_ipv6();
-	case 2:
-		return a_domain(1);
-	default:
-		return a_domain(255);
-	}
-}
 
 START_TEST(request_every_cmd_and_atyp)
 {
@@ -343,13 +239,13 @@ START_TEST(request_every_cmd_and_atyp)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		struct socks5_addr a = sample(i);
+		struct socks5_addr a = cfx_sample(i);
 
 		for (c = 0; c < 3; c++) {
 			want[0] = 5;
 			want[1] = cmds[c];
 			want[2] = 0;
-			n = 3 + wire_addr(want + 3, &a);
+			n = 3 + cfx_wire_addr(want + 3, &a);
 			ck_assert_uint_eq(n, 3 + socks5_addr_wire_len(&a));
 			ck_assert_int_eq(socks5_encode_request(buf, sizeof(buf),
 					 cmds[c], &a, &len), SOCKS5_OK);
@@ -358,10 +254,10 @@ START_TEST(request_every_cmd_and_atyp)
 			/* Exactly enough room, then one byte short. */
 			ck_assert_int_eq(socks5_encode_request(buf, n, cmds[c],
 					 &a, &len), SOCKS5_OK);
-			fill(buf, sizeof(buf));
+			cfx_fill(buf, sizeof(buf));
 			ck_assert_int_eq(socks5_encode_request(buf, n - 1,
 					 cmds[c], &a, &len), SOCKS5_E_BUFFER);
-			ck_assert(untouched(buf, sizeof(buf)));
+			ck_assert(cfx_untouched(buf, sizeof(buf)));
 		}
 	}
 }
@@ -374,7 +270,7 @@ START_TEST(request_literal_bytes)
 	size_t len;
 
 	/* CONNECT 192.0.2.1:8080 */
-	a = a_ipv4();
+	a = cfx_ipv4();
 	ck_assert_int_eq(socks5_encode_request(buf, sizeof(buf), 1, &a, &len),
 			 SOCKS5_OK);
 	ck_assert_uint_eq(len, 10);
@@ -388,7 +284,7 @@ START_TEST(request_literal_bytes)
 	ck_assert_mem_eq(buf, "\x05\x01\x00\x03\x0b" "example.org" "\x01\xbb",
 			 18);
 	/* The longest request is SOCKS5_REQUEST_MAX. */
-	a = a_domain(255);
+	a = cfx_domain(255);
 	ck_assert_int_eq(socks5_encode_request(buf, sizeof(buf), 1, &a, &len),
 			 SOCKS5_OK);
 	ck_assert_uint_eq(len, SOCKS5_REQUEST_MAX);
@@ -398,7 +294,7 @@ END_TEST
 START_TEST(request_errors)
 {
 	uint8_t buf[SOCKS5_REQUEST_MAX];
-	struct socks5_addr a = a_ipv4();
+	struct socks5_addr a = cfx_ipv4();
 	size_t len;
 
 	ck_assert_int_eq(socks5_encode_request(buf, sizeof(buf), 0, &a, &len),
@@ -410,260 +306,10 @@ START_TEST(request_errors)
 	a.atyp = 0x02;
 	ck_assert_int_eq(socks5_encode_request(buf, sizeof(buf), 1, &a, &len),
 			 SOCKS5_E_ARG);
-	a = a_domain(0);
+	a = cfx_domain(0);
 	ck_assert_int_eq(socks5_encode_request(buf, sizeof(buf), 1, &a, &len),
 			 SOCKS5_E_DOMAIN_LENGTH);
 	ck_assert_uint_eq(socks5_addr_wire_len(&a), 0);
-}
-END_TEST
-
-/* ---------------------------------------------------------------- */
-/* Replies                                                           */
-
-/*
- * Feeds every prefix of msg[0..total) and checks: NEED_MORE with a count
- * that never reaches past the message; out untouched until complete; then
- * a driver reading exactly the asked-for counts lands on the end; then OK
- * with *len == total, also with pipelined bytes behind it.
- */
-static void check_all_splits(const uint8_t *msg, size_t total,
-			     const struct socks5_addr *want, uint8_t rep)
-{
-	struct socks5_reply r, canary;
-	uint8_t big[SOCKS5_REQUEST_MAX + 16];
-	size_t k, len, steps = 0;
-
-	memset(&canary, 0x5A, sizeof(canary));
-	for (k = 0; k < total; k++) {
-		memcpy(&r, &canary, sizeof(r));
-		len = 0;
-		ck_assert_int_eq(socks5_parse_reply(msg, k, &r, &len),
-				 SOCKS5_NEED_MORE);
-		ck_assert_uint_ge(len, 1);
-		ck_assert_uint_le(k + len, total);
-		ck_assert_mem_eq(&r, &canary, sizeof(r));
-	}
-	for (k = 0; socks5_parse_reply(msg, k, &r, &len) == SOCKS5_NEED_MORE;
-	     k += len)
-		ck_assert_uint_lt(++steps, 5);
-	ck_assert_uint_eq(k, total);
-
-	len = 0;
-	ck_assert_int_eq(socks5_parse_reply(msg, total, &r, &len), SOCKS5_OK);
-	ck_assert_uint_eq(len, total);
-	ck_assert_uint_eq(r.rep, rep);
-	assert_addr_eq(&r.bnd, want);
-
-	memcpy(big, msg, total);
-	memset(big + total, 0x05, sizeof(big) - total);
-	ck_assert_int_eq(socks5_parse_reply(big, sizeof(big), &r, &len),
-			 SOCKS5_OK);
-	ck_assert_uint_eq(len, total);
-	assert_addr_eq(&r.bnd, want);
-}
-
-static size_t make_reply(uint8_t *p, uint8_t rep, const struct socks5_addr *a)
-{
-	p[0] = 5;
-	p[1] = rep;
-	p[2] = 0;
-	return 3 + wire_addr(p + 3, a);
-}
-
-/* IPv4, IPv6, 1-byte and 255-byte domains, each split every way. */
-START_TEST(reply_every_split)
-{
-	uint8_t msg[SOCKS5_REQUEST_MAX];
-	struct socks5_addr a = sample(_i);
-	size_t n = make_reply(msg, SOCKS5_REP_SUCCEEDED, &a);
-
-	ck_assert_uint_eq(n, 3 + socks5_addr_wire_len(&a));
-	check_all_splits(msg, n, &a, SOCKS5_REP_SUCCEEDED);
-	/* A failure reply is well formed too: the caller judges REP. */
-	n = make_reply(msg, SOCKS5_REP_HOST_UNREACHABLE, &a);
-	check_all_splits(msg, n, &a, SOCKS5_REP_HOST_UNREACHABLE);
-}
-END_TEST
-
-START_TEST(reply_literal)
-{
-	const uint8_t v4[] = { 5, 0, 0, 1, 127, 0, 0, 1, 0x04, 0x38 };
-	const uint8_t dom[] = { 5, 0, 0, 3, 1, 'x', 0x00, 0x50 };
-	struct socks5_reply r;
-	size_t len;
-
-	ck_assert_int_eq(socks5_parse_reply(v4, sizeof(v4), &r, &len),
-			 SOCKS5_OK);
-	ck_assert_uint_eq(len, 10);
-	ck_assert_uint_eq(r.bnd.atyp, SOCKS5_ATYP_IPV4);
-	ck_assert_mem_eq(r.bnd.u.ipv4, "\x7f\x00\x00\x01", 4);
-	ck_assert_uint_eq(r.bnd.port, 1080); /* host order from 0x0438 */
-	ck_assert_int_eq(socks5_parse_reply(dom, sizeof(dom), &r, &len),
-			 SOCKS5_OK);
-	ck_assert_uint_eq(len, 8);
-	ck_assert_str_eq(r.bnd.u.domain, "x");
-	ck_assert_uint_eq(r.bnd.port, 80);
-}
-END_TEST
-
-START_TEST(reply_every_rep_code)
-{
-	uint8_t msg[SOCKS5_REQUEST_MAX];
-	struct socks5_addr a = a_ipv4();
-	struct socks5_reply r;
-	size_t n, len;
-	int v;
-
-	for (v = 0; v < 256; v++) {
-		n = make_reply(msg, (uint8_t)v, &a);
-		ck_assert_int_eq(socks5_parse_reply(msg, n, &r, &len),
-				 SOCKS5_OK);
-		ck_assert_uint_eq(r.rep, v);
-	}
-}
-END_TEST
-
-/*
- * A malformed reply, the index of the byte that decides it, and the
- * status. Every prefix up to that byte is NEED_MORE; every longer one
- * gives the error, so any split ends the same way.
- */
-struct bad_reply {
-	uint8_t msg[12];
-	size_t n, at;
-	enum socks5_status st;
-};
-
-static const struct bad_reply bad_replies[] = {
-	{ { 4, 0, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, 0, SOCKS5_E_VERSION },
-	{ { 0, 0, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, 0, SOCKS5_E_VERSION },
-	{ { 0x50, 0x2f, 0x31 }, 3, 0, SOCKS5_E_VERSION }, /* "HTTP/1" */
-	{ { 5, 0, 1, 1, 1, 2, 3, 4, 0, 80 }, 10, 2, SOCKS5_E_RESERVED },
-	{ { 5, 0, 0xff, 1, 1, 2, 3, 4, 0, 80 }, 10, 2, SOCKS5_E_RESERVED },
-	{ { 5, 0, 0, 0, 1, 2, 3, 4, 0, 80 }, 10, 3, SOCKS5_E_ATYP },
-	{ { 5, 0, 0, 2, 1, 2, 3, 4, 0, 80 }, 10, 3, SOCKS5_E_ATYP },
-	{ { 5, 0, 0, 5, 1, 2, 3, 4, 0, 80 }, 10, 3, SOCKS5_E_ATYP },
-	{ { 5, 0, 0, 0xff, 1, 2, 3, 4, 0, 80 }, 10, 3, SOCKS5_E_ATYP },
-	{ { 5, 0, 0, 3, 0, 0, 80 }, 7, 4, SOCKS5_E_DOMAIN_EMPTY },
-	{ { 5, 1, 0, 3, 0, 0, 80 }, 7, 4, SOCKS5_E_DOMAIN_EMPTY },
-};
-
-START_TEST(reply_malformed)
-{
-	const struct bad_reply *b = &bad_replies[_i];
-	struct socks5_reply r, canary;
-	size_t k, len;
-
-	memset(&canary, 0x5A, sizeof(canary));
-	for (k = 0; k <= b->n; k++) {
-		memcpy(&r, &canary, sizeof(r));
-		len = 0;
-		if (k <= b->at) {
-			/* Up to 5 bytes before the length is known. */
-			ck_assert_int_eq(socks5_parse_reply(b->msg, k, &r, &len),
-					 SOCKS5_NEED_MORE);
-			ck_assert_uint_ge(len, 1);
-			ck_assert_uint_le(k + len, 5);
-		} else {
-			ck_assert_int_eq(socks5_parse_reply(b->msg, k, &r, &len),
-					 b->st);
-		}
-		ck_assert_mem_eq(&r, &canary, sizeof(r));
-	}
-}
-END_TEST
-
-/* Every ATYP value: only 1, 3 and 4 are known. */
-START_TEST(reply_every_atyp_value)
-{
-	uint8_t msg[32] = { 5, 0, 0, 0, 1, 'z', 0, 0, 0, 0, 0, 0, 0, 0,
-			    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	struct socks5_reply r;
-	size_t len;
-	int v;
-
-	for (v = 0; v < 256; v++) {
-		enum socks5_status want = SOCKS5_E_ATYP;
-
-		if (v == 1 || v == 3 || v == 4)
-			want = SOCKS5_OK;
-		msg[3] = (uint8_t)v;
-		ck_assert_int_eq(socks5_parse_reply(msg, sizeof(msg), &r, &len),
-				 want);
-		if (want == SOCKS5_OK)
-			ck_assert_uint_eq(len, v == 1 ? 10 : v == 4 ? 22 : 8);
-	}
-}
-END_TEST
-
-/* ---------------------------------------------------------------- */
-/* UDP                                                               */
-
-START_TEST(udp_round_trip_in_place)
-{
-	struct socks5_addr a = sample(_i), src;
-	uint8_t dgram[SOCKS5_UDP_HEADER_MAX + 16], want[SOCKS5_UDP_HEADER_MAX];
-	size_t hlen, n, len;
-
-	want[0] = want[1] = want[2] = 0;
-	n = 3 + wire_addr(want + 3, &a);
-	ck_assert_int_eq(socks5_encode_udp_header(dgram, sizeof(dgram), &a,
-						  &hlen), SOCKS5_OK);
-	ck_assert_uint_eq(hlen, n);
-	ck_assert_mem_eq(dgram, want, n);
-	memcpy(dgram + hlen, "payload", 7);
-
-	len = 0;
-	ck_assert_int_eq(socks5_parse_udp_header(dgram, hlen + 7, &src, &len),
-			 SOCKS5_OK);
-	ck_assert_uint_eq(len, hlen);
-	assert_addr_eq(&src, &a);
-	/* The payload is where it was: the caller uses dgram + len. */
-	ck_assert_ptr_eq(dgram + len, dgram + hlen);
-	ck_assert_mem_eq(dgram + len, "payload", 7);
-	/* An empty payload is a valid datagram. */
-	ck_assert_int_eq(socks5_parse_udp_header(dgram, hlen, &src, &len),
-			 SOCKS5_OK);
-	ck_assert_uint_eq(len, hlen);
-
-	/* Each length short of the header is truncated, never NEED_MORE. */
-	for (n = 0; n < hlen; n++)
-		ck_assert_int_eq(socks5_parse_udp_header(dgram, n, &src, &len),
-				 SOCKS5_E_TRUNCATED);
-
-	ck_assert_int_eq(socks5_encode_udp_header(dgram, hlen, &a, &len),
-			 SOCKS5_OK);
-	fill(dgram, sizeof(dgram));
-	ck_assert_int_eq(socks5_encode_udp_header(dgram, hlen - 1, &a, &len),
-			 SOCKS5_E_BUFFER);
-	ck_assert(untouched(dgram, sizeof(dgram)));
-}
-END_TEST
-
-START_TEST(udp_malformed)
-{
-	struct socks5_addr src, canary;
-	size_t len;
-
-	memset(&canary, 0x5A, sizeof(canary));
-	memcpy(&src, &canary, sizeof(src));
-#define UDP(bytes, st)                                                    \
-	ck_assert_int_eq(socks5_parse_udp_header((const uint8_t *)bytes,  \
-			 sizeof(bytes) - 1, &src, &len), st)
-	UDP("\x01\x00\x00\x01\x01\x02\x03\x04\x00\x35", SOCKS5_E_RESERVED);
-	UDP("\x00\x01\x00\x01\x01\x02\x03\x04\x00\x35", SOCKS5_E_RESERVED);
-	UDP("\x00\x00\x01\x01\x01\x02\x03\x04\x00\x35", SOCKS5_E_FRAGMENTED);
-	UDP("\x00\x00\x80\x01\x01\x02\x03\x04\x00\x35", SOCKS5_E_FRAGMENTED);
-	UDP("\x00\x00\x00\x02\x01\x02\x03\x04\x00\x35", SOCKS5_E_ATYP);
-	UDP("\x00\x00\x00\x03\x00\x00\x35", SOCKS5_E_DOMAIN_EMPTY);
-	UDP("\x00\x00\x00\x03\x05" "abc\x00\x35", SOCKS5_E_TRUNCATED);
-	UDP("\x00\x00\x00\x04" "0123456789abcde\x00\x35", SOCKS5_E_TRUNCATED);
-	UDP("\x00", SOCKS5_E_TRUNCATED);
-	UDP("", SOCKS5_E_TRUNCATED);
-#undef UDP
-	ck_assert_mem_eq(&src, &canary, sizeof(src));
-	ck_assert_int_eq(socks5_parse_udp_header((const uint8_t *)"", 0, NULL,
-						 &len), SOCKS5_E_ARG);
 }
 END_TEST
 
@@ -708,7 +354,7 @@ START_TEST(addr_sockaddr_round_trip)
 						   sizeof(in)), SOCKS5_E_ARG);
 	ck_assert_int_eq(socks5_addr_from_sockaddr(&a, (struct sockaddr *)&un,
 						   sizeof(un)), SOCKS5_E_ARG);
-	a = a_domain(3);
+	a = cfx_domain(3);
 	ck_assert_int_eq(socks5_addr_to_sockaddr(&a, &ss, &sl), SOCKS5_E_ARG);
 }
 END_TEST
@@ -729,9 +375,9 @@ START_TEST(addr_domain)
 			 SOCKS5_E_DOMAIN_LENGTH);
 	ck_assert_int_eq(socks5_addr_from_domain(&a, "a\0b", 3, 1),
 			 SOCKS5_E_ARG);
-	a = a_ipv4();
+	a = cfx_ipv4();
 	ck_assert_uint_eq(socks5_addr_wire_len(&a), 7);
-	a = a_ipv6();
+	a = cfx_ipv6();
 	ck_assert_uint_eq(socks5_addr_wire_len(&a), 19);
 }
 END_TEST
@@ -741,10 +387,10 @@ START_TEST(addr_format)
 	struct socks5_addr a;
 	char buf[300];
 
-	a = a_ipv4();
+	a = cfx_ipv4();
 	socks5_addr_format(&a, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "192.0.2.1:8080");
-	a = a_ipv6();
+	a = cfx_ipv6();
 	socks5_addr_format(&a, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "[2001:db8::1:2]:443");
 	socks5_addr_from_domain(&a, "example.org", 11, 80);
@@ -779,21 +425,10 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, auth_reply_all);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("request_reply");
+	tc = tcase_create("request");
 	tcase_add_test(tc, request_every_cmd_and_atyp);
 	tcase_add_test(tc, request_literal_bytes);
 	tcase_add_test(tc, request_errors);
-	tcase_add_loop_test(tc, reply_every_split, 0, 4);
-	tcase_add_test(tc, reply_literal);
-	tcase_add_test(tc, reply_every_rep_code);
-	tcase_add_loop_test(tc, reply_malformed, 0,
-			    sizeof(bad_replies) / sizeof(bad_replies[0]));
-	tcase_add_test(tc, reply_every_atyp_value);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("udp");
-	tcase_add_loop_test(tc, udp_round_trip_in_place, 0, 4);
-	tcase_add_test(tc, udp_malformed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addr");
