@@ -50,9 +50,12 @@ static bool is_sanitizer(const char *entry, size_t len)
 	return false;
 }
 
-/* Appends the old entries that are (or are not) sanitizer runtimes. */
+enum keep { KEEP_SANITIZERS, KEEP_OTHERS, KEEP_ALL };
+
+/* Appends the old entries of the kind asked for, in their order, never
+ * ours. */
 static size_t copy_entries(char *out, size_t used, const char *old,
-			   const char *lib, bool sanitizers)
+			   const char *lib, enum keep keep)
 {
 	const char *p;
 
@@ -60,7 +63,8 @@ static size_t copy_entries(char *out, size_t used, const char *old,
 		size_t len = strcspn(p, " :");
 
 		if (len && !is_ours(p, len, lib) &&
-		    is_sanitizer(p, len) == sanitizers) {
+		    (keep == KEEP_ALL ||
+		     is_sanitizer(p, len) == (keep == KEEP_SANITIZERS))) {
 			if (used)
 				out[used++] = ' ';
 			memcpy(out + used, p, len);
@@ -80,12 +84,12 @@ char *sfy_preload_value(const char *lib, const char *old)
 
 	if (!out)
 		return NULL;
-	used = copy_entries(out, 0, old, lib, true);
+	used = copy_entries(out, 0, old, lib, KEEP_SANITIZERS);
 	if (used)
 		out[used++] = ' ';
 	memcpy(out + used, lib, strlen(lib));
 	used += strlen(lib);
-	used = copy_entries(out, used, old, lib, false);
+	used = copy_entries(out, used, old, lib, KEEP_OTHERS);
 	out[used] = '\0';
 	return out;
 }
@@ -94,23 +98,9 @@ char *sfy_preload_value(const char *lib, const char *old)
 char *sfy_preload_without(const char *old, const char *lib)
 {
 	char *out = malloc((old ? strlen(old) : 0) + 1);
-	size_t used = 0;
-	const char *p;
 
 	if (!out)
 		return NULL;
-	for (p = old; p && *p;) {
-		size_t len = strcspn(p, " :");
-
-		if (len && !is_ours(p, len, lib)) {
-			if (used)
-				out[used++] = ' ';
-			memcpy(out + used, p, len);
-			used += len;
-		}
-		p += len;
-		p += strspn(p, " :");
-	}
-	out[used] = '\0';
+	out[copy_entries(out, 0, old, lib, KEEP_ALL)] = '\0';
 	return out;
 }
