@@ -695,9 +695,15 @@ TABLE=$(table)
 - **Hook cost.** A 0 means the shim does not hook that call at all
   (torsocks leaves read/write alone, dante-client close); socksify hooks
   close (descriptor bookkeeping) and read/write (UDP on connected sockets)
-  and adds about 40 instructions to each. A connect() that goes direct is
-  decided on the address alone, without a system call; proxychains4 asks
-  the socket's type with getsockopt() on every connect().
+  and adds about 20 instructions to each (an inline check of the
+  descriptor table, then a tail call to libc; the UDP path is out of
+  line). A connect() that goes direct is decided on the address alone,
+  without a system call; proxychains4 asks the socket's type with
+  getsockopt() on every connect().
+- **Startup through the command.** Every shim's command is a second
+  exec before the program's own. socksify's is linked statically (no
+  dynamic loader) and before its exec reads only the program's headers
+  (open and 3 preads, to warn about static and Go programs).
 - **Memory.** Peak RSS counts shared file pages: the kernel maps library
   code 64 KiB around each page touched (fault-around), so most of what a
   preloaded library adds to /bin/true is its own code and the libc pages
