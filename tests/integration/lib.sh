@@ -578,6 +578,14 @@ netns_up() {
 	done
 	ip netns exec "$NS_PX" sysctl -q -w net.ipv4.ip_forward=0 \
 		net.ipv6.conf.all.forwarding=0 >/dev/null || return 1
+	# The stress cases make tens of thousands of short connections from
+	# one address to one proxy port: with the default 28 k ephemeral ports
+	# and 60 s of TIME_WAIT, later connects would fail with EADDRNOTAVAIL.
+	for ns in "$NS_CLI" "$NS_PX" "$NS_TG"; do
+		ip netns exec "$ns" sysctl -q -w net.ipv4.tcp_tw_reuse=1 \
+			net.ipv4.ip_local_port_range="1024 65535" >/dev/null ||
+			return 1
+	done
 	ip -n "$NS_CLI" addr add 192.0.2.2/24 dev to-px &&
 	ip -n "$NS_CLI" addr add 2001:db8:1::2/64 dev to-px nodad &&
 	ip -n "$NS_PX" addr add 192.0.2.1/24 dev to-cli &&

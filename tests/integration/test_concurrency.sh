@@ -70,7 +70,7 @@ stress_run() {
 	shift 2
 	local pre=("${SFY_PRELOAD_ENV[@]}")
 	[ "$lib" = "$SFY_LIB" ] || pre=("LD_PRELOAD=$lib")
-	timeout 300 "${RUN[@]}" env -u SOCKSIFY_LOG "${pre[@]}" \
+	timeout 120 "${RUN[@]}" env -u SOCKSIFY_LOG "${pre[@]}" \
 		SOCKSIFY_PROXY="$PROXY" "$bin" "$@" 2>"$T/stress.err"
 }
 
@@ -117,11 +117,20 @@ echo "$out"
 expect_run fork_storm_200 200 "$out" "$rc" "$n0"
 FIG+=("fork storm 200 children (16 at once): $(grep -m 1 'forks:' <<<"$out" | sed 's/^[A-Z]* forks: //')")
 
-n0=$(peers)
-out=$(stress_run "$SFY_LIB" "$STRESS" threadfork 100 "$ADDR" "$EP" "${NAMES[@]}")
-rc=$?
-echo "$out"
-expect_run fork_while_threads_connect "" "$out" "$rc" "$n0"
+# Under ASan, a child forked while other threads allocate can block for
+# ever on the sanitizer allocator's lock (gcc 12's libasan has no fork
+# handler for it; seen with gdb: the child waits in
+# SizeClassAllocator64::GetFromAllocator under glibc's fopen). The plain
+# pass and the ThreadSanitizer pass below run this case.
+if [ "${SANITIZE:-}" = 1 ]; then
+	skip fork_while_threads_connect "the ASan allocator deadlocks in a child forked while threads allocate (sanitizer runtime, not socksify); run in the plain and TSan passes"
+else
+	n0=$(peers)
+	out=$(stress_run "$SFY_LIB" "$STRESS" threadfork 100 "$ADDR" "$EP" "${NAMES[@]}")
+	rc=$?
+	echo "$out"
+	expect_run fork_while_threads_connect "" "$out" "$rc" "$n0"
+fi
 
 n0=$(peers)
 out=$(stress_run "$SFY_LIB" "$STRESS" forkgap "$EP" "${GAP[@]}")
