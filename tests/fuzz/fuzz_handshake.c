@@ -16,6 +16,10 @@
  * success consumes the same bytes either way (a failure may be seen from
  * a shorter prefix); it never asks recv() for zero bytes or reads past
  * what the proxy sent.
+ *
+ * Built with FUZZ_PIPELINE defined (fuzz_pipeline.c), the same harness
+ * drives socks5_handshake_ex with pipelined hops: bits 6-7 of byte 0 then
+ * choose which (0: the first; 1: all; 2: the second only; 3: none).
  */
 #include <errno.h>
 #include <string.h>
@@ -109,6 +113,10 @@ static void set_hop(struct socks5_proxy *p, int i, bool auth)
 	}
 }
 
+#ifdef FUZZ_PIPELINE
+static uint32_t pipeline; /* which hops are pipelined (bit per hop) */
+#endif
+
 struct outcome {
 	int rc, rc2;
 	size_t used;
@@ -120,12 +128,21 @@ static void run(const struct socks5_proxy *chain, size_t nhops, uint8_t cmd,
 {
 	struct socks5_failure why;
 	struct socks5_reply second;
+#ifdef FUZZ_PIPELINE
+	struct socks5_hs_opts opts = { .pipeline = pipeline };
+#endif
 
 	in_off = 0;
 	piece = pc;
 	memset(o, 0, sizeof(*o));
+#ifdef FUZZ_PIPELINE
+	o->rc = socks5_handshake_ex(&io, 3, chain, nhops, cmd, dst,
+				    socks5_now_ms() + 10000, &opts, &o->bound,
+				    &why);
+#else
 	o->rc = socks5_handshake(&io, 3, chain, nhops, cmd, dst,
 				 socks5_now_ms() + 10000, &o->bound, &why);
+#endif
 	CHECK(o->rc <= 0);
 	CHECK((o->rc == 0) == (why.status == SOCKS5_OK));
 	if (o->rc)
@@ -151,6 +168,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
+#ifdef FUZZ_PIPELINE
+	pipeline = (const uint32_t[]){ 1, 7, 2, 0 }[data[0] >> 6];
+#endif
 	nhops = (size_t)(data[0] & 3) + 1;
 	if (nhops > 3)
 		nhops = 3;
