@@ -205,23 +205,35 @@ bool sfy_fd_is_ours_slow(int fd)
 			    SFY_FD_NONE;
 }
 
-int sfy_fd_set(int fd, const struct sfy_fd_info *info)
+/* The record for fd's new state (stamped with the socket's identity) and
+ * its slot, created if needed. Returns 0 or -errno. */
+static int new_record(int fd, const struct sfy_fd_info *info,
+		      struct record *rec, struct slot **slot)
 {
-	struct record rec;
 	struct stat st;
-	struct slot *s;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	s = slot_of(fd, true);
-	if (!s)
+	*slot = slot_of(fd, true);
+	if (!*slot)
 		return fd < 0 || (unsigned int)fd >= NCHUNKS * CHUNK_SLOTS ?
 			       -EBADF : -ENOMEM;
-	memset(&rec, 0, sizeof(rec));
-	rec.info = *info;
-	rec.dev = st.st_dev;
-	rec.ino = st.st_ino;
+	memset(rec, 0, sizeof(*rec));
+	rec->info = *info;
+	rec->dev = st.st_dev;
+	rec->ino = st.st_ino;
 	note_set(fd, info->kind);
+	return 0;
+}
+
+int sfy_fd_set(int fd, const struct sfy_fd_info *info)
+{
+	struct record rec;
+	struct slot *s;
+	int rc = new_record(fd, info, &rec, &s);
+
+	if (rc)
+		return rc;
 	slot_lock(s);
 	slot_store(s, &rec);
 	slot_unlock(s);
@@ -232,22 +244,13 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 			struct sfy_fd_info *existing)
 {
 	struct record rec, old;
-	struct stat st;
 	struct slot *s;
 	void (*fn)(int, const struct sfy_fd_info *);
 	bool stale = false;
+	int rc = new_record(fd, info, &rec, &s);
 
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	s = slot_of(fd, true);
-	if (!s)
-		return fd < 0 || (unsigned int)fd >= NCHUNKS * CHUNK_SLOTS ?
-			       -EBADF : -ENOMEM;
-	memset(&rec, 0, sizeof(rec));
-	rec.info = *info;
-	rec.dev = st.st_dev;
-	rec.ino = st.st_ino;
-	note_set(fd, info->kind);
+	if (rc)
+		return rc;
 	/* Check and store under the slot's writer lock, so two threads'
 	 * first datagrams on one socket keep exactly one association. */
 	slot_lock(s);
