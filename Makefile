@@ -110,6 +110,8 @@ build/fuzz/%: tests/fuzz/%.c $(CLIENT_SRC) $(wildcard client/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(CLIENT_SRC)
+# fuzz_pipeline.c #includes fuzz_handshake.c (built with -DFUZZ_PIPELINE).
+build/fuzz/fuzz_pipeline: tests/fuzz/fuzz_handshake.c
 fuzz: deps $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
