@@ -494,16 +494,33 @@ static void log_fail(const char *what, const struct socks5_failure *why,
 			 strerrorname_np(err));
 }
 
+/* -v: one line per association, as connect() has one per connection;
+ * nothing is formatted below that level. */
+static void log_ok(int fd, int idx, const struct socks5_addr *bnd, int ctl,
+		   int64_t t0)
+{
+	char hop[600], shown[SOCKS5_DOMAIN_MAX + 16];
+
+	if (sfy_log_level() < SFY_LOG_INFO)
+		return;
+	socks5_url_format(&sfy_config()->chain[0], hop, sizeof(hop));
+	socks5_addr_format(bnd, shown, sizeof(shown));
+	sfy_info("UDP ASSOCIATE at %s: relay %s, ok in %.1f ms", hop, shown,
+		 (double)(sfy_log_now_us() - t0) / 1000.0);
+	sfy_debug("fd %d: UDP association %d, relay %s, control fd %d", fd, idx,
+		  shown, ctl);
+}
+
 /* Control connection + UDP ASSOCIATE + relay, into entry idx. */
 static int associate(int fd, struct sfy_assoc *a, int idx)
 {
 	const struct sfy_config *cfg = sfy_config();
 	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
+	int64_t t0 = sfy_log_now_us();
 	struct socks5_failure why;
 	struct socks5_reply bound;
 	struct socks5_addr dst;
 	const char *what = "";
-	char shown[SOCKS5_DOMAIN_MAX + 16];
 	int ctl, rc;
 
 	rc = ensure_bound(fd, a->family);
@@ -534,10 +551,9 @@ static int associate(int fd, struct sfy_assoc *a, int idx)
 		sfy_real()->close(ctl);
 		return rc;
 	}
-	atomic_store(&a->ctl, hide_ctl(ctl, idx));
-	socks5_addr_format(&bound.bnd, shown, sizeof(shown));
-	sfy_debug("fd %d: UDP association %d, relay %s, control fd %d", fd, idx,
-		  shown, atomic_load(&a->ctl));
+	ctl = hide_ctl(ctl, idx);
+	atomic_store(&a->ctl, ctl);
+	log_ok(fd, idx, &bound.bnd, ctl, t0);
 	return 0;
 }
 

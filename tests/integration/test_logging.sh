@@ -2,7 +2,8 @@
 # Logging: silent on success by default; -v / SOCKSIFY_LOG=info gives one
 # line per proxied connection (destination, hops, result, milliseconds);
 # debug says more; SOCKSIFY_LOG_FILE takes the lines; the password never
-# appears, at any level, in any output.
+# appears, at any level, in any output. UDP: one info line per association
+# (through dante, the UDP ASSOCIATE server here, as root only).
 . "$(dirname "$0")/lib.sh"
 
 PW=L0gS3cretPW
@@ -134,6 +135,46 @@ if grep -q "$PW" "$T/dbg.err" "$T/dbg.log"; then
 	fail password_never_logged "$(grep -h "$PW" "$T/dbg.err" "$T/dbg.log")"
 else
 	pass password_never_logged
+fi
+
+# ---- -v and UDP: one info line per association, not per datagram --------------
+# Two sockets, two datagrams each, through dante with a password: two
+# lines, each with the hop (password masked), the relay and the time.
+UDP_TWO_SOCKETS='import socket, sys
+dst = ("127.0.0.1", int(sys.argv[1]))
+for i in range(2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    for j in range(2):
+        s.sendto(b"log-udp-%d-%d" % (i, j), dst)
+        s.recvfrom(100)
+    s.close()
+print("OK")'
+DUSER=sfylogudp
+if [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/danted ]; then
+	skip udp_info_line_per_association "dante-server, the UDP ASSOCIATE server, runs only as root"
+elif ! { DL=$(free_port) && UE=$(free_port) && add_test_user "$DUSER" "$PW" &&
+	start_danted dlog "$DL" username && start_udp_echo uecho "$UE"; }; then
+	fail udp_info_line_per_association "could not start dante or the UDP echo"
+else
+	UPX="socks5://$DUSER:$PW@127.0.0.1:$DL"
+	out=$(sfy -x "$UPX" -n '' "$PY" -c "$UDP_TWO_SOCKETS" "$UE" 2>"$T/err")
+	if [ "$out" = OK ] && [ ! -s "$T/err" ]; then
+		pass udp_silent_on_success
+	else
+		fail udp_silent_on_success "out='$out' stderr: $(cat "$T/err")"
+	fi
+	: >"$T/uecho.peers"
+	out=$(sfy -v -x "$UPX" -n '' "$PY" -c "$UDP_TWO_SOCKETS" "$UE" 2>"$T/err")
+	lines=$(grep -cE "^socksify\[[0-9]+\]: info: UDP ASSOCIATE at socks5://$DUSER:\*\*\*@127\.0\.0\.1:$DL: relay [0-9a-f.:]+:[0-9]+, ok in [0-9]+\.[0-9] ms\$" "$T/err")
+	other=$(grep -c 'UDP ASSOCIATE' "$T/err")
+	sent=$(wc -l <"$T/uecho.peers")
+	if [ "$out" = OK ] && [ "$lines" = 2 ] && [ "$other" = 2 ] && [ "$sent" = 4 ] &&
+	   ! grep -q "$PW" "$T/err"; then
+		pass udp_info_line_per_association
+	else
+		fail udp_info_line_per_association "out='$out' lines=$lines other=$other datagrams=$sent: $(cat "$T/err")"
+	fi
 fi
 
 finish
