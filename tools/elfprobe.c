@@ -44,8 +44,22 @@ struct elf {
 	struct win head;  /* the first HEAD bytes (fewer for a short file) */
 	bool is64;
 	uint64_t phoff, shoff;
-	unsigned phnum, shnum, phentsize, shentsize, shstrndx;
+	unsigned type, phnum, shnum, phentsize, shentsize, shstrndx;
 };
+
+/* The ELF header fields we use have the same names in Elf32_Ehdr and
+ * Elf64_Ehdr, at other widths and offsets: one list widens either. */
+#define TAKE_EHDR(e, h)                                \
+	do {                                           \
+		(e)->type = (h).e_type;                \
+		(e)->phoff = (h).e_phoff;              \
+		(e)->shoff = (h).e_shoff;              \
+		(e)->phnum = (h).e_phnum;              \
+		(e)->shnum = (h).e_shnum;              \
+		(e)->phentsize = (h).e_phentsize;      \
+		(e)->shentsize = (h).e_shentsize;      \
+		(e)->shstrndx = (h).e_shstrndx;        \
+	} while (0)
 
 static bool read_at(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -95,25 +109,14 @@ static bool read_ehdr(struct elf *e)
 	if (e->is64) {
 		if (!get(e, &e->head, &h64, sizeof(h64), 0))
 			return false;
-		e->phoff = h64.e_phoff;
-		e->shoff = h64.e_shoff;
-		e->phnum = h64.e_phnum;
-		e->shnum = h64.e_shnum;
-		e->phentsize = h64.e_phentsize;
-		e->shentsize = h64.e_shentsize;
-		e->shstrndx = h64.e_shstrndx;
-		return h64.e_type == ET_EXEC || h64.e_type == ET_DYN;
+		TAKE_EHDR(e, h64);
+	} else {
+		if (id[EI_CLASS] != ELFCLASS32 ||
+		    !get(e, &e->head, &h32, sizeof(h32), 0))
+			return false;
+		TAKE_EHDR(e, h32);
 	}
-	if (id[EI_CLASS] != ELFCLASS32 || !get(e, &e->head, &h32, sizeof(h32), 0))
-		return false;
-	e->phoff = h32.e_phoff;
-	e->shoff = h32.e_shoff;
-	e->phnum = h32.e_phnum;
-	e->shnum = h32.e_shnum;
-	e->phentsize = h32.e_phentsize;
-	e->shentsize = h32.e_shentsize;
-	e->shstrndx = h32.e_shstrndx;
-	return h32.e_type == ET_EXEC || h32.e_type == ET_DYN;
+	return e->type == ET_EXEC || e->type == ET_DYN;
 }
 
 static bool read_ph(const struct elf *e, unsigned i, struct ph *p)
