@@ -14,8 +14,13 @@
  *   - after a recv that filled what was asked, recv again at once: a proxy
  *     writes each reply in one piece, so the rest is normally there;
  *   - a connect that poll reports writable without error needs no
- *     getsockopt(SO_ERROR).
- * A pipelined no-auth CONNECT is then send, poll, recv, recv.
+ *     getsockopt(SO_ERROR);
+ *   - the connect is started without waiting by an empty
+ *     sendto(MSG_FASTOPEN | MSG_DONTWAIT) where the caller allows it,
+ *     instead of three fcntl calls around connect (see socks5.h).
+ * Connecting and a pipelined no-auth CONNECT are then sendto, poll, send,
+ * poll, recv, and the reply's two reads (head, then the address whose
+ * length the head gives: reading more could take the program's data).
  *
  * Every loop ends at the deadline: each pass through it computes the time
  * left first, and EINTR, EAGAIN and spurious wake-ups only ever go round
@@ -188,25 +193,18 @@ void hs_drive(const struct socks5_io *io, struct hs_task *m,
 }
 
 /*
- * The descriptor is non-blocking here. EINTR from connect(2) leaves the
- * attempt running in the background and EALREADY means one is running, so
- * both are waited for like EINPROGRESS. poll's answer is enough when it
- * says writable and nothing else; after an error or hang-up the outcome is
- * read from SO_ERROR (getsockopt is not a hooked name, so it is called
- * directly).
+ * Waits for a connection attempt already under way. poll's answer is
+ * enough when it says writable and nothing else; after an error or hang-up
+ * the outcome is read from SO_ERROR (getsockopt is not a hooked name, so
+ * it is called directly).
  */
-static int connect_nonblocking(const struct socks5_io *io, int fd,
-			       const struct sockaddr *sa, socklen_t salen,
-			       int64_t deadline_ms)
+static int wait_connected(const struct socks5_io *io, int fd,
+			  int64_t deadline_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	socklen_t elen = sizeof(int);
 	int soerr = 0, left, r;
 
-	if (io->connect(fd, sa, salen) == 0)
-		return 0;
-	if (errno != EINPROGRESS && errno != EINTR && errno != EALREADY)
-		return -errno;
 	for (;;) {
 		left = poll_left(deadline_ms);
 		if (left == 0)
@@ -225,19 +223,36 @@ static int connect_nonblocking(const struct socks5_io *io, int fd,
 	return -soerr;
 }
 
+/* EINTR from connect(2) leaves the attempt running in the background and
+ * EALREADY means one is running, so both are waited for like EINPROGRESS. */
+static bool under_way(int e)
+{
+	return e == EINPROGRESS || e == EINTR || e == EALREADY;
+}
+
+/* The descriptor is non-blocking here. */
+static int connect_nonblocking(const struct socks5_io *io, int fd,
+			       const struct sockaddr *sa, socklen_t salen,
+			       int64_t deadline_ms)
+{
+	if (io->connect(fd, sa, salen) == 0)
+		return 0;
+	if (!under_way(errno))
+		return -errno;
+	return wait_connected(io, fd, deadline_ms);
+}
+
 /*
  * Read-modify-write of the file status flags: only O_NONBLOCK is touched,
  * and the exact old value is put back (proxychains-ng's F_SETFL of
  * !O_NONBLOCK wiped every other flag).
  */
-int socks5_connect_deadline(const struct socks5_io *io, int fd,
-			    const struct sockaddr *sa, socklen_t salen,
-			    int64_t deadline_ms)
+static int connect_with_fcntl(const struct socks5_io *io, int fd,
+			      const struct sockaddr *sa, socklen_t salen,
+			      int64_t deadline_ms)
 {
 	int flags, rc;
 
-	if (!io || !sa || fd < 0)
-		return -EINVAL;
 	flags = io->fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return -errno;
@@ -249,4 +264,44 @@ int socks5_connect_deadline(const struct socks5_io *io, int fd,
 	    rc == 0)
 		rc = -errno;
 	return rc;
+}
+
+/* The kernel (or a sandbox) will not start a connection this way, or the
+ * socket's protocol has no Fast Open (SCTP, old MPTCP): connect() proper
+ * says what the program would have seen. */
+static bool no_fastopen(int e)
+{
+	return e == EOPNOTSUPP || e == EINVAL || e == ENOSYS || e == EPERM ||
+	       e == EACCES || e == EPROTONOSUPPORT;
+}
+
+/* 1 when the attempt could not start this way (the fcntl way is next). */
+static int connect_fastopen(const struct socks5_io *io, int fd,
+			    const struct sockaddr *sa, socklen_t salen,
+			    int64_t deadline_ms)
+{
+	ssize_t n = io->sendto(fd, NULL, 0,
+			       MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL, sa,
+			       salen);
+
+	/* 0: connected already (a second call on a connected socket). */
+	if (n >= 0 || under_way(errno))
+		return wait_connected(io, fd, deadline_ms);
+	return no_fastopen(errno) ? 1 : -errno;
+}
+
+int socks5_connect_deadline(const struct socks5_io *io, int fd,
+			    const struct sockaddr *sa, socklen_t salen,
+			    int64_t deadline_ms)
+{
+	int rc;
+
+	if (!io || !sa || fd < 0)
+		return -EINVAL;
+	if (io->sendto) {
+		rc = connect_fastopen(io, fd, sa, salen, deadline_ms);
+		if (rc <= 0)
+			return rc;
+	}
+	return connect_with_fcntl(io, fd, sa, salen, deadline_ms);
 }

@@ -46,6 +46,21 @@
 /* Loopback, plus the unspecified addresses, which connect() treats as
  * "this host" too. */
 #define DEFAULT_BYPASS "127.0.0.0/8,::1,localhost,0.0.0.0,::"
+/* DEFAULT_BYPASS and the default fake ranges already parsed: most
+ * programs start with neither variable set, and parsing them would map
+ * inet_pton's pages into every one (test_config checks these against
+ * the texts). */
+static const struct sfy_cidr default_cidrs[] = {
+	{ AF_INET, { 127 }, 8 },
+	{ AF_INET6, { [15] = 1 }, 128 },
+	{ AF_INET, { 0 }, 32 },
+	{ AF_INET6, { 0 }, 128 },
+};
+#define DEFAULT_BYPASS_NAME "localhost"
+static const struct sfy_cidr default_fake4 = { AF_INET, { 198, 18 }, 15 };
+static const struct sfy_cidr default_fake6 = {
+	AF_INET6, { 0xfd, 0x53, 0x6f, 0x63, 0x6b, 0x73, 0x69, 0x66 }, 64
+};
 #define MAX_TIMEOUT_MS 600000
 #define LOG_FD_MIN SFY_LOG_FD_MIN
 /* Fake ranges must hold at least 256 addresses to be of any use. */
@@ -291,8 +306,13 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 		if (v && !*v && i > 0)
 			v = NULL;
 	}
-	if (!v)
-		v = DEFAULT_BYPASS;
+	if (!v) {
+		memcpy(c->bypass.cidrs, default_cidrs, sizeof(default_cidrs));
+		c->bypass.ncidrs = sizeof(default_cidrs) / sizeof(default_cidrs[0]);
+		strcpy(c->bypass.names[0], DEFAULT_BYPASS_NAME);
+		c->bypass.nnames = 1;
+		return;
+	}
 	if (parse_list(&c->bypass, v, bad, sizeof(bad))) {
 		/* Fail closed: nothing goes direct by accident. */
 		memset(&c->bypass, 0, sizeof(c->bypass));
@@ -309,8 +329,8 @@ static void parse_fake_net(struct sfy_config *c, getenv_fn_t env)
 	const char *p, *end;
 	size_t len;
 
-	sfy_cidr_parse("198.18.0.0/15", &c->fake4);
-	sfy_cidr_parse("fd53:6f63:6b73:6966::/64", &c->fake6);
+	c->fake4 = default_fake4;
+	c->fake6 = default_fake6;
 	if (!v || !*v)
 		return;
 	for (p = v;; p = end + 1) {
@@ -416,6 +436,10 @@ static void report(const struct sfy_config *c)
 	char url[600];
 	size_t i;
 
+	/* Formatting pulls printf's code into the program's memory: only
+	 * when the lines are wanted. */
+	if (sfy_log_level() < SFY_LOG_DEBUG)
+		return;
 	for (i = 0; i < c->nhops; i++) {
 		socks5_url_format(&c->chain[i], url, sizeof(url));
 		sfy_debug("proxy hop %zu of %zu: %s", i + 1, c->nhops, url);
@@ -440,8 +464,8 @@ static int parse_zeroed(struct sfy_config *out, char *(*getenv_fn)(const char *)
 	out->broken_errno = ECONNREFUSED;
 	out->timeout_ms = DEFAULT_TIMEOUT_MS;
 	out->log_fd = 2;
-	sfy_cidr_parse("198.18.0.0/15", &out->fake4);
-	sfy_cidr_parse("fd53:6f63:6b73:6966::/64", &out->fake6);
+	out->fake4 = default_fake4;
+	out->fake6 = default_fake6;
 	level_ok = parse_level(out, getenv_fn);
 	parse_proxy(out, getenv_fn, &proxy_var, err, sizeof(err));
 	if (!out->enabled) {

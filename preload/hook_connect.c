@@ -81,6 +81,13 @@ static int sock_domain(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l) < 0 ? -errno : d;
 }
 
+/* The kernel's answer to a destination of the other family (its own
+ * checks: a short address, then the family). */
+static bool family_refused(int rc)
+{
+	return rc == -EINVAL || rc == -EAFNOSUPPORT;
+}
+
 /* The destination as the kernel would see it: an IPv4-mapped address
  * becomes plain IPv4. Returns its length, or 0 when len is too short (the
  * real connect() then reports EINVAL). */
@@ -115,13 +122,23 @@ static socklen_t normalize(const struct sockaddr *sa, socklen_t len,
 	}
 }
 
-/* Puts a fresh stream socket of family onto fd's number. */
-static int replace_socket(int fd, int family)
+/* Puts a fresh stream socket of family onto fd's number, when fd is of
+ * the family the destination said (expected). */
+static int replace_socket(int fd, int family, int expected)
 {
 	const struct sfy_real *r = sfy_real();
 	int fdflags, flflags, proto = 0, s, rc = 0;
 	socklen_t l = sizeof(proto);
 
+	/* The family was taken from the destination; here, where it would
+	 * change, is where it is checked (an AF_INET6 socket given an IPv4
+	 * address: the kernel's EINVAL, not a proxied connection). */
+	rc = sock_domain(fd);
+	if (rc < 0)
+		return rc;
+	if (rc != expected)
+		return expected == AF_INET ? -EINVAL : -EAFNOSUPPORT;
+	rc = 0;
 	fdflags = r->fcntl(fd, F_GETFD);
 	flflags = r->fcntl(fd, F_GETFL);
 	if (fdflags < 0 || flflags < 0)
@@ -164,7 +181,7 @@ static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
 		*tolen = sizeof(*m);
 		return 0;
 	}
-	rc = replace_socket(fd, px->ss_family);
+	rc = replace_socket(fd, px->ss_family, *fam);
 	if (rc == 0)
 		*fam = px->ss_family;
 	return rc;
@@ -240,6 +257,8 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		if (opts.probe)
 			sfy_pipeline_probe_done(opts.probe_fd,
 						SOCKS5_PROBE_UNDECIDED);
+		if (family_refused(rc))
+			return rc; /* the program's socket, not the proxy */
 		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
 		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
 			 dstname, hop, errdesc(-rc), errname(-rc),
@@ -306,9 +325,11 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	socklen_t normlen;
 	int fam, rc;
 
-	fam = sock_domain(fd);
-	if (fam != sa->sa_family)
-		return SFY_PASS; /* the kernel says EAFNOSUPPORT, or EBADF */
+	/* The socket's family, as far as a connect() that can succeed goes:
+	 * the kernel refuses a destination of the other family, and so does
+	 * our first connect to the proxy (family_refused) or prepare(). One
+	 * system call fewer than asking. */
+	fam = sa->sa_family;
 	normlen = normalize(sa, len, &norm);
 	if (!normlen)
 		return SFY_PASS;

@@ -41,7 +41,7 @@
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,
-	.fcntl = fcntl,
+	.fcntl = fcntl, .sendto = sendto,
 };
 
 int64_t sfy_now_us(void)

@@ -51,7 +51,7 @@ extern char **environ;
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll,
-	.connect = connect, .fcntl = fcntl,
+	.connect = connect, .fcntl = fcntl, .sendto = sendto,
 };
 
 static struct {

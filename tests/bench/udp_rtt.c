@@ -40,7 +40,7 @@ static const struct socks5_io libc_io = {
 	.recv = recv,
 	.poll = poll,
 	.connect = connect,
-	.fcntl = fcntl,
+	.fcntl = fcntl, .sendto = sendto,
 };
 
 static int resolve(const char *host, const char *port, int socktype,

@@ -98,6 +98,18 @@ try:
         rc = libc.connect(s.fileno(), sa, len(sa))
         e = ctypes.get_errno()
         print("OK" if rc == 0 and e == 4321 else "BAD", "rc=%d errno=%d" % (rc, e))
+    elif mode == "famx":        # SOCKFAM ADDRFAM PORT: an address of the other family
+        libc = ctypes.CDLL(None, use_errno=True)
+        s = socket.socket(fam(args[0]), socket.SOCK_STREAM)
+        port = struct.pack("!H", int(args[2]))
+        if args[1] == "4":
+            sa = struct.pack("=H", socket.AF_INET) + port + socket.inet_aton("127.0.0.1") + b"\0" * 8
+        else:
+            sa = struct.pack("=H", socket.AF_INET6) + port + b"\0" * 4 + \
+                socket.inet_pton(socket.AF_INET6, "::1") + b"\0" * 4
+        rc = libc.connect(s.fileno(), sa, len(sa))
+        e = ctypes.get_errno()
+        print("OK" if rc == 0 else "ERR " + errno.errorcode.get(e, str(e)))
     elif mode == "fail":        # HOST PORT: a connect expected to fail
         n0 = nfds()
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -264,11 +276,33 @@ expect errno_preserved_on_success "$out" "OK rc=0 errno=4321" echo 127.0.0.2
 out=$(run_client "$DANTE" "$ALL" -- dups 127.0.0.1 "$E" "$DP")
 expect dup_close_bookkeeping "$out" "OK *" echo 127.0.0.2
 
+# A socket given an address of the other family: the kernel's own errno
+# (the library infers the family from the address, so this is where a
+# wrong guess would show), nothing reaches the target. Native first.
+for fx in "6 4 EINVAL" "4 6 EAFNOSUPPORT"; do
+	set -- $fx
+	n=$(peers echo)
+	native=$(env -u LD_PRELOAD timeout 30 "$PY" "$T/client.py" famx "$1" "$2" "$E" 2>&1)
+	out=$(run_client "$DANTE" "$ALL" -- famx "$1" "$2" "$E")
+	if [ "$native" != "ERR $3" ]; then
+		fail "family_mismatch_${1}_${2}" "native connect gave '$native', want 'ERR $3'"
+	elif [ "$(peers echo)" != "$n" ]; then
+		fail "family_mismatch_${1}_${2}" "the target saw a connection"
+	else
+		expect "family_mismatch_${1}_${2}" "$out" "ERR $3"
+	fi
+done
+
 # --- IPv6 proxy for an AF_INET socket: the socket is replaced ------------
 D6=$(free_port)
 if LISTEN=::1 EXTERNAL=127.0.0.2 start_danted dante6 "$D6"; then
 	out=$(run_client "SOCKSIFY_PROXY=socks5://[::1]:$D6" "$ALL" -- echo 4 127.0.0.1 "$E")
 	expect inet_socket_ipv6_proxy "$out" "OK peer=127.0.0.1:$E local-family=4 cloexec=1" echo 127.0.0.2
+	# where the socket would be replaced, its family is checked
+	n=$(peers echo)
+	out=$(run_client "SOCKSIFY_PROXY=socks5://[::1]:$D6" "$ALL" -- famx 6 4 "$E")
+	expect family_mismatch_ipv6_proxy "$out" "ERR EINVAL"
+	[ "$(peers echo)" = "$n" ] || fail family_mismatch_ipv6_proxy_target "the target saw a connection"
 	# IPV6_V6ONLY socket, IPv4 proxy: replaced by an AF_INET socket
 	E6=$(free_port)
 	if LISTEN=::1 start_tcp_echo echo6 "$E6"; then

@@ -261,6 +261,20 @@ clear web4
 out=$(via "socks5://$PX4:$MS" "${HTTPGET[@]}" "http://$TG4:$WEB4/" 2>&1)
 expect ${HTTP}_ipv4_microsocks $? "$out" "$PAGE" web4 "$PEER4"
 
+# The connection to the proxy starts with an empty MSG_FASTOPEN sendto
+# (no fcntl); with TCP Fast Open off for clients the kernel refuses that
+# and connect() with fcntl takes over. Both ways, IPv4 and IPv6 proxy.
+in_ns "$NS_CLI" sysctl -q -w net.ipv4.tcp_fastopen=0 >/dev/null
+clear web4
+out=$(via "socks5://$PX4:$MS" "${HTTPGET[@]}" "http://$TG4:$WEB4/" 2>&1)
+expect ${HTTP}_tcp_fastopen_off $? "$out" "$PAGE" web4 "$PEER4"
+if [ -n "$TG6" ]; then
+	clear web4
+	out=$(via "socks5://[$PX6]:$MS6" "${HTTPGET[@]}" "http://$TG4:$WEB4/" 2>&1)
+	expect ${HTTP}_tcp_fastopen_off_ipv6_proxy $? "$out" "$PAGE" web4 "$PEER4"
+fi
+in_ns "$NS_CLI" sysctl -q -w net.ipv4.tcp_fastopen=1 >/dev/null
+
 if [ $HAVE_DANTE = 1 ]; then
 	clear web4
 	out=$(via "socks5://$PX4:$DANTE" "${HTTPGET[@]}" "http://$TG4:$WEB4/" 2>&1)

@@ -38,7 +38,7 @@ static const struct socks5_io libc_io = {
 	.recv = recv,
 	.poll = poll,
 	.connect = connect,
-	.fcntl = fcntl,
+	.fcntl = fcntl, .sendto = sendto,
 };
 
 struct opts {

@@ -422,6 +422,33 @@ START_TEST(fake_nets)
 }
 END_TEST
 
+/* The defaults built in as values are exactly what their texts parse to
+ * (README and the man page give the texts). */
+START_TEST(defaults_equal_their_texts)
+{
+	const char *unset[] = { PX, NULL };
+	const char *texts[] = {
+		PX, "SOCKSIFY_NO_PROXY=127.0.0.0/8,::1,localhost,0.0.0.0,::",
+		"SOCKSIFY_FAKE_NET=198.18.0.0/15,fd53:6f63:6b73:6966::/64", NULL
+	};
+	static struct sfy_config a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(parse(&a, unset), 0);
+	ck_assert_int_eq(parse(&b, texts), 0);
+	ck_assert_int_eq(a.bypass.all, b.bypass.all);
+	ck_assert_int_eq(a.bypass.ncidrs, 4);
+	ck_assert_int_eq(a.bypass.ncidrs, b.bypass.ncidrs);
+	ck_assert_int_eq(a.bypass.nnames, b.bypass.nnames);
+	ck_assert(!memcmp(a.bypass.cidrs, b.bypass.cidrs,
+			  sizeof(a.bypass.cidrs[0]) * (size_t)a.bypass.ncidrs));
+	ck_assert_str_eq(a.bypass.names[0], b.bypass.names[0]);
+	ck_assert(!memcmp(&a.fake4, &b.fake4, sizeof(a.fake4)));
+	ck_assert(!memcmp(&a.fake6, &b.fake6, sizeof(a.fake6)));
+}
+END_TEST
+
 /* errno is the caller's after parsing, good or bad. */
 START_TEST(errno_preserved)
 {
@@ -454,6 +481,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, bad_dns);
 	tcase_add_test(tc, timeouts);
 	tcase_add_test(tc, fake_nets);
+	tcase_add_test(tc, defaults_equal_their_texts);
 	tcase_add_test(tc, errno_preserved);
 	suite_add_tcase(s, tc);
 	return s;

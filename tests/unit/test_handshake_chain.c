@@ -262,13 +262,80 @@ START_TEST(connect_times_out)
 }
 END_TEST
 
-/* The same with the real libc functions, on loopback. */
+/* A scripted sendto: the Fast Open start answers fo_errno (0: started). */
+static int fo_errno, fo_calls;
+
+static ssize_t fo_sendto(int fd, const void *buf, size_t len, int flags,
+			 const struct sockaddr *sa, socklen_t salen)
+{
+	(void)fd, (void)buf, (void)sa, (void)salen;
+	fo_calls++;
+	ck_assert_int_eq(len, 0);
+	ck_assert_int_eq(flags & (MSG_FASTOPEN | MSG_DONTWAIT),
+			 MSG_FASTOPEN | MSG_DONTWAIT);
+	errno = fo_errno ? fo_errno : EINPROGRESS;
+	return -1;
+}
+
+/* Started with sendto: the flags are never touched; refused by the kernel
+ * (Fast Open off: EOPNOTSUPP) it is connect() with fcntl after all; any
+ * other error is the connect's answer. */
+START_TEST(connect_fastopen_or_fcntl)
+{
+	struct socks5_io io = sio_io;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = sock();
+
+	io.sendto = fo_sendto;
+	sio_reset();
+	sio_st.fl = O_RDWR;
+	fo_errno = 0;
+	fo_calls = 0;
+	ck_assert_int_eq(socks5_connect_deadline(&io, fd, (struct sockaddr *)&sa,
+						 sizeof(sa), DEADLINE), 0);
+	ck_assert_int_eq(fo_calls, 1);
+	ck_assert_int_eq(sio_st.setfl_calls, 0);
+
+	sio_reset();
+	sio_st.fl = O_RDWR;
+	fo_errno = EOPNOTSUPP;
+	ck_assert_int_eq(socks5_connect_deadline(&io, fd, (struct sockaddr *)&sa,
+						 sizeof(sa), DEADLINE), 0);
+	ck_assert_int_eq(sio_st.setfl_calls, 2);
+	ck_assert_int_eq(sio_st.fl, O_RDWR);
+
+	sio_reset();
+	sio_st.fl = O_RDWR;
+	fo_errno = ECONNREFUSED;
+	ck_assert_int_eq(socks5_connect_deadline(&io, fd, (struct sockaddr *)&sa,
+						 sizeof(sa), DEADLINE),
+			 -ECONNREFUSED);
+	ck_assert_int_eq(sio_st.setfl_calls, 0);
+
+	/* a stall after the start ends at the deadline */
+	sio_reset();
+	sio_st.fl = O_RDWR;
+	sio_st.stall_out = true;
+	fo_errno = 0;
+	ck_assert_int_eq(socks5_connect_deadline(&io, fd, (struct sockaddr *)&sa,
+						 sizeof(sa),
+						 socks5_now_ms() + 100),
+			 -ETIMEDOUT);
+	close(fd);
+}
+END_TEST
+
+/* The same with the real libc functions, on loopback: without sendto
+ * (fcntl around connect) and with it (Fast Open start). */
 START_TEST(connect_real_loopback)
 {
-	static const struct socks5_io libc_io = {
-		.send = send, .recv = recv, .poll = poll,
-		.connect = connect, .fcntl = fcntl,
+	static const struct socks5_io libc_ios[2] = {
+		{ .send = send, .recv = recv, .poll = poll,
+		  .connect = connect, .fcntl = fcntl },
+		{ .send = send, .recv = recv, .poll = poll,
+		  .connect = connect, .fcntl = fcntl, .sendto = sendto },
 	};
+	const struct socks5_io libc_io = libc_ios[_i];
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
@@ -318,7 +385,8 @@ static Suite *handshake_chain_suite(void)
 
 	tcase_add_test(conn, connect_restores_flags);
 	tcase_add_test(conn, connect_times_out);
-	tcase_add_test(conn, connect_real_loopback);
+	tcase_add_test(conn, connect_fastopen_or_fcntl);
+	tcase_add_loop_test(conn, connect_real_loopback, 0, 2);
 	suite_add_tcase(s, conn);
 	return s;
 }
