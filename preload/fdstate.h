@@ -89,6 +89,18 @@ static inline int sfy_fd_kind(int fd)
  * through after this one relaxed load. */
 extern atomic_bool sfy_fd_udp_seen;
 
+/* No descriptor of the process ever had an association: one load. */
+static inline bool sfy_fd_no_udp_yet(void)
+{
+	return !atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed);
+}
+
+/* No descriptor of the process ever had state: one load. */
+static inline bool sfy_fd_no_state_yet(void)
+{
+	return !atomic_load_explicit(&sfy_fd_any_state, memory_order_relaxed);
+}
+
 static inline bool sfy_fd_maybe_udp(int fd)
 {
 	return atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed) &&

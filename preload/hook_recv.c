@@ -150,7 +150,9 @@ static __attribute__((noinline)) ssize_t read_udp(int fd, void *buf, size_t n)
 	return r->read(fd, buf, n);
 }
 
-ssize_t read(int fd, void *buf, size_t n)
+/* Before the table is there, or once the process has associations. */
+static __attribute__((noinline)) ssize_t read_slow(int fd, void *buf,
+						   size_t n)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -159,6 +161,16 @@ ssize_t read(int fd, void *buf, size_t n)
 	if (sfy_fd_maybe_udp(fd))
 		return read_udp(fd, buf, n);
 	return r->read(fd, buf, n);
+}
+
+/* Every read() of every program: two loads, two tests, a jump. */
+ssize_t read(int fd, void *buf, size_t n)
+{
+	ssize_t (*real)(int, void *, size_t) = SFY_REAL_FAST(read);
+
+	if (__builtin_expect(real && sfy_fd_no_udp_yet(), 1))
+		return real(fd, buf, n);
+	return read_slow(fd, buf, n);
 }
 
 ssize_t readv(int fd, const struct iovec *iov, int iovcnt)

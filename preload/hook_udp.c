@@ -252,7 +252,9 @@ static __attribute__((noinline)) ssize_t write_udp(int fd, const void *buf,
 	return r->write(fd, buf, n);
 }
 
-ssize_t write(int fd, const void *buf, size_t n)
+/* Before the table is there, or once the process has associations. */
+static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
+						    size_t n)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -261,6 +263,16 @@ ssize_t write(int fd, const void *buf, size_t n)
 	if (sfy_fd_maybe_udp(fd))
 		return write_udp(fd, buf, n);
 	return r->write(fd, buf, n);
+}
+
+/* Every write() of every program: two loads, two tests, a jump. */
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	ssize_t (*real)(int, const void *, size_t) = SFY_REAL_FAST(write);
+
+	if (__builtin_expect(real && sfy_fd_no_udp_yet(), 1))
+		return real(fd, buf, n);
+	return write_slow(fd, buf, n);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt)

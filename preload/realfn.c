@@ -58,7 +58,11 @@ static void resolve_all(void)
 {
 	int saved = errno;
 
-#define REAL(name) sfy_real_table.name = (__typeof__(sfy_real_table.name))lookup(#name)
+/* Stored atomically: SFY_REAL_FAST reads an entry without the ready flag. */
+#define REAL(name) \
+	__atomic_store_n(&sfy_real_table.name, \
+			 (__typeof__(sfy_real_table.name))lookup(#name), \
+			 __ATOMIC_RELAXED)
 	REAL(connect);
 	REAL(close);
 	REAL(dup);

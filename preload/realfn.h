@@ -93,6 +93,12 @@ static inline const struct sfy_real *sfy_real(void)
 	return sfy_real_slow();
 }
 
+/* One entry, without waiting for the whole table: for the hottest hooks
+ * (read, write, close), whose fast path needs nothing else from it and so
+ * costs a load and a test. NULL until resolved (then: the slow path). */
+#define SFY_REAL_FAST(name) \
+	__atomic_load_n(&sfy_real_table.name, __ATOMIC_RELAXED)
+
 /* The client core's I/O table over the real functions. */
 const struct socks5_io *sfy_real_io(void);
 
