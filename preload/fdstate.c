@@ -15,9 +15,11 @@
  *   - kind is kept in its own atomic beside seq so that "is this fd ours"
  *     is a load, and any_state makes it one load for programs that never
  *     had a proxied descriptor.
- *   - Each slot remembers the socket's device and inode. A close we do not
- *     see (fclose() and close_range() do not go through our close()) leaves
- *     a stale slot; a reader compares with fstat() and drops it.
+ *   - A UDP or control slot remembers the socket's device and inode. A
+ *     close we do not see (fclose() does not go through our close())
+ *     leaves a stale slot; a reader compares with fstat() and drops it. A
+ *     TCP slot remembers the proxy address instead, and its readers
+ *     compare that with the kernel's peer, which they ask anyway.
  *   - sfy_fd_udp_seen is the data-path hooks' fast check (read, write,
  *     recv, ...): until a UDP association exists it is the only thing
  *     they look at. fd_limit bounds close_range() sweeps.
@@ -205,14 +207,21 @@ bool sfy_fd_is_ours_slow(int fd)
 			    SFY_FD_NONE;
 }
 
-/* The record for fd's new state (stamped with the socket's identity) and
- * its slot, created if needed. Returns 0 or -errno. */
+/* A TCP record's identity is its proxy address (info.via), checked by its
+ * readers; every other kind is stamped with the socket's device and inode. */
+static bool stamped(int kind)
+{
+	return kind != SFY_FD_TCP;
+}
+
+/* The record for fd's new state (stamped with the socket's identity where
+ * that applies) and its slot, created if needed. Returns 0 or -errno. */
 static int new_record(int fd, const struct sfy_fd_info *info,
 		      struct record *rec, struct slot **slot)
 {
-	struct stat st;
+	struct stat st = { 0 };
 
-	if (fstat(fd, &st) < 0)
+	if (stamped(info->kind) && fstat(fd, &st) < 0)
 		return -errno;
 	*slot = slot_of(fd, true);
 	if (!*slot)
@@ -310,8 +319,9 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 	slot_load(s, &rec);
 	if (rec.info.kind == SFY_FD_NONE)
 		return false;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != rec.dev ||
-	    (uint64_t)st.st_ino != rec.ino) {
+	if (stamped(rec.info.kind) &&
+	    (fstat(fd, &st) < 0 || (uint64_t)st.st_dev != rec.dev ||
+	     (uint64_t)st.st_ino != rec.ino)) {
 		void (*fn)(int, const struct sfy_fd_info *) = atomic_load(&stale_fn);
 
 		errno = saved;
@@ -322,6 +332,29 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 	}
 	*out = rec.info;
 	return true;
+}
+
+bool sfy_fd_tcp_same(const struct sfy_fd_info *info,
+		     const struct sockaddr *peer, socklen_t len)
+{
+	if (info->kind != SFY_FD_TCP || !peer)
+		return false;
+	if (peer->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
+	    info->via.in.sin_family == AF_INET) {
+		const struct sockaddr_in *p = (const struct sockaddr_in *)peer;
+
+		return p->sin_port == info->via.in.sin_port &&
+		       p->sin_addr.s_addr == info->via.in.sin_addr.s_addr;
+	}
+	if (peer->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6) &&
+	    info->via.in6.sin6_family == AF_INET6) {
+		const struct sockaddr_in6 *p = (const struct sockaddr_in6 *)peer;
+
+		return p->sin6_port == info->via.in6.sin6_port &&
+		       !memcmp(&p->sin6_addr, &info->via.in6.sin6_addr,
+			       sizeof(p->sin6_addr));
+	}
+	return false;
 }
 
 bool sfy_fd_get_fast(int fd, struct sfy_fd_info *out)

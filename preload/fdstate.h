@@ -31,6 +31,11 @@ struct sfy_fd_info {
 		struct sockaddr_in6 in6;
 	} peer;                /* destination as the program gave it */
 	int assoc;             /* UDP, CONTROL: index of the association */
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} via;                 /* TCP: the proxy address the socket was
+				* connected to (its identity, see below) */
 };
 
 /* Set once any descriptor has had state (hidden; for the inline checks
@@ -47,16 +52,28 @@ static inline bool sfy_fd_is_ours(int fd)
 	       sfy_fd_is_ours_slow(fd);
 }
 
-/* Stores info for fd, remembering which socket it is (device and inode),
- * so that state left behind by a close we could not see (fclose() calls
- * libc's internal close, close_range()) is never applied to a later socket
- * that gets the same number. Returns 0 or -errno (-EBADF when fd is beyond
- * the table or not open, -ENOMEM when a chunk cannot be mapped). */
+/* Stores info for fd, remembering which socket it is, so that state left
+ * behind by a close we could not see (fclose() calls libc's internal
+ * close) is never applied to a later socket that gets the same number:
+ *   - UDP and CONTROL records by the socket's device and inode (fstat);
+ *   - TCP records by info->via, the proxy address the socket is connected
+ *     to, which the readers compare with the kernel's peer when they use
+ *     the record (sfy_fd_tcp_same): no system call on the proxied connect.
+ * Returns 0 or -errno (-EBADF when fd is beyond the table or not open,
+ * -ENOMEM when a chunk cannot be mapped). */
 int sfy_fd_set(int fd, const struct sfy_fd_info *info);
 
-/* Copies fd's state into *out when it has state and is still the same
- * socket; stale state is dropped. Returns true when *out was filled. */
+/* Copies fd's state into *out when it has state; a stamped record (not
+ * TCP) only while fd is still the same socket, stale state is dropped. A
+ * TCP record comes as stored: check it with sfy_fd_tcp_same. Returns true
+ * when *out was filled. */
 bool sfy_fd_get(int fd, struct sfy_fd_info *out);
+
+/* True when the kernel's peer of fd (peer, len: what the real
+ * getpeername() said) is the proxy address the TCP record holds: fd is
+ * still the socket we connected. */
+bool sfy_fd_tcp_same(const struct sfy_fd_info *info,
+		     const struct sockaddr *peer, socklen_t len);
 
 /* Forgets fd. */
 void sfy_fd_clear(int fd);

@@ -81,11 +81,12 @@ static int sock_domain(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l) < 0 ? -errno : d;
 }
 
-/* The kernel's answer to a destination of the other family (its own
- * checks: a short address, then the family). */
-static bool family_refused(int rc)
+/* The kernel's answer about the program's socket rather than the proxy:
+ * a destination of the other family (a short address, then the family),
+ * or a socket that was connected already (and lost its connection). */
+static bool socket_refused(int rc)
 {
-	return rc == -EINVAL || rc == -EAFNOSUPPORT;
+	return rc == -EINVAL || rc == -EAFNOSUPPORT || rc == -EISCONN;
 }
 
 /* The destination as the kernel would see it: an IPv4-mapped address
@@ -219,12 +220,13 @@ static void trace_state(void *arg, size_t hop, const char *state)
 }
 
 /* Dials the first hop (each of its addresses in turn) and runs the
- * handshake. */
+ * handshake; the address dialled in *to. */
 static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
-		     const char *dstname, const struct sfy_config *cfg)
+		     const char *dstname, const struct sfy_config *cfg,
+		     struct sockaddr_storage *to)
 {
 	const struct socks5_io *io = sfy_real_io();
-	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX], to;
+	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX];
 	socklen_t pxlen[SFY_PROXY_ADDRS_MAX], tolen;
 	struct socks5_hs_opts opts = { 0 };
 	struct socks5_failure why;
@@ -246,9 +248,9 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 						pxlen[0]);
 	opts.probe = opts.probe_fd >= 0;
 	for (i = 0; i < n; i++) {
-		rc = prepare(fd, &fam, &px[i], pxlen[i], &to, &tolen);
+		rc = prepare(fd, &fam, &px[i], pxlen[i], to, &tolen);
 		if (rc == 0)
-			rc = socks5_connect_deadline(io, fd, (struct sockaddr *)&to,
+			rc = socks5_connect_deadline(io, fd, (struct sockaddr *)to,
 						     tolen, deadline);
 		if (rc == 0 || rc == -ETIMEDOUT || socks5_now_ms() >= deadline)
 			break;
@@ -257,7 +259,7 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		if (opts.probe)
 			sfy_pipeline_probe_done(opts.probe_fd,
 						SOCKS5_PROBE_UNDECIDED);
-		if (family_refused(rc))
+		if (socket_refused(rc))
 			return rc; /* the program's socket, not the proxy */
 		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
 		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
@@ -313,6 +315,28 @@ static int destination(const struct sockaddr *norm, socklen_t normlen,
 	return -UNKNOWN_FAKE_ERRNO;
 }
 
+/* fd holds our TCP record and is still the socket we connected (its
+ * peer is the proxy address we dialled). A record left by a close we did
+ * not see, or by a connection that is gone, is dropped: this connect()
+ * then goes through the proxy afresh (on a dead socket of ours the kernel
+ * answers EISCONN, as it would without us). */
+static bool still_ours(int fd, struct sfy_fd_info *info)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int saved = errno;
+
+	if (!sfy_fd_get(fd, info) || info->kind != SFY_FD_TCP)
+		return false;
+	if (r->getpeername && r->getpeername(fd, (struct sockaddr *)&peer, &len) == 0 &&
+	    sfy_fd_tcp_same(info, (struct sockaddr *)&peer, len))
+		return true;
+	sfy_fd_drop_stale(fd);
+	errno = saved;
+	return false;
+}
+
 __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 					    socklen_t len)
 {
@@ -321,19 +345,20 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	struct sockaddr_storage norm;
 	struct sfy_fd_info info;
 	struct socks5_addr dst;
+	struct sockaddr_storage via;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	socklen_t normlen;
 	int fam, rc;
 
 	/* The socket's family, as far as a connect() that can succeed goes:
 	 * the kernel refuses a destination of the other family, and so does
-	 * our first connect to the proxy (family_refused) or prepare(). One
+	 * our first connect to the proxy (socket_refused) or prepare(). One
 	 * system call fewer than asking. */
 	fam = sa->sa_family;
 	normlen = normalize(sa, len, &norm);
 	if (!normlen)
 		return SFY_PASS;
-	if (sfy_fd_get(fd, &info) && info.kind == SFY_FD_TCP)
+	if (still_ours(fd, &info))
 		return -EISCONN; /* a second connect() after our success */
 	if (!sfy_fakeip_in_range((struct sockaddr *)&norm) &&
 	    sfy_policy_direct_addr((struct sockaddr *)&norm))
@@ -352,10 +377,11 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	/* socks5_connect_deadline puts the caller's file status flags back
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
-	rc = via_proxy(fd, fam, &dst, shown, cfg);
+	rc = via_proxy(fd, fam, &dst, shown, cfg, &via);
 	if (rc)
 		return rc;
 	memset(&info, 0, sizeof(info));
+	memcpy(&info.via, &via, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
 	info.family = fam;
 	info.peer_len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :

@@ -432,7 +432,14 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	/* Still connected? (ENOTCONN after a reset, as without us.) */
 	if (r->getpeername(fd, (struct sockaddr *)&real_peer, &rl) < 0)
 		return -1;
-	copy_out(sa, len, &info.peer, info.peer_len);
+	if (!sfy_fd_tcp_same(&info, (struct sockaddr *)&real_peer, rl)) {
+		/* Not the socket we connected: its number was reused after
+		 * a close we did not see. The kernel's answer is the one. */
+		sfy_fd_drop_stale(fd);
+		copy_out(sa, len, &real_peer, rl);
+	} else {
+		copy_out(sa, len, &info.peer, info.peer_len);
+	}
 	errno = saved;
 	return 0;
 }
@@ -473,6 +480,25 @@ static socklen_t convert_local(const struct sockaddr_storage *real_local,
 	return 0;
 }
 
+/* fd's TCP record still describes it (see sfy_fd_tcp_same); a stale one
+ * is dropped. */
+static bool tcp_still_same(int fd, const struct sfy_fd_info *info)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int saved = errno;
+
+	if (r->getpeername &&
+	    r->getpeername(fd, (struct sockaddr *)&peer, &len) == 0) {
+		if (sfy_fd_tcp_same(info, (struct sockaddr *)&peer, len))
+			return true;
+		sfy_fd_drop_stale(fd);
+	}
+	errno = saved;
+	return false;
+}
+
 int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	const struct sfy_real *r = sfy_real();
@@ -488,6 +514,10 @@ int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	if (r->getsockname(fd, (struct sockaddr *)&local, &ll) < 0)
 		return -1;
 	cl = convert_local(&local, info.family, &conv);
+	/* Only a replaced socket is shown otherwise, and only while it is
+	 * the one we connected (a TCP record is checked where it is used). */
+	if (cl && info.kind == SFY_FD_TCP && !tcp_still_same(fd, &info))
+		cl = 0;
 	if (cl)
 		copy_out(sa, len, &conv, cl);
 	else

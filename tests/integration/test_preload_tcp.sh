@@ -110,6 +110,35 @@ try:
         rc = libc.connect(s.fileno(), sa, len(sa))
         e = ctypes.get_errno()
         print("OK" if rc == 0 else "ERR " + errno.errorcode.get(e, str(e)))
+    elif mode == "reuse":       # HOST PORT OTHERPORT: a proxied socket's number reused unseen
+        # (raw system calls: no hook sees the close or the new socket)
+        libc = ctypes.CDLL(None, use_errno=True)
+        SYS_close, SYS_socket, SYS_connect = 3, 41, 42
+        def proxied():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.connect((args[0], int(args[1])))
+            return s.detach()
+        # 1: reused by a socket connected directly elsewhere: getpeername
+        # is the kernel's, not the old destination
+        fd = proxied()
+        libc.syscall(SYS_close, fd)
+        nfd = libc.syscall(SYS_socket, socket.AF_INET, socket.SOCK_STREAM, 0)
+        sa = struct.pack("=H", socket.AF_INET) + struct.pack("!H", int(args[2])) + \
+            socket.inet_aton("127.0.0.1") + b"\0" * 8
+        rc = libc.syscall(SYS_connect, nfd, sa, len(sa))
+        t = socket.socket(fileno=nfd)
+        p1 = peer(t)
+        t.close()
+        # 2: reused by an unconnected socket: connect() goes through the
+        # proxy afresh (no EISCONN from the old record)
+        fd2 = proxied()
+        libc.syscall(SYS_close, fd2)
+        nfd2 = libc.syscall(SYS_socket, socket.AF_INET, socket.SOCK_STREAM, 0)
+        u = socket.socket(fileno=nfd2)
+        u.connect((args[0], int(args[1])))
+        ok = exchange(u)
+        print("OK" if nfd == fd and nfd2 == fd2 and rc == 0 and ok else "BAD",
+              "peer1=" + p1, "peer2=" + peer(u))
     elif mode == "fail":        # HOST PORT: a connect expected to fail
         n0 = nfds()
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -275,6 +304,9 @@ expect errno_preserved_on_success "$out" "OK rc=0 errno=4321" echo 127.0.0.2
 
 out=$(run_client "$DANTE" "$ALL" -- dups 127.0.0.1 "$E" "$DP")
 expect dup_close_bookkeeping "$out" "OK *" echo 127.0.0.2
+
+out=$(run_client "$DANTE" "$ALL" -- reuse 127.0.0.1 "$E" "$MP")
+expect number_reused_unseen "$out" "OK peer1=127.0.0.1:$MP peer2=127.0.0.1:$E" echo 127.0.0.2
 
 # A socket given an address of the other family: the kernel's own errno
 # (the library infers the family from the address, so this is where a

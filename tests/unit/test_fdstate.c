@@ -92,11 +92,13 @@ START_TEST(copy_follows_dup)
 END_TEST
 
 /* A close that bypasses the hooks, then a different socket on the same
- * number: the old state must not apply to it. */
+ * number: the old (stamped: UDP) state must not apply to it. */
 START_TEST(stale_state_dropped)
 {
 	struct sfy_fd_info in = tcp_info(22), out;
 	int fd = new_socket(), again;
+
+	in.kind = SFY_FD_UDP;
 
 	ck_assert_int_eq(sfy_fd_set(fd, &in), 0);
 	syscall(SYS_close, fd);
@@ -104,6 +106,56 @@ START_TEST(stale_state_dropped)
 	ck_assert_int_eq(again, fd);
 	ck_assert(!sfy_fd_get(again, &out));
 	ck_assert(!sfy_fd_is_ours(again)); /* dropped for good */
+	close(again);
+}
+END_TEST
+
+/* A TCP record is not stamped (no fstat on the proxied connect): it names
+ * its socket by the proxy address, which only the socket connected there
+ * has as its kernel peer. */
+START_TEST(tcp_record_named_by_proxy_address)
+{
+	struct sfy_fd_info in = tcp_info(22), out;
+	struct sockaddr_in px = { .sin_family = AF_INET,
+				  .sin_port = htons(1080),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in other = px;
+	struct sockaddr_in6 px6 = { .sin6_family = AF_INET6,
+				    .sin6_port = htons(1080),
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in6 other6 = px6;
+	int fd = new_socket(), again;
+
+	memcpy(&in.via, &px, sizeof(px));
+	ck_assert_int_eq(sfy_fd_set(fd, &in), 0);
+	/* closed and made again where no hook sees it (socket() here is the
+	 * library's, which would drop the record) */
+	syscall(SYS_close, fd);
+	again = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(again, fd);
+	/* as stored: the reader checks it against the kernel's peer */
+	ck_assert(sfy_fd_get(again, &out));
+	ck_assert(sfy_fd_tcp_same(&out, (struct sockaddr *)&px, sizeof(px)));
+	other.sin_port = htons(1081);
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&other, sizeof(other)));
+	other = px;
+	other.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&other, sizeof(other)));
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&px6, sizeof(px6)));
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&px, 8));
+	ck_assert(!sfy_fd_tcp_same(&out, NULL, 0));
+
+	memcpy(&in.via, &px6, sizeof(px6));
+	ck_assert_int_eq(sfy_fd_set(again, &in), 0);
+	ck_assert(sfy_fd_get(again, &out));
+	ck_assert(sfy_fd_tcp_same(&out, (struct sockaddr *)&px6, sizeof(px6)));
+	other6.sin6_addr.s6_addr[15] = 2;
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&other6, sizeof(other6)));
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&px, sizeof(px)));
+	/* other kinds never match */
+	out.kind = SFY_FD_UDP;
+	ck_assert(!sfy_fd_tcp_same(&out, (struct sockaddr *)&px6, sizeof(px6)));
+	sfy_fd_clear(again);
 	close(again);
 }
 END_TEST
@@ -189,6 +241,7 @@ int main(void)
 	tcase_add_test(tc, bad_descriptors);
 	tcase_add_test(tc, copy_follows_dup);
 	tcase_add_test(tc, stale_state_dropped);
+	tcase_add_test(tc, tcp_record_named_by_proxy_address);
 	tcase_add_test(tc, high_descriptor);
 	tcase_add_test(tc, readers_never_see_torn_records);
 	tcase_set_timeout(tc, 60);
