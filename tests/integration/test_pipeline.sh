@@ -111,7 +111,10 @@ run d-auto "socks5://127.0.0.1:$DP" -- loop --count 6
 expect pipeline-dante-auto-works 'grep -q "connections 6" "$T/d-auto.out"' "$(cat "$T/d-auto.out")"
 expect pipeline-dante-probe-says-yes 'grep -q "takes pipelined" "$T/d-auto.log"' \
 	"$(grep pipelining "$T/d-auto.log")"
-expect pipeline-dante-auto-pipelines-after-probe '[ "$(lockstep_count d-auto)" = 2 ]' \
+# The probe rides beside connect 2; one that learnt nothing (dante slow to
+# accept it on a loaded machine) is tried again at the next connect: 2 to 4
+# lock-step connects, the rest pipelined.
+expect pipeline-dante-auto-pipelines-after-probe 'l=$(lockstep_count d-auto); [ "$l" -ge 2 ] && [ "$l" -le 4 ]' \
 	"$(lockstep_count d-auto) lock-step of 6"
 sleep 0.3
 expect pipeline-dante-one-probe '[ $(($(served) - a)) = 6 ] && [ $(($(probes) - b)) -ge 2 ]' \
