@@ -275,19 +275,41 @@ static bool no_fastopen(int e)
 	       e == EACCES || e == EPROTONOSUPPORT;
 }
 
-/* 1 when the attempt could not start this way (the fcntl way is next). */
+/* Only a stream socket can be handed through the handshake. */
+static int stream_or_eprototype(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	return type == SOCK_STREAM ? 0 : -EPROTOTYPE;
+}
+
+/*
+ * 1 when the attempt could not start this way (the fcntl way is next).
+ * MSG_OOB makes the start itself a check of the socket's type: TCP takes
+ * it with no data (there is nothing to mark urgent), UDP refuses it before
+ * sending anything. So a caller may skip asking for the type; a refusal
+ * is looked into here.
+ */
 static int connect_fastopen(const struct socks5_io *io, int fd,
 			    const struct sockaddr *sa, socklen_t salen,
 			    int64_t deadline_ms)
 {
 	ssize_t n = io->sendto(fd, NULL, 0,
-			       MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL, sa,
-			       salen);
+			       MSG_FASTOPEN | MSG_OOB | MSG_DONTWAIT |
+				       MSG_NOSIGNAL,
+			       sa, salen);
+	int rc;
 
 	/* 0: connected already (a second call on a connected socket). */
 	if (n >= 0 || under_way(errno))
 		return wait_connected(io, fd, deadline_ms);
-	return no_fastopen(errno) ? 1 : -errno;
+	if (!no_fastopen(errno))
+		return -errno;
+	rc = stream_or_eprototype(fd);
+	return rc ? rc : 1;
 }
 
 int socks5_connect_deadline(const struct socks5_io *io, int fd,

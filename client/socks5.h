@@ -271,7 +271,8 @@ void socks5_proxy_wipe(struct socks5_proxy *p);
  *   - sendto, when set, starts the connection without waiting and without
  *     touching the file status flags: an empty sendto with MSG_FASTOPEN |
  *     MSG_DONTWAIT (Linux turns MSG_DONTWAIT into a non-blocking connect;
- *     with no data nothing rides on the SYN). Three system calls fewer.
+ *     with no data nothing rides on the SYN), and MSG_OOB, which only a
+ *     stream socket takes. Three system calls fewer.
  *   - otherwise, or when the kernel refuses that (TCP Fast Open disabled
  *     for clients: EOPNOTSUPP), fcntl sets O_NONBLOCK around connect.
  */
@@ -305,7 +306,8 @@ int socks5_failure_errno(const struct socks5_failure *f);
 /*
  * Connects fd (any blocking mode) to sa, never waiting past deadline_ms.
  * The descriptor's file status flags are the same afterwards. Returns 0 or
- * a negative errno (-ETIMEDOUT on deadline).
+ * a negative errno (-ETIMEDOUT on deadline; -EPROTOTYPE, with nothing
+ * sent, when io->sendto is set and fd is not a stream socket).
  */
 int socks5_connect_deadline(const struct socks5_io *io, int fd,
 			    const struct sockaddr *sa, socklen_t salen,

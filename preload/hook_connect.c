@@ -37,6 +37,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "realfn.h"
+#include "sockhint.h"
 
 /* A fake address whose name we do not know (the map was reset, or the
  * address came from another process): the name cannot be sent and the
@@ -86,7 +87,8 @@ static int sock_domain(int fd)
  * or a socket that was connected already (and lost its connection). */
 static bool socket_refused(int rc)
 {
-	return rc == -EINVAL || rc == -EAFNOSUPPORT || rc == -EISCONN;
+	return rc == -EINVAL || rc == -EAFNOSUPPORT || rc == -EISCONN ||
+	       rc == -EPROTOTYPE; /* not a stream socket after all */
 }
 
 /* The destination as the kernel would see it: an IPv4-mapped address
@@ -128,7 +130,7 @@ static socklen_t normalize(const struct sockaddr *sa, socklen_t len,
 static int replace_socket(int fd, int family, int expected)
 {
 	const struct sfy_real *r = sfy_real();
-	int fdflags, flflags, proto = 0, s, rc = 0;
+	int fdflags, flflags, proto = 0, s, type, rc = 0;
 	socklen_t l = sizeof(proto);
 
 	/* The family was taken from the destination; here, where it would
@@ -139,6 +141,12 @@ static int replace_socket(int fd, int family, int expected)
 		return rc;
 	if (rc != expected)
 		return expected == AF_INET ? -EINVAL : -EAFNOSUPPORT;
+	/* The type may come from a stale hint (sockhint.h). */
+	rc = sfy_sock_type(fd, &type);
+	if (rc < 0)
+		return rc;
+	if (type != SOCK_STREAM)
+		return -EPROTOTYPE;
 	rc = 0;
 	fdflags = r->fcntl(fd, F_GETFD);
 	flflags = r->fcntl(fd, F_GETFL);
@@ -252,7 +260,8 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		if (rc == 0)
 			rc = socks5_connect_deadline(io, fd, (struct sockaddr *)to,
 						     tolen, deadline);
-		if (rc == 0 || rc == -ETIMEDOUT || socks5_now_ms() >= deadline)
+		if (rc == 0 || rc == -ETIMEDOUT || socket_refused(rc) ||
+		    socks5_now_ms() >= deadline)
 			break;
 	}
 	if (rc) {
@@ -395,21 +404,38 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 
 /* A connect() whose destination the address alone does not send direct:
  * out of line, so that connect() itself saves no registers for it. */
+/* TCP, UDP or neither, as the kernel says the socket's type is. */
+static int connect_by_type(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int type;
+
+	if (sfy_sock_type(fd, &type))
+		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
+	if (type == SOCK_DGRAM)
+		return sfy_udp_connect_route(fd, sa, len);
+	if (type != SOCK_STREAM)
+		return SFY_PASS;
+	return sfy_tcp_connect(fd, sa, len);
+}
+
 static __attribute__((noinline)) int connect_inet(int fd,
 						  const struct sockaddr *sa,
 						  socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
-	int saved = errno, type, rc;
+	int saved = errno, rc;
 
-	if (sfy_sock_type(fd, &type))
-		rc = SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
-	else if (type == SOCK_DGRAM)
-		rc = sfy_udp_connect_route(fd, sa, len);
-	else if (type != SOCK_STREAM)
-		rc = SFY_PASS;
-	else
+	/* A stream socket we saw made needs no question to the kernel; a
+	 * stale hint shows as -EPROTOTYPE before anything was sent. */
+	if (sfy_hint_stream(fd)) {
 		rc = sfy_tcp_connect(fd, sa, len);
+		if (rc == -EPROTOTYPE) {
+			sfy_hint_set(fd, false);
+			rc = connect_by_type(fd, sa, len);
+		}
+	} else {
+		rc = connect_by_type(fd, sa, len);
+	}
 	if (rc == SFY_PASS) {
 		errno = saved;
 		rc = r->connect(fd, sa, len);

@@ -31,6 +31,7 @@
 #include "fdstate.h"
 #include "log.h"
 #include "realfn.h"
+#include "sockhint.h"
 #include "udp_assoc.h"
 #include "udp_io.h"
 
@@ -60,6 +61,7 @@ static void copied(int oldfd, int newfd)
 	int saved = errno, kind = sfy_fd_kind(oldfd);
 	struct sfy_fd_info info;
 
+	sfy_hint_set(newfd, sfy_hint_stream(oldfd));
 	if (kind == SFY_FD_CONTROL) {
 		sfy_fd_clear(newfd);
 	} else {
@@ -281,6 +283,7 @@ static void fresh(int fd)
 {
 	if (fd >= 0 && sfy_fd_kind(fd) != SFY_FD_NONE)
 		sfy_fd_drop_stale(fd);
+	sfy_hint_set(fd, false);
 }
 
 int socket(int domain, int type, int protocol)
@@ -292,6 +295,9 @@ int socket(int domain, int type, int protocol)
 		return nosys();
 	fd = r->socket(domain, type, protocol);
 	fresh(fd);
+	if (fd >= 0 && (domain == AF_INET || domain == AF_INET6) &&
+	    (type & 0xf) == SOCK_STREAM)
+		sfy_hint_set(fd, true);
 	return fd;
 }
 

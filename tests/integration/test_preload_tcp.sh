@@ -139,6 +139,23 @@ try:
         ok = exchange(u)
         print("OK" if nfd == fd and nfd2 == fd2 and rc == 0 and ok else "BAD",
               "peer1=" + p1, "peer2=" + peer(u))
+    elif mode == "stalehint":   # HOST PORT: a stream socket's number reused unseen by UDP
+        libc = ctypes.CDLL(None, use_errno=True)
+        SYS_close, SYS_socket = 3, 41
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # the library's socket()
+        fd = s.detach()
+        libc.syscall(SYS_close, fd)
+        nfd = libc.syscall(SYS_socket, socket.AF_INET, socket.SOCK_DGRAM, 0)
+        sa = struct.pack("=H", socket.AF_INET) + struct.pack("!H", int(args[1])) + \
+            socket.inet_aton(args[0]) + b"\0" * 8
+        t0 = time.monotonic()
+        rc = libc.connect(nfd, sa, len(sa))
+        e = ctypes.get_errno()
+        ms = int((time.monotonic() - t0) * 1000)
+        u = socket.socket(fileno=nfd)
+        ok = rc == 0 and nfd == fd and u.getpeername() == (args[0], int(args[1]))
+        print("OK" if ok else "BAD rc=%d %s" % (rc, errno.errorcode.get(e, e)),
+              "type=%d" % u.type, "fast" if ms < 1000 else "ms=%d" % ms)
     elif mode == "fail":        # HOST PORT: a connect expected to fail
         n0 = nfds()
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -307,6 +324,12 @@ expect dup_close_bookkeeping "$out" "OK *" echo 127.0.0.2
 
 out=$(run_client "$DANTE" "$ALL" -- reuse 127.0.0.1 "$E" "$MP")
 expect number_reused_unseen "$out" "OK peer1=127.0.0.1:$MP peer2=127.0.0.1:$E" echo 127.0.0.2
+
+# The library remembers the stream sockets it saw made (no SO_TYPE query
+# on connect); a UDP socket on such a number, made where no hook sees it,
+# is found out before anything is sent and connected as UDP (direct here).
+out=$(run_client "$DANTE" "$ALL" SOCKSIFY_UDP=direct SOCKSIFY_TIMEOUT_MS=3000 -- stalehint 127.0.0.1 "$E")
+expect stale_stream_hint_on_udp_socket "$out" "OK type=2 fast"
 
 # A socket given an address of the other family: the kernel's own errno
 # (the library infers the family from the address, so this is where a

@@ -366,6 +366,37 @@ START_TEST(connect_real_loopback)
 	close(fd);
 }
 END_TEST
+/* A datagram socket is refused before anything is sent (the start's
+ * MSG_OOB, which UDP rejects): -EPROTOTYPE, and the would-be proxy hears
+ * nothing. */
+START_TEST(connect_refuses_datagram_socket)
+{
+	static const struct socks5_io libc_io = {
+		.send = send, .recv = recv, .poll = poll,
+		.connect = connect, .fcntl = fcntl, .sendto = sendto,
+	};
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	char b[4];
+	int l, u;
+
+	l = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(socks5_connect_deadline(&libc_io, u,
+						 (struct sockaddr *)&sa,
+						 sizeof(sa), DEADLINE),
+			 -EPROTOTYPE);
+	ck_assert_int_eq(recv(l, b, sizeof(b), MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(u);
+	close(l);
+}
+END_TEST
+
 static Suite *handshake_chain_suite(void)
 {
 	Suite *s = suite_create("handshake_chain");
@@ -387,6 +418,7 @@ static Suite *handshake_chain_suite(void)
 	tcase_add_test(conn, connect_times_out);
 	tcase_add_test(conn, connect_fastopen_or_fcntl);
 	tcase_add_loop_test(conn, connect_real_loopback, 0, 2);
+	tcase_add_test(conn, connect_refuses_datagram_socket);
 	suite_add_tcase(s, conn);
 	return s;
 }

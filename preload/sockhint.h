@@ -1,0 +1,57 @@
+/*
+ * Which descriptors the program made, through our socket(), as AF_INET or
+ * AF_INET6 stream sockets: connect() then need not ask the kernel for the
+ * socket's type (one system call fewer per proxied connect).
+ *
+ * A hint, not a record. A close we do not see (fclose()) followed by a
+ * socket we did not make (SCM_RIGHTS, a raw system call) can leave a
+ * stale bit; it costs nothing to catch: the connection to the proxy starts
+ * with a sendto that only a stream socket takes (MSG_FASTOPEN | MSG_OOB:
+ * UDP refuses MSG_OOB before sending anything), a refusal makes
+ * socks5_connect_deadline ask the kernel and answer -EPROTOTYPE, and
+ * connect() then starts over with the socket's real type.
+ *
+ * One bit per descriptor below SFY_HINT_FDS, atomics only: any thread, a
+ * signal handler, fork() (copied with the descriptors) and exec() (gone
+ * with them) are all fine.
+ */
+#ifndef SOCKSIFY_PRELOAD_SOCKHINT_H
+#define SOCKSIFY_PRELOAD_SOCKHINT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SFY_HINT_FDS 65536
+
+extern _Atomic uint64_t sfy_stream_hints[SFY_HINT_FDS / 64]
+	__attribute__((visibility("hidden")));
+
+static inline bool sfy_hint_stream(int fd)
+{
+	return (unsigned int)fd < SFY_HINT_FDS &&
+	       ((atomic_load_explicit(&sfy_stream_hints[fd >> 6],
+				      memory_order_relaxed) >>
+		 (fd & 63)) & 1);
+}
+
+/* Sets or clears fd's bit; writes only when it changes (most sockets a
+ * program makes find it clear already). */
+static inline void sfy_hint_set(int fd, bool stream)
+{
+	_Atomic uint64_t *w;
+	uint64_t bit;
+
+	if ((unsigned int)fd >= SFY_HINT_FDS)
+		return;
+	w = &sfy_stream_hints[fd >> 6];
+	bit = (uint64_t)1 << (fd & 63);
+	if (stream == !!(atomic_load_explicit(w, memory_order_relaxed) & bit))
+		return;
+	if (stream)
+		atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+	else
+		atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
+}
+
+#endif
