@@ -286,18 +286,34 @@ static void fresh(int fd)
 	sfy_hint_set(fd, false);
 }
 
-int socket(int domain, int type, int protocol)
+/* socket() before the table is there. */
+static __attribute__((noinline)) int socket_slow(int domain, int type,
+						 int protocol)
 {
 	const struct sfy_real *r = sfy_real();
-	int fd;
 
 	if (!r->socket)
 		return nosys();
-	fd = r->socket(domain, type, protocol);
-	fresh(fd);
-	if (fd >= 0 && (domain == AF_INET || domain == AF_INET6) &&
-	    (type & 0xf) == SOCK_STREAM)
-		sfy_hint_set(fd, true);
+	return r->socket(domain, type, protocol);
+}
+
+/* Every socket() of every program: the real call, then one load for the
+ * descriptor table and one for the hint (a store only when it changes). */
+int socket(int domain, int type, int protocol)
+{
+	int (*real)(int, int, int) = SFY_REAL_FAST(socket);
+	bool stream = (domain == AF_INET || domain == AF_INET6) &&
+		      (type & 0xf) == SOCK_STREAM;
+	int fd;
+
+	fd = __builtin_expect(real != NULL, 1) ?
+		     real(domain, type, protocol) :
+		     socket_slow(domain, type, protocol);
+	if (fd >= 0) {
+		if (!sfy_fd_no_state_yet() && sfy_fd_kind_slow(fd) != SFY_FD_NONE)
+			sfy_fd_drop_stale(fd);
+		sfy_hint_set(fd, stream);
+	}
 	return fd;
 }
 

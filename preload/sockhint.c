@@ -1,5 +1,5 @@
-/* The bits behind sockhint.h (8 KiB of zeroes: only the words in use are
- * ever touched). */
+/* The hints behind sockhint.h (64 KiB of zeroes: only the pages of the
+ * descriptor numbers in use are ever touched). */
 #include "sockhint.h"
 
-_Atomic uint64_t sfy_stream_hints[SFY_HINT_FDS / 64];
+_Atomic uint8_t sfy_stream_hints[SFY_HINT_FDS];

@@ -11,7 +11,7 @@
  * socks5_connect_deadline ask the kernel and answer -EPROTOTYPE, and
  * connect() then starts over with the socket's real type.
  *
- * One bit per descriptor below SFY_HINT_FDS, atomics only: any thread, a
+ * One byte per descriptor below SFY_HINT_FDS, atomics only: any thread, a
  * signal handler, fork() (copied with the descriptors) and exec() (gone
  * with them) are all fine.
  */
@@ -24,34 +24,29 @@
 
 #define SFY_HINT_FDS 65536
 
-extern _Atomic uint64_t sfy_stream_hints[SFY_HINT_FDS / 64]
+/* A byte per descriptor rather than a bit: each has its own, so setting
+ * one is a plain store (no read-modify-write that threads would share),
+ * and only the pages of the numbers in use are ever touched (one page
+ * for the first 4096). */
+extern _Atomic uint8_t sfy_stream_hints[SFY_HINT_FDS]
 	__attribute__((visibility("hidden")));
 
 static inline bool sfy_hint_stream(int fd)
 {
 	return (unsigned int)fd < SFY_HINT_FDS &&
-	       ((atomic_load_explicit(&sfy_stream_hints[fd >> 6],
-				      memory_order_relaxed) >>
-		 (fd & 63)) & 1);
+	       atomic_load_explicit(&sfy_stream_hints[fd],
+				    memory_order_relaxed);
 }
 
-/* Sets or clears fd's bit; writes only when it changes (most sockets a
- * program makes find it clear already). */
+/* Sets or clears fd's hint; writes only when it changes (most sockets a
+ * program makes find it clear already, and their page stays clean). */
 static inline void sfy_hint_set(int fd, bool stream)
 {
-	_Atomic uint64_t *w;
-	uint64_t bit;
-
-	if ((unsigned int)fd >= SFY_HINT_FDS)
-		return;
-	w = &sfy_stream_hints[fd >> 6];
-	bit = (uint64_t)1 << (fd & 63);
-	if (stream == !!(atomic_load_explicit(w, memory_order_relaxed) & bit))
-		return;
-	if (stream)
-		atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
-	else
-		atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
+	if ((unsigned int)fd < SFY_HINT_FDS &&
+	    atomic_load_explicit(&sfy_stream_hints[fd],
+				 memory_order_relaxed) != stream)
+		atomic_store_explicit(&sfy_stream_hints[fd], stream,
+				      memory_order_relaxed);
 }
 
 #endif
