@@ -199,6 +199,18 @@ native_args() { # PORT SERVER
 	return 0
 }
 
+# rotated I: the shims in an order that starts at shim I (modulo their
+# number), so that no shim always runs first or last in a round: with a
+# fixed order the first two (native, socksify) had the lowest bulk rate in
+# four runs out of four, which looks like a place in the order, not a shim.
+rotated() {
+	local all=($SHIMS) n k
+	n=${#all[@]}
+	for ((k = 0; k < n; k++)); do
+		echo "${all[$(((k + $1) % n))]}"
+	done
+}
+
 # bench_run SHIM PORT SERVER MODE ARGS...: the bench program's output.
 bench_run() {
 	local shim=$1 port=$2 server=$3 mode=$4
@@ -300,7 +312,7 @@ conn_rows() { # SERVER PORT
 	for r in 1 8; do
 		declare -A acc=()
 		for ((i = 0; i < ROUNDS; i++)); do
-			for shim in $SHIMS; do
+			for shim in $(rotated "$i"); do
 				[ "${WORKS[$shim|$server]:-}" = yes ] || continue
 				over_budget && break 2
 				v=$(bench_run "$shim" "$port" "$server" conn --target "$TADDR:$TP" \
@@ -324,7 +336,7 @@ conn_rows() { # SERVER PORT
 	done
 	declare -A acc=()
 	for ((i = 0; i < ROUNDS; i++)); do
-		for shim in $SHIMS; do
+		for shim in $(rotated "$i"); do
 			[ "${WORKS[$shim|$server]:-}" = yes ] || continue
 			over_budget && break 2
 			v=$(bench_run "$shim" "$port" "$server" bulk --target "$TADDR:$TP" \
@@ -671,7 +683,7 @@ TABLE=$(table)
 	echo "- versions: $(shim_versions)"
 	echo "- topology: $TOPOLOGY"
 	echo "- servers: dante-server (no auth, one mother process), microsocks (no auth), both on 127.0.0.1; bench_target (C) as the target; bench_relay (C) adds ${DELAY_MS} ms each way for the time-to-first-byte rows (data only: the TCP handshake to the relay is local)"
-	echo "- medians: connection rates of $ROUNDS runs of ${SECS} s (shims interleaved), time to first byte of $TTFB_N connections, bulk of $ROUNDS runs, startup of $SPAWNS runs"
+	echo "- medians: connection rates of $ROUNDS runs of ${SECS} s (shims interleaved, each round starting at the next shim), time to first byte of $TTFB_N connections, bulk of $ROUNDS runs, startup of $SPAWNS runs"
 	echo "- native: the benchmark speaks SOCKS5 itself with libsocks5 (pipelined against dante, which takes it; lock-step against microsocks, which does not)"
 	echo "- socksify: \`build/socksify -x socks5h://127.0.0.1:PORT${NOPROXY:+ -n ''} -- PROGRAM\`, defaults otherwise (SOCKSIFY_PIPELINE=auto: the pipelining probe runs beside the second connection, and later ones are pipelined where the proxy takes it)"
 	echo "- proxychains4: \`proxychains4 -q -f FILE\` with strict_chain, quiet_mode, proxy_dns and one \`socks5 127.0.0.1 PORT\`"
