@@ -709,10 +709,12 @@ TABLE=$(table)
   stalls hangs the program. socksify bounds reaching the proxy and every
   wait of the handshake by SOCKSIFY_TIMEOUT_MS with poll (one per wait:
   connected, method reply, CONNECT reply), starts the connection with an
-  empty sendto(MSG_FASTOPEN | MSG_DONTWAIT) instead of fcntl around
-  connect, asks the socket's type (1) and records the destination for
-  getpeername() (1). The CONNECT reply is read in two parts (head, then
-  the address whose length the head gives) so that none of the
+  empty sendto(MSG_FASTOPEN | MSG_OOB | MSG_DONTWAIT) instead of fcntl
+  around connect, knows the socket's type from its own socket() hook
+  (the MSG_OOB start checks it: UDP refuses it) and names its record of
+  the connection by the proxy address (no fstat): the same count as the
+  benchmark's own client. The CONNECT reply is read in two parts (head,
+  then the address whose length the head gives) so that none of the
   program's data is taken.
 - **Hook cost.** A 0 means the shim does not hook that call at all
   (torsocks leaves read/write alone, dante-client close); socksify must
