@@ -17,7 +17,8 @@
 # must count its connections) before its numbers are taken.
 #
 # Environment: B (build dir), BENCH_QUICK=1 (fewer and shorter runs, for a
-# look), BENCH_SHIMS (a subset, e.g. "native socksify").
+# look), BENCH_SHIMS (a subset, e.g. "native socksify"), BENCH_RESULTS (the
+# file for the table instead of tests/bench/RESULTS.md).
 #
 # Bounded: each measurement has a timeout, and the whole run stops taking
 # new measurements after BENCH_BUDGET seconds (default 510).
@@ -30,7 +31,7 @@ set -u
 . "$(dirname "$0")/../integration/lib.sh"
 cd "$ROOT" || exit 1
 BB=$B/bench
-RESULTS=$ROOT/tests/bench/RESULTS.md
+RESULTS=${BENCH_RESULTS:-$ROOT/tests/bench/RESULTS.md}
 BUDGET=${BENCH_BUDGET:-510}
 QUICK=${BENCH_QUICK:-0}
 SHIMS=${BENCH_SHIMS:-"native socksify proxychains4 torsocks dante-client"}
@@ -596,74 +597,9 @@ lookup_rows
 say "bench: hook cost (valgrind)"
 hook_rows
 
-# ---- the table ---------------------------------------------------------------
+# ---- the table (tests/bench/table.sh) --------------------------------------
 
-is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
-
-# best_other ROW: the best value among the other shims (not native).
-best_other() {
-	local r=$1 s v best=""
-	for s in $SHIMS; do
-		[ "$s" = native ] || [ "$s" = socksify ] && continue
-		v=${R["$r|$s"]:-}
-		is_num "$v" || continue
-		if [ -z "$best" ] || awk -v a="$v" -v b="$best" -v h="${ROW_BETTER[$r]}" \
-			'BEGIN { exit !(h == "high" ? a > b : a < b) }'; then
-			best=$v
-		fi
-	done
-	echo "$best"
-}
-
-table() {
-	local r s v nat sfy other ahead ratio head sep notes=() i=0
-	head="| measurement | unit |"
-	sep="|---|---|"
-	for s in $SHIMS; do
-		head="$head $s |"
-		sep="$sep---:|"
-	done
-	echo "$head socksify / native | socksify ahead of every other shim |"
-	echo "$sep---:|:---:|"
-	for r in "${ROWS[@]}"; do
-		printf '| %s | %s |' "${ROW_TITLE[$r]}" "${ROW_UNIT[$r]}"
-		for s in $SHIMS; do
-			v=${R["$r|$s"]:-n/a}
-			if is_num "$v"; then
-				printf ' %s |' "$v"
-			else
-				i=$((i + 1))
-				notes+=("[$i] $s, ${ROW_TITLE[$r]}: ${v#n/a: }")
-				printf ' n/a [%d] |' "$i"
-			fi
-		done
-		nat=${R["$r|native"]:-}
-		sfy=${R["$r|socksify"]:-}
-		ratio="–"
-		if is_num "$nat" && is_num "$sfy" && [ "$nat" != 0 ]; then
-			ratio=$(awk -v a="$sfy" -v b="$nat" 'BEGIN { printf "%.2f", a / b }')
-		fi
-		other=$(best_other "$r")
-		ahead="–"
-		if is_num "$sfy" && [ -n "$other" ]; then
-			if awk -v a="$sfy" -v b="$other" -v h="${ROW_BETTER[$r]}" \
-				'BEGIN { exit !(h == "high" ? a > b : a < b) }'; then
-				ahead="yes"
-			elif awk -v a="$sfy" -v b="$other" \
-				'BEGIN { exit !(b > 0 && a / b > 0.95 && a / b < 1.05) }'; then
-				# the runs vary by more than that (see the notes)
-				ahead="no, within 5 %"
-			else
-				ahead="**no**"
-			fi
-		fi
-		printf ' %s | %s |\n' "$ratio" "$ahead"
-	done
-	echo
-	for v in "${notes[@]}"; do
-		echo "$v  "
-	done
-}
+. "$ROOT/tests/bench/table.sh"
 
 shim_versions() {
 	local p
@@ -692,53 +628,8 @@ TABLE=$(table)
 	echo "- every shim was first checked to reach the target through the proxy (the proxy's log counts its connections); one that went direct is shown as n/a"
 	echo
 	echo "$TABLE"
-	cat <<'NOTES'
-
-## Reading the table
-
-- **Round trips.** socksify pipelines the handshake (greeting, credentials
-  and request in one write) where the proxy takes it: with 5 ms each way,
-  the first byte comes back after 2 round trips instead of 3 (4 with a
-  password). Whether a proxy takes it is learnt by a probe beside the
-  second connection of a process (SOCKSIFY_PIPELINE=auto); microsocks does
-  not take it (it drops what follows the greeting), so against it socksify
-  stays lock-step like every other shim, and never hangs. The first
-  connection of a process is always lock-step.
-- **System calls.** torsocks makes fewer: its connect() blocks without a
-  time limit and its handshake reads with blocking calls, so a proxy that
-  stalls hangs the program. socksify bounds reaching the proxy and every
-  wait of the handshake by SOCKSIFY_TIMEOUT_MS with poll (one per wait:
-  connected, method reply, CONNECT reply), starts the connection with an
-  empty sendto(MSG_FASTOPEN | MSG_OOB | MSG_DONTWAIT) instead of fcntl
-  around connect, knows the socket's type from its own socket() hook
-  (the MSG_OOB start checks it: UDP refuses it) and names its record of
-  the connection by the proxy address (no fstat): the same count as the
-  benchmark's own client. The CONNECT reply is read in two parts (head,
-  then the address whose length the head gives) so that none of the
-  program's data is taken.
-- **Hook cost.** A 0 means the shim does not hook that call at all
-  (torsocks leaves read/write alone, dante-client close); socksify must
-  hook close (descriptor bookkeeping, its own hidden descriptors) and
-  read/write (UDP on connected sockets goes through the relay), and adds
-  8 to 9 instructions to each: the real function's pointer, one flag,
-  a jump to libc (the rest is out of line). A connect() that goes direct
-  is decided on the address alone, without a system call; proxychains4
-  asks the socket's type with getsockopt() on every connect().
-- **Startup through the command.** Every shim's command is a second
-  exec before the program's own. socksify's is linked statically (no
-  dynamic loader) and before its exec reads only the program's headers
-  (open and 3 preads, to warn about static and Go programs).
-- **Memory.** Peak RSS counts shared file pages: the kernel maps library
-  code 64 KiB around each page touched (fault-around), so most of what a
-  preloaded library adds to /bin/true is its own code and the libc pages
-  its start touches, shared with every other process. socksify's start
-  parses only what is set (the default bypass list and fake ranges are
-  built in) and formats nothing unless logging at debug level, so it
-  touches no printf or inet_pton code.
-- **Noise.** Client, proxy and target share two cores; the connection and
-  bulk rows move by 10-20 % between runs, more than the differences between
-  the shims there.
-NOTES
+	# the reading notes under the table (plain text, kept beside this script)
+	cat "$ROOT/tests/bench/reading.md"
 } >"$RESULTS"
 echo
 cat "$RESULTS"
