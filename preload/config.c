@@ -518,6 +518,16 @@ const struct sfy_config *sfy_config_slow(void)
 	return &sfy_config_frozen;
 }
 
+bool sfy_config_has_password(const struct sfy_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhops; i++)
+		if (c->chain[i].has_auth)
+			return true;
+	return false;
+}
+
 /* Cheap and quiet: the real table, the configuration, the fake-IP map's
  * address space. The proxy's name is resolved later, on first need. */
 __attribute__((constructor)) static void sfy_constructor(void)

@@ -70,6 +70,9 @@ extern struct sfy_config sfy_config_frozen __attribute__((visibility("hidden")))
 extern atomic_bool sfy_config_ready __attribute__((visibility("hidden")));
 const struct sfy_config *sfy_config_slow(void);
 
+/* Some hop of the chain has a user and password. */
+bool sfy_config_has_password(const struct sfy_config *c);
+
 static inline const struct sfy_config *sfy_config(void)
 {
 	if (__builtin_expect(atomic_load_explicit(&sfy_config_ready,

@@ -334,19 +334,16 @@ static int destination(const struct sockaddr *norm, socklen_t normlen,
  * answers EISCONN, as it would without us). */
 static bool still_ours(int fd, struct sfy_fd_info *info)
 {
-	const struct sfy_real *r = sfy_real();
 	struct sockaddr_storage peer;
-	socklen_t len = sizeof(peer);
-	int saved = errno;
+	socklen_t len;
+	int rc;
 
 	if (!sfy_fd_get(fd, info) || info->kind != SFY_FD_TCP)
 		return false;
-	if (r->getpeername && r->getpeername(fd, (struct sockaddr *)&peer, &len) == 0 &&
-	    sfy_fd_tcp_same(info, (struct sockaddr *)&peer, len))
-		return true;
-	sfy_fd_drop_stale(fd);
-	errno = saved;
-	return false;
+	rc = sfy_tcp_record_check(fd, info, &peer, &len);
+	if (rc < 0)
+		sfy_fd_drop_stale(fd); /* gone: a reset, or not a socket now */
+	return rc == 1;
 }
 
 __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "fdstate.h"
+#include "hooks.h"
 #include "log.h"
 #include "realfn.h"
 #include "sockhint.h"
@@ -279,11 +280,16 @@ void closefrom(int lowfd)
  * call); the state is dropped before the program uses the new one. This
  * is what lets the UDP data path skip an identity check per datagram.
  */
-static void fresh(int fd)
+/* fd was just made (socket, socketpair, accept): state left by a close
+ * we did not see is dropped, and its hint says whether it is a stream
+ * socket we saw made (sockhint.h). Inline: socket() runs it every time. */
+static inline void fresh(int fd, bool stream)
 {
-	if (fd >= 0 && sfy_fd_kind(fd) != SFY_FD_NONE)
+	if (fd < 0)
+		return;
+	if (sfy_fd_kind(fd) != SFY_FD_NONE)
 		sfy_fd_drop_stale(fd);
-	sfy_hint_set(fd, false);
+	sfy_hint_set(fd, stream);
 }
 
 /* socket() before the table is there. */
@@ -309,11 +315,7 @@ int socket(int domain, int type, int protocol)
 	fd = __builtin_expect(real != NULL, 1) ?
 		     real(domain, type, protocol) :
 		     socket_slow(domain, type, protocol);
-	if (fd >= 0) {
-		if (!sfy_fd_no_state_yet() && sfy_fd_kind_slow(fd) != SFY_FD_NONE)
-			sfy_fd_drop_stale(fd);
-		sfy_hint_set(fd, stream);
-	}
+	fresh(fd, stream);
 	return fd;
 }
 
@@ -326,8 +328,8 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 		return nosys();
 	rc = r->socketpair(domain, type, protocol, sv);
 	if (rc == 0) {
-		fresh(sv[0]);
-		fresh(sv[1]);
+		fresh(sv[0], false);
+		fresh(sv[1], false);
 	}
 	return rc;
 }
@@ -340,7 +342,7 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	if (!r->accept)
 		return nosys();
 	nfd = r->accept(fd, sa, len);
-	fresh(nfd);
+	fresh(nfd, false);
 	return nfd;
 }
 
@@ -352,7 +354,7 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	if (!r->accept4)
 		return nosys();
 	nfd = r->accept4(fd, sa, len, flags);
-	fresh(nfd);
+	fresh(nfd, false);
 	return nfd;
 }
 
@@ -432,8 +434,8 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	const struct sfy_real *r = sfy_real();
 	struct sockaddr_storage real_peer;
 	struct sfy_fd_info info;
-	socklen_t rl = sizeof(real_peer);
-	int saved = errno;
+	socklen_t rl;
+	int saved = errno, rc;
 
 	if (!r->getpeername)
 		return nosys();
@@ -451,17 +453,17 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	}
 	if (info.kind != SFY_FD_TCP)
 		return r->getpeername(fd, sa, len);
-	/* Still connected? (ENOTCONN after a reset, as without us.) */
-	if (r->getpeername(fd, (struct sockaddr *)&real_peer, &rl) < 0)
+	/* Still connected? (ENOTCONN after a reset, as without us.) Not the
+	 * socket we connected (its number reused): the kernel's answer. */
+	rc = sfy_tcp_record_check(fd, &info, &real_peer, &rl);
+	if (rc < 0) {
+		errno = -rc;
 		return -1;
-	if (!sfy_fd_tcp_same(&info, (struct sockaddr *)&real_peer, rl)) {
-		/* Not the socket we connected: its number was reused after
-		 * a close we did not see. The kernel's answer is the one. */
-		sfy_fd_drop_stale(fd);
-		copy_out(sa, len, &real_peer, rl);
-	} else {
-		copy_out(sa, len, &info.peer, info.peer_len);
 	}
+	if (rc)
+		copy_out(sa, len, &info.peer, info.peer_len);
+	else
+		copy_out(sa, len, &real_peer, rl);
 	errno = saved;
 	return 0;
 }
@@ -502,31 +504,33 @@ static socklen_t convert_local(const struct sockaddr_storage *real_local,
 	return 0;
 }
 
-/* fd's TCP record still describes it (see sfy_fd_tcp_same); a stale one
- * is dropped. */
-static bool tcp_still_same(int fd, const struct sfy_fd_info *info)
+int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,
+			 struct sockaddr_storage *peer, socklen_t *len)
 {
 	const struct sfy_real *r = sfy_real();
-	struct sockaddr_storage peer;
-	socklen_t len = sizeof(peer);
-	int saved = errno;
+	int saved = errno, rc;
 
-	if (r->getpeername &&
-	    r->getpeername(fd, (struct sockaddr *)&peer, &len) == 0) {
-		if (sfy_fd_tcp_same(info, (struct sockaddr *)&peer, len))
-			return true;
+	*len = sizeof(*peer);
+	if (!r->getpeername)
+		rc = -ENOSYS;
+	else if (r->getpeername(fd, (struct sockaddr *)peer, len) < 0)
+		rc = -errno;
+	else if (sfy_fd_tcp_same(info, (struct sockaddr *)peer, *len))
+		rc = 1;
+	else {
 		sfy_fd_drop_stale(fd);
+		rc = 0;
 	}
 	errno = saved;
-	return false;
+	return rc;
 }
 
 int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	const struct sfy_real *r = sfy_real();
-	struct sockaddr_storage local, conv;
+	struct sockaddr_storage local, conv, peer;
 	struct sfy_fd_info info;
-	socklen_t ll = sizeof(local), cl;
+	socklen_t ll = sizeof(local), cl, pl;
 	int saved = errno;
 
 	if (!r->getsockname)
@@ -538,7 +542,8 @@ int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	cl = convert_local(&local, info.family, &conv);
 	/* Only a replaced socket is shown otherwise, and only while it is
 	 * the one we connected (a TCP record is checked where it is used). */
-	if (cl && info.kind == SFY_FD_TCP && !tcp_still_same(fd, &info))
+	if (cl && info.kind == SFY_FD_TCP &&
+	    sfy_tcp_record_check(fd, &info, &peer, &pl) != 1)
 		cl = 0;
 	if (cl)
 		copy_out(sa, len, &conv, cl);

@@ -10,6 +10,8 @@
 
 #include <sys/socket.h>
 
+struct sfy_fd_info;
+
 #define SFY_PASS 1
 
 /* The socket's type (SOCK_STREAM, SOCK_DGRAM, ...). 0 or -errno (a bad
@@ -19,6 +21,14 @@ int sfy_sock_type(int fd, int *type);
 
 /* True when sa is AF_INET or AF_INET6 and len holds the family. */
 int sfy_is_inet(const struct sockaddr *sa, socklen_t len);
+
+/* Whether fd is still the socket its TCP record (info) was made for: 1
+ * when the kernel's peer is the record's proxy address, 0 when it is not
+ * (a number reused after a close we did not see: the record is dropped),
+ * -errno when the kernel has no peer for fd (ENOTCONN after a reset). The
+ * kernel's peer in *peer, *len. errno is left as it was. */
+int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,
+			 struct sockaddr_storage *peer, socklen_t *len);
 
 /* connect() of an AF_INET/AF_INET6 stream socket: through the proxy, or
  * SFY_PASS for a direct destination. */

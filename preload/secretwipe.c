@@ -62,13 +62,3 @@ __attribute__((noinline)) void sfy_wipe_dead_stack(void)
 	explicit_bzero(pad, sizeof(pad));
 	__asm__ volatile("" : : "r"(pad) : "memory");
 }
-
-bool sfy_config_has_password(const struct sfy_config *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nhops; i++)
-		if (c->chain[i].has_auth)
-			return true;
-	return false;
-}

@@ -13,10 +13,6 @@
 #ifndef SOCKSIFY_PRELOAD_SECRETWIPE_H
 #define SOCKSIFY_PRELOAD_SECRETWIPE_H
 
-#include <stdbool.h>
-
-#include "config.h"
-
 /* Zeroes the vector registers (x86-64: SSE, AVX, AVX-512 as the CPU has
  * them; elsewhere nothing). A few instructions, no system call. */
 void sfy_clear_vector_registers(void);
@@ -24,8 +20,5 @@ void sfy_clear_vector_registers(void);
 /* Zeroes 64 KiB of stack below the caller: for the constructor only (the
  * main thread's stack), after the configuration was parsed. */
 void sfy_wipe_dead_stack(void);
-
-/* Some hop of the chain has a user and password. */
-bool sfy_config_has_password(const struct sfy_config *c);
 
 #endif

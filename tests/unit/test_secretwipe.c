@@ -5,6 +5,7 @@
  * covered end to end by test_security's memscan.)
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
