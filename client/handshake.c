@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "hs.h"
+#include "wipe.h"
 
 /* For struct socks5_failure.state and log lines. */
 static const char *const hs_state_names[HS_STATE_COUNT] = {
@@ -403,6 +404,16 @@ static int hs_refuse(struct hs *h, struct socks5_failure *why)
 	return hs_finish(h, NULL, why);
 }
 
+static bool chain_has_password(const struct socks5_proxy *chain, size_t n)
+{
+	size_t i;
+
+	for (i = 0; chain && i < n; i++)
+		if (chain[i].has_auth)
+			return true;
+	return false;
+}
+
 /*
  * The probe: on its own connection to hop 0, a pipelined greeting
  * [+ credentials] + CONNECT 0.0.0.0:0. Servers refuse that request at once
@@ -470,6 +481,8 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 			probe_verdict(&ph, socks5_now_ms() - pt.rx_ms);
 		explicit_bzero(ph.out, sizeof(ph.out));
 	}
+	if (chain_has_password(chain, nhops))
+		socks5_wipe_registers(); /* the password went out (wipe.h) */
 	return hs_finish(&h, bound, why);
 }
 

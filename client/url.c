@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "socks5.h"
+#include "wipe.h"
 
 /* A bounded, always-terminated string builder for messages. */
 struct sbuf {
@@ -379,6 +380,7 @@ static enum socks5_status parse_one(const char *s, size_t n,
 	enum socks5_status st = SOCKS5_OK;
 	const char *rest, *at;
 	size_t skip, k;
+	bool secret;
 
 	memset(&p, 0, sizeof(p));
 	if (n >= 9 && strncasecmp(s, "socks5://", 9) == 0) {
@@ -409,7 +411,10 @@ static enum socks5_status parse_one(const char *s, size_t n,
 		st = parse_hostport(rest, n, &p, why);
 	if (st == SOCKS5_OK)
 		*out = p;
+	secret = p.has_auth;
 	explicit_bzero(&p, sizeof(p));
+	if (secret)
+		socks5_wipe_registers(); /* the decoded password went by (wipe.h) */
 	return st;
 }
 

@@ -535,12 +535,10 @@ __attribute__((constructor)) static void sfy_constructor(void)
 	int saved = errno;
 
 	sfy_real();
-	/* Parsing left pieces of any password in registers and dead stack
-	 * (secretwipe.h): one copy stays, the parsed configuration's. */
-	if (sfy_config_has_password(sfy_config())) {
+	/* Parsing left pieces of any password in dead stack (secretwipe.h):
+	 * one copy stays, the parsed configuration's. */
+	if (sfy_config_has_password(sfy_config()))
 		sfy_wipe_dead_stack();
-		sfy_clear_vector_registers();
-	}
 	sfy_fakeip_init();
 	errno = saved;
 }

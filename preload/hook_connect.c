@@ -37,7 +37,6 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "realfn.h"
-#include "secretwipe.h"
 #include "sockhint.h"
 
 /* A fake address whose name we do not know (the map was reset, or the
@@ -288,8 +287,6 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 				 &bound, &why);
 	if (opts.probe)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
-	if (sfy_config_has_password(cfg))
-		sfy_clear_vector_registers(); /* the password went out */
 	if (rc < 0) {
 		log_failure(dstname, cfg, &why, -rc, t0);
 		return rc;

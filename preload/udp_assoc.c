@@ -41,7 +41,6 @@
 #include "config.h"
 #include "log.h"
 #include "realfn.h"
-#include "secretwipe.h"
 #include "udp_assoc.h"
 
 /* Where control connections live: above the descriptors programs use
@@ -540,8 +539,6 @@ static int associate(int fd, struct sfy_assoc *a, int idx)
 		rc = socks5_handshake(sfy_real_io(), ctl, &cfg->chain[0], 1,
 				      SOCKS5_CMD_UDP_ASSOCIATE, &dst, deadline,
 				      &bound, &why);
-	if (cfg->chain[0].has_auth)
-		sfy_clear_vector_registers(); /* the password went out */
 	if (rc == 0) {
 		rc = relay_addr(a, ctl, &bound.bnd);
 		if (rc)

@@ -1,5 +1,5 @@
 /*
- * secretwipe: after sfy_clear_vector_registers() no vector register holds
+ * secretwipe: after socks5_wipe_registers() no vector register holds
  * what was loaded into it before (the password's bytes, in real use), the
  * upper halves of the AVX registers included. (The dead-stack wipe is
  * covered end to end by test_security's memscan.)
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../preload/secretwipe.h"
+#include "../../client/wipe.h"
 
 #if defined(__x86_64__)
 /* Loads a pattern into xmm0-15 (ymm0-15 with AVX), calls the function
@@ -32,7 +32,7 @@ static void run_with_pattern(bool avx, uint8_t out[16][32])
 			"vmovdqu (%0), %%ymm14\n\tvmovdqu (%0), %%ymm15\n\t"
 			"mov %%rsp, %%r12\n\tsub $128, %%rsp\n\t"
 			"and $-16, %%rsp\n\t"
-			"call sfy_clear_vector_registers\n\t"
+			"call socks5_wipe_registers\n\t"
 			"mov %%r12, %%rsp\n\t"
 			"vmovdqu %%ymm0, 0(%1)\n\tvmovdqu %%ymm1, 32(%1)\n\t"
 			"vmovdqu %%ymm2, 64(%1)\n\tvmovdqu %%ymm3, 96(%1)\n\t"
@@ -60,7 +60,7 @@ static void run_with_pattern(bool avx, uint8_t out[16][32])
 			"movdqu (%0), %%xmm14\n\tmovdqu (%0), %%xmm15\n\t"
 			"mov %%rsp, %%r12\n\tsub $128, %%rsp\n\t"
 			"and $-16, %%rsp\n\t"
-			"call sfy_clear_vector_registers\n\t"
+			"call socks5_wipe_registers\n\t"
 			"mov %%r12, %%rsp\n\t"
 			"movdqu %%xmm0, 0(%1)\n\tmovdqu %%xmm1, 32(%1)\n\t"
 			"movdqu %%xmm2, 64(%1)\n\tmovdqu %%xmm3, 96(%1)\n\t"
@@ -95,7 +95,7 @@ END_TEST
 #else
 START_TEST(nothing_to_clear_here)
 {
-	sfy_clear_vector_registers(); /* a no-op elsewhere; must not crash */
+	socks5_wipe_registers(); /* a no-op elsewhere; must not crash */
 }
 END_TEST
 #endif
