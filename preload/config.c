@@ -115,6 +115,10 @@ static bool parse_level(struct sfy_config *c, getenv_fn_t env)
 	return true;
 }
 
+/* SOCKSIFY_LOG_FILE: opened without following a symbolic link (as a
+ * proxy file is), non-blocking (a log line to a full pipe is dropped
+ * rather than hold up the program), and moved above the program's low
+ * numbers. log.c checks it is still this file before each line. */
 static void open_log_file(struct sfy_config *c, getenv_fn_t env)
 {
 	const struct sfy_real *r = sfy_real();
@@ -124,8 +128,14 @@ static void open_log_file(struct sfy_config *c, getenv_fn_t env)
 	c->log_fd = 2;
 	if (!v || !*v || !r->fcntl || !r->close)
 		return;
-	fd = open(v, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
+	fd = open(v, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
+			     O_NOFOLLOW | O_NONBLOCK,
 		  0600);
+	if (fd < 0 && errno == ELOOP) {
+		sfy_error("SOCKSIFY_LOG_FILE: '%s' is a symbolic link, which is not followed; logging to stderr",
+			  v);
+		return;
+	}
 	if (fd < 0) {
 		/* Not a network setting: say so on stderr and go on. */
 		sfy_error("SOCKSIFY_LOG_FILE: cannot open '%s': %m; logging to stderr",

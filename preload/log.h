@@ -26,12 +26,18 @@ void sfy_log_write(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Called by the configuration once it has read SOCKSIFY_LOG and
- * SOCKSIFY_LOG_FILE; until then the level is WARN and lines go to fd 2. */
+ * SOCKSIFY_LOG_FILE; until then the level is WARN and lines go to fd 2.
+ * For a file of ours (fd != 2) its identity (st_dev, st_ino) is noted:
+ * every later use of the number checks it first, so a close the library
+ * did not see (a raw system call, a sweep by number) never makes it write
+ * into, spare or close the program's file that took the number; the log
+ * then goes nowhere. */
 void sfy_log_configure(int level, int fd);
-/* True when fd is the library's own log file (not stderr): the descriptor
- * hooks keep a program from closing it or dup'ing over it. The log's
- * descriptor sits at or above SFY_LOG_FD_MIN (F_DUPFD), so every close()
- * of a lower number is decided inline, without a call. */
+/* True when fd is the library's own log file (not stderr), checked with
+ * fstat: the descriptor hooks keep a program from closing it or dup'ing
+ * over it. The log's descriptor sits at or above SFY_LOG_FD_MIN
+ * (F_DUPFD), so every close() of a lower number is decided inline,
+ * without a call. */
 #define SFY_LOG_FD_MIN 100
 bool sfy_log_owns_fd_slow(int fd);
 
@@ -39,11 +45,13 @@ static inline bool sfy_log_owns_fd(int fd)
 {
 	return fd >= SFY_LOG_FD_MIN && sfy_log_owns_fd_slow(fd);
 }
-/* The log file's descriptor when it is the library's own (not stderr),
- * else -1: close_range()/closefrom() spare it. */
+/* The log file's descriptor when it is still the library's own (not
+ * stderr), else -1: close_range()/closefrom() spare it. */
 int sfy_log_own_fd(void);
 /* Moves the log file to another descriptor number (>= 100) so that a
- * program's dup2()/dup3() onto the old number can proceed. */
+ * program's dup2()/dup3() onto the old number can proceed. Safe against
+ * concurrent log lines (of other threads and of signal handlers): the old
+ * number is given up only once no line can still be written to it. */
 void sfy_log_move_fd(void);
 
 /* The chain for a log line, passwords masked: "socks5://a:1080" or

@@ -177,4 +177,51 @@ else
 	fi
 fi
 
+# ---- the log file's number, taken away behind the library's back -------------
+# (issue 11, defect 4) A raw close_range/close/dup2/dup3 through syscall()
+# frees the log's number; the program's next file lands there; the
+# library's next line must not go into it, and the program's close() of
+# it must close it. Then a stress: threads logging while the program
+# dup2()s onto the log's number 2000 times (the library moves its log).
+log_fd_reuse_cases() {
+	local tool=$B/tests/tools/logreuse mode out
+	if [ ! -x "$tool" ]; then
+		fail log_fd_reuse "$tool not built (make all-tests)"
+		return
+	fi
+	for mode in close_range close dup2 dup3 race; do
+		rm -f "$T/reuse.log" "$T/reuse.data"
+		out=$(env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="socks5://127.0.0.1:$DOWN" \
+			SOCKSIFY_NO_PROXY= SOCKSIFY_LOG_FILE="$T/reuse.log" \
+			timeout 120 "$tool" "$mode" "$T/reuse.log" "$T/reuse.data" 9 2>&1)
+		if [ $? = 0 ] && [ "${out#OK }" != "$out" ]; then
+			pass "log_fd_reused_after_raw_$mode"
+		else
+			fail "log_fd_reused_after_raw_$mode" "$out"
+		fi
+	done
+}
+log_fd_reuse_cases
+
+# ---- SOCKSIFY_LOG_FILE is not followed through a symbolic link ----------------
+log_file_symlink_case() {
+	rm -f "$T/target.log" "$T/link.log"
+	ln -s "$T/target.log" "$T/link.log"
+	env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="socks5://127.0.0.1:$DOWN" \
+		SOCKSIFY_NO_PROXY= SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE="$T/link.log" \
+		timeout 30 "$PY" -c 'import socket
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=5)
+except OSError:
+    pass' >/dev/null 2>"$T/err"
+	if [ ! -e "$T/target.log" ] &&
+	   grep -q "error: SOCKSIFY_LOG_FILE: '$T/link.log' is a symbolic link" "$T/err" &&
+	   grep -q 'warn: connect to 127.0.0.1:9' "$T/err"; then
+		pass log_file_symlink_refused
+	else
+		fail log_file_symlink_refused "target: $(cat "$T/target.log" 2>&1) stderr: $(cat "$T/err")"
+	fi
+}
+log_file_symlink_case
+
 finish
