@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dns_tcp.h"
 #include "hosts.h"
 #include "log.h"
 #include "policy.h"
@@ -83,30 +84,6 @@ static bool wanted(void)
 	       (cfg->udp == SFY_UDP_PROXY || cfg->udp == SFY_UDP_FIRST_HOP) &&
 	       (cfg->nhops == 1 || cfg->udp == SFY_UDP_FIRST_HOP) &&
 	       !sfy_inside();
-}
-
-/* A loopback UDP socket of ours: its descriptor, port in *port. */
-static int loopback_socket(uint16_t *port)
-{
-	struct sockaddr_in in;
-	socklen_t len = sizeof(in);
-	int s;
-
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0)
-		return -errno;
-	memset(&in, 0, sizeof(in));
-	in.sin_family = AF_INET;
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&in, sizeof(in)) < 0 ||
-	    sfy_real()->getsockname(s, (struct sockaddr *)&in, &len) < 0) {
-		int e = errno;
-
-		sfy_real()->close(s);
-		return -e;
-	}
-	*port = in.sin_port;
-	return s;
 }
 
 /* ns in the family of our relay socket, as its replies name it. */
@@ -214,37 +191,51 @@ static void answer_in(struct fwd_state *st, uint8_t *buf, size_t cap)
 	}
 }
 
+/* The poll set: per server its UDP socket and TCP listener, the stop
+ * pipe, the relay socket, and a TCP session's two sockets. */
+enum { P_STOP = 2 * MAXNS, P_RELAY, P_TCP, P_MAX = P_TCP + 2 };
+
 static void *forward(void *arg)
 {
 	struct fwd_state st;
-	struct pollfd p[MAXNS + 2];
+	struct sfy_dns_tcp tcp;
+	struct pollfd p[P_MAX];
 	uint8_t buf[65536];
 	int64_t end = socks5_now_ms() + FWD_MAX_MS;
-	int i, n;
+	int i, n, ntcp;
 
 	memset(&st, 0, sizeof(st));
 	st.f = arg;
 	st.u = -1;
+	sfy_dns_tcp_init(&tcp);
 	while (socks5_now_ms() < end) {
-		for (i = 0; i < st.f->n; i++) {
-			p[i].fd = st.f->lsock[i];
-			p[i].events = POLLIN;
+		for (i = 0; i < MAXNS; i++) {
+			p[i].fd = i < st.f->n ? st.f->lsock[i] : -1;
+			p[MAXNS + i].fd = i < st.f->n ? st.f->tsock[i] : -1;
+			p[i].events = p[MAXNS + i].events = POLLIN;
 		}
-		p[i].fd = st.f->stop[0];
-		p[i].events = POLLIN;
-		p[i + 1].fd = st.u;
-		p[i + 1].events = POLLIN;
-		n = sfy_real()->poll(p, (nfds_t)st.f->n + 2, 1000);
+		p[P_STOP].fd = st.f->stop[0];
+		p[P_STOP].events = POLLIN;
+		p[P_RELAY].fd = st.u;
+		p[P_RELAY].events = POLLIN;
+		ntcp = sfy_dns_tcp_pollfds(&tcp, &p[P_TCP]);
+		n = sfy_real()->poll(p, (nfds_t)(P_TCP + ntcp), 1000);
 		if (n <= 0)
 			continue;
-		if (p[st.f->n].revents)
+		if (p[P_STOP].revents)
 			break;
-		for (i = 0; i < st.f->n; i++)
+		sfy_dns_tcp_io(&tcp, &p[P_TCP], ntcp);
+		for (i = 0; i < st.f->n; i++) {
 			if (p[i].revents & POLLIN)
 				query_in(&st, i, buf, sizeof(buf));
-		if (st.u >= 0 && (p[st.f->n + 1].revents & POLLIN))
+			if (p[MAXNS + i].revents & POLLIN)
+				sfy_dns_tcp_accept(&tcp, st.f->tsock[i],
+						   &st.f->ns[i], st.f->nslen[i]);
+		}
+		if (st.u >= 0 && (p[P_RELAY].revents & POLLIN))
 			answer_in(&st, buf, sizeof(buf));
 	}
+	sfy_dns_tcp_end(&tcp);
 	if (st.u >= 0)
 		close(st.u); /* our hook: drops the association */
 	return NULL;
@@ -254,8 +245,10 @@ static void undo_sockets(struct sfy_dns_fwd *f, int upto)
 {
 	int i;
 
-	for (i = 0; i < upto; i++)
+	for (i = 0; i < upto; i++) {
 		sfy_real()->close(f->lsock[i]);
+		sfy_real()->close(f->tsock[i]);
+	}
 }
 
 /* Points the forwarded entries of _res at port[i] on loopback (0: the
@@ -285,12 +278,11 @@ static int start(struct sfy_dns_fwd *f, uint16_t *port)
 	int i, s;
 
 	for (i = 0; i < f->n; i++) {
-		s = loopback_socket(&port[i]);
+		s = sfy_dns_loopback_pair(&f->lsock[i], &f->tsock[i], &port[i]);
 		if (s < 0) {
 			undo_sockets(f, i);
 			return s;
 		}
-		f->lsock[i] = s;
 	}
 	if (pipe2(f->stop, O_CLOEXEC) < 0) {
 		s = -errno;

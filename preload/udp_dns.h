@@ -17,7 +17,10 @@
  * Nothing happens (no thread, no socket) for numeric hosts, names in
  * /etc/hosts, name servers that go direct (loopback, SOCKSIFY_NO_PROXY),
  * SOCKSIFY_UDP=direct or block, or remote DNS (no query is made then).
- * The association is made on the first query only.
+ * The association is made on the first query only. An answer too large
+ * for UDP (TC bit) makes the resolver ask again over TCP, and `options
+ * use-vc` makes it ask only over TCP: those connections to our loopback
+ * address are relayed over TCP through the proxy (dns_tcp.h).
  */
 #ifndef SOCKSIFY_PRELOAD_UDP_DNS_H
 #define SOCKSIFY_PRELOAD_UDP_DNS_H
@@ -38,6 +41,7 @@ struct sfy_dns_fwd {
 	union sfy_inaddr ns[MAXNS];     /* their real addresses */
 	socklen_t nslen[MAXNS];
 	int lsock[MAXNS];               /* our loopback sockets */
+	int tsock[MAXNS];               /* TCP listeners, same ports (dns_tcp.h) */
 	int stop[2];                    /* pipe: ends the thread */
 	unsigned long saved_options;
 	pthread_t thread;

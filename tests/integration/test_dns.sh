@@ -420,4 +420,61 @@ sleep 0.2
 check socks5-local-dns-asked-resolver "no datagram reached the trap" \
 	test "$(dns_count)" -gt 0
 
+# ---- local DNS over TCP: a truncated answer, and `options use-vc` -------------
+# The client's resolv.conf names 198.51.100.2 (reachable only through the
+# proxy), where a responder answers big.test's A query over UDP with the
+# TC bit and no records, and fully (40 addresses) over TCP. glibc's
+# resolver then asks again over TCP; with use-vc it asks only over TCP.
+# Every query must reach the responder from the proxy (198.51.100.1).
+dns_tcp_cases() {
+	local conf=/etc/netns/$NS_CLI/resolv.conf saved out n want
+	local peers=$T/tcpdns.peers
+	saved=$(cat "$conf")
+	: >"$peers"
+	NETNS=$NS_TG _sfy_ns_prefix
+	"${SFY_PRE[@]}" "$PY" "$(dirname "$0")/dns_responder.py" 198.51.100.2 53 \
+		"$peers" >>"$T/tcpdns.log" 2>&1 &
+	_sfy_track $!
+	for ((n = 0; n < 100; n++)); do
+		[ -n "$(ip netns exec "$NS_TG" ss -Hltn 'sport = :53')" ] && break
+		sleep 0.05
+	done
+	printf 'nameserver 198.51.100.2\noptions timeout:2 attempts:1\n' >"$conf"
+	want=$(seq 1 40 | sed 's/^/203.0.113./' | sort)
+	out=$(timeout 60 "${RUN[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5://192.0.2.1:$PX" "$PY" -c '
+import socket
+for a in sorted({x[4][0] for x in socket.getaddrinfo("big.test", 80,
+                 socket.AF_INET, socket.SOCK_STREAM)}):
+    print(a)' 2>"$T/tcpdns.err" | sort)
+	check local-dns-truncated-answer-retried-over-tcp \
+		"got '$out' $(cat "$T/tcpdns.err") peers: $(cat "$peers")" \
+		test "$out" = "$want"
+	check local-dns-tcp-through-proxy "peers: $(cat "$peers")" \
+		grep -q '^198\.51\.100\.1 [0-9]* tcp$' "$peers"
+	out=$(timeout 60 "${RUN[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5://192.0.2.1:$PX" getent ahosts big2.test \
+		2>"$T/tcpdns.err" | awk '$2 == "STREAM" { print $1 }' |
+		grep -v : | sort)
+	check local-dns-truncated-getent-unspec \
+		"got '$out' $(cat "$T/tcpdns.err")" test "$out" = "$want"
+	printf 'nameserver 198.51.100.2\noptions timeout:2 attempts:1 use-vc\n' >"$conf"
+	n=$(wc -l <"$peers")
+	out=$(timeout 60 "${RUN[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5://192.0.2.1:$PX" "$PY" -c '
+import socket
+print(socket.getaddrinfo("vc.test", 80, socket.AF_INET)[0][4][0])' \
+		2>"$T/tcpdns.err")
+	check local-dns-use-vc \
+		"got '$out' $(cat "$T/tcpdns.err") peers: $(tail -n +$((n + 1)) "$peers")" \
+		test "$out" = 203.0.113.7
+	check local-dns-use-vc-only-tcp-from-proxy \
+		"peers: $(tail -n +$((n + 1)) "$peers")" test -z \
+		"$(tail -n +$((n + 1)) "$peers" | grep -v '^198\.51\.100\.1 [0-9]* tcp$')"
+	check all-dns-peers-are-the-proxy "peers: $(cat "$peers")" \
+		test -z "$(grep -v '^198\.51\.100\.1 ' "$peers")"
+	printf '%s\n' "$saved" >"$conf"
+}
+dns_tcp_cases
+
 finish
