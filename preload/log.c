@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,11 +37,12 @@
 
 /* The log file lives above the descriptors programs use for themselves. */
 #define LOG_FD_MIN SFY_LOG_FD_MIN
-/* How long a move waits for log writes in flight, in sched_yield()s: a
+/* How long a move waits at most for log writes in flight, in ms. A
  * writer holds its mark only from its identity check to the entry of its
- * non-blocking write(2), so this is never reached unless a writer thread
- * is descheduled right there (or a fork copied another thread's mark). */
-#define MOVE_WAIT_YIELDS 20000
+ * non-blocking write(2), with signals blocked, so only a writer thread
+ * descheduled (or stopped) right there makes a move wait; the bound is a
+ * safety net, not a timeout anyone should meet. */
+#define MOVE_WAIT_MS 2000
 
 /* log_fd: 2 (stderr, the program's: written as is), our own file, or -1
  * (our file was lost behind our back: lines go nowhere). */
@@ -51,6 +53,7 @@ static atomic_ulong log_dev, log_ino;
 /* Log writes between loading log_fd and entering write(2): a move waits
  * for them before it gives the old number up. */
 static atomic_int log_writers;
+static atomic_bool atfork_set;
 
 static const char *const level_names[] = {
 	[SFY_LOG_ERROR] = "error",
@@ -79,11 +82,20 @@ static long raw(long n, long a, long b, long c, long d)
 /* The kernel's rt_sigprocmask takes the size of its own sigset_t. */
 #define KSIGSET_SIZE 8
 
+/* Every signal a handler could be run for asynchronously. Not the
+ * synchronous ones the kernel forces on the thread (a blocked one kills
+ * the process instead of running its handler): a program's sandbox may
+ * trap our write(2) with seccomp and emulate it in a SIGSYS handler. */
 static void block_signals(sigset_t *old)
 {
+	static const int sync_signals[] = { SIGSYS, SIGSEGV, SIGBUS,
+					    SIGILL, SIGFPE, SIGTRAP };
 	sigset_t all;
+	size_t i;
 
 	sigfillset(&all);
+	for (i = 0; i < sizeof(sync_signals) / sizeof(sync_signals[0]); i++)
+		sigdelset(&all, sync_signals[i]);
 	raw(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)old, KSIGSET_SIZE);
 }
 
@@ -127,6 +139,13 @@ static void forget(int fd)
 	atomic_compare_exchange_strong(&log_fd, &fd, -1);
 }
 
+/* A child of fork() has only the thread that forked: marks of the
+ * parent's other threads, copied mid-line, are nobody's. */
+static void forked_child(void)
+{
+	atomic_store(&log_writers, 0);
+}
+
 int sfy_log_level(void)
 {
 	return atomic_load_explicit(&log_level, memory_order_relaxed);
@@ -143,6 +162,8 @@ void sfy_log_configure(int level, int fd)
 	if (own_file(fd)) {
 		if (!fstat_of(fd, &st))
 			fd = 2;
+		if (!atomic_exchange(&atfork_set, true))
+			pthread_atfork(NULL, NULL, forked_child);
 		atomic_store(&log_dev, (unsigned long)st.st_dev);
 		atomic_store(&log_ino, (unsigned long)st.st_ino);
 	}
@@ -173,12 +194,12 @@ int sfy_log_own_fd(void)
 }
 
 /* Until every log write that may have loaded the old number has entered
- * its write(2) (bounded: see MOVE_WAIT_YIELDS). */
+ * its write(2) (bounded: see MOVE_WAIT_MS). */
 static void wait_for_writers(void)
 {
-	int i;
+	int64_t end = sfy_log_now_us() + MOVE_WAIT_MS * 1000;
 
-	for (i = 0; i < MOVE_WAIT_YIELDS && atomic_load(&log_writers) > 0; i++)
+	while (atomic_load(&log_writers) > 0 && sfy_log_now_us() < end)
 		sched_yield();
 }
 

@@ -18,6 +18,13 @@
  *   its log away first), writes one line there and closes it: DATA must
  *   hold only the program's lines (a log write that loaded the old number
  *   must not land after the move).
+ * MODE stalled_move (x86_64): the same race made certain. A seccomp
+ *   filter traps the library's write(2) to the log's number at its entry;
+ *   the SIGSYS handler (in the logging thread) holds the write there
+ *   until the main thread's dup2() onto the log's number is done (at most
+ *   500 ms), then makes the write with the number it was given. The
+ *   library's move must wait for that write before giving the number up,
+ *   so the line lands in the log, never in DATA.
  *
  * Prints "OK ..." or "FAIL why" and exits 0 / 1. Bounded in count and
  * time (connects go to 127.0.0.1, refused at once).
@@ -31,7 +38,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -243,6 +258,133 @@ static int race(const char *log, const char *data)
 	return moved == RACE_ROUNDS ? 0 : 1;
 }
 
+#ifdef __x86_64__
+static atomic_bool stalled, dup2_done;
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The trapped write(2): held until the dup2 is done (500 ms at most),
+ * then made as writev(2) (not trapped) with the same number. */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	struct iovec iov = { (void *)g[REG_RSI], (size_t)g[REG_RDX] };
+	struct timespec t0;
+	int saved = errno;
+	long rc;
+
+	(void)sig;
+	(void)si;
+	if (!atomic_exchange(&stalled, true)) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (!atomic_load(&dup2_done) && ms_since(&t0) < 500)
+			sched_yield();
+	}
+	rc = syscall(SYS_writev, (int)g[REG_RDI], &iov, 1);
+	g[REG_RAX] = rc < 0 ? -errno : rc;
+	errno = saved;
+}
+
+static int trap_writes_to(int fd)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)fd, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+static void *log_once(void *arg)
+{
+	(void)arg;
+	make_log_line();
+	return NULL;
+}
+
+static int stalled_move(const char *log, const char *data)
+{
+	struct iovec iov = { OWN_LINE, strlen(OWN_LINE) };
+	struct timespec t0;
+	long before;
+	pthread_t t;
+	int logfd, d;
+
+	make_log_line();
+	logfd = fd_of(log, 3);
+	d = open(data, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		 0600);
+	if (logfd < 0 || d < 0 || trap_writes_to(logfd) < 0) {
+		printf("FAIL setup: log fd %d, data fd %d: %s\n", logfd, d,
+		       strerror(errno));
+		return 1;
+	}
+	before = file_size(log);
+	pthread_create(&t, NULL, log_once, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!atomic_load(&stalled) && ms_since(&t0) < 5000)
+		sched_yield();
+	if (!atomic_load(&stalled)) {
+		printf("FAIL the library's log write was never trapped\n");
+		return 1;
+	}
+	/* The library moves its log away first (our dup2 hook). */
+	if (dup2(d, logfd) != logfd) {
+		printf("FAIL dup2 onto the log's %d: %s\n", logfd,
+		       strerror(errno));
+		return 1;
+	}
+	atomic_store(&dup2_done, true);
+	if (writev(logfd, &iov, 1) != (ssize_t)iov.iov_len) {
+		printf("FAIL writev: %s\n", strerror(errno));
+		return 1;
+	}
+	pthread_join(t, NULL);
+	if (check_data(data, 1))
+		return 1;
+	if (file_size(log) <= before) {
+		printf("FAIL the held line is in neither file\n");
+		return 1;
+	}
+	printf("OK stalled_move: fd %d, the held line went to the log\n",
+	       logfd);
+	return 0;
+}
+#else
+static int stalled_move(const char *log, const char *data)
+{
+	(void)log;
+	(void)data;
+	printf("SKIP stalled_move needs x86_64 (its SIGSYS handler)\n");
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -252,5 +394,7 @@ int main(int argc, char **argv)
 	port = atoi(argv[4]);
 	if (strcmp(argv[1], "race") == 0)
 		return race(argv[2], argv[3]);
+	if (strcmp(argv[1], "stalled_move") == 0)
+		return stalled_move(argv[2], argv[3]);
 	return one_mode(argv[1], argv[2], argv[3]);
 }
