@@ -102,10 +102,14 @@ void sfy_dns_tcp_init(struct sfy_dns_tcp *t)
 	t->c = t->u = -1;
 }
 
+/* Each closed only while it still holds what we made: a number taken
+ * away behind our back is the program's now. */
 void sfy_dns_tcp_end(struct sfy_dns_tcp *t)
 {
-	close_own(t->c);
-	close_own(t->u);
+	if (t->c >= 0 && sfy_fd_id_same(t->c, &t->cid))
+		close_own(t->c);
+	if (t->u >= 0 && sfy_fd_id_same(t->u, &t->uid))
+		close_own(t->u);
 	sfy_dns_tcp_init(t);
 }
 
@@ -144,8 +148,11 @@ void sfy_dns_tcp_accept(struct sfy_dns_tcp *t, int listener,
 	 * one before. */
 	sfy_dns_tcp_end(t);
 	t->c = c;
+	sfy_fd_id_note(c, &t->cid);
 	t->u = dial(ns, nslen);
-	if (t->u < 0)
+	if (t->u >= 0)
+		sfy_fd_id_note(t->u, &t->uid);
+	else
 		sfy_dns_tcp_end(t);
 }
 
@@ -194,7 +201,10 @@ void sfy_dns_tcp_io(struct sfy_dns_tcp *t, const struct pollfd *p, int np)
 
 	if (np < 2 || t->c < 0)
 		return;
-	if (p[0].revents)
+	if ((p[0].revents || p[1].revents) &&
+	    (!sfy_fd_id_same(t->c, &t->cid) || !sfy_fd_id_same(t->u, &t->uid)))
+		ok = false; /* taken behind our back: not ours to read */
+	else if (p[0].revents)
 		ok = move(t->c, t->u);
 	if (ok && p[1].revents)
 		ok = move(t->u, t->c);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "fdid.h"
 #include "udp_assoc.h"
 
 /* A loopback UDP socket and a listening TCP socket on the same port
@@ -28,6 +29,7 @@ int sfy_dns_loopback_pair(int *udp, int *tcp, uint16_t *port);
 struct sfy_dns_tcp {
 	int c;      /* the resolver's connection to our listener, or -1 */
 	int u;      /* ours to the real name server, or -1 */
+	struct sfy_fd_id cid, uid; /* what they held when made (fdid.h) */
 };
 
 void sfy_dns_tcp_init(struct sfy_dns_tcp *t);

@@ -115,6 +115,7 @@ static bool same(const union sfy_inaddr *a, const union sfy_inaddr *b)
 struct fwd_state {
 	struct sfy_dns_fwd *f;
 	int u, fam;                     /* relay socket, once associated */
+	struct sfy_fd_id uid;           /* what u held when made */
 	bool failed;
 	struct sfy_fd_info info;
 	struct sockaddr_in client[MAXNS]; /* the resolver's socket per server */
@@ -131,6 +132,8 @@ static void open_relay(struct fwd_state *st)
 			st->fam = AF_INET6;
 	st->u = socket(st->fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	rc = st->u < 0 ? -errno : sfy_assoc_open(st->u, st->fam, &st->info);
+	if (st->u >= 0)
+		sfy_fd_id_note(st->u, &st->uid);
 	if (rc < 0) {
 		sfy_warn("DNS through the proxy: no UDP association (%s); the resolver's queries are dropped",
 			 strerrorname_np(-rc));
@@ -191,6 +194,22 @@ static void answer_in(struct fwd_state *st, uint8_t *buf, size_t cap)
 	}
 }
 
+/* A listening socket or the stop pipe that poll says is readable no
+ * longer holds what we made (closed and reused behind our back): the
+ * forwarder stops rather than read the program's descriptor. */
+static bool taken(const struct sfy_dns_fwd *f, const struct pollfd *p)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if ((p[i].revents &&
+		     !sfy_fd_id_same(f->lsock[i], &f->id[i])) ||
+		    (p[MAXNS + i].revents &&
+		     !sfy_fd_id_same(f->tsock[i], &f->id[MAXNS + i])))
+			return true;
+	return false;
+}
+
 /* The poll set: per server its UDP socket and TCP listener, the stop
  * pipe, the relay socket, and a TCP session's two sockets. */
 enum { P_STOP = 2 * MAXNS, P_RELAY, P_TCP, P_MAX = P_TCP + 2 };
@@ -208,7 +227,7 @@ static void *forward(void *arg)
 	st.f = arg;
 	st.u = -1;
 	sfy_dns_tcp_init(&tcp);
-	while (socks5_now_ms() < end) {
+	while (socks5_now_ms() < end && !atomic_load(&st.f->stopping)) {
 		for (i = 0; i < MAXNS; i++) {
 			p[i].fd = i < st.f->n ? st.f->lsock[i] : -1;
 			p[MAXNS + i].fd = i < st.f->n ? st.f->tsock[i] : -1;
@@ -222,7 +241,7 @@ static void *forward(void *arg)
 		n = sfy_real()->poll(p, (nfds_t)(P_TCP + ntcp), 1000);
 		if (n <= 0)
 			continue;
-		if (p[P_STOP].revents)
+		if (p[P_STOP].revents || taken(st.f, p))
 			break;
 		sfy_dns_tcp_io(&tcp, &p[P_TCP], ntcp);
 		for (i = 0; i < st.f->n; i++) {
@@ -236,9 +255,18 @@ static void *forward(void *arg)
 			answer_in(&st, buf, sizeof(buf));
 	}
 	sfy_dns_tcp_end(&tcp);
-	if (st.u >= 0)
-		close(st.u); /* our hook: drops the association */
+	/* Our hook: drops the association (unless the number is no longer
+	 * the relay socket: then it is not ours to close). */
+	if (st.u >= 0 && sfy_fd_id_same(st.u, &st.uid))
+		close(st.u);
 	return NULL;
+}
+
+/* Closes fd if it still holds what id noted. */
+static void close_mine(int fd, const struct sfy_fd_id *id)
+{
+	if (sfy_fd_id_same(fd, id))
+		sfy_real()->close(fd);
 }
 
 static void undo_sockets(struct sfy_dns_fwd *f, int upto)
@@ -246,8 +274,8 @@ static void undo_sockets(struct sfy_dns_fwd *f, int upto)
 	int i;
 
 	for (i = 0; i < upto; i++) {
-		sfy_real()->close(f->lsock[i]);
-		sfy_real()->close(f->tsock[i]);
+		close_mine(f->lsock[i], &f->id[i]);
+		close_mine(f->tsock[i], &f->id[MAXNS + i]);
 	}
 }
 
@@ -283,12 +311,17 @@ static int start(struct sfy_dns_fwd *f, uint16_t *port)
 			undo_sockets(f, i);
 			return s;
 		}
+		sfy_fd_id_note(f->lsock[i], &f->id[i]);
+		sfy_fd_id_note(f->tsock[i], &f->id[MAXNS + i]);
 	}
 	if (pipe2(f->stop, O_CLOEXEC) < 0) {
 		s = -errno;
 		undo_sockets(f, f->n);
 		return s;
 	}
+	sfy_fd_id_note(f->stop[0], &f->id[SFY_DNS_ID_STOP]);
+	sfy_fd_id_note(f->stop[1], &f->id[SFY_DNS_ID_STOP + 1]);
+	atomic_store(&f->stopping, false);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	s = pthread_create(&f->thread, NULL, forward, f);
@@ -353,13 +386,17 @@ void sfy_dns_local_end(struct sfy_dns_fwd *f)
 	res_state rs = &_res;
 
 	if (f->running) {
-		while (sfy_real()->write(f->stop[1], "x", 1) < 0 &&
+		/* The flag alone ends the thread within its poll's second;
+		 * the byte at once (written only into our own pipe). */
+		atomic_store(&f->stopping, true);
+		while (sfy_fd_id_same(f->stop[1], &f->id[SFY_DNS_ID_STOP + 1]) &&
+		       sfy_real()->write(f->stop[1], "x", 1) < 0 &&
 		       errno == EINTR)
 			;
 		pthread_join(f->thread, NULL);
 		undo_sockets(f, f->n);
-		sfy_real()->close(f->stop[0]);
-		sfy_real()->close(f->stop[1]);
+		close_mine(f->stop[0], &f->id[SFY_DNS_ID_STOP]);
+		close_mine(f->stop[1], &f->id[SFY_DNS_ID_STOP + 1]);
 		f->running = false;
 	}
 	if (f->active) {

@@ -28,9 +28,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
+#include "fdid.h"
 #include "udp_assoc.h"
+
+#define SFY_DNS_ID_STOP (2 * MAXNS)
 
 struct sfy_dns_fwd {
 	bool active;                    /* _res changed: end() restores it */
@@ -43,6 +47,11 @@ struct sfy_dns_fwd {
 	int lsock[MAXNS];               /* our loopback sockets */
 	int tsock[MAXNS];               /* TCP listeners, same ports (dns_tcp.h) */
 	int stop[2];                    /* pipe: ends the thread */
+	/* What each descriptor above held when made (fdid.h): lsock[i] at
+	 * i, tsock[i] at MAXNS + i, stop[j] at SFY_DNS_ID_STOP + j. A
+	 * number taken away behind our back is neither read nor closed. */
+	struct sfy_fd_id id[2 * MAXNS + 2];
+	atomic_bool stopping;
 	unsigned long saved_options;
 	pthread_t thread;
 };

@@ -3,6 +3,7 @@
 # anything else is NXDOMAIN. A name under .test starting with "big" has
 # 40 A records (203.0.113.1-40, over 512 bytes): over UDP its A answer is
 # truncated (TC bit, no records), so a resolver must ask again over TCP.
+# A name under .test starting with "slow" is answered after 1.5 s.
 # Each query's sender is appended to PEERS as "ip port" (UDP) or
 # "ip port tcp" (proof of who asked: the proxy, not the client).
 #
@@ -105,5 +106,7 @@ while True:
     q, addr = s.recvfrom(4096)
     log_peer(addr)
     r = safe_answer(q, False)
-    if r:
+    if r and b"\x04slow" in q[12:17]:
+        threading.Timer(1.5, s.sendto, (r, addr)).start()
+    elif r:
         s.sendto(r, addr)

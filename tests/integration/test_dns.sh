@@ -473,7 +473,63 @@ print(socket.getaddrinfo("vc.test", 80, socket.AF_INET)[0][4][0])' \
 		"$(tail -n +$((n + 1)) "$peers" | grep -v '^198\.51\.100\.1 [0-9]* tcp$')"
 	check all-dns-peers-are-the-proxy "peers: $(cat "$peers")" \
 		test -z "$(grep -v '^198\.51\.100\.1 ' "$peers")"
+	forwarder_fd_taken_case
 	printf '%s\n' "$saved" >"$conf"
+}
+
+# While the forwarder waits for a slow answer, another thread of the
+# program takes its TCP listener's number (dup2 of /dev/null onto it):
+# the forwarder must neither read it nor close it when the call ends.
+forwarder_fd_taken_case() {
+	local out
+	printf 'nameserver 198.51.100.2\noptions timeout:3 attempts:1\n' >"$conf"
+	out=$(timeout 60 "${RUN[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5://192.0.2.1:$PX" "$PY" -c '
+import os, socket, stat, threading, time
+
+def listener_fd():
+    inodes = set()
+    with open("/proc/self/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            x = line.split()
+            if x[1].startswith("0100007F:") and x[3] == "0A":
+                inodes.add("socket:[%s]" % x[9])
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + fd) in inodes:
+                return int(fd)
+        except OSError:
+            pass
+    return -1
+
+taken = []
+def take():
+    end = time.time() + 1.2
+    while time.time() < end and not taken:
+        fd = listener_fd()
+        if fd >= 0:
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, fd)
+            os.close(null)
+            taken.append(fd)
+        time.sleep(0.02)
+
+t = threading.Thread(target=take)
+t.start()
+try:
+    socket.getaddrinfo("slow.test", 80, socket.AF_INET)
+except socket.gaierror:
+    pass
+t.join()
+if not taken:
+    print("no listener found")
+else:
+    try:
+        st = os.fstat(taken[0])
+        print("ok" if stat.S_ISCHR(st.st_mode) else "not /dev/null")
+    except OSError as e:
+        print("the program'"'"'s fd %d was closed: %s" % (taken[0], e))' 2>&1)
+	check local-dns-forwarder-leaves-a-taken-number "$out" test "$out" = ok
 }
 dns_tcp_cases
 
