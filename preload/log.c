@@ -27,11 +27,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fdid.h"
 #include "log.h"
 #include "realfn.h"
 
@@ -48,8 +48,9 @@
  * (our file was lost behind our back: lines go nowhere). */
 static atomic_int log_level = SFY_LOG_WARN;
 static atomic_int log_fd = 2;
-/* The identity of our own file, set before log_fd names it. */
-static atomic_ulong log_dev, log_ino;
+/* The identity of our own file, set before log_fd names it (the
+ * atomic store of log_fd publishes it). */
+static struct sfy_fd_id log_id;
 /* Log writes between loading log_fd and entering write(2): a move waits
  * for them before it gives the old number up. */
 static atomic_int log_writers;
@@ -104,16 +105,6 @@ static void restore_signals(const sigset_t *old)
 	raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0L, KSIGSET_SIZE);
 }
 
-/* fstat(), errno kept: libc's, which the library does not hook. */
-static bool fstat_of(int fd, struct stat *st)
-{
-	int saved = errno;
-	bool ok = fstat(fd, st) == 0;
-
-	errno = saved;
-	return ok;
-}
-
 static bool own_file(int fd)
 {
 	return fd >= 0 && fd != 2;
@@ -124,11 +115,7 @@ static bool own_file(int fd)
  * number to a file of the program's. One fstat per use. */
 static bool still_ours(int fd)
 {
-	struct stat st;
-
-	return fstat_of(fd, &st) &&
-	       (unsigned long)st.st_dev == atomic_load(&log_dev) &&
-	       (unsigned long)st.st_ino == atomic_load(&log_ino);
+	return sfy_fd_id_same(fd, &log_id);
 }
 
 /* fd is no longer ours: stop using it (unless a move already has). Lines
@@ -153,19 +140,15 @@ int sfy_log_level(void)
 
 void sfy_log_configure(int level, int fd)
 {
-	struct stat st;
-
 	if (level < SFY_LOG_ERROR)
 		level = SFY_LOG_ERROR;
 	if (level > SFY_LOG_DEBUG)
 		level = SFY_LOG_DEBUG;
 	if (own_file(fd)) {
-		if (!fstat_of(fd, &st))
+		if (!sfy_fd_id_note(fd, &log_id))
 			fd = 2;
 		if (!atomic_exchange(&atfork_set, true))
 			pthread_atfork(NULL, NULL, forked_child);
-		atomic_store(&log_dev, (unsigned long)st.st_dev);
-		atomic_store(&log_ino, (unsigned long)st.st_ino);
 	}
 	atomic_store(&log_fd, fd);
 	atomic_store(&log_level, level);
