@@ -184,17 +184,19 @@ fi
 # it must close it. Then a stress: threads logging while the program
 # dup2()s onto the log's number 2000 times (the library moves its log),
 # and the same race made certain: a log write held at its entry (seccomp
-# trap) while the program dup2()s onto the number.
+# trap) while the program dup2()s onto the number; a vfork child's dup2
+# onto the number leaves the parent's log as it was.
 log_fd_reuse_cases() {
 	local tool=$B/tests/tools/logreuse mode name out
 	if [ ! -x "$tool" ]; then
 		fail log_fd_reuse "$tool not built (make all-tests)"
 		return
 	fi
-	for mode in close_range close dup2 dup3 race stalled_move; do
+	for mode in close_range close dup2 dup3 race stalled_move vfork; do
 		case $mode in
 		race) name=log_move_race_stress ;;
 		stalled_move) name=log_move_waits_for_a_held_write ;;
+		vfork) name=log_vfork_child_dup2_leaves_parent_log ;;
 		*) name=log_fd_reused_after_raw_$mode ;;
 		esac
 		rm -f "$T/reuse.log" "$T/reuse.data"

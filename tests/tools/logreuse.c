@@ -18,6 +18,9 @@
  *   its log away first), writes one line there and closes it: DATA must
  *   hold only the program's lines (a log write that loaded the old number
  *   must not land after the move).
+ * MODE vfork: a vfork() child dup2()s DATA onto the log's number and
+ *   exits; the parent's log must go on in the log file (the child's dup2
+ *   replaced only the child's copy of the descriptor).
  * MODE stalled_move (x86_64): the same race made certain. A seccomp
  *   filter traps the library's write(2) to the log's number at its entry;
  *   the SIGSYS handler (in the logging thread) holds the write there
@@ -43,6 +46,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -385,6 +389,44 @@ static int stalled_move(const char *log, const char *data)
 }
 #endif
 
+static int vfork_dup(const char *log, const char *data)
+{
+	long before, after;
+	int logfd, d;
+	pid_t pid;
+
+	make_log_line();
+	logfd = fd_of(log, 3);
+	d = open(data, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		 0600);
+	if (logfd < 0 || d < 0) {
+		printf("FAIL setup: log fd %d, data fd %d\n", logfd, d);
+		return 1;
+	}
+	pid = vfork();
+	if (pid == 0) {
+		dup2(d, logfd);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid) {
+		printf("FAIL vfork: %s\n", strerror(errno));
+		return 1;
+	}
+	before = file_size(log);
+	make_log_line();
+	after = file_size(log);
+	close(d);
+	if (check_data(data, 0))
+		return 1;
+	if (after <= before) {
+		printf("FAIL the parent's log stopped after the vfork child's dup2 (%ld -> %ld bytes)\n",
+		       before, after);
+		return 1;
+	}
+	printf("OK vfork: log %ld -> %ld bytes\n", before, after);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -394,6 +436,8 @@ int main(int argc, char **argv)
 	port = atoi(argv[4]);
 	if (strcmp(argv[1], "race") == 0)
 		return race(argv[2], argv[3]);
+	if (strcmp(argv[1], "vfork") == 0)
+		return vfork_dup(argv[2], argv[3]);
 	if (strcmp(argv[1], "stalled_move") == 0)
 		return stalled_move(argv[2], argv[3]);
 	return one_mode(argv[1], argv[2], argv[3]);
