@@ -202,8 +202,10 @@ static void parse_proxy(struct sfy_config *c, getenv_fn_t env,
 	explicit_bzero(fromfile, sizeof(fromfile));
 }
 
-/* A NO_PROXY host name: letters, digits, '-', '_', '.'. "*.x" is taken
- * as ".x", the spelling several other tools use. */
+/* A NO_PROXY host name: letters, digits, '-', '_', '.'. Stored without a
+ * leading "." or "*." and without a trailing ".": as in curl, "x", ".x"
+ * and "*.x" (the spelling several other tools use) all mean x and every
+ * name under it. */
 static int add_name(struct sfy_bypass *b, const char *item)
 {
 	char *dst;
@@ -211,10 +213,12 @@ static int add_name(struct sfy_bypass *b, const char *item)
 
 	if (item[0] == '*' && item[1] == '.')
 		item++;
+	if (item[0] == '.')
+		item++;
 	len = strlen(item);
 	if (len > 1 && item[len - 1] == '.')
 		len--;
-	if (len == 0 || len > SOCKS5_DOMAIN_MAX || !strcmp(item, "."))
+	if (len == 0 || len > SOCKS5_DOMAIN_MAX || item[0] == '.')
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)item[i];

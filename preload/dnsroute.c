@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bypassmap.h"
 #include "config.h"
 #include "dnsroute.h"
 #include "log.h"
@@ -64,6 +65,29 @@ static bool hosts_has_family(const struct sfy_hosts_result *h, int family)
 	return h->has4 || h->has6;
 }
 
+/* The addresses of a name that is not bypassed, answered from the hosts
+ * data: no longer direct (the name resolved last decides). */
+static void forget_hosts(const struct sfy_hosts_result *h)
+{
+	struct sockaddr_in6 in6;
+	struct sockaddr_in in;
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->addrs[i].family == AF_INET) {
+			memset(&in, 0, sizeof(in));
+			in.sin_family = AF_INET;
+			memcpy(&in.sin_addr, h->addrs[i].addr, 4);
+			sfy_bypassmap_forget((struct sockaddr *)&in);
+		} else if (h->addrs[i].family == AF_INET6) {
+			memset(&in6, 0, sizeof(in6));
+			in6.sin6_family = AF_INET6;
+			memcpy(&in6.sin6_addr, h->addrs[i].addr, 16);
+			sfy_bypassmap_forget((struct sockaddr *)&in6);
+		}
+	}
+}
+
 enum sfy_route sfy_dns_route(const char *name, int family,
 			     struct sfy_hosts_result *hosts, int *err)
 {
@@ -87,11 +111,15 @@ enum sfy_route sfy_dns_route(const char *name, int family,
 	if (found < 0)
 		sfy_debug("cannot read %s (%s): treating %s as not listed",
 			  SFY_HOSTS_PATH, strerror(-found), name);
-	if (found > 0)
-		return hosts_has_family(hosts, family) ? SFY_ROUTE_REAL
-						       : SFY_ROUTE_HOSTS;
+	if (found > 0) {
+		if (hosts_has_family(hosts, family))
+			return SFY_ROUTE_REAL;
+		forget_hosts(hosts);
+		return SFY_ROUTE_HOSTS;
+	}
 	if (is_localhost(name, len)) {
 		loopback_hosts(hosts);
+		forget_hosts(hosts);
 		return SFY_ROUTE_HOSTS;
 	}
 	if (cfg->broken) {
@@ -99,6 +127,70 @@ enum sfy_route sfy_dns_route(const char *name, int family,
 		return SFY_ROUTE_FAIL;
 	}
 	return SFY_ROUTE_FAKE;
+}
+
+/* Whether name's answers change the table: +1 remember, -1 forget, 0 leave
+ * it (no proxy, a broken configuration, everything direct, a numeric
+ * name). */
+static int note_kind(const char *name)
+{
+	const struct sfy_config *cfg = sfy_config();
+
+	if (!cfg->enabled || cfg->broken || cfg->bypass.all || !name ||
+	    !*name)
+		return 0;
+	if (is_numeric(name))
+		return 0;
+	return sfy_policy_direct_name(name) ? 1 : -1;
+}
+
+static void note(int kind, const struct sockaddr *sa)
+{
+	if (kind > 0)
+		sfy_bypassmap_add(sa);
+	else
+		sfy_bypassmap_forget(sa);
+}
+
+void sfy_dns_note_addrinfo(const char *name, const struct addrinfo *res)
+{
+	int kind;
+
+	if (!res || !(kind = note_kind(name)))
+		return;
+	/* getaddrinfo lists each address once per socket type: the table
+	 * sees the repeats without writing (already there). */
+	for (; res; res = res->ai_next)
+		if (res->ai_addr &&
+		    ((res->ai_family == AF_INET &&
+		      res->ai_addrlen >= sizeof(struct sockaddr_in)) ||
+		     (res->ai_family == AF_INET6 &&
+		      res->ai_addrlen >= sizeof(struct sockaddr_in6))))
+			note(kind, res->ai_addr);
+}
+
+void sfy_dns_note_hostent(const char *name, const struct hostent *he)
+{
+	struct sockaddr_in6 in6;
+	struct sockaddr_in in;
+	char **p;
+	int kind;
+
+	if (!he || !he->h_addr_list || !(kind = note_kind(name)))
+		return;
+	memset(&in, 0, sizeof(in));
+	memset(&in6, 0, sizeof(in6));
+	in.sin_family = AF_INET;
+	in6.sin6_family = AF_INET6;
+	for (p = he->h_addr_list; *p; p++) {
+		if (he->h_addrtype == AF_INET && he->h_length == 4) {
+			memcpy(&in.sin_addr, *p, 4);
+			note(kind, (struct sockaddr *)&in);
+		} else if (he->h_addrtype == AF_INET6 && he->h_length == 16) {
+			memcpy(&in6.sin6_addr, *p, 16);
+			note(kind, (struct sockaddr *)&in6);
+		}
+	}
 }
 
 bool sfy_dns_reverse_active(void)

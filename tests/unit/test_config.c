@@ -268,10 +268,12 @@ START_TEST(bypass_lists)
 	ck_assert_int_eq(c.bypass.cidrs[2].family, AF_INET6);
 	ck_assert_int_eq(c.bypass.cidrs[2].prefix, 32);
 	ck_assert_int_eq(c.bypass.cidrs[3].prefix, 32);
+	/* Stored as curl reads them: "x", ".x" and "*.x" all mean x and
+	 * every name under it, so the leading dot is dropped. */
 	ck_assert_int_eq(c.bypass.nnames, 4);
-	ck_assert_str_eq(c.bypass.names[0], ".example.com");
+	ck_assert_str_eq(c.bypass.names[0], "example.com");
 	ck_assert_str_eq(c.bypass.names[1], "host.test");
-	ck_assert_str_eq(c.bypass.names[2], ".wild.test");
+	ck_assert_str_eq(c.bypass.names[2], "wild.test");
 	ck_assert_str_eq(c.bypass.names[3], "trailing.test");
 	ck_assert(!c.bypass.all);
 
@@ -297,7 +299,7 @@ START_TEST(no_proxy_fallbacks)
 
 	ck_assert_int_eq(parse(&c, upper), 0);
 	ck_assert_int_eq(c.bypass.nnames, 1);
-	ck_assert_str_eq(c.bypass.names[0], ".corp.test");
+	ck_assert_str_eq(c.bypass.names[0], "corp.test");
 	ck_assert_int_eq(c.bypass.ncidrs, 0); /* replaces the default */
 	ck_assert_int_eq(parse(&c, lower), 0);
 	ck_assert_str_eq(c.bypass.names[0], "other.test");
@@ -322,6 +324,17 @@ START_TEST(bad_bypass_fails_closed)
 	ck_assert_int_eq(c.bypass.ncidrs, 0);
 	ck_assert_int_eq(c.bypass.nnames, 0);
 	ck_assert_ptr_nonnull(strstr(logged(), "SOCKSIFY_NO_PROXY: 'host:8080'"));
+
+	/* Nothing left after the dots: not a name. */
+	for (i = 0; i < 4; i++) {
+		static const char *const dots[] = {
+			"SOCKSIFY_NO_PROXY=.", "SOCKSIFY_NO_PROXY=..",
+			"SOCKSIFY_NO_PROXY=*.", "SOCKSIFY_NO_PROXY=..x.test" };
+		const char *d[] = { PX, dots[i], NULL };
+
+		ck_assert_msg(parse(&c, d) == -EINVAL, "accepted %s", dots[i]);
+		ck_assert_int_eq(c.bypass.nnames, 0);
+	}
 
 	ck_assert_int_eq(parse(&c, badcidr), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(logged(), "NO_PROXY: '10.0.0.0/33'"));
