@@ -294,6 +294,49 @@ static int parse_list(struct sfy_bypass *b, const char *list, char *bad,
 	return 0;
 }
 
+/* A localhost name on the list ("localhost" or a name under it): every
+ * resolver answers loopback for those (RFC 6761), and programs such as
+ * curl answer them without asking libc, so no resolution would show us
+ * the addresses. 127.0.0.1 and ::1 are added, unless a range of the list
+ * covers them already. */
+static int add_localhost_addrs(struct sfy_bypass *b, char *bad, size_t badcap)
+{
+	static const char *const lo[] = { "127.0.0.1", "::1" };
+	struct sockaddr_in6 in6;
+	struct sockaddr_in in;
+	struct sockaddr *sa;
+	bool any = false, covered;
+	size_t len;
+	int i, j;
+
+	for (i = 0; i < b->nnames && !any; i++) {
+		len = strlen(b->names[i]);
+		any = len >= 9 && !strcmp(b->names[i] + len - 9, "localhost") &&
+		      (len == 9 || b->names[i][len - 10] == '.');
+	}
+	memset(&in, 0, sizeof(in));
+	memset(&in6, 0, sizeof(in6));
+	in.sin_family = AF_INET;
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	in6.sin6_family = AF_INET6;
+	in6.sin6_addr = in6addr_loopback;
+	for (i = 0; any && i < 2; i++) {
+		sa = i == 0 ? (struct sockaddr *)&in : (struct sockaddr *)&in6;
+		for (j = 0, covered = false; j < b->ncidrs && !covered; j++)
+			covered = sfy_cidr_match(&b->cidrs[j], sa);
+		if (covered)
+			continue;
+		if (b->ncidrs >= SFY_BYPASS_CIDRS_MAX) {
+			snprintf(bad, badcap,
+				 "too many entries (at most %d addresses or ranges, and 'localhost' needs %s)",
+				 SFY_BYPASS_CIDRS_MAX, lo[i]);
+			return -ENOSPC;
+		}
+		sfy_cidr_parse(lo[i], &b->cidrs[b->ncidrs++]);
+	}
+	return 0;
+}
+
 static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 {
 	static const char *const vars[] = { "SOCKSIFY_NO_PROXY", "NO_PROXY",
@@ -318,7 +361,8 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 		c->bypass.nnames = 1;
 		return;
 	}
-	if (parse_list(&c->bypass, v, bad, sizeof(bad))) {
+	if (parse_list(&c->bypass, v, bad, sizeof(bad)) ||
+	    add_localhost_addrs(&c->bypass, bad, sizeof(bad))) {
 		/* Fail closed: nothing goes direct by accident. */
 		memset(&c->bypass, 0, sizeof(c->bypass));
 		problem(c, var, "%s", bad);

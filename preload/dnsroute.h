@@ -11,9 +11,10 @@
  *                                                   -> the real resolver
  *     (its "files" source answers; DNS is never asked)
  *   - names in /etc/hosts but not for that family, and "localhost" /
- *     "*.localhost" missing from it (RFC 6761)      -> answered from the
+ *     "*.localhost" missing from it (RFC 6761), bypassed or not
+ *                                                   -> answered from the
  *     hosts data by the hook itself, because the real resolver would go
- *     on to DNS for them
+ *     on to DNS for them (bypassed: those addresses go direct too)
  *   - empty names or names over 255 bytes (one trailing dot not counted):
  *     no such name (SOCKS5 cannot carry them, DNS has none)
  *   - everything else                               -> a fake address

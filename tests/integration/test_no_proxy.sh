@@ -14,6 +14,8 @@
 #     rule that a name covers its subdomains) reaches the intranet host,
 #     with remote DNS (socks5h) and local DNS (socks5), TCP (curl, a
 #     gethostbyname_r caller) and UDP;
+#   - SOCKSIFY_NO_PROXY=localhost reaches a server on the client's own
+#     loopback (curl answers localhost names without libc);
 #   - an unlisted name with the very same address goes through the proxy
 #     (and fails), and an unlisted name the proxy resolves still works;
 #   - in one process, the name resolved last decides for a shared address;
@@ -50,6 +52,11 @@ NETNS=$NS_CLI LISTEN=10.77.0.1 start_http intra "$HP" "$T/intra" ||
 	{ fail setup "http on 10.77.0.1"; finish; }
 NETNS=$NS_CLI LISTEN=10.77.0.1 start_udp_echo uecho "$UP" ||
 	{ fail setup "udp echo on 10.77.0.1"; finish; }
+LP=$(free_port)
+echo "hello from loopback" >"$T/lo.html"
+mkdir -p "$T/lo" && mv "$T/lo.html" "$T/lo/index.html"
+NETNS=$NS_CLI LISTEN=127.0.0.1 start_http lo "$LP" "$T/lo" ||
+	{ fail setup "http on the client's 127.0.0.1"; finish; }
 NETNS=$NS_TG LISTEN=198.51.100.2 start_http tg "$TP" "$T/tg" ||
 	{ fail setup "http in $NS_TG"; finish; }
 NETNS=$NS_PX LISTEN=192.0.2.1 EXTERNAL=198.51.100.1 start_danted px "$PX" ||
@@ -145,6 +152,18 @@ if [ "$CURL_OK" = 1 ]; then
 			"http://other.test:$HP/" | tr '\n' ' ')
 		expect "curl-name-resolved-last-decides-$dns" "$out" \
 			"hello from intra FAILED " intra 1
+		# The issue's own example: SOCKSIFY_NO_PROXY=localhost (no
+		# loopback range): the client's own loopback server, which the
+		# proxy's namespace does not have.
+		for host in localhost app.localhost; do
+			before=$(peers lo)
+			out=$(curl_get "$px" localhost "http://$host:$LP/" | tail -n 1)
+			expect "curl-$host-listed-direct-$dns" "$out" \
+				"hello from loopback" lo 1
+		done
+		before=$(peers lo)
+		out=$(curl_get "$px" intra.test "http://localhost:$LP/" | tail -n 1)
+		expect "curl-localhost-unlisted-proxied-$dns" "$out" FAILED lo 0
 	done
 	# An unlisted name only the proxy reaches still goes through it.
 	before=$(peers tg)

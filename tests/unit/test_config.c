@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "../../preload/config.h"
 #include "../../preload/log.h"
+#include "../../preload/policy.h"
 
 /* The scripted environment: NAME=VALUE pairs, NULL-terminated. */
 static const char *const *env_now;
@@ -288,6 +290,51 @@ START_TEST(bypass_lists)
 }
 END_TEST
 
+/* "localhost" on the list makes loopback direct: programs such as curl
+ * answer localhost names themselves, so no resolution would show the
+ * addresses. Only what no range of the list covers yet is added. */
+START_TEST(localhost_implies_loopback)
+{
+	static const struct {
+		const char *list;
+		int ncidrs;
+	} cases[] = {
+		{ "SOCKSIFY_NO_PROXY=localhost", 2 },
+		{ "SOCKSIFY_NO_PROXY=LocalHost.", 2 },
+		{ "SOCKSIFY_NO_PROXY=10.0.0.0/8,app.localhost", 3 },
+		{ "SOCKSIFY_NO_PROXY=127.0.0.0/8,.localhost", 2 },
+		{ "SOCKSIFY_NO_PROXY=::1,127.0.0.1,localhost", 2 },
+		{ "SOCKSIFY_NO_PROXY=notlocalhost,localhost.example", 0 },
+		{ "NO_PROXY=localhost", 2 },
+	};
+	struct sfy_config c;
+	struct sockaddr_in in;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *env[] = { PX, cases[i].list, NULL };
+
+		ck_assert_int_eq(parse(&c, env), 0);
+		ck_assert_msg(c.bypass.ncidrs == cases[i].ncidrs,
+			      "%s: %d ranges", cases[i].list, c.bypass.ncidrs);
+	}
+	/* the first case's: exactly 127.0.0.1 */
+	{
+		const char *env[] = { PX, cases[0].list, NULL };
+
+		ck_assert_int_eq(parse(&c, env), 0);
+		memset(&in, 0, sizeof(in));
+		in.sin_family = AF_INET;
+		in.sin_addr.s_addr = htonl(0x7f000001);
+		ck_assert(sfy_cidr_match(&c.bypass.cidrs[0],
+					 (struct sockaddr *)&in));
+		in.sin_addr.s_addr = htonl(0x7f000002);
+		ck_assert(!sfy_cidr_match(&c.bypass.cidrs[0],
+					  (struct sockaddr *)&in));
+	}
+}
+END_TEST
+
 START_TEST(no_proxy_fallbacks)
 {
 	const char *upper[] = { PX, "NO_PROXY=.corp.test", "no_proxy=other.test",
@@ -489,6 +536,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, log_levels);
 	tcase_add_test(tc, bypass_lists);
 	tcase_add_test(tc, no_proxy_fallbacks);
+	tcase_add_test(tc, localhost_implies_loopback);
 	tcase_add_test(tc, bad_bypass_fails_closed);
 	tcase_add_test(tc, udp_modes);
 	tcase_add_test(tc, bad_dns);
