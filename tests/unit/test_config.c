@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../preload/bypasslist.h"
 #include "../../preload/config.h"
 #include "../../preload/log.h"
 #include "../../preload/policy.h"
@@ -488,7 +489,7 @@ START_TEST(defaults_equal_their_texts)
 {
 	const char *unset[] = { PX, NULL };
 	const char *texts[] = {
-		PX, "SOCKSIFY_NO_PROXY=127.0.0.0/8,::1,localhost,0.0.0.0,::",
+		PX, "SOCKSIFY_NO_PROXY=" SFY_DEFAULT_BYPASS,
 		"SOCKSIFY_FAKE_NET=198.18.0.0/15,fd53:6f63:6b73:6966::/64", NULL
 	};
 	static struct sfy_config a, b;
