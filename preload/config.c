@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "bypasslist.h"
 #include "config.h"
 #include "fakeip.h"
 #include "log.h"
@@ -44,20 +45,9 @@
 #include "realfn.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
-/* Loopback, plus the unspecified addresses, which connect() treats as
- * "this host" too. */
-#define DEFAULT_BYPASS "127.0.0.0/8,::1,localhost,0.0.0.0,::"
-/* DEFAULT_BYPASS and the default fake ranges already parsed: most
- * programs start with neither variable set, and parsing them would map
- * inet_pton's pages into every one (test_config checks these against
- * the texts). */
-static const struct sfy_cidr default_cidrs[] = {
-	{ AF_INET, { 127 }, 8 },
-	{ AF_INET6, { [15] = 1 }, 128 },
-	{ AF_INET, { 0 }, 32 },
-	{ AF_INET6, { 0 }, 128 },
-};
-#define DEFAULT_BYPASS_NAME "localhost"
+/* The default fake ranges already parsed: most programs start without
+ * SOCKSIFY_FAKE_NET, and parsing it would map inet_pton's pages into
+ * every one (test_config checks these against the texts). */
 static const struct sfy_cidr default_fake4 = { AF_INET, { 198, 18 }, 15 };
 static const struct sfy_cidr default_fake6 = {
 	AF_INET6, { 0xfd, 0x53, 0x6f, 0x63, 0x6b, 0x73, 0x69, 0x66 }, 64
@@ -212,94 +202,6 @@ static void parse_proxy(struct sfy_config *c, getenv_fn_t env,
 	explicit_bzero(fromfile, sizeof(fromfile));
 }
 
-/* A NO_PROXY host name: letters, digits, '-', '_', '.'. "*.x" is taken
- * as ".x", the spelling several other tools use. */
-static int add_name(struct sfy_bypass *b, const char *item)
-{
-	char *dst;
-	size_t i, len;
-
-	if (item[0] == '*' && item[1] == '.')
-		item++;
-	len = strlen(item);
-	if (len > 1 && item[len - 1] == '.')
-		len--;
-	if (len == 0 || len > SOCKS5_DOMAIN_MAX || !strcmp(item, "."))
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)item[i];
-
-		if (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.')
-			return -EINVAL;
-	}
-	if (b->nnames >= SFY_BYPASS_NAMES_MAX)
-		return -ENOSPC;
-	dst = b->names[b->nnames++];
-	for (i = 0; i < len; i++)
-		dst[i] = (char)tolower((unsigned char)item[i]);
-	dst[len] = '\0';
-	return 0;
-}
-
-static int add_item(struct sfy_bypass *b, const char *item)
-{
-	struct sfy_cidr cidr;
-
-	if (!strcmp(item, "*")) {
-		b->all = true;
-		return 0;
-	}
-	if (!sfy_cidr_parse(item, &cidr)) {
-		if (b->ncidrs >= SFY_BYPASS_CIDRS_MAX)
-			return -ENOSPC;
-		b->cidrs[b->ncidrs++] = cidr;
-		return 0;
-	}
-	return add_name(b, item);
-}
-
-/* Comma (or space) separated items; empty items are skipped. */
-static int parse_list(struct sfy_bypass *b, const char *list, char *bad,
-		      size_t badcap)
-{
-	char item[SOCKS5_DOMAIN_MAX + 2];
-	const char *p = list, *end;
-	size_t len;
-	int rc;
-
-	while (*p) {
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		end = p;
-		while (*end && *end != ',' && !isspace((unsigned char)*end))
-			end++;
-		len = (size_t)(end - p);
-		if (!len)
-			break;
-		if (len >= sizeof(item)) {
-			snprintf(bad, badcap, "'%.40s...' is too long", p);
-			return -EINVAL;
-		}
-		memcpy(item, p, len);
-		item[len] = '\0';
-		rc = add_item(b, item);
-		if (rc == -ENOSPC) {
-			snprintf(bad, badcap,
-				 "too many entries (at most %d addresses or ranges and %d names)",
-				 SFY_BYPASS_CIDRS_MAX, SFY_BYPASS_NAMES_MAX);
-			return rc;
-		}
-		if (rc) {
-			snprintf(bad, badcap,
-				 "'%s' is not an address, a CIDR range, a host name, '.suffix' or '*'",
-				 item);
-			return rc;
-		}
-		p = end;
-	}
-	return 0;
-}
-
 static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 {
 	static const char *const vars[] = { "SOCKSIFY_NO_PROXY", "NO_PROXY",
@@ -318,13 +220,10 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 			v = NULL;
 	}
 	if (!v) {
-		memcpy(c->bypass.cidrs, default_cidrs, sizeof(default_cidrs));
-		c->bypass.ncidrs = sizeof(default_cidrs) / sizeof(default_cidrs[0]);
-		strcpy(c->bypass.names[0], DEFAULT_BYPASS_NAME);
-		c->bypass.nnames = 1;
+		sfy_bypass_default(&c->bypass);
 		return;
 	}
-	if (parse_list(&c->bypass, v, bad, sizeof(bad))) {
+	if (sfy_bypass_parse(&c->bypass, v, bad, sizeof(bad))) {
 		/* Fail closed: nothing goes direct by accident. */
 		memset(&c->bypass, 0, sizeof(c->bypass));
 		problem(c, var, "%s", bad);

@@ -39,8 +39,9 @@ struct sfy_cidr {
 #define SFY_BYPASS_CIDRS_MAX 64
 #define SFY_BYPASS_NAMES_MAX 32
 
-/* NO_PROXY-style list: CIDRs / single addresses, host names, ".suffix"
- * (matches the suffix and any name under it), or "*" (everything). */
+/* NO_PROXY-style list: CIDRs / single addresses, host names (each matches
+ * itself and any name under it; stored lowercase without leading or
+ * trailing dot), or "*" (everything). */
 struct sfy_bypass {
 	bool all;
 	int ncidrs, nnames;

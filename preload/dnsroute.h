@@ -5,13 +5,16 @@
  *   - DNS mode local, or no proxy configured       -> the real resolver
  *   - numeric hosts (whatever getaddrinfo with AI_NUMERICHOST accepts),
  *     names on the bypass list (SOCKSIFY_NO_PROXY)   -> the real resolver
+ *     (and the addresses it gives for a bypassed name go direct: see
+ *     sfy_dns_note_addrinfo; never a fake address for them)
  *   - names in /etc/hosts with an address of the family asked for
  *                                                   -> the real resolver
  *     (its "files" source answers; DNS is never asked)
  *   - names in /etc/hosts but not for that family, and "localhost" /
- *     "*.localhost" missing from it (RFC 6761)      -> answered from the
+ *     "*.localhost" missing from it (RFC 6761), bypassed or not
+ *                                                   -> answered from the
  *     hosts data by the hook itself, because the real resolver would go
- *     on to DNS for them
+ *     on to DNS for them (bypassed: those addresses go direct too)
  *   - empty names or names over 255 bytes (one trailing dot not counted):
  *     no such name (SOCKS5 cannot carry them, DNS has none)
  *   - everything else                               -> a fake address
@@ -44,6 +47,16 @@ enum sfy_route {
  */
 enum sfy_route sfy_dns_route(const char *name, int family,
 			     struct sfy_hosts_result *hosts, int *err);
+
+/*
+ * After the real resolver answered name (any DNS mode): its addresses are
+ * remembered as direct when name is on the bypass list, and forgotten
+ * when it is not (bypassmap.h: the name resolved last decides). Numeric
+ * names change nothing (their address alone decides). Call it on success
+ * only; res / he may be NULL.
+ */
+void sfy_dns_note_addrinfo(const char *name, const struct addrinfo *res);
+void sfy_dns_note_hostent(const char *name, const struct hostent *he);
 
 /* True when fake addresses are in play for reverse lookups (a proxy is
  * configured, or the configuration is broken and we fail closed). */

@@ -398,6 +398,8 @@ int getaddrinfo(const char *node, const char *service,
 		rc = r->getaddrinfo(node, service,
 				    hints == &dflt ? NULL : hints, res);
 		sfy_dns_local_end(&fwd);
+		if (rc == 0)
+			sfy_dns_note_addrinfo(node, *res);
 		return rc;
 	}
 	case SFY_ROUTE_NONAME:

@@ -162,6 +162,7 @@ struct hostent *gethostbyname2(const char *name, int af)
 	sfy_dns_local_begin(&fwd, name);
 	he = r->gethostbyname2(name, af);
 	sfy_dns_local_end(&fwd);
+	sfy_dns_note_hostent(name, he);
 	return he;
 }
 
@@ -183,6 +184,7 @@ struct hostent *gethostbyname(const char *name)
 	sfy_dns_local_begin(&fwd, name);
 	he = r->gethostbyname(name);
 	sfy_dns_local_end(&fwd);
+	sfy_dns_note_hostent(name, he);
 	return he;
 }
 
@@ -201,6 +203,8 @@ int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
 	sfy_dns_local_begin(&fwd, name);
 	rc = r->gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
 	sfy_dns_local_end(&fwd);
+	if (rc == 0 && result)
+		sfy_dns_note_hostent(name, *result);
 	return rc;
 }
 
@@ -219,6 +223,8 @@ int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 	sfy_dns_local_begin(&fwd, name);
 	rc = r->gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
 	sfy_dns_local_end(&fwd);
+	if (rc == 0 && result)
+		sfy_dns_note_hostent(name, *result);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bypassmap.h"
 #include "fakeip.h"
 #include "policy.h"
 
@@ -198,19 +199,37 @@ bool sfy_policy_direct_addr(const struct sockaddr *sa)
 			    sfy_cidr_match(c, sa))
 			return true;
 	}
+	/* An address the resolver gave this process for a bypassed name. */
+	if (sfy_bypassmap_has(sa))
+		return true;
 	return cfg->enabled && cfg->nhops > 0 && is_first_hop(sa);
 }
 
-/* name ends with "." + suffix, or is suffix itself (".example.com"
- * covers example.com and every name under it). */
-static bool suffix_match(const char *name, size_t nlen, const char *suffix)
+/* curl's rule (lib/noproxy.c): an entry matches the name itself and every
+ * name under it ("example.com" covers www.example.com, not
+ * notexample.com); the parser stored it without a leading dot. */
+static bool entry_match(const char *name, size_t nlen, const char *entry)
 {
-	size_t slen = strlen(suffix);
+	size_t elen = strlen(entry);
 
-	if (nlen == slen && !strncasecmp(name, suffix, slen))
-		return true;
-	return nlen > slen && name[nlen - slen - 1] == '.' &&
-	       !strncasecmp(name + nlen - slen, suffix, slen);
+	if (nlen == elen)
+		return !strncasecmp(name, entry, elen);
+	return nlen > elen && name[nlen - elen - 1] == '.' &&
+	       !strncasecmp(name + nlen - elen, entry, elen);
+}
+
+/* "[v6]" (a URL's spelling) as the address it holds. */
+static bool bracketed_v6(const char *name, struct sockaddr_in6 *in6)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t len = strlen(name);
+
+	if (len < 3 || len - 2 >= sizeof(buf) || name[0] != '[' ||
+	    name[len - 1] != ']')
+		return false;
+	memcpy(buf, name + 1, len - 2);
+	buf[len - 2] = '\0';
+	return inet_pton(AF_INET6, buf, &in6->sin6_addr) == 1;
 }
 
 bool sfy_policy_direct_name(const char *name)
@@ -232,23 +251,16 @@ bool sfy_policy_direct_name(const char *name)
 		in.sin_family = AF_INET;
 		return sfy_policy_direct_addr((struct sockaddr *)&in);
 	}
-	if (inet_pton(AF_INET6, name, &in6.sin6_addr) == 1) {
+	if (inet_pton(AF_INET6, name, &in6.sin6_addr) == 1 ||
+	    bracketed_v6(name, &in6)) {
 		in6.sin6_family = AF_INET6;
 		return sfy_policy_direct_addr((struct sockaddr *)&in6);
 	}
 	nlen = strlen(name);
 	if (nlen > 1 && name[nlen - 1] == '.')
 		nlen--; /* "example.com." is example.com */
-	for (i = 0; i < cfg->bypass.nnames; i++) {
-		const char *entry = cfg->bypass.names[i];
-
-		if (entry[0] == '.') {
-			if (suffix_match(name, nlen, entry + 1))
-				return true;
-		} else if (strlen(entry) == nlen &&
-			   !strncasecmp(name, entry, nlen)) {
+	for (i = 0; i < cfg->bypass.nnames; i++)
+		if (entry_match(name, nlen, cfg->bypass.names[i]))
 			return true;
-		}
-	}
 	return false;
 }

@@ -7,13 +7,16 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../preload/bypasslist.h"
 #include "../../preload/config.h"
 #include "../../preload/log.h"
+#include "../../preload/policy.h"
 
 /* The scripted environment: NAME=VALUE pairs, NULL-terminated. */
 static const char *const *env_now;
@@ -268,10 +271,12 @@ START_TEST(bypass_lists)
 	ck_assert_int_eq(c.bypass.cidrs[2].family, AF_INET6);
 	ck_assert_int_eq(c.bypass.cidrs[2].prefix, 32);
 	ck_assert_int_eq(c.bypass.cidrs[3].prefix, 32);
+	/* Stored as curl reads them: "x", ".x" and "*.x" all mean x and
+	 * every name under it, so the leading dot is dropped. */
 	ck_assert_int_eq(c.bypass.nnames, 4);
-	ck_assert_str_eq(c.bypass.names[0], ".example.com");
+	ck_assert_str_eq(c.bypass.names[0], "example.com");
 	ck_assert_str_eq(c.bypass.names[1], "host.test");
-	ck_assert_str_eq(c.bypass.names[2], ".wild.test");
+	ck_assert_str_eq(c.bypass.names[2], "wild.test");
 	ck_assert_str_eq(c.bypass.names[3], "trailing.test");
 	ck_assert(!c.bypass.all);
 
@@ -286,6 +291,51 @@ START_TEST(bypass_lists)
 }
 END_TEST
 
+/* "localhost" on the list makes loopback direct: programs such as curl
+ * answer localhost names themselves, so no resolution would show the
+ * addresses. Only what no range of the list covers yet is added. */
+START_TEST(localhost_implies_loopback)
+{
+	static const struct {
+		const char *list;
+		int ncidrs;
+	} cases[] = {
+		{ "SOCKSIFY_NO_PROXY=localhost", 2 },
+		{ "SOCKSIFY_NO_PROXY=LocalHost.", 2 },
+		{ "SOCKSIFY_NO_PROXY=10.0.0.0/8,app.localhost", 3 },
+		{ "SOCKSIFY_NO_PROXY=127.0.0.0/8,.localhost", 2 },
+		{ "SOCKSIFY_NO_PROXY=::1,127.0.0.1,localhost", 2 },
+		{ "SOCKSIFY_NO_PROXY=notlocalhost,localhost.example", 0 },
+		{ "NO_PROXY=localhost", 2 },
+	};
+	struct sfy_config c;
+	struct sockaddr_in in;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *env[] = { PX, cases[i].list, NULL };
+
+		ck_assert_int_eq(parse(&c, env), 0);
+		ck_assert_msg(c.bypass.ncidrs == cases[i].ncidrs,
+			      "%s: %d ranges", cases[i].list, c.bypass.ncidrs);
+	}
+	/* the first case's: exactly 127.0.0.1 */
+	{
+		const char *env[] = { PX, cases[0].list, NULL };
+
+		ck_assert_int_eq(parse(&c, env), 0);
+		memset(&in, 0, sizeof(in));
+		in.sin_family = AF_INET;
+		in.sin_addr.s_addr = htonl(0x7f000001);
+		ck_assert(sfy_cidr_match(&c.bypass.cidrs[0],
+					 (struct sockaddr *)&in));
+		in.sin_addr.s_addr = htonl(0x7f000002);
+		ck_assert(!sfy_cidr_match(&c.bypass.cidrs[0],
+					  (struct sockaddr *)&in));
+	}
+}
+END_TEST
+
 START_TEST(no_proxy_fallbacks)
 {
 	const char *upper[] = { PX, "NO_PROXY=.corp.test", "no_proxy=other.test",
@@ -297,7 +347,7 @@ START_TEST(no_proxy_fallbacks)
 
 	ck_assert_int_eq(parse(&c, upper), 0);
 	ck_assert_int_eq(c.bypass.nnames, 1);
-	ck_assert_str_eq(c.bypass.names[0], ".corp.test");
+	ck_assert_str_eq(c.bypass.names[0], "corp.test");
 	ck_assert_int_eq(c.bypass.ncidrs, 0); /* replaces the default */
 	ck_assert_int_eq(parse(&c, lower), 0);
 	ck_assert_str_eq(c.bypass.names[0], "other.test");
@@ -322,6 +372,17 @@ START_TEST(bad_bypass_fails_closed)
 	ck_assert_int_eq(c.bypass.ncidrs, 0);
 	ck_assert_int_eq(c.bypass.nnames, 0);
 	ck_assert_ptr_nonnull(strstr(logged(), "SOCKSIFY_NO_PROXY: 'host:8080'"));
+
+	/* Nothing left after the dots: not a name. */
+	for (i = 0; i < 4; i++) {
+		static const char *const dots[] = {
+			"SOCKSIFY_NO_PROXY=.", "SOCKSIFY_NO_PROXY=..",
+			"SOCKSIFY_NO_PROXY=*.", "SOCKSIFY_NO_PROXY=..x.test" };
+		const char *d[] = { PX, dots[i], NULL };
+
+		ck_assert_msg(parse(&c, d) == -EINVAL, "accepted %s", dots[i]);
+		ck_assert_int_eq(c.bypass.nnames, 0);
+	}
 
 	ck_assert_int_eq(parse(&c, badcidr), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(logged(), "NO_PROXY: '10.0.0.0/33'"));
@@ -428,7 +489,7 @@ START_TEST(defaults_equal_their_texts)
 {
 	const char *unset[] = { PX, NULL };
 	const char *texts[] = {
-		PX, "SOCKSIFY_NO_PROXY=127.0.0.0/8,::1,localhost,0.0.0.0,::",
+		PX, "SOCKSIFY_NO_PROXY=" SFY_DEFAULT_BYPASS,
 		"SOCKSIFY_FAKE_NET=198.18.0.0/15,fd53:6f63:6b73:6966::/64", NULL
 	};
 	static struct sfy_config a, b;
@@ -476,6 +537,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, log_levels);
 	tcase_add_test(tc, bypass_lists);
 	tcase_add_test(tc, no_proxy_fallbacks);
+	tcase_add_test(tc, localhost_implies_loopback);
 	tcase_add_test(tc, bad_bypass_fails_closed);
 	tcase_add_test(tc, udp_modes);
 	tcase_add_test(tc, bad_dns);

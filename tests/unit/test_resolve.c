@@ -220,6 +220,14 @@ START_TEST(gai_local_cases)
 	ck_assert_int_eq(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr,
 			 htonl(0x7f000001));
 	freeaddrinfo(res);
+	/* "localhost" on the list covers the names under it (curl's rule),
+	 * and those are still answered as loopback here (RFC 6761), never
+	 * sent to DNS as a bypassed name would be. */
+	ck_assert_int_eq(gai("app.localhost", "80", AF_INET, SOCK_STREAM, 0, 0,
+			     &res), 0);
+	ck_assert_int_eq(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr,
+			 htonl(0x7f000001));
+	freeaddrinfo(res);
 	ck_assert_int_eq(gai(NAME, "80", AF_INET, 0, 0, AI_NUMERICHOST, &res),
 			 EAI_NONAME);
 	/* NULL node: libc's passive / loopback addresses */
