@@ -36,6 +36,8 @@ struct opts {
 	bool mode_set, off;
 	char *proxy;          /* -x values joined by commas, or NULL */
 	size_t nhops;         /* hops validated so far */
+	char *proxy_arg[SOCKS5_CHAIN_MAX]; /* each -x value, inside argv */
+	size_t nproxy_arg;
 	char *no_proxy;       /* -n values joined by commas, or NULL */
 	const char *conf;     /* -f FILE */
 	int level;            /* SFY_LEVEL_DEFAULT - q + v, clamped */
@@ -231,6 +233,8 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			if (o->nhops > SOCKS5_CHAIN_MAX)
 				die_too_many(o->nhops);
 			o->proxy = list_append(o->proxy, optarg);
+			/* each -x adds a hop or more: at most CHAIN_MAX */
+			o->proxy_arg[o->nproxy_arg++] = optarg;
 			break;
 		case 'n':
 			o->no_proxy = list_append(o->no_proxy, optarg);
@@ -408,6 +412,26 @@ static void not_preloaded(char **argv)
 	exit(SFY_EXIT_USAGE);
 }
 
+/*
+ * /proc/PID/cmdline shows our arguments to every local user for as long as
+ * we run: --check waits up to the time-out, and the run mode shows them
+ * until exec. The kernel reads them from our own stack, where getopt left
+ * each -x value in place (whatever the spelling: "-x URL", "-xURL",
+ * "--proxy=URL", a bundle "-qxURL"), so the password is overwritten there,
+ * byte for byte ('*'), once o->proxy holds its copy. Its length stays
+ * visible; the bytes do not. The program we exec gets its own argv; the
+ * password reaches the library through SOCKSIFY_PROXY, and
+ * /proc/PID/environ is readable only by the process's owner (mode 0400,
+ * and a ptrace access check).
+ */
+static void hide_passwords(const struct opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nproxy_arg; i++)
+		socks5_url_hide_passwords(o->proxy_arg[i]);
+}
+
 int main(int argc, char **argv)
 {
 	struct sfy_settings s;
@@ -429,8 +453,10 @@ int main(int argc, char **argv)
 			  argv[first]);
 	if (o.mode == MODE_RUN && first >= argc)
 		die_usage("%s", "no command given");
+	/* The re-exec needs the arguments whole: hide them after it. */
 	if (o.mode == MODE_CHECK)
 		not_preloaded(argv);
+	hide_passwords(&o);
 
 	settle(&o, &s);
 	switch (o.mode) {

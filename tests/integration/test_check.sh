@@ -225,4 +225,42 @@ expect check_two_destinations $? "$out" 2 'at most one HOST:PORT'
 out=$(sfy --check --env -x "socks5://127.0.0.1:$DA" 2>&1)
 expect check_with_env $? "$out" 2 'cannot be combined'
 
+# ---- the password is not in /proc/PID/cmdline while --check waits ------------------
+# Every local user can read a process's cmdline. --check against a proxy
+# that accepts and never answers waits for the time-out; while it does,
+# its arguments must not hold the password, whichever way -x was spelt.
+# (env execs socksify, so $! is socksify's own pid.)
+cmdline_while_waiting() { # NAME ARGS...
+	local name=$1 pid i args
+	shift
+	SOCKSIFY_TIMEOUT_MS=8000 env "${SFY_RUN_ENV[@]}" ${WAIT_ENV:+"$WAIT_ENV"} "$B/socksify" "$@" \
+		>"$T/wait.out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^  ok    reach' "$T/wait.out" && break
+		sleep 0.025
+	done
+	args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+	stop_pid "$pid"
+	if ! grep -q '^  ok    reach' "$T/wait.out"; then
+		fail "$name" "--check did not reach the stalled proxy: $(cat "$T/wait.out")"
+	elif [ -z "$args" ] || grep -q -- "$PW" <<<"$args" || ! grep -q 'alice:\*\*\*\*' <<<"$args"; then
+		fail "$name" "cmdline while waiting: '$args'"
+	else
+		pass "$name"
+	fi
+}
+cmdline_while_waiting check_cmdline_x --check -x "socks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_x_joined --check "-xsocks5h://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_bundle -q --check "-vxsocks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_proxy_eq --check "--proxy=socks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_proxy_abbrev --check --prox "socks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_chain --check \
+	-x "socks5://alice:$PW@127.0.0.1:$STALL,socks5://bob:x$PW@127.0.0.1:$DA" \
+	-x "socks5://carol:y$PW@127.0.0.1:$MS" "127.0.0.1:$ECHO"
+# Re-run without a preloaded libsocksify.so (a socksified shell): the
+# re-exec still has the password to use, and hides it in turn.
+WAIT_ENV="LD_PRELOAD=$SFY_PRELOAD" cmdline_while_waiting check_cmdline_after_reexec \
+	--check -x "socks5://alice:$PW@127.0.0.1:$STALL"
+
 finish
