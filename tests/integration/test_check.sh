@@ -263,4 +263,100 @@ cmdline_while_waiting check_cmdline_chain --check \
 WAIT_ENV="LD_PRELOAD=$SFY_PRELOAD" cmdline_while_waiting check_cmdline_after_reexec \
 	--check -x "socks5://alice:$PW@127.0.0.1:$STALL"
 
+# ---- the proxy's name under any /etc/nsswitch.conf: no crash, no second libc ------
+# A static glibc's getaddrinfo dlopens the NSS modules nsswitch.conf names,
+# which pulls the system's libc.so.6 into the static command (or crashes
+# it, when a module is broken or from another glibc). Each case runs in its
+# own mount namespace with a hosts line bind-mounted over
+# /etc/nsswitch.conf (nothing changes outside). libnss_hesiod.so.2 ships
+# with libc6 and is not built into libc.a, so "hesiod files" makes a static
+# getaddrinfo load it; libnss_sfycrash.so.2, built here, kills whoever
+# calls it.
+STATIC_CMD=0
+if ! readelf -lW "$B/socksify" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+	STATIC_CMD=1
+fi
+cat >"$T/nss_crash.c" <<'EOF'
+#include <signal.h>
+#define CRASH(name) int name(void); int name(void) { raise(SIGSEGV); return 0; }
+CRASH(_nss_sfycrash_gethostbyname4_r)
+CRASH(_nss_sfycrash_gethostbyname3_r)
+CRASH(_nss_sfycrash_gethostbyname2_r)
+CRASH(_nss_sfycrash_gethostbyname_r)
+EOF
+mkdir -p "$T/nsslib"
+cc -shared -fPIC -o "$T/nsslib/libnss_sfycrash.so.2" "$T/nss_crash.c" 2>"$T/nss_cc.err" ||
+	echo "nss: cannot build the crashing module: $(cat "$T/nss_cc.err")" >&2
+# nss_case NAME HOSTS-LINE: --check -x socks5://localhost:STALL in a mount
+# namespace with that hosts line; $T/nss.out gets its report, NSS_MAPS the
+# modules and C libraries mapped into socksify while it waits, NSS_RC the
+# exit status (124: still waiting after 8 s).
+nss_case() {
+	local name=$1 line=$2 pid i
+	printf 'hosts: %s\n' "$line" >"$T/$name.nsswitch"
+	SOCKSIFY_TIMEOUT_MS=3000 LD_LIBRARY_PATH=$T/nsslib unshare -m sh -c \
+		'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' sh \
+		"$T/$name.nsswitch" env "${SFY_RUN_ENV[@]}" "$B/socksify" --check \
+		-x "socks5://localhost:$STALL" >"$T/nss.out" 2>&1 &
+	pid=$!
+	NSS_MAPS=
+	for ((i = 0; i < 160; i++)); do
+		if grep -q '^  ok    reach' "$T/nss.out"; then
+			NSS_MAPS=$(grep -oE '[^/ ]*(libnss_[a-z]*|libc)\.so[.0-9]*' "/proc/$pid/maps" 2>/dev/null | sort -u | tr '\n' ' ')
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	NSS_RC=124
+	for ((i = 0; i < 160; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid"
+		NSS_RC=$?
+	fi
+	stop_pid "$pid"
+}
+if is_root && command -v unshare >/dev/null; then
+	# hesiod knows no hosts: files answers, from inside socksify's process
+	# (old) or getent's (now).
+	nss_case nss_hesiod "hesiod files"
+	want_maps=
+	[ "$STATIC_CMD" = 0 ] && want_maps=$(grep -oE '[^/ ]*libc\.so[.0-9]*' <<<"$(tr '\n' ' ' <"/proc/self/maps")" | sort -u | tr '\n' ' ')
+	if grep -q '^  ok    reach' "$T/nss.out" && [ "$NSS_MAPS" = "$want_maps" ]; then
+		pass check_nss_module_not_loaded
+	else
+		fail check_nss_module_not_loaded "rc=$NSS_RC, mapped in socksify: '$NSS_MAPS' (want '$want_maps'): $(cat "$T/nss.out")"
+	fi
+	nss_case nss_missing "nosuchmodule mdns4_minimal [NOTFOUND=return] files"
+	if grep -q '^  ok    reach' "$T/nss.out"; then
+		pass check_nss_missing_module
+	else
+		fail check_nss_missing_module "rc=$NSS_RC: $(cat "$T/nss.out")"
+	fi
+	nss_case nss_none "nosuchmodule"
+	if [ "$NSS_RC" = 1 ] &&
+	   grep -qE "^  FAIL  reach +cannot resolve the proxy's name 'localhost': no address .*/etc/nsswitch.conf.*give the IP address" "$T/nss.out" &&
+	   grep -q '^result: FAILED at hop 1, reach' "$T/nss.out"; then
+		pass check_nss_no_source
+	else
+		fail check_nss_no_source "rc=$NSS_RC: $(cat "$T/nss.out")"
+	fi
+	if [ -f "$T/nsslib/libnss_sfycrash.so.2" ]; then
+		nss_case nss_crash "sfycrash files"
+		if [ "$NSS_RC" = 1 ] &&
+		   grep -qE "^  FAIL  reach +cannot resolve the proxy's name 'localhost': .*killed by signal 11 .*NSS module .* broken" "$T/nss.out"; then
+			pass check_nss_crashing_module
+		else
+			fail check_nss_crashing_module "rc=$NSS_RC: $(cat "$T/nss.out")"
+		fi
+	else
+		skip check_nss_crashing_module "no C compiler to build the module"
+	fi
+else
+	skip check_nss "needs root and unshare(1) for a private /etc/nsswitch.conf"
+fi
+
 finish
