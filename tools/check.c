@@ -571,7 +571,7 @@ static void header(const struct sfy_probe *pr)
 
 static void hop_title(const struct sfy_probe *pr, size_t h)
 {
-	char url[600];
+	char url[SOCKS5_URL_SHOWN_MAX];
 
 	socks5_url_format(&pr->hops[h], url, sizeof(url));
 	printf("hop %zu: %s\n", h + 1, url);

@@ -129,10 +129,11 @@ static void percent_encode(const char *in, char out[3 * CRED_MAX + 1])
 /* "type host port [user pass]" */
 static int proxy_entry(struct pc_parser *p, char **f, int n)
 {
-	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1], perrbuf[512];
+	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1];
 	/* scheme, user:pass@, [host]:port: never cut short */
 	char url[sizeof("socks5h://") + 2 * 3 * CRED_MAX + 2 +
 		 SOCKS5_DOMAIN_MAX + 2 + sizeof(":65535")];
+	char perrbuf[sizeof(url) + 512]; /* the URL quoted, and why */
 	char hostpart[SOCKS5_DOMAIN_MAX + 3];
 	struct socks5_proxy hop;
 	const char *host = f[1];

@@ -38,7 +38,7 @@ static void say_plan(const struct sfy_settings *s, const char *lib,
 		     const char *prog)
 {
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	char url[600];
+	char url[SOCKS5_URL_SHOWN_MAX];
 	size_t n = 0, i;
 
 	if (socks5_url_parse_chain(s->proxy, hops, SOCKS5_CHAIN_MAX, &n, NULL,
@@ -57,7 +57,7 @@ static void say_plan(const struct sfy_settings *s, const char *lib,
 static void masked_go_url(const struct sfy_settings *s, char *buf, size_t cap)
 {
 	struct socks5_proxy p;
-	char url[600];
+	char url[SOCKS5_URL_SHOWN_MAX];
 
 	buf[0] = '\0';
 	if (socks5_url_parse(s->proxy, &p, NULL, 0) != SOCKS5_OK)
@@ -74,7 +74,7 @@ static bool unreachable_program(const struct sfy_settings *s,
 				enum sfy_elf_kind kind)
 {
 	bool quiet = s->level_set && s->level == 0;
-	char shown[640];
+	char shown[SOCKS5_URL_SHOWN_MAX];
 	char *go_url;
 
 	if (kind == SFY_ELF_STATIC) {

@@ -134,17 +134,22 @@ static void __attribute__((noreturn)) die_too_many(size_t nhops)
 static size_t validate(const char *what, const char *list, size_t max)
 {
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	char err[512];
+	/* The message quotes the URL (masked, so never longer) before the
+	 * reason: room for all of it, so the reason is never cut off. */
+	size_t cap = strlen(list) + 512;
+	char *err = calloc(1, cap);
 	enum socks5_status st;
 	size_t n = 0, i;
 
-	err[0] = '\0';
-	st = socks5_url_parse_chain(list, hops, max, &n, err, sizeof(err));
+	if (!err)
+		die_oom();
+	st = socks5_url_parse_chain(list, hops, max, &n, err, cap);
 	if (st != SOCKS5_OK) {
 		fprintf(stderr, "socksify: %s: %s\n", what,
 			err[0] ? err : socks5_strerror(st));
 		exit(SFY_EXIT_USAGE);
 	}
+	free(err);
 	for (i = 0; i < n; i++)
 		socks5_proxy_wipe(&hops[i]);
 	return n;
@@ -285,7 +290,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 static void apply_conf(const struct opts *o, struct sfy_settings *s)
 {
 	struct sfy_pc pc;
-	char err[512];
+	char err[SFY_PC_MSG_MAX + 2048]; /* "FILE:LINE: " and a quoted URL */
 	int i;
 
 	if (o->proxy)
@@ -318,7 +323,7 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 static bool proxy_file(struct sfy_settings *s)
 {
 	const char *path = getenv("SOCKSIFY_PROXY_FILE");
-	char err[512];
+	char err[PATH_MAX + 512];
 
 	if (!path || !*path)
 		return false;

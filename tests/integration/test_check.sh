@@ -359,4 +359,9 @@ else
 	skip check_nss "needs root and unshare(1) for a private /etc/nsswitch.conf"
 fi
 
+# ---- the hop's title is whole for the longest user name -------------------------
+LONGU=$(printf '%%40%.0s' $(seq 255))
+out=$(sfy --check -x "socks5://$LONGU:$PW@127.0.0.1:$DOWN" 2>&1)
+expect check_long_user_title $? "$out" 1 "^hop 1: socks5://$LONGU:\\*\\*\\*@127.0.0.1:$DOWN\$"
+
 finish

@@ -442,4 +442,26 @@ for form in "x|-x|socks5://alice:$PW@127.0.0.1:9" "proxy_eq|--proxy=socks5h://al
 	esac
 done
 
+# ---- the longest URLs are shown whole, masked ----------------------------------
+# A 255-byte user name of characters that need escaping is 765 bytes in a
+# URL; with a 250-byte host the masked URL is over 1000 bytes. -vv names
+# it to the end, and an error in it still says what is wrong.
+LONGU=$(printf '%%40%.0s' $(seq 255))
+LONGH=$(printf 'b%.0s' $(seq 250))
+out=$(sfy -vv -x "socks5://$LONGU:$PW@$LONGH:1080" true 2>&1)
+if grep -q "^socksify: hop 1: socks5://$LONGU:\*\*\*@$LONGH:1080 (from -x)\$" <<<"$out" &&
+   ! grep -q "$PW" <<<"$out"; then
+	pass long_url_shown_whole
+else
+	fail long_url_shown_whole "$out"
+fi
+out=$(sfy -x "socks5://$LONGU:$PW@$LONGH:99999" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q "@$LONGH:99999\": port 99999 is out of range (1..65535)\$" <<<"$out" &&
+   ! grep -q "$PW" <<<"$out"; then
+	pass long_url_error_reason
+else
+	fail long_url_error_reason "rc=$rc: $out"
+fi
+
 finish

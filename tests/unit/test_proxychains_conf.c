@@ -311,6 +311,22 @@ START_TEST(test_credentials_too_long)
 }
 END_TEST
 
+/* A warning names a file of any length and still says all it has to. */
+START_TEST(test_warning_long_path)
+{
+	static char name[4000];
+	struct sfy_pc pc;
+
+	memset(name, 'd', sizeof(name) - 1);
+	ck_assert_int_eq(sfy_pc_parse("dynamic_chain\n[ProxyList]\nsocks5 h 1\n", 37,
+				      name, false, &pc, err, sizeof(err)), 0);
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "ddd:1: dynamic_chain") &&
+		      strstr(pc.warn[0], "instead of being skipped"), "%s", pc.warn[0]);
+	sfy_pc_free(&pc);
+}
+END_TEST
+
 static Suite *pc_suite(void)
 {
 	Suite *s = suite_create("proxychains_conf");
@@ -328,6 +344,7 @@ static Suite *pc_suite(void)
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_longest_credentials);
 	tcase_add_test(tc, test_credentials_too_long);
+	tcase_add_test(tc, test_warning_long_path);
 	suite_add_tcase(s, tc);
 	return s;
 }
