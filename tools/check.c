@@ -518,7 +518,7 @@ static bool parse_dest(struct sfy_probe *pr, const char *dest)
 	return true;
 bad:
 	fprintf(stderr, "socksify: --check: '%s' is not HOST:PORT (an IPv6 address in brackets: [::1]:80)\n",
-		dest);
+		sfy_arg_shown(dest));
 	return false;
 }
 

@@ -376,7 +376,7 @@ static void settle(const struct opts *o, struct sfy_settings *s)
 
 static void find_library(char *lib, size_t cap)
 {
-	char looked[2048];
+	char looked[3 * PATH_MAX + 16]; /* every candidate, whole */
 	int r = sfy_find_library(lib, cap, looked, sizeof(looked));
 
 	if (r < 0) {
@@ -437,6 +437,16 @@ static void hide_passwords(const struct opts *o)
 		socks5_url_hide_passwords(o->proxy_arg[i]);
 }
 
+char *sfy_arg_shown(const char *arg)
+{
+	char *copy = strdup(arg);
+
+	if (!copy)
+		die_oom();
+	socks5_url_hide_passwords(copy);
+	return copy;
+}
+
 int main(int argc, char **argv)
 {
 	struct sfy_settings s;
@@ -455,7 +465,7 @@ int main(int argc, char **argv)
 		die_usage("%s", "--check takes at most one HOST:PORT");
 	if (o.mode == MODE_ENV && first < argc)
 		die_usage("unexpected argument '%s': --env prints shell commands, it runs nothing",
-			  argv[first]);
+			  sfy_arg_shown(argv[first]));
 	if (o.mode == MODE_RUN && first >= argc)
 		die_usage("%s", "no command given");
 	/* The re-exec needs the arguments whole: hide them after it. */

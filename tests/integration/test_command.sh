@@ -464,4 +464,21 @@ else
 	fail long_url_error_reason "rc=$rc: $out"
 fi
 
+# ---- a proxy URL where a program or HOST:PORT belongs (no -x): messages mask it ----
+ok=1
+for args in "--env -x socks5://127.0.0.1:9 socks5://alice:$PW@127.0.0.1:9|2|unexpected argument 'socks5://alice:\\*+@127.0.0.1:9'" \
+	"-x socks5://127.0.0.1:9 socks5://alice:$PW@127.0.0.1:9|127|socks5://alice:\\*+@127.0.0.1:9: No such file" \
+	"--check -x socks5://127.0.0.1:9 alice:$PW@127.0.0.1:80|2|'alice:\\*+@127.0.0.1:80' is not HOST:PORT"; do
+	IFS='|' read -r a want pat <<<"$args"
+	read -r -a a <<<"$a"
+	out=$(sfy "${a[@]}" 2>&1)
+	rc=$?
+	if [ $rc != "$want" ] || grep -q "$PW" <<<"$out" || ! grep -qE "$pat" <<<"$out"; then
+		fail misplaced_url_masked "${a[*]}: rc=$rc: $out"
+		ok=0
+		break
+	fi
+done
+[ $ok = 1 ] && pass misplaced_url_masked
+
 finish
