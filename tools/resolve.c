@@ -142,9 +142,11 @@ int sfy_resolve(const char *host, uint16_t port, int timeout_ms,
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
 		return -EIO;
 	}
-	if (WEXITSTATUS(status) == 127) {
-		snprintf(why, cap, "getent(1), which looks names up for socksify --check, is not installed");
-		return -ENOENT;
+	/* getent: 0 found, 2 not found; anything else is its own failure */
+	if (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 2) {
+		snprintf(why, cap, "getent(1), which looks it up, failed (exit status %d): is an NSS module in /etc/nsswitch.conf broken? Give the IP address instead",
+			 WEXITSTATUS(status));
+		return -EIO;
 	}
 	if (WEXITSTATUS(status) == 0)
 		parse_lines(text, port, out);
