@@ -134,8 +134,9 @@ static void __attribute__((noreturn)) die_too_many(size_t nhops)
 static size_t validate(const char *what, const char *list, size_t max)
 {
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	/* The message quotes the URL (masked, so never longer) before the
-	 * reason: room for all of it, so the reason is never cut off. */
+	/* The message quotes the URL (masked: "***" for each password, at
+	 * most 2 bytes longer per hop) before the reason: room for all of
+	 * it, so the reason is never cut off. */
 	size_t cap = strlen(list) + 512;
 	char *err = calloc(1, cap);
 	enum socks5_status st;
