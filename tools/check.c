@@ -147,9 +147,8 @@ static void bad_message(struct sfy_probe *pr, size_t hop, const char *step,
 			 socks5_strerror(st));
 }
 
-/* Waits (poll, never past deadline) until fd is ready for events. */
-static enum socks5_status wait_for(int fd, short events, int64_t deadline,
-				   int *err)
+enum socks5_status sfy_wait_for(int fd, short events, int64_t deadline,
+				int *err)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
@@ -174,7 +173,7 @@ static enum socks5_status send_all(int fd, const uint8_t *buf, size_t len,
 	size_t off = 0;
 
 	while (off < len) {
-		enum socks5_status st = wait_for(fd, POLLOUT, deadline, err);
+		enum socks5_status st = sfy_wait_for(fd, POLLOUT, deadline, err);
 		ssize_t n;
 
 		if (st != SOCKS5_OK)
@@ -195,7 +194,7 @@ static enum socks5_status recv_some(int fd, uint8_t *buf, size_t max,
 				    int64_t deadline, size_t *got, int *err)
 {
 	for (;;) {
-		enum socks5_status st = wait_for(fd, POLLIN, deadline, err);
+		enum socks5_status st = sfy_wait_for(fd, POLLIN, deadline, err);
 		ssize_t n;
 
 		if (st != SOCKS5_OK)

@@ -39,6 +39,11 @@ void sfy_step(struct sfy_probe *pr, enum sfy_step_result r, size_t hop,
 	      const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Waits (poll, never past deadline) until fd is ready for events:
+ * SOCKS5_OK, SOCKS5_E_TIMEOUT, or SOCKS5_E_IO with *err set. */
+enum socks5_status sfy_wait_for(int fd, short events, int64_t deadline,
+				int *err);
+
 /* Microseconds on CLOCK_MONOTONIC, for "in 1.2 ms". */
 int64_t sfy_now_us(void);
 

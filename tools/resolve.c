@@ -72,17 +72,11 @@ static bool read_all(int fd, char *buf, size_t cap, int64_t deadline)
 	size_t used = 0;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - socks5_now_ms();
+		int err = 0;
 		ssize_t n;
 
-		if (left <= 0)
+		if (sfy_wait_for(fd, POLLIN, deadline, &err) != SOCKS5_OK)
 			return false;
-		if (poll(&pfd, 1, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
 		n = read(fd, buf + used, cap - 1 - used);
 		if (n < 0 && errno == EINTR)
 			continue;

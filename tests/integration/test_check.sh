@@ -371,4 +371,27 @@ LONGU=$(printf '%%40%.0s' $(seq 255))
 out=$(sfy --check -x "socks5://$LONGU:$PW@127.0.0.1:$DOWN" 2>&1)
 expect check_long_user_title $? "$out" 1 "^hop 1: socks5://$LONGU:\\*\\*\\*@127.0.0.1:$DOWN\$"
 
+# ---- the name lookup is bounded, and a missing getent is said -------------------
+# A getent that never answers (a DNS server that does not) is killed at the
+# time-out; one that is not there is named.
+mkdir -p "$T/slowbin" "$T/nobin"
+printf '#!/bin/sh\necho $$ >"%s/slow.pid"\nexec sleep 30\n' "$T" >"$T/slowbin/getent"
+chmod 755 "$T/slowbin/getent"
+start=$(date +%s)
+out=$(PATH=$T/slowbin:$PATH SOCKSIFY_TIMEOUT_MS=500 sfy --check -x "socks5://proxy.test:1080" 2>&1)
+rc=$?
+took=$(($(date +%s) - start))
+slow=$(cat "$T/slow.pid" 2>/dev/null)
+if [ -n "$slow" ] && kill -0 "$slow" 2>/dev/null; then
+	fail check_lookup_bounded "the lookup's getent ($slow) still runs"
+	kill -KILL "$slow"
+elif [ "$took" -lt 5 ]; then
+	expect check_lookup_bounded $rc "$out" 1 \
+		"^  FAIL  reach +cannot resolve the proxy's name 'proxy.test': no answer within 500 ms"
+else
+	fail check_lookup_bounded "took ${took}s: $out"
+fi
+out=$(timeout 30 env PATH="$T/nobin" "${SFY_RUN_ENV[@]}" "$B/socksify" --check -x "socks5://proxy.test:1080" 2>&1)
+expect check_lookup_no_getent $? "$out" 1 "^  FAIL  reach +cannot resolve the proxy's name 'proxy.test': cannot run getent\\(1\\)"
+
 finish
