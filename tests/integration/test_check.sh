@@ -233,6 +233,7 @@ expect check_with_env $? "$out" 2 'cannot be combined'
 cmdline_while_waiting() { # NAME ARGS...
 	local name=$1 pid i args
 	shift
+	: >"$T/wait.out" # now: the child's own truncation may come late
 	SOCKSIFY_TIMEOUT_MS=8000 env "${SFY_RUN_ENV[@]}" ${WAIT_ENV:+"$WAIT_ENV"} "$B/socksify" "$@" \
 		>"$T/wait.out" 2>&1 &
 	pid=$!
@@ -295,6 +296,7 @@ cc -shared -fPIC -o "$T/nsslib/libnss_sfycrash.so.2" "$T/nss_crash.c" 2>"$T/nss_
 nss_case() {
 	local name=$1 line=$2 pid i
 	printf 'hosts: %s\n' "$line" >"$T/$name.nsswitch"
+	: >"$T/nss.out"
 	SOCKSIFY_TIMEOUT_MS=3000 LD_LIBRARY_PATH=$T/nsslib unshare -m sh -c \
 		'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' sh \
 		"$T/$name.nsswitch" env "${SFY_RUN_ENV[@]}" "$B/socksify" --check \
