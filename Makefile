@@ -70,9 +70,16 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(B)/libsocks5.a preload/exports.map
 
 # The command is linked statically (static-pie, so still ASLR): it runs
 # before every program it starts, and a static binary skips the dynamic
-# loader's work (about 0.1 ms of each start). Not under the sanitizers,
-# which need the dynamic runtime. getaddrinfo (--check only) makes the
-# linker warn: glibc >= 2.34 has the files and dns sources built in.
+# loader's work. Measured up to its exec (socksify -x URL /bin/true, Debian
+# 12, glibc 2.36): 93k instructions static against 194k dynamic
+# (callgrind), 26 against 44 system calls, 37 against 61 page faults;
+# 0.3 to 0.9 ms more per start, dynamic, on a busy 2-core machine. So it
+# stays static, and it never calls getaddrinfo: a static getaddrinfo
+# dlopens the NSS modules nsswitch.conf names, loading the system's
+# libc.so.6 into the static process (a second C library, or a crash after a
+# glibc upgrade or with a broken module). --check, the only mode that looks
+# names up, asks getent(1) in a child process (tools/resolve.c). Not
+# static under the sanitizers, which need the dynamic runtime.
 TOOL_LDFLAGS := $(if $(SANFLAGS),,-static-pie)
 $(B)/socksify: $(TOOL_SRC) $(B)/libsocks5.a $(wildcard tools/*.h)
 	$(CC) $(ALLCFLAGS) $(TOOL_LDFLAGS) -o $@ $(TOOL_SRC) $(B)/libsocks5.a

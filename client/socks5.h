@@ -252,8 +252,19 @@ enum socks5_status socks5_url_parse(const char *url, struct socks5_proxy *out,
 enum socks5_status socks5_url_parse_chain(const char *list,
 					  struct socks5_proxy *out, size_t max,
 					  size_t *n, char *err, size_t errcap);
+/* Overwrites, in place, the password of each hop of a URL or chain with
+ * as many '*' (the bytes a message would show as "***"), the rest kept:
+ * for text that others can read, such as a command's arguments, which
+ * /proc/PID/cmdline shows to every user. */
+void socks5_url_hide_passwords(char *list);
 /* The URL back, with the password as "***" (for logs and messages). */
 void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap);
+/* A buffer that holds any URL socks5_url_format writes: the scheme, a
+ * 255-byte user name with every byte escaped, ":***@", a bracketed
+ * 255-byte host, ":65535" and the NUL. */
+#define SOCKS5_URL_SHOWN_MAX \
+	(sizeof("socks5h://") + 3 * SOCKS5_DOMAIN_MAX + sizeof(":***@[]:65535") + \
+	 SOCKS5_DOMAIN_MAX)
 /* Overwrites the credentials so they do not linger in memory. */
 void socks5_proxy_wipe(struct socks5_proxy *p);
 

@@ -89,29 +89,39 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 }
 
 /*
- * The URL as quoted in messages. The password is the text between the
- * first ':' of the user info and the last '@'; a first ':' followed by "//"
- * is the scheme's, so the user info starts after it.
+ * Where the password of the URL s[0..n) is: the text between the first ':'
+ * of the user info and the last '@'; a first ':' followed by "//" is the
+ * scheme's, so the user info starts after it. False when there is none.
  */
-static void sb_put_masked(struct sbuf *b, const char *s, size_t n)
+static bool password_span(const char *s, size_t n, size_t *from, size_t *to)
 {
 	const char *at = memrchr(s, '@', n);
 	const char *colon;
 
-	if (!at) {
-		sb_put_text(b, s, n);
-		return;
-	}
+	if (!at)
+		return false;
 	colon = memchr(s, ':', (size_t)(at - s));
 	if (colon && at - colon >= 3 && colon[1] == '/' && colon[2] == '/')
 		colon = memchr(colon + 1, ':', (size_t)(at - colon - 1));
-	if (!colon) {
+	if (!colon)
+		return false;
+	*from = (size_t)(colon + 1 - s);
+	*to = (size_t)(at - s);
+	return true;
+}
+
+/* The URL as quoted in messages, the password as "***". */
+static void sb_put_masked(struct sbuf *b, const char *s, size_t n)
+{
+	size_t from, to;
+
+	if (!password_span(s, n, &from, &to)) {
 		sb_put_text(b, s, n);
 		return;
 	}
-	sb_put_text(b, s, (size_t)(colon + 1 - s));
+	sb_put_text(b, s, from);
 	sb_put_text(b, "***", 3);
-	sb_put_text(b, at, n - (size_t)(at - s));
+	sb_put_text(b, s + to, n - to);
 }
 
 static bool is_host_char(char c)
@@ -535,6 +545,18 @@ enum socks5_status socks5_url_parse_chain(const char *list,
 	}
 	*n = count;
 	return SOCKS5_OK;
+}
+
+void socks5_url_hide_passwords(char *list)
+{
+	const char *cur, *hop;
+	size_t len, from, to;
+
+	for (cur = list; cur && *cur;) {
+		hop = next_hop(cur, &len, &cur);
+		if (password_span(hop, len, &from, &to))
+			memset(list + (hop - list) + from, '*', to - from);
+	}
 }
 
 static bool is_unreserved(unsigned char c)

@@ -147,9 +147,8 @@ static void bad_message(struct sfy_probe *pr, size_t hop, const char *step,
 			 socks5_strerror(st));
 }
 
-/* Waits (poll, never past deadline) until fd is ready for events. */
-static enum socks5_status wait_for(int fd, short events, int64_t deadline,
-				   int *err)
+enum socks5_status sfy_wait_for(int fd, short events, int64_t deadline,
+				int *err)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
@@ -174,7 +173,7 @@ static enum socks5_status send_all(int fd, const uint8_t *buf, size_t len,
 	size_t off = 0;
 
 	while (off < len) {
-		enum socks5_status st = wait_for(fd, POLLOUT, deadline, err);
+		enum socks5_status st = sfy_wait_for(fd, POLLOUT, deadline, err);
 		ssize_t n;
 
 		if (st != SOCKS5_OK)
@@ -195,7 +194,7 @@ static enum socks5_status recv_some(int fd, uint8_t *buf, size_t max,
 				    int64_t deadline, size_t *got, int *err)
 {
 	for (;;) {
-		enum socks5_status st = wait_for(fd, POLLIN, deadline, err);
+		enum socks5_status st = sfy_wait_for(fd, POLLIN, deadline, err);
 		ssize_t n;
 
 		if (st != SOCKS5_OK)
@@ -398,56 +397,69 @@ int sfy_probe_connect_first(struct sfy_probe *pr)
 	return fd;
 }
 
+/* The first hop's addresses: a literal as it is, a name looked up. */
+static bool first_hop_addrs(struct sfy_probe *pr, struct sfy_addrs *out)
+{
+	const struct socks5_proxy *p = &pr->hops[0];
+	struct socks5_addr a;
+	char why[320];
+
+	hop_addr(p, &a);
+	if (a.atyp != SOCKS5_ATYP_DOMAIN) {
+		out->n = 1;
+		out->len[0] = sizeof(out->addr[0]);
+		return socks5_addr_to_sockaddr(&a, &out->addr[0], &out->len[0]) ==
+		       SOCKS5_OK;
+	}
+	if (sfy_resolve(p->host, p->port, pr->timeout_ms, out, why, sizeof(why))) {
+		sfy_step(pr, STEP_FAIL, 0, "reach",
+			 "cannot resolve the proxy's name '%s': %s",
+			 p->host, why);
+		return false;
+	}
+	return true;
+}
+
 /* TCP to the first hop, each of its addresses in turn (as the library). */
 static int reach_first(struct sfy_probe *pr)
 {
-	const struct socks5_proxy *p = &pr->hops[0];
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res, *ai;
-	char port[8], shown[INET6_ADDRSTRLEN + 8] = "";
+	struct sfy_addrs addrs;
+	char shown[INET6_ADDRSTRLEN + 8] = "";
 	int64_t t0;
+	size_t i;
 	int rc, fd = -1, err = 0;
 
-	snprintf(port, sizeof(port), "%u", p->port);
-	rc = getaddrinfo(p->host, port, &hints, &res);
-	if (rc) {
-		sfy_step(pr, STEP_FAIL, 0, "reach",
-			 "cannot resolve the proxy's name '%s': %s: check the spelling, or give its IP address",
-			 p->host, gai_strerror(rc));
+	if (!first_hop_addrs(pr, &addrs))
 		return -1;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
+	for (i = 0; i < addrs.n; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&addrs.addr[i];
 		struct socks5_addr a;
 
-		if (socks5_addr_from_sockaddr(&a, ai->ai_addr, ai->ai_addrlen))
+		if (socks5_addr_from_sockaddr(&a, sa, addrs.len[i]))
 			continue;
 		socks5_addr_format(&a, shown, sizeof(shown));
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			err = errno;
 			continue;
 		}
 		t0 = sfy_now_us();
-		rc = socks5_connect_deadline(pr->io, fd, ai->ai_addr,
-					     ai->ai_addrlen,
+		rc = socks5_connect_deadline(pr->io, fd, sa, addrs.len[i],
 					     socks5_now_ms() + pr->timeout_ms);
 		if (rc == 0) {
-			memcpy(&pr->first, ai->ai_addr, ai->ai_addrlen);
-			pr->first_len = ai->ai_addrlen;
+			memcpy(&pr->first, sa, addrs.len[i]);
+			pr->first_len = addrs.len[i];
 			sfy_step(pr, STEP_OK, 0, "reach", "%s answered in %.1f ms",
 				 shown, ms_since(t0));
-			freeaddrinfo(res);
 			return fd;
 		}
 		err = -rc;
 		close(fd);
 		fd = -1;
-		if (ai->ai_next)
+		if (i + 1 < addrs.n)
 			sfy_step(pr, STEP_NOTE, 0, "reach", "%s: %s; trying the next address",
 				 shown, strerror(err));
 	}
-	freeaddrinfo(res);
 	sfy_step(pr, STEP_FAIL, 0, "reach", "%s: %s: %s", shown, strerror(err),
 		 reach_hint(err));
 	return -1;
@@ -488,24 +500,24 @@ static bool parse_dest(struct sfy_probe *pr, const char *dest)
 	} else if (pr->remote_dns) {
 		socks5_addr_from_domain(&pr->dst, host, hlen, (uint16_t)port);
 	} else {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-		int rc = getaddrinfo(host, NULL, &hints, &res);
+		struct sfy_addrs res;
+		char why[320];
 
-		if (rc) {
+		if (sfy_resolve(host, (uint16_t)port, pr->timeout_ms, &res, why,
+				sizeof(why))) {
 			fprintf(stderr, "socksify: --check: cannot resolve '%s' here: %s (with socks5h:// the proxy resolves names)\n",
-				host, gai_strerror(rc));
+				host, why);
 			return false;
 		}
-		socks5_addr_from_sockaddr(&pr->dst, res->ai_addr, res->ai_addrlen);
-		pr->dst.port = (uint16_t)port;
-		freeaddrinfo(res);
+		socks5_addr_from_sockaddr(&pr->dst, (struct sockaddr *)&res.addr[0],
+					  res.len[0]);
 	}
 	socks5_addr_format(&pr->dst, pr->dst_shown, sizeof(pr->dst_shown));
 	pr->have_dst = true;
 	return true;
 bad:
 	fprintf(stderr, "socksify: --check: '%s' is not HOST:PORT (an IPv6 address in brackets: [::1]:80)\n",
-		dest);
+		sfy_arg_shown(dest));
 	return false;
 }
 
@@ -558,7 +570,7 @@ static void header(const struct sfy_probe *pr)
 
 static void hop_title(const struct sfy_probe *pr, size_t h)
 {
-	char url[600];
+	char url[SOCKS5_URL_SHOWN_MAX];
 
 	socks5_url_format(&pr->hops[h], url, sizeof(url));
 	printf("hop %zu: %s\n", h + 1, url);

@@ -39,6 +39,11 @@ void sfy_step(struct sfy_probe *pr, enum sfy_step_result r, size_t hop,
 	      const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Waits (poll, never past deadline) until fd is ready for events:
+ * SOCKS5_OK, SOCKS5_E_TIMEOUT, or SOCKS5_E_IO with *err set. */
+enum socks5_status sfy_wait_for(int fd, short events, int64_t deadline,
+				int *err);
+
 /* Microseconds on CLOCK_MONOTONIC, for "in 1.2 ms". */
 int64_t sfy_now_us(void);
 
@@ -51,6 +56,20 @@ bool sfy_addr_unspecified(const struct socks5_addr *a);
 
 /* What a REP code means for the user, and what to try. */
 const char *sfy_rep_hint(uint8_t rep, bool udp);
+
+/* The addresses of a name, in getaddrinfo's order, with the port set. */
+#define SFY_ADDRS_MAX 16
+struct sfy_addrs {
+	size_t n;
+	struct sockaddr_storage addr[SFY_ADDRS_MAX];
+	socklen_t len[SFY_ADDRS_MAX];
+};
+
+/* Looks host up as the system's getaddrinfo does, in a child process
+ * (resolve.c says why), within timeout_ms. Returns 0 with at least one
+ * address, or a negative errno with the reason in why. */
+int sfy_resolve(const char *host, uint16_t port, int timeout_ms,
+		struct sfy_addrs *out, char *why, size_t cap);
 
 /* The UDP steps (check_udp.c). */
 void sfy_check_udp(struct sfy_probe *pr);

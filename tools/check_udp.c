@@ -16,7 +16,6 @@
  * many UDP services (or a destination with nothing listening) stay silent.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -34,9 +33,8 @@ static int relay_sockaddr(const struct sfy_probe *pr,
 			  const struct socks5_addr *bnd,
 			  struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICSERV }, *res;
-	char port[8];
+	struct sfy_addrs res;
+	char why[320];
 
 	if (sfy_addr_unspecified(bnd)) {
 		memcpy(ss, &pr->first, pr->first_len);
@@ -50,12 +48,11 @@ static int relay_sockaddr(const struct sfy_probe *pr,
 	if (bnd->atyp != SOCKS5_ATYP_DOMAIN)
 		return socks5_addr_to_sockaddr(bnd, ss, len) == SOCKS5_OK ? 0 :
 									    -EINVAL;
-	snprintf(port, sizeof(port), "%u", bnd->port);
-	if (getaddrinfo(bnd->u.domain, port, &hints, &res))
+	if (sfy_resolve(bnd->u.domain, bnd->port, pr->timeout_ms, &res, why,
+			sizeof(why)))
 		return -EHOSTUNREACH;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
+	memcpy(ss, &res.addr[0], res.len[0]);
+	*len = res.len[0];
 	return 0;
 }
 

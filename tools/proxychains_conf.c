@@ -101,13 +101,18 @@ static bool number(const char *s, long min, long max, long *v)
 	return !*end && !errno && *v >= min && *v <= max;
 }
 
-/* RFC 3986 unreserved characters stay, everything else is %XX. */
-static void percent_encode(const char *in, char *out, size_t cap)
+/* RFC 1929 carries a user name and a password of 1..255 bytes each. */
+#define CRED_MAX 255
+
+/* RFC 3986 unreserved characters stay, everything else is %XX. out holds
+ * 3 * CRED_MAX + 1 bytes: the longest credential, every byte escaped. The
+ * caller has checked the length. */
+static void percent_encode(const char *in, char out[3 * CRED_MAX + 1])
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
-	for (; *in && o + 4 < cap; in++) {
+	for (; *in; in++) {
 		unsigned char c = (unsigned char)*in;
 
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -124,7 +129,11 @@ static void percent_encode(const char *in, char *out, size_t cap)
 /* "type host port [user pass]" */
 static int proxy_entry(struct pc_parser *p, char **f, int n)
 {
-	char user[3 * 255 + 1], pass[3 * 255 + 1], url[2048], perrbuf[512];
+	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1];
+	/* scheme, user:pass@, [host]:port: never cut short */
+	char url[sizeof("socks5h://") + 2 * 3 * CRED_MAX + 2 +
+		 SOCKS5_DOMAIN_MAX + 2 + sizeof(":65535")];
+	char perrbuf[sizeof(url) + 512]; /* the URL quoted, and why */
 	char hostpart[SOCKS5_DOMAIN_MAX + 3];
 	struct socks5_proxy hop;
 	const char *host = f[1];
@@ -149,8 +158,14 @@ static int proxy_entry(struct pc_parser *p, char **f, int n)
 			    SOCKS5_CHAIN_MAX, SOCKS5_CHAIN_MAX);
 	user[0] = pass[0] = '\0';
 	if (n == 5) {
-		percent_encode(f[3], user, sizeof(user));
-		percent_encode(f[4], pass, sizeof(pass));
+		if (strlen(f[3]) > CRED_MAX)
+			return perr(p, "the user name is %zu bytes long; SOCKS5 (RFC 1929) allows at most %d",
+				    strlen(f[3]), CRED_MAX);
+		if (strlen(f[4]) > CRED_MAX)
+			return perr(p, "the password is %zu bytes long; SOCKS5 (RFC 1929) allows at most %d",
+				    strlen(f[4]), CRED_MAX);
+		percent_encode(f[3], user);
+		percent_encode(f[4], pass);
 	}
 	if (strlen(host) > SOCKS5_DOMAIN_MAX)
 		return perr(p, "the proxy's host is longer than %d bytes",

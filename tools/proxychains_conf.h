@@ -28,11 +28,13 @@
 #ifndef SOCKSIFY_TOOLS_PROXYCHAINS_CONF_H
 #define SOCKSIFY_TOOLS_PROXYCHAINS_CONF_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #define SFY_PC_WARN_MAX 4
-#define SFY_PC_MSG_MAX 256
+/* "FILE:LINE: what": room for any path and the longest message. */
+#define SFY_PC_MSG_MAX (PATH_MAX + 256)
 
 struct sfy_pc {
 	char *proxy;        /* comma list of socks5:// or socks5h:// URLs */

@@ -38,7 +38,7 @@ static void say_plan(const struct sfy_settings *s, const char *lib,
 		     const char *prog)
 {
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	char url[600];
+	char url[SOCKS5_URL_SHOWN_MAX];
 	size_t n = 0, i;
 
 	if (socks5_url_parse_chain(s->proxy, hops, SOCKS5_CHAIN_MAX, &n, NULL,
@@ -57,7 +57,7 @@ static void say_plan(const struct sfy_settings *s, const char *lib,
 static void masked_go_url(const struct sfy_settings *s, char *buf, size_t cap)
 {
 	struct socks5_proxy p;
-	char url[600];
+	char url[SOCKS5_URL_SHOWN_MAX];
 
 	buf[0] = '\0';
 	if (socks5_url_parse(s->proxy, &p, NULL, 0) != SOCKS5_OK)
@@ -74,7 +74,7 @@ static bool unreachable_program(const struct sfy_settings *s,
 				enum sfy_elf_kind kind)
 {
 	bool quiet = s->level_set && s->level == 0;
-	char shown[640];
+	char shown[SOCKS5_URL_SHOWN_MAX];
 	char *go_url;
 
 	if (kind == SFY_ELF_STATIC) {
@@ -126,6 +126,9 @@ static bool is_self(const char *path)
 
 int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 {
+	/* the program's name in messages: a proxy URL given here by
+	 * mistake (no -x) keeps its password out of them */
+	const char *prog = sfy_arg_shown(argv[0]);
 	struct sfy_env env = { 0 };
 	enum sfy_elf_kind kind = SFY_ELF_OTHER;
 	char path[PATH_MAX], *preload;
@@ -136,11 +139,11 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	if (r == -ENOENT) {
 		fprintf(stderr, strchr(argv[0], '/') ?
 			"socksify: %s: No such file or directory\n" :
-			"socksify: %s: command not found\n", argv[0]);
+			"socksify: %s: command not found\n", prog);
 		return SFY_EXIT_NOTFOUND;
 	}
 	if (r < 0) {
-		fprintf(stderr, "socksify: %s: %s\n", argv[0], strerror(-r));
+		fprintf(stderr, "socksify: %s: %s\n", prog, strerror(-r));
 		return SFY_EXIT_NOEXEC;
 	}
 
@@ -148,7 +151,7 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	/* Unreadable (execute-only) programs are simply run. */
 	if (sfy_elf_probe(path, &kind) == 0 && kind != SFY_ELF_OTHER &&
 	    kind != SFY_ELF_DYNAMIC && !(kind == SFY_ELF_STATIC && is_self(path)) &&
-	    !unreachable_program(s, &env, argv[0], kind)) {
+	    !unreachable_program(s, &env, prog, kind)) {
 		sfy_env_free(&env);
 		return SFY_EXIT_STRICT;
 	}
@@ -167,10 +170,10 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	set_env("LD_PRELOAD", preload);
 	free(preload);
 	if (s->level >= 2)
-		say_plan(s, lib, argv[0]);
+		say_plan(s, lib, prog);
 
 	execvp(argv[0], argv);
 	r = errno;
-	fprintf(stderr, "socksify: %s: %s\n", argv[0], strerror(r));
+	fprintf(stderr, "socksify: %s: %s\n", prog, strerror(r));
 	return r == ENOENT ? SFY_EXIT_NOTFOUND : SFY_EXIT_NOEXEC;
 }

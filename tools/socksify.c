@@ -36,6 +36,8 @@ struct opts {
 	bool mode_set, off;
 	char *proxy;          /* -x values joined by commas, or NULL */
 	size_t nhops;         /* hops validated so far */
+	char *proxy_arg[SOCKS5_CHAIN_MAX]; /* each -x value, inside argv */
+	size_t nproxy_arg;
 	char *no_proxy;       /* -n values joined by commas, or NULL */
 	const char *conf;     /* -f FILE */
 	int level;            /* SFY_LEVEL_DEFAULT - q + v, clamped */
@@ -132,17 +134,23 @@ static void __attribute__((noreturn)) die_too_many(size_t nhops)
 static size_t validate(const char *what, const char *list, size_t max)
 {
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	char err[512];
+	/* The message quotes the URL (masked: "***" for each password, at
+	 * most 2 bytes longer per hop) before the reason: room for all of
+	 * it, so the reason is never cut off. */
+	size_t cap = strlen(list) + 512;
+	char *err = calloc(1, cap);
 	enum socks5_status st;
 	size_t n = 0, i;
 
-	err[0] = '\0';
-	st = socks5_url_parse_chain(list, hops, max, &n, err, sizeof(err));
+	if (!err)
+		die_oom();
+	st = socks5_url_parse_chain(list, hops, max, &n, err, cap);
 	if (st != SOCKS5_OK) {
 		fprintf(stderr, "socksify: %s: %s\n", what,
 			err[0] ? err : socks5_strerror(st));
 		exit(SFY_EXIT_USAGE);
 	}
+	free(err);
 	for (i = 0; i < n; i++)
 		socks5_proxy_wipe(&hops[i]);
 	return n;
@@ -231,6 +239,8 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			if (o->nhops > SOCKS5_CHAIN_MAX)
 				die_too_many(o->nhops);
 			o->proxy = list_append(o->proxy, optarg);
+			/* each -x adds a hop or more: at most CHAIN_MAX */
+			o->proxy_arg[o->nproxy_arg++] = optarg;
 			break;
 		case 'n':
 			o->no_proxy = list_append(o->no_proxy, optarg);
@@ -281,7 +291,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 static void apply_conf(const struct opts *o, struct sfy_settings *s)
 {
 	struct sfy_pc pc;
-	char err[512];
+	char err[SFY_PC_MSG_MAX + 2048]; /* "FILE:LINE: " and a quoted URL */
 	int i;
 
 	if (o->proxy)
@@ -314,7 +324,7 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 static bool proxy_file(struct sfy_settings *s)
 {
 	const char *path = getenv("SOCKSIFY_PROXY_FILE");
-	char err[512];
+	char err[PATH_MAX + 512];
 
 	if (!path || !*path)
 		return false;
@@ -367,7 +377,7 @@ static void settle(const struct opts *o, struct sfy_settings *s)
 
 static void find_library(char *lib, size_t cap)
 {
-	char looked[2048];
+	char looked[3 * PATH_MAX + 16]; /* every candidate, whole */
 	int r = sfy_find_library(lib, cap, looked, sizeof(looked));
 
 	if (r < 0) {
@@ -408,6 +418,36 @@ static void not_preloaded(char **argv)
 	exit(SFY_EXIT_USAGE);
 }
 
+/*
+ * /proc/PID/cmdline shows our arguments to every local user for as long as
+ * we run: --check waits up to the time-out, and the run mode shows them
+ * until exec. The kernel reads them from our own stack, where getopt left
+ * each -x value in place (whatever the spelling: "-x URL", "-xURL",
+ * "--proxy=URL", a bundle "-qxURL"), so the password is overwritten there,
+ * byte for byte ('*'), once o->proxy holds its copy. Its length stays
+ * visible; the bytes do not. The program we exec gets its own argv; the
+ * password reaches the library through SOCKSIFY_PROXY, and
+ * /proc/PID/environ is readable only by the process's owner (mode 0400,
+ * and a ptrace access check).
+ */
+static void hide_passwords(const struct opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nproxy_arg; i++)
+		socks5_url_hide_passwords(o->proxy_arg[i]);
+}
+
+char *sfy_arg_shown(const char *arg)
+{
+	char *copy = strdup(arg);
+
+	if (!copy)
+		die_oom();
+	socks5_url_hide_passwords(copy);
+	return copy;
+}
+
 int main(int argc, char **argv)
 {
 	struct sfy_settings s;
@@ -426,11 +466,13 @@ int main(int argc, char **argv)
 		die_usage("%s", "--check takes at most one HOST:PORT");
 	if (o.mode == MODE_ENV && first < argc)
 		die_usage("unexpected argument '%s': --env prints shell commands, it runs nothing",
-			  argv[first]);
+			  sfy_arg_shown(argv[first]));
 	if (o.mode == MODE_RUN && first >= argc)
 		die_usage("%s", "no command given");
+	/* The re-exec needs the arguments whole: hide them after it. */
 	if (o.mode == MODE_CHECK)
 		not_preloaded(argv);
+	hide_passwords(&o);
 
 	settle(&o, &s);
 	switch (o.mode) {

@@ -102,6 +102,11 @@ char *sfy_preload_value(const char *lib, const char *old);
  * memory. */
 char *sfy_preload_without(const char *old, const char *lib);
 
+/* A copy of a command-line argument for a message, any URL password in
+ * it as '*' (a proxy URL given where a program or HOST:PORT belongs).
+ * Malloc'd (socksify.c). */
+char *sfy_arg_shown(const char *arg);
+
 /* What LD_PRELOAD can do for a program (elfprobe.c). */
 enum sfy_elf_kind {
 	SFY_ELF_OTHER,       /* not an ELF executable of ours: a script, ... */

@@ -225,4 +225,175 @@ expect check_two_destinations $? "$out" 2 'at most one HOST:PORT'
 out=$(sfy --check --env -x "socks5://127.0.0.1:$DA" 2>&1)
 expect check_with_env $? "$out" 2 'cannot be combined'
 
+# ---- the password is not in /proc/PID/cmdline while --check waits ------------------
+# Every local user can read a process's cmdline. --check against a proxy
+# that accepts and never answers waits for the time-out; while it does,
+# its arguments must not hold the password, whichever way -x was spelt.
+# (env execs socksify, so $! is socksify's own pid.)
+cmdline_while_waiting() { # NAME ARGS...
+	local name=$1 pid i args
+	shift
+	: >"$T/wait.out" # now: the child's own truncation may come late
+	SOCKSIFY_TIMEOUT_MS=8000 env "${SFY_RUN_ENV[@]}" ${WAIT_ENV:+"$WAIT_ENV"} "$B/socksify" "$@" \
+		>"$T/wait.out" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^  ok    reach' "$T/wait.out" && break
+		sleep 0.025
+	done
+	args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+	stop_pid "$pid"
+	if ! grep -q '^  ok    reach' "$T/wait.out"; then
+		fail "$name" "--check did not reach the stalled proxy: $(cat "$T/wait.out")"
+	elif [ -z "$args" ] || grep -q -- "$PW" <<<"$args" || ! grep -q 'alice:\*\*\*\*' <<<"$args"; then
+		fail "$name" "cmdline while waiting: '$args'"
+	else
+		pass "$name"
+	fi
+}
+cmdline_while_waiting check_cmdline_x --check -x "socks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_x_joined --check "-xsocks5h://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_bundle -q --check "-vxsocks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_proxy_eq --check "--proxy=socks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_proxy_abbrev --check --prox "socks5://alice:$PW@127.0.0.1:$STALL"
+cmdline_while_waiting check_cmdline_chain --check \
+	-x "socks5://alice:$PW@127.0.0.1:$STALL,socks5://bob:x$PW@127.0.0.1:$DA" \
+	-x "socks5://carol:y$PW@127.0.0.1:$MS" "127.0.0.1:$ECHO"
+# Re-run without a preloaded libsocksify.so (a socksified shell): the
+# re-exec still has the password to use, and hides it in turn.
+WAIT_ENV="LD_PRELOAD=$SFY_PRELOAD" cmdline_while_waiting check_cmdline_after_reexec \
+	--check -x "socks5://alice:$PW@127.0.0.1:$STALL"
+
+# ---- the proxy's name under any /etc/nsswitch.conf: no crash, no second libc ------
+# A static glibc's getaddrinfo dlopens the NSS modules nsswitch.conf names,
+# which pulls the system's libc.so.6 into the static command (or crashes
+# it, when a module is broken or from another glibc). Each case runs in its
+# own mount namespace with a hosts line bind-mounted over
+# /etc/nsswitch.conf (nothing changes outside). libnss_hesiod.so.2 ships
+# with libc6 and is not built into libc.a, so "hesiod files" makes a static
+# getaddrinfo load it; libnss_sfycrash.so.2, built here, kills whoever
+# calls it (under SANITIZE=1 getent inherits the ASan runtime, which turns
+# the crash into exit status 86).
+STATIC_CMD=0
+if ! readelf -lW "$B/socksify" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+	STATIC_CMD=1
+fi
+cat >"$T/nss_crash.c" <<'EOF'
+#include <signal.h>
+#define CRASH(name) int name(void); int name(void) { raise(SIGSEGV); return 0; }
+CRASH(_nss_sfycrash_gethostbyname4_r)
+CRASH(_nss_sfycrash_gethostbyname3_r)
+CRASH(_nss_sfycrash_gethostbyname2_r)
+CRASH(_nss_sfycrash_gethostbyname_r)
+EOF
+mkdir -p "$T/nsslib"
+cc -shared -fPIC -o "$T/nsslib/libnss_sfycrash.so.2" "$T/nss_crash.c" 2>"$T/nss_cc.err" ||
+	echo "nss: cannot build the crashing module: $(cat "$T/nss_cc.err")" >&2
+# nss_case NAME HOSTS-LINE: --check -x socks5://localhost:STALL in a mount
+# namespace with that hosts line; $T/nss.out gets its report, NSS_MAPS the
+# modules and C libraries mapped into socksify while it waits, NSS_RC the
+# exit status (124: still waiting after 8 s).
+nss_case() {
+	local name=$1 line=$2 pid i
+	printf 'hosts: %s\n' "$line" >"$T/$name.nsswitch"
+	: >"$T/nss.out"
+	SOCKSIFY_TIMEOUT_MS=3000 LD_LIBRARY_PATH=$T/nsslib unshare -m sh -c \
+		'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' sh \
+		"$T/$name.nsswitch" env "${SFY_RUN_ENV[@]}" "$B/socksify" --check \
+		-x "socks5://localhost:$STALL" >"$T/nss.out" 2>&1 &
+	pid=$!
+	NSS_MAPS=
+	: >"$T/nss.maps"
+	for ((i = 0; i < 160; i++)); do
+		if grep -q '^  ok    reach' "$T/nss.out"; then
+			cp "/proc/$pid/maps" "$T/nss.maps" 2>/dev/null
+			NSS_MAPS=$(grep -oE '[^/ ]*(libnss_[a-z]*|libc)\.so[.0-9]*' "$T/nss.maps" | sort -u | tr '\n' ' ')
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	NSS_RC=124
+	for ((i = 0; i < 160; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid"
+		NSS_RC=$?
+	fi
+	stop_pid "$pid"
+}
+if is_root && command -v unshare >/dev/null; then
+	# hesiod knows no hosts: files answers, from inside socksify's process
+	# (old) or getent's (now).
+	nss_case nss_hesiod "hesiod files"
+	# No NSS module in socksify, ever; no C library either when it is
+	# static (a sanitizer build is dynamic: libc.so.6 is its own).
+	bad='^libnss_'
+	[ "$STATIC_CMD" = 1 ] && bad='^libnss_|^libc\.'
+	bad_maps=$(tr ' ' '\n' <<<"$NSS_MAPS" | grep -E "$bad")
+	if grep -q '^  ok    reach' "$T/nss.out" && grep -q socksify "$T/nss.maps" &&
+	   [ -z "$bad_maps" ]; then
+		pass check_nss_module_not_loaded
+	else
+		fail check_nss_module_not_loaded "rc=$NSS_RC, mapped in socksify: '$NSS_MAPS': $(cat "$T/nss.out")"
+	fi
+	nss_case nss_missing "nosuchmodule mdns4_minimal [NOTFOUND=return] files"
+	if grep -q '^  ok    reach' "$T/nss.out"; then
+		pass check_nss_missing_module
+	else
+		fail check_nss_missing_module "rc=$NSS_RC: $(cat "$T/nss.out")"
+	fi
+	nss_case nss_none "nosuchmodule"
+	if [ "$NSS_RC" = 1 ] &&
+	   grep -qE "^  FAIL  reach +cannot resolve the proxy's name 'localhost': no address .*/etc/nsswitch.conf.*give the IP address" "$T/nss.out" &&
+	   grep -q '^result: FAILED at hop 1, reach' "$T/nss.out"; then
+		pass check_nss_no_source
+	else
+		fail check_nss_no_source "rc=$NSS_RC: $(cat "$T/nss.out")"
+	fi
+	if [ -f "$T/nsslib/libnss_sfycrash.so.2" ]; then
+		nss_case nss_crash "sfycrash files"
+		if [ "$NSS_RC" = 1 ] &&
+		   grep -qE "^  FAIL  reach +cannot resolve the proxy's name 'localhost': .*(killed by signal 11 .*|failed \(exit status 86\): )is an NSS module .* broken" "$T/nss.out"; then
+			pass check_nss_crashing_module
+		else
+			fail check_nss_crashing_module "rc=$NSS_RC: $(cat "$T/nss.out")"
+		fi
+	else
+		skip check_nss_crashing_module "no C compiler to build the module"
+	fi
+else
+	skip check_nss "needs root and unshare(1) for a private /etc/nsswitch.conf"
+fi
+
+# ---- the hop's title is whole for the longest user name -------------------------
+LONGU=$(printf '%%40%.0s' $(seq 255))
+out=$(sfy --check -x "socks5://$LONGU:$PW@127.0.0.1:$DOWN" 2>&1)
+expect check_long_user_title $? "$out" 1 "^hop 1: socks5://$LONGU:\\*\\*\\*@127.0.0.1:$DOWN\$"
+
+# ---- the name lookup is bounded, and a missing getent is said -------------------
+# A getent that never answers (a DNS server that does not) is killed at the
+# time-out; one that is not there is named.
+mkdir -p "$T/slowbin" "$T/nobin"
+printf '#!/bin/sh\necho $$ >"%s/slow.pid"\nexec sleep 30\n' "$T" >"$T/slowbin/getent"
+chmod 755 "$T/slowbin/getent"
+start=$(date +%s)
+out=$(PATH=$T/slowbin:$PATH SOCKSIFY_TIMEOUT_MS=500 sfy --check -x "socks5://proxy.test:1080" 2>&1)
+rc=$?
+took=$(($(date +%s) - start))
+slow=$(cat "$T/slow.pid" 2>/dev/null)
+if [ -n "$slow" ] && kill -0 "$slow" 2>/dev/null; then
+	fail check_lookup_bounded "the lookup's getent ($slow) still runs"
+	kill -KILL "$slow"
+elif [ "$took" -lt 5 ]; then
+	expect check_lookup_bounded $rc "$out" 1 \
+		"^  FAIL  reach +cannot resolve the proxy's name 'proxy.test': no answer within 500 ms"
+else
+	fail check_lookup_bounded "took ${took}s: $out"
+fi
+out=$(timeout 30 env PATH="$T/nobin" "${SFY_RUN_ENV[@]}" "$B/socksify" --check -x "socks5://proxy.test:1080" 2>&1)
+expect check_lookup_no_getent $? "$out" 1 "^  FAIL  reach +cannot resolve the proxy's name 'proxy.test': cannot run getent\\(1\\)"
+
 finish

@@ -358,4 +358,127 @@ else
 	fail e2e_proxy_down_fails_closed "rc=$rc took=${took}s out='$out' peers: $(tr '\n' ' ' <"$T/web.peers")"
 fi
 
+# ---- the run mode hides the password from /proc/PID/cmdline before exec ---------
+# Between parsing and exec, socksify's cmdline is readable by every local
+# user. To look at that moment, its stderr is a pipe already full: with -vv
+# socksify blocks writing its plan, the last thing before execvp, and stays
+# there until the pipe is drained. /proc/PID/syscall says it is blocked in
+# write(); then its cmdline must not hold the password, and its environ
+# (where SOCKSIFY_PROXY carries the password to the library) must be
+# readable by its owner alone. After exec the program has its own argv.
+cat >"$T/before_exec.py" <<'EOF'
+import fcntl, os, platform, subprocess, sys, time
+secret = sys.argv[1]
+sep = sys.argv.index("--")
+env = dict(os.environ)
+env.update(a.split("=", 1) for a in sys.argv[2:sep])
+cmd = sys.argv[sep + 1:]
+write_nr = {"x86_64": 1, "aarch64": 64}.get(platform.machine())
+if write_nr is None:
+    print("SKIP no write() number for " + platform.machine())
+    sys.exit(0)
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, os.O_NONBLOCK)
+try:
+    while True:
+        os.write(w, b"x" * 4096)
+except BlockingIOError:
+    pass
+fcntl.fcntl(w, fcntl.F_SETFL, 0)
+p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.PIPE, stderr=w)
+os.close(w)
+blocked = False
+for _ in range(400):
+    try:
+        with open("/proc/%d/syscall" % p.pid) as f:
+            if f.read().split()[0] == str(write_nr):
+                blocked = True
+                break
+    except (OSError, IndexError):
+        pass
+    time.sleep(0.01)
+with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+    args = f.read().replace(b"\0", b" ").decode(errors="replace")
+mode = os.stat("/proc/%d/environ" % p.pid).st_mode & 0o777
+fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK)
+err = b""
+for _ in range(2000):
+    try:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        err += chunk
+    except BlockingIOError:
+        if p.poll() is not None:
+            break
+        time.sleep(0.005)
+out = p.communicate(timeout=20)[0].decode(errors="replace")
+if not blocked:
+    print("FAIL never blocked in write before exec; cmdline '%s'" % args)
+elif secret in args:
+    print("FAIL the password is in cmdline: '%s'" % args)
+elif "alice:*" not in args:
+    print("FAIL cmdline is not socksify's with the password hidden: '%s'" % args)
+elif mode != 0o400:
+    print("FAIL /proc/PID/environ has mode %o" % mode)
+elif secret not in out:
+    print("FAIL the program did not get the password in SOCKSIFY_PROXY: '%s'" % out)
+elif secret.encode() in err:
+    print("FAIL the password is on stderr")
+else:
+    print("OK " + args)
+EOF
+for form in "x|-x|socks5://alice:$PW@127.0.0.1:9" "proxy_eq|--proxy=socks5h://alice:$PW@127.0.0.1:9" \
+	"bundle_chain|-qvvxsocks5://alice:$PW@127.0.0.1:9,socks5://bob:2$PW@127.0.0.1:8"; do
+	IFS='|' read -r name fargs <<<"$form"
+	IFS='|' read -r -a fargs <<<"$fargs"
+	res=$(timeout 60 "$PY" "$T/before_exec.py" "$PW" "${SFY_RUN_ENV[@]}" -- \
+		"$B/socksify" -vv "${fargs[@]}" sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)
+	case $res in
+	OK*) pass "run_cmdline_hidden_$name" ;;
+	SKIP*) skip "run_cmdline_hidden_$name" "${res#SKIP }" ;;
+	*) fail "run_cmdline_hidden_$name" "$res" ;;
+	esac
+done
+
+# ---- the longest URLs are shown whole, masked ----------------------------------
+# A 255-byte user name of characters that need escaping is 765 bytes in a
+# URL; with a 250-byte host the masked URL is over 1000 bytes. -vv names
+# it to the end, and an error in it still says what is wrong.
+LONGU=$(printf '%%40%.0s' $(seq 255))
+LONGH=$(printf 'b%.0s' $(seq 250))
+out=$(sfy -vv -x "socks5://$LONGU:$PW@$LONGH:1080" true 2>&1)
+if grep -q "^socksify: hop 1: socks5://$LONGU:\*\*\*@$LONGH:1080 (from -x)\$" <<<"$out" &&
+   ! grep -q "$PW" <<<"$out"; then
+	pass long_url_shown_whole
+else
+	fail long_url_shown_whole "$out"
+fi
+out=$(sfy -x "socks5://$LONGU:$PW@$LONGH:99999" true 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q "@$LONGH:99999\": port 99999 is out of range (1..65535)\$" <<<"$out" &&
+   ! grep -q "$PW" <<<"$out"; then
+	pass long_url_error_reason
+else
+	fail long_url_error_reason "rc=$rc: $out"
+fi
+
+# ---- a proxy URL where a program or HOST:PORT belongs (no -x): messages mask it ----
+ok=1
+for args in "--env -x socks5://127.0.0.1:9 socks5://alice:$PW@127.0.0.1:9|2|unexpected argument 'socks5://alice:\\*+@127.0.0.1:9'" \
+	"-x socks5://127.0.0.1:9 socks5://alice:$PW@127.0.0.1:9|127|socks5://alice:\\*+@127.0.0.1:9: No such file" \
+	"--check -x socks5://127.0.0.1:9 alice:$PW@127.0.0.1:80|2|'alice:\\*+@127.0.0.1:80' is not HOST:PORT"; do
+	IFS='|' read -r a want pat <<<"$args"
+	read -r -a a <<<"$a"
+	out=$(sfy "${a[@]}" 2>&1)
+	rc=$?
+	if [ $rc != "$want" ] || grep -q "$PW" <<<"$out" || ! grep -qE "$pat" <<<"$out"; then
+		fail misplaced_url_masked "${a[*]}: rc=$rc: $out"
+		ok=0
+		break
+	fi
+done
+[ $ok = 1 ] && pass misplaced_url_masked
+
 finish

@@ -178,4 +178,43 @@ if [ -f /etc/proxychains4.conf ] && grep -q '^socks4' /etc/proxychains4.conf; th
 	fi
 fi
 
+# ---- RFC 1929's longest password, every byte percent-encoded in the URL ------
+# 255 bytes of characters a URL must escape (3 bytes each once encoded):
+# dante accepts the user only when every byte arrives, the last included.
+# One byte more is an error naming the file and line, never a cut password.
+if is_root && [ -x /usr/sbin/danted ]; then
+	DU=$(free_port) || exit 1
+	LUSER=sfypc$$
+	LPW=$("$PY" -c 'import sys
+s = "@:%/,!$&()*+;=?[]\"\\\x27"
+n = int(sys.argv[1])
+sys.stdout.write((s * 20)[:n - 1] + "Z")' 255)
+	if [ ${#LPW} = 255 ] && add_test_user "$LUSER" "$LPW" &&
+	   start_danted dante_auth "$DU" username; then
+		printf '[ProxyList]\nsocks5 127.0.0.1 %s %s %s\n' "$DU" "$LUSER" "$LPW" >"$T/long.conf"
+		: >"$T/echo.peers"
+		out=$(sfy -f "$T/long.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+		rc=$?
+		if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.1 " ] &&
+		   grep -q "username%$LUSER@127\\.0\\.0\\.1" "$T/dante_auth.log"; then
+			pass pc_longest_password
+		else
+			fail pc_longest_password "rc=$rc out='${out//$LPW/<password>}' peers: $(peers) dante: $(tail -3 "$T/dante_auth.log")"
+		fi
+		printf '[ProxyList]\nsocks5 127.0.0.1 %s %s %sY\n' "$DU" "$LUSER" "$LPW" >"$T/toolong.conf"
+		out=$(sfy -f "$T/toolong.conf" sh -c 'echo RAN' 2>&1)
+		rc=$?
+		if [ $rc = 2 ] && grep -q "^socksify: -f: $T/toolong.conf:2: the password is 256 bytes long; SOCKS5 (RFC 1929) allows at most 255" <<<"$out" &&
+		   ! grep -qF -- "${LPW:100:50}" <<<"$out"; then
+			pass pc_password_too_long
+		else
+			fail pc_password_too_long "rc=$rc: ${out//$LPW/<password>}"
+		fi
+	else
+		fail pc_longest_password_setup "could not add the test user or start dante"
+	fi
+else
+	skip pc_longest_password "needs root (a system user for dante) and danted"
+fi
+
 finish

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../client/socks5.h"
 #include "../../tools/proxychains_conf.h"
 
 static char err[512];
@@ -244,6 +245,88 @@ START_TEST(test_load_file)
 }
 END_TEST
 
+/* n bytes that all need percent-encoding in a URL (and none is a blank,
+ * '#' or NUL, which end a proxychains field), ending in a marker. */
+static void awkward(char *out, size_t n, char last)
+{
+	static const char set[] = "@:%/,!$&'()*+;=?[]\"\\\xc3\xa9";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = set[i % (sizeof(set) - 1)];
+	out[n - 1] = last;
+	out[n] = '\0';
+}
+
+/* RFC 1929's limits: 255 bytes of user name and of password, each of
+ * which may need three bytes of URL once percent-encoded. The URL handed
+ * on must decode to the very bytes of the file, the last one included. */
+START_TEST(test_longest_credentials)
+{
+	char user[256], pass[256], conf[2048];
+	struct socks5_proxy hop;
+	struct sfy_pc pc;
+
+	awkward(user, 255, 'U');
+	awkward(pass, 255, 'P');
+	snprintf(conf, sizeof(conf), "[ProxyList]\nsocks5 proxy.example 1080 %s %s\n",
+		 user, pass);
+	ck_assert_msg(parse(conf, false, &pc) == 0, "%s", err);
+	ck_assert_int_eq(socks5_url_parse(pc.proxy, &hop, err, sizeof(err)),
+			 SOCKS5_OK);
+	ck_assert_uint_eq(hop.user_len, 255);
+	ck_assert_uint_eq(hop.pass_len, 255);
+	ck_assert_mem_eq(hop.user, user, 255);
+	ck_assert_mem_eq(hop.pass, pass, 255);
+	ck_assert_str_eq(hop.host, "proxy.example");
+	socks5_proxy_wipe(&hop);
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+/* One byte more than RFC 1929 allows: an error naming the file, the line
+ * and the limit, never a shortened password (nor the password itself). */
+START_TEST(test_credentials_too_long)
+{
+	char user[300], pass[300], conf[2048];
+	struct sfy_pc pc;
+
+	awkward(user, 8, 'U');
+	awkward(pass, 256, 'P');
+	snprintf(conf, sizeof(conf), "strict_chain\n[ProxyList]\nsocks5 127.0.0.1 1080 %s %s\n",
+		 user, pass);
+	ck_assert_int_eq(parse(conf, false, &pc), -EINVAL);
+	ck_assert_msg(strstr(err, "pc.conf:3: ") == err, "%s", err);
+	ck_assert_msg(strstr(err, "password") && strstr(err, "255"), "%s", err);
+	ck_assert_msg(!strstr(err, pass + 200), "%s", err);
+	ck_assert_ptr_null(pc.proxy);
+
+	awkward(user, 256, 'U');
+	awkward(pass, 8, 'P');
+	snprintf(conf, sizeof(conf), "[ProxyList]\nsocks5 127.0.0.1 1080 %s %s\n",
+		 user, pass);
+	ck_assert_int_eq(parse(conf, false, &pc), -EINVAL);
+	ck_assert_msg(strstr(err, "pc.conf:2: ") == err, "%s", err);
+	ck_assert_msg(strstr(err, "user name") && strstr(err, "255"), "%s", err);
+}
+END_TEST
+
+/* A warning names a file of any length and still says all it has to. */
+START_TEST(test_warning_long_path)
+{
+	static char name[4000];
+	struct sfy_pc pc;
+
+	memset(name, 'd', sizeof(name) - 1);
+	ck_assert_int_eq(sfy_pc_parse("dynamic_chain\n[ProxyList]\nsocks5 h 1\n", 37,
+				      name, false, &pc, err, sizeof(err)), 0);
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "ddd:1: dynamic_chain") &&
+		      strstr(pc.warn[0], "instead of being skipped"), "%s", pc.warn[0]);
+	sfy_pc_free(&pc);
+}
+END_TEST
+
 static Suite *pc_suite(void)
 {
 	Suite *s = suite_create("proxychains_conf");
@@ -259,6 +342,9 @@ static Suite *pc_suite(void)
 	tcase_add_test(tc, test_password_not_in_message);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_load_file);
+	tcase_add_test(tc, test_longest_credentials);
+	tcase_add_test(tc, test_credentials_too_long);
+	tcase_add_test(tc, test_warning_long_path);
 	suite_add_tcase(s, tc);
 	return s;
 }

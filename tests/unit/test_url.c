@@ -374,6 +374,30 @@ START_TEST(wipe)
 }
 END_TEST
 
+START_TEST(hide_passwords)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "socks5://alice:secret@h:3", "socks5://alice:******@h:3" },
+		{ "socks5h://u:se@cr:et@h", "socks5h://u:********@h" },
+		{ "socks5://u@h:1,socks5h://v:p%2C,q@[::1]:2, socks5://w:x@h",
+		  "socks5://u@h:1,socks5h://v:******@[::1]:2, socks5://w:*@h" },
+		{ "socks5://h:1080", "socks5://h:1080" },
+		{ "socks5://u:@h", "socks5://u:@h" },
+		{ "", "" },
+	};
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", t[i].in);
+		socks5_url_hide_passwords(buf);
+		ck_assert_str_eq(buf, t[i].out);
+	}
+}
+END_TEST
+
 static Suite *url_suite(void)
 {
 	Suite *s = suite_create("url");
@@ -391,6 +415,7 @@ static Suite *url_suite(void)
 	tcase_add_loop_test(tc, chain_bad, 0,
 			    sizeof(bad_chains) / sizeof(bad_chains[0]));
 	tcase_add_test(tc, chain_failure_wipes);
+	tcase_add_test(tc, hide_passwords);
 	suite_add_tcase(s, tc);
 	return s;
 }
