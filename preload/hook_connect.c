@@ -63,8 +63,12 @@ static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }
 
 int sfy_is_inet(const struct sockaddr *sa, socklen_t len)
 {
-	return sa && len >= sizeof(sa_family_t) &&
-	       (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
+	if (!sa || len < sizeof(sa_family_t) ||
+	    len > sizeof(struct sockaddr_storage))
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return len >= sizeof(struct sockaddr_in);
+	return sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN;
 }
 
 int sfy_sock_type(int fd, int *type)
@@ -105,7 +109,7 @@ static socklen_t normalize(const struct sockaddr *sa, socklen_t len,
 		return sizeof(struct sockaddr_in);
 	}
 	/* The kernel takes the 24-byte RFC 2133 form (no scope id) too. */
-	if (len < 24)
+	if (len < SFY_SIN6_LEN_MIN)
 		return 0;
 	memcpy(out, sa, len < sizeof(struct sockaddr_in6) ?
 			       len : sizeof(struct sockaddr_in6));

@@ -143,6 +143,20 @@ static bool ours(const struct sockaddr *sa, socklen_t len)
 	return sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled;
 }
 
+/* The length of a message's address as the kernel takes it for sendmsg
+ * and sendmmsg (unlike sendto): 0, no address at all, when msg_name is
+ * NULL or msg_namelen is 0; a longer one than sockaddr_storage cut to
+ * it. A negative one is left for the real call to refuse. */
+static socklen_t name_len(const struct msghdr *m)
+{
+	if (!m->msg_name)
+		return 0;
+	if ((int)m->msg_namelen >= 0 &&
+	    m->msg_namelen > sizeof(struct sockaddr_storage))
+		return sizeof(struct sockaddr_storage);
+	return m->msg_namelen;
+}
+
 static ssize_t fail(ssize_t rc)
 {
 	errno = (int)-rc;
@@ -297,22 +311,23 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct sfy_fd_info info;
 	struct msghdr copy;
 	int saved = errno, type = -1, handled;
+	socklen_t namelen;
 	ssize_t rc;
 
 	if (!r->sendmsg)
 		return fail(-ENOSYS);
 	if (!msg)
 		return r->sendmsg(fd, msg, flags);
-	if (!ours(msg->msg_name, msg->msg_namelen)) {
-		if (!msg->msg_name && sfy_fd_maybe_udp(fd)) {
+	namelen = name_len(msg);
+	if (!ours(msg->msg_name, namelen)) {
+		if (!namelen && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, NULL, 0, msg, flags, &handled);
 			if (handled)
 				return rc < 0 ? fail(rc) : rc;
 		}
 		return r->sendmsg(fd, msg, flags);
 	}
-	rc = route(fd, msg->msg_name, msg->msg_namelen, flags, true, &type,
-		   &info);
+	rc = route(fd, msg->msg_name, namelen, flags, true, &type, &info);
 	errno = saved;
 	if (rc == SFY_PASS)
 		return r->sendmsg(fd, msg, flags);
@@ -324,8 +339,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	}
 	if (rc < 0)
 		return fail(rc);
-	rc = sfy_udp_send_to(fd, &info, msg->msg_name, msg->msg_namelen, msg,
-			     flags);
+	rc = sfy_udp_send_to(fd, &info, msg->msg_name, namelen, msg, flags);
 	if (rc == -ENOTSOCK) {
 		sfy_fd_drop_stale(fd);
 		return r->sendmsg(fd, msg, flags);
@@ -337,10 +351,12 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 static int mmsg_route(int fd, const struct msghdr *m, int flags, int *type,
 		      struct sfy_fd_info *info, bool *assoc_known)
 {
-	if (sfy_is_inet(m->msg_name, m->msg_namelen))
-		return route(fd, m->msg_name, m->msg_namelen, flags, false,
-			     type, info);
-	if (m->msg_name)
+	socklen_t namelen = name_len(m);
+
+	if (sfy_is_inet(m->msg_name, namelen))
+		return route(fd, m->msg_name, namelen, flags, false, type,
+			     info);
+	if (namelen)
 		return SFY_PASS;
 	/* No address: connected through the proxy, or the kernel's. */
 	if (!*assoc_known) {
@@ -376,8 +392,8 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		return r->sendmmsg(fd, vec, vlen, flags);
 	for (i = 0; i < vlen && !any; i++)
 		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
-				  vec[i].msg_hdr.msg_namelen) ||
-		      (!vec[i].msg_hdr.msg_name && sfy_fd_maybe_udp(fd));
+				  name_len(&vec[i].msg_hdr)) ||
+		      (!name_len(&vec[i].msg_hdr) && sfy_fd_maybe_udp(fd));
 	if (!any)
 		return r->sendmmsg(fd, vec, vlen, flags);
 	memset(&info, 0, sizeof(info));
@@ -388,7 +404,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		struct iovec pool[POOL];
 		struct sfy_assoc *a = NULL;
 		struct sfy_assoc_dyn d;
-		bool is_name;
+		bool is_name, named;
 
 		for (k = 0; k < BATCH && done + k < vlen; k++) {
 			const struct msghdr *m = &vec[done + k].msg_hdr;
@@ -404,8 +420,15 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				continue;
 			a = sfy_assoc_at(info.assoc);
 			sfy_assoc_dyn_read(a, &d);
-			if (m->msg_name)
-				rc = sfy_udp_header(m->msg_name, m->msg_namelen,
+			named = name_len(m) != 0;
+			if (!named && !d.conn) {
+				/* connected direct, or not at all: the
+				 * kernel's answer */
+				a = NULL;
+				continue;
+			}
+			if (named)
+				rc = sfy_udp_header(m->msg_name, name_len(m),
 						    hdr[k], &hlen[k], &is_name);
 			else
 				memcpy(hdr[k], d.conn_hdr,
@@ -416,7 +439,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				if (k > 0)
 					break; /* send what we have first */
 				sent = (int)sfy_udp_relay_send(
-					fd, a, d.conn && !m->msg_name, hdr[0],
+					fd, a, d.conn && !named, hdr[0],
 					hlen[0], m, flags);
 				if (sent < 0) {
 					rc = sent;
@@ -435,10 +458,10 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				break;
 			batch[k].msg_hdr.msg_iov = pool + used;
 			batch[k].msg_hdr.msg_iovlen = n + 1;
-			batch[k].msg_hdr.msg_name = d.conn && !m->msg_name ?
+			batch[k].msg_hdr.msg_name = d.conn && !named ?
 							    NULL : &a->relay;
 			batch[k].msg_hdr.msg_namelen =
-				d.conn && !m->msg_name ? 0 : a->relay_len;
+				d.conn && !named ? 0 : a->relay_len;
 			used += n + 1;
 		}
 		if (k == 0)

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "fakeip.h"
+#include "hooks.h"
 #include "log.h"
 #include "realfn.h"
 #include "udp_io.h"
@@ -39,7 +40,7 @@ int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 	struct sockaddr_in in;
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-	if (sa->sa_family == AF_INET6 && len >= 24 &&
+	if (sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN &&
 	    !memcmp(in6->sin6_addr.s6_addr, v4mapped, 12)) {
 		memset(&in, 0, sizeof(in));
 		in.sin_family = AF_INET;
@@ -49,7 +50,7 @@ int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 		len = sizeof(in);
 	}
 	/* The kernel takes the 24-byte RFC 2133 sockaddr_in6 too. */
-	if (sa->sa_family == AF_INET6 && len >= 24 &&
+	if (sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN &&
 	    len < sizeof(struct sockaddr_in6)) {
 		struct sockaddr_in6 full;
 
