@@ -348,8 +348,14 @@ static int remote(const char *node, const char *service,
 	size_t naddrs, nspecs;
 	int rc, family = hints->ai_family;
 
+	uint16_t port;
+
+	/* glibc's order: flags, the service's form, family, socket kinds. */
 	if (hints->ai_flags & ~GAI_FLAGS_KNOWN)
 		return EAI_BADFLAGS;
+	if (service && (hints->ai_flags & AI_NUMERICSERV) &&
+	    numeric_port(service, &port) < 0)
+		return EAI_NONAME;
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
 		return EAI_FAMILY;
 	rc = gai_specs(service, hints, specs, &nspecs);
