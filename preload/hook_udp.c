@@ -97,7 +97,10 @@ static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
 	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN))
 		return rc;
 	if (rc == VIA_RELAY && sfy_assoc_of(fd, info) == 0)
-		return rc; /* associated already: no question left */
+		/* associated already: no question left but the family (an
+		 * AF_INET socket is refused an IPv6 address by the kernel) */
+		return info->family == AF_INET && sa->sa_family != AF_INET ?
+			       SFY_PASS : rc;
 	if (*type < 0 && sfy_sock_type(fd, type))
 		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
 	if (*type == SOCK_STREAM && (flags & MSG_FASTOPEN))
@@ -207,7 +210,8 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (!ours(sa, len)) {
 		if (!sa && sfy_fd_maybe_udp(fd)) {
-			rc = connected_send(fd, &iov, 1, NULL, flags, &handled);
+			rc = connected_send(fd, &iov, 1, NULL,
+					    SFY_NO_CMSG_COMPAT(flags), &handled);
 			if (handled)
 				return rc < 0 ? fail(rc) : rc;
 		}
@@ -224,7 +228,7 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
-	rc = sfy_udp_send_to(fd, &info, sa, len, &m, flags);
+	rc = sfy_udp_send_to(fd, &info, sa, len, &m, SFY_NO_CMSG_COMPAT(flags));
 	if (rc == -ENOTSOCK) {
 		sfy_fd_drop_stale(fd);
 		return r->sendto(fd, buf, n, flags, sa, len);
@@ -242,7 +246,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 	if (!r->send)
 		return fail(-ENOSYS);
 	if (sfy_fd_maybe_udp(fd)) {
-		rc = connected_send(fd, &iov, 1, NULL, flags, &handled);
+		rc = connected_send(fd, &iov, 1, NULL, SFY_NO_CMSG_COMPAT(flags),
+				    &handled);
 		if (handled)
 			return rc < 0 ? fail(rc) : rc;
 	}
@@ -297,7 +302,9 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->writev)
 		return fail(-ENOSYS);
-	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0) {
+	/* More than IOV_MAX: the real call's EINVAL (sendmsg's would be
+	 * EMSGSIZE). */
+	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
 		if (handled)
 			return rc < 0 ? fail(rc) : rc;
@@ -453,7 +460,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				continue;
 			}
 			rc = sfy_udp_prepare(a, hdr[k], hlen[k], m, flags,
-					     pool + used);
+					     pool + used, NULL);
 			if (rc < 0)
 				break;
 			batch[k].msg_hdr.msg_iov = pool + used;
