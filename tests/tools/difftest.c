@@ -270,20 +270,20 @@ static void group_connect(void)
 	uint8_t tpl[256];
 	char name[160];
 
+	/* A fresh socket for every case: what a datagram socket was
+	 * connected to before changes the kernel's answer (an AF_INET6 one
+	 * that had an IPv4 peer refuses an IPv6 one). */
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		const struct kind *kd = &kinds[k];
-		int us = -1;
 
 		if (!have(kd))
 			continue;
-		if (kd->type == SOCK_DGRAM)
-			us = sock(kd->fam, SOCK_DGRAM);
 		for (int f = 0; f < NFAMS; f++) {
 			template(tpl, fams[f], port_for(fams[f] == AF_INET6 ?
 					       AF_INET6 : AF_INET, kd->type));
 			for (socklen_t len = 0; len <= (socklen_t)STORAGE + 1;
 			     len++) {
-				int s = us >= 0 ? us : sock(kd->fam, kd->type);
+				int s = sock(kd->fam, kd->type);
 				int rc;
 
 				snprintf(name, sizeof(name),
@@ -294,14 +294,9 @@ static void group_connect(void)
 				emit(name, rc, errno, FNV0, NULL);
 				if (rc == 0 && fams[f] != AF_UNSPEC)
 					after_connect(name, s, kd->type);
-				if (us < 0)
-					close(s);
-				else
-					drain(us);
+				close(s);
 			}
 		}
-		if (us >= 0)
-			close(us);
 	}
 	/* NULL addresses */
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
