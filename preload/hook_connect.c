@@ -95,17 +95,18 @@ static bool socket_refused(int rc)
 	       rc == -EPROTOTYPE; /* not a stream socket after all */
 }
 
-/* What the kernel answers a connect() of a stream socket of family fam
- * to sa (len bytes) whose family is not the socket's: an AF_INET6 socket
- * wants RFC 2133's length before it looks at the family; an AF_INET one
- * has its length already. 0 when the families agree. */
-static int family_refusal(int fam, const struct sockaddr *sa, socklen_t len)
+/* rc, the answer about the proxy's address, or when the socket's family
+ * is not the destination's the kernel's answer about the program's: an
+ * AF_INET6 socket wants RFC 2133's length before the family. */
+static int family_refusal(int fd, const struct sockaddr *sa, socklen_t len,
+			  int rc)
 {
-	if (fam == sa->sa_family)
-		return 0;
-	if (fam == AF_INET6 && len < SFY_SIN6_LEN_MIN)
-		return -EINVAL;
-	return -EAFNOSUPPORT;
+	int fam = rc == -EINVAL || rc == -EAFNOSUPPORT ? sock_domain(fd) : -1;
+
+	if (fam < 0 || fam == sa->sa_family)
+		return rc;
+	return fam == AF_INET6 && len < SFY_SIN6_LEN_MIN ? -EINVAL :
+							   -EAFNOSUPPORT;
 }
 
 /* The destination as the kernel would see it: an IPv4-mapped address
@@ -401,19 +402,10 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
 	rc = via_proxy(fd, fam, &dst, shown, cfg, &via);
-	if (rc == -EINVAL || rc == -EAFNOSUPPORT) {
-		/* The kernel refused the socket's family for the proxy's
-		 * address: say what it says for the program's. */
-		int d = sock_domain(fd), why = d < 0 ? 0 :
-				family_refusal(d, sa, len);
-
-		return why ? why : rc;
-	}
 	if (rc)
-		return rc;
-	/* The socket connected without waiting in connect(): once more, so
-	 * that the kernel counts it connected, as after a blocking connect()
-	 * (send(MSG_FASTOPEN) on it is then EISCONN, as without us). */
+		return family_refusal(fd, sa, len, rc);
+	/* Connected without waiting in connect(): once more, so that the
+	 * kernel counts it connected (send(MSG_FASTOPEN) is EISCONN). */
 	r->connect(fd, (struct sockaddr *)&via,
 		   via.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
 					      sizeof(struct sockaddr_in6));

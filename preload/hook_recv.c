@@ -182,8 +182,7 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->readv)
 		return fail(-ENOSYS);
-	/* More than IOV_MAX: the real call's EINVAL (recvmsg's would be
-	 * EMSGSIZE). */
+	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (iovcnt < 0 || iovcnt > UIO_MAXIOV || !relayed(fd, 0, &info))
 		return r->readv(fd, iov, iovcnt);
 	memset(&m, 0, sizeof(m));

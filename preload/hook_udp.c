@@ -146,10 +146,9 @@ static bool ours(const struct sockaddr *sa, socklen_t len)
 	return sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled;
 }
 
-/* The length of a message's address as the kernel takes it for sendmsg
- * and sendmmsg (unlike sendto): 0, no address at all, when msg_name is
- * NULL or msg_namelen is 0; a longer one than sockaddr_storage cut to
- * it. A negative one is left for the real call to refuse. */
+/* A message's address length as sendmsg() takes it (not as sendto()):
+ * 0, no address, for a NULL name or length 0; longer than
+ * sockaddr_storage cut to it; a negative one left to the real call. */
 static socklen_t name_len(const struct msghdr *m)
 {
 	if (!m->msg_name)
@@ -211,7 +210,8 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	if (!ours(sa, len)) {
 		if (!sa && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, &iov, 1, NULL,
-					    SFY_NO_CMSG_COMPAT(flags), &handled);
+					    SFY_NO_CMSG_COMPAT(flags),
+					    &handled);
 			if (handled)
 				return rc < 0 ? fail(rc) : rc;
 		}
@@ -246,8 +246,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 	if (!r->send)
 		return fail(-ENOSYS);
 	if (sfy_fd_maybe_udp(fd)) {
-		rc = connected_send(fd, &iov, 1, NULL, SFY_NO_CMSG_COMPAT(flags),
-				    &handled);
+		rc = connected_send(fd, &iov, 1, NULL,
+				    SFY_NO_CMSG_COMPAT(flags), &handled);
 		if (handled)
 			return rc < 0 ? fail(rc) : rc;
 	}
@@ -302,8 +302,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->writev)
 		return fail(-ENOSYS);
-	/* More than IOV_MAX: the real call's EINVAL (sendmsg's would be
-	 * EMSGSIZE). */
+	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
 		if (handled)
@@ -428,12 +427,8 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 			a = sfy_assoc_at(info.assoc);
 			sfy_assoc_dyn_read(a, &d);
 			named = name_len(m) != 0;
-			if (!named && !d.conn) {
-				/* connected direct, or not at all: the
-				 * kernel's answer */
-				a = NULL;
-				continue;
-			}
+			if (!named && !d.conn)
+				continue; /* not via the proxy: as it is */
 			if (named)
 				rc = sfy_udp_header(m->msg_name, name_len(m),
 						    hdr[k], &hlen[k], &is_name);

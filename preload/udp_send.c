@@ -188,7 +188,8 @@ static socklen_t peer_form(int family, const struct sockaddr *sa,
 		memcpy(out->in6.sin6_addr.s6_addr, v4mapped, 12);
 		memcpy(out->in6.sin6_addr.s6_addr + 12, &in->sin_addr, 4);
 	} else {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)sa;
 
 		out->in6.sin6_port = in6->sin6_port;
 		out->in6.sin6_addr = in6->sin6_addr;
