@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 #
-# The differential transparency suite: tests/tools/difftest calls every
-# hooked function with a table of edge inputs (short and NULL addresses of
+# The differential transparency suite: tests/tools/difftest-{addr,fd,dns}
+# call every hooked function with a table of edge inputs (short and NULL addresses of
 # every family and every length, bad and far descriptors, every MSG_* bit,
 # iovec counts up to IOV_MAX + 1, getaddrinfo services and hints,
-# getnameinfo flags and buffer sizes, ...) and prints one line per case.
-# It runs three times against the same echo servers:
+# getnameinfo flags and buffer sizes, ...) and print one line per case
+# (tests/tools/difftest.h). They run three times against the same echo
+# servers:
 #
 #   native     without the library;
 #   bypassed   under libsocksify.so with a proxy configured, every
@@ -27,13 +28,14 @@
 unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_LOG_FILE \
 	SOCKSIFY_UDP SOCKSIFY_DNS ALL_PROXY all_proxy NO_PROXY no_proxy LD_PRELOAD
 
-DT=$B/tests/tools/difftest
+DT=("$B/tests/tools/difftest-addr" "$B/tests/tools/difftest-fd"
+    "$B/tests/tools/difftest-dns")
 
 if ! is_root; then
 	skip differential "dante-server and the namespace need root"
 	finish
 fi
-for f in "$B/libsocksify.so" "$DT"; do
+for f in "$B/libsocksify.so" "${DT[@]}"; do
 	[ -e "$f" ] || { fail setup "$f missing (run make all-tests)"; finish; }
 done
 
@@ -59,17 +61,21 @@ PROXY=socks5h://127.0.0.1:$DANTE
 
 # run NAME [ENV...]: the whole table, natively (no ENV) or preloaded.
 run() {
-	local name=$1
+	local name=$1 prog
 	shift
-	if [ $# = 0 ]; then
-		ip netns exec "$NS_CLI" env "${PORTS[@]}" timeout 300 "$DT" \
-			>"$T/$name.out" 2>"$T/$name.err"
-	else
-		ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" "${PORTS[@]}" \
-			SOCKSIFY_PROXY="$PROXY" "$@" timeout 300 "$DT" \
-			>"$T/$name.out" 2>"$T/$name.err"
-	fi
-	echo "# $name: exit $?, $(wc -l <"$T/$name.out") lines"
+	: >"$T/$name.out"
+	for prog in "${DT[@]}"; do
+		if [ $# = 0 ]; then
+			ip netns exec "$NS_CLI" env "${PORTS[@]}" timeout 300 \
+				"$prog" >>"$T/$name.out" 2>>"$T/$name.err"
+		else
+			ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
+				"${PORTS[@]}" SOCKSIFY_PROXY="$PROXY" "$@" \
+				timeout 300 "$prog" >>"$T/$name.out" 2>>"$T/$name.err"
+		fi
+		echo "# $name: ${prog##*/} exit $?"
+	done
+	echo "# $name: $(wc -l <"$T/$name.out") lines"
 }
 
 # The allow-list: "RUN REGEX" per line (RUN is bypassed, proxied or *),
