@@ -49,6 +49,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 #define ECHO_WAIT_MS 400
 #define STORAGE ((int)sizeof(struct sockaddr_storage))
@@ -125,14 +128,26 @@ static inline void template(uint8_t *buf, int fam, uint16_t port)
 }
 
 /* The first len bytes of the template, ending right before the unmapped
- * page (at most 2 pages of it: lengths beyond are never read whole). */
+ * page (at most 2 pages of it: lengths beyond are never read whole).
+ * The start is kept 4-aligned, as a sockaddr_in's is (UBSan checks the
+ * library's member accesses): up to 3 bytes between the end and the
+ * unmapped page, which ASan's shadow marks unreadable in a sanitized
+ * run, so that there every byte past len is caught. */
 static inline struct sockaddr *guarded(const uint8_t *tpl, socklen_t len)
 {
-	size_t n = len < 256 ? len : 256;
-	uint8_t *p = guard - (len < (socklen_t)(2 * pagesz) ? len : 2 * pagesz);
+	size_t n = len < 256 ? len : 256, room = 2 * (size_t)pagesz;
+	size_t span = len < room ? ((size_t)len + 3) / 4 * 4 : room;
+	uint8_t *p = guard - span;
 
-	memset(p, 0, guard - p);
+#ifdef __SANITIZE_ADDRESS__
+	__asan_unpoison_memory_region(guard - room, room);
+#endif
+	memset(p, 0, span);
 	memcpy(p, tpl, n);
+#ifdef __SANITIZE_ADDRESS__
+	if (len < span)
+		__asan_poison_memory_region(p + len, span - len);
+#endif
 	return (struct sockaddr *)p;
 }
 
