@@ -129,19 +129,22 @@ static inline void template(uint8_t *buf, int fam, uint16_t port)
 
 /* The first len bytes of the template, ending right before the unmapped
  * page (at most 2 pages of it: lengths beyond are never read whole).
- * The start is kept 4-aligned, as a sockaddr_in's is (UBSan checks the
- * library's member accesses): up to 3 bytes between the end and the
- * unmapped page, which ASan's shadow marks unreadable in a sanitized
- * run, so that there every byte past len is caught. */
+ * Under the sanitizers the start is kept 4-aligned, as a sockaddr_in's
+ * is (UBSan checks the library's member accesses), and the up to 3 bytes
+ * between the end and the unmapped page are poisoned for ASan: every
+ * byte read past len is caught either way. */
 static inline struct sockaddr *guarded(const uint8_t *tpl, socklen_t len)
 {
 	size_t n = len < 256 ? len : 256, room = 2 * (size_t)pagesz;
-	size_t span = len < room ? ((size_t)len + 3) / 4 * 4 : room;
-	uint8_t *p = guard - span;
+	size_t span = len < room ? len : room;
+	uint8_t *p;
 
 #ifdef __SANITIZE_ADDRESS__
 	__asan_unpoison_memory_region(guard - room, room);
+	if (len < room)
+		span = (span + 3) / 4 * 4;
 #endif
+	p = guard - span;
 	memset(p, 0, span);
 	memcpy(p, tpl, n);
 #ifdef __SANITIZE_ADDRESS__
