@@ -65,7 +65,9 @@ static ssize_t recv_one(int fd, const struct sfy_fd_info *info, void *buf,
 	rc = sfy_udp_recvmsg(fd, info, &m, SFY_NO_CMSG_COMPAT(flags));
 	if (rc >= 0 && sa && salen)
 		*salen = m.msg_namelen;
-	return rc;
+	/* An address but no length for it: the kernel, too, takes the
+	 * datagram and then fails to say where from. */
+	return rc >= 0 && sa && !salen ? -EFAULT : rc;
 }
 
 ssize_t recv(int fd, void *buf, size_t n, int flags)

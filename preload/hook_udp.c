@@ -396,6 +396,8 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		return (int)fail(-ENOSYS);
 	if (!vec || sfy_inside() || !sfy_config()->enabled)
 		return r->sendmmsg(fd, vec, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV; /* the kernel sends no more either */
 	for (i = 0; i < vlen && !any; i++)
 		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
 				  name_len(&vec[i].msg_hdr)) ||

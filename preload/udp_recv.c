@@ -350,6 +350,18 @@ static void bounce_out(const struct iovec *cv, int pair, const uint8_t *bounce,
 	}
 }
 
+/* Whether the first len bytes of the caller's buffers reach one in the
+ * first page, where nothing is ever mapped (NULL, mostly). */
+static bool unwritable(const struct iovec *cv, int n, size_t len)
+{
+	for (int i = 0; i < n && len; i++) {
+		if (cv[i].iov_len && (uintptr_t)cv[i].iov_base < 4096)
+			return true;
+		len -= cv[i].iov_len < len ? cv[i].iov_len : len;
+	}
+	return false;
+}
+
 /* Parses the relay's header at the start of head (got bytes of the
  * datagram there); *hl and *o on success, else a reason to drop. */
 static const char *parse(const uint8_t *head, size_t got, size_t *hl,
@@ -446,6 +458,11 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 		payload = (size_t)n - hl;
 		avail = got - hl;
 		copy = avail < C ? avail : C;
+		/* The kernel wrote the start into head; a caller's buffer it
+		 * never reached may not be writable. One that cannot be (the
+		 * first page) is the kernel's EFAULT, not a crash here. */
+		if (unwritable(msg->msg_iov, niov, copy))
+			return -EFAULT;
 		/* The payload to the front of the caller's buffers. */
 		lmove(iov, kn, H, hl, copy);
 		if (pair >= 0)

@@ -51,7 +51,7 @@ static void group_connect(void)
 			snprintf(name, sizeof(name), "connect/%s/null/len%u",
 				 kinds[k].name, (unsigned)lens[i]);
 			errno = 0;
-			emit(name, connect(s, NULL, lens[i]), errno, FNV0, NULL);
+			EMIT_RC(name, connect(s, NULL, lens[i]));
 		}
 		close(s);
 	}
@@ -139,9 +139,8 @@ static void group_send(void)
 				snprintf(name, sizeof(name), "%s/%s/%s", cname[c],
 					 kd->name, i ? "name-len0" : "null-len28");
 				errno = 0;
-				emit(name, send_with(c, s, i ? guarded(tpl, 0) : NULL,
-						     i ? 0 : 28),
-				     errno, FNV0, NULL);
+				EMIT_RC(name, send_with(c, s, i ? guarded(tpl, 0) : NULL,
+						     i ? 0 : 28));
 			}
 			close(s);
 		}
@@ -158,8 +157,7 @@ static void group_send(void)
 		template(tpl, kd->fam, port_for(kd->fam, SOCK_DGRAM));
 		errno = 0;
 		snprintf(name, sizeof(name), "connected/%s/connect", kd->name);
-		emit(name, connect(s, (void *)tpl, kd->fam == AF_INET ? 16 : 28),
-		     errno, FNV0, NULL);
+		EMIT_RC(name, connect(s, (void *)tpl, kd->fam == AF_INET ? 16 : 28));
 		for (int c = SENDTO; c <= SENDMMSG; c++) {
 			long rc;
 
@@ -286,7 +284,7 @@ static void group_names(void)
 		errno = 0;
 		snprintf(name, sizeof(name), "names/%s/getpeername-nulllen",
 			 kd->name);
-		emit(name, getpeername(s, (void *)tpl, NULL), errno, FNV0, NULL);
+		EMIT_RC(name, getpeername(s, (void *)tpl, NULL));
 		close(s);
 	}
 }

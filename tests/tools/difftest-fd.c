@@ -136,13 +136,12 @@ static void group_fds(void)
 		}
 		snprintf(name, sizeof(name), "fd/%s/sendto", tag);
 		errno = 0;
-		emit(name, sendto(n, "far", 3, 0, (void *)tpl, 16), errno, FNV0,
-		     NULL);
+		EMIT_RC(name, sendto(n, "far", 3, 0, (void *)tpl, 16));
 		strcat(name, "/echo");
 		echo_line(name, n);
 		snprintf(name, sizeof(name), "fd/%s/close", tag);
 		errno = 0;
-		emit(name, close(n), errno, FNV0, NULL);
+		EMIT_RC(name, close(n));
 		/* A TCP socket there, connected to the echo server. */
 		template(tpl, AF_INET, port_for(AF_INET, SOCK_STREAM));
 		if (dup2(s6, n) == n) {
@@ -412,11 +411,118 @@ static void group_iov(void)
 	}
 }
 
+/* ---- group: sendmmsg / recvmmsg counts, receive names of every size ---- */
+
+#define MM_MAX (UIO_MAXIOV_T + 2)
+#define UIO_MAXIOV_T 1024
+
+static void group_mmsg(void)
+{
+	static const unsigned int vl[] = { 0, 1, 2, 17, 64, UIO_MAXIOV_T,
+					   UIO_MAXIOV_T + 1 };
+	static struct mmsghdr mm[MM_MAX];
+	static struct iovec iov[MM_MAX];
+	static uint8_t in[MM_MAX][8];
+	struct timespec zero = { 0, 0 };
+	struct timeval slow = { .tv_sec = 2, .tv_usec = 0 };
+	uint8_t tpl[256];
+	char name[120];
+
+	for (size_t k = 2; k < 4; k++) {
+		const struct kind *kd = &kinds[k];
+		socklen_t alen = kd->fam == AF_INET ? 16 : 28;
+		int s, rc;
+
+		if (!have(kd))
+			continue;
+		template(tpl, kd->fam, port_for(kd->fam, SOCK_DGRAM));
+		for (size_t v = 0; v < sizeof(vl) / sizeof(vl[0]); v++) {
+			unsigned int n = vl[v], want;
+
+			/* a fresh socket: no echo of an earlier case left;
+			 * 2 s for each echo (recvmmsg waits for all) */
+			s = sock(kd->fam, SOCK_DGRAM);
+			setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &slow,
+				   sizeof(slow));
+			memset(mm, 0, sizeof(mm));
+			for (unsigned int i = 0; i < n; i++) {
+				iov[i].iov_base = (void *)"mm!";
+				iov[i].iov_len = 3;
+				mm[i].msg_hdr.msg_iov = &iov[i];
+				mm[i].msg_hdr.msg_iovlen = 1;
+				mm[i].msg_hdr.msg_name = tpl;
+				mm[i].msg_hdr.msg_namelen = alen;
+			}
+			snprintf(name, sizeof(name), "mmsg/%s/sendmmsg/%u",
+				 kd->name, n);
+			errno = 0;
+			rc = sendmmsg(s, mm, n, 0);
+			emit(name, rc, errno, FNV0, NULL);
+			/* the echoes of up to 17, each wait bounded by
+			 * SO_RCVTIMEO; the rest is drained */
+			want = rc > 17 ? 17 : rc > 0 ? (unsigned int)rc : 0;
+			memset(mm, 0, sizeof(mm));
+			memset(in, 0, sizeof(in));
+			for (unsigned int i = 0; i < want + 1; i++) {
+				iov[i].iov_base = in[i];
+				iov[i].iov_len = sizeof(in[i]);
+				mm[i].msg_hdr.msg_iov = &iov[i];
+				mm[i].msg_hdr.msg_iovlen = 1;
+			}
+			snprintf(name, sizeof(name), "mmsg/%s/recvmmsg/%u",
+				 kd->name, want);
+			errno = 0;
+			rc = want ? recvmmsg(s, mm, want, 0, NULL) : 0;
+			emit(name, rc, errno, fnv(FNV0, in, sizeof(in)), NULL);
+			close(s);
+		}
+		s = sock(kd->fam, SOCK_DGRAM);
+		/* recvmmsg's own edges, nothing queued */
+		snprintf(name, sizeof(name), "mmsg/%s/recvmmsg-empty", kd->name);
+		errno = 0;
+		EMIT_RC(name, recvmmsg(s, mm, 4, MSG_DONTWAIT, &zero));
+		snprintf(name, sizeof(name), "mmsg/%s/recvmmsg-vlen0", kd->name);
+		errno = 0;
+		EMIT_RC(name, recvmmsg(s, mm, 0, MSG_DONTWAIT, NULL));
+		/* recvfrom() with every size of address buffer, and NULLs */
+		for (int len = -1; len <= 30; len++) {
+			struct sockaddr_storage from;
+			socklen_t fl = len < 0 ? 0 : (socklen_t)len;
+			uint8_t buf[16];
+			long n;
+
+			(void)!sendto(s, "name", 4, 0, (void *)tpl, alen);
+			readable(s, ECHO_WAIT_MS);
+			memset(&from, 0xee, sizeof(from));
+			memset(buf, 0, sizeof(buf));
+			snprintf(name, sizeof(name), "mmsg/%s/recvfrom-namelen%d",
+				 kd->name, len);
+			errno = 0;
+			n = recvfrom(s, buf, sizeof(buf), MSG_DONTWAIT,
+				     (void *)&from, len < 0 ? NULL : &fl);
+			emit(name, n, errno,
+			     fnv(fnv(fnv(FNV0, buf, sizeof(buf)), &from,
+				     sizeof(from)), &fl, sizeof(fl)),
+			     "namelen=%u", (unsigned)fl);
+		}
+		(void)!sendto(s, "nul", 3, 0, (void *)tpl, alen);
+		readable(s, ECHO_WAIT_MS);
+		snprintf(name, sizeof(name), "mmsg/%s/recv-null-buffer", kd->name);
+		errno = 0;
+		EMIT_RC(name, recv(s, NULL, 3, MSG_DONTWAIT));
+		snprintf(name, sizeof(name), "mmsg/%s/recv-after-null", kd->name);
+		errno = 0;
+		EMIT_RC(name, recv(s, in, 3, MSG_DONTWAIT));
+		close(s);
+	}
+}
+
 static const struct dt_group groups[] = {
 	{ "fds", group_fds },
 	{ "socket", group_socket },
 	{ "flags", group_flags },
 	{ "iov", group_iov },
+	{ "mmsg", group_mmsg },
 };
 
 int main(int argc, char **argv)

@@ -97,6 +97,16 @@ static inline void emit(const char *name, long rc, int err, uint64_t digest,
 	fflush(stdout);
 }
 
+/* One line for a call that only returns: errno read after it (in
+ * emit(name, call(), errno, ...) the order of the two is unspecified). */
+#define EMIT_RC(name, expr)                                               \
+	do {                                                              \
+		long rc_;                                                 \
+		errno = 0;                                                \
+		rc_ = (long)(expr);                                       \
+		emit(name, rc_, errno, FNV0, NULL);                       \
+	} while (0)
+
 /* ---- addresses ------------------------------------------------------------ */
 
 /* A template address of family fam for port (network order) on loopback,
