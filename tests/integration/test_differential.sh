@@ -86,7 +86,7 @@ cat >"$T/allow" <<'EOF'
 # MSG_MORE on a relayed datagram socket fails with EOPNOTSUPP (a header
 # would land inside a corked datagram; udp_send.c), and what the cork
 # held natively then changes the next echo.
-proxied ^flags/udp[46]/(send|recvfrom)/0x8000(/|$)
+proxied ^flags/udp[46]c?/(send|recvfrom)/0x8000(/|$)
 # getsockname() of a proxied socket shows its side of the connection to
 # the proxy: dante listens on 127.0.0.1, so an AF_INET6 socket has an
 # IPv4-mapped local address where natively it had ::1.

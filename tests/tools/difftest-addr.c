@@ -287,6 +287,33 @@ static void group_names(void)
 		EMIT_RC(name, getpeername(s, (void *)tpl, NULL));
 		close(s);
 	}
+	/* A UDP socket that sent without connect(): no peer; its own
+	 * address as the kernel bound it (any address, a port) */
+	for (size_t k = 2; k < 4; k++) {
+		const struct kind *kd = &kinds[k];
+		struct sockaddr_storage ss;
+		socklen_t alen = kd->fam == AF_INET ? 16 : 28, l;
+		int s, rc;
+
+		if (!have(kd))
+			continue;
+		template(tpl, kd->fam, port_for(kd->fam, SOCK_DGRAM));
+		s = sock(kd->fam, SOCK_DGRAM);
+		(void)!sendto(s, "x", 1, 0, (void *)tpl, alen);
+		for (int which = 0; which < 2; which++) {
+			memset(&ss, 0, sizeof(ss));
+			l = sizeof(ss);
+			errno = 0;
+			rc = which ? getsockname(s, (void *)&ss, &l) :
+				     getpeername(s, (void *)&ss, &l);
+			((struct sockaddr_in *)&ss)->sin_port = 0;
+			snprintf(name, sizeof(name), "names/%s-sent/%s",
+				 kd->name, which ? "getsockname" : "getpeername");
+			emit(name, rc, errno, fnv(fnv(FNV0, &ss, sizeof(ss)), &l,
+						  sizeof(l)), "len=%u", (unsigned)l);
+		}
+		close(s);
+	}
 }
 
 static const struct dt_group groups[] = {

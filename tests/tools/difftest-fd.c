@@ -231,11 +231,17 @@ static void group_socket(void)
 
 static void group_flags(void)
 {
+	static const char *cname[] = { "udp4c", "udp6c" };
 	uint8_t tpl[256], buf[64];
 	char name[120];
 
-	for (size_t k = 0; k < 4; k++) {
-		const struct kind *kd = &kinds[k];
+	/* kinds 0-3, then the UDP ones connected (4, 5): send() and recv()
+	 * without addresses, through the proxy's path for connected ones */
+	for (size_t kk = 0; kk < 6; kk++) {
+		const struct kind *kd = &kinds[kk < 4 ? kk : kk - 2];
+		const char *kname = kk < 4 ? kd->name : cname[kk - 4];
+		bool conn = kd->type == SOCK_STREAM || kk >= 4;
+		socklen_t alen = kd->fam == AF_INET ? 16 : 28;
 
 		if (!have(kd))
 			continue;
@@ -247,23 +253,21 @@ static void group_flags(void)
 			socklen_t flen = sizeof(from);
 			long rc;
 
-			if (kd->type == SOCK_STREAM &&
-			    connect(s, (void *)tpl, kd->fam == AF_INET ? 16 : 28)) {
+			if (conn && connect(s, (void *)tpl, alen)) {
 				close(s);
 				continue;
 			}
-			/* send(): on a connected TCP socket; sendto() with an
-			 * address on UDP, then the echo */
-			snprintf(name, sizeof(name), "flags/%s/send/%#x", kd->name,
+			/* send() when connected, else sendto() with an
+			 * address; then the echo */
+			snprintf(name, sizeof(name), "flags/%s/send/%#x", kname,
 				 fl);
 			errno = 0;
-			if (kd->type == SOCK_STREAM)
+			if (conn)
 				rc = send(s, "flag", 4, fl | MSG_NOSIGNAL |
 							      MSG_DONTWAIT);
 			else
 				rc = sendto(s, "flag", 4, fl | MSG_DONTWAIT,
-					    (void *)tpl,
-					    kd->fam == AF_INET ? 16 : 28);
+					    (void *)tpl, alen);
 			emit(name, rc, errno, FNV0, NULL);
 			if (kd->type == SOCK_DGRAM && rc >= 0) {
 				strcat(name, "/echo");
@@ -275,15 +279,15 @@ static void group_flags(void)
 			}
 			drain(s);
 			/* recvfrom(flags) with a datagram (or bytes) waiting */
-			if (kd->type == SOCK_STREAM)
+			if (conn)
 				rc = send(s, "recv-flag", 9, MSG_NOSIGNAL);
 			else
 				rc = sendto(s, "recv-flag", 9, 0, (void *)tpl,
-					    kd->fam == AF_INET ? 16 : 28);
+					    alen);
 			if (rc == 9)
 				readable(s, ECHO_WAIT_MS);
 			snprintf(name, sizeof(name), "flags/%s/recvfrom/%#x",
-				 kd->name, fl);
+				 kname, fl);
 			memset(buf, 0, sizeof(buf));
 			memset(&from, 0, sizeof(from));
 			errno = 0;
