@@ -17,9 +17,15 @@
  *   socktype/protocol   both 0 -> three entries per address (stream/TCP,
  *               dgram/UDP, raw) as glibc; otherwise the first matching
  *               kind; a mismatch -> EAI_SOCKTYPE (or EAI_SERVICE).
- *   service     a decimal port, or a name from /etc/services through
+ *   service     as glibc reads it: "*" and "" are none; a number as
+ *               strtoul() takes it (blanks, a sign) whose int is not
+ *               negative, its low 16 bits the port ("70000" is 4464);
+ *               anything else a name from /etc/services through
  *               getservbyname_r (files only, never DNS); AI_NUMERICSERV
  *               with a name -> EAI_NONAME; unknown -> EAI_SERVICE.
+ *   order       as glibc: flags, AI_NUMERICSERV, family, socket kinds,
+ *               service, then the name (a bad socktype is EAI_SOCKTYPE
+ *               for a name that does not exist too).
  *   AI_CANONNAME   ai_canonname is the name as given (the proxy may know
  *               a CNAME, we cannot).
  *   AI_ADDRCONFIG  ignored: fake addresses are reachable whatever the
