@@ -103,11 +103,12 @@ static void group_send(void)
 	for (int c = SENDTO; c <= SENDMMSG; c++) {
 		for (size_t k = 2; k < 4; k++) {
 			const struct kind *kd = &kinds[k];
+			socklen_t alen;
 			int s;
 
 			if (!have(kd))
 				continue;
-			s = sock(kd->fam, SOCK_DGRAM);
+			s = echo_socket(kd, tpl, &alen, false);
 			for (int f = 0; f < NFAMS; f++) {
 				template(tpl, fams[f],
 					 port_for(fams[f] == AF_INET6 ?
@@ -149,15 +150,14 @@ static void group_send(void)
 	 * address, the connected peer) */
 	for (size_t k = 2; k < 4; k++) {
 		const struct kind *kd = &kinds[k];
+		socklen_t alen;
 		int s;
 
 		if (!have(kd))
 			continue;
-		s = sock(kd->fam, SOCK_DGRAM);
-		template(tpl, kd->fam, port_for(kd->fam, SOCK_DGRAM));
-		errno = 0;
+		s = echo_socket(kd, tpl, &alen, false);
 		snprintf(name, sizeof(name), "connected/%s/connect", kd->name);
-		EMIT_RC(name, connect(s, (void *)tpl, kd->fam == AF_INET ? 16 : 28));
+		EMIT_RC(name, connect(s, (void *)tpl, alen));
 		for (int c = SENDTO; c <= SENDMMSG; c++) {
 			long rc;
 
@@ -245,16 +245,14 @@ static void group_names(void)
 
 	for (size_t k = 0; k < 4; k++) {
 		const struct kind *kd = &kinds[k];
-		socklen_t alen = kd->fam == AF_INET ? 16 : 28;
+		socklen_t alen;
 		int s;
 
 		if (!have(kd))
 			continue;
-		template(tpl, kd->fam, port_for(kd->fam, kd->type));
-		s = sock(kd->fam, kd->type);
-		if (connect(s, (void *)tpl, alen)) {
+		s = echo_socket(kd, tpl, &alen, true);
+		if (s < 0) {
 			emit("names/connect", -1, errno, FNV0, "%s", kd->name);
-			close(s);
 			continue;
 		}
 		(void)guarded(tpl, 0); /* no byte left marked unreadable */

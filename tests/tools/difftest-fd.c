@@ -319,17 +319,14 @@ static void group_iov(void)
 	}
 	for (size_t k = 0; k < 4; k++) {
 		const struct kind *kd = &kinds[k];
-		socklen_t alen = kd->fam == AF_INET ? 16 : 28;
+		socklen_t alen;
 		int s;
 
 		if (!have(kd))
 			continue;
-		template(tpl, kd->fam, port_for(kd->fam, kd->type));
-		s = sock(kd->fam, kd->type);
-		if (kd->type == SOCK_STREAM && connect(s, (void *)tpl, alen)) {
-			close(s);
+		s = echo_socket(kd, tpl, &alen, kd->type == SOCK_STREAM);
+		if (s < 0)
 			continue;
-		}
 		for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 			struct msghdr m;
 			long rc;
@@ -360,10 +357,7 @@ static void group_iov(void)
 			if (!readable(s, ECHO_WAIT_MS) && counts[c] > 0)
 				continue;
 			memset(in, 0, sizeof(in));
-			for (int i = 0; i < IOV_MAX + 2; i++) {
-				riov[i].iov_base = &in[i];
-				riov[i].iov_len = 1;
-			}
+			one_byte_iovs(riov, in, IOV_MAX + 2);
 			memset(&m, 0, sizeof(m));
 			memset(&from, 0, sizeof(from));
 			m.msg_iov = riov;
@@ -399,10 +393,7 @@ static void group_iov(void)
 				if (!readable(s, ECHO_WAIT_MS) && counts[c] > 0)
 					continue;
 				memset(in, 0, sizeof(in));
-				for (int i = 0; i < IOV_MAX + 2; i++) {
-					riov[i].iov_base = &in[i];
-					riov[i].iov_len = 1;
-				}
+				one_byte_iovs(riov, in, IOV_MAX + 2);
 				snprintf(name, sizeof(name), "iov/%s/readv/%d",
 					 kd->name, counts[c]);
 				errno = 0;

@@ -273,6 +273,34 @@ static inline bool have(const struct kind *k)
 	return k->fam == AF_INET || (k->type == SOCK_STREAM ? tcp6 : udp6);
 }
 
+/* A socket of kind k, the echo server's address in tpl and its length in
+ * *alen; connected to it when conn. -1 (errno set) when it cannot be. */
+static inline int echo_socket(const struct kind *k, uint8_t *tpl,
+			      socklen_t *alen, bool conn)
+{
+	int s, e;
+
+	*alen = k->fam == AF_INET ? 16 : 28;
+	template(tpl, k->fam, port_for(k->fam, k->type));
+	s = sock(k->fam, k->type);
+	if (s >= 0 && conn && connect(s, (void *)tpl, *alen)) {
+		e = errno;
+		close(s);
+		errno = e;
+		return -1;
+	}
+	return s;
+}
+
+/* n iovecs of one byte each over buf. */
+static inline void one_byte_iovs(struct iovec *v, uint8_t *buf, int n)
+{
+	for (int i = 0; i < n; i++) {
+		v[i].iov_base = &buf[i];
+		v[i].iov_len = 1;
+	}
+}
+
 static inline void after_connect(const char *name, int s, int type)
 {
 	struct sockaddr_storage peer;
