@@ -487,6 +487,9 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	if (sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled &&
 	    !sfy_policy_direct_addr(sa))
 		return connect_inet(fd, sa, len);
+	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC &&
+	    sfy_fd_maybe_udp(fd) && !sfy_inside())
+		return sfy_udp_unconnect(fd, sa, len);
 	rc = r->connect(fd, sa, len);
 	if (rc == 0 && sfy_fd_maybe_udp(fd))
 		sfy_udp_after_connect(fd); /* AF_UNSPEC: disconnected; or a direct peer */

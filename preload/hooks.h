@@ -49,5 +49,8 @@ int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len);
  * destination, or AF_UNSPEC): it is no longer connected through the
  * proxy. */
 void sfy_udp_after_connect(int fd);
+/* connect(AF_UNSPEC) of a socket that may be associated: the real call,
+ * after which the association keeps its port (udp_send.c). */
+int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len);
 
 #endif

@@ -304,6 +304,31 @@ void sfy_udp_disconnected(const struct sfy_fd_info *info)
 	sfy_assoc_dyn_write(a, &d);
 }
 
+int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+	union sfy_inaddr before, now;
+	socklen_t bl = sizeof(before), nl = sizeof(now);
+	int saved;
+
+	if (sfy_assoc_of(fd, &info) || r->getsockname(fd, &before.sa, &bl) < 0)
+		return r->connect(fd, sa, len);
+	if (r->connect(fd, sa, len) < 0)
+		return -1;
+	saved = errno;
+	sfy_udp_disconnected(&info);
+	/* A port the kernel chose itself is let go at this disconnect (the
+	 * next datagram gets another), and the relay knew the socket by it:
+	 * the association goes, the next datagram makes one for the new
+	 * port. (sin6_port is where sin_port is.) */
+	if (r->getsockname(fd, &now.sa, &nl) == 0 && !now.in.sin_port &&
+	    before.in.sin_port)
+		sfy_fd_drop_stale(fd);
+	errno = saved;
+	return 0;
+}
+
 int sfy_udp_peer(const struct sfy_fd_info *info, struct sockaddr *sa,
 		 socklen_t *len)
 {

@@ -61,6 +61,9 @@ static void group_connect(void)
 
 enum sendcall { SENDTO, SENDMSG, SENDMMSG };
 
+static void connected_life(const char *kname, int s, const uint8_t *tpl,
+			   socklen_t alen);
+
 static long send_with(enum sendcall c, int s, const struct sockaddr *sa,
 		      socklen_t len)
 {
@@ -172,8 +175,45 @@ static void group_send(void)
 			}
 			drain(s);
 		}
-		close(s);
+		/* a copy keeps the connection when the original goes */
+		connected_life(kd->name, s, tpl, alen);
 	}
+}
+
+/* A connected UDP socket s: a dup of it sends and answers for its peer
+ * after s is closed; connect(AF_UNSPEC) then leaves it without one. */
+static void connected_life(const char *kname, int s, const uint8_t *tpl,
+			   socklen_t alen)
+{
+	struct sockaddr_storage peer;
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	socklen_t pl = sizeof(peer);
+	char name[120];
+	int d = dup(s), rc;
+
+	close(s);
+	snprintf(name, sizeof(name), "connected/%s/dup/send", kname);
+	EMIT_RC(name, send(d, "dup", 3, 0));
+	strcat(name, "/echo");
+	echo_line(name, d);
+	memset(&peer, 0, sizeof(peer));
+	snprintf(name, sizeof(name), "connected/%s/dup/getpeername", kname);
+	errno = 0;
+	rc = getpeername(d, (void *)&peer, &pl);
+	emit(name, rc, errno, fnv(fnv(FNV0, &peer, sizeof(peer)), &pl,
+				  sizeof(pl)), NULL);
+	snprintf(name, sizeof(name), "connected/%s/unspec", kname);
+	EMIT_RC(name, connect(d, &unspec, sizeof(unspec)));
+	snprintf(name, sizeof(name), "connected/%s/unspec/send", kname);
+	EMIT_RC(name, send(d, "none", 4, MSG_DONTWAIT));
+	pl = sizeof(peer);
+	snprintf(name, sizeof(name), "connected/%s/unspec/getpeername", kname);
+	EMIT_RC(name, getpeername(d, (void *)&peer, &pl));
+	snprintf(name, sizeof(name), "connected/%s/unspec/sendto", kname);
+	EMIT_RC(name, sendto(d, "again", 5, 0, (const void *)tpl, alen));
+	strcat(name, "/echo");
+	echo_line(name, d);
+	close(d);
 }
 
 /* ---- group: getnameinfo with every family, length, flag, buffer size ---- */
