@@ -323,6 +323,10 @@ static void group_names(void)
 		snprintf(name, sizeof(name), "names/%s/getpeername-nulllen",
 			 kd->name);
 		EMIT_RC(name, getpeername(s, (void *)tpl, NULL));
+		/* a second connect(): EISCONN for a stream, a new peer for a
+		 * datagram socket */
+		snprintf(name, sizeof(name), "names/%s/connect-again", kd->name);
+		EMIT_RC(name, connect(s, (void *)tpl, alen));
 		close(s);
 	}
 	/* A UDP socket that sent without connect(): no peer; its own

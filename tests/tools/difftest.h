@@ -386,8 +386,10 @@ static inline int dt_main(int argc, char **argv, const struct dt_group *groups,
 		fprintf(stderr, "difftest: DT_TCP4 and DT_UDP4 must name echo ports\n");
 		return 2;
 	}
-	/* The far descriptors need the hard limit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+	/* The far descriptors (65535, 65536) need a high limit: 70000 where
+	 * we may raise it (root), else the hard limit. */
+	rl.rlim_cur = rl.rlim_max = 70000;
+	if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
