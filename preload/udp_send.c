@@ -126,6 +126,10 @@ int sfy_udp_prepare(const struct sfy_assoc *a, const uint8_t *hdr,
 	b = msg->msg_iov[p].iov_len + msg->msg_iov[p + 1].iov_len;
 	if (!bounce || b > SFY_UDP_BOUNCE)
 		return -EMSGSIZE;
+	for (i = p; i < p + 2; i++) /* NULL and such: the kernel's EFAULT */
+		if (msg->msg_iov[i].iov_len &&
+		    (uintptr_t)msg->msg_iov[i].iov_base < 4096)
+			return -EFAULT;
 	memcpy(iov + 1, msg->msg_iov, p * sizeof(*iov));
 	memcpy(bounce, msg->msg_iov[p].iov_base, msg->msg_iov[p].iov_len);
 	memcpy(bounce + msg->msg_iov[p].iov_len, msg->msg_iov[p + 1].iov_base,
