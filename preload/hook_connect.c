@@ -63,8 +63,12 @@ static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }
 
 int sfy_is_inet(const struct sockaddr *sa, socklen_t len)
 {
-	return sa && len >= sizeof(sa_family_t) &&
-	       (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
+	if (!sa || len < sizeof(sa_family_t) ||
+	    len > sizeof(struct sockaddr_storage))
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return len >= sizeof(struct sockaddr_in);
+	return sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN;
 }
 
 int sfy_sock_type(int fd, int *type)
@@ -91,6 +95,20 @@ static bool socket_refused(int rc)
 	       rc == -EPROTOTYPE; /* not a stream socket after all */
 }
 
+/* rc, the answer about the proxy's address, or when the socket's family
+ * is not the destination's the kernel's answer about the program's: an
+ * AF_INET6 socket wants RFC 2133's length before the family. */
+static int family_refusal(int fd, const struct sockaddr *sa, socklen_t len,
+			  int rc)
+{
+	int fam = rc == -EINVAL || rc == -EAFNOSUPPORT ? sock_domain(fd) : -1;
+
+	if (fam < 0 || fam == sa->sa_family)
+		return rc;
+	return fam == AF_INET6 && len < SFY_SIN6_LEN_MIN ? -EINVAL :
+							   -EAFNOSUPPORT;
+}
+
 /* The destination as the kernel would see it: an IPv4-mapped address
  * becomes plain IPv4. Returns its length, or 0 when len is too short (the
  * real connect() then reports EINVAL). */
@@ -105,7 +123,7 @@ static socklen_t normalize(const struct sockaddr *sa, socklen_t len,
 		return sizeof(struct sockaddr_in);
 	}
 	/* The kernel takes the 24-byte RFC 2133 form (no scope id) too. */
-	if (len < 24)
+	if (len < SFY_SIN6_LEN_MIN)
 		return 0;
 	memcpy(out, sa, len < sizeof(struct sockaddr_in6) ?
 			       len : sizeof(struct sockaddr_in6));
@@ -385,7 +403,12 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	 * them, so there is nothing more to save here. */
 	rc = via_proxy(fd, fam, &dst, shown, cfg, &via);
 	if (rc)
-		return rc;
+		return family_refusal(fd, sa, len, rc);
+	/* Connected without waiting in connect(): once more, so that the
+	 * kernel counts it connected (send(MSG_FASTOPEN) is EISCONN). */
+	r->connect(fd, (struct sockaddr *)&via,
+		   via.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					      sizeof(struct sockaddr_in6));
 	memset(&info, 0, sizeof(info));
 	memcpy(&info.via, &via, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
@@ -464,6 +487,9 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	if (sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled &&
 	    !sfy_policy_direct_addr(sa))
 		return connect_inet(fd, sa, len);
+	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC &&
+	    sfy_fd_maybe_udp(fd) && !sfy_inside())
+		return sfy_udp_unconnect(fd, sa, len);
 	rc = r->connect(fd, sa, len);
 	if (rc == 0 && sfy_fd_maybe_udp(fd))
 		sfy_udp_after_connect(fd); /* AF_UNSPEC: disconnected; or a direct peer */

@@ -17,9 +17,15 @@
  *   socktype/protocol   both 0 -> three entries per address (stream/TCP,
  *               dgram/UDP, raw) as glibc; otherwise the first matching
  *               kind; a mismatch -> EAI_SOCKTYPE (or EAI_SERVICE).
- *   service     a decimal port, or a name from /etc/services through
+ *   service     as glibc reads it: "*" and "" are none; a number as
+ *               strtoul() takes it (blanks, a sign) whose int is not
+ *               negative, its low 16 bits the port ("70000" is 4464);
+ *               anything else a name from /etc/services through
  *               getservbyname_r (files only, never DNS); AI_NUMERICSERV
  *               with a name -> EAI_NONAME; unknown -> EAI_SERVICE.
+ *   order       as glibc: flags, AI_NUMERICSERV, family, socket kinds,
+ *               service, then the name (a bad socktype is EAI_SOCKTYPE
+ *               for a name that does not exist too).
  *   AI_CANONNAME   ai_canonname is the name as given (the proxy may know
  *               a CNAME, we cannot).
  *   AI_ADDRCONFIG  ignored: fake addresses are reachable whatever the
@@ -90,6 +96,8 @@ static const struct gai_kind kinds[] = {
 	{ SOCK_DGRAM, IPPROTO_UDP, "udp", false, false, true },
 	{ SOCK_DCCP, IPPROTO_DCCP, "dccp", false, false, false },
 	{ SOCK_DGRAM, IPPROTO_UDPLITE, "udplite", false, false, false },
+	{ SOCK_STREAM, IPPROTO_SCTP, "sctp", false, false, false },
+	{ SOCK_SEQPACKET, IPPROTO_SCTP, "sctp", false, false, false },
 	{ SOCK_RAW, 0, "raw", true, true, true },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -119,18 +127,23 @@ static bool gai_is_ours(const struct addrinfo *ai)
 
 /* ---- service ----------------------------------------------------------- */
 
-/* 1 and *port for a decimal port, 0 for a name, -1 for a number > 65535. */
+/* glibc's reading of a service: strtoul() in base 10 (leading blanks
+ * and a sign taken) over the whole string, kept in an int. 1 and *port
+ * (the value's low 16 bits, as glibc's htons of it: "65536" is port 0)
+ * for a number, 0 for a name: anything strtoul does not consume whole,
+ * and a number whose int is negative ("-1", "2147483648"), which glibc
+ * then looks up as a name too. */
 static int numeric_port(const char *s, uint16_t *port)
 {
-	unsigned long v = 0;
+	int saved = errno, v;
+	char *end;
 
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > 65535)
-			return -1;
-	}
+	v = (int)strtoul(s, &end, 10); /* may set ERANGE: not ours to show */
+	errno = saved;
+	if (*end != '\0')
+		return -1;
+	if (v < 0)
+		return 0;
 	*port = htons((uint16_t)v);
 	return 1;
 }
@@ -181,10 +194,10 @@ static int gai_specs(const char *service, const struct addrinfo *hints,
 		if (sel && sel->noservice)
 			return EAI_SERVICE;
 		num = numeric_port(service, &port);
-		if (num < 0)
-			return EAI_SERVICE;
-		if (num == 0 && (hints->ai_flags & AI_NUMERICSERV))
+		if (num < 0 && (hints->ai_flags & AI_NUMERICSERV))
 			return EAI_NONAME;
+		if (num < 0)
+			num = 0;
 	}
 	if (num == 0) {
 		for (size_t i = 0; i < NKINDS; i++) {
@@ -328,23 +341,38 @@ static int fake_pick(const char *node, int family, struct sfy_hosts_addr *out,
 	return EAI_SYSTEM;
 }
 
+/* Every route but the real call: the hints are checked first, as glibc
+ * checks them before it looks at the name (a bad socktype is
+ * EAI_SOCKTYPE for a name that does not exist, too). */
 static int remote(const char *node, const char *service,
 		  const struct addrinfo *hints, enum sfy_route route,
-		  const struct sfy_hosts_result *hr, struct addrinfo **res)
+		  const struct sfy_hosts_result *hr, int err,
+		  struct addrinfo **res)
 {
 	struct sfy_hosts_addr addrs[GAI_ADDRS_MAX];
 	struct gai_spec specs[GAI_SPECS_MAX];
 	size_t naddrs, nspecs;
 	int rc, family = hints->ai_family;
 
+	uint16_t port;
+
+	/* glibc's order: flags, the service's form, family, socket kinds. */
 	if (hints->ai_flags & ~GAI_FLAGS_KNOWN)
 		return EAI_BADFLAGS;
+	if (service && (hints->ai_flags & AI_NUMERICSERV) &&
+	    numeric_port(service, &port) < 0)
+		return EAI_NONAME;
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
 		return EAI_FAMILY;
 	rc = gai_specs(service, hints, specs, &nspecs);
 	if (rc)
 		return rc;
-
+	if (route == SFY_ROUTE_NONAME)
+		return EAI_NONAME;
+	if (route == SFY_ROUTE_FAIL) {
+		errno = err;
+		return EAI_SYSTEM;
+	}
 	if (route == SFY_ROUTE_HOSTS) {
 		naddrs = hosts_pick(hr, family, hints->ai_flags, addrs);
 		if (naddrs == 0)
@@ -377,7 +405,9 @@ int getaddrinfo(const char *node, const char *service,
 		errno = ENOSYS;
 		return EAI_SYSTEM;
 	}
+	/* glibc reads a node "*" as no node at all: the real call. */
 	if (sfy_inside() || node == NULL || res == NULL ||
+	    (node[0] == '*' && node[1] == '\0') ||
 	    (hints && (hints->ai_flags & AI_NUMERICHOST)))
 		return r->getaddrinfo(node, service, hints, res);
 	if (hints == NULL) {
@@ -402,16 +432,13 @@ int getaddrinfo(const char *node, const char *service,
 			sfy_dns_note_addrinfo(node, *res);
 		return rc;
 	}
-	case SFY_ROUTE_NONAME:
-		return EAI_NONAME;
-	case SFY_ROUTE_FAIL:
-		errno = err;
-		return EAI_SYSTEM;
-	case SFY_ROUTE_HOSTS:
-	case SFY_ROUTE_FAKE:
+	default:
 		break;
 	}
-	return remote(node, service, hints, route, &hr, res);
+	/* Service "*" and "" are no service, as for glibc. */
+	if (service && (!service[0] || (service[0] == '*' && !service[1])))
+		service = NULL;
+	return remote(node, service, hints, route, &hr, err, res);
 }
 
 void freeaddrinfo(struct addrinfo *ai)

@@ -19,8 +19,11 @@
 #include "realfn.h"
 #include "udp_dns.h"
 
+/* The family is read only when salen holds it. */
 static bool sockaddr_fits(const struct sockaddr *sa, socklen_t salen)
 {
+	if (salen < sizeof(sa_family_t))
+		return false;
 	if (sa->sa_family == AF_INET)
 		return salen >= sizeof(struct sockaddr_in);
 	if (sa->sa_family == AF_INET6)

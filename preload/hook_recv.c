@@ -62,10 +62,12 @@ static ssize_t recv_one(int fd, const struct sfy_fd_info *info, void *buf,
 		m.msg_name = sa;
 		m.msg_namelen = *salen;
 	}
-	rc = sfy_udp_recvmsg(fd, info, &m, flags);
+	rc = sfy_udp_recvmsg(fd, info, &m, SFY_NO_CMSG_COMPAT(flags));
 	if (rc >= 0 && sa && salen)
 		*salen = m.msg_namelen;
-	return rc;
+	/* An address but no length for it: the kernel, too, takes the
+	 * datagram and then fails to say where from. */
+	return rc >= 0 && sa && !salen ? -EFAULT : rc;
 }
 
 ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -182,7 +184,8 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->readv)
 		return fail(-ENOSYS);
-	if (iovcnt < 0 || !relayed(fd, 0, &info))
+	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
+	if (iovcnt < 0 || iovcnt > UIO_MAXIOV || !relayed(fd, 0, &info))
 		return r->readv(fd, iov, iovcnt);
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = (struct iovec *)iov;

@@ -97,7 +97,10 @@ static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
 	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN))
 		return rc;
 	if (rc == VIA_RELAY && sfy_assoc_of(fd, info) == 0)
-		return rc; /* associated already: no question left */
+		/* associated already: no question left but the family (an
+		 * AF_INET socket is refused an IPv6 address by the kernel) */
+		return info->family == AF_INET && sa->sa_family != AF_INET ?
+			       SFY_PASS : rc;
 	if (*type < 0 && sfy_sock_type(fd, type))
 		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
 	if (*type == SOCK_STREAM && (flags & MSG_FASTOPEN))
@@ -141,6 +144,19 @@ void sfy_udp_after_connect(int fd)
 static bool ours(const struct sockaddr *sa, socklen_t len)
 {
 	return sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled;
+}
+
+/* A message's address length as sendmsg() takes it (not as sendto()):
+ * 0, no address, for a NULL name or length 0; longer than
+ * sockaddr_storage cut to it; a negative one left to the real call. */
+static socklen_t name_len(const struct msghdr *m)
+{
+	if (!m->msg_name)
+		return 0;
+	if ((int)m->msg_namelen >= 0 &&
+	    m->msg_namelen > sizeof(struct sockaddr_storage))
+		return sizeof(struct sockaddr_storage);
+	return m->msg_namelen;
 }
 
 static ssize_t fail(ssize_t rc)
@@ -193,7 +209,9 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (!ours(sa, len)) {
 		if (!sa && sfy_fd_maybe_udp(fd)) {
-			rc = connected_send(fd, &iov, 1, NULL, flags, &handled);
+			rc = connected_send(fd, &iov, 1, NULL,
+					    SFY_NO_CMSG_COMPAT(flags),
+					    &handled);
 			if (handled)
 				return rc < 0 ? fail(rc) : rc;
 		}
@@ -210,7 +228,7 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
-	rc = sfy_udp_send_to(fd, &info, sa, len, &m, flags);
+	rc = sfy_udp_send_to(fd, &info, sa, len, &m, SFY_NO_CMSG_COMPAT(flags));
 	if (rc == -ENOTSOCK) {
 		sfy_fd_drop_stale(fd);
 		return r->sendto(fd, buf, n, flags, sa, len);
@@ -228,7 +246,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 	if (!r->send)
 		return fail(-ENOSYS);
 	if (sfy_fd_maybe_udp(fd)) {
-		rc = connected_send(fd, &iov, 1, NULL, flags, &handled);
+		rc = connected_send(fd, &iov, 1, NULL,
+				    SFY_NO_CMSG_COMPAT(flags), &handled);
 		if (handled)
 			return rc < 0 ? fail(rc) : rc;
 	}
@@ -283,7 +302,8 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->writev)
 		return fail(-ENOSYS);
-	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0) {
+	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
+	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
 		if (handled)
 			return rc < 0 ? fail(rc) : rc;
@@ -297,22 +317,23 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct sfy_fd_info info;
 	struct msghdr copy;
 	int saved = errno, type = -1, handled;
+	socklen_t namelen;
 	ssize_t rc;
 
 	if (!r->sendmsg)
 		return fail(-ENOSYS);
 	if (!msg)
 		return r->sendmsg(fd, msg, flags);
-	if (!ours(msg->msg_name, msg->msg_namelen)) {
-		if (!msg->msg_name && sfy_fd_maybe_udp(fd)) {
+	namelen = name_len(msg);
+	if (!ours(msg->msg_name, namelen)) {
+		if (!namelen && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, NULL, 0, msg, flags, &handled);
 			if (handled)
 				return rc < 0 ? fail(rc) : rc;
 		}
 		return r->sendmsg(fd, msg, flags);
 	}
-	rc = route(fd, msg->msg_name, msg->msg_namelen, flags, true, &type,
-		   &info);
+	rc = route(fd, msg->msg_name, namelen, flags, true, &type, &info);
 	errno = saved;
 	if (rc == SFY_PASS)
 		return r->sendmsg(fd, msg, flags);
@@ -324,8 +345,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	}
 	if (rc < 0)
 		return fail(rc);
-	rc = sfy_udp_send_to(fd, &info, msg->msg_name, msg->msg_namelen, msg,
-			     flags);
+	rc = sfy_udp_send_to(fd, &info, msg->msg_name, namelen, msg, flags);
 	if (rc == -ENOTSOCK) {
 		sfy_fd_drop_stale(fd);
 		return r->sendmsg(fd, msg, flags);
@@ -337,10 +357,12 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 static int mmsg_route(int fd, const struct msghdr *m, int flags, int *type,
 		      struct sfy_fd_info *info, bool *assoc_known)
 {
-	if (sfy_is_inet(m->msg_name, m->msg_namelen))
-		return route(fd, m->msg_name, m->msg_namelen, flags, false,
-			     type, info);
-	if (m->msg_name)
+	socklen_t namelen = name_len(m);
+
+	if (sfy_is_inet(m->msg_name, namelen))
+		return route(fd, m->msg_name, namelen, flags, false, type,
+			     info);
+	if (namelen)
 		return SFY_PASS;
 	/* No address: connected through the proxy, or the kernel's. */
 	if (!*assoc_known) {
@@ -374,10 +396,12 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		return (int)fail(-ENOSYS);
 	if (!vec || sfy_inside() || !sfy_config()->enabled)
 		return r->sendmmsg(fd, vec, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV; /* the kernel sends no more either */
 	for (i = 0; i < vlen && !any; i++)
 		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
-				  vec[i].msg_hdr.msg_namelen) ||
-		      (!vec[i].msg_hdr.msg_name && sfy_fd_maybe_udp(fd));
+				  name_len(&vec[i].msg_hdr)) ||
+		      (!name_len(&vec[i].msg_hdr) && sfy_fd_maybe_udp(fd));
 	if (!any)
 		return r->sendmmsg(fd, vec, vlen, flags);
 	memset(&info, 0, sizeof(info));
@@ -388,7 +412,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		struct iovec pool[POOL];
 		struct sfy_assoc *a = NULL;
 		struct sfy_assoc_dyn d;
-		bool is_name;
+		bool is_name, named;
 
 		for (k = 0; k < BATCH && done + k < vlen; k++) {
 			const struct msghdr *m = &vec[done + k].msg_hdr;
@@ -404,8 +428,11 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				continue;
 			a = sfy_assoc_at(info.assoc);
 			sfy_assoc_dyn_read(a, &d);
-			if (m->msg_name)
-				rc = sfy_udp_header(m->msg_name, m->msg_namelen,
+			named = name_len(m) != 0;
+			if (!named && !d.conn)
+				continue; /* not via the proxy: as it is */
+			if (named)
+				rc = sfy_udp_header(m->msg_name, name_len(m),
 						    hdr[k], &hlen[k], &is_name);
 			else
 				memcpy(hdr[k], d.conn_hdr,
@@ -416,7 +443,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				if (k > 0)
 					break; /* send what we have first */
 				sent = (int)sfy_udp_relay_send(
-					fd, a, d.conn && !m->msg_name, hdr[0],
+					fd, a, d.conn && !named, hdr[0],
 					hlen[0], m, flags);
 				if (sent < 0) {
 					rc = sent;
@@ -430,15 +457,15 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				continue;
 			}
 			rc = sfy_udp_prepare(a, hdr[k], hlen[k], m, flags,
-					     pool + used);
+					     pool + used, NULL);
 			if (rc < 0)
 				break;
 			batch[k].msg_hdr.msg_iov = pool + used;
 			batch[k].msg_hdr.msg_iovlen = n + 1;
-			batch[k].msg_hdr.msg_name = d.conn && !m->msg_name ?
+			batch[k].msg_hdr.msg_name = d.conn && !named ?
 							    NULL : &a->relay;
 			batch[k].msg_hdr.msg_namelen =
-				d.conn && !m->msg_name ? 0 : a->relay_len;
+				d.conn && !named ? 0 : a->relay_len;
 			used += n + 1;
 		}
 		if (k == 0)

@@ -19,7 +19,15 @@ struct sfy_fd_info;
  * it). */
 int sfy_sock_type(int fd, int *type);
 
-/* True when sa is AF_INET or AF_INET6 and len holds the family. */
+/* The shortest sockaddr_in6 the kernel takes: RFC 2133's, without
+ * sin6_scope_id (SIN6_LEN_RFC2133 in the kernel). */
+#define SFY_SIN6_LEN_MIN 24
+
+/* True when sa is an AF_INET or AF_INET6 address the kernel would take
+ * from connect() or sendto(): at least sizeof(struct sockaddr_in), or
+ * SFY_SIN6_LEN_MIN, and at most sizeof(struct sockaddr_storage). Anything
+ * else goes to the real call untouched (which fails with EINVAL), and no
+ * byte of it beyond len is ever read. */
 int sfy_is_inet(const struct sockaddr *sa, socklen_t len);
 
 /* Whether fd is still the socket its TCP record (info) was made for: 1
@@ -41,5 +49,8 @@ int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len);
  * destination, or AF_UNSPEC): it is no longer connected through the
  * proxy. */
 void sfy_udp_after_connect(int fd);
+/* connect(AF_UNSPEC) of a socket that may be associated: the real call,
+ * after which the association keeps its port (udp_send.c). */
+int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len);
 
 #endif

@@ -17,6 +17,17 @@
 
 #include "udp_assoc.h"
 
+/* The kernel's limit on iovecs in one call (IOV_MAX). */
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
+
+/* The kernel's MSG_CMSG_COMPAT (bit 31, not in glibc's headers):
+ * sendto(), send(), recv() and recvfrom() ignore it, sendmsg() and
+ * recvmsg() refuse it with EINVAL. A relayed datagram goes by sendmsg()
+ * and recvmsg(), so the calls that take it drop it first. */
+#define SFY_NO_CMSG_COMPAT(flags) ((flags) & 0x7fffffff)
+
 /* sfy_udp_verdict(): through the relay. */
 #define SFY_UDP_VIA_RELAY 2
 
@@ -32,12 +43,27 @@ int sfy_udp_verdict(const struct sockaddr *sa, const char **why);
 int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 		   size_t *hlen, bool *is_name);
 
+/* Room for two neighbouring iovecs of the program sent as one, when it
+ * gives all UIO_MAXIOV of them (there is then always a pair this small:
+ * a datagram holds at most 65535 bytes). */
+#define SFY_UDP_BOUNCE 128
+
+/* The first of the two neighbours (i, i + 1), i even, of v[0 .. n-1]
+ * with the fewest bytes together: for n iovecs holding B bytes at most
+ * 2B / n, so below SFY_UDP_BOUNCE for UIO_MAXIOV of them holding a
+ * datagram. */
+size_t sfy_iov_smallest_pair(const struct iovec *v, size_t n);
+
 /* Checks that msg (with flags) can go through the relay with hdr in
- * front and fills iov[0 .. msg_iovlen] with hdr and msg's iovecs.
- * -EMSGSIZE (too big, or too many iovecs), -EOPNOTSUPP (MSG_MORE). */
+ * front and fills iov[0 .. msg_iovlen] with hdr and msg's iovecs;
+ * returns how many it filled. With UIO_MAXIOV iovecs in msg, two of them
+ * are copied into bounce (SFY_UDP_BOUNCE bytes; NULL: -EMSGSIZE) and
+ * share one entry, so the count stays within the kernel's limit.
+ * -EMSGSIZE (too big, or more than UIO_MAXIOV iovecs, as the kernel
+ * says), -EOPNOTSUPP (MSG_MORE; MSG_OOB towards IPv4). */
 int sfy_udp_prepare(const struct sfy_assoc *a, const uint8_t *hdr,
 		    size_t hlen, const struct msghdr *msg, int flags,
-		    struct iovec *iov);
+		    struct iovec *iov, uint8_t *bounce);
 
 /* One datagram of the program (msg's iovecs and ancillary data; its name
  * is ignored) to the relay with hdr in front, with no copy of the payload.

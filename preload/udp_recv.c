@@ -64,10 +64,6 @@
 #include "realfn.h"
 #include "udp_io.h"
 
-#ifndef UIO_MAXIOV
-#define UIO_MAXIOV 1024
-#endif
-
 #define HDR_MIN 8 /* domain of one byte: 3 + 1 + 1 + 1 + 2 */
 #define DROP_WARN_LIMIT 4
 
@@ -295,6 +291,77 @@ static void name_out(struct msghdr *msg, const union sfy_inaddr *o,
 	msg->msg_namelen = olen;
 }
 
+/* Beyond this many bytes of the caller's buffers no datagram reaches
+ * (65535 with its header): the kernel is not given more. */
+#define CAP_MAX 65536
+
+/*
+ * The kernel's iovecs for a receive into [head | the caller's iovecs]:
+ * the caller's cut at CAP_MAX bytes, and when that still leaves all
+ * UIO_MAXIOV of them (with head one too many), two neighbours that hold
+ * a few bytes together (sfy_iov_smallest_pair) replaced by bounce; the
+ * first of them in *pair, else *pair is -1. Returns the count.
+ */
+static int kernel_iovs(const struct iovec *cv, int n, uint8_t *head,
+		       size_t hlen, struct iovec *iov, uint8_t *bounce,
+		       int *pair)
+{
+	size_t cap = 0, p, b;
+	int m;
+
+	*pair = -1;
+	iov[0].iov_base = head;
+	iov[0].iov_len = hlen;
+	for (m = 0; m < n && cap < CAP_MAX; m++) {
+		iov[m + 1] = cv[m];
+		if (iov[m + 1].iov_len > CAP_MAX - cap)
+			iov[m + 1].iov_len = CAP_MAX - cap;
+		cap += iov[m + 1].iov_len;
+	}
+	if (m < UIO_MAXIOV)
+		return m + 1;
+	p = sfy_iov_smallest_pair(iov + 1, (size_t)m);
+	b = iov[p + 1].iov_len + iov[p + 2].iov_len; /* <= 128 */
+	if (b > SFY_UDP_BOUNCE)
+		return -EMSGSIZE;
+	iov[p + 1].iov_base = bounce;
+	iov[p + 1].iov_len = b;
+	memmove(iov + p + 2, iov + p + 3, ((size_t)m - p - 2) * sizeof(*iov));
+	*pair = (int)p;
+	return m;
+}
+
+/* The bytes the kernel put into bounce, for the caller's pair of iovecs
+ * at pair, pair + 1, as far as the payload (copy bytes) reaches. */
+static void bounce_out(const struct iovec *cv, int pair, const uint8_t *bounce,
+		       size_t copy)
+{
+	size_t off = 0, i, k, n;
+
+	for (i = 0; i < (size_t)pair; i++)
+		off += cv[i].iov_len;
+	for (k = 0; k < 2 && off < copy; k++) {
+		n = cv[pair + k].iov_len;
+		if (n > copy - off)
+			n = copy - off;
+		memcpy(cv[pair + k].iov_base, bounce, n);
+		bounce += n;
+		off += n;
+	}
+}
+
+/* Whether the first len bytes of the caller's buffers reach one in the
+ * first page, where nothing is ever mapped (NULL, mostly). */
+static bool unwritable(const struct iovec *cv, int n, size_t len)
+{
+	for (int i = 0; i < n && len; i++) {
+		if (cv[i].iov_len && (uintptr_t)cv[i].iov_base < 4096)
+			return true;
+		len -= cv[i].iov_len < len ? cv[i].iov_len : len;
+	}
+	return false;
+}
+
 /* Parses the relay's header at the start of head (got bytes of the
  * datagram there); *hl and *o on success, else a reason to drop. */
 static const char *parse(const uint8_t *head, size_t got, size_t *hl,
@@ -335,8 +402,8 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 
 	if (!a)
 		return -EBADF;
-	if (msg->msg_iovlen > UIO_MAXIOV - 1 || (niov && !msg->msg_iov))
-		return msg->msg_iovlen > UIO_MAXIOV - 1 ? -EMSGSIZE : -EFAULT;
+	if (msg->msg_iovlen > UIO_MAXIOV || (niov && !msg->msg_iov))
+		return msg->msg_iovlen > UIO_MAXIOV ? -EMSGSIZE : -EFAULT;
 	for (i = 0; i < (size_t)niov; i++) {
 		C += msg->msg_iov[i].iov_len;
 		if (C > 1 << 20)
@@ -345,17 +412,19 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 	memset(&from, 0, sizeof(from));
 	{
 		struct iovec iov[niov + 1];
+		uint8_t bounce[SFY_UDP_BOUNCE];
+		int kn, pair;
 
-		iov[0].iov_base = head;
-		iov[0].iov_len = H;
-		if (niov)
-			memcpy(iov + 1, msg->msg_iov, (size_t)niov * sizeof(*iov));
+		kn = kernel_iovs(msg->msg_iov, niov, head, H, iov, bounce,
+				 &pair);
+		if (kn < 0)
+			return kn;
 		for (;;) {
 			memset(&m, 0, sizeof(m));
 			m.msg_name = &src;
 			m.msg_namelen = sizeof(src);
 			m.msg_iov = iov;
-			m.msg_iovlen = (size_t)niov + 1;
+			m.msg_iovlen = (size_t)kn;
 			m.msg_control = msg->msg_control;
 			m.msg_controllen = msg->msg_controllen;
 			n = r->recvmsg(fd, &m, flags | MSG_TRUNC);
@@ -389,8 +458,15 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 		payload = (size_t)n - hl;
 		avail = got - hl;
 		copy = avail < C ? avail : C;
+		/* The kernel wrote the start into head; a caller's buffer it
+		 * never reached may not be writable. One that cannot be (the
+		 * first page) is the kernel's EFAULT, not a crash here. */
+		if (unwritable(msg->msg_iov, niov, copy))
+			return -EFAULT;
 		/* The payload to the front of the caller's buffers. */
-		lmove(iov, niov + 1, H, hl, copy);
+		lmove(iov, kn, H, hl, copy);
+		if (pair >= 0)
+			bounce_out(msg->msg_iov, pair, bounce, copy);
 	}
 	msg->msg_controllen = m.msg_controllen;
 	msg->msg_flags = (m.msg_flags & ~MSG_TRUNC) |

@@ -21,13 +21,10 @@
 #include <sys/uio.h>
 
 #include "fakeip.h"
+#include "hooks.h"
 #include "log.h"
 #include "realfn.h"
 #include "udp_io.h"
-
-#ifndef UIO_MAXIOV
-#define UIO_MAXIOV 1024
-#endif
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -39,7 +36,7 @@ int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 	struct sockaddr_in in;
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-	if (sa->sa_family == AF_INET6 && len >= 24 &&
+	if (sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN &&
 	    !memcmp(in6->sin6_addr.s6_addr, v4mapped, 12)) {
 		memset(&in, 0, sizeof(in));
 		in.sin_family = AF_INET;
@@ -49,7 +46,7 @@ int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 		len = sizeof(in);
 	}
 	/* The kernel takes the 24-byte RFC 2133 sockaddr_in6 too. */
-	if (sa->sa_family == AF_INET6 && len >= 24 &&
+	if (sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN &&
 	    len < sizeof(struct sockaddr_in6)) {
 		struct sockaddr_in6 full;
 
@@ -75,17 +72,35 @@ int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 			       SOCKS5_OK ? 0 : -EINVAL;
 }
 
+size_t sfy_iov_smallest_pair(const struct iovec *v, size_t n)
+{
+	size_t i, best = 0, least = SIZE_MAX;
+
+	for (i = 0; i + 1 < n; i += 2)
+		if (v[i].iov_len + v[i + 1].iov_len < least) {
+			least = v[i].iov_len + v[i + 1].iov_len;
+			best = i;
+		}
+	return best;
+}
+
 int sfy_udp_prepare(const struct sfy_assoc *a, const uint8_t *hdr,
 		    size_t hlen, const struct msghdr *msg, int flags,
-		    struct iovec *iov)
+		    struct iovec *iov, uint8_t *bounce)
 {
-	size_t i, n = msg->msg_iovlen, payload = 0;
+	size_t i, n = msg->msg_iovlen, payload = 0, p, b;
 
 	if (flags & MSG_MORE)
 		return -EOPNOTSUPP;
-	/* Our iovec plus the program's must stay within the kernel's limit
-	 * (which is also what it would answer for too many iovecs). */
-	if (n >= UIO_MAXIOV)
+	/* MSG_OOB: UDP over IPv4 refuses it, over IPv6 ignores it (and
+	 * sfy_udp_relay_send drops it); the kernel would decide by the
+	 * relay's family, the program expects its destination's. */
+	if ((flags & MSG_OOB) && (hdr[3] == SOCKS5_ATYP_IPV4 ||
+				  (hdr[3] == SOCKS5_ATYP_DOMAIN &&
+				   a->family == AF_INET)))
+		return -EOPNOTSUPP;
+	/* The kernel's limit, and its answer beyond it. */
+	if (n > UIO_MAXIOV)
 		return -EMSGSIZE;
 	if (n && !msg->msg_iov)
 		return -EFAULT;
@@ -100,9 +115,29 @@ int sfy_udp_prepare(const struct sfy_assoc *a, const uint8_t *hdr,
 		return -EMSGSIZE;
 	iov[0].iov_base = (void *)hdr;
 	iov[0].iov_len = hlen;
-	if (n)
-		memcpy(iov + 1, msg->msg_iov, n * sizeof(*iov));
-	return 0;
+	if (n < UIO_MAXIOV) {
+		if (n)
+			memcpy(iov + 1, msg->msg_iov, n * sizeof(*iov));
+		return (int)n + 1;
+	}
+	/* All UIO_MAXIOV iovecs of the program and ours: two neighbours of
+	 * the program's, a few bytes together, share one in bounce. */
+	p = sfy_iov_smallest_pair(msg->msg_iov, n);
+	b = msg->msg_iov[p].iov_len + msg->msg_iov[p + 1].iov_len;
+	if (!bounce || b > SFY_UDP_BOUNCE)
+		return -EMSGSIZE;
+	for (i = p; i < p + 2; i++) /* NULL and such: the kernel's EFAULT */
+		if (msg->msg_iov[i].iov_len &&
+		    (uintptr_t)msg->msg_iov[i].iov_base < 4096)
+			return -EFAULT;
+	memcpy(iov + 1, msg->msg_iov, p * sizeof(*iov));
+	memcpy(bounce, msg->msg_iov[p].iov_base, msg->msg_iov[p].iov_len);
+	memcpy(bounce + msg->msg_iov[p].iov_len, msg->msg_iov[p + 1].iov_base,
+	       msg->msg_iov[p + 1].iov_len);
+	iov[p + 1].iov_base = bounce;
+	iov[p + 1].iov_len = b;
+	memcpy(iov + p + 2, msg->msg_iov + p + 2, (n - p - 2) * sizeof(*iov));
+	return (int)n;
 }
 
 ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
@@ -110,26 +145,63 @@ ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
 			   const struct msghdr *msg, int flags)
 {
 	const struct sfy_real *r = sfy_real();
-	size_t n = msg->msg_iovlen < UIO_MAXIOV ? msg->msg_iovlen : 0;
+	size_t n = msg->msg_iovlen <= UIO_MAXIOV ? msg->msg_iovlen : 0;
+	uint8_t bounce[SFY_UDP_BOUNCE];
 	struct iovec iov[n + 1];
 	struct msghdr m;
 	ssize_t sent;
 	int rc;
 
-	rc = sfy_udp_prepare(a, hdr, hlen, msg, flags, iov);
-	if (rc == 0)
-		rc = sfy_assoc_check(a);
-	if (rc)
+	rc = sfy_udp_prepare(a, hdr, hlen, msg, flags, iov, bounce);
+	if (rc > 0)
+		rc = sfy_assoc_check(a) ?: rc;
+	if (rc < 0)
 		return rc;
 	m = *msg;
 	m.msg_iov = iov;
-	m.msg_iovlen = n + 1;
+	m.msg_iovlen = (size_t)rc;
 	m.msg_name = connected ? NULL : &a->relay;
 	m.msg_namelen = connected ? 0 : a->relay_len;
-	sent = r->sendmsg(fd, &m, flags);
+	sent = r->sendmsg(fd, &m, flags & ~MSG_OOB);
 	if (sent < 0)
 		return -errno;
 	return sent >= (ssize_t)hlen ? sent - (ssize_t)hlen : 0;
+}
+
+/* sa as the kernel reports a peer of a socket of family: an IPv4
+ * address on an AF_INET6 socket IPv4-mapped, no flow label, a scope id
+ * only for a link-local address that came with one, the family's full
+ * length (whatever length the program gave). */
+static socklen_t peer_form(int family, const struct sockaddr *sa,
+			   socklen_t len, union sfy_inaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET && family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		out->in.sin_family = AF_INET;
+		out->in.sin_port = in->sin_port;
+		out->in.sin_addr = in->sin_addr;
+		return sizeof(out->in);
+	}
+	out->in6.sin6_family = AF_INET6;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		out->in6.sin6_port = in->sin_port;
+		memcpy(out->in6.sin6_addr.s6_addr, v4mapped, 12);
+		memcpy(out->in6.sin6_addr.s6_addr + 12, &in->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)sa;
+
+		out->in6.sin6_port = in6->sin6_port;
+		out->in6.sin6_addr = in6->sin6_addr;
+		if (len >= sizeof(*in6) &&
+		    IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
+			out->in6.sin6_scope_id = in6->sin6_scope_id;
+	}
+	return sizeof(out->in6);
 }
 
 /* Remembers where the last datagram went, for replies (udp_recv.c). Only
@@ -139,15 +211,15 @@ static void note_destination(struct sfy_assoc *a, struct sfy_assoc_dyn *d,
 			     const struct sockaddr *sa, socklen_t len,
 			     bool is_name)
 {
-	if (len > sizeof(d->last_sa))
-		len = sizeof(d->last_sa);
+	union sfy_inaddr p;
+
+	len = peer_form(a->family, sa, len, &p);
 	if (d->last_is_name == is_name && d->last_salen == len &&
-	    !memcmp(&d->last_sa, sa, len))
+	    !memcmp(&d->last_sa, &p, len))
 		return;
 	d->last_is_name = is_name;
 	d->last_salen = len;
-	memset(&d->last_sa, 0, sizeof(d->last_sa));
-	memcpy(&d->last_sa, sa, len);
+	d->last_sa = p;
 	sfy_assoc_dyn_write(a, d);
 }
 
@@ -216,11 +288,7 @@ int sfy_udp_connect(int fd, const struct sfy_fd_info *info,
 	d.conn = true;
 	d.conn_is_name = is_name;
 	d.conn_hlen = (uint8_t)hlen;
-	if (len > sizeof(d.conn_sa))
-		len = sizeof(d.conn_sa);
-	memset(&d.conn_sa, 0, sizeof(d.conn_sa));
-	memcpy(&d.conn_sa, sa, len);
-	d.conn_salen = len;
+	d.conn_salen = peer_form(a->family, sa, len, &d.conn_sa);
 	sfy_assoc_dyn_write(a, &d);
 	return 0;
 }
@@ -238,6 +306,31 @@ void sfy_udp_disconnected(const struct sfy_fd_info *info)
 	d.conn = false;
 	d.conn_hlen = 0;
 	sfy_assoc_dyn_write(a, &d);
+}
+
+int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sfy_real *r = sfy_real();
+	struct sfy_fd_info info;
+	union sfy_inaddr before, now;
+	socklen_t bl = sizeof(before), nl = sizeof(now);
+	int saved;
+
+	if (sfy_assoc_of(fd, &info) || r->getsockname(fd, &before.sa, &bl) < 0)
+		return r->connect(fd, sa, len);
+	if (r->connect(fd, sa, len) < 0)
+		return -1;
+	saved = errno;
+	sfy_udp_disconnected(&info);
+	/* A port the kernel chose itself is let go at this disconnect (the
+	 * next datagram gets another), and the relay knew the socket by it:
+	 * the association goes, the next datagram makes one for the new
+	 * port. (sin6_port is where sin_port is.) */
+	if (r->getsockname(fd, &now.sa, &nl) == 0 && !now.in.sin_port &&
+	    before.in.sin_port)
+		sfy_fd_drop_stale(fd);
+	errno = saved;
+	return 0;
 }
 
 int sfy_udp_peer(const struct sfy_fd_info *info, struct sockaddr *sa,

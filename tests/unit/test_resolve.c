@@ -153,14 +153,48 @@ START_TEST(gai_services)
 			 EAI_NONAME);
 	ck_assert_int_eq(gai(NAME, "no-such-service-x", AF_INET, 0, 0, 0, &res),
 			 EAI_SERVICE);
-	ck_assert_int_eq(gai(NAME, "70000", AF_INET, 0, 0, 0, &res),
-			 EAI_SERVICE);
 	ck_assert_int_eq(gai(NAME, "80", AF_INET, SOCK_RAW, 0, 0, &res),
 			 EAI_SERVICE);
-	ck_assert_int_eq(gai(NAME, "80", AF_INET, SOCK_SEQPACKET, 0, 0, &res),
+	ck_assert_int_eq(gai(NAME, "80", AF_INET, 99, 0, 0, &res),
 			 EAI_SOCKTYPE);
+	/* SCTP is a kind glibc knows */
+	ck_assert_int_eq(gai(NAME, "80", AF_INET, SOCK_SEQPACKET, 0, 0, &res), 0);
+	ck_assert_int_eq(res->ai_protocol, IPPROTO_SCTP);
+	freeaddrinfo(res);
 	ck_assert_int_eq(gai(NAME, "80", AF_INET, SOCK_STREAM, IPPROTO_UDP, 0,
 			     &res), EAI_SOCKTYPE);
+
+	/* glibc's reading of a service: strtoul's (blanks, a sign), kept in
+	 * an int, its low 16 bits the port; "*" and "" are no service; a
+	 * number whose int is negative is looked up as a name */
+	{
+		static const struct {
+			const char *svc;
+			int flags, rc, port;
+		} t[] = {
+			{ "*", 0, 0, 0 },	     { "", 0, 0, 0 },
+			{ " 80", 0, 0, 80 },	     { "\t80", 0, 0, 80 },
+			{ "+80", 0, 0, 80 },	     { "08", 0, 0, 8 },
+			{ "70000", 0, 0, 4464 },     { "4294967375", 0, 0, 79 },
+			{ "-1", 0, EAI_SERVICE, 0 }, { "2147483648", 0, EAI_SERVICE, 0 },
+			{ "80 ", 0, EAI_SERVICE, 0 }, { "0x50", 0, EAI_SERVICE, 0 },
+			{ "*", AI_NUMERICSERV, 0, 0 }, { " 80", AI_NUMERICSERV, 0, 80 },
+			{ "80 ", AI_NUMERICSERV, EAI_NONAME, 0 },
+			{ "-1", AI_NUMERICSERV, EAI_SERVICE, 0 },
+		};
+
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			int rc = gai(NAME, t[i].svc, AF_INET, SOCK_STREAM, 0,
+				     t[i].flags, &res);
+
+			ck_assert_msg(rc == t[i].rc, "service '%s' flags %#x: %d, not %d",
+				      t[i].svc, t[i].flags, rc, t[i].rc);
+			if (rc == 0) {
+				ck_assert_int_eq(port_of(res), t[i].port);
+				freeaddrinfo(res);
+			}
+		}
+	}
 
 	/* a protocol alone picks its socket type */
 	ck_assert_int_eq(gai(NAME, "53", AF_INET, 0, IPPROTO_UDP, 0, &res), 0);
