@@ -26,20 +26,41 @@
  *   - A stale UDP slot still holds a reference to its association: the
  *     reader that finds it stale hands it to the stale handler (udp_assoc.c
  *     registers one) after clearing it, once.
+ *   - Each slot holds two copies of its record: a writer fills the one
+ *     that is not current and makes it current when it unlocks, so the
+ *     current copy is intact while a write is under way. Readers never
+ *     wait for a writer (they read the current copy and retry only when a
+ *     second write could have reached it), and a process forked while a
+ *     writer held a slot can undo that write (below).
  *   - fork() copies the table with the descriptors, which is what we want;
- *     exec() loses it (getpeername() then shows the proxy).
+ *     exec() loses it (getpeername() then shows the proxy). A fork while
+ *     another thread held a slot's writer lock would leave the child a
+ *     lock nobody releases: the child handler (pthread_atfork) steps every
+ *     locked slot back to its last complete record, which is the state of
+ *     the descriptor as the child got it (the write had not finished).
+ *   - A vfork child (vfork, posix_spawn, clone with CLONE_VM) shares this
+ *     memory with its parent but has its own descriptors: nothing it does
+ *     to its descriptors may change the table. Every write checks, on
+ *     these slow paths only, that getpid() is still the pid the process
+ *     had when it started or forked (the atfork child handler updates it,
+ *     a vfork child never runs it); otherwise it changes nothing. A child
+ *     made without the atfork handlers (_Fork, a raw clone) looks the same
+ *     and keeps its table as it inherited it: safe, because every record
+ *     is checked against the descriptor before it is used.
  *
  * A writer interrupted by a signal whose handler writes the same fd's slot
  * would spin; that handler would have to close or dup the very descriptor
  * the interrupted code is closing or dup'ing, which is a bug of its own.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fdstate.h"
 
@@ -54,10 +75,12 @@ struct record {
 
 #define RECORD_WORDS ((sizeof(struct record) + 7) / 8)
 
+/* seq even: copy (seq / 2) % 2 is current; odd: a writer fills the other
+ * one. kind mirrors the current copy's kind. */
 struct slot {
 	atomic_uint seq;
 	atomic_int kind;
-	_Atomic uint64_t words[RECORD_WORDS];
+	_Atomic uint64_t words[2][RECORD_WORDS];
 };
 
 static _Atomic(struct slot *) chunks[NCHUNKS];
@@ -66,6 +89,21 @@ atomic_bool sfy_fd_any_state;
 static atomic_int fd_limit;
 static void (*_Atomic stale_fn)(int, const struct sfy_fd_info *);
 atomic_bool sfy_fd_udp_seen;
+/* getpid() of this process as its constructor or the atfork child handler
+ * saw it: a vfork child has another pid and has not updated it. */
+static atomic_int self_pid;
+
+bool sfy_fd_in_vfork_child(void)
+{
+	int want = atomic_load_explicit(&self_pid, memory_order_relaxed);
+	int now = (int)getpid();
+
+	if (want == 0) { /* a hook before our constructor */
+		atomic_compare_exchange_strong(&self_pid, &want, now);
+		return want != 0 && want != now;
+	}
+	return want != now;
+}
 
 static struct slot *slot_of(int fd, bool create)
 {
@@ -119,40 +157,58 @@ static void slot_unlock(struct slot *s)
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 }
 
+/* The copy that is current at sequence number v (even), or that was
+ * current when the writer holding the lock (v odd) took it. */
+static unsigned int copy_at(unsigned int v)
+{
+	return (v >> 1) & 1;
+}
+
+/* Under the writer lock: fills the copy that is not current; the unlock
+ * makes it current. */
 static void slot_store(struct slot *s, const struct record *rec)
 {
+	unsigned int next = copy_at(atomic_load_explicit(&s->seq,
+							 memory_order_relaxed) + 1);
 	uint64_t w[RECORD_WORDS];
 	size_t i;
 
 	memset(w, 0, sizeof(w));
 	memcpy(w, rec, sizeof(*rec));
 	for (i = 0; i < RECORD_WORDS; i++)
-		atomic_store_explicit(&s->words[i], w[i], memory_order_relaxed);
+		atomic_store_explicit(&s->words[next][i], w[i],
+				      memory_order_relaxed);
 	atomic_store_explicit(&s->kind, rec->info.kind, memory_order_relaxed);
 }
 
-static void slot_load(struct slot *s, struct record *rec)
+static void copy_load(struct slot *s, unsigned int c, struct record *rec)
 {
 	uint64_t w[RECORD_WORDS];
-	unsigned int a, b;
 	size_t i;
+
+	for (i = 0; i < RECORD_WORDS; i++)
+		w[i] = atomic_load_explicit(&s->words[c][i], memory_order_relaxed);
+	memcpy(rec, w, sizeof(*rec));
+}
+
+/* The current copy, without waiting for a writer: a write under way
+ * fills the other copy, so the current one is only at risk once a second
+ * writer has taken the lock, which moves seq by two or more. */
+static void slot_load(struct slot *s, struct record *rec)
+{
+	unsigned int a, b;
 	int spins = 0;
 
 	for (;;) {
 		a = atomic_load_explicit(&s->seq, memory_order_acquire);
-		if (!(a & 1)) {
-			for (i = 0; i < RECORD_WORDS; i++)
-				w[i] = atomic_load_explicit(
-					&s->words[i], memory_order_relaxed);
-			atomic_thread_fence(memory_order_acquire);
-			b = atomic_load_explicit(&s->seq, memory_order_relaxed);
-			if (a == b)
-				break;
-		}
+		copy_load(s, copy_at(a), rec);
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (b - a <= 1)
+			break;
 		if (++spins > 64)
 			sched_yield();
 	}
-	memcpy(rec, w, sizeof(*rec));
 }
 
 /* Remembers how far the table has been used, and whether UDP state ever
@@ -188,15 +244,12 @@ void sfy_fd_on_stale(void (*fn)(int fd, const struct sfy_fd_info *stale))
 	atomic_store(&stale_fn, fn);
 }
 
-/* The payload of a slot whose writer lock the caller holds. */
+/* The current record of a slot whose writer lock the caller holds. */
 static void slot_load_locked(struct slot *s, struct record *rec)
 {
-	uint64_t w[RECORD_WORDS];
-	size_t i;
-
-	for (i = 0; i < RECORD_WORDS; i++)
-		w[i] = atomic_load_explicit(&s->words[i], memory_order_relaxed);
-	memcpy(rec, w, sizeof(*rec));
+	copy_load(s, copy_at(atomic_load_explicit(&s->seq,
+						  memory_order_relaxed)),
+		  rec);
 }
 
 bool sfy_fd_is_ours_slow(int fd)
@@ -235,17 +288,26 @@ static int new_record(int fd, const struct sfy_fd_info *info,
 	return 0;
 }
 
+/* The whole write: lock, fill the other copy, make it current. */
+static void slot_write(struct slot *s, const struct record *rec)
+{
+	slot_lock(s);
+	slot_store(s, rec);
+	slot_unlock(s);
+}
+
 int sfy_fd_set(int fd, const struct sfy_fd_info *info)
 {
 	struct record rec;
 	struct slot *s;
-	int rc = new_record(fd, info, &rec, &s);
+	int rc;
 
+	if (sfy_fd_in_vfork_child())
+		return 0; /* the parent's table: not this process's fds */
+	rc = new_record(fd, info, &rec, &s);
 	if (rc)
 		return rc;
-	slot_lock(s);
-	slot_store(s, &rec);
-	slot_unlock(s);
+	slot_write(s, &rec);
 	return 0;
 }
 
@@ -256,8 +318,11 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	struct slot *s;
 	void (*fn)(int, const struct sfy_fd_info *);
 	bool stale = false;
-	int rc = new_record(fd, info, &rec, &s);
+	int rc;
 
+	if (sfy_fd_in_vfork_child())
+		return -EPERM;
+	rc = new_record(fd, info, &rec, &s);
 	if (rc)
 		return rc;
 	/* Check and store under the slot's writer lock, so two threads'
@@ -266,6 +331,7 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	slot_load_locked(s, &old);
 	if (old.info.kind == SFY_FD_UDP && old.dev == rec.dev &&
 	    old.ino == rec.ino) {
+		slot_store(s, &old); /* unlocking makes the other copy current */
 		slot_unlock(s);
 		*existing = old.info;
 		return -EEXIST;
@@ -284,9 +350,7 @@ static void slot_clear(struct slot *s)
 	struct record rec;
 
 	memset(&rec, 0, sizeof(rec));
-	slot_lock(s);
-	slot_store(s, &rec);
-	slot_unlock(s);
+	slot_write(s, &rec);
 }
 
 /* Clears the slot only if it still holds rec (another thread may have
@@ -300,8 +364,7 @@ static bool slot_clear_if(struct slot *s, const struct record *rec)
 	slot_lock(s);
 	slot_load_locked(s, &cur);
 	same = !memcmp(&cur, rec, sizeof(cur));
-	if (same)
-		slot_store(s, &zero);
+	slot_store(s, same ? &zero : &cur);
 	slot_unlock(s);
 	return same;
 }
@@ -325,7 +388,7 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 		void (*fn)(int, const struct sfy_fd_info *) = atomic_load(&stale_fn);
 
 		errno = saved;
-		if (slot_clear_if(s, &rec) && fn)
+		if (!sfy_fd_in_vfork_child() && slot_clear_if(s, &rec) && fn)
 			fn(fd, &rec.info);
 		errno = saved;
 		return false;
@@ -383,7 +446,8 @@ void sfy_fd_drop_stale(int fd)
 		return;
 	s = slot_of(fd, false);
 	slot_load(s, &rec);
-	if (rec.info.kind != SFY_FD_NONE && slot_clear_if(s, &rec) && fn)
+	if (rec.info.kind != SFY_FD_NONE && !sfy_fd_in_vfork_child() &&
+	    slot_clear_if(s, &rec) && fn)
 		fn(fd, &rec.info);
 	errno = saved;
 }
@@ -392,7 +456,7 @@ void sfy_fd_clear(int fd)
 {
 	struct slot *s;
 
-	if (!sfy_fd_is_ours(fd))
+	if (!sfy_fd_is_ours(fd) || sfy_fd_in_vfork_child())
 		return;
 	s = slot_of(fd, false);
 	slot_clear(s);
@@ -418,11 +482,44 @@ void sfy_fd_copy(int from, int to)
 	}
 	/* A dup is the same open file description: same device and inode,
 	 * so the copied identity stays valid for the new number. */
+	if (sfy_fd_in_vfork_child())
+		return;
 	dst = slot_of(to, true);
 	if (!dst)
 		return;
 	note_set(to, rec.info.kind);
-	slot_lock(dst);
-	slot_store(dst, &rec);
-	slot_unlock(dst);
+	slot_write(dst, &rec);
+}
+
+/* In the child of a fork(), before anything else runs there: the pid it
+ * has now, and every slot whose writer lock another thread of the parent
+ * held stepped back to its current (last complete) copy. */
+static void fork_child(void)
+{
+	unsigned int lim = (unsigned int)atomic_load(&fd_limit), fd, v;
+	struct record rec;
+	struct slot *c;
+
+	atomic_store(&self_pid, (int)getpid());
+	for (fd = 0; fd < lim; fd++) {
+		c = atomic_load_explicit(&chunks[fd >> CHUNK_SHIFT],
+					 memory_order_acquire);
+		if (!c) {
+			fd |= CHUNK_SLOTS - 1; /* the whole chunk */
+			continue;
+		}
+		v = atomic_load_explicit(&c[fd & (CHUNK_SLOTS - 1)].seq,
+					 memory_order_relaxed);
+		if (!(v & 1))
+			continue;
+		copy_load(&c[fd & (CHUNK_SLOTS - 1)], copy_at(v), &rec);
+		atomic_store(&c[fd & (CHUNK_SLOTS - 1)].kind, rec.info.kind);
+		atomic_store(&c[fd & (CHUNK_SLOTS - 1)].seq, v - 1);
+	}
+}
+
+__attribute__((constructor)) static void fdstate_init(void)
+{
+	sfy_fd_in_vfork_child(); /* remembers the pid */
+	pthread_atfork(NULL, NULL, fork_child);
 }

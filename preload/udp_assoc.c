@@ -23,15 +23,26 @@
  *     per coarse clock tick, so that a busy sender does not pay a system
  *     call per datagram): readable or hung up means gone, and every later
  *     send fails with ENETDOWN.
- *   - The changing part (struct sfy_assoc_dyn) is a seqlock over atomic
- *     words, as in fdstate.c: readers never wait, writers (connect(), a
- *     new destination) serialise on the odd sequence number. No malloc,
- *     no mutex: sends and receives stay async-signal-safe.
+ *   - The changing part (struct sfy_assoc_dyn) is a seqlock over two
+ *     copies of atomic words, as in fdstate.c: readers never wait, writers
+ *     (connect(), a new destination) serialise on the odd sequence number
+ *     and fill the copy that is not current. No malloc, no mutex: sends
+ *     and receives stay async-signal-safe.
+ *   - fork() while another thread wrote an entry: the child handler steps
+ *     a half-written dyn back to its current copy and frees an entry that
+ *     was being released, so the child never spins on a lock nobody holds.
+ *   - A vfork child shares this table but not the descriptors: it takes
+ *     and drops no references, moves no control connection and makes no
+ *     association (sfy_fd_in_vfork_child, checked on these slow paths).
+ *   - The control connection is closed only while its number still names
+ *     it (the fdstate record, stamped with its device and inode): a
+ *     number reused after a close we did not see is the program's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +59,9 @@
 #define SFY_CTL_FD_MIN 100
 
 static struct sfy_assoc table[SFY_ASSOC_MAX];
+/* One above the highest entry ever claimed: bounds the fork handler's
+ * walk (the table's untouched pages stay untouched). */
+static atomic_int used;
 
 struct sfy_assoc *sfy_assoc_at(int i)
 {
@@ -57,26 +71,34 @@ struct sfy_assoc *sfy_assoc_at(int i)
 /* ------------------------------------------------------------------ */
 /* The shared, changing part                                            */
 
-#define DYN_WORDS (sizeof(((struct sfy_assoc *)0)->dyn_words) / 8)
+#define DYN_WORDS (sizeof(((struct sfy_assoc *)0)->dyn_words[0]) / 8)
 
+/* The copy current at sequence number v (even), or the one that was when
+ * the writer holding the lock (v odd) took it. */
+static unsigned int dyn_copy(unsigned int v)
+{
+	return (v >> 1) & 1;
+}
+
+/* Never waits for a writer: a write under way fills the other copy, so
+ * the current one is only at risk once seq moved by two or more. */
 void sfy_assoc_dyn_read(struct sfy_assoc *a, struct sfy_assoc_dyn *out)
 {
 	uint64_t w[DYN_WORDS];
-	unsigned int s1, s2;
+	unsigned int s1, s2, c;
 	size_t i;
 	int spins = 0;
 
 	for (;;) {
 		s1 = atomic_load_explicit(&a->seq, memory_order_acquire);
-		if (!(s1 & 1)) {
-			for (i = 0; i < DYN_WORDS; i++)
-				w[i] = atomic_load_explicit(&a->dyn_words[i],
-							    memory_order_relaxed);
-			atomic_thread_fence(memory_order_acquire);
-			s2 = atomic_load_explicit(&a->seq, memory_order_relaxed);
-			if (s1 == s2)
-				break;
-		}
+		c = dyn_copy(s1);
+		for (i = 0; i < DYN_WORDS; i++)
+			w[i] = atomic_load_explicit(&a->dyn_words[c][i],
+						    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&a->seq, memory_order_relaxed);
+		if (s2 - s1 <= 1)
+			break;
 		if (++spins > 64)
 			sched_yield();
 	}
@@ -86,7 +108,7 @@ void sfy_assoc_dyn_read(struct sfy_assoc *a, struct sfy_assoc_dyn *out)
 void sfy_assoc_dyn_write(struct sfy_assoc *a, const struct sfy_assoc_dyn *in)
 {
 	uint64_t w[DYN_WORDS];
-	unsigned int v;
+	unsigned int v, c;
 	size_t i;
 	int spins = 0;
 
@@ -102,8 +124,9 @@ void sfy_assoc_dyn_write(struct sfy_assoc *a, const struct sfy_assoc_dyn *in)
 			sched_yield();
 	}
 	atomic_thread_fence(memory_order_release);
+	c = dyn_copy(v + 2);
 	for (i = 0; i < DYN_WORDS; i++)
-		atomic_store_explicit(&a->dyn_words[i], w[i],
+		atomic_store_explicit(&a->dyn_words[c][i], w[i],
 				      memory_order_relaxed);
 	atomic_fetch_add_explicit(&a->seq, 1, memory_order_release);
 }
@@ -115,19 +138,36 @@ void sfy_assoc_ref(int i)
 {
 	struct sfy_assoc *a = sfy_assoc_at(i);
 
-	if (a)
+	if (a && !sfy_fd_in_vfork_child())
 		atomic_fetch_add(&a->refs, 1);
+}
+
+/* The last reference's close of the control connection ctl of entry i:
+ * only while the number still names it (its record, checked against the
+ * descriptor's device and inode). Closed behind our back and reused, the
+ * number is the program's, and stays open. */
+static void close_ctl(int ctl, int i)
+{
+	struct sfy_fd_info info;
+
+	if (sfy_fd_kind(ctl) == SFY_FD_CONTROL && sfy_fd_get(ctl, &info) &&
+	    info.kind == SFY_FD_CONTROL && info.assoc == i) {
+		sfy_fd_clear(ctl);
+		sfy_real()->close(ctl);
+	} else {
+		sfy_debug("UDP association %d: fd %d is no longer its control connection; not closed",
+			  i, ctl);
+	}
 }
 
 /* refs goes 1 -> -1 ("closing") -> 0, so that nobody claims the entry
  * (0 -> 1) while its last holder still tears it down. */
 void sfy_assoc_unref(int i)
 {
-	const struct sfy_real *r = sfy_real();
 	struct sfy_assoc *a = sfy_assoc_at(i);
 	int v, ctl, saved = errno;
 
-	if (!a)
+	if (!a || sfy_fd_in_vfork_child())
 		return;
 	v = atomic_load(&a->refs);
 	for (;;) {
@@ -140,10 +180,8 @@ void sfy_assoc_unref(int i)
 	if (v != 1)
 		return;
 	ctl = atomic_exchange(&a->ctl, -1);
-	if (ctl >= 0) {
-		sfy_fd_clear(ctl);
-		r->close(ctl);
-	}
+	if (ctl >= 0)
+		close_ctl(ctl, i);
 	atomic_store(&a->refs, 0);
 	sfy_debug("UDP association %d released", i);
 	errno = saved;
@@ -176,8 +214,14 @@ static int claim(void)
 		zero = 0;
 		if (atomic_load_explicit(&table[i].refs, memory_order_relaxed))
 			continue;
-		if (atomic_compare_exchange_strong(&table[i].refs, &zero, 1))
+		if (atomic_compare_exchange_strong(&table[i].refs, &zero, 1)) {
+			int u = atomic_load(&used);
+
+			while (u <= i &&
+			       !atomic_compare_exchange_weak(&used, &u, i + 1))
+				;
 			return i;
+		}
 	}
 	return -1;
 }
@@ -252,8 +296,9 @@ void sfy_assoc_make_room(int newfd)
 	struct sfy_assoc *a;
 	int nfd, saved = errno;
 
-	if (!sfy_assoc_owns_fd(newfd) || !sfy_fd_get(newfd, &info))
-		return;
+	if (!sfy_assoc_owns_fd(newfd) || !sfy_fd_get(newfd, &info) ||
+	    sfy_fd_in_vfork_child())
+		return; /* a vfork child's dup2 replaces only its own copy */
 	a = sfy_assoc_at(info.assoc);
 	/* Above newfd: the program names only newfd, so the new number
 	 * is never one it is about to use. */
@@ -565,6 +610,13 @@ int sfy_assoc_open(int fd, int family, struct sfy_fd_info *info)
 
 	if (sfy_assoc_of(fd, info) == 0)
 		return 0;
+	if (sfy_fd_in_vfork_child()) {
+		/* Its control connection would be a descriptor of the child
+		 * recorded in the parent's table. */
+		sfy_warn("fd %d: no UDP association in a vfork child (shared memory, its own descriptors); refusing to send",
+			 fd);
+		return -EPERM;
+	}
 	sfy_fd_on_stale(on_stale);
 	idx = claim();
 	if (idx < 0) {
@@ -605,4 +657,29 @@ int sfy_assoc_open(int fd, int family, struct sfy_fd_info *info)
 	}
 	*info = mine;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* fork()                                                               */
+
+/* In the child of a fork(): a dyn write another thread of the parent had
+ * under way is stepped back to the current copy (the lock's holder does
+ * not exist here), and an entry it was releasing is free. */
+static void fork_child(void)
+{
+	unsigned int v;
+	int i, closing, n = atomic_load(&used);
+
+	for (i = 0; i < n; i++) {
+		v = atomic_load_explicit(&table[i].seq, memory_order_relaxed);
+		if (v & 1)
+			atomic_store(&table[i].seq, v - 1);
+		closing = -1;
+		atomic_compare_exchange_strong(&table[i].refs, &closing, 0);
+	}
+}
+
+__attribute__((constructor)) static void udp_assoc_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
 }

@@ -64,8 +64,10 @@ struct sfy_assoc {
 	size_t max_dgram;          /* largest datagram towards the relay */
 	socklen_t relay_len;
 	union sfy_inaddr relay;    /* in the program's socket family */
-	atomic_uint seq;           /* seqlock over dyn_words */
-	_Atomic uint64_t dyn_words[(sizeof(struct sfy_assoc_dyn) + 7) / 8];
+	atomic_uint seq;           /* seqlock over dyn_words: even, copy
+				    * (seq / 2) % 2 is current; odd, a
+				    * writer fills the other one */
+	_Atomic uint64_t dyn_words[2][(sizeof(struct sfy_assoc_dyn) + 7) / 8];
 };
 
 /* The association at index i (0 <= i < SFY_ASSOC_MAX). */
