@@ -17,6 +17,14 @@
  *
  * A UDP socket's copies (dup, dup2, dup3, F_DUPFD) share its association:
  * each copy holds a reference (udp_assoc.c), each close drops one.
+ *
+ * The same calls made by number through syscall() (hook_syscall.c) come
+ * here too, through the sfy_* names (hooks.h): the library never calls
+ * the names it exports.
+ *
+ * A vfork child shares the table with its parent but has descriptors of
+ * its own: the table's writers and the association's references check
+ * for it (sfy_fd_in_vfork_child) and change nothing there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,7 +134,7 @@ static __attribute__((noinline)) int close_slow(int fd)
 }
 
 /* Every close() of every program: two loads, three tests, a jump. */
-int close(int fd)
+static inline int close_impl(int fd)
 {
 	int (*real)(int) = SFY_REAL_FAST(close);
 
@@ -136,7 +144,17 @@ int close(int fd)
 	return close_slow(fd);
 }
 
-int dup(int fd)
+int close(int fd)
+{
+	return close_impl(fd);
+}
+
+int sfy_close(int fd)
+{
+	return close_impl(fd);
+}
+
+int sfy_dup(int fd)
 {
 	const struct sfy_real *r = sfy_real();
 	int nfd;
@@ -149,7 +167,12 @@ int dup(int fd)
 	return nfd;
 }
 
-int dup2(int oldfd, int newfd)
+int dup(int fd)
+{
+	return sfy_dup(fd);
+}
+
+int sfy_dup2(int oldfd, int newfd)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc, held;
@@ -165,7 +188,12 @@ int dup2(int oldfd, int newfd)
 	return rc;
 }
 
-int dup3(int oldfd, int newfd, int flags)
+int dup2(int oldfd, int newfd)
+{
+	return sfy_dup2(oldfd, newfd);
+}
+
+int sfy_dup3(int oldfd, int newfd, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc, held;
@@ -181,11 +209,17 @@ int dup3(int oldfd, int newfd, int flags)
 	return rc;
 }
 
+int dup3(int oldfd, int newfd, int flags)
+{
+	return sfy_dup3(oldfd, newfd, flags);
+}
+
 static int close_one_range(unsigned int lo, unsigned int hi, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc = r->close_range ? r->close_range(lo, hi, flags) :
-		 (int)syscall(SYS_close_range, lo, hi, flags);
+		 r->syscall ? (int)r->syscall(SYS_close_range, lo, hi, flags) :
+			      (errno = ENOSYS, -1);
 
 	return rc < 0 ? -errno : 0;
 }
@@ -240,7 +274,7 @@ static void forget_range(unsigned int lo, unsigned int hi)
 	}
 }
 
-int close_range(unsigned int first, unsigned int last, int flags)
+int sfy_close_range(unsigned int first, unsigned int last, int flags)
 {
 	int saved = errno, rc;
 
@@ -262,6 +296,11 @@ int close_range(unsigned int first, unsigned int last, int flags)
 	return 0;
 }
 
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	return sfy_close_range(first, last, flags);
+}
+
 void closefrom(int lowfd)
 {
 	const struct sfy_real *r = sfy_real();
@@ -269,7 +308,7 @@ void closefrom(int lowfd)
 
 	if (lowfd < 0)
 		lowfd = 0;
-	if (close_range((unsigned int)lowfd, ~0U, 0) < 0 && r->closefrom)
+	if (sfy_close_range((unsigned int)lowfd, ~0U, 0) < 0 && r->closefrom)
 		r->closefrom(lowfd); /* a kernel without close_range */
 	errno = saved;
 }
@@ -363,19 +402,34 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
  * command gets the next argument as a pointer, which is what glibc itself
  * does (for the commands without an argument the value is never used).
  */
+static int dupfd(int (*real)(int, int, ...), int fd, int cmd, int arg)
+{
+	int rc = real(fd, cmd, arg);
+
+	if (rc >= 0)
+		copied(fd, rc);
+	return rc;
+}
+
+int sfy_fcntl_dupfd(int fd, int cmd, int arg)
+{
+	const struct sfy_real *r = sfy_real();
+
+	if (!r->fcntl)
+		return nosys();
+	return dupfd(r->fcntl, fd, cmd, arg);
+}
+
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd,
 			va_list ap)
 {
-	int arg, rc;
+	int arg;
 
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
 		arg = va_arg(ap, int);
-		rc = real(fd, cmd, arg);
-		if (rc >= 0)
-			copied(fd, rc);
-		return rc;
+		return dupfd(real, fd, cmd, arg);
 	case F_SETFD:
 	case F_SETFL:
 	case F_SETOWN:

@@ -7,12 +7,24 @@
  * descriptor is an associated UDP socket; everything else goes to the
  * real syscall() unchanged.
  *
+ * The calls that change which descriptor a number names (close,
+ * close_range, dup, dup2, dup3, fcntl F_DUPFD / F_DUPFD_CLOEXEC) go to the
+ * same code as the named ones (hook_fd.c), whatever the descriptor: the
+ * per-descriptor table, the UDP associations' references and the
+ * library's own descriptors (log file, control connections) must follow
+ * the program's descriptors however it changes them.
+ *
+ * Not routed: fork and clone by number. Their children do not run the
+ * pthread_atfork handlers, so the table treats them as vfork children
+ * (fdstate.h: it changes nothing there), which is safe.
+ *
  * syscall() is variadic and takes up to six arguments; like glibc's own
  * implementation we pass on six, whatever the caller gave (the extra
  * ones are registers the kernel ignores for that call). The check costs
  * a compare of the number for every other system call.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,6 +32,7 @@
 #include <unistd.h>
 
 #include "fdstate.h"
+#include "hooks.h"
 #include "realfn.h"
 
 static bool datagram_call(long n)
@@ -37,6 +50,60 @@ static bool datagram_call(long n)
 	}
 }
 
+/* The numbers hook_fd.c's bookkeeping must see. */
+static bool descriptor_call(long n)
+{
+	switch (n) {
+	case SYS_close:
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+	case SYS_fcntl:
+#ifdef SYS_close_range
+	case SYS_close_range:
+#endif
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The kernel reads these arguments as unsigned int / int: so do we. */
+static long descriptor_route(long n, const long *a)
+{
+	const struct sfy_real *r = sfy_real();
+	int cmd = (int)a[1];
+
+	switch (n) {
+	case SYS_close:
+		return sfy_close((int)a[0]);
+	case SYS_dup:
+		return sfy_dup((int)a[0]);
+#ifdef SYS_dup2
+	case SYS_dup2:
+		return sfy_dup2((int)a[0], (int)a[1]);
+#endif
+	case SYS_dup3:
+		return sfy_dup3((int)a[0], (int)a[1], (int)a[2]);
+#ifdef SYS_close_range
+	case SYS_close_range:
+		return sfy_close_range((unsigned int)a[0], (unsigned int)a[1],
+				       (int)a[2]);
+#endif
+	case SYS_fcntl:
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+			return sfy_fcntl_dupfd((int)a[0], cmd, (int)a[2]);
+		break;
+	}
+	if (!r->syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 long syscall(long n, ...)
 {
 	const struct sfy_real *r = sfy_real();
@@ -48,6 +115,8 @@ long syscall(long n, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	if (__builtin_expect(descriptor_call(n), 0))
+		return descriptor_route(n, a);
 	if (datagram_call(n) && sfy_fd_maybe_udp((int)a[0])) {
 		int fd = (int)a[0];
 

@@ -42,4 +42,15 @@ int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len);
  * proxy. */
 void sfy_udp_after_connect(int fd);
 
+/* The descriptor hooks (hook_fd.c) under names of their own, for
+ * syscall(SYS_close, ...) and friends (hook_syscall.c): same bookkeeping,
+ * same return and errno as close(), dup(), dup2(), dup3(), close_range()
+ * and fcntl(fd, F_DUPFD or F_DUPFD_CLOEXEC, arg). */
+int sfy_close(int fd);
+int sfy_dup(int fd);
+int sfy_dup2(int oldfd, int newfd);
+int sfy_dup3(int oldfd, int newfd, int flags);
+int sfy_close_range(unsigned int first, unsigned int last, int flags);
+int sfy_fcntl_dupfd(int fd, int cmd, int arg);
+
 #endif
