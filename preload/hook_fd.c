@@ -331,6 +331,28 @@ static inline void fresh(int fd, bool stream)
 	sfy_hint_set(fd, stream);
 }
 
+/* Descriptors that arrived with a message (SCM_RIGHTS) are made, as by
+ * socket() or accept(): the UDP data path trusts the table without an
+ * identity check per datagram, so stale state on their numbers must go
+ * now, or a received UDP socket would use a dead socket's association. */
+void sfy_fds_received(const struct msghdr *msg)
+{
+	struct cmsghdr *c;
+	size_t i, n;
+	int fd;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			fresh(fd, false);
+		}
+	}
+}
+
 /* socket() before the table is there. */
 static __attribute__((noinline)) int socket_slow(int domain, int type,
 						 int protocol)

@@ -146,5 +146,12 @@ long syscall(long n, ...)
 		errno = ENOSYS;
 		return -1;
 	}
+	if (n == SYS_recvmsg) { /* not a relayed UDP socket: SCM_RIGHTS? */
+		long rc = r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+		if (rc >= 0 && sfy_fds_maybe_received((struct msghdr *)a[1]))
+			sfy_fds_received((struct msghdr *)a[1]);
+		return rc;
+	}
 	return r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -8,7 +8,10 @@
 #ifndef SOCKSIFY_PRELOAD_HOOKS_H
 #define SOCKSIFY_PRELOAD_HOOKS_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
+
+#include "fdstate.h"
 
 struct sfy_fd_info;
 
@@ -52,5 +55,18 @@ int sfy_dup2(int oldfd, int newfd);
 int sfy_dup3(int oldfd, int newfd, int flags);
 int sfy_close_range(unsigned int first, unsigned int last, int flags);
 int sfy_fcntl_dupfd(int fd, int cmd, int arg);
+
+/* After a recvmsg()/recvmmsg() that received ancillary data: descriptors
+ * passed with SCM_RIGHTS are new, and state left on their numbers by a
+ * close we did not see is dropped (as socket() and accept() do). */
+void sfy_fds_received(const struct msghdr *msg);
+
+/* Whether to call it: only once any descriptor had state, and only when
+ * the message carried ancillary data. One load, one test. */
+static inline bool sfy_fds_maybe_received(const struct msghdr *msg)
+{
+	return msg && msg->msg_controllen && msg->msg_control &&
+	       !sfy_fd_no_state_yet();
+}
 
 #endif

@@ -36,7 +36,7 @@
  *   procshapes scmrights ADDR UPORT
  *	a relayed UDP socket closed where the library cannot see it, and a
  *	new UDP socket received over SCM_RIGHTS on the same number: its
- *	datagrams must come back.
+ *	datagrams must come back (recvmsg(), then syscall(SYS_recvmsg)).
  *
  * Output: "OK what" / "FAIL what: why" lines; exit status 0 only when
  * nothing failed. Every wait is bounded.
@@ -553,7 +553,9 @@ static int send_fd(int sock, int fd)
 	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
 }
 
-static int recv_fd(int sock)
+/* One descriptor received with recvmsg(), or with syscall(SYS_recvmsg)
+ * when raw. */
+static int recv_fd(int sock, bool raw)
 {
 	char c, cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
@@ -566,7 +568,7 @@ static int recv_fd(int sock)
 	m.msg_iovlen = 1;
 	m.msg_control = cbuf;
 	m.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sock, &m, 0) != 1)
+	if ((raw ? syscall(SYS_recvmsg, sock, &m, 0) : recvmsg(sock, &m, 0)) != 1)
 		return -1;
 	cm = CMSG_FIRSTHDR(&m);
 	if (cm && cm->cmsg_type == SCM_RIGHTS)
@@ -574,10 +576,11 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-static int scmrights(const struct sockaddr_in *sa)
+static int scmrights(const struct sockaddr_in *sa, bool raw)
 {
 	int sp[2], u1, u2, got;
 	FILE *fp;
+	char what[64];
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) < 0)
 		exit(2);
@@ -590,9 +593,11 @@ static int scmrights(const struct sockaddr_in *sa)
 	fp = fdopen(u1, "r");
 	if (fp)
 		fclose(fp);
-	got = recv_fd(sp[1]);
-	check(got == u1, "scm_lands_on_stale_number", "the received socket is elsewhere");
-	check(got >= 0 && udp_echo(got, sa, "scm-2"), "scm_received_socket_echo",
+	got = recv_fd(sp[1], raw);
+	check(got == u1, raw ? "scm_raw_lands_on_stale_number" : "scm_lands_on_stale_number",
+	      "the received socket is elsewhere");
+	snprintf(what, sizeof(what), "scm_%sreceived_socket_echo", raw ? "raw_" : "");
+	check(got >= 0 && udp_echo(got, sa, "scm-2"), what,
 	      "no echo on a UDP socket received over SCM_RIGHTS onto a number with stale state");
 	close(got);
 	close(sp[0]);
@@ -625,7 +630,8 @@ int main(int argc, char **argv)
 		ctlreuse(&sa);
 	} else if (argc >= 4 && !strcmp(argv[1], "scmrights")) {
 		sa = dest(argv[2], argv[3]);
-		scmrights(&sa);
+		scmrights(&sa, false);
+		scmrights(&sa, true);
 	} else {
 		fprintf(stderr, "usage: see the top of tests/tools/procshapes.c\n");
 		return 2;
