@@ -82,6 +82,17 @@ static void copied(int oldfd, int newfd)
 	errno = saved;
 }
 
+/* After a dup() or F_DUPFD made newfd: the kernel picked a free number,
+ * so state on it belongs to a descriptor closed where we could not see it
+ * (fclose()): dropped with what it held (a UDP association's reference)
+ * before the copy is recorded. */
+static void duplicated(int oldfd, int newfd)
+{
+	if (sfy_fd_kind(newfd) != SFY_FD_NONE)
+		sfy_fd_drop_stale(newfd);
+	copied(oldfd, newfd);
+}
+
 /* Before a dup2()/dup3() onto newfd: our descriptors move away, and
  * newfd's UDP state (its socket is about to be closed) is noted. */
 static int before_dup_onto(int oldfd, int newfd)
@@ -163,7 +174,7 @@ int sfy_dup(int fd)
 		return nosys();
 	nfd = r->dup(fd);
 	if (nfd >= 0)
-		copied(fd, nfd);
+		duplicated(fd, nfd);
 	return nfd;
 }
 
@@ -331,6 +342,11 @@ static inline void fresh(int fd, bool stream)
 	sfy_hint_set(fd, stream);
 }
 
+void sfy_fd_made(int fd, bool stream)
+{
+	fresh(fd, stream);
+}
+
 /* Descriptors that arrived with a message (SCM_RIGHTS) are made, as by
  * socket() or accept(): the UDP data path trusts the table without an
  * identity check per datagram, so stale state on their numbers must go
@@ -429,7 +445,7 @@ static int dupfd(int (*real)(int, int, ...), int fd, int cmd, int arg)
 	int rc = real(fd, cmd, arg);
 
 	if (rc >= 0)
-		copied(fd, rc);
+		duplicated(fd, rc);
 	return rc;
 }
 

@@ -12,7 +12,11 @@
  * same code as the named ones (hook_fd.c), whatever the descriptor: the
  * per-descriptor table, the UDP associations' references and the
  * library's own descriptors (log file, control connections) must follow
- * the program's descriptors however it changes them.
+ * the program's descriptors however it changes them. The calls that make
+ * sockets (socket, socketpair, accept, accept4, recvmsg with SCM_RIGHTS)
+ * drop state left on the new numbers, as their hooks do: the UDP data
+ * path trusts the table, and a TCP socket on a number a dead relayed UDP
+ * socket left behind would have its bytes taken for datagrams.
  *
  * Not routed: fork and clone by number. Their children do not run the
  * pthread_atfork handlers, so the table treats them as vfork children
@@ -61,6 +65,10 @@ static bool descriptor_call(long n)
 #endif
 	case SYS_dup3:
 	case SYS_fcntl:
+	case SYS_socket:
+	case SYS_socketpair:
+	case SYS_accept:
+	case SYS_accept4:
 #ifdef SYS_close_range
 	case SYS_close_range:
 #endif
@@ -74,7 +82,8 @@ static bool descriptor_call(long n)
 static long descriptor_route(long n, const long *a)
 {
 	const struct sfy_real *r = sfy_real();
-	int cmd = (int)a[1];
+	int cmd = (int)a[1], *sv;
+	long rc;
 
 	switch (n) {
 	case SYS_close:
@@ -101,7 +110,25 @@ static long descriptor_route(long n, const long *a)
 		errno = ENOSYS;
 		return -1;
 	}
-	return r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	rc = r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (rc < 0)
+		return rc;
+	switch (n) {
+	case SYS_socket:
+		sfy_fd_made((int)rc, (a[0] == AF_INET || a[0] == AF_INET6) &&
+					     ((int)a[1] & 0xf) == SOCK_STREAM);
+		break;
+	case SYS_socketpair:
+		sv = (int *)a[3];
+		sfy_fd_made(sv[0], false);
+		sfy_fd_made(sv[1], false);
+		break;
+	case SYS_accept:
+	case SYS_accept4:
+		sfy_fd_made((int)rc, false);
+		break;
+	}
+	return rc;
 }
 
 long syscall(long n, ...)

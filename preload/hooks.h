@@ -56,6 +56,12 @@ int sfy_dup3(int oldfd, int newfd, int flags);
 int sfy_close_range(unsigned int first, unsigned int last, int flags);
 int sfy_fcntl_dupfd(int fd, int cmd, int arg);
 
+/* fd was just made by socket(), socketpair(), accept() or accept4()
+ * called by number (hook_syscall.c): as those hooks do, state left on
+ * its number is dropped; stream says it is an AF_INET/AF_INET6 stream
+ * socket made by socket() (sockhint.h). */
+void sfy_fd_made(int fd, bool stream);
+
 /* After a recvmsg()/recvmmsg() that received ancillary data: descriptors
  * passed with SCM_RIGHTS are new, and state left on their numbers by a
  * close we did not see is dropped (as socket() and accept() do). */

@@ -10,6 +10,8 @@
 #   - close, dup2, dup3 and close_range through syscall();
 #   - the UDP association's control connection closed behind our back and
 #     its number reused by a file of the program, which must survive;
+#   - a dead relayed UDP socket's number (closed behind our back) taken by
+#     F_DUPFD, dup, accept4 or socket: its association is released;
 #   - a UDP socket received over SCM_RIGHTS onto a number with stale state;
 #   - the fork storm again with the library and the program built with
 #     ThreadSanitizer (make tsan), where any report fails.
@@ -69,6 +71,7 @@ ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
 ps_run vforkudp "$SFY_LIB" "$PS" vforkudp 127.0.0.1 "$UP"
 ps_run rawsys "$SFY_LIB" "$PS" rawsys 127.0.0.1 "$EP" "$UP"
 ps_run ctlreuse "$SFY_LIB" "$PS" ctlreuse 127.0.0.1 "$UP"
+ps_run stalenum "$SFY_LIB" "$PS" stalenum 127.0.0.1 "$UP"
 ps_run scmrights "$SFY_LIB" "$PS" scmrights 127.0.0.1 "$UP"
 
 # --- ThreadSanitizer ------------------------------------------------------

@@ -33,6 +33,11 @@
  *	the UDP association's control connection closed behind the library's
  *	back (raw close, fclose of an fdopen'd copy) and its number taken by
  *	the program's file: closing the UDP socket must not close that file.
+ *   procshapes stalenum ADDR UPORT
+ *	a relayed UDP socket closed where the library cannot see it, and its
+ *	number taken by F_DUPFD (libc and raw), dup, accept4 and socket: each
+ *	time the dead socket's association is released (no control
+ *	connection left open) and the new descriptor works.
  *   procshapes scmrights ADDR UPORT
  *	a relayed UDP socket closed where the library cannot see it, and a
  *	new UDP socket received over SCM_RIGHTS on the same number: its
@@ -172,6 +177,22 @@ static int find_ctl(void)
 			return fd;
 	}
 	return -1;
+}
+
+/* How many control connections are open. */
+static int count_ctl(void)
+{
+	char path[64], link[64];
+	int fd, n = 0;
+	ssize_t len;
+
+	for (fd = 100; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0 && !strncmp(link, "socket:", 7))
+			n++;
+	}
+	return n;
 }
 
 static bool fd_open(int fd)
@@ -532,6 +553,109 @@ static int ctlreuse(const struct sockaddr_in *sa)
 
 /* ------------------------------------------------------------------ */
 
+/* A relayed UDP socket, closed where no hook sees it: its number, with
+ * the state it left. */
+static int dead_udp(const struct sockaddr_in *sa, const char *what)
+{
+	int u = udp_sock();
+	FILE *fp;
+
+	check(udp_echo(u, sa, what), what, "no echo");
+	fp = fdopen(u, "r");
+	if (fp)
+		fclose(fp);
+	return u;
+}
+
+static int stalenum(const struct sockaddr_in *sa)
+{
+	struct sockaddr_in la = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t ll = sizeof(la);
+	int n, f, g, l, c, base = count_ctl();
+
+	f = scratch();
+	n = dead_udp(sa, "stale_fdupfd_before");
+	g = fcntl(f, F_DUPFD, n);
+	check(g == n && is_scratch(g) && count_ctl() == base,
+	      "stale_fdupfd_releases_association",
+	      "F_DUPFD onto a dead relayed socket's number left its control connection open");
+	close(g);
+
+	base = count_ctl();
+	n = dead_udp(sa, "stale_raw_fdupfd_before");
+	g = (int)syscall(SYS_fcntl, f, F_DUPFD_CLOEXEC, n);
+	check(g == n && is_scratch(g) && count_ctl() == base,
+	      "stale_raw_fdupfd_releases_association",
+	      "syscall(SYS_fcntl, F_DUPFD_CLOEXEC) onto a dead relayed socket's number left its control connection open");
+	close(g);
+
+	base = count_ctl();
+	n = dead_udp(sa, "stale_dup_before");
+	g = dup(f);
+	check(g == n && is_scratch(g) && count_ctl() == base,
+	      "stale_dup_releases_association",
+	      "dup() onto a dead relayed socket's number left its control connection open");
+	close(g);
+	close(f);
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&la, sizeof(la)) < 0 ||
+	    listen(l, 4) < 0 || getsockname(l, (struct sockaddr *)&la, &ll) < 0)
+		exit(2);
+	/* Made behind the library's back (a direct connection to our own
+	 * listener, whatever the policy says about loopback). */
+	c = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || syscall(SYS_connect, c, &la, sizeof(la)) < 0)
+		exit(2);
+	base = count_ctl();
+	n = dead_udp(sa, "stale_accept_before");
+	g = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	check(g == n && count_ctl() == base, "stale_accept4_releases_association",
+	      "accept4() onto a dead relayed socket's number left its control connection open");
+	close(g);
+	close(c);
+
+	/* A TCP socket made by syscall(SYS_socket) on the number: its bytes
+	 * must go out as written (no relay header), in and out. */
+	base = count_ctl();
+	n = dead_udp(sa, "stale_raw_socket_before");
+	c = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || syscall(SYS_connect, c, &la, sizeof(la)) < 0)
+		exit(2);
+	g = accept(l, NULL, NULL);
+	fcntl(c, F_SETFL, O_NONBLOCK); /* a read that the library holds fails */
+	{
+		char buf[16] = { 0 };
+		struct pollfd p = { .fd = g, .events = POLLIN };
+		bool ok = write(c, "hello", 5) == 5 && poll(&p, 1, IO_TIMEOUT_MS) == 1 &&
+			  read(g, buf, sizeof(buf)) == 5 && !memcmp(buf, "hello", 5);
+
+		ok = ok && write(g, "world", 5) == 5;
+		p.fd = c;
+		memset(buf, 0, sizeof(buf));
+		ok = ok && poll(&p, 1, IO_TIMEOUT_MS) == 1 &&
+		     read(c, buf, sizeof(buf)) == 5 && !memcmp(buf, "world", 5);
+		check(c == n && ok && count_ctl() == base,
+		      "stale_raw_socket_stream_intact",
+		      "a TCP socket made by syscall(SYS_socket) on a dead relayed socket's number: bytes changed or lost, or its control connection left open");
+	}
+	close(g);
+	close(c);
+	close(l);
+
+	base = count_ctl();
+	n = dead_udp(sa, "stale_socket_before");
+	g = udp_sock();
+	check(g == n && count_ctl() == base && udp_echo(g, sa, "stale-socket"),
+	      "stale_socket_releases_association",
+	      "socket() onto a dead relayed socket's number left its control connection open, or its datagrams are lost");
+	close(g);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
 static int send_fd(int sock, int fd)
 {
 	char c = 'x', cbuf[CMSG_SPACE(sizeof(int))];
@@ -628,6 +752,9 @@ int main(int argc, char **argv)
 	} else if (argc >= 4 && !strcmp(argv[1], "ctlreuse")) {
 		sa = dest(argv[2], argv[3]);
 		ctlreuse(&sa);
+	} else if (argc >= 4 && !strcmp(argv[1], "stalenum")) {
+		sa = dest(argv[2], argv[3]);
+		stalenum(&sa);
 	} else if (argc >= 4 && !strcmp(argv[1], "scmrights")) {
 		sa = dest(argv[2], argv[3]);
 		scmrights(&sa, false);
