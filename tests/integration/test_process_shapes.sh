@@ -67,7 +67,8 @@ ps_run() {
 }
 
 ps_run forkstorm "$SFY_LIB" "$PS" forkstorm 127.0.0.1 "$EP" "${FORKSTORM_N:-3000}" "$UP"
-ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
+SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/vfork.log \
+	ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
 ps_run vforkudp "$SFY_LIB" "$PS" vforkudp 127.0.0.1 "$UP"
 ps_run rawsys "$SFY_LIB" "$PS" rawsys 127.0.0.1 "$EP" "$UP"
 ps_run ctlreuse "$SFY_LIB" "$PS" ctlreuse 127.0.0.1 "$UP"

@@ -19,7 +19,10 @@
  *   procshapes vfork ADDR PORT
  *	a vfork child closes the parent's proxied socket and exits: the
  *	parent's getpeername() still shows the destination (not the proxy);
- *	the same with posix_spawn closing and dup2'ing over it.
+ *	the same with posix_spawn closing and dup2'ing over it. With
+ *	SOCKSIFY_LOG_FILE set (and SOCKSIFY_LOG=info): a vfork child's
+ *	dup2() onto the log file's descriptor leaves the parent's log where
+ *	it was (its next lines are in the file, none in the child's file).
  *   procshapes vforkudp ADDR UPORT
  *	a vfork child closes the parent's relayed UDP socket: the parent's
  *	association must keep its reference (a second socket's association
@@ -363,6 +366,65 @@ static int wait_child(pid_t p)
 	return 255;
 }
 
+/* The descriptor at 100 or above open on path, or -1. Not inlined into
+ * vfork()'s caller. */
+static __attribute__((noinline)) int fd_of_path(const char *path)
+{
+	char p[64], link[4096];
+	int fd;
+	ssize_t n;
+
+	for (fd = 100; fd < 1024; fd++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		n = readlink(p, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = 0;
+			if (!strcmp(link, path))
+				return fd;
+		}
+	}
+	return -1;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void vfork_log(const struct sockaddr_in *sa)
+{
+	const char *path = getenv("SOCKSIFY_LOG_FILE");
+	char real[4096];
+	int logfd, f, s;
+	off_t before;
+	pid_t p;
+
+	if (!path || !realpath(path, real))
+		return;
+	s = tcp_to(sa); /* a line in the log, and the log file opened */
+	close(s);
+	logfd = fd_of_path(real);
+	check(logfd >= 0, "vfork_log_fd_found", "no descriptor open on the log file");
+	if (logfd < 0)
+		return;
+	f = scratch();
+	p = vfork();
+	if (p == 0) {
+		dup2(f, logfd);
+		_exit(0);
+	}
+	check(p > 0 && wait_child(p) == 0, "vfork_log_child_ran", "vfork failed");
+	before = file_size(real);
+	s = tcp_to(sa);
+	close(s);
+	check(file_size(real) > before && lseek(f, 0, SEEK_END) == 1,
+	      "vfork_child_dup2_onto_log_keeps_parent_log",
+	      "after a vfork child's dup2() onto the log descriptor the parent's log lines went elsewhere");
+	close(f);
+}
+
 static int vfork_tcp(const struct sockaddr_in *sa)
 {
 	int s = tcp_to(sa), other = tcp_to(sa), rc;
@@ -400,6 +462,7 @@ static int vfork_tcp(const struct sockaddr_in *sa)
 	      "after posix_spawn closed s in the child the parent's getpeername() is not the destination");
 	close(s);
 	close(other);
+	vfork_log(sa);
 	return 0;
 }
 
