@@ -101,7 +101,8 @@ all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN) $(BENCH_BIN) $(if $(filter 1,$(SANITI
 # Only what a TSan run needs: a TSan preload goes only into TSan programs.
 tsan:
 	@$(MAKE) --no-print-directory TSAN=1 SANITIZE= build/tsan/libsocksify.so \
-		build/tsan/tests/tools/stress build/tsan/tests/tools/procshapes
+		build/tsan/tests/tools/stress build/tsan/tests/tools/procshapes \
+		build/tsan/tests/test_fdstate
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

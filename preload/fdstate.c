@@ -7,10 +7,12 @@
  *     CHUNK_SLOTS slots mmap'd on first need and installed with one
  *     compare-and-swap (the loser unmaps its copy). Chunks are never freed,
  *     so a pointer once seen stays valid. No malloc anywhere.
- *   - Each slot is a seqlock: seq is odd while a writer changes the slot.
- *     Writers take the odd value with a CAS (so two writers on one fd
- *     serialise); readers copy the payload and retry when seq moved. The
- *     payload is an array of atomic words read and written with relaxed
+ *   - Each slot is a seqlock over two copies of its record: seq is odd
+ *     while a writer fills the copy that is not current (taken with a CAS,
+ *     so two writers on one fd serialise); its unlock makes that copy
+ *     current. Readers never wait: they read the current copy and retry
+ *     only when seq moved far enough for a second writer to have reached
+ *     it. The copies are atomic words read and written with relaxed
  *     atomics, so a torn read is detected by seq and is never a data race.
  *   - kind is kept in its own atomic beside seq so that "is this fd ours"
  *     is a load, and any_state makes it one load for programs that never
@@ -26,27 +28,15 @@
  *   - A stale UDP slot still holds a reference to its association: the
  *     reader that finds it stale hands it to the stale handler (udp_assoc.c
  *     registers one) after clearing it, once.
- *   - Each slot holds two copies of its record: a writer fills the one
- *     that is not current and makes it current when it unlocks, so the
- *     current copy is intact while a write is under way. Readers never
- *     wait for a writer (they read the current copy and retry only when a
- *     second write could have reached it), and a process forked while a
- *     writer held a slot can undo that write (below).
  *   - fork() copies the table with the descriptors, which is what we want;
  *     exec() loses it (getpeername() then shows the proxy). A fork while
  *     another thread held a slot's writer lock would leave the child a
  *     lock nobody releases: the child handler (pthread_atfork) steps every
  *     locked slot back to its last complete record, which is the state of
  *     the descriptor as the child got it (the write had not finished).
- *   - A vfork child (vfork, posix_spawn, clone with CLONE_VM) shares this
- *     memory with its parent but has its own descriptors: nothing it does
- *     to its descriptors may change the table. Every write checks, on
- *     these slow paths only, that getpid() is still the pid the process
- *     had when it started or forked (the atfork child handler updates it,
- *     a vfork child never runs it); otherwise it changes nothing. A child
- *     made without the atfork handlers (_Fork, a raw clone) looks the same
- *     and keeps its table as it inherited it: safe, because every record
- *     is checked against the descriptor before it is used.
+ *   - A vfork child shares this memory but not the descriptors: every
+ *     write checks sfy_in_vfork_child() (vfork.h; slow paths only) and
+ *     then changes nothing.
  *
  * A writer interrupted by a signal whose handler writes the same fd's slot
  * would spin; that handler would have to close or dup the very descriptor
@@ -60,9 +50,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "fdstate.h"
+#include "vfork.h"
 
 #define CHUNK_SHIFT 10
 #define CHUNK_SLOTS (1u << CHUNK_SHIFT)
@@ -89,22 +79,6 @@ atomic_bool sfy_fd_any_state;
 static atomic_int fd_limit;
 static void (*_Atomic stale_fn)(int, const struct sfy_fd_info *);
 atomic_bool sfy_fd_udp_seen;
-/* getpid() of this process as its constructor or the atfork child handler
- * saw it: a vfork child has another pid and has not updated it. */
-static atomic_int self_pid;
-
-bool sfy_fd_in_vfork_child(void)
-{
-	int want = atomic_load_explicit(&self_pid, memory_order_relaxed);
-	int now = (int)getpid();
-
-	if (want == 0) { /* a hook before our constructor */
-		atomic_compare_exchange_strong(&self_pid, &want, now);
-		return want != 0 && want != now;
-	}
-	return want != now;
-}
-
 static struct slot *slot_of(int fd, bool create)
 {
 	unsigned int i;
@@ -302,7 +276,7 @@ int sfy_fd_set(int fd, const struct sfy_fd_info *info)
 	struct slot *s;
 	int rc;
 
-	if (sfy_fd_in_vfork_child())
+	if (sfy_in_vfork_child())
 		return 0; /* the parent's table: not this process's fds */
 	rc = new_record(fd, info, &rec, &s);
 	if (rc)
@@ -320,7 +294,7 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	bool stale = false;
 	int rc;
 
-	if (sfy_fd_in_vfork_child())
+	if (sfy_in_vfork_child())
 		return -EPERM;
 	rc = new_record(fd, info, &rec, &s);
 	if (rc)
@@ -388,7 +362,7 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 		void (*fn)(int, const struct sfy_fd_info *) = atomic_load(&stale_fn);
 
 		errno = saved;
-		if (!sfy_fd_in_vfork_child() && slot_clear_if(s, &rec) && fn)
+		if (!sfy_in_vfork_child() && slot_clear_if(s, &rec) && fn)
 			fn(fd, &rec.info);
 		errno = saved;
 		return false;
@@ -446,7 +420,7 @@ void sfy_fd_drop_stale(int fd)
 		return;
 	s = slot_of(fd, false);
 	slot_load(s, &rec);
-	if (rec.info.kind != SFY_FD_NONE && !sfy_fd_in_vfork_child() &&
+	if (rec.info.kind != SFY_FD_NONE && !sfy_in_vfork_child() &&
 	    slot_clear_if(s, &rec) && fn)
 		fn(fd, &rec.info);
 	errno = saved;
@@ -456,7 +430,7 @@ void sfy_fd_clear(int fd)
 {
 	struct slot *s;
 
-	if (!sfy_fd_is_ours(fd) || sfy_fd_in_vfork_child())
+	if (!sfy_fd_is_ours(fd) || sfy_in_vfork_child())
 		return;
 	s = slot_of(fd, false);
 	slot_clear(s);
@@ -482,7 +456,7 @@ void sfy_fd_copy(int from, int to)
 	}
 	/* A dup is the same open file description: same device and inode,
 	 * so the copied identity stays valid for the new number. */
-	if (sfy_fd_in_vfork_child())
+	if (sfy_in_vfork_child())
 		return;
 	dst = slot_of(to, true);
 	if (!dst)
@@ -491,35 +465,31 @@ void sfy_fd_copy(int from, int to)
 	slot_write(dst, &rec);
 }
 
-/* In the child of a fork(), before anything else runs there: the pid it
- * has now, and every slot whose writer lock another thread of the parent
- * held stepped back to its current (last complete) copy. */
+/* In the child of a fork(), before anything else runs there: every slot
+ * whose writer lock another thread of the parent held is stepped back to
+ * its current (last complete) copy. */
 static void fork_child(void)
 {
 	unsigned int lim = (unsigned int)atomic_load(&fd_limit), fd, v;
 	struct record rec;
-	struct slot *c;
+	struct slot *s;
 
-	atomic_store(&self_pid, (int)getpid());
 	for (fd = 0; fd < lim; fd++) {
-		c = atomic_load_explicit(&chunks[fd >> CHUNK_SHIFT],
-					 memory_order_acquire);
-		if (!c) {
-			fd |= CHUNK_SLOTS - 1; /* the whole chunk */
+		s = slot_of((int)fd, false);
+		if (!s) {
+			fd |= CHUNK_SLOTS - 1; /* the whole chunk is absent */
 			continue;
 		}
-		v = atomic_load_explicit(&c[fd & (CHUNK_SLOTS - 1)].seq,
-					 memory_order_relaxed);
-		if (!(v & 1))
-			continue;
-		copy_load(&c[fd & (CHUNK_SLOTS - 1)], copy_at(v), &rec);
-		atomic_store(&c[fd & (CHUNK_SLOTS - 1)].kind, rec.info.kind);
-		atomic_store(&c[fd & (CHUNK_SLOTS - 1)].seq, v - 1);
+		v = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (v & 1) {
+			copy_load(s, copy_at(v), &rec);
+			atomic_store(&s->kind, rec.info.kind);
+			atomic_store(&s->seq, v - 1);
+		}
 	}
 }
 
 __attribute__((constructor)) static void fdstate_init(void)
 {
-	sfy_fd_in_vfork_child(); /* remembers the pid */
 	pthread_atfork(NULL, NULL, fork_child);
 }

@@ -133,13 +133,6 @@ void sfy_fd_on_stale(void (*fn)(int fd, const struct sfy_fd_info *stale));
  * bound sweeps over a range of descriptors (close_range). */
 int sfy_fd_limit(void);
 
-/* True in a child that shares this process's memory but not its
- * descriptors (vfork, posix_spawn, clone with CLONE_VM): it must not
- * change the table or anything that counts descriptors. One getpid()
- * system call: for slow paths only (a descriptor with state). The
- * writers of this file check it themselves and then change nothing. */
-bool sfy_fd_in_vfork_child(void);
-
 /* Makes to's state a copy of from's (none when from has none): for dup,
  * dup2, dup3 and F_DUPFD, after the real call succeeded. */
 void sfy_fd_copy(int from, int to);

@@ -8,6 +8,7 @@
 #ifndef SOCKSIFY_PRELOAD_HOOKS_H
 #define SOCKSIFY_PRELOAD_HOOKS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -44,6 +45,13 @@ int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len);
  * destination, or AF_UNSPEC): it is no longer connected through the
  * proxy. */
 void sfy_udp_after_connect(int fd);
+
+/* A hook whose real function is missing: -1 with ENOSYS. */
+static inline int sfy_nosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
 
 /* The descriptor hooks (hook_fd.c) under names of their own, for
  * syscall(SYS_close, ...) and friends (hook_syscall.c): same bookkeeping,

@@ -81,6 +81,10 @@ struct sfy_assoc *sfy_assoc_at(int i);
  */
 int sfy_assoc_open(int fd, int family, struct sfy_fd_info *info);
 
+/* A free entry, claimed for a new association (udp_associate.c): its
+ * index, or -1 when all SFY_ASSOC_MAX are taken. */
+int sfy_assoc_claim(void);
+
 /* fd's association when it has one: 0, or -ENOENT. */
 int sfy_assoc_of(int fd, struct sfy_fd_info *info);
 

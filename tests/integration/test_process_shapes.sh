@@ -14,7 +14,8 @@
 #     F_DUPFD, dup, accept4 or socket: its association is released;
 #   - a UDP socket received over SCM_RIGHTS onto a number with stale state;
 #   - the fork storm again with the library and the program built with
-#     ThreadSanitizer (make tsan), where any report fails.
+#     ThreadSanitizer (make tsan), where any report fails, and the
+#     descriptor table's unit test (a fork while threads write) under it.
 #
 # All on loopback: danted on 127.0.0.1 going out from 127.0.0.2, TCP and
 # UDP echo servers on 127.0.0.1, SOCKSIFY_NO_PROXY empty so that loopback
@@ -82,6 +83,18 @@ elif [ ! -x "$TSAN_DIR/tests/tools/procshapes" ] || [ ! -f "$TSAN_DIR/libsocksif
 	fail tsan "build/tsan missing: make tsan (make check builds it)"
 else
 	export TSAN_OPTIONS="exitcode=66 halt_on_error=0 die_after_fork=0"
+	# The table itself: threads writing a slot while the test forks.
+	if [ -x "$TSAN_DIR/tests/test_fdstate" ]; then
+		out=$(timeout 300 "$TSAN_DIR/tests/test_fdstate" 2>&1)
+		rc=$?
+		if [ "$rc" = 0 ] && ! grep -q ThreadSanitizer <<<"$out"; then
+			pass tsan_test_fdstate
+		else
+			fail tsan_test_fdstate "exit $rc: $(grep -m 5 -E 'WARNING|ERROR|Checks|#[0-9] ' <<<"$out" | tr '\n' ' ')"
+		fi
+	else
+		fail tsan_test_fdstate "$TSAN_DIR/tests/test_fdstate missing: make tsan"
+	fi
 	ps_run tsan_forkstorm "$TSAN_DIR/libsocksify.so" "$TSAN_DIR/tests/tools/procshapes" \
 		forkstorm 127.0.0.1 "$EP" 300 "$UP"
 	ps_run tsan_vforkudp "$TSAN_DIR/libsocksify.so" "$TSAN_DIR/tests/tools/procshapes" \
