@@ -20,12 +20,13 @@
  *
  * Not routed: fork and clone by number. Their children do not run the
  * pthread_atfork handlers, so the table treats them as vfork children
- * (fdstate.h: it changes nothing there), which is safe.
+ * (vfork.h: the bookkeeping changes nothing there), which is safe.
  *
  * syscall() is variadic and takes up to six arguments; like glibc's own
  * implementation we pass on six, whatever the caller gave (the extra
- * ones are registers the kernel ignores for that call). The check costs
- * a compare of the number for every other system call.
+ * ones are registers the kernel ignores for that call). Every other
+ * system call costs one switch on its number (a few compares and a bit
+ * test, no load).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,23 +40,14 @@
 #include "hooks.h"
 #include "realfn.h"
 
-static bool datagram_call(long n)
-{
-	switch (n) {
-	case SYS_sendmmsg:
-	case SYS_recvmmsg:
-	case SYS_sendmsg:
-	case SYS_recvmsg:
-	case SYS_sendto:
-	case SYS_recvfrom:
-		return true;
-	default:
-		return false;
-	}
-}
+enum route {
+	ROUTE_NONE,       /* the real syscall(), nothing else */
+	ROUTE_DESCRIPTOR, /* hook_fd.c's bookkeeping must see it */
+	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
+};
 
-/* The numbers hook_fd.c's bookkeeping must see. */
-static bool descriptor_call(long n)
+/* One switch, so that every other number costs one decision tree. */
+static enum route route_of(long n)
 {
 	switch (n) {
 	case SYS_close:
@@ -72,9 +64,16 @@ static bool descriptor_call(long n)
 #ifdef SYS_close_range
 	case SYS_close_range:
 #endif
-		return true;
+		return ROUTE_DESCRIPTOR;
+	case SYS_sendmmsg:
+	case SYS_recvmmsg:
+	case SYS_sendmsg:
+	case SYS_recvmsg:
+	case SYS_sendto:
+	case SYS_recvfrom:
+		return ROUTE_DATAGRAM;
 	default:
-		return false;
+		return ROUTE_NONE;
 	}
 }
 
@@ -134,6 +133,7 @@ static long descriptor_route(long n, const long *a)
 long syscall(long n, ...)
 {
 	const struct sfy_real *r = sfy_real();
+	enum route route;
 	long a[6];
 	va_list ap;
 	int i;
@@ -142,9 +142,10 @@ long syscall(long n, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (__builtin_expect(descriptor_call(n), 0))
+	route = route_of(n);
+	if (__builtin_expect(route == ROUTE_DESCRIPTOR, 0))
 		return descriptor_route(n, a);
-	if (datagram_call(n) && sfy_fd_maybe_udp((int)a[0])) {
+	if (route == ROUTE_DATAGRAM && sfy_fd_maybe_udp((int)a[0])) {
 		int fd = (int)a[0];
 
 		switch (n) {

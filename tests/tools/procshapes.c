@@ -130,26 +130,35 @@ static bool peer_is(int s, const struct sockaddr_in *sa)
 	       p.sin_addr.s_addr == sa->sin_addr.s_addr;
 }
 
-/* One datagram to the echo server and its echo back within the timeout. */
+/* A datagram to the echo server and its echo back: three tries, each
+ * waiting a third of the timeout (UDP: a datagram may be lost, and a
+ * socket whose buffer is full of older echoes drops new ones, so what is
+ * queued is read first). */
 static bool udp_echo(int u, const struct sockaddr_in *sa, const char *msg)
 {
 	char buf[256];
 	struct pollfd p = { .fd = u, .events = POLLIN };
-	int64_t end = now_ms() + IO_TIMEOUT_MS;
+	int64_t end;
 	ssize_t n;
+	int tries;
 
-	if (sendto(u, msg, strlen(msg), 0, (const struct sockaddr *)sa,
-		   sizeof(*sa)) < 0)
-		return false;
-	while (now_ms() < end) {
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		n = recv(u, buf, sizeof(buf) - 1, 0);
-		if (n < 0)
+	while (recv(u, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+	for (tries = 0; tries < 3; tries++) {
+		if (sendto(u, msg, strlen(msg), 0, (const struct sockaddr *)sa,
+			   sizeof(*sa)) < 0)
 			return false;
-		buf[n] = 0;
-		if (strstr(buf, msg))
-			return true;
+		end = now_ms() + IO_TIMEOUT_MS / 3;
+		while (now_ms() < end) {
+			if (poll(&p, 1, 200) <= 0)
+				continue;
+			n = recv(u, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+			if (n < 0)
+				continue;
+			buf[n] = 0;
+			if (strstr(buf, msg))
+				return true;
+		}
 	}
 	return false;
 }
