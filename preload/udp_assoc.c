@@ -32,6 +32,8 @@
  *   - fork() while another thread wrote an entry: the child handler steps
  *     a half-written dyn back to its current copy and frees an entry that
  *     was being released, so the child never spins on a lock nobody holds.
+ *     A child that ran no handler (_Fork, a raw fork) gives a dyn write up
+ *     after a long wait instead.
  *   - A vfork child shares this table but not the descriptors: it takes
  *     and drops no references, moves no control connection and makes no
  *     association (sfy_in_vfork_child, checked on these slow paths).
@@ -119,8 +121,16 @@ void sfy_assoc_dyn_write(struct sfy_assoc *a, const struct sfy_assoc_dyn *in)
 					&a->seq, &v, v + 1, memory_order_acquire,
 					memory_order_relaxed))
 			break;
-		if (++spins > 64)
+		/* A child that ran no atfork handler (_Fork, a raw fork)
+		 * may have copied a lock whose holder does not exist
+		 * there: after a long wait, a child gives the write up (in
+		 * a vfork child the holder is a parent thread, which would
+		 * have let go long before). */
+		if (++spins > 64) {
+			if (spins == 64 + 4096 && sfy_in_vfork_child())
+				return;
 			sched_yield();
+		}
 	}
 	atomic_thread_fence(memory_order_release);
 	c = dyn_copy(v + 2);

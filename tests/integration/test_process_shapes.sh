@@ -2,9 +2,10 @@
 #
 # The library's per-descriptor bookkeeping across every shape a process
 # can take (tests/tools/procshapes.c is the program, see its top comment):
-#   - a fork storm from a threaded program whose other thread keeps
-#     dup2()ing and closing a proxied socket: 3000 children, none may hang
-#     (a child that inherits a writer's lock of the table spins forever);
+#   - a fork storm from a threaded program whose other threads keep
+#     dup2()ing and closing a proxied TCP and a relayed UDP socket and
+#     sending: 3000 children by fork(), _Fork() and syscall(SYS_fork), none
+#     may hang (a child that inherits a writer's lock spins forever);
 #   - vfork and posix_spawn children closing the parent's proxied TCP and
 #     UDP sockets: the parent's bookkeeping stays as it was;
 #   - close, dup2, dup3 and close_range through syscall();
@@ -95,8 +96,9 @@ else
 	else
 		fail tsan_test_fdstate "$TSAN_DIR/tests/test_fdstate missing: make tsan"
 	fi
-	ps_run tsan_forkstorm "$TSAN_DIR/libsocksify.so" "$TSAN_DIR/tests/tools/procshapes" \
-		forkstorm 127.0.0.1 "$EP" 300 "$UP"
+	PROCSHAPES_FORK_ONLY=1 \
+		ps_run tsan_forkstorm "$TSAN_DIR/libsocksify.so" "$TSAN_DIR/tests/tools/procshapes" \
+			forkstorm 127.0.0.1 "$EP" 300 "$UP"
 	ps_run tsan_vforkudp "$TSAN_DIR/libsocksify.so" "$TSAN_DIR/tests/tools/procshapes" \
 		vforkudp 127.0.0.1 "$UP"
 	unset TSAN_OPTIONS

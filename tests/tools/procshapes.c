@@ -10,7 +10,10 @@
  *   procshapes forkstorm ADDR PORT N [UPORT]
  *	a proxied TCP socket; one thread loops dup2(s, 50); close(50) while
  *	the main thread forks N children (8 alive at once) that each do the
- *	same once and exit. With UPORT, a relayed UDP socket too: a second
+ *	same once and exit: fork(), _Fork() and syscall(SYS_fork) in turn
+ *	(the last two run no pthread_atfork handler); only fork() when the
+ *	environment has PROCSHAPES_FORK_ONLY=1 (ThreadSanitizer's runtime
+ *	cannot follow a fork it does not intercept). With UPORT, a relayed UDP socket too: a second
  *	thread loops dup2(u, 51); close(51) (the association's references)
  *	and sends to two destinations in turn (its shared state), and each
  *	child does the same once. Every child must exit within 5 s (a child that
@@ -284,6 +287,7 @@ static int storm(const struct sockaddr_in *sa, int n,
 	int64_t t0 = now_ms(), end = t0 + 120000;
 	pthread_t th, uth;
 	char why[160];
+	int kinds = getenv("PROCSHAPES_FORK_ONLY") ? 1 : 3;
 
 	storm_fd = tcp_to(sa);
 	if (ua) {
@@ -317,7 +321,9 @@ static int storm(const struct sockaddr_in *sa, int n,
 				}
 			}
 			if (kids[i] == 0 && started < n) {
-				pid_t p = fork();
+				pid_t p = started % kinds == 0 ? fork() :
+					  started % kinds == 1 ? _Fork() :
+								 (pid_t)syscall(SYS_fork);
 
 				if (p == 0) {
 					dup2(storm_fd, 50);
