@@ -85,7 +85,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libsocks5.a $(B)/libsocksify_i
 # A unit test of a piece of the command links that piece's object.
 $(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o
 
-$(B)/tests/tools/%: tests/tools/%.c $(B)/libsocks5.a
+$(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(B)/libsocks5.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #
 # The library's per-descriptor bookkeeping across every shape a process
-# can take (tests/tools/procshapes.c is the program, see its top comment):
+# can take (tests/tools/procshapes.c and fdreuse.c are the programs, see
+# their top comments):
 #   - a fork storm from a threaded program whose other threads keep
 #     dup2()ing and closing a proxied TCP and a relayed UDP socket and
 #     sending: 3000 children by fork(), _Fork() and syscall(SYS_fork), none
@@ -27,12 +28,13 @@ unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_LOG_FILE \
 	SOCKSIFY_UDP SOCKSIFY_DNS ALL_PROXY all_proxy NO_PROXY no_proxy LD_PRELOAD
 
 PS=$B/tests/tools/procshapes
+FR=$B/tests/tools/fdreuse
 TSAN_DIR=$ROOT/build/tsan
 if [ "$(id -u)" != 0 ]; then
 	skip process_shapes "dante-server, the UDP ASSOCIATE server of these tests, runs only as root"
 	finish
 fi
-for f in "$B/libsocksify.so" "$PS"; do
+for f in "$B/libsocksify.so" "$PS" "$FR"; do
 	[ -e "$f" ] || { fail setup "$f missing (run make all-tests)"; finish; }
 done
 
@@ -72,10 +74,10 @@ ps_run forkstorm "$SFY_LIB" "$PS" forkstorm 127.0.0.1 "$EP" "${FORKSTORM_N:-3000
 SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/vfork.log \
 	ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
 ps_run vforkudp "$SFY_LIB" "$PS" vforkudp 127.0.0.1 "$UP"
-ps_run rawsys "$SFY_LIB" "$PS" rawsys 127.0.0.1 "$EP" "$UP"
-ps_run ctlreuse "$SFY_LIB" "$PS" ctlreuse 127.0.0.1 "$UP"
-ps_run stalenum "$SFY_LIB" "$PS" stalenum 127.0.0.1 "$UP"
-ps_run scmrights "$SFY_LIB" "$PS" scmrights 127.0.0.1 "$UP"
+ps_run rawsys "$SFY_LIB" "$FR" rawsys 127.0.0.1 "$EP" "$UP"
+ps_run ctlreuse "$SFY_LIB" "$FR" ctlreuse 127.0.0.1 "$UP"
+ps_run stalenum "$SFY_LIB" "$FR" stalenum 127.0.0.1 "$UP"
+ps_run scmrights "$SFY_LIB" "$FR" scmrights 127.0.0.1 "$UP"
 
 # --- ThreadSanitizer ------------------------------------------------------
 if [ "${SANITIZE:-0}" = 1 ]; then
