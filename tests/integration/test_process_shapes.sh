@@ -74,7 +74,8 @@ ps_run forkstorm "$SFY_LIB" "$PS" forkstorm 127.0.0.1 "$EP" "${FORKSTORM_N:-3000
 SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/vfork.log \
 	ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
 ps_run vforkudp "$SFY_LIB" "$PS" vforkudp 127.0.0.1 "$UP"
-ps_run rawsys "$SFY_LIB" "$FR" rawsys 127.0.0.1 "$EP" "$UP"
+SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/rawsys.log \
+	ps_run rawsys "$SFY_LIB" "$FR" rawsys 127.0.0.1 "$EP" "$UP"
 ps_run ctlreuse "$SFY_LIB" "$FR" ctlreuse 127.0.0.1 "$UP"
 ps_run stalenum "$SFY_LIB" "$FR" stalenum 127.0.0.1 "$UP"
 ps_run scmrights "$SFY_LIB" "$FR" scmrights 127.0.0.1 "$UP"

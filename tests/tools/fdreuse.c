@@ -17,9 +17,10 @@
  *	the program's file: closing the UDP socket must not close that file.
  *   fdreuse stalenum ADDR UPORT
  *	a relayed UDP socket closed where the library cannot see it, and its
- *	number taken by F_DUPFD (libc and raw), dup, accept4 and socket: each
- *	time the dead socket's association is released (no control
- *	connection left open) and the new descriptor works.
+ *	number taken by F_DUPFD (libc and raw), dup, dup2, dup3 (libc and
+ *	raw), accept4, a raw socket, open and socket: each time the dead
+ *	socket's association is released (no control connection left open)
+ *	and the new descriptor works.
  *   fdreuse scmrights ADDR UPORT
  *	a relayed UDP socket closed where the library cannot see it, and a
  *	new UDP socket received over SCM_RIGHTS on the same number: its
@@ -104,6 +105,27 @@ static int rawsys(const struct sockaddr_in *tsa, const struct sockaddr_in *usa)
 	check(peer_is(t, &other), "raw_close_range_new_socket_ok",
 	      "getpeername() of a new socket on a swept number is wrong");
 	close(t);
+
+	/* With SOCKSIFY_LOG_FILE: the sweep spared the log file, and the
+	 * program's next file gets none of its lines. */
+	if (getenv("SOCKSIFY_LOG_FILE")) {
+		struct stat st0, st1;
+		char buf[4096];
+		ssize_t n;
+
+		f = scratch();
+		if (stat(getenv("SOCKSIFY_LOG_FILE"), &st0) < 0)
+			st0.st_size = -1;
+		t = tcp_to(tsa); /* an info line */
+		close(t);
+		n = pread(f, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = 0;
+		check(stat(getenv("SOCKSIFY_LOG_FILE"), &st1) == 0 &&
+			      st1.st_size > st0.st_size && !strstr(buf, "socksify["),
+		      "raw_close_range_spares_log",
+		      "after syscall(SYS_close_range, 3, ~0U, 0) the log's lines did not go to the log file");
+		close(f);
+	}
 	return 0;
 }
 
@@ -245,6 +267,42 @@ static int stalenum(const struct sockaddr_in *sa)
 	close(g);
 	close(c);
 	close(l);
+
+	/* dup2, dup3 (libc and raw) onto the number. */
+	f = scratch();
+	for (int k = 0; k < 3; k++) {
+		static const char *const names[] = {
+			"stale_dup2_releases_association",
+			"stale_dup3_releases_association",
+			"stale_raw_dup2_releases_association",
+		};
+		base = count_ctl();
+		n = dead_udp(sa, "stale_dup2_before");
+		g = k == 0 ? dup2(f, n) : k == 1 ? dup3(f, n, O_CLOEXEC) :
+			     (int)syscall(SYS_dup2, f, n);
+		check(g == n && is_scratch(g) && count_ctl() == base, names[k],
+		      "dup2/dup3 onto a dead relayed socket's number left its control connection open");
+		close(g);
+	}
+	close(f);
+
+	/* A file opened on the number (open() is not hooked): what the
+	 * program writes there goes into the file, unchanged. */
+	base = count_ctl();
+	n = dead_udp(sa, "stale_open_before");
+	g = scratch();
+	{
+		char buf[8] = { 0 };
+
+		check(g == n && write(g, "abc", 3) == 3 &&
+			      pread(g, buf, sizeof(buf), 0) == 4 &&
+			      !memcmp(buf, "Pabc", 4),
+		      "stale_open_file_written_as_is",
+		      "a write() to a file on a dead relayed socket's number did not reach the file as written");
+	}
+	close(g);
+	check(count_ctl() == base, "stale_open_file_close_releases_association",
+	      "closing a file on a dead relayed socket's number left the control connection open");
 
 	base = count_ctl();
 	n = dead_udp(sa, "stale_socket_before");
