@@ -9,6 +9,7 @@
 #     may hang (a child that inherits a writer's lock spins forever);
 #   - vfork and posix_spawn children closing the parent's proxied TCP and
 #     UDP sockets: the parent's bookkeeping stays as it was;
+#   - a relayed UDP socket across exec: the new image relays it anew;
 #   - close, dup2, dup3 and close_range through syscall();
 #   - the UDP association's control connection closed behind our back and
 #     its number reused by a file of the program, which must survive;
@@ -74,6 +75,7 @@ ps_run forkstorm "$SFY_LIB" "$PS" forkstorm 127.0.0.1 "$EP" "${FORKSTORM_N:-3000
 SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/vfork.log \
 	ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
 ps_run vforkudp "$SFY_LIB" "$PS" vforkudp 127.0.0.1 "$UP"
+ps_run exec "$SFY_LIB" "$PS" exec 127.0.0.1 "$UP"
 SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/rawsys.log \
 	ps_run rawsys "$SFY_LIB" "$FR" rawsys 127.0.0.1 "$EP" "$UP"
 ps_run ctlreuse "$SFY_LIB" "$FR" ctlreuse 127.0.0.1 "$UP"

@@ -26,6 +26,11 @@
  *	SOCKSIFY_LOG_FILE set (and SOCKSIFY_LOG=info): a vfork child's
  *	dup2() onto the log file's descriptor leaves the parent's log where
  *	it was (its next lines are in the file, none in the child's file).
+ *   procshapes exec ADDR UPORT
+ *	a relayed UDP socket (not FD_CLOEXEC) and its association survive an
+ *	exec of this program ("execd ADDR UPORT FD"), which sends on it: the
+ *	new image makes its own association (the old control connection is
+ *	FD_CLOEXEC and gone), and datagrams come back.
  *   procshapes vforkudp ADDR UPORT
  *	a vfork child closes the parent's relayed UDP socket: the parent's
  *	association must keep its reference (a second socket's association
@@ -302,6 +307,30 @@ static int vfork_udp(const struct sockaddr_in *sa)
 	return 0;
 }
 
+static int exec_udp(const struct sockaddr_in *sa, const char *addr,
+		    const char *port)
+{
+	int u = udp_sock();
+	char fdbuf[16];
+	pid_t p;
+
+	check(udp_echo(u, sa, "before-exec"), "exec_before", "no echo");
+	snprintf(fdbuf, sizeof(fdbuf), "%d", u);
+	p = fork();
+	if (p == 0) {
+		char *argv[] = { "procshapes", "execd", (char *)addr,
+				 (char *)port, fdbuf, NULL };
+
+		execve("/proc/self/exe", argv, environ);
+		_exit(127);
+	}
+	check(p > 0 && wait_child(p) == 0, "exec_child_echo",
+	      "the exec'd image's datagrams on the inherited socket did not come back");
+	check(udp_echo(u, sa, "parent-after-exec"), "exec_parent_still_echo", "no echo");
+	close(u);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa, ua;
@@ -315,6 +344,16 @@ int main(int argc, char **argv)
 	} else if (argc >= 4 && !strcmp(argv[1], "vfork")) {
 		sa = dest(argv[2], argv[3]);
 		vfork_tcp(&sa);
+	} else if (argc >= 4 && !strcmp(argv[1], "exec")) {
+		sa = dest(argv[2], argv[3]);
+		exec_udp(&sa, argv[2], argv[3]);
+	} else if (argc >= 5 && !strcmp(argv[1], "execd")) {
+		int u = atoi(argv[4]);
+
+		sa = dest(argv[2], argv[3]);
+		/* the old control connection went with the old image */
+		return udp_echo(u, &sa, "after-exec") && find_ctl() >= 0 &&
+				       count_ctl() == 1 ? 0 : 1;
 	} else if (argc >= 4 && !strcmp(argv[1], "vforkudp")) {
 		sa = dest(argv[2], argv[3]);
 		vfork_udp(&sa);
