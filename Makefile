@@ -92,7 +92,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libsocks5.a $(B)/libsocksify_i
 # A unit test of a piece of the command links that piece's object.
 $(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o
 
-$(B)/tests/tools/%: tests/tools/%.c $(B)/libsocks5.a
+$(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(B)/libsocks5.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread
 
@@ -108,7 +108,8 @@ all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN) $(BENCH_BIN) $(if $(filter 1,$(SANITI
 # Only what a TSan run needs: a TSan preload goes only into TSan programs.
 tsan:
 	@$(MAKE) --no-print-directory TSAN=1 SANITIZE= build/tsan/libsocksify.so \
-		build/tsan/tests/tools/stress
+		build/tsan/tests/tools/stress build/tsan/tests/tools/procshapes \
+		build/tsan/tests/test_fdstate
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

@@ -7,10 +7,12 @@
  *     CHUNK_SLOTS slots mmap'd on first need and installed with one
  *     compare-and-swap (the loser unmaps its copy). Chunks are never freed,
  *     so a pointer once seen stays valid. No malloc anywhere.
- *   - Each slot is a seqlock: seq is odd while a writer changes the slot.
- *     Writers take the odd value with a CAS (so two writers on one fd
- *     serialise); readers copy the payload and retry when seq moved. The
- *     payload is an array of atomic words read and written with relaxed
+ *   - Each slot is a seqlock over two copies of its record: seq is odd
+ *     while a writer fills the copy that is not current (taken with a CAS,
+ *     so two writers on one fd serialise); its unlock makes that copy
+ *     current. Readers never wait: they read the current copy and retry
+ *     only when seq moved far enough for a second writer to have reached
+ *     it. The copies are atomic words read and written with relaxed
  *     atomics, so a torn read is detected by seq and is never a data race.
  *   - kind is kept in its own atomic beside seq so that "is this fd ours"
  *     is a load, and any_state makes it one load for programs that never
@@ -27,13 +29,21 @@
  *     reader that finds it stale hands it to the stale handler (udp_assoc.c
  *     registers one) after clearing it, once.
  *   - fork() copies the table with the descriptors, which is what we want;
- *     exec() loses it (getpeername() then shows the proxy).
+ *     exec() loses it (getpeername() then shows the proxy). A fork while
+ *     another thread held a slot's writer lock would leave the child a
+ *     lock nobody releases: the child handler (pthread_atfork) steps every
+ *     locked slot back to its last complete record, which is the state of
+ *     the descriptor as the child got it (the write had not finished).
+ *   - A vfork child shares this memory but not the descriptors: every
+ *     write checks sfy_in_vfork_child() (vfork.h; slow paths only) and
+ *     then changes nothing.
  *
  * A writer interrupted by a signal whose handler writes the same fd's slot
  * would spin; that handler would have to close or dup the very descriptor
  * the interrupted code is closing or dup'ing, which is a bug of its own.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -42,6 +52,7 @@
 #include <sys/stat.h>
 
 #include "fdstate.h"
+#include "vfork.h"
 
 #define CHUNK_SHIFT 10
 #define CHUNK_SLOTS (1u << CHUNK_SHIFT)
@@ -54,10 +65,12 @@ struct record {
 
 #define RECORD_WORDS ((sizeof(struct record) + 7) / 8)
 
+/* seq even: copy (seq / 2) % 2 is current; odd: a writer fills the other
+ * one. kind mirrors the current copy's kind. */
 struct slot {
 	atomic_uint seq;
 	atomic_int kind;
-	_Atomic uint64_t words[RECORD_WORDS];
+	_Atomic uint64_t words[2][RECORD_WORDS];
 };
 
 static _Atomic(struct slot *) chunks[NCHUNKS];
@@ -66,7 +79,6 @@ atomic_bool sfy_fd_any_state;
 static atomic_int fd_limit;
 static void (*_Atomic stale_fn)(int, const struct sfy_fd_info *);
 atomic_bool sfy_fd_udp_seen;
-
 static struct slot *slot_of(int fd, bool create)
 {
 	unsigned int i;
@@ -119,40 +131,58 @@ static void slot_unlock(struct slot *s)
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 }
 
+/* The copy that is current at sequence number v (even), or that was
+ * current when the writer holding the lock (v odd) took it. */
+static unsigned int copy_at(unsigned int v)
+{
+	return (v >> 1) & 1;
+}
+
+/* Under the writer lock: fills the copy that is not current; the unlock
+ * makes it current. */
 static void slot_store(struct slot *s, const struct record *rec)
 {
+	unsigned int next = copy_at(atomic_load_explicit(&s->seq,
+							 memory_order_relaxed) + 1);
 	uint64_t w[RECORD_WORDS];
 	size_t i;
 
 	memset(w, 0, sizeof(w));
 	memcpy(w, rec, sizeof(*rec));
 	for (i = 0; i < RECORD_WORDS; i++)
-		atomic_store_explicit(&s->words[i], w[i], memory_order_relaxed);
+		atomic_store_explicit(&s->words[next][i], w[i],
+				      memory_order_relaxed);
 	atomic_store_explicit(&s->kind, rec->info.kind, memory_order_relaxed);
 }
 
-static void slot_load(struct slot *s, struct record *rec)
+static void copy_load(struct slot *s, unsigned int c, struct record *rec)
 {
 	uint64_t w[RECORD_WORDS];
-	unsigned int a, b;
 	size_t i;
+
+	for (i = 0; i < RECORD_WORDS; i++)
+		w[i] = atomic_load_explicit(&s->words[c][i], memory_order_relaxed);
+	memcpy(rec, w, sizeof(*rec));
+}
+
+/* The current copy, without waiting for a writer: a write under way
+ * fills the other copy, so the current one is only at risk once a second
+ * writer has taken the lock, which moves seq by two or more. */
+static void slot_load(struct slot *s, struct record *rec)
+{
+	unsigned int a, b;
 	int spins = 0;
 
 	for (;;) {
 		a = atomic_load_explicit(&s->seq, memory_order_acquire);
-		if (!(a & 1)) {
-			for (i = 0; i < RECORD_WORDS; i++)
-				w[i] = atomic_load_explicit(
-					&s->words[i], memory_order_relaxed);
-			atomic_thread_fence(memory_order_acquire);
-			b = atomic_load_explicit(&s->seq, memory_order_relaxed);
-			if (a == b)
-				break;
-		}
+		copy_load(s, copy_at(a), rec);
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (b - a <= 1)
+			break;
 		if (++spins > 64)
 			sched_yield();
 	}
-	memcpy(rec, w, sizeof(*rec));
 }
 
 /* Remembers how far the table has been used, and whether UDP state ever
@@ -188,15 +218,12 @@ void sfy_fd_on_stale(void (*fn)(int fd, const struct sfy_fd_info *stale))
 	atomic_store(&stale_fn, fn);
 }
 
-/* The payload of a slot whose writer lock the caller holds. */
+/* The current record of a slot whose writer lock the caller holds. */
 static void slot_load_locked(struct slot *s, struct record *rec)
 {
-	uint64_t w[RECORD_WORDS];
-	size_t i;
-
-	for (i = 0; i < RECORD_WORDS; i++)
-		w[i] = atomic_load_explicit(&s->words[i], memory_order_relaxed);
-	memcpy(rec, w, sizeof(*rec));
+	copy_load(s, copy_at(atomic_load_explicit(&s->seq,
+						  memory_order_relaxed)),
+		  rec);
 }
 
 bool sfy_fd_is_ours_slow(int fd)
@@ -235,17 +262,26 @@ static int new_record(int fd, const struct sfy_fd_info *info,
 	return 0;
 }
 
+/* The whole write: lock, fill the other copy, make it current. */
+static void slot_write(struct slot *s, const struct record *rec)
+{
+	slot_lock(s);
+	slot_store(s, rec);
+	slot_unlock(s);
+}
+
 int sfy_fd_set(int fd, const struct sfy_fd_info *info)
 {
 	struct record rec;
 	struct slot *s;
-	int rc = new_record(fd, info, &rec, &s);
+	int rc;
 
+	if (sfy_in_vfork_child())
+		return 0; /* the parent's table: not this process's fds */
+	rc = new_record(fd, info, &rec, &s);
 	if (rc)
 		return rc;
-	slot_lock(s);
-	slot_store(s, &rec);
-	slot_unlock(s);
+	slot_write(s, &rec);
 	return 0;
 }
 
@@ -256,8 +292,11 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	struct slot *s;
 	void (*fn)(int, const struct sfy_fd_info *);
 	bool stale = false;
-	int rc = new_record(fd, info, &rec, &s);
+	int rc;
 
+	if (sfy_in_vfork_child())
+		return -EPERM;
+	rc = new_record(fd, info, &rec, &s);
 	if (rc)
 		return rc;
 	/* Check and store under the slot's writer lock, so two threads'
@@ -266,6 +305,7 @@ int sfy_fd_set_udp_once(int fd, const struct sfy_fd_info *info,
 	slot_load_locked(s, &old);
 	if (old.info.kind == SFY_FD_UDP && old.dev == rec.dev &&
 	    old.ino == rec.ino) {
+		slot_store(s, &old); /* unlocking makes the other copy current */
 		slot_unlock(s);
 		*existing = old.info;
 		return -EEXIST;
@@ -284,9 +324,7 @@ static void slot_clear(struct slot *s)
 	struct record rec;
 
 	memset(&rec, 0, sizeof(rec));
-	slot_lock(s);
-	slot_store(s, &rec);
-	slot_unlock(s);
+	slot_write(s, &rec);
 }
 
 /* Clears the slot only if it still holds rec (another thread may have
@@ -300,8 +338,7 @@ static bool slot_clear_if(struct slot *s, const struct record *rec)
 	slot_lock(s);
 	slot_load_locked(s, &cur);
 	same = !memcmp(&cur, rec, sizeof(cur));
-	if (same)
-		slot_store(s, &zero);
+	slot_store(s, same ? &zero : &cur);
 	slot_unlock(s);
 	return same;
 }
@@ -325,7 +362,7 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 		void (*fn)(int, const struct sfy_fd_info *) = atomic_load(&stale_fn);
 
 		errno = saved;
-		if (slot_clear_if(s, &rec) && fn)
+		if (!sfy_in_vfork_child() && slot_clear_if(s, &rec) && fn)
 			fn(fd, &rec.info);
 		errno = saved;
 		return false;
@@ -383,7 +420,8 @@ void sfy_fd_drop_stale(int fd)
 		return;
 	s = slot_of(fd, false);
 	slot_load(s, &rec);
-	if (rec.info.kind != SFY_FD_NONE && slot_clear_if(s, &rec) && fn)
+	if (rec.info.kind != SFY_FD_NONE && !sfy_in_vfork_child() &&
+	    slot_clear_if(s, &rec) && fn)
 		fn(fd, &rec.info);
 	errno = saved;
 }
@@ -392,7 +430,7 @@ void sfy_fd_clear(int fd)
 {
 	struct slot *s;
 
-	if (!sfy_fd_is_ours(fd))
+	if (!sfy_fd_is_ours(fd) || sfy_in_vfork_child())
 		return;
 	s = slot_of(fd, false);
 	slot_clear(s);
@@ -418,11 +456,40 @@ void sfy_fd_copy(int from, int to)
 	}
 	/* A dup is the same open file description: same device and inode,
 	 * so the copied identity stays valid for the new number. */
+	if (sfy_in_vfork_child())
+		return;
 	dst = slot_of(to, true);
 	if (!dst)
 		return;
 	note_set(to, rec.info.kind);
-	slot_lock(dst);
-	slot_store(dst, &rec);
-	slot_unlock(dst);
+	slot_write(dst, &rec);
+}
+
+/* In the child of a fork(), before anything else runs there: every slot
+ * whose writer lock another thread of the parent held is stepped back to
+ * its current (last complete) copy. */
+static void fork_child(void)
+{
+	unsigned int lim = (unsigned int)atomic_load(&fd_limit), fd, v;
+	struct record rec;
+	struct slot *s;
+
+	for (fd = 0; fd < lim; fd++) {
+		s = slot_of((int)fd, false);
+		if (!s) {
+			fd |= CHUNK_SLOTS - 1; /* the whole chunk is absent */
+			continue;
+		}
+		v = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (v & 1) {
+			copy_load(s, copy_at(v), &rec);
+			atomic_store(&s->kind, rec.info.kind);
+			atomic_store(&s->seq, v - 1);
+		}
+	}
+}
+
+__attribute__((constructor)) static void fdstate_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
 }

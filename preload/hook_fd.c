@@ -1,7 +1,7 @@
 /*
- * Descriptor bookkeeping: close, dup, dup2, dup3, fcntl(F_DUPFD*) keep the
- * per-fd table in step with the kernel's; getpeername and getsockname show
- * the program what it asked for rather than the proxy.
+ * Descriptor bookkeeping: close, dup, dup2, dup3, close_range, closefrom,
+ * fcntl(F_DUPFD*) keep the per-fd table in step with the kernel's (new
+ * descriptors: hook_socket.c; getpeername/getsockname: hook_peer.c).
  *
  * These are hot paths of every program: for a descriptor that is not ours
  * the cost is one atomic load (sfy_fd_is_ours / sfy_fd_copy bail out on the
@@ -17,6 +17,14 @@
  *
  * A UDP socket's copies (dup, dup2, dup3, F_DUPFD) share its association:
  * each copy holds a reference (udp_assoc.c), each close drops one.
+ *
+ * The same calls made by number through syscall() (hook_syscall.c) come
+ * here too, through the sfy_* names (hooks.h): the library never calls
+ * the names it exports.
+ *
+ * A vfork child shares the table with its parent but has descriptors of
+ * its own: the table's writers and the association's references check
+ * for it (sfy_in_vfork_child) and change nothing there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,15 +40,10 @@
 #include "hooks.h"
 #include "log.h"
 #include "realfn.h"
+#include "vfork.h"
 #include "sockhint.h"
 #include "udp_assoc.h"
 #include "udp_io.h"
-
-static int nosys(void)
-{
-	errno = ENOSYS;
-	return -1;
-}
 
 /* UDP state held by fd (which is about to be replaced or closed): the
  * association index, or -1. */
@@ -74,6 +77,17 @@ static void copied(int oldfd, int newfd)
 	errno = saved;
 }
 
+/* After a dup() or F_DUPFD made newfd: the kernel picked a free number,
+ * so state on it belongs to a descriptor closed where we could not see it
+ * (fclose()): dropped with what it held (a UDP association's reference)
+ * before the copy is recorded. */
+static void duplicated(int oldfd, int newfd)
+{
+	if (sfy_fd_kind(newfd) != SFY_FD_NONE)
+		sfy_fd_drop_stale(newfd);
+	copied(oldfd, newfd);
+}
+
 /* Before a dup2()/dup3() onto newfd: our descriptors move away, and
  * newfd's UDP state (its socket is about to be closed) is noted. */
 static int before_dup_onto(int oldfd, int newfd)
@@ -82,7 +96,9 @@ static int before_dup_onto(int oldfd, int newfd)
 
 	if (oldfd == newfd)
 		return -1;
-	if (sfy_log_owns_fd(newfd))
+	/* A vfork child's dup2 replaces only its own copy of the log file;
+	 * moving it would point the parent's log at the child's number. */
+	if (sfy_log_owns_fd(newfd) && !sfy_in_vfork_child())
 		sfy_log_move_fd();
 	sfy_assoc_make_room(newfd);
 	held = udp_held(newfd);
@@ -119,14 +135,14 @@ static __attribute__((noinline)) int close_slow(int fd)
 	const struct sfy_real *r = sfy_real();
 
 	if (!r->close)
-		return nosys();
+		return sfy_nosys();
 	if (sfy_fd_is_ours(fd))
 		return close_ours(fd);
 	return sfy_log_owns_fd(fd) ? 0 : r->close(fd);
 }
 
 /* Every close() of every program: two loads, three tests, a jump. */
-int close(int fd)
+static inline int close_impl(int fd)
 {
 	int (*real)(int) = SFY_REAL_FAST(close);
 
@@ -136,26 +152,41 @@ int close(int fd)
 	return close_slow(fd);
 }
 
-int dup(int fd)
+int close(int fd)
+{
+	return close_impl(fd);
+}
+
+int sfy_close(int fd)
+{
+	return close_impl(fd);
+}
+
+int sfy_dup(int fd)
 {
 	const struct sfy_real *r = sfy_real();
 	int nfd;
 
 	if (!r->dup)
-		return nosys();
+		return sfy_nosys();
 	nfd = r->dup(fd);
 	if (nfd >= 0)
-		copied(fd, nfd);
+		duplicated(fd, nfd);
 	return nfd;
 }
 
-int dup2(int oldfd, int newfd)
+int dup(int fd)
+{
+	return sfy_dup(fd);
+}
+
+int sfy_dup2(int oldfd, int newfd)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc, held;
 
 	if (!r->dup2)
-		return nosys();
+		return sfy_nosys();
 	held = before_dup_onto(oldfd, newfd);
 	rc = r->dup2(oldfd, newfd);
 	if (rc >= 0 && oldfd != newfd)
@@ -165,13 +196,18 @@ int dup2(int oldfd, int newfd)
 	return rc;
 }
 
-int dup3(int oldfd, int newfd, int flags)
+int dup2(int oldfd, int newfd)
+{
+	return sfy_dup2(oldfd, newfd);
+}
+
+int sfy_dup3(int oldfd, int newfd, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc, held;
 
 	if (!r->dup3)
-		return nosys();
+		return sfy_nosys();
 	held = before_dup_onto(oldfd, newfd);
 	rc = r->dup3(oldfd, newfd, flags);
 	if (rc >= 0)
@@ -181,11 +217,17 @@ int dup3(int oldfd, int newfd, int flags)
 	return rc;
 }
 
+int dup3(int oldfd, int newfd, int flags)
+{
+	return sfy_dup3(oldfd, newfd, flags);
+}
+
 static int close_one_range(unsigned int lo, unsigned int hi, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc = r->close_range ? r->close_range(lo, hi, flags) :
-		 (int)syscall(SYS_close_range, lo, hi, flags);
+		 r->syscall ? (int)r->syscall(SYS_close_range, lo, hi, flags) :
+			      (errno = ENOSYS, -1);
 
 	return rc < 0 ? -errno : 0;
 }
@@ -240,7 +282,7 @@ static void forget_range(unsigned int lo, unsigned int hi)
 	}
 }
 
-int close_range(unsigned int first, unsigned int last, int flags)
+int sfy_close_range(unsigned int first, unsigned int last, int flags)
 {
 	int saved = errno, rc;
 
@@ -262,6 +304,11 @@ int close_range(unsigned int first, unsigned int last, int flags)
 	return 0;
 }
 
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	return sfy_close_range(first, last, flags);
+}
+
 void closefrom(int lowfd)
 {
 	const struct sfy_real *r = sfy_real();
@@ -269,93 +316,9 @@ void closefrom(int lowfd)
 
 	if (lowfd < 0)
 		lowfd = 0;
-	if (close_range((unsigned int)lowfd, ~0U, 0) < 0 && r->closefrom)
+	if (sfy_close_range((unsigned int)lowfd, ~0U, 0) < 0 && r->closefrom)
 		r->closefrom(lowfd); /* a kernel without close_range */
 	errno = saved;
-}
-
-/*
- * New descriptors: a number that still has state belonged to a
- * descriptor closed where we could not see it (fclose(), a raw system
- * call); the state is dropped before the program uses the new one. This
- * is what lets the UDP data path skip an identity check per datagram.
- */
-/* fd was just made (socket, socketpair, accept): state left by a close
- * we did not see is dropped, and its hint says whether it is a stream
- * socket we saw made (sockhint.h). Inline: socket() runs it every time. */
-static inline void fresh(int fd, bool stream)
-{
-	if (fd < 0)
-		return;
-	if (sfy_fd_kind(fd) != SFY_FD_NONE)
-		sfy_fd_drop_stale(fd);
-	sfy_hint_set(fd, stream);
-}
-
-/* socket() before the table is there. */
-static __attribute__((noinline)) int socket_slow(int domain, int type,
-						 int protocol)
-{
-	const struct sfy_real *r = sfy_real();
-
-	if (!r->socket)
-		return nosys();
-	return r->socket(domain, type, protocol);
-}
-
-/* Every socket() of every program: the real call, then one load for the
- * descriptor table and one for the hint (a store only when it changes). */
-int socket(int domain, int type, int protocol)
-{
-	int (*real)(int, int, int) = SFY_REAL_FAST(socket);
-	bool stream = (domain == AF_INET || domain == AF_INET6) &&
-		      (type & 0xf) == SOCK_STREAM;
-	int fd;
-
-	fd = __builtin_expect(real != NULL, 1) ?
-		     real(domain, type, protocol) :
-		     socket_slow(domain, type, protocol);
-	fresh(fd, stream);
-	return fd;
-}
-
-int socketpair(int domain, int type, int protocol, int sv[2])
-{
-	const struct sfy_real *r = sfy_real();
-	int rc;
-
-	if (!r->socketpair)
-		return nosys();
-	rc = r->socketpair(domain, type, protocol, sv);
-	if (rc == 0) {
-		fresh(sv[0], false);
-		fresh(sv[1], false);
-	}
-	return rc;
-}
-
-int accept(int fd, struct sockaddr *sa, socklen_t *len)
-{
-	const struct sfy_real *r = sfy_real();
-	int nfd;
-
-	if (!r->accept)
-		return nosys();
-	nfd = r->accept(fd, sa, len);
-	fresh(nfd, false);
-	return nfd;
-}
-
-int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
-{
-	const struct sfy_real *r = sfy_real();
-	int nfd;
-
-	if (!r->accept4)
-		return nosys();
-	nfd = r->accept4(fd, sa, len, flags);
-	fresh(nfd, false);
-	return nfd;
 }
 
 /*
@@ -363,19 +326,34 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
  * command gets the next argument as a pointer, which is what glibc itself
  * does (for the commands without an argument the value is never used).
  */
+static int dupfd(int (*real)(int, int, ...), int fd, int cmd, int arg)
+{
+	int rc = real(fd, cmd, arg);
+
+	if (rc >= 0)
+		duplicated(fd, rc);
+	return rc;
+}
+
+int sfy_fcntl_dupfd(int fd, int cmd, int arg)
+{
+	const struct sfy_real *r = sfy_real();
+
+	if (!r->fcntl)
+		return sfy_nosys();
+	return dupfd(r->fcntl, fd, cmd, arg);
+}
+
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd,
 			va_list ap)
 {
-	int arg, rc;
+	int arg;
 
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
 		arg = va_arg(ap, int);
-		rc = real(fd, cmd, arg);
-		if (rc >= 0)
-			copied(fd, rc);
-		return rc;
+		return dupfd(real, fd, cmd, arg);
 	case F_SETFD:
 	case F_SETFL:
 	case F_SETOWN:
@@ -398,7 +376,7 @@ int fcntl(int fd, int cmd, ...)
 	int rc;
 
 	if (!r->fcntl)
-		return nosys();
+		return sfy_nosys();
 	va_start(ap, cmd);
 	rc = fcntl_common(r->fcntl, fd, cmd, ap);
 	va_end(ap);
@@ -413,142 +391,9 @@ int fcntl64(int fd, int cmd, ...)
 	int rc;
 
 	if (!real)
-		return nosys();
+		return sfy_nosys();
 	va_start(ap, cmd);
 	rc = fcntl_common(real, fd, cmd, ap);
 	va_end(ap);
 	return rc;
-}
-
-/* Copies an address out the way the kernel does: at most *len bytes, and
- * *len set to the address's full size. */
-static void copy_out(struct sockaddr *sa, socklen_t *len, const void *addr,
-		     socklen_t alen)
-{
-	memcpy(sa, addr, *len < alen ? *len : alen);
-	*len = alen;
-}
-
-int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
-{
-	const struct sfy_real *r = sfy_real();
-	struct sockaddr_storage real_peer;
-	struct sfy_fd_info info;
-	socklen_t rl;
-	int saved = errno, rc;
-
-	if (!r->getpeername)
-		return nosys();
-	if (!sa || !len || !sfy_fd_is_ours(fd) || !sfy_fd_get(fd, &info))
-		return r->getpeername(fd, sa, len);
-	if (info.kind == SFY_FD_UDP) {
-		/* Connected through the relay: the destination the program
-		 * gave; otherwise the kernel's answer (ENOTCONN, or a
-		 * direct peer). */
-		if (sfy_udp_peer(&info, sa, len) == 0) {
-			errno = saved;
-			return 0;
-		}
-		return r->getpeername(fd, sa, len);
-	}
-	if (info.kind != SFY_FD_TCP)
-		return r->getpeername(fd, sa, len);
-	/* Still connected? (ENOTCONN after a reset, as without us.) Not the
-	 * socket we connected (its number reused): the kernel's answer. */
-	rc = sfy_tcp_record_check(fd, &info, &real_peer, &rl);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	if (rc)
-		copy_out(sa, len, &info.peer, info.peer_len);
-	else
-		copy_out(sa, len, &real_peer, rl);
-	errno = saved;
-	return 0;
-}
-
-/* The socket was replaced by one of another family (hook_connect.c): show
- * a local address of the family the program created. */
-static socklen_t convert_local(const struct sockaddr_storage *real_local,
-			       int family, struct sockaddr_storage *out)
-{
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0,
-					      0, 0, 0, 0, 0xff, 0xff };
-
-	memset(out, 0, sizeof(*out));
-	if (family == AF_INET && real_local->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 =
-			(const struct sockaddr_in6 *)real_local;
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
-
-		in->sin_family = AF_INET;
-		in->sin_port = s6->sin6_port;
-		/* A mapped address has an IPv4 form; anything else does not,
-		 * and INADDR_ANY (zeroes) says "some local address". */
-		if (!memcmp(s6->sin6_addr.s6_addr, v4mapped, 12))
-			memcpy(&in->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
-		return sizeof(*in);
-	}
-	if (family == AF_INET6 && real_local->ss_family == AF_INET) {
-		const struct sockaddr_in *in =
-			(const struct sockaddr_in *)real_local;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = in->sin_port;
-		memcpy(s6->sin6_addr.s6_addr, v4mapped, 12);
-		memcpy(s6->sin6_addr.s6_addr + 12, &in->sin_addr, 4);
-		return sizeof(*s6);
-	}
-	return 0;
-}
-
-int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,
-			 struct sockaddr_storage *peer, socklen_t *len)
-{
-	const struct sfy_real *r = sfy_real();
-	int saved = errno, rc;
-
-	*len = sizeof(*peer);
-	if (!r->getpeername)
-		rc = -ENOSYS;
-	else if (r->getpeername(fd, (struct sockaddr *)peer, len) < 0)
-		rc = -errno;
-	else if (sfy_fd_tcp_same(info, (struct sockaddr *)peer, *len))
-		rc = 1;
-	else {
-		sfy_fd_drop_stale(fd);
-		rc = 0;
-	}
-	errno = saved;
-	return rc;
-}
-
-int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
-{
-	const struct sfy_real *r = sfy_real();
-	struct sockaddr_storage local, conv, peer;
-	struct sfy_fd_info info;
-	socklen_t ll = sizeof(local), cl, pl;
-	int saved = errno;
-
-	if (!r->getsockname)
-		return nosys();
-	if (!sa || !len || !sfy_fd_is_ours(fd) || !sfy_fd_get(fd, &info))
-		return r->getsockname(fd, sa, len);
-	if (r->getsockname(fd, (struct sockaddr *)&local, &ll) < 0)
-		return -1;
-	cl = convert_local(&local, info.family, &conv);
-	/* Only a replaced socket is shown otherwise, and only while it is
-	 * the one we connected (a TCP record is checked where it is used). */
-	if (cl && info.kind == SFY_FD_TCP &&
-	    sfy_tcp_record_check(fd, &info, &peer, &pl) != 1)
-		cl = 0;
-	if (cl)
-		copy_out(sa, len, &conv, cl);
-	else
-		copy_out(sa, len, &local, ll);
-	errno = saved;
-	return 0;
 }

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "realfn.h"
 #include "udp_io.h"
 
@@ -111,8 +112,12 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!r->recvmsg)
 		return fail(-ENOSYS);
-	if (!msg || !relayed(fd, flags, &info))
-		return r->recvmsg(fd, msg, flags);
+	if (!msg || !relayed(fd, flags, &info)) {
+		rc = r->recvmsg(fd, msg, flags);
+		if (rc >= 0 && sfy_fds_maybe_received(msg))
+			sfy_fds_received(msg); /* SCM_RIGHTS (hook_fd.c) */
+		return rc;
+	}
 	rc = sfy_udp_recvmsg(fd, &info, msg, flags);
 	if (stale(rc, fd))
 		return r->recvmsg(fd, msg, flags);
@@ -128,8 +133,13 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 
 	if (!r->recvmmsg)
 		return (int)fail(-ENOSYS);
-	if (!vec || !relayed(fd, flags, &info))
-		return r->recvmmsg(fd, vec, vlen, flags, timeout);
+	if (!vec || !relayed(fd, flags, &info)) {
+		rc = r->recvmmsg(fd, vec, vlen, flags, timeout);
+		for (int i = 0; i < rc; i++) /* SCM_RIGHTS (hook_fd.c) */
+			if (sfy_fds_maybe_received(&vec[i].msg_hdr))
+				sfy_fds_received(&vec[i].msg_hdr);
+		return rc;
+	}
 	rc = sfy_udp_recvmmsg(fd, &info, vec, vlen, flags, timeout);
 	if (stale(rc, fd))
 		return r->recvmmsg(fd, vec, vlen, flags, timeout);

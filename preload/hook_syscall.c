@@ -7,12 +7,29 @@
  * descriptor is an associated UDP socket; everything else goes to the
  * real syscall() unchanged.
  *
+ * The calls that change which descriptor a number names (close,
+ * close_range, dup, dup2, dup3, fcntl F_DUPFD / F_DUPFD_CLOEXEC) go to the
+ * same code as the named ones (hook_fd.c), whatever the descriptor: the
+ * per-descriptor table, the UDP associations' references and the
+ * library's own descriptors (log file, control connections) must follow
+ * the program's descriptors however it changes them. The calls that make
+ * sockets (socket, socketpair, accept, accept4, recvmsg with SCM_RIGHTS)
+ * drop state left on the new numbers, as their hooks do: the UDP data
+ * path trusts the table, and a TCP socket on a number a dead relayed UDP
+ * socket left behind would have its bytes taken for datagrams.
+ *
+ * Not routed: fork and clone by number. Their children do not run the
+ * pthread_atfork handlers, so the table treats them as vfork children
+ * (vfork.h: the bookkeeping changes nothing there), which is safe.
+ *
  * syscall() is variadic and takes up to six arguments; like glibc's own
  * implementation we pass on six, whatever the caller gave (the extra
- * ones are registers the kernel ignores for that call). The check costs
- * a compare of the number for every other system call.
+ * ones are registers the kernel ignores for that call). Every other
+ * system call costs one switch on its number (a few compares and a bit
+ * test, no load).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,26 +37,103 @@
 #include <unistd.h>
 
 #include "fdstate.h"
+#include "hooks.h"
 #include "realfn.h"
 
-static bool datagram_call(long n)
+enum route {
+	ROUTE_NONE,       /* the real syscall(), nothing else */
+	ROUTE_DESCRIPTOR, /* hook_fd.c's bookkeeping must see it */
+	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
+};
+
+/* One switch, so that every other number costs one decision tree. */
+static enum route route_of(long n)
 {
 	switch (n) {
+	case SYS_close:
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+	case SYS_fcntl:
+	case SYS_socket:
+	case SYS_socketpair:
+	case SYS_accept:
+	case SYS_accept4:
+#ifdef SYS_close_range
+	case SYS_close_range:
+#endif
+		return ROUTE_DESCRIPTOR;
 	case SYS_sendmmsg:
 	case SYS_recvmmsg:
 	case SYS_sendmsg:
 	case SYS_recvmsg:
 	case SYS_sendto:
 	case SYS_recvfrom:
-		return true;
+		return ROUTE_DATAGRAM;
 	default:
-		return false;
+		return ROUTE_NONE;
 	}
+}
+
+/* The kernel reads these arguments as unsigned int / int: so do we. */
+static long descriptor_route(long n, const long *a)
+{
+	const struct sfy_real *r = sfy_real();
+	int cmd = (int)a[1], *sv;
+	long rc;
+
+	switch (n) {
+	case SYS_close:
+		return sfy_close((int)a[0]);
+	case SYS_dup:
+		return sfy_dup((int)a[0]);
+#ifdef SYS_dup2
+	case SYS_dup2:
+		return sfy_dup2((int)a[0], (int)a[1]);
+#endif
+	case SYS_dup3:
+		return sfy_dup3((int)a[0], (int)a[1], (int)a[2]);
+#ifdef SYS_close_range
+	case SYS_close_range:
+		return sfy_close_range((unsigned int)a[0], (unsigned int)a[1],
+				       (int)a[2]);
+#endif
+	case SYS_fcntl:
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+			return sfy_fcntl_dupfd((int)a[0], cmd, (int)a[2]);
+		break;
+	}
+	if (!r->syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	rc = r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (rc < 0)
+		return rc;
+	switch (n) {
+	case SYS_socket:
+		sfy_fd_made((int)rc, (a[0] == AF_INET || a[0] == AF_INET6) &&
+					     ((int)a[1] & 0xf) == SOCK_STREAM);
+		break;
+	case SYS_socketpair:
+		sv = (int *)a[3];
+		sfy_fd_made(sv[0], false);
+		sfy_fd_made(sv[1], false);
+		break;
+	case SYS_accept:
+	case SYS_accept4:
+		sfy_fd_made((int)rc, false);
+		break;
+	}
+	return rc;
 }
 
 long syscall(long n, ...)
 {
 	const struct sfy_real *r = sfy_real();
+	enum route route;
 	long a[6];
 	va_list ap;
 	int i;
@@ -48,7 +142,10 @@ long syscall(long n, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (datagram_call(n) && sfy_fd_maybe_udp((int)a[0])) {
+	route = route_of(n);
+	if (__builtin_expect(route == ROUTE_DESCRIPTOR, 0))
+		return descriptor_route(n, a);
+	if (route == ROUTE_DATAGRAM && sfy_fd_maybe_udp((int)a[0])) {
 		int fd = (int)a[0];
 
 		switch (n) {
@@ -76,6 +173,13 @@ long syscall(long n, ...)
 	if (!r->syscall) {
 		errno = ENOSYS;
 		return -1;
+	}
+	if (n == SYS_recvmsg) { /* not a relayed UDP socket: SCM_RIGHTS? */
+		long rc = r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+		if (rc >= 0 && sfy_fds_maybe_received((struct msghdr *)a[1]))
+			sfy_fds_received((struct msghdr *)a[1]);
+		return rc;
 	}
 	return r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

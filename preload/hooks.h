@@ -8,7 +8,11 @@
 #ifndef SOCKSIFY_PRELOAD_HOOKS_H
 #define SOCKSIFY_PRELOAD_HOOKS_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+
+#include "fdstate.h"
 
 struct sfy_fd_info;
 
@@ -52,5 +56,42 @@ void sfy_udp_after_connect(int fd);
 /* connect(AF_UNSPEC) of a socket that may be associated: the real call,
  * after which the association keeps its port (udp_send.c). */
 int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* A hook whose real function is missing: -1 with ENOSYS. */
+static inline int sfy_nosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+/* The descriptor hooks (hook_fd.c) under names of their own, for
+ * syscall(SYS_close, ...) and friends (hook_syscall.c): same bookkeeping,
+ * same return and errno as close(), dup(), dup2(), dup3(), close_range()
+ * and fcntl(fd, F_DUPFD or F_DUPFD_CLOEXEC, arg). */
+int sfy_close(int fd);
+int sfy_dup(int fd);
+int sfy_dup2(int oldfd, int newfd);
+int sfy_dup3(int oldfd, int newfd, int flags);
+int sfy_close_range(unsigned int first, unsigned int last, int flags);
+int sfy_fcntl_dupfd(int fd, int cmd, int arg);
+
+/* fd was just made by socket(), socketpair(), accept() or accept4()
+ * called by number (hook_syscall.c): as those hooks do, state left on
+ * its number is dropped; stream says it is an AF_INET/AF_INET6 stream
+ * socket made by socket() (sockhint.h). */
+void sfy_fd_made(int fd, bool stream);
+
+/* After a recvmsg()/recvmmsg() that received ancillary data: descriptors
+ * passed with SCM_RIGHTS are new, and state left on their numbers by a
+ * close we did not see is dropped (as socket() and accept() do). */
+void sfy_fds_received(const struct msghdr *msg);
+
+/* Whether to call it: only once any descriptor had state, and only when
+ * the message carried ancillary data. One load, one test. */
+static inline bool sfy_fds_maybe_received(const struct msghdr *msg)
+{
+	return msg && msg->msg_controllen && msg->msg_control &&
+	       !sfy_fd_no_state_yet();
+}
 
 #endif

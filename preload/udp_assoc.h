@@ -64,8 +64,10 @@ struct sfy_assoc {
 	size_t max_dgram;          /* largest datagram towards the relay */
 	socklen_t relay_len;
 	union sfy_inaddr relay;    /* in the program's socket family */
-	atomic_uint seq;           /* seqlock over dyn_words */
-	_Atomic uint64_t dyn_words[(sizeof(struct sfy_assoc_dyn) + 7) / 8];
+	atomic_uint seq;           /* seqlock over dyn_words: even, copy
+				    * (seq / 2) % 2 is current; odd, a
+				    * writer fills the other one */
+	_Atomic uint64_t dyn_words[2][(sizeof(struct sfy_assoc_dyn) + 7) / 8];
 };
 
 /* The association at index i (0 <= i < SFY_ASSOC_MAX). */
@@ -78,6 +80,10 @@ struct sfy_assoc *sfy_assoc_at(int i);
  * and 0 is returned, else a negative errno after a log line.
  */
 int sfy_assoc_open(int fd, int family, struct sfy_fd_info *info);
+
+/* A free entry, claimed for a new association (udp_associate.c): its
+ * index, or -1 when all SFY_ASSOC_MAX are taken. */
+int sfy_assoc_claim(void);
 
 /* fd's association when it has one: 0, or -ENOENT. */
 int sfy_assoc_of(int fd, struct sfy_fd_info *info);
