@@ -96,9 +96,9 @@ static int before_dup_onto(int oldfd, int newfd)
 
 	if (oldfd == newfd)
 		return -1;
-	/* A vfork child's dup2 replaces only its own copy of the log file;
-	 * moving it would point the parent's log at the child's number. */
-	if (sfy_log_owns_fd(newfd) && !sfy_in_vfork_child())
+	/* (A vfork child's dup2 replaces only its own copy of the log
+	 * file: the move knows and leaves the parent's log alone.) */
+	if (sfy_log_owns_fd(newfd))
 		sfy_log_move_fd();
 	sfy_assoc_make_room(newfd);
 	held = udp_held(newfd);

@@ -34,6 +34,7 @@
 #include "fdid.h"
 #include "log.h"
 #include "realfn.h"
+#include "vfork.h"
 
 /* The log file lives above the descriptors programs use for themselves. */
 #define LOG_FD_MIN SFY_LOG_FD_MIN
@@ -55,8 +56,6 @@ static struct sfy_fd_id log_id;
  * for them before it gives the old number up. */
 static atomic_int log_writers;
 static atomic_bool atfork_set;
-/* The process the log state belongs to (see shares_parents_memory). */
-static atomic_int log_pid;
 
 static const char *const level_names[] = {
 	[SFY_LOG_ERROR] = "error",
@@ -120,21 +119,14 @@ static bool still_ours(int fd)
 	return sfy_fd_id_same(fd, &log_id);
 }
 
-/* A vfork() child (or a raw clone) runs in its parent's memory with a
- * descriptor table of its own: what it finds about its descriptors must
- * not change the parent's log state. A fork() child has its own pid
- * noted by forked_child(). */
-static bool shares_parents_memory(void)
-{
-	return getpid() != atomic_load(&log_pid);
-}
-
 /* fd is no longer ours: stop using it (unless a move already has). Lines
  * go nowhere then: stderr is the program's, and the user asked for them
  * elsewhere. */
 static void forget(int fd)
 {
-	if (shares_parents_memory())
+	/* A vfork child's descriptors are its own, its memory the parent's:
+	 * what it finds must not change the parent's log. */
+	if (sfy_in_vfork_child())
 		return;
 	atomic_compare_exchange_strong(&log_fd, &fd, -1);
 }
@@ -144,7 +136,6 @@ static void forget(int fd)
 static void forked_child(void)
 {
 	atomic_store(&log_writers, 0);
-	atomic_store(&log_pid, getpid());
 }
 
 int sfy_log_level(void)
@@ -161,7 +152,6 @@ void sfy_log_configure(int level, int fd)
 	if (own_file(fd)) {
 		if (!sfy_fd_id_note(fd, &log_id))
 			fd = 2;
-		atomic_store(&log_pid, getpid());
 		if (!atomic_exchange(&atfork_set, true))
 			pthread_atfork(NULL, NULL, forked_child);
 	}
@@ -224,7 +214,7 @@ void sfy_log_move_fd(void)
 		return;
 	/* A vfork child's dup2() replaces only its own copy of the log's
 	 * descriptor: nothing to move, and the parent's state stays. */
-	if (shares_parents_memory())
+	if (sfy_in_vfork_child())
 		return;
 	/* A signal handler of this thread that logs or moves too must not
 	 * run between the switch and the close. */
