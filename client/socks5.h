@@ -390,7 +390,9 @@ struct socks5_hs_opts {
  * reply is ever taken: it stays in the socket for the program.
  *
  * Usage from an event loop (fd connected, or its non-blocking connect
- * reported done):
+ * still under way: on Linux a TCP send then fails with EAGAIN, so the
+ * first step asks for POLLOUT, which is also how the connect's end shows;
+ * a failed connect ends the machine with its errno, SOCKS5_E_IO):
  *
  *   struct socks5_hs hs;
  *   socks5_hs_begin(&hs, chain, nhops, SOCKS5_CMD_CONNECT, &dst, NULL);
