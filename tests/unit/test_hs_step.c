@@ -8,7 +8,9 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -134,6 +136,51 @@ START_TEST(caller_times_out)
 }
 END_TEST
 
+/*
+ * Stepped while its non-blocking connect is still under way (the SYN
+ * dropped: the listener's queue is full): the step asks for POLLOUT and
+ * sends nothing; once the connection is made, the same machine goes on.
+ */
+START_TEST(step_while_connecting)
+{
+	struct socks5_proxy p = sio_hop("127.0.0.1", 1080, NULL, NULL);
+	struct socks5_addr d = dst_ip4();
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	struct pollfd pfd = { .events = POLLOUT };
+	struct socks5_hs h;
+	int l, first, c, peer;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&sa, &salen), 0);
+	ck_assert_int_eq(listen(l, 0), 0);
+	first = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(first, (struct sockaddr *)&sa, salen), 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, salen), -1);
+	ck_assert_int_eq(errno, EINPROGRESS);
+	socks5_hs_begin(&h, &p, 1, SOCKS5_CMD_CONNECT, &d, NULL);
+	ck_assert_int_eq(socks5_hs_step(&libc_io, c, &h), POLLOUT);
+	ck_assert_int_eq(socks5_hs_state(&h), SOCKS5_HS_GREETING_SEND);
+	/* Room in the queue: the SYN's retry (after 1 s) gets through. */
+	close(accept(l, NULL, NULL));
+	pfd.fd = c;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	ck_assert_int_eq(pfd.revents, POLLOUT);
+	ck_assert_int_eq(socks5_hs_step(&libc_io, c, &h), POLLIN);
+	ck_assert_int_eq(socks5_hs_state(&h), SOCKS5_HS_METHOD_RECV);
+	peer = accept(l, NULL, NULL);
+	ck_assert_int_ge(peer, 0);
+	proxy_reads(peer, GREET_NOAUTH, sizeof(GREET_NOAUTH));
+	close(peer);
+	close(c);
+	close(first);
+	close(l);
+}
+END_TEST
+
 struct seen {
 	char names[16][16];
 	size_t n;
@@ -254,6 +301,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, step_never_blocks);
 	tcase_add_test(tc, step_sees_close);
 	tcase_add_test(tc, caller_times_out);
+	tcase_add_test(tc, step_while_connecting);
 	tcase_add_test(tc, negotiate_only);
 	tcase_add_test(tc, negotiate_only_pipelined);
 	tcase_add_test(tc, names_and_refusals);
