@@ -76,7 +76,8 @@ bool socks5_hs_over(const struct socks5_hs *h)
 
 bool socks5_hs_sending(const struct socks5_hs *h)
 {
-	return h->state == SOCKS5_HS_GREETING_SEND || h->state == SOCKS5_HS_AUTH_SEND ||
+	return h->state == SOCKS5_HS_GREETING_SEND ||
+	       h->state == SOCKS5_HS_AUTH_SEND ||
 	       h->state == SOCKS5_HS_REQUEST_SEND;
 }
 
@@ -248,7 +249,8 @@ static enum socks5_hs_state hs_next(struct socks5_hs *h, uint8_t method)
  * (h->want says how much may be read next) or a send state is reached. */
 static void hs_parse(struct socks5_hs *h)
 {
-	while (h->state == SOCKS5_HS_METHOD_RECV || h->state == SOCKS5_HS_AUTH_RECV ||
+	while (h->state == SOCKS5_HS_METHOD_RECV ||
+	       h->state == SOCKS5_HS_AUTH_RECV ||
 	       h->state == SOCKS5_HS_REPLY_RECV) {
 		enum socks5_status st;
 		enum socks5_hs_state next;
@@ -308,6 +310,11 @@ const uint8_t *socks5_hs_out(const struct socks5_hs *h, size_t *len)
 
 void socks5_hs_sent(struct socks5_hs *h, size_t n)
 {
+	if (!socks5_hs_sending(h) || n > h->out_len - h->out_off) {
+		if (!socks5_hs_over(h))
+			socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* caller's error */
+		return;
+	}
 	h->out_off += n;
 	if (h->out_off < h->out_len)
 		return;
@@ -324,12 +331,17 @@ void socks5_hs_sent(struct socks5_hs *h, size_t n)
 
 uint8_t *socks5_hs_in(struct socks5_hs *h, size_t *max)
 {
-	*max = h->want;
+	*max = socks5_hs_over(h) || socks5_hs_sending(h) ? 0 : h->want;
 	return h->in + h->in_len;
 }
 
 void socks5_hs_received(struct socks5_hs *h, size_t n)
 {
+	if (socks5_hs_over(h) || socks5_hs_sending(h) || n > h->want) {
+		if (!socks5_hs_over(h))
+			socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* caller's error */
+		return;
+	}
 	h->in_len += n;
 	h->answered = true;
 	hs_parse(h);
@@ -473,7 +485,8 @@ int socks5_hs_result(struct socks5_hs *h, struct socks5_reply *bound,
 
 static const struct socks5_addr probe_dst = { .atyp = SOCKS5_ATYP_IPV4 };
 
-static enum socks5_probe probe_verdict(const struct socks5_hs *h, int64_t quiet_ms)
+static enum socks5_probe probe_verdict(const struct socks5_hs *h,
+				       int64_t quiet_ms)
 {
 	if (h->replied)
 		return SOCKS5_PROBE_YES;

@@ -252,6 +252,35 @@ START_TEST(negotiate_only_pipelined)
 }
 END_TEST
 
+/* A caller that reports more than it was given stops the machine instead
+ * of overrunning its buffers. */
+START_TEST(caller_overreports)
+{
+	struct socks5_proxy p = sio_hop("127.0.0.1", 1080, NULL, NULL);
+	struct socks5_addr d = dst_ip4();
+	struct socks5_failure why;
+	struct socks5_hs h;
+	size_t len, max;
+
+	socks5_hs_begin(&h, &p, 1, SOCKS5_CMD_CONNECT, &d, NULL);
+	socks5_hs_out(&h, &len);
+	socks5_hs_sent(&h, len + 1);
+	ck_assert_int_eq(socks5_hs_result(&h, NULL, &why), -EINVAL);
+	ck_assert_str_eq(why.state, "greeting-send");
+
+	socks5_hs_begin(&h, &p, 1, SOCKS5_CMD_CONNECT, &d, NULL);
+	socks5_hs_out(&h, &len);
+	socks5_hs_sent(&h, len);
+	socks5_hs_in(&h, &max);
+	ck_assert_uint_eq(max, 2);
+	socks5_hs_received(&h, 3);
+	ck_assert_int_eq(socks5_hs_result(&h, NULL, &why), -EINVAL);
+	ck_assert_str_eq(why.state, "method-recv");
+	socks5_hs_in(&h, &max);
+	ck_assert_uint_eq(max, 0);
+}
+END_TEST
+
 START_TEST(names_and_refusals)
 {
 	struct socks5_proxy p = sio_hop("", 1080, NULL, NULL);
@@ -304,6 +333,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, step_while_connecting);
 	tcase_add_test(tc, negotiate_only);
 	tcase_add_test(tc, negotiate_only_pipelined);
+	tcase_add_test(tc, caller_overreports);
 	tcase_add_test(tc, names_and_refusals);
 	tcase_add_test(tc, targets);
 	suite_add_tcase(s, tc);
