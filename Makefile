@@ -55,9 +55,16 @@ $(B)/%.o: %.c $(wildcard client/*.h preload/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 
+# The installed archive is linked into other programs: every global name
+# it defines is socks5_-prefixed (the rest is static), or the build fails.
 $(B)/libsocks5.a: $(CLIENT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+	@bad=$$(nm -g --defined-only $@ | awk 'NF == 3 && $$3 !~ /^socks5_/ { print $$3 }'); \
+	if [ -n "$$bad" ]; then \
+		echo "$@: global names without the socks5_ prefix:" $$bad >&2; \
+		rm -f $@; exit 1; \
+	fi
 
 # The preload's objects as an archive too, so unit tests can link the pieces
 # they test (fake-IP map, policy) without pulling in the hooks.

@@ -155,3 +155,21 @@ void socks5_addr_format(const struct socks5_addr *a, char *buf, size_t cap)
 		break;
 	}
 }
+
+enum socks5_status socks5_proxy_addr(const struct socks5_proxy *p,
+				     struct socks5_addr *a)
+{
+	if (!p || !a)
+		return SOCKS5_E_ARG;
+	memset(a, 0, sizeof(*a));
+	a->port = p->port;
+	if (inet_pton(AF_INET, p->host, a->u.ipv4) == 1) {
+		a->atyp = SOCKS5_ATYP_IPV4;
+		return SOCKS5_OK;
+	}
+	if (inet_pton(AF_INET6, p->host, a->u.ipv6) == 1) {
+		a->atyp = SOCKS5_ATYP_IPV6;
+		return SOCKS5_OK;
+	}
+	return socks5_addr_from_domain(a, p->host, strlen(p->host), p->port);
+}

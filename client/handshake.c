@@ -34,8 +34,8 @@
  * the proxy sends after the last reply (a server that talks first) is ever
  * read: it stays in the socket for the program.
  *
- * The machine does no I/O (io.c drives it). No globals; the state lives
- * on the caller's stack.
+ * The machine does no I/O (io.c drives it; the caller may too: socks5.h).
+ * No globals; the state lives on the caller's stack.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,39 +45,47 @@
 #include "wipe.h"
 
 /* For struct socks5_failure.state and log lines. */
-static const char *const hs_state_names[HS_STATE_COUNT] = {
-	[HS_GREETING_SEND] = "greeting-send",
-	[HS_METHOD_RECV] = "method-recv",
-	[HS_AUTH_SEND] = "auth-send",
-	[HS_AUTH_RECV] = "auth-recv",
-	[HS_REQUEST_SEND] = "request-send",
-	[HS_REPLY_RECV] = "reply-recv",
-	[HS_DONE] = "done",
-	[HS_FAILED] = "failed",
+static const char *const hs_state_names[SOCKS5_HS_STATE_COUNT] = {
+	[SOCKS5_HS_GREETING_SEND] = "greeting-send",
+	[SOCKS5_HS_METHOD_RECV] = "method-recv",
+	[SOCKS5_HS_AUTH_SEND] = "auth-send",
+	[SOCKS5_HS_AUTH_RECV] = "auth-recv",
+	[SOCKS5_HS_REQUEST_SEND] = "request-send",
+	[SOCKS5_HS_REPLY_RECV] = "reply-recv",
+	[SOCKS5_HS_DONE] = "done",
+	[SOCKS5_HS_FAILED] = "failed",
 };
 
-static void hs_enter(struct hs *h, enum hs_state next);
+static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next);
 
-void hs_fail(struct hs *h, enum socks5_status st, int sys_errno)
+void socks5_hs_fail(struct socks5_hs *h, enum socks5_status st, int sys_errno)
 {
 	h->fail.status = st;
 	h->fail.sys_errno = sys_errno;
 	h->fail.hop = (int)h->hop;
 	h->fail.state = hs_state_names[h->state];
-	h->state = HS_FAILED;
+	h->state = SOCKS5_HS_FAILED;
 	if (h->trace)
-		h->trace(h->trace_arg, h->hop, hs_state_names[HS_FAILED]);
+		h->trace(h->trace_arg, h->hop, hs_state_names[SOCKS5_HS_FAILED]);
 }
 
-bool hs_over(const struct hs *h)
+bool socks5_hs_over(const struct socks5_hs *h)
 {
-	return h->state == HS_DONE || h->state == HS_FAILED;
+	return h->state == SOCKS5_HS_DONE || h->state == SOCKS5_HS_FAILED;
 }
 
-bool hs_sending(const struct hs *h)
+bool socks5_hs_sending(const struct socks5_hs *h)
 {
-	return h->state == HS_GREETING_SEND || h->state == HS_AUTH_SEND ||
-	       h->state == HS_REQUEST_SEND;
+	return h->state == SOCKS5_HS_GREETING_SEND ||
+	       h->state == SOCKS5_HS_AUTH_SEND ||
+	       h->state == SOCKS5_HS_REQUEST_SEND;
+}
+
+/* A request follows the current hop's negotiation: always between hops,
+ * at the last hop when there is a destination. */
+static bool request_due(const struct socks5_hs *h)
+{
+	return h->dst || h->hop + 1 < h->nhops;
 }
 
 /*
@@ -85,33 +93,21 @@ bool hs_sending(const struct hs *h)
  * (an IP literal when it is one, else a name the hop resolves), or the
  * caller's destination at the last hop.
  */
-static enum socks5_status hs_target(const struct hs *h, struct socks5_addr *a,
-				    uint8_t *cmd)
+enum socks5_status socks5_hs_target(const struct socks5_hs *h,
+				    struct socks5_addr *a, uint8_t *cmd)
 {
-	const struct socks5_proxy *next;
-
+	if (!h->chain || !request_due(h))
+		return SOCKS5_E_ARG;
 	if (h->hop + 1 >= h->nhops) {
 		*a = *h->dst;
 		*cmd = h->cmd;
 		return SOCKS5_OK;
 	}
-	next = &h->chain[h->hop + 1];
 	*cmd = SOCKS5_CMD_CONNECT;
-	memset(a, 0, sizeof(*a));
-	a->port = next->port;
-	if (inet_pton(AF_INET, next->host, a->u.ipv4) == 1) {
-		a->atyp = SOCKS5_ATYP_IPV4;
-		return SOCKS5_OK;
-	}
-	if (inet_pton(AF_INET6, next->host, a->u.ipv6) == 1) {
-		a->atyp = SOCKS5_ATYP_IPV6;
-		return SOCKS5_OK;
-	}
-	return socks5_addr_from_domain(a, next->host, strlen(next->host),
-				       next->port);
+	return socks5_proxy_addr(&h->chain[h->hop + 1], a);
 }
 
-static enum socks5_status encode_greeting(struct hs *h, size_t *len)
+static enum socks5_status encode_greeting(struct socks5_hs *h, size_t *len)
 {
 	const struct socks5_proxy *p = &h->chain[h->hop];
 
@@ -128,7 +124,7 @@ static enum socks5_status encode_greeting(struct hs *h, size_t *len)
 				      h->n_offered, len);
 }
 
-static enum socks5_status encode_auth(struct hs *h, size_t *len)
+static enum socks5_status encode_auth(struct socks5_hs *h, size_t *len)
 {
 	const struct socks5_proxy *p = &h->chain[h->hop];
 
@@ -137,13 +133,13 @@ static enum socks5_status encode_auth(struct hs *h, size_t *len)
 				  p->user_len, p->pass, p->pass_len, len);
 }
 
-static enum socks5_status encode_request(struct hs *h, size_t *len)
+static enum socks5_status encode_request(struct socks5_hs *h, size_t *len)
 {
 	struct socks5_addr target;
 	enum socks5_status st;
 	uint8_t cmd;
 
-	st = hs_target(h, &target, &cmd);
+	st = socks5_hs_target(h, &target, &cmd);
 	if (st != SOCKS5_OK)
 		return st;
 	return socks5_encode_request(h->out + h->out_len,
@@ -152,20 +148,20 @@ static enum socks5_status encode_request(struct hs *h, size_t *len)
 }
 
 /* Appends the message of state s to h->out; on failure, FAILED in s. */
-static bool hs_append(struct hs *h, enum hs_state s)
+static bool hs_append(struct socks5_hs *h, enum socks5_hs_state s)
 {
 	enum socks5_status st;
 	size_t n = 0;
 
-	if (s == HS_GREETING_SEND)
+	if (s == SOCKS5_HS_GREETING_SEND)
 		st = encode_greeting(h, &n);
-	else if (s == HS_AUTH_SEND)
+	else if (s == SOCKS5_HS_AUTH_SEND)
 		st = encode_auth(h, &n);
 	else
 		st = encode_request(h, &n);
 	if (st != SOCKS5_OK) {
 		h->state = s; /* name the message that could not be made */
-		hs_fail(h, st, 0);
+		socks5_hs_fail(h, st, 0);
 		return false;
 	}
 	h->out_len += n;
@@ -174,30 +170,31 @@ static bool hs_append(struct hs *h, enum hs_state s)
 
 /* Fills h->out for the send state just entered: one message, or for a
  * pipelined hop all three. */
-static void hs_encode(struct hs *h)
+static void hs_encode(struct socks5_hs *h)
 {
-	enum hs_state s = h->state;
+	enum socks5_hs_state s = h->state;
 
 	h->out_len = 0;
 	h->out_off = 0;
-	if (!hs_append(h, s) || s != HS_GREETING_SEND || !h->piped)
+	if (!hs_append(h, s) || s != SOCKS5_HS_GREETING_SEND || !h->piped)
 		return;
-	if (h->chain[h->hop].has_auth && !hs_append(h, HS_AUTH_SEND))
+	if (h->chain[h->hop].has_auth && !hs_append(h, SOCKS5_HS_AUTH_SEND))
 		return;
-	hs_append(h, HS_REQUEST_SEND);
+	if (request_due(h))
+		hs_append(h, SOCKS5_HS_REQUEST_SEND);
 }
 
 /* Bytes the parser of a receive state asks for before it has seen any:
  * a safe lower bound on that message's length. */
-static size_t first_ask(enum hs_state s)
+static size_t first_ask(enum socks5_hs_state s)
 {
 	struct socks5_reply r;
 	uint8_t method;
 	size_t n = 0;
 
-	if (s == HS_METHOD_RECV)
+	if (s == SOCKS5_HS_METHOD_RECV)
 		socks5_parse_method(NULL, 0, NULL, 0, &method, &n);
-	else if (s == HS_AUTH_RECV)
+	else if (s == SOCKS5_HS_AUTH_RECV)
 		socks5_parse_auth_reply(NULL, 0, &n);
 	else
 		socks5_parse_reply(NULL, 0, &r, &n);
@@ -207,181 +204,155 @@ static size_t first_ask(enum hs_state s)
 /* Bytes of the replies due after the current one on a pipelined hop that
  * may be read now. Only method and auth replies are followed by more, and
  * their "need" reaches exactly to their end, so adding is safe. */
-static size_t lookahead(const struct hs *h)
+static size_t lookahead(const struct socks5_hs *h)
 {
 	size_t n = 0;
 
 	if (!h->piped)
 		return 0;
-	if (h->state == HS_METHOD_RECV && h->chain[h->hop].has_auth)
-		n += first_ask(HS_AUTH_RECV);
-	if (h->state == HS_METHOD_RECV || h->state == HS_AUTH_RECV)
-		n += first_ask(HS_REPLY_RECV);
+	if (h->state == SOCKS5_HS_METHOD_RECV && h->chain[h->hop].has_auth)
+		n += first_ask(SOCKS5_HS_AUTH_RECV);
+	if ((h->state == SOCKS5_HS_METHOD_RECV ||
+	     h->state == SOCKS5_HS_AUTH_RECV) && request_due(h))
+		n += first_ask(SOCKS5_HS_REPLY_RECV);
 	return n;
 }
 
 /* The state after a complete, valid message in the receive state. */
-static enum hs_state hs_next(struct hs *h, uint8_t method)
+static enum socks5_hs_state hs_next(struct socks5_hs *h, uint8_t method)
 {
 	switch (h->state) {
-	case HS_METHOD_RECV:
+	case SOCKS5_HS_METHOD_RECV:
 		if (method == SOCKS5_METHOD_USERPASS)
-			return h->piped ? HS_AUTH_RECV : HS_AUTH_SEND;
-		return h->piped ? HS_REPLY_RECV : HS_REQUEST_SEND;
-	case HS_AUTH_RECV:
-		return h->piped ? HS_REPLY_RECV : HS_REQUEST_SEND;
-	default: /* HS_REPLY_RECV */
+			return h->piped ? SOCKS5_HS_AUTH_RECV : SOCKS5_HS_AUTH_SEND;
+		/* no-auth goes on as after authentication */
+		__attribute__((fallthrough));
+	case SOCKS5_HS_AUTH_RECV:
+		if (!request_due(h))
+			return SOCKS5_HS_DONE;
+		return h->piped ? SOCKS5_HS_REPLY_RECV : SOCKS5_HS_REQUEST_SEND;
+	default: /* SOCKS5_HS_REPLY_RECV */
 		if (h->reply.rep != SOCKS5_REP_SUCCEEDED) {
 			h->fail.rep = h->reply.rep;
-			hs_fail(h, SOCKS5_E_REPLY, 0);
-			return HS_FAILED;
+			socks5_hs_fail(h, SOCKS5_E_REPLY, 0);
+			return SOCKS5_HS_FAILED;
 		}
 		if (h->chain && h->hop + 1 < h->nhops) {
 			h->hop++;
-			return HS_GREETING_SEND;
+			return SOCKS5_HS_GREETING_SEND;
 		}
-		return HS_DONE;
+		return SOCKS5_HS_DONE;
 	}
 }
 
 /* Parses the messages h->in holds, in order, until one is incomplete
  * (h->want says how much may be read next) or a send state is reached. */
-static void hs_parse(struct hs *h)
+static void hs_parse(struct socks5_hs *h)
 {
-	while (h->state == HS_METHOD_RECV || h->state == HS_AUTH_RECV ||
-	       h->state == HS_REPLY_RECV) {
+	while (h->state == SOCKS5_HS_METHOD_RECV ||
+	       h->state == SOCKS5_HS_AUTH_RECV ||
+	       h->state == SOCKS5_HS_REPLY_RECV) {
 		enum socks5_status st;
-		enum hs_state next;
+		enum socks5_hs_state next;
 		uint8_t method = 0;
 		size_t n = 0;
 
-		if (h->state == HS_METHOD_RECV)
+		if (h->state == SOCKS5_HS_METHOD_RECV)
 			st = socks5_parse_method(h->in, h->in_len, h->offered,
 						 h->n_offered, &method, &n);
-		else if (h->state == HS_AUTH_RECV)
+		else if (h->state == SOCKS5_HS_AUTH_RECV)
 			st = socks5_parse_auth_reply(h->in, h->in_len, &n);
 		else
 			st = socks5_parse_reply(h->in, h->in_len, &h->reply, &n);
 		if (st == SOCKS5_NEED_MORE) {
 			h->want = n + lookahead(h);
 			if (n == 0 || h->want > sizeof(h->in) - h->in_len)
-				hs_fail(h, SOCKS5_E_ARG, 0); /* codec broke its word */
+				socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* codec broke its word */
 			return;
 		}
 		if (st != SOCKS5_OK || n > h->in_len) {
-			hs_fail(h, st != SOCKS5_OK ? st : SOCKS5_E_ARG, 0);
+			socks5_hs_fail(h, st != SOCKS5_OK ? st : SOCKS5_E_ARG, 0);
 			return;
 		}
-		if (h->state == HS_REPLY_RECV)
+		if (h->state == SOCKS5_HS_REPLY_RECV)
 			h->replied = true;
 		h->in_len -= n;
 		memmove(h->in, h->in + n, h->in_len);
 		next = hs_next(h, method);
-		if (next != HS_FAILED)
+		if (next != SOCKS5_HS_FAILED)
 			hs_enter(h, next);
 	}
 }
 
 /* The one place a new state is entered; runs what entering it means. */
-static void hs_enter(struct hs *h, enum hs_state next)
+static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 {
 	h->state = next;
 	if (h->trace)
 		h->trace(h->trace_arg, h->hop, hs_state_names[next]);
-	if (next == HS_GREETING_SEND) {
+	if (next == SOCKS5_HS_GREETING_SEND) {
 		h->piped = h->chain && h->hop < 32 &&
 			   (h->pipeline >> h->hop & 1u);
 		if (h->in_len) { /* bytes past a hop's reply: cannot be */
-			hs_fail(h, SOCKS5_E_ARG, 0);
+			socks5_hs_fail(h, SOCKS5_E_ARG, 0);
 			return;
 		}
 	}
-	if (hs_sending(h))
+	if (socks5_hs_sending(h))
 		hs_encode(h);
 }
 
-const uint8_t *hs_out(const struct hs *h, size_t *len)
+const uint8_t *socks5_hs_out(const struct socks5_hs *h, size_t *len)
 {
 	*len = h->out_len - h->out_off;
 	return h->out + h->out_off;
 }
 
-void hs_sent(struct hs *h, size_t n)
+void socks5_hs_sent(struct socks5_hs *h, size_t n)
 {
+	if (!socks5_hs_sending(h) || n > h->out_len - h->out_off) {
+		if (!socks5_hs_over(h))
+			socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* caller's error */
+		return;
+	}
 	h->out_off += n;
 	if (h->out_off < h->out_len)
 		return;
 	/* The password is not left lying in a buffer. */
 	explicit_bzero(h->out, h->out_len);
 	h->out_len = h->out_off = 0;
-	h->state = h->state == HS_AUTH_SEND ? HS_AUTH_RECV :
-		   h->state == HS_REQUEST_SEND ? HS_REPLY_RECV :
-						 HS_METHOD_RECV;
+	h->state = h->state == SOCKS5_HS_AUTH_SEND ? SOCKS5_HS_AUTH_RECV :
+		   h->state == SOCKS5_HS_REQUEST_SEND ? SOCKS5_HS_REPLY_RECV :
+						 SOCKS5_HS_METHOD_RECV;
 	if (h->trace)
 		h->trace(h->trace_arg, h->hop, hs_state_names[h->state]);
 	hs_parse(h); /* with what is buffered (nothing): learns h->want */
 }
 
-uint8_t *hs_in(struct hs *h, size_t *max)
+uint8_t *socks5_hs_in(struct socks5_hs *h, size_t *max)
 {
-	*max = h->want;
+	*max = socks5_hs_over(h) || socks5_hs_sending(h) ? 0 : h->want;
 	return h->in + h->in_len;
 }
 
-void hs_received(struct hs *h, size_t n)
+void socks5_hs_received(struct socks5_hs *h, size_t n)
 {
+	if (socks5_hs_over(h) || socks5_hs_sending(h) || n > h->want) {
+		if (!socks5_hs_over(h))
+			socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* caller's error */
+		return;
+	}
 	h->in_len += n;
 	h->answered = true;
 	hs_parse(h);
 }
 
-static void hs_init(struct hs *h)
+static void hs_init(struct socks5_hs *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->fail.status = SOCKS5_OK;
 	h->fail.hop = -1;
-	h->fail.state = hs_state_names[HS_GREETING_SEND];
-}
-
-void hs_begin(struct hs *h, const struct socks5_proxy *chain, size_t nhops,
-	      uint8_t cmd, const struct socks5_addr *dst, uint32_t pipeline)
-{
-	hs_init(h);
-	h->chain = chain;
-	h->nhops = nhops;
-	h->cmd = cmd;
-	h->dst = dst;
-	h->pipeline = pipeline;
-	hs_enter(h, HS_GREETING_SEND);
-}
-
-/* BIND's second reply: the machine entered straight at REPLY_RECV of a
- * one-hop "chain", so it ends in DONE after one reply. */
-void hs_begin_reply(struct hs *h)
-{
-	hs_init(h);
-	h->nhops = 1;
-	h->state = HS_REPLY_RECV;
-	hs_parse(h);
-}
-
-/* Hands the outcome to the caller: 0 or a negative errno. */
-static int hs_finish(struct hs *h, struct socks5_reply *out,
-		     struct socks5_failure *why)
-{
-	int rc = 0;
-
-	explicit_bzero(h->out, sizeof(h->out));
-	if (h->state == HS_DONE) {
-		h->fail.state = hs_state_names[HS_DONE];
-		if (out)
-			*out = h->reply;
-	} else {
-		rc = -socks5_failure_errno(&h->fail);
-	}
-	if (why)
-		*why = h->fail;
-	return rc;
+	h->fail.state = hs_state_names[SOCKS5_HS_GREETING_SEND];
 }
 
 static bool chain_ok(const struct socks5_proxy *chain, size_t nhops)
@@ -396,12 +367,71 @@ static bool chain_ok(const struct socks5_proxy *chain, size_t nhops)
 	return true;
 }
 
-static int hs_refuse(struct hs *h, struct socks5_failure *why)
+/* A machine that cannot start: FAILED, naming no hop. */
+static void hs_refuse(struct socks5_hs *h)
 {
 	hs_init(h);
 	h->fail.status = SOCKS5_E_ARG;
-	h->state = HS_FAILED;
-	return hs_finish(h, NULL, why);
+	h->state = SOCKS5_HS_FAILED;
+}
+
+void socks5_hs_begin(struct socks5_hs *h, const struct socks5_proxy *chain,
+		     size_t nhops, uint8_t cmd, const struct socks5_addr *dst,
+		     const struct socks5_hs_opts *opts)
+{
+	if (!chain_ok(chain, nhops)) {
+		hs_refuse(h);
+		return;
+	}
+	hs_init(h);
+	h->chain = chain;
+	h->nhops = nhops;
+	h->cmd = cmd;
+	h->dst = dst;
+	if (opts) {
+		h->pipeline = opts->pipeline;
+		h->trace = opts->trace;
+		h->trace_arg = opts->trace_arg;
+	}
+	hs_enter(h, SOCKS5_HS_GREETING_SEND);
+}
+
+/* BIND's second reply: the machine entered straight at REPLY_RECV of a
+ * one-hop "chain", so it ends in DONE after one reply. */
+void socks5_hs_begin_reply(struct socks5_hs *h)
+{
+	hs_init(h);
+	h->nhops = 1;
+	h->state = SOCKS5_HS_REPLY_RECV;
+	hs_parse(h);
+}
+
+enum socks5_hs_state socks5_hs_state(const struct socks5_hs *h)
+{
+	return h->state;
+}
+
+const char *socks5_hs_state_name(enum socks5_hs_state s)
+{
+	if ((unsigned)s >= SOCKS5_HS_STATE_COUNT)
+		return "unknown";
+	return hs_state_names[s];
+}
+
+size_t socks5_hs_hop(const struct socks5_hs *h)
+{
+	return h->hop;
+}
+
+const struct socks5_reply *socks5_hs_reply(const struct socks5_hs *h)
+{
+	return &h->reply;
+}
+
+const uint8_t *socks5_hs_pending(const struct socks5_hs *h, size_t *len)
+{
+	*len = h->in_len;
+	return h->in;
 }
 
 static bool chain_has_password(const struct socks5_proxy *chain, size_t n)
@@ -412,6 +442,28 @@ static bool chain_has_password(const struct socks5_proxy *chain, size_t n)
 		if (chain[i].has_auth)
 			return true;
 	return false;
+}
+
+int socks5_hs_result(struct socks5_hs *h, struct socks5_reply *bound,
+		     struct socks5_failure *why)
+{
+	int rc = 0;
+
+	if (!socks5_hs_over(h))
+		return -EINPROGRESS;
+	explicit_bzero(h->out, sizeof(h->out));
+	if (chain_has_password(h->chain, h->nhops))
+		socks5_wipe_registers(); /* the password went out (wipe.h) */
+	if (h->state == SOCKS5_HS_DONE) {
+		h->fail.state = hs_state_names[SOCKS5_HS_DONE];
+		if (bound)
+			*bound = h->reply;
+	} else {
+		rc = -socks5_failure_errno(&h->fail);
+	}
+	if (why)
+		*why = h->fail;
+	return rc;
 }
 
 /*
@@ -433,15 +485,16 @@ static bool chain_has_password(const struct socks5_proxy *chain, size_t n)
 
 static const struct socks5_addr probe_dst = { .atyp = SOCKS5_ATYP_IPV4 };
 
-static enum socks5_probe probe_verdict(const struct hs *h, int64_t quiet_ms)
+static enum socks5_probe probe_verdict(const struct socks5_hs *h,
+				       int64_t quiet_ms)
 {
 	if (h->replied)
 		return SOCKS5_PROBE_YES;
 	if (!h->answered)
 		return SOCKS5_PROBE_UNDECIDED;
-	if (h->state == HS_FAILED)
+	if (h->state == SOCKS5_HS_FAILED)
 		return SOCKS5_PROBE_NO;
-	if (h->state == HS_REPLY_RECV && h->in_len == 0 &&
+	if (h->state == SOCKS5_HS_REPLY_RECV && h->in_len == 0 &&
 	    quiet_ms >= PROBE_QUIET_MS)
 		return SOCKS5_PROBE_NO;
 	return SOCKS5_PROBE_UNDECIDED;
@@ -453,37 +506,32 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 			int64_t deadline_ms, struct socks5_hs_opts *opts,
 			struct socks5_reply *bound, struct socks5_failure *why)
 {
-	struct hs h, ph;
-	struct hs_task t = { .h = &h, .fd = fd };
-	struct hs_task pt = { .h = &ph, .connecting = true,
-			      .events = POLLOUT, .wait = true };
+	static const struct socks5_hs_opts piped = { .pipeline = 1 };
+	struct socks5_hs h, ph;
+	struct socks5_task t = { .h = &h, .fd = fd };
+	struct socks5_task pt = { .h = &ph, .connecting = true,
+				  .events = POLLOUT, .wait = true };
 	bool probing = opts && opts->probe && opts->probe_fd >= 0;
 
 	if (opts)
 		opts->probe_result = SOCKS5_PROBE_NONE;
-	if (!io || fd < 0 || !dst || !chain_ok(chain, nhops))
-		return hs_refuse(&h, why);
-	hs_begin(&h, chain, nhops, cmd, dst, opts ? opts->pipeline : 0);
-	if (opts && opts->trace) {
-		/* From here on hs_enter reports; the first state was entered
-		 * inside hs_begin. */
-		h.trace = opts->trace;
-		h.trace_arg = opts->trace_arg;
-		h.trace(h.trace_arg, h.hop, hs_state_names[h.state]);
+	if (!io || fd < 0 || !dst || !chain_ok(chain, nhops)) {
+		hs_refuse(&h);
+		return socks5_hs_result(&h, NULL, why);
 	}
+	socks5_hs_begin(&h, chain, nhops, cmd, dst, opts);
 	if (probing) {
 		pt.fd = opts->probe_fd;
-		hs_begin(&ph, chain, 1, SOCKS5_CMD_CONNECT, &probe_dst, 1);
+		socks5_hs_begin(&ph, chain, 1, SOCKS5_CMD_CONNECT, &probe_dst,
+				&piped);
 	}
-	hs_drive(io, &t, probing ? &pt : NULL, deadline_ms);
+	socks5_drive(io, &t, probing ? &pt : NULL, deadline_ms);
 	if (probing) {
 		opts->probe_result =
 			probe_verdict(&ph, socks5_now_ms() - pt.rx_ms);
 		explicit_bzero(ph.out, sizeof(ph.out));
 	}
-	if (chain_has_password(chain, nhops))
-		socks5_wipe_registers(); /* the password went out (wipe.h) */
-	return hs_finish(&h, bound, why);
+	return socks5_hs_result(&h, bound, why);
 }
 
 int socks5_handshake(const struct socks5_io *io, int fd,
@@ -500,14 +548,16 @@ int socks5_handshake(const struct socks5_io *io, int fd,
 int socks5_read_reply(const struct socks5_io *io, int fd, int64_t deadline_ms,
 		      struct socks5_reply *reply, struct socks5_failure *why)
 {
-	struct hs h;
-	struct hs_task t = { .h = &h, .fd = fd, .wait = true,
-			     .events = POLLIN };
+	struct socks5_hs h;
+	struct socks5_task t = { .h = &h, .fd = fd, .wait = true,
+				 .events = POLLIN };
 
-	if (!io || fd < 0)
-		return hs_refuse(&h, why);
-	hs_begin_reply(&h);
-	hs_drive(io, &t, NULL, deadline_ms);
+	if (!io || fd < 0) {
+		hs_refuse(&h);
+		return socks5_hs_result(&h, NULL, why);
+	}
+	socks5_hs_begin_reply(&h);
+	socks5_drive(io, &t, NULL, deadline_ms);
 	h.fail.hop = -1;
-	return hs_finish(&h, reply, why);
+	return socks5_hs_result(&h, reply, why);
 }

@@ -1,7 +1,9 @@
 /*
- * The I/O under the handshake: a bounded connect, and the driver that runs
- * the state machine of handshake.c over a descriptor (and, beside it, the
- * pipelining probe's) in one poll loop. Everything goes through the
+ * The I/O under the handshake: a bounded connect, the step an event loop
+ * calls when a descriptor is ready (socks5_hs_step), and the blocking
+ * driver that runs the state machine of handshake.c over a descriptor
+ * (and, beside it, the pipelining probe's) in one poll loop, with the same
+ * steps. Everything goes through the
  * caller's struct socks5_io, so a preload can pass the real libc functions
  * and tests can pass scripted ones. No globals; thread-safe.
  *
@@ -55,76 +57,89 @@ static bool retryable(int e)
 	return e == EINTR || e == EAGAIN || e == EWOULDBLOCK;
 }
 
-static void wait_for(struct hs_task *t, short events)
+static void wait_for(struct socks5_task *t, short events)
 {
 	t->wait = true;
 	t->events = events;
 }
 
-static void send_some(const struct socks5_io *io, struct hs_task *t)
+static void send_some(const struct socks5_io *io, struct socks5_task *t)
 {
 	size_t len;
-	const uint8_t *p = hs_out(t->h, &len);
+	const uint8_t *p = socks5_hs_out(t->h, &len);
 	ssize_t n = io->send(t->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n > 0 && (size_t)n <= len) {
-		hs_sent(t->h, (size_t)n);
+		socks5_hs_sent(t->h, (size_t)n);
 		if ((size_t)n < len)
 			wait_for(t, POLLOUT); /* the socket buffer is full */
-		else if (!hs_over(t->h))
+		else if (!socks5_hs_over(t->h))
 			wait_for(t, POLLIN);  /* the answer is not there yet */
 	} else if (n > 0) {
-		hs_fail(t->h, SOCKS5_E_IO, EIO); /* more than it was given */
+		socks5_hs_fail(t->h, SOCKS5_E_IO, EIO); /* more than it was given */
 	} else if (n < 0 && retryable(errno)) {
 		if (errno != EINTR)
 			wait_for(t, POLLOUT);
 	} else {
-		hs_fail(t->h, SOCKS5_E_IO, n < 0 ? errno : EIO);
+		socks5_hs_fail(t->h, SOCKS5_E_IO, n < 0 ? errno : EIO);
 	}
 }
 
-static void recv_some(const struct socks5_io *io, struct hs_task *t)
+static void recv_some(const struct socks5_io *io, struct socks5_task *t)
 {
 	size_t max;
-	uint8_t *p = hs_in(t->h, &max);
+	uint8_t *p = socks5_hs_in(t->h, &max);
 	ssize_t n = io->recv(t->fd, p, max, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n > 0 && (size_t)n <= max) {
 		t->rx_ms = socks5_now_ms();
-		hs_received(t->h, (size_t)n);
+		socks5_hs_received(t->h, (size_t)n);
 		/* Less than asked: the rest is still on its way. */
-		if ((size_t)n < max && !hs_over(t->h) && !hs_sending(t->h))
+		if ((size_t)n < max && !socks5_hs_over(t->h) && !socks5_hs_sending(t->h))
 			wait_for(t, POLLIN);
 	} else if (n > 0) {
-		hs_fail(t->h, SOCKS5_E_IO, EIO); /* more than there was room for */
+		socks5_hs_fail(t->h, SOCKS5_E_IO, EIO); /* more than there was room for */
 	} else if (n == 0) {
-		hs_fail(t->h, SOCKS5_E_CLOSED, 0);
+		socks5_hs_fail(t->h, SOCKS5_E_CLOSED, 0);
 	} else if (retryable(errno)) {
 		if (errno != EINTR)
 			wait_for(t, POLLIN);
 	} else {
-		hs_fail(t->h, SOCKS5_E_IO, errno);
+		socks5_hs_fail(t->h, SOCKS5_E_IO, errno);
 	}
 }
 
 /* I/O for t until it must wait for its descriptor or its machine ends. */
-static void task_io(const struct socks5_io *io, struct hs_task *t)
+static void task_io(const struct socks5_io *io, struct socks5_task *t)
 {
-	while (!t->wait && !hs_over(t->h)) {
-		if (hs_sending(t->h))
+	while (!t->wait && !socks5_hs_over(t->h)) {
+		if (socks5_hs_sending(t->h))
 			send_some(io, t);
 		else
 			recv_some(io, t);
 	}
 }
 
-static bool side_active(const struct hs_task *s)
+short socks5_hs_step(const struct socks5_io *io, int fd, struct socks5_hs *h)
 {
-	return s && !s->dead && !hs_over(s->h);
+	struct socks5_task t = { .h = h, .fd = fd };
+
+	if (!io || fd < 0) {
+		if (!socks5_hs_over(h))
+			socks5_hs_fail(h, SOCKS5_E_ARG, 0);
+		return 0;
+	}
+	task_io(io, &t);
+	return socks5_hs_over(h) ? 0 : t.events;
+}
+
+static bool side_active(const struct socks5_task *s)
+{
+	return s && !s->dead && !socks5_hs_over(s->h);
 }
 
 /* The side task's descriptor woke up. */
-static void side_ready(struct hs_task *s, short revents)
+static void side_ready(struct socks5_task *s, short revents)
 {
 	if (s->connecting) {
 		/* Writable without error: connected. Anything else: give up
@@ -141,7 +156,7 @@ static void side_ready(struct hs_task *s, short revents)
 /* The main task is over: whatever the side task's descriptor already
  * holds is read (one recv, no waiting), so an answer that came with the
  * main one's last bytes still counts. */
-static void side_last_look(const struct socks5_io *io, struct hs_task *s)
+static void side_last_look(const struct socks5_io *io, struct socks5_task *s)
 {
 	if (!side_active(s) || s->connecting)
 		return;
@@ -149,8 +164,8 @@ static void side_last_look(const struct socks5_io *io, struct hs_task *s)
 	task_io(io, s);
 }
 
-void hs_drive(const struct socks5_io *io, struct hs_task *m,
-	      struct hs_task *side, int64_t deadline_ms)
+void socks5_drive(const struct socks5_io *io, struct socks5_task *m,
+		  struct socks5_task *side, int64_t deadline_ms)
 {
 	for (;;) {
 		struct pollfd pfd[2];
@@ -160,13 +175,13 @@ void hs_drive(const struct socks5_io *io, struct hs_task *m,
 		if (side_active(side) && !side->connecting)
 			task_io(io, side);
 		task_io(io, m);
-		if (hs_over(m->h)) {
+		if (socks5_hs_over(m->h)) {
 			side_last_look(io, side);
 			return;
 		}
 		left = poll_left(deadline_ms);
 		if (left == 0) {
-			hs_fail(m->h, SOCKS5_E_TIMEOUT, 0);
+			socks5_hs_fail(m->h, SOCKS5_E_TIMEOUT, 0);
 			return;
 		}
 		pfd[0].fd = m->fd;
@@ -180,7 +195,7 @@ void hs_drive(const struct socks5_io *io, struct hs_task *m,
 		}
 		r = io->poll(pfd, n, left);
 		if (r < 0 && errno != EINTR) {
-			hs_fail(m->h, SOCKS5_E_IO, errno);
+			socks5_hs_fail(m->h, SOCKS5_E_IO, errno);
 			return;
 		}
 		if (r <= 0)

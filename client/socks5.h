@@ -6,8 +6,12 @@
  *     is buffered and answer "done", "need N more bytes" or "malformed (why)".
  *     No I/O, no allocation, no globals: safe from any thread or signal handler.
  *   - proxy URLs (url.c): socks5:// and socks5h://, chains.
- *   - the handshake driver (handshake.c): runs the protocol over a descriptor
- *     through an injectable I/O table with a deadline.
+ *   - the handshake (handshake.c): a state machine the caller steps, with
+ *     no I/O of its own (socks5_hs_*), and the drivers (io.c) that run it
+ *     over a descriptor through an injectable I/O table with a deadline,
+ *     blocking or one non-blocking step at a time from an event loop.
+ *
+ * Every global name the library defines starts with socks5_ (make checks).
  *
  * Nothing here knows about LD_PRELOAD, and nothing here calls a function that
  * a preload library might hook: all I/O goes through struct socks5_io.
@@ -267,6 +271,10 @@ void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap);
 	 SOCKS5_DOMAIN_MAX)
 /* Overwrites the credentials so they do not linger in memory. */
 void socks5_proxy_wipe(struct socks5_proxy *p);
+/* The hop's address as a request names it: an IPv4 or IPv6 literal as
+ * such, anything else a name (which the previous hop resolves). */
+enum socks5_status socks5_proxy_addr(const struct socks5_proxy *p,
+				     struct socks5_addr *a);
 
 /* ------------------------------------------------------------------ */
 /* Handshake driver                                                     */
@@ -325,20 +333,6 @@ int socks5_connect_deadline(const struct socks5_io *io, int fd,
 			    int64_t deadline_ms);
 
 /*
- * Runs the handshake over fd, already connected to chain[0]: for each hop,
- * method negotiation (no-auth, or username/password when the hop has a
- * user) and, between hops, CONNECT to the next hop; then cmd to dst at the
- * last hop. On success *bound holds the last reply's BND address (for BIND,
- * the first reply). Returns 0 or a negative errno; *why (if given) says
- * what failed.
- */
-int socks5_handshake(const struct socks5_io *io, int fd,
-		     const struct socks5_proxy *chain, size_t nhops,
-		     uint8_t cmd, const struct socks5_addr *dst,
-		     int64_t deadline_ms, struct socks5_reply *bound,
-		     struct socks5_failure *why);
-
-/*
  * Pipelining: a hop's greeting, credentials and request in one write, its
  * replies parsed back to back as they come: one round trip to the proxy
  * instead of two (three with a password). A pipelined greeting offers one
@@ -376,6 +370,173 @@ struct socks5_hs_opts {
 	void (*trace)(void *arg, size_t hop, const char *state);
 	void *trace_arg;
 };
+
+/* ------------------------------------------------------------------ */
+/* The handshake machine                                                */
+
+/*
+ * The handshake as a state machine the caller steps (after curl's
+ * lib/socks.c), for one hop or a chain. It does no I/O of its own: it
+ * says what to send and how much it may read, and is told what went out
+ * and what came. The blocking drivers below are built on it; an event
+ * loop steps it whenever the descriptor is ready:
+ *
+ *   GREETING_SEND -> METHOD_RECV -+-> REQUEST_SEND -> REPLY_RECV -> DONE
+ *                                 +-> AUTH_SEND -> AUTH_RECV -^     |
+ *   (between hops, REPLY_RECV -> GREETING_SEND of the next hop)     |
+ *   any state -> FAILED                                             |
+ *
+ * Reads are framed by length, so nothing the proxy sends after its last
+ * reply is ever taken: it stays in the socket for the program.
+ *
+ * Usage from an event loop (fd connected, or its non-blocking connect
+ * still under way: on Linux a TCP send then fails with EAGAIN, so the
+ * first step asks for POLLOUT, which is also how the connect's end shows;
+ * a failed connect ends the machine with its errno, SOCKS5_E_IO):
+ *
+ *   struct socks5_hs hs;
+ *   socks5_hs_begin(&hs, chain, nhops, SOCKS5_CMD_CONNECT, &dst, NULL);
+ *   ...each time the loop says fd is ready (and once at the start):
+ *   short ev = socks5_hs_step(&io, fd, &hs);  // never blocks
+ *   if (ev)                    // POLLIN or POLLOUT: wait for it, step again
+ *       watch(fd, ev);
+ *   else                       // over
+ *       rc = socks5_hs_result(&hs, &bound, &why);  // 0 or -errno
+ *   ...on the loop's time-out: socks5_hs_fail(&hs, SOCKS5_E_TIMEOUT, 0).
+ *
+ * Without a socks5_io, drive the bytes by hand: while socks5_hs_sending(),
+ * write from socks5_hs_out() and report socks5_hs_sent(); otherwise read
+ * at most the size socks5_hs_in() gives into it and report
+ * socks5_hs_received() (a closed connection: socks5_hs_fail with
+ * SOCKS5_E_CLOSED).
+ */
+enum socks5_hs_state {
+	SOCKS5_HS_GREETING_SEND,
+	SOCKS5_HS_METHOD_RECV,
+	SOCKS5_HS_AUTH_SEND,
+	SOCKS5_HS_AUTH_RECV,
+	SOCKS5_HS_REQUEST_SEND,
+	SOCKS5_HS_REPLY_RECV,
+	SOCKS5_HS_DONE,
+	SOCKS5_HS_FAILED,
+	SOCKS5_HS_STATE_COUNT
+};
+
+/* Greeting (at most 2 + 2 methods), credentials and request in one write. */
+#define SOCKS5_HS_OUT_MAX (4 + SOCKS5_MSG_MAX + SOCKS5_REQUEST_MAX)
+
+/*
+ * One handshake's state, on the caller's stack (no allocation, no
+ * globals). The fields are the library's: read them through the
+ * functions below. chain and dst must outlive the handshake.
+ */
+struct socks5_hs {
+	enum socks5_hs_state state;
+	const struct socks5_proxy *chain; /* NULL when reading a lone reply */
+	size_t nhops;
+	size_t hop;                       /* hop being negotiated */
+	uint8_t cmd;                      /* for the last hop */
+	const struct socks5_addr *dst;    /* for the last hop; NULL: none */
+	uint32_t pipeline;                /* bit i: hop i is pipelined */
+	bool piped;                       /* the current hop is */
+
+	uint8_t offered[2];               /* methods in the greeting */
+	size_t n_offered;
+
+	uint8_t out[SOCKS5_HS_OUT_MAX];   /* bytes to send */
+	size_t out_len, out_off;
+
+	uint8_t in[SOCKS5_REQUEST_MAX];   /* received, not yet consumed; */
+	size_t in_len;                    /* the current message starts at in[0] */
+	size_t want;                      /* bytes that may be read now */
+
+	bool answered;                    /* the proxy sent at least a byte */
+	bool replied;                     /* a request reply parsed (any REP) */
+
+	struct socks5_reply reply;        /* the last reply parsed */
+	struct socks5_failure fail;
+
+	void (*trace)(void *arg, size_t hop, const char *state);
+	void *trace_arg;
+};
+
+/*
+ * Starts a handshake over chain (1..SOCKS5_CHAIN_MAX hops) to dst: for
+ * each hop, method negotiation (no-auth, or username/password when the hop
+ * has a user) and, between hops, CONNECT to the next hop; then cmd to dst
+ * at the last hop. dst NULL: no request at the last hop, the machine is
+ * DONE once that hop is negotiated (a check of the chain). opts (may be
+ * NULL) gives the pipeline mask and the trace, which is told of every
+ * state entered, this first one included; its probe fields are ignored.
+ * A chain that cannot be used leaves the machine FAILED (SOCKS5_E_ARG).
+ */
+void socks5_hs_begin(struct socks5_hs *h, const struct socks5_proxy *chain,
+		     size_t nhops, uint8_t cmd, const struct socks5_addr *dst,
+		     const struct socks5_hs_opts *opts);
+/* A machine that reads one request reply alone (BIND's second reply). */
+void socks5_hs_begin_reply(struct socks5_hs *h);
+
+enum socks5_hs_state socks5_hs_state(const struct socks5_hs *h);
+/* "greeting-send", "method-recv", ..., "done", "failed"; never NULL. */
+const char *socks5_hs_state_name(enum socks5_hs_state s);
+/* The hop being negotiated, 0-based. */
+size_t socks5_hs_hop(const struct socks5_hs *h);
+bool socks5_hs_over(const struct socks5_hs *h);    /* DONE or FAILED */
+bool socks5_hs_sending(const struct socks5_hs *h); /* else receiving */
+
+/* The bytes still to send; then how many of them went out. */
+const uint8_t *socks5_hs_out(const struct socks5_hs *h, size_t *len);
+void socks5_hs_sent(struct socks5_hs *h, size_t n);
+/* Where to read, and at most how many bytes; then how many came. */
+uint8_t *socks5_hs_in(struct socks5_hs *h, size_t *max);
+void socks5_hs_received(struct socks5_hs *h, size_t n);
+/* Stops the machine (a time-out, a closed or failed descriptor),
+ * recording where and why. */
+void socks5_hs_fail(struct socks5_hs *h, enum socks5_status st,
+		    int sys_errno);
+
+/*
+ * Advances the machine over fd with whatever the descriptor takes and
+ * holds now, through io->send and io->recv (MSG_DONTWAIT, never
+ * blocking). Returns the poll events to wait for before the next step
+ * (POLLIN or POLLOUT), or 0 when the machine is over.
+ */
+short socks5_hs_step(const struct socks5_io *io, int fd, struct socks5_hs *h);
+
+/* For reports while it runs: the last request reply parsed (at a hop's
+ * REPLY_RECV -> next state, that hop's reply); the bytes of the message
+ * being parsed (after a failure, the malformed one); the address the
+ * current hop's request names. */
+const struct socks5_reply *socks5_hs_reply(const struct socks5_hs *h);
+const uint8_t *socks5_hs_pending(const struct socks5_hs *h, size_t *len);
+enum socks5_status socks5_hs_target(const struct socks5_hs *h,
+				    struct socks5_addr *a, uint8_t *cmd);
+
+/*
+ * The outcome once over: 0, with *bound (if given) the last reply, or a
+ * negative errno (socks5_failure_errno); *why (if given) says where and
+ * why. Wipes what the machine sent (credentials). -EINPROGRESS, nothing
+ * touched, while the machine runs.
+ */
+int socks5_hs_result(struct socks5_hs *h, struct socks5_reply *bound,
+		     struct socks5_failure *why);
+
+/* ------------------------------------------------------------------ */
+/* Blocking drivers (on the machine above)                              */
+
+/*
+ * Runs the handshake over fd, already connected to chain[0]: for each hop,
+ * method negotiation (no-auth, or username/password when the hop has a
+ * user) and, between hops, CONNECT to the next hop; then cmd to dst at the
+ * last hop. On success *bound holds the last reply's BND address (for BIND,
+ * the first reply). Returns 0 or a negative errno; *why (if given) says
+ * what failed.
+ */
+int socks5_handshake(const struct socks5_io *io, int fd,
+		     const struct socks5_proxy *chain, size_t nhops,
+		     uint8_t cmd, const struct socks5_addr *dst,
+		     int64_t deadline_ms, struct socks5_reply *bound,
+		     struct socks5_failure *why);
 
 /* socks5_handshake with options (opts may be NULL). The probe never
  * delays the handshake: whatever it has not learnt when the handshake

@@ -1,20 +1,19 @@
 /*
  * socksify --check [HOST:PORT]
  *
- * Walks the chain hop by hop over one connection, one message at a time
- * with libsocks5's codec, so that every step can be reported on its own:
+ * Walks the chain hop by hop over one connection, with libsocks5's
+ * handshake machine (socks5_hs_*), reporting every step on its own:
  *
  *   hop 1   reach (TCP connect, timed), method, auth (when chosen)
  *   hop k   reach = CONNECT from hop k-1 to hop k, method, auth
  *   last    CONNECT to HOST:PORT (skipped when none is named)
  *   then    UDP ASSOCIATE and a datagram through the relay (check_udp.c)
  *
- * The handshake driver (socks5_handshake) runs every step at once and
- * reports only where it stopped; here the user wants to see each step
- * succeed, so the steps are spelled out with the same codec, over small
- * deadline-bounded send/receive loops of its own. The command is never
- * preloaded (socksify.c makes sure), so the libc functions are the real
- * ones.
+ * The blocking driver (socks5_handshake) reports only where it stopped;
+ * here the user wants to see each step succeed, so check.c steps the same
+ * machine itself and follows it through its trace, each step with its own
+ * time-out. The command is never preloaded (socksify.c makes sure), so
+ * the libc functions are the real ones.
  *
  * Exit status: 0 when everything checked works; 1 when a TCP step fails
  * (reach, method, auth, CONNECT); 4 when TCP works and UDP does not. A
@@ -167,209 +166,152 @@ enum socks5_status sfy_wait_for(int fd, short events, int64_t deadline,
 	}
 }
 
-static enum socks5_status send_all(int fd, const uint8_t *buf, size_t len,
-				   int64_t deadline, int *err)
+static void hop_title(const struct sfy_probe *pr, size_t h)
 {
-	size_t off = 0;
+	char url[SOCKS5_URL_SHOWN_MAX];
 
-	while (off < len) {
-		enum socks5_status st = sfy_wait_for(fd, POLLOUT, deadline, err);
-		ssize_t n;
-
-		if (st != SOCKS5_OK)
-			return st;
-		n = send(fd, buf + off, len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-		} else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-			*err = errno;
-			return SOCKS5_E_IO;
-		}
-	}
-	return SOCKS5_OK;
+	socks5_url_format(&pr->hops[h], url, sizeof(url));
+	printf("hop %zu: %s\n", h + 1, url);
 }
 
-/* At most max bytes (never more: the message ends where the codec says). */
-static enum socks5_status recv_some(int fd, uint8_t *buf, size_t max,
-				    int64_t deadline, size_t *got, int *err)
-{
-	for (;;) {
-		enum socks5_status st = sfy_wait_for(fd, POLLIN, deadline, err);
-		ssize_t n;
-
-		if (st != SOCKS5_OK)
-			return st;
-		n = recv(fd, buf, max, MSG_DONTWAIT);
-		if (n > 0) {
-			*got = (size_t)n;
-			return SOCKS5_OK;
-		}
-		if (n == 0)
-			return SOCKS5_E_CLOSED;
-		if (errno != EINTR && errno != EAGAIN) {
-			*err = errno;
-			return SOCKS5_E_IO;
-		}
-	}
-}
-
-enum msg_kind { MSG_METHOD, MSG_AUTH, MSG_REPLY };
-
-struct msg {
-	enum msg_kind kind;
-	const uint8_t *offered; /* MSG_METHOD */
-	size_t n_offered;
-	uint8_t method;         /* MSG_METHOD result */
-	struct socks5_reply reply; /* MSG_REPLY result */
-	uint8_t head[2];        /* first bytes, for diagnostics */
-	size_t have;
-	int err;
+/*
+ * The TCP part runs libsocks5's handshake machine over one connection,
+ * lock-step, stepped by a loop that waits with sfy_wait_for (as an event
+ * loop would), and reports each step from the machine's trace: every state
+ * it enters is seen, with the reply or the bytes that made it move.
+ */
+struct tcp_run {
+	struct sfy_probe *pr;
+	struct socks5_hs hs;
+	enum socks5_hs_state prev;   /* the state before the one entered */
+	int64_t deadline;            /* of the step under way */
+	int64_t t0;                  /* when the request under way started */
+	char target[SOCKS5_DOMAIN_MAX + 16]; /* what that request names */
 };
 
-/* Reads one message, framed by the codec's "need N more". */
-static enum socks5_status read_msg(int fd, struct msg *m, int64_t deadline)
+/* The hop's method (and authentication) were accepted. */
+static void negotiated(struct tcp_run *r, size_t h)
 {
-	uint8_t buf[SOCKS5_REQUEST_MAX];
-	enum socks5_status st;
+	const struct socks5_proxy *p = &r->pr->hops[h];
 
-	m->have = 0;
-	for (;;) {
-		size_t n = 0, got = 0;
-
-		if (m->kind == MSG_METHOD)
-			st = socks5_parse_method(buf, m->have, m->offered,
-						 m->n_offered, &m->method, &n);
-		else if (m->kind == MSG_AUTH)
-			st = socks5_parse_auth_reply(buf, m->have, &n);
-		else
-			st = socks5_parse_reply(buf, m->have, &m->reply, &n);
-		memcpy(m->head, buf, m->have < 2 ? m->have : 2);
-		if (st != SOCKS5_NEED_MORE)
-			return st;
-		if (!n || n > sizeof(buf) - m->have)
-			return SOCKS5_E_ARG;
-		st = recv_some(fd, buf + m->have, n, deadline, &got, &m->err);
-		if (st != SOCKS5_OK)
-			return st;
-		m->have += got;
+	if (r->prev == SOCKS5_HS_AUTH_RECV) {
+		sfy_step(r->pr, STEP_OK, h, "auth", "user '%s' accepted", p->user);
+		return;
 	}
-}
-
-/* Greeting, method choice and, when chosen, RFC 1929 authentication. */
-static bool negotiate(struct sfy_probe *pr, int fd, size_t h)
-{
-	const struct socks5_proxy *p = &pr->hops[h];
-	uint8_t offered[2], out[SOCKS5_MSG_MAX];
-	struct msg m = { .kind = MSG_METHOD, .offered = offered };
-	int64_t deadline = socks5_now_ms() + pr->timeout_ms;
-	enum socks5_status st;
-	size_t len;
-	int err = 0;
-
-	offered[m.n_offered++] = SOCKS5_METHOD_NOAUTH;
+	sfy_step(r->pr, STEP_OK, h, "method", "the proxy chose no authentication");
 	if (p->has_auth)
-		offered[m.n_offered++] = SOCKS5_METHOD_USERPASS;
-	socks5_encode_greeting(out, sizeof(out), offered, m.n_offered, &len);
-	st = send_all(fd, out, len, deadline, &err);
-	if (st == SOCKS5_OK)
-		st = read_msg(fd, &m, deadline);
-	if (st == SOCKS5_E_NO_ACCEPTABLE) {
-		sfy_step(pr, STEP_FAIL, h, "method", p->has_auth ?
-			 "the proxy accepts neither no-authentication nor username/password (GSSAPI only?): socksify cannot use it" :
-			 "the proxy requires authentication: put the user and password in the URL (socks5h://USER:PASS@HOST:PORT)");
-		return false;
-	}
-	if (st != SOCKS5_OK) {
-		bad_message(pr, h, "method", st, m.head, m.have,
-			    m.err ? m.err : err);
-		return false;
-	}
-	if (m.method == SOCKS5_METHOD_NOAUTH) {
-		sfy_step(pr, STEP_OK, h, "method", "the proxy chose no authentication");
-		if (p->has_auth)
-			sfy_step(pr, STEP_SKIP, h, "auth",
-				 "not needed: the user name and password were not sent");
-		return true;
-	}
-	sfy_step(pr, STEP_OK, h, "method", "the proxy chose username/password (RFC 1929)");
-	st = socks5_encode_auth(out, sizeof(out), p->user, p->user_len, p->pass,
-				p->pass_len, &len);
-	if (st == SOCKS5_OK)
-		st = send_all(fd, out, len, deadline, &err);
-	explicit_bzero(out, sizeof(out));
-	m.kind = MSG_AUTH;
-	if (st == SOCKS5_OK)
-		st = read_msg(fd, &m, deadline);
-	if (st == SOCKS5_E_AUTH_REJECTED) {
-		sfy_step(pr, STEP_FAIL, h, "auth",
-			 "rejected by the proxy (RFC 1929 status %u): check the user name and password",
-			 m.head[1]);
-		return false;
-	}
-	if (st != SOCKS5_OK) {
-		bad_message(pr, h, "auth", st, m.head, m.have, m.err ? m.err : err);
-		return false;
-	}
-	sfy_step(pr, STEP_OK, h, "auth", "user '%s' accepted", p->user);
-	return true;
+		sfy_step(r->pr, STEP_SKIP, h, "auth",
+			 "not needed: the user name and password were not sent");
 }
 
-/* The address of hop h as the previous hop is asked to reach it. */
-static void hop_addr(const struct socks5_proxy *p, struct socks5_addr *a)
+/* The request of hop h succeeded: "reach" of the next hop, or "connect". */
+static void connected(struct tcp_run *r, size_t h)
 {
-	memset(a, 0, sizeof(*a));
-	a->port = p->port;
-	if (inet_pton(AF_INET, p->host, a->u.ipv4) == 1)
-		a->atyp = SOCKS5_ATYP_IPV4;
-	else if (inet_pton(AF_INET6, p->host, a->u.ipv6) == 1)
-		a->atyp = SOCKS5_ATYP_IPV6;
-	else
-		socks5_addr_from_domain(a, p->host, strlen(p->host), p->port);
-}
+	const struct socks5_reply *rep = socks5_hs_reply(&r->hs);
+	bool last = h + 1 == r->pr->nhops;
+	char bnd[SOCKS5_DOMAIN_MAX + 32] = "";
 
-/* CONNECT at hop h (to the next hop, or to the destination). */
-static bool connect_cmd(struct sfy_probe *pr, int fd, size_t h,
-			const struct socks5_addr *to, size_t report_hop,
-			const char *step, const char *what)
-{
-	struct msg m = { .kind = MSG_REPLY };
-	int64_t deadline = socks5_now_ms() + pr->timeout_ms;
-	int64_t t0 = sfy_now_us();
-	uint8_t out[SOCKS5_REQUEST_MAX];
-	char shown[SOCKS5_DOMAIN_MAX + 16], bnd[SOCKS5_DOMAIN_MAX + 32];
-	enum socks5_status st;
-	size_t len;
-	int err = 0;
-
-	socks5_addr_format(to, shown, sizeof(shown));
-	st = socks5_encode_request(out, sizeof(out), SOCKS5_CMD_CONNECT, to, &len);
-	if (st == SOCKS5_OK)
-		st = send_all(fd, out, len, deadline, &err);
-	if (st == SOCKS5_OK)
-		st = read_msg(fd, &m, deadline);
-	if (st != SOCKS5_OK) {
-		bad_message(pr, report_hop, step, st, m.head, m.have, m.err ? m.err : err);
-		return false;
-	}
-	if (m.reply.rep != SOCKS5_REP_SUCCEEDED) {
-		sfy_step(pr, STEP_FAIL, report_hop, step,
-			 "hop %zu could not connect to %s%s: %s (REP 0x%02x): %s",
-			 h + 1, what, shown, socks5_rep_string(m.reply.rep),
-			 m.reply.rep, sfy_rep_hint(m.reply.rep, false));
-		return false;
-	}
 	/* BND is where the proxy's own connection starts; many proxies
 	 * (microsocks) send zeros, which say nothing. */
-	bnd[0] = '\0';
-	if (!sfy_addr_unspecified(&m.reply.bnd)) {
+	if (!sfy_addr_unspecified(&rep->bnd)) {
 		strcpy(bnd, " (its side: ");
-		socks5_addr_format(&m.reply.bnd, bnd + strlen(bnd),
+		socks5_addr_format(&rep->bnd, bnd + strlen(bnd),
 				   sizeof(bnd) - strlen(bnd) - 1);
 		strcat(bnd, ")");
 	}
-	sfy_step(pr, STEP_OK, report_hop, step, "hop %zu connected to %s%s in %.1f ms%s",
-		 h + 1, what, shown, ms_since(t0), bnd);
-	return true;
+	sfy_step(r->pr, STEP_OK, last ? h : h + 1, last ? "connect" : "reach",
+		 "hop %zu connected to %s in %.1f ms%s", h + 1, r->target,
+		 ms_since(r->t0), bnd);
+}
+
+/* The machine's trace: told of each state entered, this one included. */
+static void on_state(void *arg, size_t hop, const char *name)
+{
+	struct tcp_run *r = arg;
+	struct sfy_probe *pr = r->pr;
+	enum socks5_hs_state s = socks5_hs_state(&r->hs);
+	struct socks5_addr to;
+	uint8_t cmd;
+
+	(void)name;
+	switch (s) {
+	case SOCKS5_HS_GREETING_SEND:
+		r->deadline = socks5_now_ms() + pr->timeout_ms;
+		if (hop > 0)
+			connected(r, hop - 1);
+		break;
+	case SOCKS5_HS_AUTH_SEND:
+		sfy_step(pr, STEP_OK, hop, "method",
+			 "the proxy chose username/password (RFC 1929)");
+		break;
+	case SOCKS5_HS_REQUEST_SEND:
+		negotiated(r, hop);
+		if (hop + 1 < pr->nhops)
+			hop_title(pr, hop + 1);
+		r->target[0] = '\0';
+		if (socks5_hs_target(&r->hs, &to, &cmd) == SOCKS5_OK)
+			socks5_addr_format(&to, r->target, sizeof(r->target));
+		r->deadline = socks5_now_ms() + pr->timeout_ms;
+		r->t0 = sfy_now_us();
+		break;
+	case SOCKS5_HS_DONE:
+		if (r->prev == SOCKS5_HS_REPLY_RECV) {
+			connected(r, hop);
+		} else { /* no destination: the chain is negotiated */
+			negotiated(r, hop);
+			sfy_step(pr, STEP_SKIP, hop, "connect",
+				 "no destination named (socksify --check HOST:PORT)");
+		}
+		break;
+	default:
+		break;
+	}
+	r->prev = s;
+}
+
+static bool failed_in(const struct socks5_failure *why, enum socks5_hs_state a,
+		      enum socks5_hs_state b)
+{
+	return why->state && (!strcmp(why->state, socks5_hs_state_name(a)) ||
+			      !strcmp(why->state, socks5_hs_state_name(b)));
+}
+
+/* Says where and why the machine stopped; the step's name, or NULL when
+ * it did not (all worked). */
+static const char *report_failure(struct tcp_run *r, int rc,
+				  const struct socks5_failure *why)
+{
+	struct sfy_probe *pr = r->pr;
+	size_t h = why->hop < 0 ? 0 : (size_t)why->hop, have;
+	const uint8_t *head = socks5_hs_pending(&r->hs, &have);
+	const char *step = "method";
+	size_t at = h;
+
+	if (rc == 0)
+		return NULL;
+	if (failed_in(why, SOCKS5_HS_AUTH_SEND, SOCKS5_HS_AUTH_RECV)) {
+		step = "auth";
+	} else if (failed_in(why, SOCKS5_HS_REQUEST_SEND, SOCKS5_HS_REPLY_RECV)) {
+		step = h + 1 < pr->nhops ? "reach" : "connect";
+		at = h + 1 < pr->nhops ? h + 1 : h;
+	}
+	if (why->status == SOCKS5_E_NO_ACCEPTABLE)
+		sfy_step(pr, STEP_FAIL, at, step, pr->hops[h].has_auth ?
+			 "the proxy accepts neither no-authentication nor username/password (GSSAPI only?): socksify cannot use it" :
+			 "the proxy requires authentication: put the user and password in the URL (socks5h://USER:PASS@HOST:PORT)");
+	else if (why->status == SOCKS5_E_AUTH_REJECTED)
+		sfy_step(pr, STEP_FAIL, at, step,
+			 "rejected by the proxy (RFC 1929 status %u): check the user name and password",
+			 have > 1 ? head[1] : 0);
+	else if (why->status == SOCKS5_E_REPLY)
+		sfy_step(pr, STEP_FAIL, at, step,
+			 "hop %zu could not connect to %s: %s (REP 0x%02x): %s",
+			 h + 1, r->target, socks5_rep_string(why->rep), why->rep,
+			 sfy_rep_hint(why->rep, false));
+	else
+		bad_message(pr, at, step, why->status, head, have,
+			    why->sys_errno);
+	return step;
 }
 
 bool sfy_addr_unspecified(const struct socks5_addr *a)
@@ -404,7 +346,8 @@ static bool first_hop_addrs(struct sfy_probe *pr, struct sfy_addrs *out)
 	struct socks5_addr a;
 	char why[320];
 
-	hop_addr(p, &a);
+	if (socks5_proxy_addr(p, &a) != SOCKS5_OK)
+		return false; /* not after socks5_url_parse */
 	if (a.atyp != SOCKS5_ATYP_DOMAIN) {
 		out->n = 1;
 		out->len[0] = sizeof(out->addr[0]);
@@ -568,44 +511,31 @@ static void header(const struct sfy_probe *pr)
 		printf("no destination (socksify --check HOST:PORT also tries a CONNECT and a datagram)\n");
 }
 
-static void hop_title(const struct sfy_probe *pr, size_t h)
-{
-	char url[SOCKS5_URL_SHOWN_MAX];
-
-	socks5_url_format(&pr->hops[h], url, sizeof(url));
-	printf("hop %zu: %s\n", h + 1, url);
-}
-
 /* The TCP part; true when every hop was negotiated. */
 static bool check_tcp(struct sfy_probe *pr)
 {
-	struct socks5_addr next;
-	bool ok = true;
-	size_t h;
-	int fd;
+	struct tcp_run r = { .pr = pr };
+	struct socks5_hs_opts opts = { .trace = on_state, .trace_arg = &r };
+	struct socks5_failure why;
+	const char *step;
+	short ev;
+	int fd, err = 0;
 
 	hop_title(pr, 0);
 	fd = reach_first(pr);
 	if (fd < 0)
 		return false;
-	for (h = 0; ok && h < pr->nhops; h++) {
-		ok = negotiate(pr, fd, h);
-		if (!ok)
-			break;
-		if (h + 1 < pr->nhops) {
-			hop_title(pr, h + 1);
-			hop_addr(&pr->hops[h + 1], &next);
-			ok = connect_cmd(pr, fd, h, &next, h + 1, "reach", "");
-		}
+	socks5_hs_begin(&r.hs, pr->hops, pr->nhops, SOCKS5_CMD_CONNECT,
+			pr->have_dst ? &pr->dst : NULL, &opts);
+	while ((ev = socks5_hs_step(pr->io, fd, &r.hs)) != 0) {
+		enum socks5_status st = sfy_wait_for(fd, ev, r.deadline, &err);
+
+		if (st != SOCKS5_OK)
+			socks5_hs_fail(&r.hs, st, err);
 	}
-	if (ok && pr->have_dst)
-		connect_cmd(pr, fd, pr->nhops - 1, &pr->dst, pr->nhops - 1,
-			    "connect", "");
-	else if (ok)
-		sfy_step(pr, STEP_SKIP, h, "connect",
-			 "no destination named (socksify --check HOST:PORT)");
+	step = report_failure(&r, socks5_hs_result(&r.hs, NULL, &why), &why);
 	close(fd);
-	return ok;
+	return !step || !strcmp(step, "connect");
 }
 
 int sfy_check(const struct sfy_settings *s, const char *dest)

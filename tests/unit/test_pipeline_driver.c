@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/hs.h"
 #include "../../client/socks5.h"
 #include "pipeline_msgs.h"
 
