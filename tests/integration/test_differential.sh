@@ -92,13 +92,14 @@ proxied ^flags/udp[46]c?/(send|recvfrom)/0x8000(/|$)
 # IPv4-mapped local address where natively it had ::1.
 proxied ^names/(tcp6|udp6)/getsockname/
 # Remote DNS (both library runs use socks5h) answers names in /etc/hosts
-# from /etc/hosts alone: localhost has no IPv6 address there, and the
-# empty name none at all; glibc goes on to the local resolver, of which
-# this namespace has none (EAI_AGAIN, TRY_AGAIN, NO_RECOVERY, and ERANGE
-# for its small buffers), where the library says the name has no such
-# address. (Bypassed, localhost is resolved by glibc itself.)
-proxied ^getaddrinfo/node=(localhost|LOCALHOST|localhost\.)/fam10/
-proxied ^gethostbyname2(_r)?/(localhost|LOCALHOST|localhost\.)/af10
+# from /etc/hosts alone, and localhost names (RFC 6761, bypassed or not)
+# never go to DNS: localhost has no IPv6 address there, and the empty
+# name none at all; glibc goes on to the local resolver, of which this
+# namespace has none (EAI_AGAIN, TRY_AGAIN, NO_RECOVERY, and ERANGE for
+# its small buffers), where the library says the name has no such
+# address.
+* ^getaddrinfo/node=(localhost|LOCALHOST|localhost\.)/fam10/
+* ^gethostbyname2(_r)?/(localhost|LOCALHOST|localhost\.)/af10
 * ^gethostbyname2?(_r)?/(/|$)
 EOF
 

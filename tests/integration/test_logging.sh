@@ -178,8 +178,9 @@ else
 fi
 
 # ---- the log file's number, taken away behind the library's back -------------
-# (issue 11, defect 4) A raw close_range/close/dup2/dup3 through syscall()
-# frees the log's number; the program's next file lands there; the
+# (issue 11, defect 4) A close_range/close/dup2/dup3 the library cannot see
+# (the system call instruction itself; syscall() by number goes through
+# the library's bookkeeping: test_process_shapes) frees the log's number; the program's next file lands there; the
 # library's next line must not go into it, and the program's close() of
 # it must close it. Then a stress: threads logging while the program
 # dup2()s onto the log's number 2000 times (the library moves its log),

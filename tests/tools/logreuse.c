@@ -8,8 +8,10 @@
  *   logreuse MODE LOG DATA PORT
  *
  * MODE close_range | close | dup2 | dup3: the program logs once, takes the
- *   log file's number away with a raw system call (syscall(SYS_...), which
- *   the library's close()/dup2() hooks never see), puts its own file DATA
+ *   log file's number away with a system call the library never sees (the
+ *   instruction itself, as a static helper, inline assembly or io_uring
+ *   would; syscall() by number goes through the library's bookkeeping,
+ *   test_process_shapes covers that), puts its own file DATA
  *   on that number, makes the library log again, writes its own bytes,
  *   closes its file with close() (which must really close it) and checks
  *   DATA holds only its own bytes.
@@ -132,7 +134,35 @@ static int check_data(const char *data, long n)
 	return 0;
 }
 
-/* Puts DATA on number logfd after a raw system call of MODE took it
+/* A system call made by the instruction itself: no libc wrapper, no
+ * syscall() (which the library hooks), so the library cannot see it. */
+static long unseen(long n, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long rc;
+
+	__asm__ volatile("syscall"
+			 : "=a"(rc)
+			 : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return rc < 0 && rc > -4096 ? (errno = (int)-rc, -1) : rc;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2)
+			 : "memory");
+	return x0 < 0 && x0 > -4096 ? (errno = (int)-x0, -1) : x0;
+#else
+	return syscall(n, a, b, c);
+#endif
+}
+
+/* Puts DATA on number logfd after an unseen system call of MODE took it
  * away; the descriptor DATA is on, or -1. */
 static int take_number(const char *mode, int logfd, const char *data)
 {
@@ -145,17 +175,17 @@ static int take_number(const char *mode, int logfd, const char *data)
 			return -1;
 #ifdef SYS_dup2
 		if (strcmp(mode, "dup2") == 0)
-			rc = syscall(SYS_dup2, d, logfd);
+			rc = unseen(SYS_dup2, d, logfd, 0);
 		else
 #endif
-			rc = syscall(SYS_dup3, d, logfd, 0);
-		syscall(SYS_close, d);
+			rc = unseen(SYS_dup3, d, logfd, 0);
+		unseen(SYS_close, d, 0, 0);
 		return (int)rc;
 	}
 	if (strcmp(mode, "close_range") == 0)
-		rc = syscall(SYS_close_range, 3, ~0U, 0);
+		rc = unseen(SYS_close_range, 3, (long)~0U, 0);
 	else if (strcmp(mode, "close") == 0)
-		rc = syscall(SYS_close, logfd);
+		rc = unseen(SYS_close, logfd, 0, 0);
 	else
 		rc = -1;
 	if (rc < 0)
