@@ -172,7 +172,7 @@ static int replace_socket(int fd, int family, int expected)
 		return -errno;
 	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
 		proto = 0;
-	s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	s = sfy_socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	if (s < 0)
 		return -errno;
 	if (r->fcntl(s, F_SETFL, flflags) < 0 ||

@@ -87,8 +87,8 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 	return r->recv(fd, buf, n, flags);
 }
 
-ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
-		 socklen_t *salen)
+ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
+		     struct sockaddr *sa, socklen_t *salen)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
@@ -104,7 +104,7 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 	return r->recvfrom(fd, buf, n, flags, sa, salen);
 }
 
-ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
@@ -124,8 +124,8 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return rc < 0 ? fail(rc) : rc;
 }
 
-int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
-	     struct timespec *timeout)
+int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+		 struct timespec *timeout)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
@@ -264,3 +264,10 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 	}
 	return r->recvfrom_chk(fd, buf, n, buflen, flags, sa, salen);
 }
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
+		 socklen_t *salen) SFY_EXPORT_AS(sfy_recvfrom);
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+	SFY_EXPORT_AS(sfy_recvmsg);
+int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+	     struct timespec *timeout) SFY_EXPORT_AS(sfy_recvmmsg);

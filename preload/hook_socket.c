@@ -68,7 +68,7 @@ static __attribute__((noinline)) int socket_slow(int domain, int type,
 
 /* Every socket() of every program: the real call, then one load for the
  * descriptor table and one for the hint (a store only when it changes). */
-int socket(int domain, int type, int protocol)
+int sfy_socket(int domain, int type, int protocol)
 {
 	int (*real)(int, int, int) = SFY_REAL_FAST(socket);
 	bool stream = (domain == AF_INET || domain == AF_INET6) &&
@@ -81,6 +81,8 @@ int socket(int domain, int type, int protocol)
 	fresh(fd, stream);
 	return fd;
 }
+
+int socket(int domain, int type, int protocol) SFY_EXPORT_AS(sfy_socket);
 
 int socketpair(int domain, int type, int protocol, int sv[2])
 {

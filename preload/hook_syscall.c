@@ -150,22 +150,22 @@ long syscall(long n, ...)
 
 		switch (n) {
 		case SYS_sendmmsg:
-			return sendmmsg(fd, (struct mmsghdr *)a[1],
+			return sfy_sendmmsg(fd, (struct mmsghdr *)a[1],
 					(unsigned int)a[2], (int)a[3]);
 		case SYS_recvmmsg:
-			return recvmmsg(fd, (struct mmsghdr *)a[1],
+			return sfy_recvmmsg(fd, (struct mmsghdr *)a[1],
 					(unsigned int)a[2], (int)a[3],
 					(struct timespec *)a[4]);
 		case SYS_sendmsg:
-			return sendmsg(fd, (const struct msghdr *)a[1], (int)a[2]);
+			return sfy_sendmsg(fd, (const struct msghdr *)a[1], (int)a[2]);
 		case SYS_recvmsg:
-			return recvmsg(fd, (struct msghdr *)a[1], (int)a[2]);
+			return sfy_recvmsg(fd, (struct msghdr *)a[1], (int)a[2]);
 		case SYS_sendto:
-			return sendto(fd, (const void *)a[1], (size_t)a[2],
+			return sfy_sendto(fd, (const void *)a[1], (size_t)a[2],
 				      (int)a[3], (const struct sockaddr *)a[4],
 				      (socklen_t)a[5]);
 		case SYS_recvfrom:
-			return recvfrom(fd, (void *)a[1], (size_t)a[2], (int)a[3],
+			return sfy_recvfrom(fd, (void *)a[1], (size_t)a[2], (int)a[3],
 					(struct sockaddr *)a[4],
 					(socklen_t *)a[5]);
 		}

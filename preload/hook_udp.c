@@ -195,8 +195,8 @@ static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
 	return rc;
 }
 
-ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-	       const struct sockaddr *sa, socklen_t len)
+ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
+		   const struct sockaddr *sa, socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
@@ -311,7 +311,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	return r->writev(fd, iov, iovcnt);
 }
 
-ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
@@ -384,7 +384,7 @@ static int mmsg_route(int fd, const struct msghdr *m, int flags, int *type,
  * of messages sent is returned, and an error only when the very first
  * message fails; msg_len is the program's payload length.
  */
-int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
@@ -496,3 +496,10 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	errno = saved;
 	return (int)done;
 }
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+	       const struct sockaddr *sa, socklen_t len) SFY_EXPORT_AS(sfy_sendto);
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+	SFY_EXPORT_AS(sfy_sendmsg);
+int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+	SFY_EXPORT_AS(sfy_sendmmsg);

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "fdstate.h"
 
@@ -74,6 +76,23 @@ int sfy_dup2(int oldfd, int newfd);
 int sfy_dup3(int oldfd, int newfd, int flags);
 int sfy_close_range(unsigned int first, unsigned int last, int flags);
 int sfy_fcntl_dupfd(int fd, int cmd, int arg);
+
+/* The socket and datagram hooks under names of their own: the exported
+ * name is an alias of each (SFY_EXPORT_AS), so a call from inside the
+ * library binds here, never through the PLT to whichever copy of the
+ * name the dynamic linker picked (DESIGN: no internal call of an
+ * exported name; the build checks it). */
+#define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
+int sfy_socket(int domain, int type, int protocol);
+ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
+		   const struct sockaddr *sa, socklen_t len);
+ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags);
+int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
+		     struct sockaddr *sa, socklen_t *salen);
+ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags);
+int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+		 struct timespec *timeout);
 
 /* fd was just made by socket(), socketpair(), accept() or accept4()
  * called by number (hook_syscall.c): as those hooks do, state left on

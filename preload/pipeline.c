@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hooks.h"
 #include "log.h"
 #include "pipeline.h"
 #include "realfn.h"
@@ -96,7 +97,7 @@ int sfy_pipeline_probe_open(const struct sfy_config *cfg,
 	    !r->connect || !r->close || !claim())
 		return -1;
 	atomic_store(&prober_pid, getpid());
-	fd = socket(to->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	fd = sfy_socket(to->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd >= 0 && r->connect(fd, to, tolen) < 0 && errno != EINPROGRESS) {
 		r->close(fd);

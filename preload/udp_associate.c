@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "hooks.h"
 #include "log.h"
 #include "realfn.h"
 #include "vfork.h"
@@ -71,7 +72,7 @@ static int dial(int fd, int family, int64_t deadline, const char **why)
 		if ((family == AF_INET && px[i].ss_family != AF_INET) ||
 		    (only6 && px[i].ss_family != AF_INET6))
 			continue;
-		s = socket(px[i].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		s = sfy_socket(px[i].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s < 0)
 			return -errno;
 		rc = socks5_connect_deadline(io, s, (struct sockaddr *)&px[i],

@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "dns_tcp.h"
+#include "hooks.h"
 #include "hosts.h"
 #include "log.h"
 #include "policy.h"
@@ -130,7 +131,7 @@ static void open_relay(struct fwd_state *st)
 	for (i = 0; i < st->f->n; i++)
 		if (st->f->ns[i].sa.sa_family == AF_INET6)
 			st->fam = AF_INET6;
-	st->u = socket(st->fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	st->u = sfy_socket(st->fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	rc = st->u < 0 ? -errno : sfy_assoc_open(st->u, st->fam, &st->info);
 	if (st->u >= 0)
 		sfy_fd_id_note(st->u, &st->uid);
@@ -138,7 +139,7 @@ static void open_relay(struct fwd_state *st)
 		sfy_warn("DNS through the proxy: no UDP association (%s); the resolver's queries are dropped",
 			 strerrorname_np(-rc));
 		if (st->u >= 0)
-			close(st->u);
+			sfy_close(st->u);
 		st->u = -1;
 		st->failed = true;
 	}
@@ -258,7 +259,7 @@ static void *forward(void *arg)
 	/* Our hook: drops the association (unless the number is no longer
 	 * the relay socket: then it is not ours to close). */
 	if (st.u >= 0 && sfy_fd_id_same(st.u, &st.uid))
-		close(st.u);
+		sfy_close(st.u);
 	return NULL;
 }
 
