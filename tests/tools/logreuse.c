@@ -58,6 +58,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unseen.h"
+
 #define OWN_LINE "program data\n"
 #define RACE_ROUNDS 2000
 
@@ -132,34 +134,6 @@ static int check_data(const char *data, long n)
 		return 1;
 	}
 	return 0;
-}
-
-/* A system call made by the instruction itself: no libc wrapper, no
- * syscall() (which the library hooks), so the library cannot see it. */
-static long unseen(long n, long a, long b, long c)
-{
-#if defined(__x86_64__)
-	long rc;
-
-	__asm__ volatile("syscall"
-			 : "=a"(rc)
-			 : "a"(n), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return rc < 0 && rc > -4096 ? (errno = (int)-rc, -1) : rc;
-#elif defined(__aarch64__)
-	register long x8 __asm__("x8") = n;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-
-	__asm__ volatile("svc 0"
-			 : "+r"(x0)
-			 : "r"(x8), "r"(x1), "r"(x2)
-			 : "memory");
-	return x0 < 0 && x0 > -4096 ? (errno = (int)-x0, -1) : x0;
-#else
-	return syscall(n, a, b, c);
-#endif
 }
 
 /* Puts DATA on number logfd after an unseen system call of MODE took it

@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../tools/unseen.h"
+
 #include "../../preload/config.h"
 #include "../../preload/log.h"
 
@@ -79,8 +81,8 @@ START_TEST(writes_while_ours)
 }
 END_TEST
 
-/* close, close_range, dup2 by raw system call: the number changes hands
- * behind the library's back. */
+/* close, close_range, dup3 by the system call instruction (unseen.h):
+ * the number changes hands behind the library's back. */
 static void taken_by(int how)
 {
 	int fd = high_file("log"), other;
@@ -93,10 +95,10 @@ static void taken_by(int how)
 	other = open(p, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	ck_assert_int_ge(other, 0);
 	if (how == 0)
-		ck_assert_int_eq(syscall(SYS_close, fd), 0);
+		ck_assert_int_eq(unseen(SYS_close, fd, 0, 0), 0);
 	else if (how == 1)
-		ck_assert_int_eq(syscall(SYS_close_range, fd, ~0U, 0), 0);
-	ck_assert_int_eq(syscall(SYS_dup3, other, fd, 0), fd);
+		ck_assert_int_eq(unseen(SYS_close_range, fd, (long)~0U, 0), 0);
+	ck_assert_int_eq(unseen(SYS_dup3, other, fd, 0), fd);
 	sfy_info("after: must not land in the program's file");
 	sfy_error("nor this");
 	ck_assert_int_eq(size_of("program"), 0);
@@ -129,7 +131,7 @@ START_TEST(closed_and_not_reused)
 	int fd = high_file("log");
 
 	sfy_log_configure(SFY_LOG_INFO, fd);
-	ck_assert_int_eq(syscall(SYS_close, fd), 0);
+	ck_assert_int_eq(unseen(SYS_close, fd, 0, 0), 0);
 	sfy_info("nowhere");
 	ck_assert(!sfy_log_owns_fd(fd));
 	ck_assert_int_eq(sfy_log_own_fd(), -1);
