@@ -116,7 +116,8 @@ all-tests: all $(UNIT_BIN) $(TESTTOOL_BIN) $(BENCH_BIN) $(if $(filter 1,$(SANITI
 tsan:
 	@$(MAKE) --no-print-directory TSAN=1 SANITIZE= build/tsan/libsocksify.so \
 		build/tsan/tests/tools/stress build/tsan/tests/tools/procshapes \
-		build/tsan/tests/test_fdstate
+		build/tsan/tests/test_fdstate build/tsan/tests/test_fakeip \
+		build/tsan/tests/test_policy
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

@@ -89,18 +89,22 @@ elif [ ! -x "$TSAN_DIR/tests/tools/procshapes" ] || [ ! -f "$TSAN_DIR/libsocksif
 	fail tsan "build/tsan missing: make tsan (make check builds it)"
 else
 	export TSAN_OPTIONS="exitcode=66 halt_on_error=0 die_after_fork=0"
-	# The table itself: threads writing a slot while the test forks.
-	if [ -x "$TSAN_DIR/tests/test_fdstate" ]; then
-		out=$(timeout 300 "$TSAN_DIR/tests/test_fdstate" 2>&1)
+	# The library's state itself, each with threads writing while the
+	# test forks: the descriptor table, the fake-IP map, the bypassed
+	# addresses (test_policy).
+	for unit in test_fdstate test_fakeip test_policy; do
+		if [ ! -x "$TSAN_DIR/tests/$unit" ]; then
+			fail "tsan_$unit" "$TSAN_DIR/tests/$unit missing: make tsan"
+			continue
+		fi
+		out=$(timeout 300 "$TSAN_DIR/tests/$unit" 2>&1)
 		rc=$?
 		if [ "$rc" = 0 ] && ! grep -q ThreadSanitizer <<<"$out"; then
-			pass tsan_test_fdstate
+			pass "tsan_$unit"
 		else
-			fail tsan_test_fdstate "exit $rc: $(grep -m 5 -E 'WARNING|ERROR|Checks|#[0-9] ' <<<"$out" | tr '\n' ' ')"
+			fail "tsan_$unit" "exit $rc: $(grep -m 5 -E 'WARNING|ERROR|Checks|#[0-9] ' <<<"$out" | tr '\n' ' ')"
 		fi
-	else
-		fail tsan_test_fdstate "$TSAN_DIR/tests/test_fdstate missing: make tsan"
-	fi
+	done
 	PROCSHAPES_FORK_ONLY=1 \
 		ps_run tsan_forkstorm "$TSAN_DIR/libsocksify.so" "$TSAN_DIR/tests/tools/procshapes" \
 			forkstorm 127.0.0.1 "$EP" 300 "$UP"

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +486,76 @@ START_TEST(fork_shares_both_ways)
 }
 END_TEST
 
+/* fork() while other threads assign names (issue 11: a child must never
+ * inherit a lock nobody will release). The map's mutex lives in shared
+ * memory, so a parent thread that held it at fork time releases it for
+ * the child too; every child must assign, look up and exit in time. Also
+ * run under ThreadSanitizer (make tsan; test_process_shapes). */
+static atomic_bool writers_stop;
+
+static void *keep_assigning(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	struct in_addr v;
+	char nm[32];
+
+	for (unsigned i = 0; i < 2000000 && !atomic_load(&writers_stop); i++) {
+		snprintf(nm, sizeof(nm), "w%d-%u.test", id, i % 5000);
+		assign(nm, &v, NULL);
+	}
+	return NULL;
+}
+
+START_TEST(fork_while_threads_assign)
+{
+	enum { NWRITERS = 3, NCHILDREN = 200 };
+	pthread_t t[NWRITERS];
+	int hung = 0, bad = 0;
+
+	setup_default();
+	atomic_store(&writers_stop, false);
+	for (int i = 0; i < NWRITERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, keep_assigning,
+						(void *)(intptr_t)i), 0);
+	for (int c = 0; c < NCHILDREN; c++) {
+		pid_t pid = fork();
+		int status, waited;
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			struct in_addr v;
+			char nm[32], name[256];
+
+			snprintf(nm, sizeof(nm), "child%d.test", c);
+			if (assign(nm, &v, NULL) ||
+			    name4(v, name, sizeof(name)) || strcmp(name, nm))
+				_exit(1);
+			_exit(0);
+		}
+		/* at most 5 s per child, then it counts as hung */
+		for (waited = 0; waited < 5000; waited++) {
+			struct timespec ms = { 0, 1000 * 1000 };
+
+			if (waitpid(pid, &status, WNOHANG) == pid)
+				break;
+			nanosleep(&ms, NULL);
+		}
+		if (waited == 5000) {
+			hung++;
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			bad++;
+		}
+	}
+	atomic_store(&writers_stop, true);
+	for (int i = 0; i < NWRITERS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(hung, 0);
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
 /* A process killed while it may hold the lock or be halfway through an
  * update: the others recover (robust mutex) and the table stays whole. */
 START_TEST(killed_holder)
@@ -538,6 +610,7 @@ static Suite *fakeip_suite(void)
 	tcase_add_test(tc, many_names);
 	tcase_add_test(tc, threads);
 	tcase_add_test(tc, fork_shares_both_ways);
+	tcase_add_test(tc, fork_while_threads_assign);
 	tcase_add_test(tc, killed_holder);
 	suite_add_tcase(s, tc);
 	return s;
