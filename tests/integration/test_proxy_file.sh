@@ -7,7 +7,8 @@
 #   - exactly 4096 bytes is read by both;
 #   - a file refused by one is refused by the other with the same message:
 #     text after the URL, garbage, too large, a symbolic link, open to others,
-#     a FIFO.
+#     a FIFO;
+#   - socksify -f (proxychains.conf, its own reader) does not hang on a FIFO.
 . "$(dirname "$0")/lib.sh"
 
 unset SOCKSIFY_PROXY SOCKSIFY_PROXY_FILE SOCKSIFY_NO_PROXY SOCKSIFY_LOG \
@@ -131,5 +132,15 @@ mkfifo -m 600 "$T/fifo.url"
 refused proxy_file_fifo "$T/fifo.url" "is not a regular file"
 
 refused proxy_file_missing "$T/nonexistent" "cannot open '$T/nonexistent'"
+
+# The same cause in the proxychains.conf reader (-f, a different format and
+# reader): it opened without O_NONBLOCK and waited forever on a FIFO.
+out=$(timeout 10 env "${SFY_RUN_ENV[@]}" "$B/socksify" -f "$T/fifo.url" --env 2>&1)
+rc=$?
+if [ $rc = 2 ] && grep -q "not a regular file" <<<"$out"; then
+	pass proxychains_conf_fifo_not_waited
+else
+	fail proxychains_conf_fifo_not_waited "rc=$rc (124: hung on the FIFO): $out"
+fi
 
 finish
