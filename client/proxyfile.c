@@ -75,8 +75,10 @@ int socks5_proxy_file_parse(const char *text, size_t len, char *out,
 			 SOCKS5_PROXY_FILE_MAX);
 		return -EFBIG;
 	}
-	if (cap < len + 1)
+	if (cap < len + 1) {
+		snprintf(why, whycap, "no room for the URLs (a caller's error)");
 		return -EINVAL;
+	}
 	out[0] = '\0';
 	for (; p < end && rc == 0; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));

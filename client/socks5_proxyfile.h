@@ -54,7 +54,7 @@ struct socks5_file_io {
  * as socks5_proxy_file_parse does. out as there (cap at least
  * SOCKS5_PROXY_FILE_MAX + 1). Returns 0 or -errno with why naming the file
  * (never its contents); errno is left as it was. No allocation; about
- * 2 * SOCKS5_PROXY_FILE_MAX + 7 KiB of stack.
+ * 12 KiB of stack (the file, and the hops a line is checked into).
  */
 int socks5_proxy_file_read(const struct socks5_file_io *io, const char *path,
 			   char *out, size_t cap, char *why, size_t whycap);
