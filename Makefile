@@ -160,6 +160,7 @@ install: all
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
 	install -m 644 $(B)/libsocks5.a $(DESTDIR)$(LIBDIR)/libsocks5.a
 	install -m 644 client/socks5.h $(DESTDIR)$(INCDIR)/socks5.h
+	install -m 644 client/socks5_proxyfile.h $(DESTDIR)$(INCDIR)/socks5_proxyfile.h
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 		'includedir=$${prefix}/include' '' 'Name: libsocks5' \
 		'Description: SOCKS5 client core (RFC 1928, RFC 1929): codec, proxy URLs, handshake driver' \
@@ -171,6 +172,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
 		$(DESTDIR)$(LIBDIR)/libsocks5.a $(DESTDIR)$(INCDIR)/socks5.h \
+		$(DESTDIR)$(INCDIR)/socks5_proxyfile.h \
 		$(DESTDIR)$(PCDIR)/libsocks5.pc $(DESTDIR)$(MAN1DIR)/socksify.1
 	-rmdir $(DESTDIR)$(INCDIR) 2>/dev/null
 

@@ -2,21 +2,21 @@
  * SOCKSIFY_PROXY_FILE: the proxy URL (or chain) read from a file, so that
  * credentials need not sit on a command line or in the environment.
  *
- * The file must be a regular file owned by the effective user and closed
- * to group and others (no permission bit in 077, as ssh asks of a private
- * key): anything else is refused with a message naming the problem, and
- * the configuration then fails closed like any other bad value.
- *
- * Format: one proxy URL per line, first hop first (or a comma list, as in
- * SOCKSIFY_PROXY); blank lines and lines starting with '#' are ignored;
- * at most SFY_PROXY_FILE_MAX bytes.
+ * The rules (a regular file of the user's own, mode 0600 or stricter, not
+ * a symbolic link, at most SFY_PROXY_FILE_MAX bytes; one URL per line,
+ * '#' comments, blank lines) and the messages are libsocks5's
+ * (client/socks5_proxyfile.h), shared with the socksify command: anything
+ * refused there is refused here with the same words, and the configuration
+ * then fails closed like any other bad value.
  */
 #ifndef SOCKSIFY_PRELOAD_PROXYFILE_H
 #define SOCKSIFY_PRELOAD_PROXYFILE_H
 
 #include <stddef.h>
 
-#define SFY_PROXY_FILE_MAX 4096
+#include "../client/socks5_proxyfile.h"
+
+#define SFY_PROXY_FILE_MAX SOCKS5_PROXY_FILE_MAX
 
 /*
  * Reads path and writes its URLs into out as one comma-separated list

@@ -433,7 +433,9 @@ int sfy_pc_load(const char *path, bool strict, struct sfy_pc *out, char *err,
 	int fd, rc;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below, not waited on (as the proxy
+	 * file's reader does, client/proxyfile.c). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errcap, "%s: %s", path, strerror(-rc));

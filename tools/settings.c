@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../client/socks5_proxyfile.h"
 #include "tool.h"
 
 const char *const sfy_level_names[4] = { "error", "warn", "info", "debug" };
@@ -113,57 +115,26 @@ char *sfy_go_proxy_url(const struct sfy_settings *s)
 }
 
 /*
- * SOCKSIFY_PROXY_FILE, read as the library reads it: a regular file of
- * the user's own, closed to group and others; one URL per line (or a comma
- * list), '#' comments and blank lines skipped. The URLs joined by commas,
- * malloc'd; NULL with a message in err (never the file's contents).
+ * SOCKSIFY_PROXY_FILE, read by libsocks5's reader, the one the library
+ * uses (client/socks5_proxyfile.h): same rules, same messages. The URLs
+ * joined by commas, malloc'd; NULL with a message in err (never the
+ * file's contents).
  */
 char *sfy_read_proxy_file(const char *path, char *err, size_t cap)
 {
-	char buf[SFY_PROXY_FILE_MAX + 1], *out, *line, *save = NULL;
-	struct stat st;
-	size_t used = 0;
-	ssize_t n;
-	int fd;
+	static const struct socks5_file_io io = {
+		.open = open, .fstat = fstat, .read = read, .close = close,
+	};
+	char buf[SOCKS5_PROXY_FILE_MAX + 1], why[PATH_MAX + 512], *out;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, cap, "SOCKSIFY_PROXY_FILE: %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (socks5_proxy_file_read(&io, path, buf, sizeof(buf), why,
+				   sizeof(why))) {
+		snprintf(err, cap, "SOCKSIFY_PROXY_FILE: %s", why);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		snprintf(err, cap, "SOCKSIFY_PROXY_FILE: %s: %s", path,
-			 !S_ISREG(st.st_mode) ? "not a regular file" :
-			 st.st_uid != geteuid() ? "not owned by you" :
-			 "readable or writable by others: chmod 600 it");
-		close(fd);
-		return NULL;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0 || (size_t)n >= sizeof(buf) - 1) {
-		snprintf(err, cap, "SOCKSIFY_PROXY_FILE: %s: %s", path,
-			 n < 0 ? strerror(errno) : "too large");
-		explicit_bzero(buf, sizeof(buf));
-		return NULL;
-	}
-	buf[n] = '\0';
-	out = calloc(1, (size_t)n + 1);
+	out = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
 	if (!out)
 		oom();
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		line += strspn(line, " \t\r");
-		line[strcspn(line, " \t\r")] = '\0';
-		if (!*line || *line == '#')
-			continue;
-		if (used)
-			out[used++] = ',';
-		memcpy(out + used, line, strlen(line));
-		used += strlen(line);
-	}
-	explicit_bzero(buf, sizeof(buf));
 	return out;
 }

@@ -61,9 +61,8 @@ void sfy_env_free(struct sfy_env *env);
  * always_proxy). */
 void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
 			   bool always_proxy);
-/* The URLs in the file SOCKSIFY_PROXY_FILE names, as the library reads
- * them (see settings.c); NULL with a message in err. */
-#define SFY_PROXY_FILE_MAX 4096
+/* The URLs in the file SOCKSIFY_PROXY_FILE names, read by the reader the
+ * library uses (client/socks5_proxyfile.h); NULL with a message in err. */
 char *sfy_read_proxy_file(const char *path, char *err, size_t cap);
 /* The single hop of s as Go's net/http wants it in HTTP_PROXY (socks5://,
  * credentials kept), or NULL for a chain. Malloc'd. */

@@ -196,7 +196,7 @@ expect check_not_preloaded $? "$out" 0 '^  ok    connect ' '^result: OK'
 # ---- the proxy from the environment, -f, usage errors ------------------------------
 out=$(SOCKSIFY_PROXY="socks5h://127.0.0.1:$DA" sfy --check "127.0.0.1:$ECHO" 2>&1)
 expect check_env_proxy $? "$out" 0 "^hop 1: socks5h://127.0.0.1:$DA\$"
-# SOCKSIFY_PROXY_FILE: read as the library reads it, refused when others
+# SOCKSIFY_PROXY_FILE: read by the library's reader, refused when others
 # may read it.
 printf '# my proxy\nsocks5://alice:%s@127.0.0.1:%s\n' "$PW" "$MSA" >"$T/proxy.url"
 chmod 600 "$T/proxy.url"
@@ -205,7 +205,7 @@ expect check_proxy_file $? "$out" 0 "^hop 1: socks5://alice:\\*\\*\\*@127.0.0.1:
 	"^  ok    auth "
 chmod 644 "$T/proxy.url"
 out=$(SOCKSIFY_PROXY_FILE=$T/proxy.url sfy --check 2>&1)
-expect check_proxy_file_open_refused $? "$out" 2 'readable or writable by others: chmod 600'
+expect check_proxy_file_open_refused $? "$out" 2 'is open to group or others \(mode 0644\).*chmod 600'
 printf 'strict_chain\nproxy_dns\n[ProxyList]\nsocks5 127.0.0.1 %s alice %s\n' \
 	"$MSA" "$PW" >"$T/pc.conf"
 out=$(SOCKSIFY_UDP=direct sfy --check -f "$T/pc.conf" "127.0.0.1:$ECHO" 2>&1)

@@ -2,9 +2,10 @@
  * SOCKSIFY_PROXY_FILE (preload/proxyfile.c) and its place in the
  * configuration: a file of the user's own, mode 0600, is read (comments,
  * blank lines, CRLF, one hop per line); anything looser, anyone else's, not
- * a regular file, too large or empty is refused with a message that names
- * the problem and none of the contents; the configuration then fails
- * closed. Messages are read back from SOCKSIFY_LOG_FILE.
+ * a regular file, a symbolic link, too large, empty or with a bad line is
+ * refused with a message that names the file (and the line) and none of
+ * the contents; the configuration then fails closed. The reader is
+ * libsocks5's (client/proxyfile.c), the one the command uses too. Messages are read back from SOCKSIFY_LOG_FILE.
  */
 #include <check.h>
 #include <errno.h>
@@ -169,15 +170,102 @@ START_TEST(empty_or_only_comments)
 }
 END_TEST
 
-START_TEST(symlink_to_own_file)
+/* O_NOFOLLOW, as the command has always had it: one rule for both. */
+START_TEST(symlink_refused)
 {
 	char link[160];
 
 	put("socks5://192.0.2.9:1080\n", 0600);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	ck_assert_int_eq(symlink(path, link), 0);
-	ck_assert_int_eq(rd(link), 0);
-	ck_assert_str_eq(out, "socks5://192.0.2.9:1080");
+	ck_assert_int_eq(rd(link), -ELOOP);
+	ck_assert_ptr_nonnull(strstr(why, "is a symbolic link"));
+	ck_assert_ptr_nonnull(strstr(why, link));
+}
+END_TEST
+
+/* The defect of issue 12: a trailing comment after blanks was kept by the
+ * library ("port \"1080  \" is not a decimal number") and cut by the
+ * command. Now it is a comment for both. */
+START_TEST(trailing_comment)
+{
+	put("socks5://127.0.0.1:1080  # office proxy\n"
+	    "socks5h://u:p%23w@192.0.2.2:1081\t#second\r\n", 0600);
+	ck_assert_int_eq(rd(path), 0);
+	ck_assert_str_eq(out, "socks5://127.0.0.1:1080,socks5h://u:p%23w@192.0.2.2:1081");
+	/* a '#' with no blank before it belongs to the URL (and is refused
+	 * by the URL parser as a port) */
+	put("socks5://127.0.0.1:1080#x\n", 0600);
+	ck_assert_int_eq(rd(path), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "line 1: "));
+}
+END_TEST
+
+/* Text after the URL that is not a comment is refused with the file and
+ * the line, never cut silently; the password stays masked. */
+START_TEST(bad_line_named)
+{
+	put("# proxies\n\nsocks5://u:pw-secret@192.0.2.1:1080 extra\n", 0600);
+	ck_assert_int_eq(rd(path), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, path));
+	ck_assert_ptr_nonnull(strstr(why, "line 3: "));
+	ck_assert_ptr_null(strstr(why, "pw-secret"));
+	ck_assert(all_zero(out, sizeof(out)));
+	put("socks5://192.0.2.1\nnot a url\n", 0600);
+	ck_assert_int_eq(rd(path), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "line 2: "));
+}
+END_TEST
+
+START_TEST(nul_byte_refused)
+{
+	static const char text[] = "socks5://192.0.2.1\0:1080\n";
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	ck_assert_int_eq(rd(path), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "line 1: holds a NUL byte"));
+}
+END_TEST
+
+/* Exactly SFY_PROXY_FILE_MAX bytes with a URL in them is read (the
+ * command used to refuse it, the library to accept it). */
+START_TEST(limit_with_url)
+{
+	char *big = malloc(SFY_PROXY_FILE_MAX + 1);
+	static const char url[] = "socks5://192.0.2.1:1080\n";
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, '#', SFY_PROXY_FILE_MAX);
+	big[SFY_PROXY_FILE_MAX] = '\0';
+	memcpy(big + SFY_PROXY_FILE_MAX - strlen(url) - 1, "\n", 1);
+	memcpy(big + SFY_PROXY_FILE_MAX - strlen(url), url, strlen(url));
+	put(big, 0600);
+	ck_assert_int_eq(rd(path), 0);
+	ck_assert_str_eq(out, "socks5://192.0.2.1:1080");
+	free(big);
+}
+END_TEST
+
+/* The pure parser, without a file. */
+START_TEST(parse_without_io)
+{
+	static const char text[] = "  socks5://192.0.2.1 # a\n#b\n";
+	char o[64], w[128];
+
+	ck_assert_int_eq(socks5_proxy_file_parse(text, sizeof(text) - 1, o,
+						 sizeof(o), w, sizeof(w)), 0);
+	ck_assert_str_eq(o, "socks5://192.0.2.1");
+	ck_assert_int_eq(socks5_proxy_file_parse("#\n", 2, o, sizeof(o), w,
+						 sizeof(w)), -EINVAL);
+	ck_assert_str_eq(w, "holds no proxy URL");
+	ck_assert_int_eq(socks5_proxy_file_parse(text, SOCKS5_PROXY_FILE_MAX + 1,
+						 o, sizeof(o), w, sizeof(w)),
+			 -EFBIG);
 }
 END_TEST
 
@@ -280,7 +368,12 @@ static Suite *proxyfile_suite(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, too_large);
 	tcase_add_test(tc, empty_or_only_comments);
-	tcase_add_test(tc, symlink_to_own_file);
+	tcase_add_test(tc, symlink_refused);
+	tcase_add_test(tc, trailing_comment);
+	tcase_add_test(tc, bad_line_named);
+	tcase_add_test(tc, nul_byte_refused);
+	tcase_add_test(tc, limit_with_url);
+	tcase_add_test(tc, parse_without_io);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");
