@@ -71,9 +71,14 @@ $(B)/libsocks5.a: $(CLIENT_OBJ)
 $(B)/libsocksify_internal.a: $(PRELOAD_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/libsocksify.so: $(PRELOAD_OBJ) $(B)/libsocks5.a preload/exports.map
+# Refused when the library calls one of its own exported names through
+# the PLT (tools/plt-check.sh): internal calls use the hidden internal
+# names or the table of real functions.
+$(B)/libsocksify.so: $(PRELOAD_OBJ) $(B)/libsocks5.a preload/exports.map tools/plt-check.sh
 	$(CC) $(ALLCFLAGS) -shared -Wl,--version-script=preload/exports.map \
-		-Wl,-z,now -o $@ $(PRELOAD_OBJ) $(B)/libsocks5.a $(LDLIBS_PRELOAD)
+		-Wl,-z,now -o $@.tmp $(PRELOAD_OBJ) $(B)/libsocks5.a $(LDLIBS_PRELOAD)
+	sh tools/plt-check.sh $@.tmp
+	mv -f $@.tmp $@
 
 # The command is linked statically (static-pie, so still ASLR): it runs
 # before every program it starts, and a static binary skips the dynamic
