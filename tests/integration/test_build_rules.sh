@@ -5,7 +5,7 @@
 # libsocks5.a defines no global name without the socks5_ prefix.
 . "$(dirname "$0")/lib.sh"
 
-LIB=$ROOT/$B/libsocksify.so
+LIB=$B/libsocksify.so
 if out=$(sh "$ROOT/tools/plt-check.sh" "$LIB" 2>&1); then
 	pass plt_check_library_as_built
 else
@@ -31,7 +31,7 @@ else
 fi
 
 # libsocks5.a: every global symbol it defines is socks5_-prefixed.
-syms=$(nm -g --defined-only "$ROOT/$B/libsocks5.a" 2>/dev/null)
+syms=$(nm -g --defined-only "$B/libsocks5.a" 2>/dev/null)
 bad=$(awk 'NF == 3 && $3 !~ /^socks5_/ {print $3}' <<<"$syms" | sort -u | tr '\n' ' ')
 if [ -z "$bad" ] && grep -q ' socks5_' <<<"$syms"; then
 	pass libsocks5_globals_prefixed
