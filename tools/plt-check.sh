@@ -5,6 +5,10 @@
 # library exports; such a call would land in whichever definition the
 # dynamic linker chose (another preload, a second copy of ours), not here.
 lib=$1
+if ! nm -D --defined-only "$lib" >/dev/null 2>&1; then
+	echo "$lib: not a shared library nm can read" >&2
+	exit 1
+fi
 own=$( { nm -D --defined-only "$lib" | awk '$2 ~ /^[TWi]$/ {print "E", $3}'
 	 readelf -rW "$lib" | awk '/JUMP_SLOT/ {print "C", $5}'; } |
 	sed 's/@.*//' |
