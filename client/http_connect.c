@@ -355,12 +355,17 @@ enum socks5_status socks5_http_reply_feed(struct socks5_http_reply *r,
 			*want = 0;
 			return SOCKS5_OK;
 		}
-		if (st != SOCKS5_NEED_MORE)
+		if (st != SOCKS5_NEED_MORE) {
+			*used = i + 1; /* the bad byte included */
+			*want = 0;
 			return st;
+		}
 	}
 	*used = n;
 	*want = least_rest(r);
-	if (r->total + *want > SOCKS5_HTTP_HEADER_MAX)
+	if (r->total + *want > SOCKS5_HTTP_HEADER_MAX) {
+		*want = 0;
 		return SOCKS5_E_HTTP_TOO_BIG;
+	}
 	return SOCKS5_NEED_MORE;
 }
