@@ -66,7 +66,7 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 				   ECONNREFUSED },
 	[SOCKS5_E_HTTP_TOO_BIG] = { "HTTP proxy's reply headers exceed 16 KiB",
 				    ECONNREFUSED },
-	[SOCKS5_E_HTTP_AUTH] = { "HTTP proxy requires authentication (407)",
+	[SOCKS5_E_HTTP_AUTH] = { "HTTP proxy requires authentication or refused the credentials",
 				 EACCES },
 	[SOCKS5_E_HTTP_REFUSED] = { "HTTP proxy refused the CONNECT",
 				    ECONNREFUSED },
@@ -243,12 +243,12 @@ void socks5_failure_describe(const struct socks5_failure *f, char *buf,
 		break;
 	case SOCKS5_E_HTTP_AUTH:
 		if (f->detail[0])
-			snprintf(buf, cap, "%s; it asks for %s%s", msg,
-				 f->detail,
+			snprintf(buf, cap, "%s (%u); it asks for %s%s", msg,
+				 f->http_status, f->detail,
 				 strstr(f->detail, "Basic") ? ": put USER:PASS in the http:// URL" :
 				 " (socksify speaks Basic only)");
 		else
-			snprintf(buf, cap, "%s", msg);
+			snprintf(buf, cap, "%s (%u)", msg, f->http_status);
 		break;
 	case SOCKS5_E_HTTP_REFUSED:
 		snprintf(buf, cap, "%s: status %u%s%s", msg, f->http_status,

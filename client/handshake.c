@@ -312,10 +312,12 @@ static enum socks5_status parse_other(struct socks5_hs *h, size_t *n,
 	if (r->status >= 200 && r->status <= 299) {
 		*verdict = SOCKS5_OK;
 	} else {
-		*verdict = r->status == 407 ? SOCKS5_E_HTTP_AUTH :
-					      SOCKS5_E_HTTP_REFUSED;
-		memcpy(h->fail.detail,
-		       r->status == 407 ? r->auth : r->reason,
+		/* 407, and the 401 some proxies send for wrong credentials
+		 * (tinyproxy 1.11), are about credentials: EACCES. */
+		bool auth = r->status == 407 || r->status == 401;
+
+		*verdict = auth ? SOCKS5_E_HTTP_AUTH : SOCKS5_E_HTTP_REFUSED;
+		memcpy(h->fail.detail, auth ? r->auth : r->reason,
 		       sizeof(h->fail.detail));
 		h->fail.detail[sizeof(h->fail.detail) - 1] = '\0';
 	}

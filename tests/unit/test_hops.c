@@ -372,7 +372,7 @@ START_TEST(http_hop_407)
 	ck_assert_uint_eq(why.http_status, 407);
 	ck_assert_str_eq(why.detail, "Basic");
 	socks5_failure_describe(&why, words, sizeof(words));
-	ck_assert_str_eq(words, "HTTP proxy requires authentication (407); it asks for Basic: put USER:PASS in the http:// URL");
+	ck_assert_str_eq(words, "HTTP proxy requires authentication or refused the credentials (407); it asks for Basic: put USER:PASS in the http:// URL");
 }
 END_TEST
 
