@@ -158,6 +158,21 @@ out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" "$B/socksify" -x "http://$PX:$TP" \
 [ "$out" = "BANNER-hop-types" ] && pass http_server_speaks_first ||
 	fail http_server_speaks_first "got [$out] $(head -c 300 "$T/banner.err")"
 
+# UDP needs a SOCKS5 relay: with an HTTP last hop, sendto says so.
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" "$B/socksify" -x "http://$PX:$TP" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.sendto(b"x", ("198.51.100.2", 9))
+    print("SENT")
+except OSError as e:
+    print("ERR", e.errno)
+' 2>&1)
+case $out in
+*"only a SOCKS5 hop can BIND or relay UDP"*"ERR 95"* | *"ERR 95"*"only a SOCKS5 hop"*) pass http_udp_refused ;;
+*) fail http_udp_refused "$out" ;;
+esac
+
 # ---- SOCKS4 and SOCKS4a (dante) -------------------------------------------
 curl_via socks4_ip "socks4://$PX:$DANTE" "http://$TG:$WEB/"
 curl_via socks4_userid "socks4://joe@$PX:$DANTE" "http://$TG:$WEB/"
