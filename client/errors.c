@@ -3,6 +3,8 @@
  * through tables. Everything here is a constant lookup, safe anywhere.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "socks5.h"
 
@@ -44,6 +46,35 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 	[SOCKS5_E_TRUNCATED] = { "UDP datagram shorter than its SOCKS header",
 				 EPROTO },
 
+	[SOCKS5_E_SOCKS4_VERSION] = { "SOCKS4 proxy answered with a reply version other than 0",
+				      ECONNREFUSED },
+	[SOCKS5_E_SOCKS4_REJECTED] = { "SOCKS4 proxy rejected the request or could not connect (code 0x5B)",
+				       ECONNREFUSED },
+	/* identd failures are about who the client is: permission. */
+	[SOCKS5_E_SOCKS4_IDENTD] = { "SOCKS4 proxy refused: it cannot reach identd on the client to check the user id (code 0x5C)",
+				     EACCES },
+	[SOCKS5_E_SOCKS4_IDENTD_USER] = { "SOCKS4 proxy refused: identd on the client reports a different user id (code 0x5D)",
+					  EACCES },
+	[SOCKS5_E_SOCKS4_CODE] = { "SOCKS4 proxy answered with an unknown reply code",
+				   ECONNREFUSED },
+	/* As SOCKS5's "address type not supported". */
+	[SOCKS5_E_SOCKS4_ADDR] = { "a SOCKS4 hop carries IPv4 addresses only (names need socks4a://, IPv6 socks5:// or http://)",
+				   EAFNOSUPPORT },
+	[SOCKS5_E_HTTP_STATUS_LINE] = { "HTTP proxy answered without a valid HTTP/1.x status line",
+					ECONNREFUSED },
+	[SOCKS5_E_HTTP_HEADER] = { "HTTP proxy sent a malformed header line (bare CR or LF, control byte, or no ':')",
+				   ECONNREFUSED },
+	[SOCKS5_E_HTTP_TOO_BIG] = { "HTTP proxy's reply headers exceed 16 KiB",
+				    ECONNREFUSED },
+	[SOCKS5_E_HTTP_AUTH] = { "HTTP proxy requires authentication or refused the credentials",
+				 EACCES },
+	[SOCKS5_E_HTTP_REFUSED] = { "HTTP proxy refused the CONNECT",
+				    ECONNREFUSED },
+	[SOCKS5_E_HOST_CHARS] = { "host name has characters other than letters, digits, '.', '-' and '_'",
+				  EINVAL },
+	[SOCKS5_E_HOP_CMD] = { "only a SOCKS5 hop can BIND or relay UDP (this hop is SOCKS4 or HTTP)",
+			       EOPNOTSUPP },
+
 	[SOCKS5_E_NO_METHODS] = { "no authentication method to offer", EINVAL },
 	[SOCKS5_E_TOO_MANY_METHODS] = { "more than 255 authentication methods",
 					EINVAL },
@@ -53,7 +84,7 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 	[SOCKS5_E_BUFFER] = { "output buffer too small", ENOBUFS },
 	[SOCKS5_E_ARG] = { "invalid argument", EINVAL },
 
-	[SOCKS5_E_URL_SCHEME] = { "proxy URL scheme must be socks5:// or socks5h://",
+	[SOCKS5_E_URL_SCHEME] = { "proxy URL scheme must be socks5://, socks5h://, socks4://, socks4a:// or http://",
 				  EINVAL },
 	[SOCKS5_E_URL_HOST] = { "proxy URL host is empty or malformed", EINVAL },
 	[SOCKS5_E_URL_PORT] = { "proxy URL port must be a number in 1..65535",
@@ -168,5 +199,62 @@ int socks5_failure_errno(const struct socks5_failure *f)
 		return f->rep ? socks5_rep_errno(f->rep) : ECONNREFUSED;
 	default:
 		return socks5_status_errno(f->status);
+	}
+}
+
+const char *socks5_hop_type_name(uint8_t type)
+{
+	switch (type) {
+	case SOCKS5_HOP_SOCKS5:
+		return "socks5";
+	case SOCKS5_HOP_SOCKS4:
+		return "socks4";
+	case SOCKS5_HOP_SOCKS4A:
+		return "socks4a";
+	case SOCKS5_HOP_HTTP:
+		return "http";
+	default:
+		return "unknown";
+	}
+}
+
+/* For log lines and `socksify --check`; not for a signal handler (snprintf). */
+void socks5_failure_describe(const struct socks5_failure *f, char *buf,
+			     size_t cap)
+{
+	const char *msg;
+
+	if (!buf || !cap)
+		return;
+	if (!f) {
+		snprintf(buf, cap, "no failure recorded");
+		return;
+	}
+	msg = socks5_strerror(f->status);
+	switch (f->status) {
+	case SOCKS5_E_REPLY:
+		snprintf(buf, cap, "%s: %s", msg, socks5_rep_string(f->rep));
+		break;
+	case SOCKS5_E_SOCKS4_CODE:
+		snprintf(buf, cap, "%s 0x%02X", msg, f->rep);
+		break;
+	case SOCKS5_E_IO:
+		snprintf(buf, cap, "%s: %s", msg, strerror(f->sys_errno));
+		break;
+	case SOCKS5_E_HTTP_AUTH:
+		if (f->detail[0])
+			snprintf(buf, cap, "%s (%u); it asks for %s%s", msg,
+				 f->http_status, f->detail,
+				 strstr(f->detail, "Basic") ? ": put USER:PASS in the http:// URL" :
+				 " (socksify speaks Basic only)");
+		else
+			snprintf(buf, cap, "%s (%u)", msg, f->http_status);
+		break;
+	case SOCKS5_E_HTTP_REFUSED:
+		snprintf(buf, cap, "%s: status %u%s%s", msg, f->http_status,
+			 f->detail[0] ? " " : "", f->detail);
+		break;
+	default:
+		snprintf(buf, cap, "%s", msg);
 	}
 }

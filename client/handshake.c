@@ -34,6 +34,14 @@
  * the proxy sends after the last reply (a server that talks first) is ever
  * read: it stays in the socket for the program.
  *
+ * Other hop types (SOCKS4, SOCKS4a, HTTP CONNECT) have no negotiation: a
+ * hop of theirs goes straight to REQUEST_SEND (or DONE when nothing is to
+ * be requested) and REPLY_RECV, with their own codec (socks4.c,
+ * http_connect.c), and is never pipelined. A SOCKS4 reply has a fixed
+ * length; an HTTP reply is read in counts its parser gives, which never
+ * reach past the empty line that ends it. Only a SOCKS5 hop can carry
+ * BIND or UDP ASSOCIATE (SOCKS5_E_HOP_CMD).
+ *
  * The machine does no I/O (io.c drives it; the caller may too: socks5.h).
  * No globals; the state lives on the caller's stack.
  */
@@ -88,6 +96,12 @@ static bool request_due(const struct socks5_hs *h)
 	return h->dst || h->hop + 1 < h->nhops;
 }
 
+/* What the current hop speaks (a lone reply is SOCKS5's). */
+static uint8_t hop_type(const struct socks5_hs *h)
+{
+	return h->chain ? h->chain[h->hop].type : SOCKS5_HOP_SOCKS5;
+}
+
 /*
  * The address a request names at the current hop: the next hop's host
  * (an IP literal when it is one, else a name the hop resolves), or the
@@ -139,12 +153,30 @@ static enum socks5_status encode_request(struct socks5_hs *h, size_t *len)
 	enum socks5_status st;
 	uint8_t cmd;
 
+	const struct socks5_proxy *p;
+	uint8_t *buf = h->out + h->out_len;
+	size_t cap = sizeof(h->out) - h->out_len;
+
 	st = socks5_hs_target(h, &target, &cmd);
 	if (st != SOCKS5_OK)
 		return st;
-	return socks5_encode_request(h->out + h->out_len,
-				     sizeof(h->out) - h->out_len, cmd, &target,
-				     len);
+	p = &h->chain[h->hop];
+	if (p->type != SOCKS5_HOP_SOCKS5 && cmd != SOCKS5_CMD_CONNECT)
+		return SOCKS5_E_HOP_CMD;
+	switch (p->type) {
+	case SOCKS5_HOP_SOCKS4:
+	case SOCKS5_HOP_SOCKS4A:
+		return socks5_encode_socks4(buf, cap, cmd, &target, p->user,
+					    p->has_auth ? p->user_len : 0,
+					    p->type == SOCKS5_HOP_SOCKS4A, len);
+	case SOCKS5_HOP_HTTP:
+		socks5_http_reply_init(&h->http);
+		return socks5_encode_http_connect(buf, cap, &target, p->user,
+						  p->has_auth ? p->user_len : 0,
+						  p->pass, p->pass_len, len);
+	default:
+		return socks5_encode_request(buf, cap, cmd, &target, len);
+	}
 }
 
 /* Appends the message of state s to h->out; on failure, FAILED in s. */
@@ -232,7 +264,8 @@ static enum socks5_hs_state hs_next(struct socks5_hs *h, uint8_t method)
 			return SOCKS5_HS_DONE;
 		return h->piped ? SOCKS5_HS_REPLY_RECV : SOCKS5_HS_REQUEST_SEND;
 	default: /* SOCKS5_HS_REPLY_RECV */
-		if (h->reply.rep != SOCKS5_REP_SUCCEEDED) {
+		if (hop_type(h) == SOCKS5_HOP_SOCKS5 &&
+		    h->reply.rep != SOCKS5_REP_SUCCEEDED) {
 			h->fail.rep = h->reply.rep;
 			socks5_hs_fail(h, SOCKS5_E_REPLY, 0);
 			return SOCKS5_HS_FAILED;
@@ -245,6 +278,52 @@ static enum socks5_hs_state hs_next(struct socks5_hs *h, uint8_t method)
 	}
 }
 
+/*
+ * A SOCKS4 or HTTP hop's reply in h->in: SOCKS5_OK with *n its bytes
+ * (granted or not: *verdict says), NEED_MORE with *n the most that may be
+ * read next, or malformed. An HTTP reply is taken as it comes (the reads
+ * never pass its end), so nothing is left in h->in.
+ */
+static enum socks5_status parse_other(struct socks5_hs *h, size_t *n,
+				      enum socks5_status *verdict)
+{
+	struct socks5_http_reply *r = &h->http;
+	enum socks5_status st;
+	size_t used = 0, want = 0;
+
+	if (hop_type(h) != SOCKS5_HOP_HTTP) {
+		st = socks5_parse_socks4_reply(h->in, h->in_len, &h->reply, n);
+		if (st == SOCKS5_OK)
+			*verdict = socks5_socks4_status(h->reply.rep);
+		return st;
+	}
+	st = socks5_http_reply_feed(r, h->in, h->in_len, &used, &want);
+	if (st == SOCKS5_NEED_MORE) {
+		h->in_len = 0;
+		*n = want;
+		return st;
+	}
+	*n = used;
+	if (st != SOCKS5_OK)
+		return st;
+	memset(&h->reply, 0, sizeof(h->reply));
+	h->reply.bnd.atyp = SOCKS5_ATYP_IPV4; /* HTTP names none: 0.0.0.0:0 */
+	h->fail.http_status = r->status;
+	if (r->status >= 200 && r->status <= 299) {
+		*verdict = SOCKS5_OK;
+	} else {
+		/* 407, and the 401 some proxies send for wrong credentials
+		 * (tinyproxy 1.11), are about credentials: EACCES. */
+		bool auth = r->status == 407 || r->status == 401;
+
+		*verdict = auth ? SOCKS5_E_HTTP_AUTH : SOCKS5_E_HTTP_REFUSED;
+		memcpy(h->fail.detail, auth ? r->auth : r->reason,
+		       sizeof(h->fail.detail));
+		h->fail.detail[sizeof(h->fail.detail) - 1] = '\0';
+	}
+	return st;
+}
+
 /* Parses the messages h->in holds, in order, until one is incomplete
  * (h->want says how much may be read next) or a send state is reached. */
 static void hs_parse(struct socks5_hs *h)
@@ -252,12 +331,14 @@ static void hs_parse(struct socks5_hs *h)
 	while (h->state == SOCKS5_HS_METHOD_RECV ||
 	       h->state == SOCKS5_HS_AUTH_RECV ||
 	       h->state == SOCKS5_HS_REPLY_RECV) {
-		enum socks5_status st;
+		enum socks5_status st, verdict = SOCKS5_OK;
 		enum socks5_hs_state next;
 		uint8_t method = 0;
 		size_t n = 0;
 
-		if (h->state == SOCKS5_HS_METHOD_RECV)
+		if (hop_type(h) != SOCKS5_HOP_SOCKS5)
+			st = parse_other(h, &n, &verdict);
+		else if (h->state == SOCKS5_HS_METHOD_RECV)
 			st = socks5_parse_method(h->in, h->in_len, h->offered,
 						 h->n_offered, &method, &n);
 		else if (h->state == SOCKS5_HS_AUTH_RECV)
@@ -278,6 +359,11 @@ static void hs_parse(struct socks5_hs *h)
 			h->replied = true;
 		h->in_len -= n;
 		memmove(h->in, h->in + n, h->in_len);
+		if (verdict != SOCKS5_OK) {
+			h->fail.rep = h->reply.rep;
+			socks5_hs_fail(h, verdict, 0);
+			return;
+		}
 		next = hs_next(h, method);
 		if (next != SOCKS5_HS_FAILED)
 			hs_enter(h, next);
@@ -287,12 +373,17 @@ static void hs_parse(struct socks5_hs *h)
 /* The one place a new state is entered; runs what entering it means. */
 static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 {
+	/* Only SOCKS5 negotiates: the other hop types start with their
+	 * request, and a hop that is only checked is done once reached. */
+	if (next == SOCKS5_HS_GREETING_SEND &&
+	    hop_type(h) != SOCKS5_HOP_SOCKS5)
+		next = request_due(h) ? SOCKS5_HS_REQUEST_SEND : SOCKS5_HS_DONE;
 	h->state = next;
 	if (h->trace)
 		h->trace(h->trace_arg, h->hop, hs_state_names[next]);
-	if (next == SOCKS5_HS_GREETING_SEND) {
-		h->piped = h->chain && h->hop < 32 &&
-			   (h->pipeline >> h->hop & 1u);
+	if (next == SOCKS5_HS_GREETING_SEND || next == SOCKS5_HS_REQUEST_SEND) {
+		h->piped = next == SOCKS5_HS_GREETING_SEND && h->chain &&
+			   h->hop < 32 && (h->pipeline >> h->hop & 1u);
 		if (h->in_len) { /* bytes past a hop's reply: cannot be */
 			socks5_hs_fail(h, SOCKS5_E_ARG, 0);
 			return;
@@ -511,7 +602,9 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 	struct socks5_task t = { .h = &h, .fd = fd };
 	struct socks5_task pt = { .h = &ph, .connecting = true,
 				  .events = POLLOUT, .wait = true };
-	bool probing = opts && opts->probe && opts->probe_fd >= 0;
+	/* The probe speaks SOCKS5 to hop 0: nothing to learn from others. */
+	bool probing = opts && opts->probe && opts->probe_fd >= 0 && chain &&
+		       nhops && chain[0].type == SOCKS5_HOP_SOCKS5;
 
 	if (opts)
 		opts->probe_result = SOCKS5_PROBE_NONE;

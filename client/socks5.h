@@ -1,5 +1,7 @@
 /*
- * libsocks5 — the SOCKS5 client core (RFC 1928, RFC 1929).
+ * libsocks5 — the SOCKS5 client core (RFC 1928, RFC 1929), and the other
+ * hop types a chain may hold: SOCKS4/SOCKS4a (socks4.c) and HTTP CONNECT
+ * (http_connect.c, RFC 9110 section 9.3.6 with RFC 7617 Basic auth).
  *
  * Three layers, each usable alone:
  *   - the codec (codec.c): encoders fill a caller's buffer, parsers read what
@@ -82,6 +84,21 @@ enum socks5_status {
 	SOCKS5_E_REPLY,            /* REP is not 0: see socks5_rep_errno */
 	SOCKS5_E_FRAGMENTED,       /* UDP datagram with FRAG != 0 */
 	SOCKS5_E_TRUNCATED,        /* UDP datagram shorter than its header */
+
+	/* codec: SOCKS4/SOCKS4a and HTTP CONNECT hops */
+	SOCKS5_E_SOCKS4_VERSION,   /* SOCKS4 reply VN is not 0 */
+	SOCKS5_E_SOCKS4_REJECTED,  /* CD 0x5B: rejected or failed */
+	SOCKS5_E_SOCKS4_IDENTD,    /* CD 0x5C: identd on the client unreachable */
+	SOCKS5_E_SOCKS4_IDENTD_USER, /* CD 0x5D: identd says another user */
+	SOCKS5_E_SOCKS4_CODE,      /* CD none of 0x5A..0x5D */
+	SOCKS5_E_SOCKS4_ADDR,      /* SOCKS4 cannot carry this address */
+	SOCKS5_E_HTTP_STATUS_LINE, /* not "HTTP/1.x NNN ..." */
+	SOCKS5_E_HTTP_HEADER,      /* bare LF or CR, NUL, line without ':' */
+	SOCKS5_E_HTTP_TOO_BIG,     /* header block over SOCKS5_HTTP_HEADER_MAX */
+	SOCKS5_E_HTTP_AUTH,        /* 407 Proxy Authentication Required */
+	SOCKS5_E_HTTP_REFUSED,     /* any other status than 2xx */
+	SOCKS5_E_HOST_CHARS,       /* a name an HTTP request cannot carry */
+	SOCKS5_E_HOP_CMD,          /* BIND/UDP ASSOCIATE at a non-SOCKS5 hop */
 
 	/* codec: what the caller asked for cannot be encoded */
 	SOCKS5_E_NO_METHODS,       /* empty method list */
@@ -233,17 +250,130 @@ enum socks5_status socks5_parse_udp_header(const uint8_t *dgram, size_t avail,
 size_t socks5_udp_header_len(const uint8_t *dgram, size_t avail);
 
 /* ------------------------------------------------------------------ */
+/* SOCKS4 and SOCKS4a (socks4.c)                                        */
+
+#define SOCKS4_VERSION 0x04
+/* Reply codes (CD) */
+#define SOCKS4_GRANTED 0x5A
+#define SOCKS4_REJECTED 0x5B
+#define SOCKS4_NO_IDENTD 0x5C
+#define SOCKS4_IDENTD_MISMATCH 0x5D
+/* Largest request: 8 + user id 255 + NUL + host name 255 + NUL. */
+#define SOCKS4_REQUEST_MAX 520
+#define SOCKS4_REPLY_LEN 8
+
+/* +----+----+----+----+----+----+----+----+----+----+....+----+
+ * | VN | CD | DSTPORT |      DSTIP        | USERID       |NULL|
+ * +----+----+----+----+----+----+----+----+----+----+....+----+
+ *    1    1      2              4           variable       1
+ * VN 4, CD 1 (CONNECT) or 2 (BIND). SOCKS4a: a name goes after the user
+ * id's NUL, itself NUL-terminated, with DSTIP 0.0.0.x (x != 0; we send 1).
+ * An IPv4 dst is sent as such either way; a name without socks4a, and any
+ * IPv6 address, is SOCKS5_E_SOCKS4_ADDR. user may be NULL (ulen 0). */
+enum socks5_status socks5_encode_socks4(uint8_t *buf, size_t cap, uint8_t cmd,
+					const struct socks5_addr *dst,
+					const char *user, size_t ulen,
+					bool socks4a, size_t *len);
+/* +----+----+----+----+----+----+----+----+
+ * | VN | CD | DSTPORT |      DSTIP        |   VN 0; always 8 bytes
+ * +----+----+----+----+----+----+----+----+
+ * SOCKS5_OK means well formed (out->rep = CD, out->bnd the IPv4 address
+ * and port); socks5_socks4_status says what CD means. */
+enum socks5_status socks5_parse_socks4_reply(const uint8_t *buf, size_t avail,
+					     struct socks5_reply *out,
+					     size_t *len);
+/* CD → SOCKS5_OK (0x5A), SOCKS5_E_SOCKS4_REJECTED (0x5B),
+ * SOCKS5_E_SOCKS4_IDENTD (0x5C), SOCKS5_E_SOCKS4_IDENTD_USER (0x5D),
+ * SOCKS5_E_SOCKS4_CODE (anything else). */
+enum socks5_status socks5_socks4_status(uint8_t cd);
+
+/* ------------------------------------------------------------------ */
+/* HTTP CONNECT (http_connect.c)                                        */
+
+/* The reply's header block (status line to the empty line) is refused
+ * past this size: a proxy cannot make us buffer or read without end. */
+#define SOCKS5_HTTP_HEADER_MAX 16384
+/* Largest request: "CONNECT " host:port " HTTP/1.1\r\nHost: " host:port
+ * "\r\nProxy-Authorization: Basic " base64(511 bytes) "\r\n\r\n". */
+#define SOCKS5_HTTP_REQUEST_MAX 1280
+
+/*
+ * CONNECT dst (RFC 9110 section 9.3.6): the authority form, with an IPv6
+ * address in brackets, and the same Host header; with a user, a
+ * Proxy-Authorization: Basic of base64(user ":" pass) (RFC 7617: the user
+ * may not hold a ':', SOCKS5_E_USER_LENGTH says so). A name must be
+ * [A-Za-z0-9._-] and 1..255 bytes (SOCKS5_E_HOST_CHARS): nothing else
+ * can end up in the request line.
+ */
+enum socks5_status socks5_encode_http_connect(uint8_t *buf, size_t cap,
+					      const struct socks5_addr *dst,
+					      const char *user, size_t ulen,
+					      const char *pass, size_t plen,
+					      size_t *len);
+
+/*
+ * The reply, parsed as it comes without ever taking a byte past its end:
+ *
+ *   status-line = HTTP-version SP status-code [SP reason-phrase] CRLF
+ *   *( field-line CRLF )
+ *   CRLF
+ *
+ * Feed it bytes; each call says, besides the outcome, how many more bytes
+ * may be read at most without passing the end of the block (the least any
+ * valid rest could take: 1..16), so a reader that never asks for more
+ * leaves the tunnelled bytes in the socket. Lines end in CRLF only (a bare
+ * LF or CR, a NUL, a header line without ':' is SOCKS5_E_HTTP_HEADER);
+ * HTTP/1.0 and 1.1 status lines; the block at most SOCKS5_HTTP_HEADER_MAX.
+ * Fields are the parser's; read status, reason and auth.
+ */
+struct socks5_http_reply {
+	uint16_t status;   /* status code, once the status line is parsed */
+	char reason[48];   /* reason phrase, printable ASCII, maybe cut */
+	char auth[48];     /* Proxy-Authenticate schemes, ", "-separated */
+	size_t total;      /* bytes taken */
+	size_t line_len;   /* bytes of the current line so far */
+	uint8_t ends;      /* terminator state: 0 in a line, 1 CR, 2 CRLF,
+			    * 3 CRLF CR (the empty line's CR) */
+	bool first;        /* in the status line */
+	bool colon;        /* the field line's name has ended */
+	bool fold;         /* the line is an obs-fold continuation */
+	char line[96];     /* the current line's first bytes */
+};
+void socks5_http_reply_init(struct socks5_http_reply *r);
+/* Takes bytes from buf[0..n): SOCKS5_OK when the empty line ended the
+ * block (*used = bytes of it taken, the rest not), SOCKS5_NEED_MORE with
+ * *used = n and *want = the most that may be read next, or a malformed
+ * status. A reader that feeds at most *want bytes (0 to start: the first
+ * call may have n 0) never sees a byte past the block. */
+enum socks5_status socks5_http_reply_feed(struct socks5_http_reply *r,
+					  const uint8_t *buf, size_t n,
+					  size_t *used, size_t *want);
+
+/* ------------------------------------------------------------------ */
 /* Proxy URLs                                                           */
 
 #define SOCKS5_CHAIN_MAX 8
-#define SOCKS5_DEFAULT_PORT 1080
+#define SOCKS5_DEFAULT_PORT 1080 /* every scheme's, as in curl */
+
+/* What a hop speaks. Zero is SOCKS5, so a zeroed proxy is what it was. */
+enum socks5_hop_type {
+	SOCKS5_HOP_SOCKS5 = 0, /* socks5://, socks5h:// */
+	SOCKS5_HOP_SOCKS4,     /* socks4://: IPv4 addresses only */
+	SOCKS5_HOP_SOCKS4A,    /* socks4a://: names go to the proxy */
+	SOCKS5_HOP_HTTP,       /* http://: CONNECT, names go to the proxy */
+};
+/* "socks5", "socks4", "socks4a", "http"; never NULL. */
+const char *socks5_hop_type_name(uint8_t type);
 
 struct socks5_proxy {
+	uint8_t type;                    /* enum socks5_hop_type */
 	char host[SOCKS5_DOMAIN_MAX + 1]; /* name or literal, no brackets */
 	uint16_t port;                   /* host byte order */
-	bool remote_dns;                 /* socks5h:// */
+	bool remote_dns;                 /* socks5h://, socks4a://, http:// */
 	bool has_auth;                   /* a user was given */
-	uint8_t user_len, pass_len;      /* decoded lengths (user 1..255) */
+	/* decoded lengths: user 1..255; pass 1..255 for socks5, 0..255 for
+	 * http (curl sends "user:"), always 0 for socks4 (a user id only) */
+	uint8_t user_len, pass_len;
 	char user[SOCKS5_DOMAIN_MAX + 1]; /* percent-decoded, NUL-terminated */
 	char pass[SOCKS5_DOMAIN_MAX + 1];
 };
@@ -315,7 +445,17 @@ struct socks5_failure {
 	int sys_errno;             /* errno when status is SOCKS5_E_IO */
 	int hop;                   /* 0-based hop index, -1 if none */
 	const char *state;         /* state name where it failed */
+	uint16_t http_status;      /* an HTTP hop's status code, else 0 */
+	/* An HTTP hop's reason phrase, or for a 407 the schemes its
+	 * Proxy-Authenticate headers ask for ("Basic, Digest"): printable
+	 * ASCII, NUL-terminated, maybe cut short. */
+	char detail[48];
 };
+
+/* The failure in words, one line: the status's message and, where there
+ * is one, the REP/CD code, the errno's text or the HTTP status. */
+void socks5_failure_describe(const struct socks5_failure *f, char *buf,
+			     size_t cap);
 
 /* The errno for a failure, as DESIGN lists: I/O → its errno, REP → the
  * REP table, timeout → ETIMEDOUT, auth rejected → EACCES, malformed →
@@ -422,8 +562,12 @@ enum socks5_hs_state {
 	SOCKS5_HS_STATE_COUNT
 };
 
-/* Greeting (at most 2 + 2 methods), credentials and request in one write. */
-#define SOCKS5_HS_OUT_MAX (4 + SOCKS5_MSG_MAX + SOCKS5_REQUEST_MAX)
+/* Greeting (at most 2 + 2 methods), credentials and request in one write;
+ * an HTTP CONNECT request is longer still. */
+#define SOCKS5_HS_OUT_MAX (4 + SOCKS5_MSG_MAX + SOCKS5_REQUEST_MAX > \
+			   SOCKS5_HTTP_REQUEST_MAX ? \
+			   4 + SOCKS5_MSG_MAX + SOCKS5_REQUEST_MAX : \
+			   SOCKS5_HTTP_REQUEST_MAX)
 
 /*
  * One handshake's state, on the caller's stack (no allocation, no
@@ -454,6 +598,7 @@ struct socks5_hs {
 	bool replied;                     /* a request reply parsed (any REP) */
 
 	struct socks5_reply reply;        /* the last reply parsed */
+	struct socks5_http_reply http;    /* an HTTP hop's reply so far */
 	struct socks5_failure fail;
 
 	void (*trace)(void *arg, size_t hop, const char *state);

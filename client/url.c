@@ -1,7 +1,12 @@
 /*
  * Proxy URLs:  socks5://[user[:pass]@]host[:port][/]   (local DNS)
  *              socks5h://...                           (the proxy resolves)
- * and comma-separated chains of them, first hop first.
+ *              socks4://[user@]host[:port][/]          (local DNS, IPv4 only)
+ *              socks4a://[user@]host[:port][/]         (the proxy resolves)
+ *              http://[user[:pass]@]host[:port][/]     (CONNECT; the proxy
+ *                                                       resolves)
+ * and comma-separated chains of them, first hop first. Every scheme's
+ * default port is 1080, as in curl.
  *
  * Decisions, for the record:
  *  - The scheme is case-insensitive; nothing else about the syntax is lax.
@@ -10,10 +15,17 @@
  *  - The user info ends at the LAST '@': a password with a raw '@', '/',
  *    '?' or '#' still parses, since a proxy URL has no path for them to
  *    belong to.
- *  - A user always needs a password of 1..255 bytes, "user@host" and
- *    "user:@host" included: RFC 1929 gives PLEN the range 1..255 and the
- *    codec refuses 0, so an empty password is reported here, at
+ *  - A SOCKS5 user always needs a password of 1..255 bytes, "user@host"
+ *    and "user:@host" included: RFC 1929 gives PLEN the range 1..255 and
+ *    the codec refuses 0, so an empty password is reported here, at
  *    configuration time, rather than as a puzzling handshake failure.
+ *    A SOCKS4 user is a user id and nothing else: a password is refused
+ *    rather than silently dropped. An HTTP user may have an empty
+ *    password ("user@host" sends "user:", as curl does) and may not hold
+ *    a ':' (RFC 7617), not even as %3A.
+ *  - A SOCKS4 hop (not 4a) must reach the next hop of a chain by an IPv4
+ *    address: it cannot carry a name, and this library resolves nothing.
+ *  - https:// (TLS to the proxy) is refused with its own message.
  *  - host is a name of [A-Za-z0-9._-] or an IPv6 literal in brackets
  *    (checked with inet_pton, stored without brackets). Any other text
  *    after host[:port] except a single "/" is SOCKS5_E_URL_GARBAGE.
@@ -177,6 +189,8 @@ static enum socks5_status parse_userinfo(const char *s, size_t n,
 					 struct socks5_proxy *p,
 					 struct sbuf *why)
 {
+	bool socks4 = p->type == SOCKS5_HOP_SOCKS4 ||
+		      p->type == SOCKS5_HOP_SOCKS4A;
 	const char *colon = memchr(s, ':', n);
 	size_t ulen = colon ? (size_t)(colon - s) : n;
 	size_t len = 0, bad = 0;
@@ -203,6 +217,17 @@ static enum socks5_status parse_userinfo(const char *s, size_t n,
 	p->user_len = (uint8_t)len;
 	p->has_auth = true;
 
+	if (socks4 && colon) {
+		sb_printf(why, "a SOCKS4 hop takes a user id only, no password");
+		return SOCKS5_E_URL_PASS;
+	}
+	if (p->type == SOCKS5_HOP_HTTP && memchr(p->user, ':', len)) {
+		sb_printf(why, "an HTTP Basic user name cannot hold a ':' (RFC 7617)");
+		return SOCKS5_E_URL_USER;
+	}
+	if (socks4 || (p->type == SOCKS5_HOP_HTTP &&
+		       (!colon || colon + 1 == s + n)))
+		return SOCKS5_OK; /* no password, or an empty one */
 	if (!colon || colon + 1 == s + n) {
 		sb_printf(why, "user \"");
 		sb_put_text(why, s, ulen);
@@ -358,7 +383,7 @@ static enum socks5_status parse_hostport(const char *s, size_t n,
 	else
 		sb_printf(why, "\" after the host");
 	if (s[i] == ',')
-		sb_printf(why, "; each hop of a chain needs its own socks5:// or socks5h://");
+		sb_printf(why, "; each hop of a chain needs its own scheme:// (socks5://, socks5h://, socks4://, socks4a://, http://)");
 	return SOCKS5_E_URL_GARBAGE;
 }
 
@@ -388,27 +413,42 @@ static enum socks5_status parse_one(const char *s, size_t n,
 {
 	struct socks5_proxy p;
 	enum socks5_status st = SOCKS5_OK;
+	static const struct {
+		const char *name;
+		uint8_t type;
+		bool remote_dns;
+	} schemes[] = {
+		{ "socks5", SOCKS5_HOP_SOCKS5, false },
+		{ "socks5h", SOCKS5_HOP_SOCKS5, true },
+		{ "socks4", SOCKS5_HOP_SOCKS4, false },
+		{ "socks4a", SOCKS5_HOP_SOCKS4A, true },
+		{ "http", SOCKS5_HOP_HTTP, true },
+	};
 	const char *rest, *at;
-	size_t skip, k;
+	size_t skip, k, i;
 	bool secret;
 
 	memset(&p, 0, sizeof(p));
-	if (n >= 9 && strncasecmp(s, "socks5://", 9) == 0) {
-		skip = 9;
-	} else if (n >= 10 && strncasecmp(s, "socks5h://", 10) == 0) {
-		skip = 10;
-		p.remote_dns = true;
-	} else {
-		k = scheme_len(s, n);
-		if (k) {
+	k = scheme_len(s, n);
+	for (i = 0; k && i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strlen(schemes[i].name) == k &&
+		    strncasecmp(s, schemes[i].name, k) == 0)
+			break;
+	if (!k || i == sizeof(schemes) / sizeof(schemes[0])) {
+		if (k == 5 && strncasecmp(s, "https", 5) == 0) {
+			sb_printf(why, "HTTPS proxies (TLS to the proxy) are not supported: use http:// (CONNECT in the clear)");
+		} else if (k) {
 			sb_printf(why, "scheme \"");
 			sb_put_text(why, s, k);
-			sb_printf(why, "\" is not supported: use socks5:// or socks5h://");
+			sb_printf(why, "\" is not supported: use socks5://, socks5h://, socks4://, socks4a:// or http://");
 		} else {
-			sb_printf(why, "missing scheme: write socks5://HOST[:PORT] or socks5h://HOST[:PORT]");
+			sb_printf(why, "missing scheme: write socks5://HOST[:PORT], socks5h://, socks4://, socks4a:// or http://");
 		}
 		return SOCKS5_E_URL_SCHEME;
 	}
+	p.type = schemes[i].type;
+	p.remote_dns = schemes[i].remote_dns;
+	skip = k + 3;
 	rest = s + skip;
 	n -= skip;
 	at = memrchr(rest, '@', n);
@@ -543,6 +583,20 @@ enum socks5_status socks5_url_parse_chain(const char *list,
 			return st;
 		}
 	}
+	for (i = 0; i + 1 < count; i++) {
+		struct in_addr a4;
+
+		if (out[i].type != SOCKS5_HOP_SOCKS4 ||
+		    inet_pton(AF_INET, out[i + 1].host, &a4) == 1)
+			continue;
+		sb_printf(&msg, "proxy chain: hop %zu is socks4://, which can reach hop %zu only by an IPv4 address, not \"",
+			  i + 1, i + 2);
+		sb_put_text(&msg, out[i + 1].host, strlen(out[i + 1].host));
+		sb_printf(&msg, "\" (use socks4a:// for a name)");
+		for (i = count; i > 0;)
+			socks5_proxy_wipe(&out[--i]);
+		return SOCKS5_E_URL_CHAIN;
+	}
 	*n = count;
 	return SOCKS5_OK;
 }
@@ -577,7 +631,10 @@ void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap)
 		sb_printf(&b, "(null)");
 		return;
 	}
-	sb_printf(&b, "%s://", p->remote_dns ? "socks5h" : "socks5");
+	if (p->type == SOCKS5_HOP_SOCKS5)
+		sb_printf(&b, "%s://", p->remote_dns ? "socks5h" : "socks5");
+	else
+		sb_printf(&b, "%s://", socks5_hop_type_name(p->type));
 	if (p->has_auth) {
 		for (i = 0; i < p->user_len; i++) {
 			unsigned char c = (unsigned char)p->user[i];
@@ -587,7 +644,7 @@ void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap)
 			else
 				sb_printf(&b, "%%%02X", c);
 		}
-		sb_printf(&b, ":***@");
+		sb_printf(&b, p->pass_len ? ":***@" : "@");
 	}
 	if (strchr(p->host, ':')) {
 		sb_putc(&b, '[');

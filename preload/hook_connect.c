@@ -230,9 +230,8 @@ static void log_failure(const char *dst, const struct sfy_config *cfg,
 		snprintf(reason, sizeof(reason), "%s: %s",
 			 socks5_strerror(why->status),
 			 errdesc(why->sys_errno));
-	else
-		snprintf(reason, sizeof(reason), "%s",
-			 socks5_strerror(why->status));
+	else /* HTTP hops: the status, the 407's schemes */
+		socks5_failure_describe(why, reason, sizeof(reason));
 	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
 		 dst, hop, h + 1, cfg->nhops, why->state ? why->state : "?",
 		 reason, errname(err), (double)(sfy_log_now_us() - t0) / 1000.0);

@@ -245,7 +245,11 @@ static void on_state(void *arg, size_t hop, const char *name)
 			 "the proxy chose username/password (RFC 1929)");
 		break;
 	case SOCKS5_HS_REQUEST_SEND:
-		negotiated(r, hop);
+		/* SOCKS4 and HTTP hops negotiate nothing: they start here. */
+		if (pr->hops[hop].type == SOCKS5_HOP_SOCKS5)
+			negotiated(r, hop);
+		else if (hop > 0 && r->prev == SOCKS5_HS_REPLY_RECV)
+			connected(r, hop - 1);
 		if (hop + 1 < pr->nhops)
 			hop_title(pr, hop + 1);
 		r->target[0] = '\0';
@@ -285,10 +289,12 @@ static const char *report_failure(struct tcp_run *r, int rc,
 	size_t h = why->hop < 0 ? 0 : (size_t)why->hop, have;
 	const uint8_t *head = socks5_hs_pending(&r->hs, &have);
 	const char *step = "method";
+	char words[256];
 	size_t at = h;
 
 	if (rc == 0)
 		return NULL;
+	socks5_failure_describe(why, words, sizeof(words));
 	if (failed_in(why, SOCKS5_HS_AUTH_SEND, SOCKS5_HS_AUTH_RECV)) {
 		step = "auth";
 	} else if (failed_in(why, SOCKS5_HS_REQUEST_SEND, SOCKS5_HS_REPLY_RECV)) {
@@ -308,6 +314,9 @@ static const char *report_failure(struct tcp_run *r, int rc,
 			 "hop %zu could not connect to %s: %s (REP 0x%02x): %s",
 			 h + 1, r->target, socks5_rep_string(why->rep), why->rep,
 			 sfy_rep_hint(why->rep, false));
+	else if (why->status >= SOCKS5_E_SOCKS4_VERSION &&
+		 why->status <= SOCKS5_E_HOP_CMD)
+		sfy_step(pr, STEP_FAIL, at, step, "%s", words);
 	else
 		bad_message(pr, at, step, why->status, head, have,
 			    why->sys_errno);

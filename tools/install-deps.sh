@@ -7,7 +7,7 @@ set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
-psmisc valgrind tcpdump fzf"
+psmisc valgrind tcpdump fzf tinyproxy"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot
 # tell, and say so once.

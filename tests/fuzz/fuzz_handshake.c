@@ -6,8 +6,10 @@
  * Input: byte 0 chooses the set-up (bits 0-1: hops - 1, at most 3; bit 2:
  * the first hop has credentials; bit 3: the second one has; bit 4: BIND
  * instead of CONNECT; bit 5: the destination is a name); byte 1 the
- * largest piece recv() hands over (1..16); the rest is what the proxy
- * sends.
+ * largest piece recv() hands over (1..16, its low 4 bits) and the hop
+ * types of the first two hops (bits 4-5, 6-7: enum socks5_hop_type, so
+ * SOCKS4, SOCKS4a and HTTP CONNECT hops are driven too); the rest is what
+ * the proxy sends.
  *
  * Invariants: the result is success or one of the errnos a program may
  * see (never EINVAL: that would mean the codec broke its word to the
@@ -177,6 +179,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < nhops; i++)
 		set_hop(&chain[i], (int)i,
 			(i == 0 && (data[0] & 4)) || (i == 1 && (data[0] & 8)));
+	chain[0].type = (uint8_t)(data[1] >> 4 & 3);
+	if (nhops > 1)
+		chain[1].type = (uint8_t)(data[1] >> 6 & 3);
 	cmd = (data[0] & 16) ? SOCKS5_CMD_BIND : SOCKS5_CMD_CONNECT;
 	if (data[0] & 32) {
 		CHECK(socks5_addr_from_domain(&dst, "target.example", 14, 80) ==

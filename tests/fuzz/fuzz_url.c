@@ -21,9 +21,18 @@ static void check_proxy(const struct socks5_proxy *p)
 
 	CHECK(p->host[0] != '\0' && strlen(p->host) <= SOCKS5_DOMAIN_MAX);
 	CHECK(p->port >= 1);
+	CHECK(p->type <= SOCKS5_HOP_HTTP);
+	CHECK(p->remote_dns == (p->type == SOCKS5_HOP_SOCKS4A ||
+				p->type == SOCKS5_HOP_HTTP) ||
+	      p->type == SOCKS5_HOP_SOCKS5);
 	if (p->has_auth) {
 		CHECK(p->user_len >= 1 && strlen(p->user) == p->user_len);
-		CHECK(p->pass_len >= 1 && strlen(p->pass) == p->pass_len);
+		/* SOCKS5: 1..255; HTTP may be empty; SOCKS4 has none */
+		CHECK(strlen(p->pass) == p->pass_len);
+		CHECK(p->type == SOCKS5_HOP_SOCKS5 ? p->pass_len >= 1 :
+		      p->type == SOCKS5_HOP_HTTP || p->pass_len == 0);
+		if (p->type == SOCKS5_HOP_HTTP)
+			CHECK(!memchr(p->user, ':', p->user_len));
 	} else {
 		CHECK(p->user_len == 0 && p->pass_len == 0);
 	}
@@ -31,10 +40,11 @@ static void check_proxy(const struct socks5_proxy *p)
 	CHECK(socks5_url_parse(buf, &q, NULL, 0) == SOCKS5_OK);
 	CHECK(strcmp(q.host, p->host) == 0 && q.port == p->port);
 	CHECK(q.remote_dns == p->remote_dns && q.has_auth == p->has_auth);
+	CHECK(q.type == p->type);
 	if (p->has_auth) {
 		CHECK(q.user_len == p->user_len);
 		CHECK(memcmp(q.user, p->user, p->user_len) == 0);
-		CHECK(strcmp(q.pass, "***") == 0);
+		CHECK(strcmp(q.pass, p->pass_len ? "***" : "") == 0);
 	}
 }
 

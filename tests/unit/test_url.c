@@ -48,8 +48,9 @@ static const struct url_case cases[] = {
 
 	BAD("", SOCKS5_E_URL_SCHEME, "missing scheme", NULL),
 	BAD("proxy:1080", SOCKS5_E_URL_SCHEME, "missing scheme", NULL),
-	BAD("socks4://h", SOCKS5_E_URL_SCHEME, "scheme \"socks4\" is not supported", NULL),
-	BAD("http://u:topsecret@h", SOCKS5_E_URL_SCHEME, "http://u:***@h", "topsecret"),
+	BAD("socks6://h", SOCKS5_E_URL_SCHEME, "scheme \"socks6\" is not supported", NULL),
+	BAD("ftp://u:topsecret@h", SOCKS5_E_URL_SCHEME, "ftp://u:***@h", "topsecret"),
+	BAD("https://u:topsecret@h", SOCKS5_E_URL_SCHEME, "HTTPS proxies (TLS to the proxy) are not supported", "topsecret"),
 	BAD("socks5:/h", SOCKS5_E_URL_SCHEME, "missing scheme", NULL),
 	BAD("socks5h:h", SOCKS5_E_URL_SCHEME, "missing scheme", NULL),
 	BAD(" socks5://h", SOCKS5_E_URL_SCHEME, "missing scheme", NULL),
@@ -83,7 +84,7 @@ static const struct url_case cases[] = {
 	BAD("socks5://h x", SOCKS5_E_URL_GARBAGE, "unexpected \" x\"", NULL),
 	BAD("socks5://h\n", SOCKS5_E_URL_GARBAGE, "unexpected \"?\"", NULL),
 	BAD("socks5://[::1]x", SOCKS5_E_URL_GARBAGE, "unexpected \"x\"", NULL),
-	BAD("socks5://h,socks5://g", SOCKS5_E_URL_GARBAGE, "its own socks5://", NULL),
+	BAD("socks5://h,socks5://g", SOCKS5_E_URL_GARBAGE, "its own scheme://", NULL),
 	BAD("socks5://bob:hunter2@h:80/path", SOCKS5_E_URL_GARBAGE, "bob:***@h:80/path", "hunter2"),
 	BAD("socks5://bob:hunter2@h:abc", SOCKS5_E_URL_PORT, "port \"abc\"", "hunter2"),
 	BAD("socks5://@h", SOCKS5_E_URL_USER, "the user name is empty", NULL),
@@ -98,6 +99,83 @@ static const struct url_case cases[] = {
 	BAD("socks5://bob:secret%2@h", SOCKS5_E_URL_ESCAPE, "in the password", "secret"),
 	BAD("socks5://bob:se@cr@et@h:0", SOCKS5_E_URL_PORT, "bob:***@h:0", "se@cr@et"),
 };
+
+/* The other hop types: scheme, DNS side, default port, user rules. */
+static const struct {
+	const char *url;
+	enum socks5_status st;
+	uint8_t type;
+	bool remote;
+	const char *host;
+	unsigned port;
+	const char *user, *pass; /* NULL: no auth; on failure user = message */
+} typed[] = {
+	{ "socks4://10.1.2.3", SOCKS5_OK, SOCKS5_HOP_SOCKS4, false, "10.1.2.3", 1080, NULL, NULL },
+	{ "SOCKS4A://gw.example:1081/", SOCKS5_OK, SOCKS5_HOP_SOCKS4A, true, "gw.example", 1081, NULL, NULL },
+	{ "socks4://joe@h", SOCKS5_OK, SOCKS5_HOP_SOCKS4, false, "h", 1080, "joe", "" },
+	{ "socks4a://j%20oe@[::1]:9", SOCKS5_OK, SOCKS5_HOP_SOCKS4A, true, "::1", 9, "j oe", "" },
+	{ "http://proxy.corp", SOCKS5_OK, SOCKS5_HOP_HTTP, true, "proxy.corp", 1080, NULL, NULL },
+	{ "HTTP://u:p%40ss@proxy:3128", SOCKS5_OK, SOCKS5_HOP_HTTP, true, "proxy", 3128, "u", "p@ss" },
+	{ "http://u@proxy:3128", SOCKS5_OK, SOCKS5_HOP_HTTP, true, "proxy", 3128, "u", "" },
+	{ "http://u:@proxy:3128", SOCKS5_OK, SOCKS5_HOP_HTTP, true, "proxy", 3128, "u", "" },
+	{ "http://u:a:b@[2001:db8::2]", SOCKS5_OK, SOCKS5_HOP_HTTP, true, "2001:db8::2", 1080, "u", "a:b" },
+	{ "socks4://joe:pw@h", SOCKS5_E_URL_PASS, 0, false, NULL, 0, "a SOCKS4 hop takes a user id only, no password", NULL },
+	{ "socks4a://joe:@h", SOCKS5_E_URL_PASS, 0, false, NULL, 0, "user id only", NULL },
+	{ "http://a%3Ab:pw@h", SOCKS5_E_URL_USER, 0, false, NULL, 0, "cannot hold a ':' (RFC 7617)", NULL },
+	{ "http://@h", SOCKS5_E_URL_USER, 0, false, NULL, 0, "the user name is empty", NULL },
+	{ "http://h:0", SOCKS5_E_URL_PORT, 0, false, NULL, 0, "out of range", NULL },
+	{ "http://h/path", SOCKS5_E_URL_GARBAGE, 0, false, NULL, 0, "no path", NULL },
+	{ "socks4a://::1", SOCKS5_E_URL_HOST, 0, false, NULL, 0, "must be in brackets", NULL },
+};
+
+START_TEST(typed_table)
+{
+	struct socks5_proxy p;
+	char err[512];
+	enum socks5_status st;
+
+	memset(&p, 0x33, sizeof(p));
+	st = socks5_url_parse(typed[_i].url, &p, err, sizeof(err));
+	ck_assert_msg(st == typed[_i].st, "%s: status %d (%s)", typed[_i].url,
+		      st, err);
+	if (st != SOCKS5_OK) {
+		ck_assert_msg(strstr(err, typed[_i].user), "[%s] lacks [%s]", err,
+			      typed[_i].user);
+		ck_assert_ptr_null(strstr(err, "pw"));
+		return;
+	}
+	ck_assert_uint_eq(p.type, typed[_i].type);
+	ck_assert_int_eq(p.remote_dns, typed[_i].remote);
+	ck_assert_str_eq(p.host, typed[_i].host);
+	ck_assert_uint_eq(p.port, typed[_i].port);
+	ck_assert_int_eq(p.has_auth, typed[_i].user != NULL);
+	if (typed[_i].user) {
+		ck_assert_str_eq(p.user, typed[_i].user);
+		ck_assert_uint_eq(p.pass_len, strlen(typed[_i].pass));
+		ck_assert_mem_eq(p.pass, typed[_i].pass, p.pass_len);
+	}
+}
+END_TEST
+
+/* Any type at any position of a chain. */
+START_TEST(typed_chain)
+{
+	struct socks5_proxy p[SOCKS5_CHAIN_MAX];
+	char err[512];
+	size_t n = 0;
+
+	ck_assert_int_eq(socks5_url_parse_chain(
+		"http://u:pw@a:3128, socks4a://id@b, socks4://192.0.2.9:1081,socks5h://192.0.2.10",
+		p, SOCKS5_CHAIN_MAX, &n, err, sizeof(err)), SOCKS5_OK);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(p[0].type, SOCKS5_HOP_HTTP);
+	ck_assert_uint_eq(p[1].type, SOCKS5_HOP_SOCKS4A);
+	ck_assert_uint_eq(p[2].type, SOCKS5_HOP_SOCKS4);
+	ck_assert_uint_eq(p[3].type, SOCKS5_HOP_SOCKS5);
+	ck_assert_str_eq(p[1].user, "id");
+	ck_assert_uint_eq(p[2].port, 1081);
+}
+END_TEST
 
 START_TEST(url_table)
 {
@@ -279,9 +357,14 @@ static const struct {
 	  "has 3 hops; at most 2" },
 	{ "socks5://a, socks5://bob:hunter2@b:99999", 8, SOCKS5_E_URL_PORT,
 	  "hop 2 of 2: proxy URL \"socks5://bob:***@b:99999\": port 99999 is out of range (1..65535)" },
-	{ "socks5://a, http://b", 8, SOCKS5_E_URL_SCHEME,
-	  "hop 2 of 2: proxy URL \"http://b\": scheme \"http\"" },
-	{ "socks5://h1,h2", 8, SOCKS5_E_URL_GARBAGE, "its own socks5://" },
+	{ "socks5://a, gopher://b", 8, SOCKS5_E_URL_SCHEME,
+	  "hop 2 of 2: proxy URL \"gopher://b\": scheme \"gopher\"" },
+	{ "socks5://h1,h2", 8, SOCKS5_E_URL_GARBAGE, "its own scheme://" },
+	/* SOCKS4 carries no name: the next hop must be an IPv4 address. */
+	{ "socks4://10.0.0.1,socks5://next.example", 8, SOCKS5_E_URL_CHAIN,
+	  "hop 1 is socks4://, which can reach hop 2 only by an IPv4 address, not \"next.example\" (use socks4a:// for a name)" },
+	{ "http://a,socks4://u@b,http://[::1]:3", 8, SOCKS5_E_URL_CHAIN,
+	  "hop 2 is socks4://" },
 	{ "socks5://u:hunter2@a:0,socks5://b", 8, SOCKS5_E_URL_PORT,
 	  "hop 1 of 2: proxy URL \"socks5://u:***@a:0\"" },
 };
@@ -332,6 +415,10 @@ START_TEST(format_and_reparse)
 		{ "socks5://[2001:db8::1]:2", "socks5://[2001:db8::1]:2" },
 		{ "socks5://alice:secret@h:3", "socks5://alice:***@h:3" },
 		{ "socks5h://a%3Ab%40c%2F%20d:x@h", "socks5h://a%3Ab%40c%2F%20d:***@h:1080" },
+		{ "SOCKS4://u@h", "socks4://u@h:1080" },
+		{ "socks4a://h:1", "socks4a://h:1" },
+		{ "http://u:p@[::1]:3128/", "http://u:***@[::1]:3128" },
+		{ "http://u@h", "http://u@h:1080" },
 	};
 	struct socks5_proxy p, q;
 	char buf[600];
@@ -348,7 +435,9 @@ START_TEST(format_and_reparse)
 		ck_assert_int_eq(q.remote_dns, p.remote_dns);
 		ck_assert_int_eq(q.has_auth, p.has_auth);
 		ck_assert_str_eq(q.user, p.user);
+		ck_assert_uint_eq(q.type, p.type);
 	}
+	ck_assert_int_eq(socks5_url_parse(f[4].in, &p, NULL, 0), SOCKS5_OK);
 	socks5_url_format(&p, buf, 8);
 	ck_assert_str_eq(buf, "socks5h");
 }
@@ -404,6 +493,8 @@ static Suite *url_suite(void)
 	TCase *tc = tcase_create("url");
 
 	tcase_add_loop_test(tc, url_table, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_loop_test(tc, typed_table, 0, sizeof(typed) / sizeof(typed[0]));
+	tcase_add_test(tc, typed_chain);
 	tcase_add_test(tc, password_never_in_message);
 	tcase_add_test(tc, url_lengths);
 	tcase_add_test(tc, format_and_reparse);
