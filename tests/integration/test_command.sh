@@ -81,7 +81,7 @@ bad_url() {
 	fi
 }
 bad_url bad_url_port "socks5://alice:$PW@127.0.0.1:99999" port
-bad_url bad_url_scheme "http://alice:$PW@127.0.0.1:1080" scheme
+bad_url bad_url_scheme "ftp://alice:$PW@127.0.0.1:1080" scheme
 bad_url bad_url_path "socks5h://alice:$PW@127.0.0.1:1080/x" 127.0.0.1
 bad_url bad_url_escape "socks5://alice:${PW}%zz@127.0.0.1:1080" escape
 bad_url bad_url_host "socks5://alice:$PW@:1080" host

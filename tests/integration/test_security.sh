@@ -168,7 +168,7 @@ bad() { # NAME VAR=VALUE...: must fail closed, naming the first VAR
 }
 TABLE=()
 
-bad proxy_http_scheme       SOCKSIFY_PROXY="http://$PX:$MP"
+bad proxy_ftp_scheme        SOCKSIFY_PROXY="ftp://$PX:$MP"
 bad proxy_bad_port          SOCKSIFY_PROXY="socks5://alice:$PW@$PX:99999"
 bad proxy_no_host           SOCKSIFY_PROXY="socks5://alice:$PW@"
 bad proxy_trailing_comma    SOCKSIFY_PROXY="$GOOD,"
