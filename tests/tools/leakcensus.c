@@ -1,0 +1,209 @@
+/*
+ * leakcensus: every way out of a program the library must see, one row at
+ * a time, against a destination reachable only through the proxy (issue
+ * 18). The wire capture of the namespace test (test_leak_census.sh) is
+ * the judge of leaks; this program says what each attempt gave.
+ *
+ *   leakcensus ROW HOST TCPPORT UDPPORT
+ *
+ * HOST is resolved with getaddrinfo (AF_INET): a name under socks5h://
+ * (a fake address), a number under socks5://. TCPPORT is a TCP echo
+ * server there, UDPPORT a UDP echo server. Prints one line:
+ *
+ *   ok ROW <detail>        the attempt worked (the echo came back)
+ *   refused ROW <errno>    the attempt failed with that errno name
+ *   fail ROW <detail>      anything else (a wrong echo, a timeout)
+ *
+ * and exits 0 for ok, 3 for refused, 1 for fail, 2 for a usage error.
+ * Every wait is bounded (3 s per receive).
+ *
+ * Keep it growing: every new hook and every new way out gets a row.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const char *row_name;
+static struct sockaddr_in tcp_dst, udp_dst;
+
+static int report_ok(const char *detail)
+{
+	printf("ok %s %s\n", row_name, detail);
+	return 0;
+}
+
+static int report_errno(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	printf("refused %s %s\n", row_name, n ? n : "?");
+	return 3;
+}
+
+static int report_fail(const char *detail)
+{
+	printf("fail %s %s\n", row_name, detail);
+	return 1;
+}
+
+/* Waits (bounded) for fd to be readable, then reads the echo of want. */
+static int expect_echo(int fd, const char *want)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	if (poll(&p, 1, 3000) != 1)
+		return report_fail("no echo within 3 s");
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return report_errno(errno);
+	buf[n] = 0;
+	if (strcmp(buf, want))
+		return report_fail("a different echo");
+	return report_ok("echo");
+}
+
+/* ---- TCP connect ------------------------------------------------------ */
+
+static int tcp_socket(int by_number)
+{
+	if (by_number)
+		return (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	return socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static int row_connect(int by_number)
+{
+	int fd = tcp_socket(by_number);
+	long rc;
+
+	if (fd < 0)
+		return report_errno(errno);
+	if (by_number)
+		rc = syscall(SYS_connect, fd, &tcp_dst, sizeof(tcp_dst));
+	else
+		rc = connect(fd, (struct sockaddr *)&tcp_dst, sizeof(tcp_dst));
+	if (rc)
+		return report_errno(errno);
+	if (send(fd, "census", 6, 0) != 6)
+		return report_errno(errno);
+	return expect_echo(fd, "census");
+}
+
+/* ---- UDP sends -------------------------------------------------------- */
+
+enum send_kind { SEND_TO, SEND_MSG, SEND_MMSG };
+
+static int row_udp(enum send_kind kind, int by_number)
+{
+	int fd = by_number ? (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0) :
+			     socket(AF_INET, SOCK_DGRAM, 0);
+	struct iovec iov = { .iov_base = "census-udp", .iov_len = 10 };
+	struct mmsghdr mm;
+	long rc;
+
+	if (fd < 0)
+		return report_errno(errno);
+	memset(&mm, 0, sizeof(mm));
+	mm.msg_hdr.msg_name = &udp_dst;
+	mm.msg_hdr.msg_namelen = sizeof(udp_dst);
+	mm.msg_hdr.msg_iov = &iov;
+	mm.msg_hdr.msg_iovlen = 1;
+	switch (kind) {
+	case SEND_TO:
+		rc = by_number ? syscall(SYS_sendto, fd, iov.iov_base,
+					 iov.iov_len, 0, &udp_dst,
+					 sizeof(udp_dst)) :
+				 sendto(fd, iov.iov_base, iov.iov_len, 0,
+					(struct sockaddr *)&udp_dst,
+					sizeof(udp_dst));
+		break;
+	case SEND_MSG:
+		rc = by_number ? syscall(SYS_sendmsg, fd, &mm.msg_hdr, 0) :
+				 sendmsg(fd, &mm.msg_hdr, 0);
+		break;
+	default:
+		rc = by_number ? syscall(SYS_sendmmsg, fd, &mm, 1, 0) :
+				 sendmmsg(fd, &mm, 1, 0);
+		if (rc == 1)
+			rc = 10;
+		break;
+	}
+	if (rc < 0)
+		return report_errno(errno);
+	if (rc != 10)
+		return report_fail("short send");
+	return expect_echo(fd, "census-udp");
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+struct row {
+	const char *name;
+	int (*fn)(int);
+	int arg;
+};
+
+static int row_sendto(int n) { return row_udp(SEND_TO, n); }
+static int row_sendmsg(int n) { return row_udp(SEND_MSG, n); }
+static int row_sendmmsg(int n) { return row_udp(SEND_MMSG, n); }
+
+static const struct row rows[] = {
+	{ "connect", row_connect, 0 },
+	{ "syscall-connect", row_connect, 1 },
+	{ "udp-sendto", row_sendto, 0 },
+	{ "syscall-sendto", row_sendto, 1 },
+	{ "udp-sendmsg", row_sendmsg, 0 },
+	{ "syscall-sendmsg", row_sendmsg, 1 },
+	{ "udp-sendmmsg", row_sendmmsg, 0 },
+	{ "syscall-sendmmsg", row_sendmmsg, 1 },
+};
+
+static int lookup(const char *host, const char *port, struct sockaddr_in *out)
+{
+	struct addrinfo hints = { .ai_family = AF_INET }, *res;
+	int rc = getaddrinfo(host, port, &hints, &res);
+
+	if (rc) {
+		fprintf(stderr, "leakcensus: %s: %s\n", host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(out, res->ai_addr, sizeof(*out));
+	freeaddrinfo(res);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			puts(rows[i].name);
+		return 0;
+	}
+	if (argc != 5) {
+		fprintf(stderr, "usage: leakcensus ROW HOST TCPPORT UDPPORT | --list\n");
+		return 2;
+	}
+	row_name = argv[1];
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (strcmp(rows[i].name, argv[1]))
+			continue;
+		if (lookup(argv[2], argv[3], &tcp_dst) ||
+		    lookup(argv[2], argv[4], &udp_dst))
+			return report_fail("the destination did not resolve");
+		return rows[i].fn(rows[i].arg);
+	}
+	fprintf(stderr, "leakcensus: no row %s\n", argv[1]);
+	return 2;
+}
