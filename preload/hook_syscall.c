@@ -6,7 +6,8 @@
  * the named calls, whatever the descriptor: a destination address is
  * proxied, relayed or refused there, never sent direct (issue 18). The
  * receives are routed to our hooks when their descriptor is an
- * associated UDP socket; everything else goes to the real syscall()
+ * associated UDP socket. io_uring_setup is refused unless allowed
+ * (hook_iouring.c says why). Everything else goes to the real syscall()
  * unchanged.
  *
  * The calls that change which descriptor a number names (close,
@@ -47,6 +48,7 @@ enum route {
 	ROUTE_DESCRIPTOR, /* hook_fd.c's bookkeeping must see it */
 	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
+	ROUTE_IO_URING,   /* refused unless allowed (hook_iouring.c) */
 };
 
 /* One switch, so that every other number costs one decision tree. */
@@ -77,6 +79,10 @@ static enum route route_of(long n)
 	case SYS_recvmsg:
 	case SYS_recvfrom:
 		return ROUTE_DATAGRAM;
+#ifdef SYS_io_uring_setup
+	case SYS_io_uring_setup:
+		return ROUTE_IO_URING;
+#endif
 	default:
 		return ROUTE_NONE;
 	}
@@ -176,6 +182,14 @@ long syscall(long n, ...)
 		return descriptor_route(n, a);
 	if (route == ROUTE_OUT)
 		return out_route(n, a);
+	if (route == ROUTE_IO_URING) {
+		long rc = sfy_io_uring_setup_route();
+
+		if (rc < 0) {
+			errno = (int)-rc;
+			return -1;
+		}
+	}
 	if (route == ROUTE_DATAGRAM && sfy_fd_maybe_udp((int)a[0])) {
 		int fd = (int)a[0];
 

@@ -95,6 +95,10 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags);
 int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		 struct timespec *timeout);
 
+/* syscall(SYS_io_uring_setup, ...) (hook_iouring.c): SFY_PASS (make the
+ * call) or -ENOSYS (refused, with a log line). */
+long sfy_io_uring_setup_route(void);
+
 /* fd was just made by socket(), socketpair(), accept() or accept4()
  * called by number (hook_syscall.c): as those hooks do, state left on
  * its number is dropped; stream says it is an AF_INET/AF_INET6 stream
