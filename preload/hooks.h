@@ -85,6 +85,9 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
 #define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
 int sfy_socket(int domain, int type, int protocol);
 int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len);
+struct addrinfo;
+int sfy_getaddrinfo(const char *node, const char *service,
+		    const struct addrinfo *hints, struct addrinfo **res);
 ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		   const struct sockaddr *sa, socklen_t len);
 ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags);

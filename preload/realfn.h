@@ -74,6 +74,8 @@ struct sfy_real {
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+	/* glibc's asynchronous lookups (hook_gai_async.c) */
+	int (*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -39,6 +39,9 @@ ROWS=(
 	"syscall-sendmmsg ok echo"
 	"io_uring-setup refused ENOSYS"
 	"io_uring-fallback ok fallback"
+	"getaddrinfo_a-wait ok echo"
+	"getaddrinfo_a-signal ok echo"
+	"getaddrinfo_a-thread ok echo"
 )
 
 # Every row of the program has an expectation here.

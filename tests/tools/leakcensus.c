@@ -24,6 +24,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const char *row_name;
+static const char *row_name, *host_arg, *tcp_port_arg;
 static struct sockaddr_in tcp_dst, udp_dst;
 
 static int report_ok(const char *detail)
@@ -236,6 +238,80 @@ static int row_uring_fallback(int unused)
 	return rc ? rc : report_ok(how);
 }
 
+/* ---- getaddrinfo_a --------------------------------------------------- */
+
+static int thread_pipe[2];
+
+static void notified(union sigval v)
+{
+	(void)v;
+	if (write(thread_pipe[1], "n", 1) != 1)
+		_exit(1);
+}
+
+/* One request for HOST:TCPPORT with notification how (SIGEV_NONE with
+ * GAI_WAIT, SIGEV_SIGNAL or SIGEV_THREAD with GAI_NOWAIT), checked as
+ * glibc documents it; then a connect to the answer and an echo. */
+static int row_gai_a(int how)
+{
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_STREAM };
+	struct gaicb req = { .ar_name = host_arg, .ar_service = tcp_port_arg,
+			     .ar_request = &hints };
+	struct gaicb *list[2] = { NULL, &req };
+	const struct gaicb *clist[1] = { &req };
+	struct timespec ts = { .tv_sec = 5 };
+	struct sigevent sev;
+	struct pollfd pf;
+	sigset_t set;
+	int rc, fd;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = how;
+	if (how == SIGEV_SIGNAL) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sev.sigev_signo = SIGUSR1;
+	} else if (how == SIGEV_THREAD) {
+		if (pipe(thread_pipe))
+			return report_errno(errno);
+		sev.sigev_notify_function = notified;
+	}
+	rc = getaddrinfo_a(how == SIGEV_NONE ? GAI_WAIT : GAI_NOWAIT, list, 2,
+			   &sev);
+	if (rc)
+		return report_fail(gai_strerror(rc));
+	if (how == SIGEV_SIGNAL && sigtimedwait(&set, NULL, &ts) != SIGUSR1)
+		return report_fail("no SIGUSR1 within 5 s");
+	if (how == SIGEV_THREAD) {
+		pf.fd = thread_pipe[0];
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 5000) != 1)
+			return report_fail("no notification thread within 5 s");
+	}
+	/* Done: gai_suspend has nothing to wait for, gai_cancel nothing to
+	 * cancel (glibc: EAI_ALLDONE for both). */
+	if (gai_suspend(clist, 1, &ts) != EAI_ALLDONE)
+		return report_fail("gai_suspend is not EAI_ALLDONE once done");
+	if (gai_cancel(&req) != EAI_ALLDONE)
+		return report_fail("gai_cancel is not EAI_ALLDONE once done");
+	rc = gai_error(&req);
+	if (rc)
+		return report_fail(gai_strerror(rc));
+	if (!req.ar_result || req.ar_result->ai_family != AF_INET)
+		return report_fail("no IPv4 answer");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	if (connect(fd, req.ar_result->ai_addr, req.ar_result->ai_addrlen))
+		return report_errno(errno);
+	freeaddrinfo(req.ar_result);
+	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
+		return report_errno(errno);
+	return expect_echo(fd, "census");
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 struct row {
@@ -259,6 +335,9 @@ static const struct row rows[] = {
 	{ "syscall-sendmmsg", row_sendmmsg, 1 },
 	{ "io_uring-setup", row_uring_setup, 0 },
 	{ "io_uring-fallback", row_uring_fallback, 0 },
+	{ "getaddrinfo_a-wait", row_gai_a, SIGEV_NONE },
+	{ "getaddrinfo_a-signal", row_gai_a, SIGEV_SIGNAL },
+	{ "getaddrinfo_a-thread", row_gai_a, SIGEV_THREAD },
 };
 
 static int lookup(const char *host, const char *port, struct sockaddr_in *out)
@@ -289,6 +368,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	row_name = argv[1];
+	host_arg = argv[2];
+	tcp_port_arg = argv[3];
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		if (strcmp(rows[i].name, argv[1]))
 			continue;
