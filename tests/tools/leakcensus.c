@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <resolv.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -312,6 +313,122 @@ static int row_gai_a(int how)
 	return expect_echo(fd, "census");
 }
 
+/* ---- res_query and friends ------------------------------------------ */
+
+static int report_herr(int herr)
+{
+	static const char *const names[] = { "NETDB_SUCCESS", "HOST_NOT_FOUND",
+					     "TRY_AGAIN", "NO_RECOVERY",
+					     "NO_DATA" };
+
+	printf("refused %s %s\n", row_name,
+	       herr >= 0 && herr <= 4 ? names[herr] : "NETDB_INTERNAL");
+	return 3;
+}
+
+/* Skips a name at msg[at]: its end, or 0 when malformed. */
+static size_t skip_name(const unsigned char *msg, size_t len, size_t at)
+{
+	while (at < len) {
+		if ((msg[at] & 0xc0) == 0xc0)
+			return at + 2 <= len ? at + 2 : 0;
+		if (msg[at] == 0)
+			return at + 1;
+		at += 1 + msg[at];
+	}
+	return 0;
+}
+
+/* The first record of type want in answer msg, its data into out. */
+static int first_answer(const unsigned char *msg, int n, int want,
+			unsigned char *out, size_t outlen)
+{
+	size_t len = (size_t)n, at, i, an, rdlen;
+
+	if (n < 12)
+		return -1;
+	an = (size_t)(msg[6] << 8 | msg[7]);
+	at = skip_name(msg, len, 12);
+	if (!at || at + 4 > len)
+		return -1;
+	at += 4;
+	for (i = 0; i < an; i++) {
+		at = skip_name(msg, len, at);
+		if (!at || at + 10 > len)
+			return -1;
+		rdlen = (size_t)(msg[at + 8] << 8 | msg[at + 9]);
+		if (at + 10 + rdlen > len)
+			return -1;
+		if ((msg[at] << 8 | msg[at + 1]) == want && rdlen == outlen) {
+			memcpy(out, msg + at + 10, outlen);
+			return 0;
+		}
+		at += 10 + rdlen;
+	}
+	return -1;
+}
+
+enum res_how { RES_QUERY, RES_SEARCH, RES_SEND };
+
+/* An A query for HOST (by res_query, res_search or res_send), then a
+ * connect to its answer; AAAA and MX: the answer's presence only. */
+static int res_row(int how, int type)
+{
+	unsigned char msg[512], q[512];
+	struct sockaddr_in sin = tcp_dst;
+	unsigned char a6[16];
+	int n, fd;
+
+	if (res_init())
+		return report_herr(h_errno);
+	switch (how) {
+	case RES_QUERY:
+		n = res_query(host_arg, C_IN, type, msg, sizeof(msg));
+		break;
+	case RES_SEARCH:
+		n = res_search(host_arg, C_IN, type, msg, sizeof(msg));
+		break;
+	default:
+		n = res_mkquery(QUERY, host_arg, C_IN, type, NULL, 0, NULL, q,
+				sizeof(q));
+		if (n < 0)
+			return report_fail("res_mkquery");
+		n = res_send(q, n, msg, sizeof(msg));
+		if (n < 0)
+			return report_errno(errno);
+		if (msg[3] & 0xf)
+			return report_herr((msg[3] & 0xf) == 3 ? HOST_NOT_FOUND :
+					   (msg[3] & 0xf) == 2 ? TRY_AGAIN :
+								 NO_RECOVERY);
+		break;
+	}
+	if (n < 0)
+		return report_herr(h_errno);
+	if (type == T_AAAA)
+		return first_answer(msg, n, T_AAAA, a6, 16) ?
+			       report_fail("no AAAA record") :
+			       report_ok("aaaa");
+	if (type != T_A)
+		return report_ok("answered");
+	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
+		return report_fail("no A record");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return report_errno(errno);
+	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
+		return report_errno(errno);
+	return expect_echo(fd, "census");
+}
+
+static int row_res_query_a(int n) { (void)n; return res_row(RES_QUERY, T_A); }
+static int row_res_query_aaaa(int n) { (void)n; return res_row(RES_QUERY, T_AAAA); }
+static int row_res_query_mx(int n) { (void)n; return res_row(RES_QUERY, T_MX); }
+static int row_res_search_a(int n) { (void)n; return res_row(RES_SEARCH, T_A); }
+static int row_res_send_a(int n) { (void)n; return res_row(RES_SEND, T_A); }
+static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
+
 /* ---- the table -------------------------------------------------------- */
 
 struct row {
@@ -338,6 +455,12 @@ static const struct row rows[] = {
 	{ "getaddrinfo_a-wait", row_gai_a, SIGEV_NONE },
 	{ "getaddrinfo_a-signal", row_gai_a, SIGEV_SIGNAL },
 	{ "getaddrinfo_a-thread", row_gai_a, SIGEV_THREAD },
+	{ "res_query-a", row_res_query_a, 0 },
+	{ "res_query-aaaa", row_res_query_aaaa, 0 },
+	{ "res_query-mx", row_res_query_mx, 0 },
+	{ "res_search-a", row_res_search_a, 0 },
+	{ "res_send-a", row_res_send_a, 0 },
+	{ "res_send-mx", row_res_send_mx, 0 },
 };
 
 static int lookup(const char *host, const char *port, struct sockaddr_in *out)
