@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "dnsroute.h"
+#include "hooks.h"
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
@@ -246,9 +247,15 @@ int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
 		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
 	}
 	if (sfy_inside() || ss.ss_family == AF_UNSPEC ||
-	    !sfy_dns_reverse_active() ||
-	    !sfy_fakeip_in_range((struct sockaddr *)&ss))
+	    !sfy_dns_reverse_active())
 		return SFY_HOSTENT_PASS;
+	if (!sfy_fakeip_in_range((struct sockaddr *)&ss)) {
+		if (!sfy_reverse_refused((struct sockaddr *)&ss))
+			return SFY_HOSTENT_PASS;
+		/* Remote DNS: no reverse query (hook_getnameinfo.c). */
+		*herr = HOST_NOT_FOUND;
+		return 0;
+	}
 	rc = sfy_fakeip_name((struct sockaddr *)&ss, name, sizeof(name));
 	if (rc) {
 		sfy_info("gethostbyaddr: fake address with no known name (%s)",
@@ -264,6 +271,8 @@ int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
 	const struct sfy_real *r = sfy_real();
+	struct sfy_dns_fwd fwd;
+	struct hostent *he;
 	int herr = 0, rc;
 
 	rc = sfy_hostent_by_addr(addr, len, type, &he_tls.he, he_tls.buf,
@@ -274,7 +283,11 @@ struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 		h_errno = NO_RECOVERY;
 		return NULL;
 	}
-	return r->gethostbyaddr(addr, len, type);
+	/* A reverse lookup: local DNS through the relay, as for names. */
+	sfy_dns_local_begin(&fwd, NULL);
+	he = r->gethostbyaddr(addr, len, type);
+	sfy_dns_local_end(&fwd);
+	return he;
 }
 
 int gethostbyaddr_r(const void *addr, socklen_t len, int type,
@@ -282,6 +295,7 @@ int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 		    struct hostent **result, int *h_errnop)
 {
 	const struct sfy_real *r = sfy_real();
+	struct sfy_dns_fwd fwd;
 	int herr = 0, rc;
 
 	rc = sfy_hostent_by_addr(addr, len, type, ret, buf, buflen, &herr);
@@ -289,6 +303,9 @@ int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 		return he_r(rc, herr, ret, result, h_errnop);
 	if (r->gethostbyaddr_r == NULL)
 		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
-	return r->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
-				  h_errnop);
+	sfy_dns_local_begin(&fwd, NULL);
+	rc = r->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
+				h_errnop);
+	sfy_dns_local_end(&fwd);
+	return rc;
 }

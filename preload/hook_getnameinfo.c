@@ -6,14 +6,24 @@
  *   fake, name known        host = the name (NI_NUMERICHOST: the numeric
  *                           fake address)
  *   fake, name not known    NI_NAMEREQD: EAI_NONAME; else the numeric text
- *   anything else           the real getnameinfo
+ *   remote DNS, any other address the proxy reaches (not direct by
+ *   configuration), unless NI_NUMERICHOST:
+ *                           no reverse DNS query (the local name server
+ *                           would learn the address): NI_NAMEREQD:
+ *                           EAI_NONAME; else the numeric text, as glibc
+ *                           gives for an address without a PTR record
+ *   anything else           the real getnameinfo (local DNS: through the
+ *                           relay)
  */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include "config.h"
 #include "dnsroute.h"
+#include "hooks.h"
+#include "policy.h"
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
@@ -63,6 +73,17 @@ int sfy_nameinfo_fake(const struct sockaddr *sa, socklen_t salen, char *host,
 	return 0;
 }
 
+bool sfy_reverse_refused(const struct sockaddr *sa)
+{
+	const struct sfy_config *cfg = sfy_config();
+
+	if (sfy_inside() || !(cfg->enabled || cfg->broken))
+		return false;
+	if (!cfg->broken && cfg->dns != SFY_DNS_REMOTE)
+		return false;
+	return !sfy_policy_direct_addr(sa);
+}
+
 int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 		socklen_t hostlen, char *serv, socklen_t servlen, int flags)
 {
@@ -80,6 +101,13 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 	if (!host || !hostlen || (flags & NI_NUMERICHOST))
 		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
 				      flags);
+	if (sockaddr_fits(sa, salen) && sfy_reverse_refused(sa)) {
+		sfy_debug("getnameinfo: no reverse DNS query with remote DNS");
+		if (flags & NI_NAMEREQD)
+			return EAI_NONAME;
+		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
+				      flags | NI_NUMERICHOST);
+	}
 	/* A reverse lookup: local DNS through the relay, as for names. */
 	sfy_dns_local_begin(&fwd, NULL);
 	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);

@@ -98,6 +98,14 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags);
 int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		 struct timespec *timeout);
 
+/* With remote DNS (or a configuration that fails closed), whether a
+ * reverse lookup of sa (not a fake address) must not be asked of DNS: the
+ * local name server would learn which address the program talks to,
+ * while the proxy reaches it. Addresses that go direct by configuration
+ * (SOCKSIFY_NO_PROXY, loopback by default) are looked up as usual
+ * (hook_getnameinfo.c). */
+bool sfy_reverse_refused(const struct sockaddr *sa);
+
 /* syscall(SYS_io_uring_setup, ...) (hook_iouring.c): SFY_PASS (make the
  * call) or -ENOSYS (refused, with a log line). */
 long sfy_io_uring_setup_route(void);

@@ -48,6 +48,10 @@ ROWS=(
 	"res_search-a ok echo"
 	"res_send-a ok echo"
 	"res_send-mx refused NO_RECOVERY"
+	"getnameinfo ok 198.51.100.2"
+	"getnameinfo-namereqd refused EAI_NONAME"
+	"gethostbyaddr refused HOST_NOT_FOUND"
+	"gethostbyaddr_r refused HOST_NOT_FOUND"
 )
 # Where socks5:// (local DNS, the target by number) gives another line:
 # the resolver's queries go through the proxy's relay to the client's name
@@ -59,6 +63,10 @@ declare -A LOCAL=(
 	[res_search-a]="refused TRY_AGAIN"
 	[res_send-a]="refused ETIMEDOUT"
 	[res_send-mx]="refused ETIMEDOUT"
+	[getnameinfo]="refused EAI_AGAIN"
+	[getnameinfo-namereqd]="refused EAI_AGAIN"
+	[gethostbyaddr]="refused TRY_AGAIN"
+	[gethostbyaddr_r]="refused TRY_AGAIN"
 )
 
 # Every row of the program has an expectation here.

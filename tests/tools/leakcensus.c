@@ -429,6 +429,55 @@ static int row_res_search_a(int n) { (void)n; return res_row(RES_SEARCH, T_A); }
 static int row_res_send_a(int n) { (void)n; return res_row(RES_SEND, T_A); }
 static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
 
+/* ---- reverse lookups ------------------------------------------------- */
+
+/* The target's real address: reachable only through the proxy, not a
+ * fake address, so remote DNS has no name for it. */
+#define TARGET_ADDR "198.51.100.2"
+
+static int report_gai(int rc)
+{
+	printf("refused %s %s\n", row_name,
+	       rc == EAI_NONAME ? "EAI_NONAME" :
+	       rc == EAI_AGAIN	? "EAI_AGAIN" : gai_strerror(rc));
+	return 3;
+}
+
+static int row_getnameinfo(int flags)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	char host[NI_MAXHOST];
+	int rc;
+
+	inet_pton(AF_INET, TARGET_ADDR, &sin.sin_addr);
+	rc = getnameinfo((struct sockaddr *)&sin, sizeof(sin), host,
+			 sizeof(host), NULL, 0, flags);
+	if (rc)
+		return report_gai(rc);
+	return report_ok(host);
+}
+
+static int row_gethostbyaddr(int reentrant)
+{
+	struct hostent he, *res = NULL;
+	struct in_addr a;
+	char buf[1024];
+	int herr = 0;
+
+	inet_pton(AF_INET, TARGET_ADDR, &a);
+	if (reentrant) {
+		if (gethostbyaddr_r(&a, 4, AF_INET, &he, buf, sizeof(buf), &res,
+				    &herr) && !herr)
+			herr = NETDB_INTERNAL;
+	} else {
+		res = gethostbyaddr(&a, 4, AF_INET);
+		herr = h_errno;
+	}
+	if (!res)
+		return report_herr(herr);
+	return report_ok(res->h_name);
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 struct row {
@@ -461,6 +510,10 @@ static const struct row rows[] = {
 	{ "res_search-a", row_res_search_a, 0 },
 	{ "res_send-a", row_res_send_a, 0 },
 	{ "res_send-mx", row_res_send_mx, 0 },
+	{ "getnameinfo", row_getnameinfo, 0 },
+	{ "getnameinfo-namereqd", row_getnameinfo, NI_NAMEREQD },
+	{ "gethostbyaddr", row_gethostbyaddr, 0 },
+	{ "gethostbyaddr_r", row_gethostbyaddr, 1 },
 };
 
 static int lookup(const char *host, const char *port, struct sockaddr_in *out)
