@@ -7,11 +7,13 @@
  *                           fake address)
  *   fake, name not known    NI_NAMEREQD: EAI_NONAME; else the numeric text
  *   remote DNS, any other address the proxy reaches (not direct by
- *   configuration), unless NI_NUMERICHOST:
- *                           no reverse DNS query (the local name server
- *                           would learn the address): NI_NAMEREQD:
- *                           EAI_NONAME; else the numeric text, as glibc
- *                           gives for an address without a PTR record
+ *   configuration):         the real getnameinfo with no name server
+ *                           reachable (udp_dns.h's blackhole), so no
+ *                           reverse DNS query (the local name server would
+ *                           learn the address): /etc/hosts still answers;
+ *                           else glibc's answer when no name server
+ *                           answers: EAI_AGAIN (NI_NUMERICHOST: the
+ *                           numeric text, no lookup at all)
  *   anything else           the real getnameinfo (local DNS: through the
  *                           relay)
  */
@@ -101,15 +103,16 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 	if (!host || !hostlen || (flags & NI_NUMERICHOST))
 		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
 				      flags);
-	if (sockaddr_fits(sa, salen) && sfy_reverse_refused(sa)) {
-		sfy_debug("getnameinfo: no reverse DNS query with remote DNS");
-		if (flags & NI_NAMEREQD)
-			return EAI_NONAME;
-		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
-				      flags | NI_NUMERICHOST);
+	/* A reverse lookup: with remote DNS not asked of DNS at all; with
+	 * local DNS through the relay, as for names. */
+	if (!(sa && sockaddr_fits(sa, salen) && sfy_reverse_refused(sa))) {
+		sfy_dns_local_begin(&fwd, NULL);
+		rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
+				    flags);
+		sfy_dns_local_end(&fwd);
+		return rc;
 	}
-	/* A reverse lookup: local DNS through the relay, as for names. */
-	sfy_dns_local_begin(&fwd, NULL);
+	sfy_dns_blackhole_begin(&fwd);
 	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
 	sfy_dns_local_end(&fwd);
 	return rc;

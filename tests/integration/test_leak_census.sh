@@ -48,10 +48,11 @@ ROWS=(
 	"res_search-a ok echo"
 	"res_send-a ok echo"
 	"res_send-mx refused NO_RECOVERY"
-	"getnameinfo ok 198.51.100.2"
-	"getnameinfo-namereqd refused EAI_NONAME"
-	"gethostbyaddr refused HOST_NOT_FOUND"
-	"gethostbyaddr_r refused HOST_NOT_FOUND"
+	"getnameinfo refused EAI_AGAIN"
+	"getnameinfo-namereqd refused EAI_AGAIN"
+	"getnameinfo-hosts ok hosted.test"
+	"gethostbyaddr refused TRY_AGAIN"
+	"gethostbyaddr_r refused TRY_AGAIN"
 )
 # Where socks5:// (local DNS, the target by number) gives another line:
 # the resolver's queries go through the proxy's relay to the client's name
@@ -63,10 +64,6 @@ declare -A LOCAL=(
 	[res_search-a]="refused TRY_AGAIN"
 	[res_send-a]="refused ETIMEDOUT"
 	[res_send-mx]="refused ETIMEDOUT"
-	[getnameinfo]="refused EAI_AGAIN"
-	[getnameinfo-namereqd]="refused EAI_AGAIN"
-	[gethostbyaddr]="refused TRY_AGAIN"
-	[gethostbyaddr_r]="refused TRY_AGAIN"
 )
 
 # Every row of the program has an expectation here.
@@ -83,7 +80,8 @@ mkdir -p "/etc/netns/$NS_CLI" || { fail setup "mkdir /etc/netns/$NS_CLI"; finish
 trap 'sfy_rc=$?; rm -rf "/etc/netns/$NS_CLI"; (exit $sfy_rc); _sfy_cleanup' EXIT
 printf 'nameserver 198.51.100.53\noptions timeout:1 attempts:1\n' \
 	>"/etc/netns/$NS_CLI/resolv.conf"
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$NS_CLI/hosts"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n198.51.100.9\thosted.test\n' \
+	>"/etc/netns/$NS_CLI/hosts"
 
 PX=$(free_port) TP=$(free_port) UP=$(free_port)
 NETNS=$NS_TG LISTEN=198.51.100.2 start_tcp_echo echo "$TP" ||

@@ -434,6 +434,8 @@ static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
 /* The target's real address: reachable only through the proxy, not a
  * fake address, so remote DNS has no name for it. */
 #define TARGET_ADDR "198.51.100.2"
+/* An address the test's /etc/hosts names "hosted.test": still answered. */
+#define HOSTS_ADDR "198.51.100.9"
 
 static int report_gai(int rc)
 {
@@ -449,7 +451,9 @@ static int row_getnameinfo(int flags)
 	char host[NI_MAXHOST];
 	int rc;
 
-	inet_pton(AF_INET, TARGET_ADDR, &sin.sin_addr);
+	inet_pton(AF_INET, flags & NI_NOFQDN ? HOSTS_ADDR : TARGET_ADDR,
+		  &sin.sin_addr);
+	flags &= ~NI_NOFQDN;
 	rc = getnameinfo((struct sockaddr *)&sin, sizeof(sin), host,
 			 sizeof(host), NULL, 0, flags);
 	if (rc)
@@ -512,6 +516,8 @@ static const struct row rows[] = {
 	{ "res_send-mx", row_res_send_mx, 0 },
 	{ "getnameinfo", row_getnameinfo, 0 },
 	{ "getnameinfo-namereqd", row_getnameinfo, NI_NAMEREQD },
+	/* NI_NOFQDN here only picks HOSTS_ADDR (it is not passed on) */
+	{ "getnameinfo-hosts", row_getnameinfo, NI_NAMEREQD | NI_NOFQDN },
 	{ "gethostbyaddr", row_gethostbyaddr, 0 },
 	{ "gethostbyaddr_r", row_gethostbyaddr, 1 },
 };
