@@ -31,6 +31,8 @@ fi
 ROWS=(
 	"connect ok echo"
 	"syscall-connect ok echo"
+	"tfo-sendto ok echo"
+	"syscall-tfo-sendto ok echo"
 	"udp-sendto ok echo"
 	"syscall-sendto ok echo"
 	"udp-sendmsg ok echo"

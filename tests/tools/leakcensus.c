@@ -111,6 +111,27 @@ static int row_connect(int by_number)
 	return expect_echo(fd, "census");
 }
 
+/* TCP Fast Open: the connect is the first sendto(MSG_FASTOPEN). */
+static int row_tfo(int by_number)
+{
+	int fd = tcp_socket(by_number);
+	long rc;
+
+	if (fd < 0)
+		return report_errno(errno);
+	if (by_number)
+		rc = syscall(SYS_sendto, fd, "census", 6, MSG_FASTOPEN | MSG_NOSIGNAL,
+			     &tcp_dst, sizeof(tcp_dst));
+	else
+		rc = sendto(fd, "census", 6, MSG_FASTOPEN | MSG_NOSIGNAL,
+			    (struct sockaddr *)&tcp_dst, sizeof(tcp_dst));
+	if (rc < 0)
+		return report_errno(errno);
+	if (rc != 6)
+		return report_fail("short send");
+	return expect_echo(fd, "census");
+}
+
 /* ---- UDP sends -------------------------------------------------------- */
 
 enum send_kind { SEND_TO, SEND_MSG, SEND_MMSG };
@@ -497,6 +518,8 @@ static int row_sendmmsg(int n) { return row_udp(SEND_MMSG, n); }
 static const struct row rows[] = {
 	{ "connect", row_connect, 0 },
 	{ "syscall-connect", row_connect, 1 },
+	{ "tfo-sendto", row_tfo, 0 },
+	{ "syscall-tfo-sendto", row_tfo, 1 },
 	{ "udp-sendto", row_sendto, 0 },
 	{ "syscall-sendto", row_sendto, 1 },
 	{ "udp-sendmsg", row_sendmsg, 0 },
