@@ -470,7 +470,7 @@ static __attribute__((noinline)) int connect_inet(int fd,
 	return 0;
 }
 
-int connect(int fd, const struct sockaddr *sa, socklen_t len)
+int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc;
@@ -494,3 +494,6 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		sfy_udp_after_connect(fd); /* AF_UNSPEC: disconnected; or a direct peer */
 	return rc;
 }
+
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+	SFY_EXPORT_AS(sfy_connect);

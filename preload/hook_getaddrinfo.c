@@ -56,6 +56,7 @@
 
 #include "dnsroute.h"
 #include "fakeip.h"
+#include "hooks.h"
 #include "log.h"
 #include "realfn.h"
 #include "udp_dns.h"
@@ -392,8 +393,8 @@ static int remote(const char *node, const char *service,
 			 res);
 }
 
-int getaddrinfo(const char *node, const char *service,
-		const struct addrinfo *hints, struct addrinfo **res)
+int sfy_getaddrinfo(const char *node, const char *service,
+		    const struct addrinfo *hints, struct addrinfo **res)
 {
 	const struct sfy_real *r = sfy_real();
 	struct addrinfo dflt;
@@ -440,6 +441,10 @@ int getaddrinfo(const char *node, const char *service,
 		service = NULL;
 	return remote(node, service, hints, route, &hr, err, res);
 }
+
+int getaddrinfo(const char *node, const char *service,
+		const struct addrinfo *hints, struct addrinfo **res)
+	SFY_EXPORT_AS(sfy_getaddrinfo);
 
 void freeaddrinfo(struct addrinfo *ai)
 {

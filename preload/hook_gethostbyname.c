@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "dnsroute.h"
+#include "hooks.h"
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
@@ -228,6 +229,21 @@ int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 	return rc;
 }
 
+/* gethostbyaddr's arguments as a sockaddr; AF_UNSPEC when they are not an
+ * IPv4 or IPv6 address. */
+static void addr_sockaddr(const void *addr, socklen_t len, int type,
+			  struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (addr && type == AF_INET && len == 4) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, addr, 4);
+	} else if (addr && type == AF_INET6 && len == 16) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, addr, 16);
+	}
+}
+
 /* A fake address's name, never a reverse DNS query for it. */
 int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
 			struct hostent *he, char *buf, size_t buflen,
@@ -237,17 +253,11 @@ int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
 	char name[SOCKS5_DOMAIN_MAX + 1];
 	int rc;
 
-	memset(&ss, 0, sizeof(ss));
-	if (addr && type == AF_INET && len == 4) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
-	} else if (addr && type == AF_INET6 && len == 16) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
-	}
+	addr_sockaddr(addr, len, type, &ss);
 	if (sfy_inside() || ss.ss_family == AF_UNSPEC ||
-	    !sfy_dns_reverse_active() ||
-	    !sfy_fakeip_in_range((struct sockaddr *)&ss))
+	    !sfy_dns_reverse_active())
+		return SFY_HOSTENT_PASS;
+	if (!sfy_fakeip_in_range((struct sockaddr *)&ss))
 		return SFY_HOSTENT_PASS;
 	rc = sfy_fakeip_name((struct sockaddr *)&ss, name, sizeof(name));
 	if (rc) {
@@ -261,9 +271,28 @@ int sfy_hostent_by_addr(const void *addr, socklen_t len, int type,
 	return rc;
 }
 
+/* A reverse lookup by the real resolver: with remote DNS, of an address
+ * the proxy reaches, not asked of DNS at all (/etc/hosts still answers);
+ * else local DNS through the relay, as for names (hook_getnameinfo.c). */
+static void reverse_begin(struct sfy_dns_fwd *fwd, const void *addr,
+			  socklen_t len, int type)
+{
+	struct sockaddr_storage ss;
+
+	addr_sockaddr(addr, len, type, &ss);
+	if (ss.ss_family != AF_UNSPEC &&
+	    sfy_reverse_refused((struct sockaddr *)&ss)) {
+		sfy_dns_blackhole_begin(fwd);
+		return;
+	}
+	sfy_dns_local_begin(fwd, NULL);
+}
+
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
 	const struct sfy_real *r = sfy_real();
+	struct sfy_dns_fwd fwd;
+	struct hostent *he;
 	int herr = 0, rc;
 
 	rc = sfy_hostent_by_addr(addr, len, type, &he_tls.he, he_tls.buf,
@@ -274,7 +303,10 @@ struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 		h_errno = NO_RECOVERY;
 		return NULL;
 	}
-	return r->gethostbyaddr(addr, len, type);
+	reverse_begin(&fwd, addr, len, type);
+	he = r->gethostbyaddr(addr, len, type);
+	sfy_dns_local_end(&fwd);
+	return he;
 }
 
 int gethostbyaddr_r(const void *addr, socklen_t len, int type,
@@ -282,6 +314,7 @@ int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 		    struct hostent **result, int *h_errnop)
 {
 	const struct sfy_real *r = sfy_real();
+	struct sfy_dns_fwd fwd;
 	int herr = 0, rc;
 
 	rc = sfy_hostent_by_addr(addr, len, type, ret, buf, buflen, &herr);
@@ -289,6 +322,9 @@ int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 		return he_r(rc, herr, ret, result, h_errnop);
 	if (r->gethostbyaddr_r == NULL)
 		return he_r(ENOSYS, NETDB_INTERNAL, ret, result, h_errnop);
-	return r->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
-				  h_errnop);
+	reverse_begin(&fwd, addr, len, type);
+	rc = r->gethostbyaddr_r(addr, len, type, ret, buf, buflen, result,
+				h_errnop);
+	sfy_dns_local_end(&fwd);
+	return rc;
 }

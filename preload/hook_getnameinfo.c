@@ -6,14 +6,26 @@
  *   fake, name known        host = the name (NI_NUMERICHOST: the numeric
  *                           fake address)
  *   fake, name not known    NI_NAMEREQD: EAI_NONAME; else the numeric text
- *   anything else           the real getnameinfo
+ *   remote DNS, any other address the proxy reaches (not direct by
+ *   configuration):         the real getnameinfo with no name server
+ *                           reachable (udp_dns.h's blackhole), so no
+ *                           reverse DNS query (the local name server would
+ *                           learn the address): /etc/hosts still answers;
+ *                           else glibc's answer when no name server
+ *                           answers: EAI_AGAIN (NI_NUMERICHOST: the
+ *                           numeric text, no lookup at all)
+ *   anything else           the real getnameinfo (local DNS: through the
+ *                           relay)
  */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include "config.h"
 #include "dnsroute.h"
+#include "hooks.h"
+#include "policy.h"
 #include "fakeip.h"
 #include "log.h"
 #include "realfn.h"
@@ -63,6 +75,17 @@ int sfy_nameinfo_fake(const struct sockaddr *sa, socklen_t salen, char *host,
 	return 0;
 }
 
+bool sfy_reverse_refused(const struct sockaddr *sa)
+{
+	const struct sfy_config *cfg = sfy_config();
+
+	if (sfy_inside() || !(cfg->enabled || cfg->broken))
+		return false;
+	if (!cfg->broken && cfg->dns != SFY_DNS_REMOTE)
+		return false;
+	return !sfy_policy_direct_addr(sa);
+}
+
 int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 		socklen_t hostlen, char *serv, socklen_t servlen, int flags)
 {
@@ -80,8 +103,16 @@ int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 	if (!host || !hostlen || (flags & NI_NUMERICHOST))
 		return r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
 				      flags);
-	/* A reverse lookup: local DNS through the relay, as for names. */
-	sfy_dns_local_begin(&fwd, NULL);
+	/* A reverse lookup: with remote DNS not asked of DNS at all; with
+	 * local DNS through the relay, as for names. */
+	if (!(sa && sockaddr_fits(sa, salen) && sfy_reverse_refused(sa))) {
+		sfy_dns_local_begin(&fwd, NULL);
+		rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen,
+				    flags);
+		sfy_dns_local_end(&fwd);
+		return rc;
+	}
+	sfy_dns_blackhole_begin(&fwd);
 	rc = r->getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
 	sfy_dns_local_end(&fwd);
 	return rc;

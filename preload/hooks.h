@@ -84,6 +84,10 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
  * exported name; the build checks it). */
 #define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
 int sfy_socket(int domain, int type, int protocol);
+int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len);
+struct addrinfo;
+int sfy_getaddrinfo(const char *node, const char *service,
+		    const struct addrinfo *hints, struct addrinfo **res);
 ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		   const struct sockaddr *sa, socklen_t len);
 ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags);
@@ -93,6 +97,18 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags);
 int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		 struct timespec *timeout);
+
+/* With remote DNS (or a configuration that fails closed), whether a
+ * reverse lookup of sa (not a fake address) must not be asked of DNS: the
+ * local name server would learn which address the program talks to,
+ * while the proxy reaches it. Addresses that go direct by configuration
+ * (SOCKSIFY_NO_PROXY, loopback by default) are looked up as usual
+ * (hook_getnameinfo.c). */
+bool sfy_reverse_refused(const struct sockaddr *sa);
+
+/* syscall(SYS_io_uring_setup, ...) (hook_iouring.c): SFY_PASS (make the
+ * call) or -ENOSYS (refused, with a log line). */
+long sfy_io_uring_setup_route(void);
 
 /* fd was just made by socket(), socketpair(), accept() or accept4()
  * called by number (hook_syscall.c): as those hooks do, state left on

@@ -101,6 +101,11 @@ static void resolve_all(void)
 	REAL(socketpair);
 	REAL(accept);
 	REAL(accept4);
+	REAL(getaddrinfo_a);
+	REAL(res_nquery);
+	REAL(res_nsearch);
+	REAL(res_nquerydomain);
+	REAL(res_nsend);
 #undef REAL
 	sfy_real_table.read_chk = (__typeof__(sfy_real_table.read_chk))lookup("__read_chk");
 	sfy_real_table.recv_chk = (__typeof__(sfy_real_table.recv_chk))lookup("__recv_chk");

@@ -74,6 +74,15 @@ struct sfy_real {
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+	/* glibc's asynchronous lookups (hook_gai_async.c) */
+	int (*getaddrinfo_a)(int, struct gaicb **, int, struct sigevent *);
+	/* the low-level resolver (hook_res.c); res_state is a pointer */
+	int (*res_nquery)(void *, const char *, int, int, unsigned char *, int);
+	int (*res_nsearch)(void *, const char *, int, int, unsigned char *, int);
+	int (*res_nquerydomain)(void *, const char *, const char *, int, int,
+				unsigned char *, int);
+	int (*res_nsend)(void *, const unsigned char *, int, unsigned char *,
+			 int);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -410,3 +410,25 @@ void sfy_dns_local_end(struct sfy_dns_fwd *f)
 	errno = saved;
 	h_errno = herr;
 }
+
+/* Remote DNS's reverse lookups of addresses the proxy reaches
+ * (hook_getnameinfo.c): every name server of the calling thread's _res,
+ * loopback ones too (a local caching server would ask upstream), points
+ * at the discard port on loopback for the duration of the call, so that
+ * glibc's own lookup keeps its /etc/hosts answer and every flag's
+ * behaviour, and its DNS step fails at once, as with a server that
+ * refuses, without a packet leaving. sfy_dns_local_end undoes it. */
+void sfy_dns_blackhole_begin(struct sfy_dns_fwd *f)
+{
+	res_state rs = &_res;
+	int i, saved = errno, herr = h_errno;
+
+	f->active = f->running = false;
+	f->n = 0;
+	if ((rs->options & RES_INIT) || res_init() == 0)
+		for (i = 0; i < rs->nscount && i < MAXNS; i++)
+			f->idx[f->n++] = i;
+	redirect(f, rs, NULL);
+	errno = saved;
+	h_errno = herr;
+}

@@ -62,5 +62,9 @@ void sfy_dns_local_begin(struct sfy_dns_fwd *f, const char *name);
 /* After it returned: stops the forwarder and restores _res. Keeps errno
  * and h_errno. */
 void sfy_dns_local_end(struct sfy_dns_fwd *f);
+/* Instead of begin: no name server reached at all for this call (their
+ * entries point at loopback's discard port); end undoes it. For reverse
+ * lookups that remote DNS must not send (hook_getnameinfo.c). */
+void sfy_dns_blackhole_begin(struct sfy_dns_fwd *f);
 
 #endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+#
+# The leak census (issue 18): tests/tools/leakcensus tries every way out a
+# program has (each hooked call, the same calls by syscall() number,
+# io_uring, the asynchronous and low-level resolvers, reverse lookups)
+# against a destination reachable only through the proxy, in the namespace
+# topology with the wire capture, under socks5h:// (remote DNS, the target
+# by name) and socks5:// (local DNS, the target by number). The client
+# namespace has a default route through the proxy's namespace (which does
+# not forward) and a name server behind it (198.51.100.53, where nothing
+# answers), so anything that would leave direct is on the wire: lib.sh's
+# leak_check fails the test on any packet that is not to the proxy.
+#
+# Each row also has an expected outcome: "ok" (proxied, the echo came
+# back) or "refused ERRNO". Add a row here with every row of the program.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+CENSUS=$B/tests/tools/leakcensus
+if [ ! -x "$CENSUS" ] || [ ! -f "$SFY_LIB" ]; then
+	fail setup "$CENSUS or $SFY_LIB not built (make all-tests)"
+	finish
+fi
+if ! is_root; then
+	skip leak-census "needs root and ip netns"
+	finish
+fi
+
+# ROW OUTCOME DETAIL: the line each row must print under the library
+# (both schemes) is "OUTCOME ROW DETAIL".
+ROWS=(
+	"connect ok echo"
+	"syscall-connect ok echo"
+	"tfo-sendto ok echo"
+	"syscall-tfo-sendto ok echo"
+	"udp-sendto ok echo"
+	"syscall-sendto ok echo"
+	"udp-sendmsg ok echo"
+	"syscall-sendmsg ok echo"
+	"udp-sendmmsg ok echo"
+	"syscall-sendmmsg ok echo"
+	"io_uring-setup refused ENOSYS"
+	"io_uring-fallback ok fallback"
+	"getaddrinfo_a-wait ok echo"
+	"getaddrinfo_a-signal ok echo"
+	"getaddrinfo_a-thread ok echo"
+	"res_query-a ok echo"
+	"res_query-aaaa ok aaaa"
+	"res_query-mx refused NO_RECOVERY"
+	"res_search-a ok echo"
+	"res_send-a ok echo"
+	"res_send-mx refused NO_RECOVERY"
+	"getnameinfo refused EAI_AGAIN"
+	"getnameinfo-namereqd refused EAI_AGAIN"
+	"getnameinfo-hosts ok hosted.test"
+	"gethostbyaddr refused TRY_AGAIN"
+	"gethostbyaddr_r refused TRY_AGAIN"
+)
+# Where socks5:// (local DNS, the target by number) gives another line:
+# the resolver's queries go through the proxy's relay to the client's name
+# server (198.51.100.53), where nothing answers.
+declare -A LOCAL=(
+	[res_query-a]="refused TRY_AGAIN"
+	[res_query-aaaa]="refused TRY_AGAIN"
+	[res_query-mx]="refused TRY_AGAIN"
+	[res_search-a]="refused TRY_AGAIN"
+	[res_send-a]="refused ETIMEDOUT"
+	[res_send-mx]="refused ETIMEDOUT"
+)
+
+# Every row of the program has an expectation here.
+listed=$("$CENSUS" --list | sort)
+known=$(printf '%s\n' "${ROWS[@]}" | awk '{print $1}' | sort)
+[ "$listed" = "$known" ] && pass census-rows-complete ||
+	fail census-rows-complete "program rows and script rows differ: $(diff <(echo "$listed") <(echo "$known") | tr '\n' ' ')"
+
+netns_up || { fail setup "netns_up"; finish; }
+ip -n "$NS_CLI" route add default via 192.0.2.1 &&
+	ip -n "$NS_CLI" -6 route add default via 2001:db8:1::1 ||
+	{ fail setup "default routes"; finish; }
+mkdir -p "/etc/netns/$NS_CLI" || { fail setup "mkdir /etc/netns/$NS_CLI"; finish; }
+trap 'sfy_rc=$?; rm -rf "/etc/netns/$NS_CLI"; (exit $sfy_rc); _sfy_cleanup' EXIT
+printf 'nameserver 198.51.100.53\noptions timeout:1 attempts:1\n' \
+	>"/etc/netns/$NS_CLI/resolv.conf"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n198.51.100.9\thosted.test\n' \
+	>"/etc/netns/$NS_CLI/hosts"
+
+PX=$(free_port) TP=$(free_port) UP=$(free_port)
+NETNS=$NS_TG LISTEN=198.51.100.2 start_tcp_echo echo "$TP" ||
+	{ fail setup "tcp echo in $NS_TG"; finish; }
+NETNS=$NS_TG LISTEN=198.51.100.2 start_udp_echo uecho "$UP" ||
+	{ fail setup "udp echo in $NS_TG"; finish; }
+NETNS=$NS_PX LISTEN=192.0.2.1 EXTERNAL=198.51.100.1 start_danted px "$PX" ||
+	{ fail setup "danted in $NS_PX"; finish; }
+
+census() {
+	local scheme=$1 host=$2 r row outcome detail got
+	for r in "${ROWS[@]}"; do
+		read -r row outcome detail <<<"$r"
+		[ "$scheme" = socks5 ] && [ -n "${LOCAL[$row]:-}" ] &&
+			read -r outcome detail <<<"${LOCAL[$row]}"
+		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
+			SOCKSIFY_PROXY="$scheme://192.0.2.1:$PX" \
+			"$CENSUS" "$row" "$host" "$TP" "$UP" 2>"$T/err-$scheme-$row")
+		[ "$got" = "$outcome $row $detail" ] && pass "census-$scheme-$row ($got)" ||
+			fail "census-$scheme-$row" "want '$outcome $row $detail', got '$got' $(head -c 300 "$T/err-$scheme-$row" | tr '\n' ' ')"
+	done
+	# The refusal says why, on stderr.
+	grep -q "io_uring_setup refused" "$T/err-$scheme-io_uring-setup" &&
+		pass "census-$scheme-io_uring-logged" ||
+		fail "census-$scheme-io_uring-logged" "no log line: $(cat "$T/err-$scheme-io_uring-setup")"
+}
+
+census socks5h target.test
+census socks5 198.51.100.2
+
+finish
