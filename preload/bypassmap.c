@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bypassmap.h"
+#include "sockaddr.h"
 #include "log.h"
 
 #define READ_TRIES 4
@@ -53,31 +54,18 @@ static atomic_bool used;    /* something was ever added */
 static atomic_int writer;   /* 0, or the pid of the process writing */
 static atomic_bool evicted; /* logged once */
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0,
-				      0, 0, 0, 0, 0xff, 0xff };
-
 static bool key_of(const struct sockaddr *sa, struct key *k)
 {
-	memset(k, 0, sizeof(*k));
-	if (sa->sa_family == AF_INET) {
-		k->fam = V4;
-		memcpy(&k->w[0], &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const uint8_t *b =
-			((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	uint16_t port;
+	int fam;
+	const uint8_t *b = sfy_addr_bytes(sa, &fam, &port); /* mapped: v4 */
 
-		if (!memcmp(b, v4mapped, sizeof(v4mapped))) {
-			k->fam = V4;
-			memcpy(&k->w[0], b + 12, 4);
-		} else {
-			k->fam = V6;
-			memcpy(k->w, b, 16);
-		}
-		return true;
-	}
-	return false;
+	memset(k, 0, sizeof(*k));
+	if (!b)
+		return false;
+	k->fam = fam == AF_INET ? V4 : V6;
+	memcpy(k->w, b, fam == AF_INET ? 4 : 16);
+	return true;
 }
 
 static struct slot *set_of(const struct key *k, unsigned int *set)

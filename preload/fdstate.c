@@ -376,22 +376,12 @@ bool sfy_fd_tcp_same(const struct sfy_fd_info *info,
 {
 	if (info->kind != SFY_FD_TCP || !peer)
 		return false;
-	if (peer->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
-	    info->via.in.sin_family == AF_INET) {
-		const struct sockaddr_in *p = (const struct sockaddr_in *)peer;
-
-		return p->sin_port == info->via.in.sin_port &&
-		       p->sin_addr.s_addr == info->via.in.sin_addr.s_addr;
-	}
-	if (peer->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6) &&
-	    info->via.in6.sin6_family == AF_INET6) {
-		const struct sockaddr_in6 *p = (const struct sockaddr_in6 *)peer;
-
-		return p->sin6_port == info->via.in6.sin6_port &&
-		       !memcmp(&p->sin6_addr, &info->via.in6.sin6_addr,
-			       sizeof(p->sin6_addr));
-	}
-	return false;
+	/* The kernel's peer of a socket of via's family: the same form. */
+	if (peer->sa_family != info->via.sa.sa_family ||
+	    len < (peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+						sizeof(struct sockaddr_in6)))
+		return false;
+	return sfy_addr_port_equal(peer, &info->via.sa);
 }
 
 bool sfy_fd_get_fast(int fd, struct sfy_fd_info *out)

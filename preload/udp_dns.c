@@ -34,6 +34,7 @@
 #include "log.h"
 #include "policy.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "udp_dns.h"
 #include "udp_io.h"
 
@@ -92,25 +93,14 @@ static void in_family(const union sfy_inaddr *ns, int fam,
 		      union sfy_inaddr *out)
 {
 	*out = *ns;
-	if (fam == AF_INET6 && ns->sa.sa_family == AF_INET) {
-		memset(out, 0, sizeof(*out));
-		out->in6.sin6_family = AF_INET6;
-		out->in6.sin6_port = ns->in.sin_port;
-		out->in6.sin6_addr.s6_addr[10] = 0xff;
-		out->in6.sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&out->in6.sin6_addr.s6_addr[12], &ns->in.sin_addr, 4);
-	}
+	if (fam == AF_INET6 && ns->sa.sa_family == AF_INET)
+		sfy_addr_map(&ns->in, &out->in6);
 }
 
 static bool same(const union sfy_inaddr *a, const union sfy_inaddr *b)
 {
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->in.sin_port == b->in.sin_port &&
-		       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-	return a->in6.sin6_port == b->in6.sin6_port &&
-	       !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16);
+	return a->sa.sa_family == b->sa.sa_family &&
+	       sfy_addr_port_equal(&a->sa, &b->sa);
 }
 
 struct fwd_state {
