@@ -44,15 +44,34 @@ static inline bool sfy_cidr_has(const struct sfy_cidr *c, const uint8_t *addr)
 	       0;
 }
 
-/* Whether the IPv4 address a (network order) is in the IPv4 range c:
- * 32-bit arithmetic, no byte loop. */
+/* An IPv4 range made ready for the hottest test (host byte order). */
+struct sfy_cidr4 {
+	uint32_t net, mask;
+};
+
+static inline struct sfy_cidr4 sfy_cidr4_of(const struct sfy_cidr *c)
+{
+	struct sfy_cidr4 p;
+
+	p.mask = c->prefix ? ~UINT32_C(0) << (32 - c->prefix) : 0;
+	p.net = (uint32_t)c->addr[0] << 24 | (uint32_t)c->addr[1] << 16 |
+		(uint32_t)c->addr[2] << 8 | c->addr[3];
+	return p;
+}
+
+/* Whether the IPv4 address a (network order) is in p: 32-bit arithmetic,
+ * no byte loop. */
+static inline bool sfy_cidr4_has(const struct sfy_cidr4 *p, in_addr_t a)
+{
+	return ((ntohl(a) ^ p->net) & p->mask) == 0;
+}
+
+/* The same for an IPv4 range not made ready. */
 static inline bool sfy_cidr_has4(const struct sfy_cidr *c, in_addr_t a)
 {
-	uint32_t mask = c->prefix ? ~UINT32_C(0) << (32 - c->prefix) : 0;
-	uint32_t net = (uint32_t)c->addr[0] << 24 | (uint32_t)c->addr[1] << 16 |
-		       (uint32_t)c->addr[2] << 8 | c->addr[3];
+	struct sfy_cidr4 p = sfy_cidr4_of(c);
 
-	return ((ntohl(a) ^ net) & mask) == 0;
+	return sfy_cidr4_has(&p, a);
 }
 
 /* Whether sa (AF_INET or AF_INET6, whole) is in c. An IPv4-mapped

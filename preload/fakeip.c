@@ -68,6 +68,7 @@ static struct {
 	uint32_t cap;
 	bool has4, has6;
 	struct sfy_cidr v4, v6; /* host bits cleared */
+	struct sfy_cidr4 v4p;   /* g.v4 ready for the hot test */
 } g;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -246,6 +247,7 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 	if (g.has4) {
 		g.v4 = *v4;
 		sfy_cidr_clear_host_bits(&g.v4);
+		g.v4p = sfy_cidr4_of(&g.v4);
 		cap = cap < range_usable(v4) ? cap : range_usable(v4);
 	}
 	if (g.has6) {
@@ -436,8 +438,8 @@ bool sfy_fakeip_in_range(const struct sockaddr *sa)
 		return false;
 	if (sa->sa_family == AF_INET)
 		return g.has4 &&
-		       sfy_cidr_has4(&g.v4, ((const struct sockaddr_in *)sa)
-						    ->sin_addr.s_addr);
+		       sfy_cidr4_has(&g.v4p, ((const struct sockaddr_in *)sa)
+						     ->sin_addr.s_addr);
 	if (sa->sa_family != AF_INET6)
 		return false;
 	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;

@@ -7,16 +7,6 @@
 const uint8_t sfy_v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0,
 					  0, 0, 0, 0, 0xff, 0xff };
 
-bool sfy_is_inet(const struct sockaddr *sa, socklen_t len)
-{
-	if (!sa || len < sizeof(sa_family_t) ||
-	    len > sizeof(struct sockaddr_storage))
-		return false;
-	if (sa->sa_family == AF_INET)
-		return len >= sizeof(struct sockaddr_in);
-	return sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN;
-}
-
 socklen_t sfy_addr_unmap(const struct sockaddr_in6 *in6,
 			 struct sockaddr_in *out)
 {
@@ -98,26 +88,15 @@ socklen_t sfy_addr_plain(struct sockaddr_storage *ss, socklen_t *len)
 	return *len;
 }
 
-static bool same(const struct sockaddr *a, const struct sockaddr *b,
-		 bool port)
+bool sfy_addr_is_loopback(const struct sockaddr *sa)
 {
-	const uint8_t *x, *y;
-	uint16_t px, py;
-	int fx, fy;
+	uint16_t port;
+	int fam;
+	const uint8_t *b = sfy_addr_bytes(sa, &fam, &port);
 
-	x = sfy_addr_bytes(a, &fx, &px);
-	y = sfy_addr_bytes(b, &fy, &py);
-	if (!x || !y || fx != fy || (port && px != py))
+	if (!b)
 		return false;
-	return !memcmp(x, y, fx == AF_INET ? 4 : 16);
-}
-
-bool sfy_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
-{
-	return same(a, b, false);
-}
-
-bool sfy_addr_port_equal(const struct sockaddr *a, const struct sockaddr *b)
-{
-	return same(a, b, true);
+	if (fam == AF_INET)
+		return b[0] == 127;
+	return IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)b);
 }

@@ -37,7 +37,15 @@ union sfy_inaddr {
  * SFY_SIN6_LEN_MIN, and at most sizeof(struct sockaddr_storage). Anything
  * else goes to the real call untouched (which fails with EINVAL), and no
  * byte of it beyond len is ever read. */
-bool sfy_is_inet(const struct sockaddr *sa, socklen_t len);
+static inline bool sfy_is_inet(const struct sockaddr *sa, socklen_t len)
+{
+	if (!sa || len < sizeof(sa_family_t) ||
+	    len > sizeof(struct sockaddr_storage))
+		return false;
+	if (sa->sa_family == AF_INET)
+		return len >= sizeof(struct sockaddr_in);
+	return sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN;
+}
 
 /* The 12 bytes before the IPv4 address in ::ffff:a.b.c.d. */
 extern const uint8_t sfy_v4mapped_prefix[12];
@@ -111,11 +119,38 @@ socklen_t sfy_addr_copy(const struct sockaddr *sa, socklen_t len,
  * *len with it); anything else is left alone. Returns *len. */
 socklen_t sfy_addr_plain(struct sockaddr_storage *ss, socklen_t *len);
 
-/* Same address (ports ignored), a mapped address equal to the IPv4 one it
- * carries. Both whole; false for other families. */
-bool sfy_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Whether sa (whole) is a loopback address: 127.0.0.0/8, ::1, or
+ * 127.0.0.0/8 mapped. */
+bool sfy_addr_is_loopback(const struct sockaddr *sa);
 
-/* Same address and same port, as sfy_addr_equal. */
-bool sfy_addr_port_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Same address (and same port when port), a mapped address equal to
+ * the IPv4 one it carries. Both whole; false for other families. */
+static inline bool sfy_addr_same(const struct sockaddr *a,
+				 const struct sockaddr *b, bool port)
+{
+	const uint8_t *x, *y;
+	uint16_t px, py;
+	int fx, fy;
+
+	x = sfy_addr_bytes(a, &fx, &px);
+	y = sfy_addr_bytes(b, &fy, &py);
+	if (!x || !y || fx != fy || (port && px != py))
+		return false;
+	return fx == AF_INET ? !memcmp(x, y, 4) : !memcmp(x, y, 16);
+}
+
+/* Same address, ports ignored. */
+static inline bool sfy_addr_equal(const struct sockaddr *a,
+				  const struct sockaddr *b)
+{
+	return sfy_addr_same(a, b, false);
+}
+
+/* Same address and same port. */
+static inline bool sfy_addr_port_equal(const struct sockaddr *a,
+				       const struct sockaddr *b)
+{
+	return sfy_addr_same(a, b, true);
+}
 
 #endif

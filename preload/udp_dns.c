@@ -40,19 +40,6 @@
 
 #define FWD_MAX_MS 120000 /* beyond any resolver's attempts x timeout */
 
-static bool loopback(const struct sockaddr *sa)
-{
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
-			24) == 127;
-	return sa->sa_family == AF_INET6 &&
-	       (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-		(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
-		 in6->sin6_addr.s6_addr[12] == 127));
-}
-
 /* The address of name server i, as glibc's own get_nsaddr() finds it. */
 static const struct sockaddr *ns_address(res_state rs, int i, socklen_t *len)
 {
@@ -345,7 +332,7 @@ void sfy_dns_local_begin(struct sfy_dns_fwd *f, const char *name)
 		const struct sockaddr *sa = ns_address(rs, i, &len);
 
 		if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-		    loopback(sa) || sfy_policy_direct_addr(sa))
+		    sfy_addr_is_loopback(sa) || sfy_policy_direct_addr(sa))
 			continue;
 		f->idx[f->n] = i;
 		memset(&f->ns[f->n], 0, sizeof(f->ns[0]));

@@ -119,21 +119,41 @@ END_TEST
 
 START_TEST(equality)
 {
-	struct sockaddr_in a = v4("10.0.0.1", 80), b = v4("10.0.0.1", 81);
-	struct sockaddr_in c = v4("10.0.0.2", 80);
-	struct sockaddr_in6 m = v6("::ffff:10.0.0.1", 80);
-	struct sockaddr_in6 x = v6("2001:db8::1", 80), y = v6("2001:db8::1", 80);
-	struct sockaddr other = { .sa_family = AF_UNIX };
+	union sfy_inaddr a = { .in = v4("10.0.0.1", 80) };
+	union sfy_inaddr b = { .in = v4("10.0.0.1", 81) };
+	union sfy_inaddr c = { .in = v4("10.0.0.2", 80) };
+	union sfy_inaddr m = { .in6 = v6("::ffff:10.0.0.1", 80) };
+	union sfy_inaddr x = { .in6 = v6("2001:db8::1", 80) };
+	union sfy_inaddr y = { .in6 = v6("2001:db8::1", 80) };
+	union sfy_inaddr other = { .sa = { .sa_family = AF_UNIX } };
 
-	ck_assert(sfy_addr_port_equal(SA(a), SA(a)));
-	ck_assert(!sfy_addr_port_equal(SA(a), SA(b)));
-	ck_assert(sfy_addr_equal(SA(a), SA(b)));
-	ck_assert(!sfy_addr_equal(SA(a), SA(c)));
-	ck_assert(sfy_addr_port_equal(SA(a), SA(m)));
-	ck_assert(sfy_addr_port_equal(SA(m), SA(a)));
-	ck_assert(sfy_addr_port_equal(SA(x), SA(y)));
-	ck_assert(!sfy_addr_equal(SA(x), SA(a)));
-	ck_assert(!sfy_addr_equal(&other, &other));
+	ck_assert(sfy_addr_port_equal(&a.sa, &a.sa));
+	ck_assert(!sfy_addr_port_equal(&a.sa, &b.sa));
+	ck_assert(sfy_addr_equal(&a.sa, &b.sa));
+	ck_assert(!sfy_addr_equal(&a.sa, &c.sa));
+	ck_assert(sfy_addr_port_equal(&a.sa, &m.sa));
+	ck_assert(sfy_addr_port_equal(&m.sa, &a.sa));
+	ck_assert(sfy_addr_port_equal(&x.sa, &y.sa));
+	ck_assert(!sfy_addr_equal(&x.sa, &a.sa));
+	ck_assert(!sfy_addr_equal(&other.sa, &other.sa));
+}
+END_TEST
+
+START_TEST(loopback)
+{
+	union sfy_inaddr a = { .in = v4("127.1.2.3", 53) };
+	union sfy_inaddr b = { .in = v4("128.0.0.1", 53) };
+	union sfy_inaddr c = { .in6 = v6("::1", 53) };
+	union sfy_inaddr d = { .in6 = v6("::ffff:127.0.0.1", 53) };
+	union sfy_inaddr e = { .in6 = v6("::ffff:10.0.0.1", 53) };
+	union sfy_inaddr f = { .in6 = v6("::2", 53) };
+
+	ck_assert(sfy_addr_is_loopback(&a.sa));
+	ck_assert(!sfy_addr_is_loopback(&b.sa));
+	ck_assert(sfy_addr_is_loopback(&c.sa));
+	ck_assert(sfy_addr_is_loopback(&d.sa));
+	ck_assert(!sfy_addr_is_loopback(&e.sa));
+	ck_assert(!sfy_addr_is_loopback(&f.sa));
 }
 END_TEST
 
@@ -186,6 +206,7 @@ int main(void)
 	tcase_add_test(tc, in_family);
 	tcase_add_test(tc, copy_and_plain);
 	tcase_add_test(tc, equality);
+	tcase_add_test(tc, loopback);
 	tcase_add_test(tc, cidr_edges);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
