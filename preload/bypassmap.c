@@ -18,6 +18,13 @@
  * so nobody here will release it; the child takes it over and empties any
  * slot left odd. A lock held by a thread of ours is waited for with
  * sched_yield(), a bounded number of times (its hold is a few stores).
+ *
+ * Why not seqlock.h (fdstate.c's and udp_assoc.c's two-copy seqlock): this
+ * table is a cache that may lose entries, so a reader may give up and a
+ * writer may fail (both bounded, never a hang), and one writer lock covers
+ * every slot because inserting means choosing a victim across a set. Two
+ * copies per slot would double the table for readers that may already
+ * miss, and a per-slot lock would not serialise the eviction choice.
  */
 #include <netinet/in.h>
 #include <sched.h>
