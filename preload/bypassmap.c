@@ -18,6 +18,13 @@
  * so nobody here will release it; the child takes it over and empties any
  * slot left odd. A lock held by a thread of ours is waited for with
  * sched_yield(), a bounded number of times (its hold is a few stores).
+ *
+ * Why not seqlock.h (fdstate.c's and udp_assoc.c's two-copy seqlock): this
+ * table is a cache that may lose entries, so a reader may give up and a
+ * writer may fail (both bounded, never a hang), and one writer lock covers
+ * every slot because inserting means choosing a victim across a set. Two
+ * copies per slot would double the table for readers that may already
+ * miss, and a per-slot lock would not serialise the eviction choice.
  */
 #include <netinet/in.h>
 #include <sched.h>
@@ -27,6 +34,7 @@
 #include <unistd.h>
 
 #include "bypassmap.h"
+#include "sockaddr.h"
 #include "log.h"
 
 #define READ_TRIES 4
@@ -53,31 +61,18 @@ static atomic_bool used;    /* something was ever added */
 static atomic_int writer;   /* 0, or the pid of the process writing */
 static atomic_bool evicted; /* logged once */
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0,
-				      0, 0, 0, 0, 0xff, 0xff };
-
 static bool key_of(const struct sockaddr *sa, struct key *k)
 {
-	memset(k, 0, sizeof(*k));
-	if (sa->sa_family == AF_INET) {
-		k->fam = V4;
-		memcpy(&k->w[0], &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const uint8_t *b =
-			((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	uint16_t port;
+	int fam;
+	const uint8_t *b = sfy_addr_bytes(sa, &fam, &port); /* mapped: v4 */
 
-		if (!memcmp(b, v4mapped, sizeof(v4mapped))) {
-			k->fam = V4;
-			memcpy(&k->w[0], b + 12, 4);
-		} else {
-			k->fam = V6;
-			memcpy(k->w, b, 16);
-		}
-		return true;
-	}
-	return false;
+	memset(k, 0, sizeof(*k));
+	if (!b)
+		return false;
+	k->fam = fam == AF_INET ? V4 : V6;
+	memcpy(k->w, b, fam == AF_INET ? 4 : 16);
+	return true;
 }
 
 static struct slot *set_of(const struct key *k, unsigned int *set)

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "../client/socks5.h"
+#include "cidr.h"
 
 enum sfy_dns_mode { SFY_DNS_LOCAL, SFY_DNS_REMOTE };
 /* SFY_UDP_FIRST_HOP: through the first hop's relay even when a chain is
@@ -29,12 +30,7 @@ enum sfy_udp_mode { SFY_UDP_PROXY, SFY_UDP_DIRECT, SFY_UDP_BLOCK,
 enum sfy_pipeline_mode { SFY_PIPELINE_AUTO, SFY_PIPELINE_ON,
 			 SFY_PIPELINE_OFF };
 
-/* An address range: family AF_INET or AF_INET6, network-order bytes. */
-struct sfy_cidr {
-	int family;
-	uint8_t addr[16];
-	uint8_t prefix;
-};
+/* struct sfy_cidr: cidr.h. */
 
 #define SFY_BYPASS_CIDRS_MAX 64
 #define SFY_BYPASS_NAMES_MAX 32

@@ -33,9 +33,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "fakeip.h"
 #include "log.h"
+#include "sockaddr.h"
 
 #define FAKE_CAP_MAX 131072u
 #define FAKE_NAME_MAX 255
@@ -65,42 +67,14 @@ static struct {
 	int err;             /* init's result */
 	uint32_t cap;
 	bool has4, has6;
-	uint32_t net4, mask4;  /* g.v4, host byte order, for the hot test */
 	struct sfy_cidr v4, v6; /* host bits cleared */
+	struct sfy_cidr4 v4p;   /* g.v4 ready for the hot test */
 } g;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static atomic_bool g_ready;
 
 /* ---- ranges ------------------------------------------------------------ */
-
-static void cidr_clear_host_bits(struct sfy_cidr *c)
-{
-	size_t bytes = c->family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < bytes; i++) {
-		int keep = (int)c->prefix - (int)(i * 8);
-
-		if (keep <= 0)
-			c->addr[i] = 0;
-		else if (keep < 8)
-			c->addr[i] &= (uint8_t)(0xff << (8 - keep));
-	}
-}
-
-static bool prefix_match(const uint8_t *addr, const struct sfy_cidr *c)
-{
-	size_t full = c->prefix / 8, i;
-	int rest = c->prefix % 8;
-
-	/* A byte loop: at most 16, usually 1 or 2, cheaper than a call. */
-	for (i = 0; i < full; i++)
-		if (addr[i] != c->addr[i])
-			return false;
-	if (rest == 0)
-		return true;
-	return ((addr[full] ^ c->addr[full]) & (0xff << (8 - rest))) == 0;
-}
 
 /* Usable entries in a range: v4 skips the network and broadcast
  * addresses, v6 the network (subnet-router anycast) address. */
@@ -272,15 +246,13 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 	g.has6 = cidr_valid(v6, AF_INET6) && range_usable(v6) > 0;
 	if (g.has4) {
 		g.v4 = *v4;
-		cidr_clear_host_bits(&g.v4);
-		g.mask4 = g.v4.prefix ? ~UINT32_C(0) << (32 - g.v4.prefix) : 0;
-		g.net4 = (uint32_t)g.v4.addr[0] << 24 | (uint32_t)g.v4.addr[1] << 16 |
-			 (uint32_t)g.v4.addr[2] << 8 | g.v4.addr[3];
+		sfy_cidr_clear_host_bits(&g.v4);
+		g.v4p = sfy_cidr4_of(&g.v4);
 		cap = cap < range_usable(v4) ? cap : range_usable(v4);
 	}
 	if (g.has6) {
 		g.v6 = *v6;
-		cidr_clear_host_bits(&g.v6);
+		sfy_cidr_clear_host_bits(&g.v6);
 		cap = cap < range_usable(v6) ? cap : range_usable(v6);
 	}
 	if (capacity > 0 && capacity < cap)
@@ -427,28 +399,20 @@ static int64_t addr_to_index(const struct sockaddr *sa)
 	const uint8_t *a;
 	const struct sfy_cidr *c;
 	uint8_t host[16];
+	uint16_t port;
 	size_t n;
+	int fam;
 
 	if (sa == NULL)
 		return -EINVAL;
-	if (sa->sa_family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-		c = g.has4 ? &g.v4 : NULL;
-	} else if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a6 =
-			&((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			a = a6->s6_addr + 12;
-			c = g.has4 ? &g.v4 : NULL;
-		} else {
-			a = a6->s6_addr;
-			c = g.has6 ? &g.v6 : NULL;
-		}
-	} else {
+	a = sfy_addr_bytes(sa, &fam, &port); /* a mapped address is IPv4 */
+	if (a == NULL)
 		return -EINVAL;
-	}
-	if (c == NULL || !prefix_match(a, c))
+	if (fam == AF_INET)
+		c = g.has4 ? &g.v4 : NULL;
+	else
+		c = g.has6 ? &g.v6 : NULL;
+	if (c == NULL || !sfy_cidr_has(c, a))
 		return -EINVAL;
 
 	/* host part = address with the prefix cleared */
@@ -474,14 +438,14 @@ bool sfy_fakeip_in_range(const struct sockaddr *sa)
 		return false;
 	if (sa->sa_family == AF_INET)
 		return g.has4 &&
-		       ((ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) ^
-			 g.net4) & g.mask4) == 0;
+		       sfy_cidr4_has(&g.v4p, ((const struct sockaddr_in *)sa)
+						     ->sin_addr.s_addr);
 	if (sa->sa_family != AF_INET6)
 		return false;
 	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (IN6_IS_ADDR_V4MAPPED(a6))
-		return g.has4 && prefix_match(a6->s6_addr + 12, &g.v4);
-	return g.has6 && prefix_match(a6->s6_addr, &g.v6);
+	if (sfy_is_v4mapped(a6->s6_addr))
+		return g.has4 && sfy_cidr_has(&g.v4, a6->s6_addr + 12);
+	return g.has6 && sfy_cidr_has(&g.v6, a6->s6_addr);
 }
 
 int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap)

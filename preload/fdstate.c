@@ -7,13 +7,9 @@
  *     CHUNK_SLOTS slots mmap'd on first need and installed with one
  *     compare-and-swap (the loser unmaps its copy). Chunks are never freed,
  *     so a pointer once seen stays valid. No malloc anywhere.
- *   - Each slot is a seqlock over two copies of its record: seq is odd
- *     while a writer fills the copy that is not current (taken with a CAS,
- *     so two writers on one fd serialise); its unlock makes that copy
- *     current. Readers never wait: they read the current copy and retry
- *     only when seq moved far enough for a second writer to have reached
- *     it. The copies are atomic words read and written with relaxed
- *     atomics, so a torn read is detected by seq and is never a data race.
+ *   - Each slot is a seqlock over two copies of its record (seqlock.h):
+ *     a writer (CAS on seq, so two writers on one fd serialise) fills the
+ *     copy that is not current; readers never wait.
  *   - kind is kept in its own atomic beside seq so that "is this fd ours"
  *     is a load, and any_state makes it one load for programs that never
  *     had a proxied descriptor.
@@ -52,6 +48,7 @@
 #include <sys/stat.h>
 
 #include "fdstate.h"
+#include "seqlock.h"
 #include "vfork.h"
 
 #define CHUNK_SHIFT 10
@@ -107,61 +104,40 @@ static struct slot *slot_of(int fd, bool create)
 	return c ? &c[(unsigned int)fd & (CHUNK_SLOTS - 1)] : NULL;
 }
 
+/* The writer lock (seqlock.h); slot_store fills the copy not current. */
 static void slot_lock(struct slot *s)
 {
-	unsigned int v;
+	unsigned int copy;
 	int spins = 0;
 
-	for (;;) {
-		v = atomic_load_explicit(&s->seq, memory_order_relaxed);
-		if (!(v & 1) &&
-		    atomic_compare_exchange_weak_explicit(
-			    &s->seq, &v, v + 1, memory_order_acquire,
-			    memory_order_relaxed))
-			break;
-		if (++spins > 64)
-			sched_yield();
-	}
-	/* The payload stores below must not move above the odd seq. */
-	atomic_thread_fence(memory_order_release);
+	while (!sfy_seq_try_write(&s->seq, &copy))
+		sfy_seq_pause(&spins);
 }
 
 static void slot_unlock(struct slot *s)
 {
-	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
-}
-
-/* The copy that is current at sequence number v (even), or that was
- * current when the writer holding the lock (v odd) took it. */
-static unsigned int copy_at(unsigned int v)
-{
-	return (v >> 1) & 1;
+	sfy_seq_write_end(&s->seq);
 }
 
 /* Under the writer lock: fills the copy that is not current; the unlock
  * makes it current. */
 static void slot_store(struct slot *s, const struct record *rec)
 {
-	unsigned int next = copy_at(atomic_load_explicit(&s->seq,
-							 memory_order_relaxed) + 1);
+	unsigned int next = sfy_seq_copy(atomic_load_explicit(
+		&s->seq, memory_order_relaxed) + 1);
 	uint64_t w[RECORD_WORDS];
-	size_t i;
 
 	memset(w, 0, sizeof(w));
 	memcpy(w, rec, sizeof(*rec));
-	for (i = 0; i < RECORD_WORDS; i++)
-		atomic_store_explicit(&s->words[next][i], w[i],
-				      memory_order_relaxed);
+	sfy_seq_store_words(s->words[next], RECORD_WORDS, w);
 	atomic_store_explicit(&s->kind, rec->info.kind, memory_order_relaxed);
 }
 
 static void copy_load(struct slot *s, unsigned int c, struct record *rec)
 {
 	uint64_t w[RECORD_WORDS];
-	size_t i;
 
-	for (i = 0; i < RECORD_WORDS; i++)
-		w[i] = atomic_load_explicit(&s->words[c][i], memory_order_relaxed);
+	sfy_seq_load_words(s->words[c], RECORD_WORDS, w);
 	memcpy(rec, w, sizeof(*rec));
 }
 
@@ -170,18 +146,15 @@ static void copy_load(struct slot *s, unsigned int c, struct record *rec)
  * writer has taken the lock, which moves seq by two or more. */
 static void slot_load(struct slot *s, struct record *rec)
 {
-	unsigned int a, b;
+	unsigned int v;
 	int spins = 0;
 
 	for (;;) {
-		a = atomic_load_explicit(&s->seq, memory_order_acquire);
-		copy_load(s, copy_at(a), rec);
-		atomic_thread_fence(memory_order_acquire);
-		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
-		if (b - a <= 1)
+		v = sfy_seq_read_begin(&s->seq);
+		copy_load(s, sfy_seq_copy(v), rec);
+		if (!sfy_seq_read_retry(&s->seq, v))
 			break;
-		if (++spins > 64)
-			sched_yield();
+		sfy_seq_pause(&spins);
 	}
 }
 
@@ -221,9 +194,7 @@ void sfy_fd_on_stale(void (*fn)(int fd, const struct sfy_fd_info *stale))
 /* The current record of a slot whose writer lock the caller holds. */
 static void slot_load_locked(struct slot *s, struct record *rec)
 {
-	copy_load(s, copy_at(atomic_load_explicit(&s->seq,
-						  memory_order_relaxed)),
-		  rec);
+	copy_load(s, sfy_seq_current(&s->seq), rec);
 }
 
 bool sfy_fd_is_ours_slow(int fd)
@@ -376,22 +347,12 @@ bool sfy_fd_tcp_same(const struct sfy_fd_info *info,
 {
 	if (info->kind != SFY_FD_TCP || !peer)
 		return false;
-	if (peer->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
-	    info->via.in.sin_family == AF_INET) {
-		const struct sockaddr_in *p = (const struct sockaddr_in *)peer;
-
-		return p->sin_port == info->via.in.sin_port &&
-		       p->sin_addr.s_addr == info->via.in.sin_addr.s_addr;
-	}
-	if (peer->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6) &&
-	    info->via.in6.sin6_family == AF_INET6) {
-		const struct sockaddr_in6 *p = (const struct sockaddr_in6 *)peer;
-
-		return p->sin6_port == info->via.in6.sin6_port &&
-		       !memcmp(&p->sin6_addr, &info->via.in6.sin6_addr,
-			       sizeof(p->sin6_addr));
-	}
-	return false;
+	/* The kernel's peer of a socket of via's family: the same form. */
+	if (peer->sa_family != info->via.sa.sa_family ||
+	    len < (peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+						sizeof(struct sockaddr_in6)))
+		return false;
+	return sfy_addr_port_equal(peer, &info->via.sa);
 }
 
 bool sfy_fd_get_fast(int fd, struct sfy_fd_info *out)
@@ -470,7 +431,7 @@ void sfy_fd_copy(int from, int to)
  * its current (last complete) copy. */
 static void fork_child(void)
 {
-	unsigned int lim = (unsigned int)atomic_load(&fd_limit), fd, v;
+	unsigned int lim = (unsigned int)atomic_load(&fd_limit), fd;
 	struct record rec;
 	struct slot *s;
 
@@ -480,11 +441,9 @@ static void fork_child(void)
 			fd |= CHUNK_SLOTS - 1; /* the whole chunk is absent */
 			continue;
 		}
-		v = atomic_load_explicit(&s->seq, memory_order_relaxed);
-		if (v & 1) {
-			copy_load(s, copy_at(v), &rec);
+		if (sfy_seq_fork_repair(&s->seq)) {
+			copy_load(s, sfy_seq_current(&s->seq), &rec);
 			atomic_store(&s->kind, rec.info.kind);
-			atomic_store(&s->seq, v - 1);
 		}
 	}
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "sockaddr.h"
+
 enum sfy_fd_kind {
 	SFY_FD_NONE = 0,
 	SFY_FD_TCP,     /* stream connected through the proxy */
@@ -25,16 +27,9 @@ struct sfy_fd_info {
 	int kind;              /* enum sfy_fd_kind */
 	int family;            /* the program's socket family */
 	socklen_t peer_len;    /* bytes of peer that are valid */
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in;
-		struct sockaddr_in6 in6;
-	} peer;                /* destination as the program gave it */
+	union sfy_inaddr peer; /* destination as the program gave it */
 	int assoc;             /* UDP, CONTROL: index of the association */
-	union {
-		struct sockaddr_in in;
-		struct sockaddr_in6 in6;
-	} via;                 /* TCP: the proxy address the socket was
+	union sfy_inaddr via;  /* TCP: the proxy address the socket was
 				* connected to (its identity, see below) */
 };
 

@@ -37,6 +37,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "sockhint.h"
 
 /* A fake address whose name we do not know (the map was reset, or the
@@ -57,18 +58,6 @@ static const char *errname(int e)
 	const char *s = strerrorname_np(e);
 
 	return s ? s : "?";
-}
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-int sfy_is_inet(const struct sockaddr *sa, socklen_t len)
-{
-	if (!sa || len < sizeof(sa_family_t) ||
-	    len > sizeof(struct sockaddr_storage))
-		return 0;
-	if (sa->sa_family == AF_INET)
-		return len >= sizeof(struct sockaddr_in);
-	return sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN;
 }
 
 int sfy_sock_type(int fd, int *type)
@@ -115,32 +104,9 @@ static int family_refusal(int fd, const struct sockaddr *sa, socklen_t len,
 static socklen_t normalize(const struct sockaddr *sa, socklen_t len,
 			   struct sockaddr_storage *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET) {
-		if (len < sizeof(struct sockaddr_in))
-			return 0;
-		memcpy(out, sa, sizeof(struct sockaddr_in));
-		return sizeof(struct sockaddr_in);
-	}
-	/* The kernel takes the 24-byte RFC 2133 form (no scope id) too. */
-	if (len < SFY_SIN6_LEN_MIN)
-		return 0;
-	memcpy(out, sa, len < sizeof(struct sockaddr_in6) ?
-			       len : sizeof(struct sockaddr_in6));
-	{
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-		struct sockaddr_in in;
+	socklen_t n = sfy_addr_copy(sa, len, out);
 
-		if (memcmp(in6->sin6_addr.s6_addr, v4mapped, 12))
-			return sizeof(struct sockaddr_in6);
-		memset(&in, 0, sizeof(in));
-		in.sin_family = AF_INET;
-		in.sin_port = in6->sin6_port;
-		memcpy(&in.sin_addr, in6->sin6_addr.s6_addr + 12, 4);
-		memset(out, 0, sizeof(*out));
-		memcpy(out, &in, sizeof(in));
-		return sizeof(struct sockaddr_in);
-	}
+	return n ? sfy_addr_plain(out, &n) : 0;
 }
 
 /* Puts a fresh stream socket of family onto fd's number, when fd is of
@@ -197,15 +163,9 @@ static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
 	if (*fam == AF_INET6 && px->ss_family == AF_INET &&
 	    (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l) < 0 ||
 	     !v6only)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)px;
-		struct sockaddr_in6 *m = (struct sockaddr_in6 *)to;
-
 		memset(to, 0, sizeof(*to));
-		m->sin6_family = AF_INET6;
-		m->sin6_port = in->sin_port;
-		memcpy(m->sin6_addr.s6_addr, v4mapped, 12);
-		memcpy(m->sin6_addr.s6_addr + 12, &in->sin_addr, 4);
-		*tolen = sizeof(*m);
+		*tolen = sfy_addr_map((const struct sockaddr_in *)px,
+				      (struct sockaddr_in6 *)to);
 		return 0;
 	}
 	rc = replace_socket(fd, px->ss_family, *fam);

@@ -15,6 +15,7 @@
 #include "fdstate.h"
 #include "hooks.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "udp_io.h"
 
 /* Copies an address out the way the kernel does: at most *len bytes, and
@@ -70,34 +71,15 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 static socklen_t convert_local(const struct sockaddr_storage *real_local,
 			       int family, struct sockaddr_storage *out)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0,
-					      0, 0, 0, 0, 0xff, 0xff };
-
 	memset(out, 0, sizeof(*out));
-	if (family == AF_INET && real_local->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 =
-			(const struct sockaddr_in6 *)real_local;
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
-
-		in->sin_family = AF_INET;
-		in->sin_port = s6->sin6_port;
-		/* A mapped address has an IPv4 form; anything else does not,
-		 * and INADDR_ANY (zeroes) says "some local address". */
-		if (!memcmp(s6->sin6_addr.s6_addr, v4mapped, 12))
-			memcpy(&in->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
-		return sizeof(*in);
-	}
-	if (family == AF_INET6 && real_local->ss_family == AF_INET) {
-		const struct sockaddr_in *in =
-			(const struct sockaddr_in *)real_local;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = in->sin_port;
-		memcpy(s6->sin6_addr.s6_addr, v4mapped, 12);
-		memcpy(s6->sin6_addr.s6_addr + 12, &in->sin_addr, 4);
-		return sizeof(*s6);
-	}
+	/* A mapped address has an IPv4 form; anything else does not, and
+	 * INADDR_ANY (zeroes) says "some local address". */
+	if (family == AF_INET && real_local->ss_family == AF_INET6)
+		return sfy_addr_unmap((const struct sockaddr_in6 *)real_local,
+				      (struct sockaddr_in *)out);
+	if (family == AF_INET6 && real_local->ss_family == AF_INET)
+		return sfy_addr_map((const struct sockaddr_in *)real_local,
+				    (struct sockaddr_in6 *)out);
 	return 0;
 }
 

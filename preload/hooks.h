@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "fdstate.h"
+#include "sockaddr.h"
 
 struct sfy_fd_info;
 
@@ -25,16 +26,7 @@ struct sfy_fd_info;
  * it). */
 int sfy_sock_type(int fd, int *type);
 
-/* The shortest sockaddr_in6 the kernel takes: RFC 2133's, without
- * sin6_scope_id (SIN6_LEN_RFC2133 in the kernel). */
-#define SFY_SIN6_LEN_MIN 24
-
-/* True when sa is an AF_INET or AF_INET6 address the kernel would take
- * from connect() or sendto(): at least sizeof(struct sockaddr_in), or
- * SFY_SIN6_LEN_MIN, and at most sizeof(struct sockaddr_storage). Anything
- * else goes to the real call untouched (which fails with EINVAL), and no
- * byte of it beyond len is ever read. */
-int sfy_is_inet(const struct sockaddr *sa, socklen_t len);
+/* SFY_SIN6_LEN_MIN and sfy_is_inet(): sockaddr.h. */
 
 /* Whether fd is still the socket its TCP record (info) was made for: 1
  * when the kernel's peer is the record's proxy address, 0 when it is not

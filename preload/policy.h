@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "cidr.h"
 #include "config.h"
 
 /* True when the address must go direct (IPv4-mapped IPv6 is matched as
@@ -23,8 +24,5 @@ bool sfy_policy_direct_addr(const struct sockaddr *sa);
  * trailing dot of the name ignored; "*" matches everything; a numeric name
  * (also "[v6]") is matched as an address. */
 bool sfy_policy_direct_name(const char *name);
-/* CIDR helpers, shared by config parsing, policy and the fake-IP map. */
-int sfy_cidr_parse(const char *text, struct sfy_cidr *out);
-bool sfy_cidr_match(const struct sfy_cidr *c, const struct sockaddr *sa);
 
 #endif

@@ -25,7 +25,7 @@
  *     call per datagram): readable or hung up means gone, and every later
  *     send fails with ENETDOWN.
  *   - The changing part (struct sfy_assoc_dyn) is a seqlock over two
- *     copies of atomic words, as in fdstate.c: readers never wait, writers
+ *     copies of atomic words (seqlock.h): readers never wait, writers
  *     (connect(), a new destination) serialise on the odd sequence number
  *     and fill the copy that is not current. No malloc, no mutex: sends
  *     and receives stay async-signal-safe.
@@ -55,6 +55,7 @@
 #include "config.h"
 #include "log.h"
 #include "realfn.h"
+#include "seqlock.h"
 #include "vfork.h"
 #include "udp_assoc.h"
 
@@ -74,34 +75,19 @@ struct sfy_assoc *sfy_assoc_at(int i)
 
 #define DYN_WORDS (sizeof(((struct sfy_assoc *)0)->dyn_words[0]) / 8)
 
-/* The copy current at sequence number v (even), or the one that was when
- * the writer holding the lock (v odd) took it. */
-static unsigned int dyn_copy(unsigned int v)
-{
-	return (v >> 1) & 1;
-}
-
-/* Never waits for a writer: a write under way fills the other copy, so
- * the current one is only at risk once seq moved by two or more. */
+/* Never waits for a writer (seqlock.h). */
 void sfy_assoc_dyn_read(struct sfy_assoc *a, struct sfy_assoc_dyn *out)
 {
 	uint64_t w[DYN_WORDS];
-	unsigned int s1, s2, c;
-	size_t i;
+	unsigned int v;
 	int spins = 0;
 
 	for (;;) {
-		s1 = atomic_load_explicit(&a->seq, memory_order_acquire);
-		c = dyn_copy(s1);
-		for (i = 0; i < DYN_WORDS; i++)
-			w[i] = atomic_load_explicit(&a->dyn_words[c][i],
-						    memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&a->seq, memory_order_relaxed);
-		if (s2 - s1 <= 1)
+		v = sfy_seq_read_begin(&a->seq);
+		sfy_seq_load_words(a->dyn_words[sfy_seq_copy(v)], DYN_WORDS, w);
+		if (!sfy_seq_read_retry(&a->seq, v))
 			break;
-		if (++spins > 64)
-			sched_yield();
+		sfy_seq_pause(&spins);
 	}
 	memcpy(out, w, sizeof(*out));
 }
@@ -109,35 +95,23 @@ void sfy_assoc_dyn_read(struct sfy_assoc *a, struct sfy_assoc_dyn *out)
 void sfy_assoc_dyn_write(struct sfy_assoc *a, const struct sfy_assoc_dyn *in)
 {
 	uint64_t w[DYN_WORDS];
-	unsigned int v, c;
-	size_t i;
+	unsigned int c;
 	int spins = 0;
 
 	memset(w, 0, sizeof(w));
 	memcpy(w, in, sizeof(*in));
-	for (;;) {
-		v = atomic_load_explicit(&a->seq, memory_order_relaxed);
-		if (!(v & 1) && atomic_compare_exchange_weak_explicit(
-					&a->seq, &v, v + 1, memory_order_acquire,
-					memory_order_relaxed))
-			break;
+	while (!sfy_seq_try_write(&a->seq, &c)) {
 		/* A child that ran no atfork handler (_Fork, a raw fork)
 		 * may have copied a lock whose holder does not exist
 		 * there: after a long wait, a child gives the write up (in
 		 * a vfork child the holder is a parent thread, which would
 		 * have let go long before). */
-		if (++spins > 64) {
-			if (spins == 64 + 4096 && sfy_in_vfork_child())
-				return;
-			sched_yield();
-		}
+		if (spins == 64 + 4095 && sfy_in_vfork_child())
+			return;
+		sfy_seq_pause(&spins);
 	}
-	atomic_thread_fence(memory_order_release);
-	c = dyn_copy(v + 2);
-	for (i = 0; i < DYN_WORDS; i++)
-		atomic_store_explicit(&a->dyn_words[c][i], w[i],
-				      memory_order_relaxed);
-	atomic_fetch_add_explicit(&a->seq, 1, memory_order_release);
+	sfy_seq_store_words(a->dyn_words[c], DYN_WORDS, w);
+	sfy_seq_write_end(&a->seq);
 }
 
 /* ------------------------------------------------------------------ */
@@ -360,13 +334,10 @@ int sfy_assoc_owned_in(unsigned int lo, unsigned int hi, int *out, int max)
  * not exist here), and an entry it was releasing is free. */
 static void fork_child(void)
 {
-	unsigned int v;
 	int i, closing, n = atomic_load(&used);
 
 	for (i = 0; i < n; i++) {
-		v = atomic_load_explicit(&table[i].seq, memory_order_relaxed);
-		if (v & 1)
-			atomic_store(&table[i].seq, v - 1);
+		sfy_seq_fork_repair(&table[i].seq);
 		closing = -1;
 		atomic_compare_exchange_strong(&table[i].refs, &closing, 0);
 	}

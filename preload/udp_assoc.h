@@ -23,6 +23,7 @@
 
 #include "../client/socks5.h"
 #include "fdstate.h"
+#include "sockaddr.h"
 
 /* Associations alive at once in one process (each holds a descriptor). */
 #define SFY_ASSOC_MAX 1024
@@ -30,12 +31,6 @@
 /* What a dead control connection does to later sends: the path to the
  * relay is gone, which is "network down" rather than a refused peer. */
 #define SFY_ASSOC_DEAD_ERRNO ENETDOWN
-
-union sfy_inaddr {
-	struct sockaddr sa;
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-};
 
 /* The shared, changing part, read and written whole under a seqlock. */
 struct sfy_assoc_dyn {

@@ -16,14 +16,13 @@
 #include "hooks.h"
 #include "log.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "vfork.h"
 #include "udp_assoc.h"
 
 /* Where control connections live: above the descriptors programs use
  * for themselves (select() users, "close everything from 3" loops). */
 #define SFY_CTL_FD_MIN 100
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 /* The program's socket must have a port for the relay to send to. */
 static int ensure_bound(int fd, int family)
@@ -110,8 +109,7 @@ static int request_dst(int fd, int ctl, struct socks5_addr *dst)
 	if (r->getsockname(ctl, &local.sa, &len) < 0)
 		return -errno;
 	cfam = local.sa.sa_family;
-	if (cfam == AF_INET6 &&
-	    !memcmp(local.in6.sin6_addr.s6_addr, v4mapped, 12))
+	if (cfam == AF_INET6 && sfy_is_v4mapped(local.in6.sin6_addr.s6_addr))
 		cfam = AF_INET;
 	dst->atyp = cfam == AF_INET ? SOCKS5_ATYP_IPV4 : SOCKS5_ATYP_IPV6;
 	return 0;
@@ -141,34 +139,12 @@ static int relay_addr(struct sfy_assoc *a, int ctl,
 		else
 			((struct sockaddr_in6 *)&ss)->sin6_port = port;
 	}
-	/* A v4-mapped relay is plain IPv4 for an AF_INET socket. */
-	if (ss.ss_family == AF_INET6 &&
-	    !memcmp(((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr, v4mapped,
-		    12)) {
-		struct sockaddr_in6 m = *(struct sockaddr_in6 *)&ss;
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		memset(&ss, 0, sizeof(ss));
-		in->sin_family = AF_INET;
-		in->sin_port = m.sin6_port;
-		memcpy(&in->sin_addr, m.sin6_addr.s6_addr + 12, 4);
-		len = sizeof(*in);
-	}
-	memset(&a->relay, 0, sizeof(a->relay));
-	if (ss.ss_family == a->family) {
-		memcpy(&a->relay, &ss, len);
-		a->relay_len = len;
-	} else if (ss.ss_family == AF_INET && a->family == AF_INET6) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-
-		a->relay.in6.sin6_family = AF_INET6;
-		a->relay.in6.sin6_port = in->sin_port;
-		memcpy(a->relay.in6.sin6_addr.s6_addr, v4mapped, 12);
-		memcpy(a->relay.in6.sin6_addr.s6_addr + 12, &in->sin_addr, 4);
-		a->relay_len = sizeof(a->relay.in6);
-	} else {
+	/* A v4-mapped relay is plain IPv4; then in the socket's family. */
+	sfy_addr_plain(&ss, &len);
+	a->relay_len = sfy_addr_in_family((const struct sockaddr *)&ss,
+					  a->family, &a->relay);
+	if (!a->relay_len)
 		return -EAFNOSUPPORT; /* an IPv6 relay for an IPv4 socket */
-	}
 	/* IPv4: 65535 - 20 (IP) - 8 (UDP); IPv6: 65535 - 8. */
 	a->max_dgram = ss.ss_family == AF_INET ? 65507 : 65527;
 	return 0;

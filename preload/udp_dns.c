@@ -34,23 +34,11 @@
 #include "log.h"
 #include "policy.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "udp_dns.h"
 #include "udp_io.h"
 
 #define FWD_MAX_MS 120000 /* beyond any resolver's attempts x timeout */
-
-static bool loopback(const struct sockaddr *sa)
-{
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
-			24) == 127;
-	return sa->sa_family == AF_INET6 &&
-	       (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-		(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
-		 in6->sin6_addr.s6_addr[12] == 127));
-}
 
 /* The address of name server i, as glibc's own get_nsaddr() finds it. */
 static const struct sockaddr *ns_address(res_state rs, int i, socklen_t *len)
@@ -92,25 +80,14 @@ static void in_family(const union sfy_inaddr *ns, int fam,
 		      union sfy_inaddr *out)
 {
 	*out = *ns;
-	if (fam == AF_INET6 && ns->sa.sa_family == AF_INET) {
-		memset(out, 0, sizeof(*out));
-		out->in6.sin6_family = AF_INET6;
-		out->in6.sin6_port = ns->in.sin_port;
-		out->in6.sin6_addr.s6_addr[10] = 0xff;
-		out->in6.sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&out->in6.sin6_addr.s6_addr[12], &ns->in.sin_addr, 4);
-	}
+	if (fam == AF_INET6 && ns->sa.sa_family == AF_INET)
+		sfy_addr_map(&ns->in, &out->in6);
 }
 
 static bool same(const union sfy_inaddr *a, const union sfy_inaddr *b)
 {
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->in.sin_port == b->in.sin_port &&
-		       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-	return a->in6.sin6_port == b->in6.sin6_port &&
-	       !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16);
+	return a->sa.sa_family == b->sa.sa_family &&
+	       sfy_addr_port_equal(&a->sa, &b->sa);
 }
 
 struct fwd_state {
@@ -355,7 +332,7 @@ void sfy_dns_local_begin(struct sfy_dns_fwd *f, const char *name)
 		const struct sockaddr *sa = ns_address(rs, i, &len);
 
 		if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-		    loopback(sa) || sfy_policy_direct_addr(sa))
+		    sfy_addr_is_loopback(sa) || sfy_policy_direct_addr(sa))
 			continue;
 		f->idx[f->n] = i;
 		memset(&f->ns[f->n], 0, sizeof(f->ns[0]));

@@ -23,28 +23,18 @@
 #include "fakeip.h"
 #include "hooks.h"
 #include "policy.h"
+#include "sockaddr.h"
 #include "udp_io.h"
 
 #define DNS_PORT 53
 
 static bool loopback_dns(const struct sockaddr *sa)
 {
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+	uint16_t port;
+	int fam;
 
-		return ntohs(in->sin_port) == DNS_PORT &&
-		       (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		const uint8_t *b = in6->sin6_addr.s6_addr;
-
-		if (ntohs(in6->sin6_port) != DNS_PORT)
-			return false;
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-		       (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127);
-	}
-	return false;
+	return sfy_addr_bytes(sa, &fam, &port) && ntohs(port) == DNS_PORT &&
+	       sfy_addr_is_loopback(sa);
 }
 
 int sfy_udp_verdict(const struct sockaddr *sa, const char **why)

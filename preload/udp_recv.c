@@ -62,13 +62,13 @@
 #include "log.h"
 #include "hooks.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "udp_io.h"
 
 #define HDR_MIN 8 /* domain of one byte: 3 + 1 + 1 + 1 + 2 */
 #define DROP_WARN_LIMIT 4
 
 static atomic_int drops_logged;
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 /* ------------------------------------------------------------------ */
 /* Bytes spread over iovecs, addressed by one logical offset            */
@@ -141,13 +141,8 @@ enum source { SRC_RELAY, SRC_DIRECT, SRC_DROP };
 
 static bool same_inaddr(const union sfy_inaddr *x, const union sfy_inaddr *y)
 {
-	if (x->sa.sa_family != y->sa.sa_family)
-		return false;
-	if (x->sa.sa_family == AF_INET)
-		return x->in.sin_port == y->in.sin_port &&
-		       x->in.sin_addr.s_addr == y->in.sin_addr.s_addr;
-	return x->in6.sin6_port == y->in6.sin6_port &&
-	       !memcmp(&x->in6.sin6_addr, &y->in6.sin6_addr, 16);
+	return x->sa.sa_family == y->sa.sa_family &&
+	       sfy_addr_port_equal(&x->sa, &y->sa);
 }
 
 static enum source classify(const struct sfy_assoc *a,
@@ -176,36 +171,21 @@ static void drop_log(const char *why)
 static bool ip_in_family(const struct socks5_addr *o, int family,
 			 union sfy_inaddr *out, socklen_t *len)
 {
-	memset(out, 0, sizeof(*out));
-	if (o->atyp == SOCKS5_ATYP_IPV4 && family == AF_INET) {
-		out->in.sin_family = AF_INET;
-		out->in.sin_port = htons(o->port);
-		memcpy(&out->in.sin_addr, o->u.ipv4, 4);
-		*len = sizeof(out->in);
-		return true;
-	}
+	union sfy_inaddr ip;
+
+	memset(&ip, 0, sizeof(ip));
 	if (o->atyp == SOCKS5_ATYP_IPV4) {
-		out->in6.sin6_family = AF_INET6;
-		out->in6.sin6_port = htons(o->port);
-		memcpy(out->in6.sin6_addr.s6_addr, v4mapped, 12);
-		memcpy(out->in6.sin6_addr.s6_addr + 12, o->u.ipv4, 4);
-		*len = sizeof(out->in6);
-		return true;
+		ip.in.sin_family = AF_INET;
+		ip.in.sin_port = htons(o->port);
+		memcpy(&ip.in.sin_addr, o->u.ipv4, 4);
+	} else {
+		ip.in6.sin6_family = AF_INET6;
+		ip.in6.sin6_port = htons(o->port);
+		memcpy(ip.in6.sin6_addr.s6_addr, o->u.ipv6, 16);
 	}
-	if (family == AF_INET6) {
-		out->in6.sin6_family = AF_INET6;
-		out->in6.sin6_port = htons(o->port);
-		memcpy(out->in6.sin6_addr.s6_addr, o->u.ipv6, 16);
-		*len = sizeof(out->in6);
-		return true;
-	}
-	if (memcmp(o->u.ipv6, v4mapped, 12))
-		return false; /* an IPv6 origin for an IPv4 socket */
-	out->in.sin_family = AF_INET;
-	out->in.sin_port = htons(o->port);
-	memcpy(&out->in.sin_addr, o->u.ipv6 + 12, 4);
-	*len = sizeof(out->in);
-	return true;
+	/* 0: an IPv6 origin for an IPv4 socket */
+	*len = sfy_addr_in_family(&ip.sa, family, out);
+	return *len != 0;
 }
 
 static uint16_t port_of(const union sfy_inaddr *x)

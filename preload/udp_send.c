@@ -24,37 +24,24 @@
 #include "hooks.h"
 #include "log.h"
 #include "realfn.h"
+#include "sockaddr.h"
 #include "udp_io.h"
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
 		   size_t *hlen, bool *is_name)
 {
 	char name[SOCKS5_DOMAIN_MAX + 1], shown[SOCKS5_DOMAIN_MAX + 16];
 	struct socks5_addr a;
-	struct sockaddr_in in;
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+	struct sockaddr_storage ss;
+	socklen_t n = sfy_addr_copy(sa, len, &ss);
 
-	if (sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN &&
-	    !memcmp(in6->sin6_addr.s6_addr, v4mapped, 12)) {
-		memset(&in, 0, sizeof(in));
-		in.sin_family = AF_INET;
-		in.sin_port = in6->sin6_port;
-		memcpy(&in.sin_addr, in6->sin6_addr.s6_addr + 12, 4);
-		sa = (const struct sockaddr *)&in;
-		len = sizeof(in);
-	}
-	/* The kernel takes the 24-byte RFC 2133 sockaddr_in6 too. */
-	if (sa->sa_family == AF_INET6 && len >= SFY_SIN6_LEN_MIN &&
-	    len < sizeof(struct sockaddr_in6)) {
-		struct sockaddr_in6 full;
-
-		memset(&full, 0, sizeof(full));
-		memcpy(&full, sa, len);
-		return sfy_udp_header((const struct sockaddr *)&full,
-				      sizeof(full), hdr, hlen, is_name);
-	}
+	/* As the kernel sees it: a mapped address is IPv4, and the 24-byte
+	 * RFC 2133 sockaddr_in6 a whole one. */
+	if (!n)
+		return -EINVAL;
+	sfy_addr_plain(&ss, &n);
+	sa = (const struct sockaddr *)&ss;
+	len = n;
 	if (socks5_addr_from_sockaddr(&a, sa, len) != SOCKS5_OK)
 		return -EINVAL;
 	*is_name = sfy_fakeip_in_range(sa);
@@ -175,32 +162,24 @@ ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
 static socklen_t peer_form(int family, const struct sockaddr *sa,
 			   socklen_t len, union sfy_inaddr *out)
 {
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
 	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET && family == AF_INET) {
+	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
+		if (family != AF_INET)
+			return sfy_addr_map(in, &out->in6);
 		out->in.sin_family = AF_INET;
 		out->in.sin_port = in->sin_port;
 		out->in.sin_addr = in->sin_addr;
 		return sizeof(out->in);
 	}
 	out->in6.sin6_family = AF_INET6;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		out->in6.sin6_port = in->sin_port;
-		memcpy(out->in6.sin6_addr.s6_addr, v4mapped, 12);
-		memcpy(out->in6.sin6_addr.s6_addr + 12, &in->sin_addr, 4);
-	} else {
-		const struct sockaddr_in6 *in6 =
-			(const struct sockaddr_in6 *)sa;
-
-		out->in6.sin6_port = in6->sin6_port;
-		out->in6.sin6_addr = in6->sin6_addr;
-		if (len >= sizeof(*in6) &&
-		    IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
-			out->in6.sin6_scope_id = in6->sin6_scope_id;
-	}
+	out->in6.sin6_port = in6->sin6_port;
+	out->in6.sin6_addr = in6->sin6_addr;
+	if (len >= sizeof(*in6) && IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
+		out->in6.sin6_scope_id = in6->sin6_scope_id;
 	return sizeof(out->in6);
 }
 
