@@ -8,8 +8,12 @@
  *     makes seq even again, which makes that copy current.
  *   - Readers never wait: they read the current copy and retry only when
  *     seq moved by two or more (a second writer reached their copy).
- *   - The words are read and written with relaxed atomics, so a torn read
- *     is detected by seq and is never a data race (ThreadSanitizer agrees).
+ *   - The words are atomics loaded with acquire and stored with release
+ *     order (Boehm's fence-free seqlock: a reader that sees any word a
+ *     writer stored also sees the odd seq before it when it reads seq
+ *     again), so a torn read is detected by seq and is never a data race.
+ *     On x86 these are plain moves, and ThreadSanitizer, which has no
+ *     fences (GCC refuses them under -fsanitize=thread), follows them.
  *   - fork() while another thread held the lock leaves the child a lock
  *     nobody releases: the owner's atfork child handler calls
  *     sfy_seq_fork_repair(), which steps seq back to the last complete copy
@@ -47,7 +51,7 @@ static inline unsigned int sfy_seq_read_begin(atomic_uint *seq)
 /* A reader's end: true when the copy read at v may be torn (read again). */
 static inline bool sfy_seq_read_retry(atomic_uint *seq, unsigned int v)
 {
-	atomic_thread_fence(memory_order_acquire);
+	/* Ordered after the words' acquire loads. */
 	return atomic_load_explicit(seq, memory_order_relaxed) - v > 1;
 }
 
@@ -68,8 +72,7 @@ static inline bool sfy_seq_try_write(atomic_uint *seq, unsigned int *copy)
 			       seq, &v, v + 1, memory_order_acquire,
 			       memory_order_relaxed))
 		return false;
-	/* The payload stores that follow must not move above the odd seq. */
-	atomic_thread_fence(memory_order_release);
+	/* The words' release stores that follow stay below the odd seq. */
 	*copy = sfy_seq_copy(v + 2);
 	return true;
 }
@@ -105,7 +108,7 @@ static inline void sfy_seq_load_words(const _Atomic uint64_t *words, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		out[i] = atomic_load_explicit(&words[i], memory_order_relaxed);
+		out[i] = atomic_load_explicit(&words[i], memory_order_acquire);
 }
 
 static inline void sfy_seq_store_words(_Atomic uint64_t *words, size_t n,
@@ -114,7 +117,7 @@ static inline void sfy_seq_store_words(_Atomic uint64_t *words, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		atomic_store_explicit(&words[i], in[i], memory_order_relaxed);
+		atomic_store_explicit(&words[i], in[i], memory_order_release);
 }
 
 #endif
