@@ -16,19 +16,14 @@
  * A fake address (remote DNS) can only be reached through the relay: it
  * goes there unless UDP is blocked (or a chain refuses it).
  * Bypassed destinations (SOCKSIFY_NO_PROXY, loopback by default) and DNS
- * to a resolver on loopback (port 53, e.g. systemd-resolved's 127.0.0.53)
- * always go out direct, associated socket or not.
+ * to a loopback resolver (127.0.0.53:53...) always go out direct.
  *
- * send()/write()/writev() are on every program's hot path: a descriptor
- * that is not an associated UDP socket costs one relaxed load (nothing
- * was ever associated) or two (its table slot), then the real call.
+ * send()/write()/writev() are on every program's hot path: one relaxed
+ * load (nothing ever associated) or two (its slot), then the real call.
  *
- * A stream socket given MSG_FASTOPEN and an address would connect straight
- * to it (TCP Fast Open); that is routed through the proxy's connect()
- * path first and the data then sent on the connected socket.
- *
- * Warnings are rate-limited: the first few at warn, the rest at debug, so
- * a chatty UDP program does not flood the log.
+ * A stream socket given MSG_FASTOPEN and an address (TCP Fast Open) is
+ * connected through the proxy first, then the data is sent on it.
+ * Warnings: the first few at warn, the rest at debug (chatty programs).
  */
 #include <errno.h>
 #include <netinet/in.h>
