@@ -453,6 +453,14 @@ char *sfy_arg_shown(const char *arg)
 	return copy;
 }
 
+/* A proxy list (it may hold a password): zeroed, then freed. */
+static void free_wiped(char *list)
+{
+	if (list)
+		explicit_bzero(list, strlen(list));
+	free(list);
+}
+
 int main(int argc, char **argv)
 {
 	struct sfy_settings s;
@@ -493,7 +501,9 @@ int main(int argc, char **argv)
 		rc = sfy_run(&s, lib, argv + first);
 		break;
 	}
-	if (s.proxy)
-		explicit_bzero(s.proxy, strlen(s.proxy));
+	free_wiped(s.proxy);
+	free_wiped(o.proxy);
+	free(s.no_proxy);
+	free(o.no_proxy);
 	return rc;
 }
