@@ -141,8 +141,10 @@ static __attribute__((noinline)) int close_slow(int fd)
 	return sfy_log_owns_fd(fd) ? 0 : r->close(fd);
 }
 
-/* Every close() of every program: two loads, three tests, a jump. */
-static inline int close_impl(int fd)
+/* Every close() of every program: two loads, three tests, a jump. The
+ * exported names below are aliases of these internal ones (hooks.h's
+ * SFY_EXPORT_AS), which syscall() by number calls too. */
+int sfy_close(int fd)
 {
 	int (*real)(int) = SFY_REAL_FAST(close);
 
@@ -152,15 +154,7 @@ static inline int close_impl(int fd)
 	return close_slow(fd);
 }
 
-int close(int fd)
-{
-	return close_impl(fd);
-}
-
-int sfy_close(int fd)
-{
-	return close_impl(fd);
-}
+int close(int fd) SFY_EXPORT_AS(sfy_close);
 
 int sfy_dup(int fd)
 {
@@ -175,10 +169,7 @@ int sfy_dup(int fd)
 	return nfd;
 }
 
-int dup(int fd)
-{
-	return sfy_dup(fd);
-}
+int dup(int fd) SFY_EXPORT_AS(sfy_dup);
 
 int sfy_dup2(int oldfd, int newfd)
 {
@@ -196,10 +187,7 @@ int sfy_dup2(int oldfd, int newfd)
 	return rc;
 }
 
-int dup2(int oldfd, int newfd)
-{
-	return sfy_dup2(oldfd, newfd);
-}
+int dup2(int oldfd, int newfd) SFY_EXPORT_AS(sfy_dup2);
 
 int sfy_dup3(int oldfd, int newfd, int flags)
 {
@@ -217,10 +205,7 @@ int sfy_dup3(int oldfd, int newfd, int flags)
 	return rc;
 }
 
-int dup3(int oldfd, int newfd, int flags)
-{
-	return sfy_dup3(oldfd, newfd, flags);
-}
+int dup3(int oldfd, int newfd, int flags) SFY_EXPORT_AS(sfy_dup3);
 
 static int close_one_range(unsigned int lo, unsigned int hi, int flags)
 {
@@ -305,9 +290,7 @@ int sfy_close_range(unsigned int first, unsigned int last, int flags)
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
-{
-	return sfy_close_range(first, last, flags);
-}
+	SFY_EXPORT_AS(sfy_close_range);
 
 void closefrom(int lowfd)
 {

@@ -58,7 +58,8 @@ static inline int sfy_nosys(void)
 	return -1;
 }
 
-/* The descriptor hooks (hook_fd.c) under names of their own, for
+/* The descriptor hooks (hook_fd.c) under names of their own (the exported
+ * names are their aliases, SFY_EXPORT_AS below), for
  * syscall(SYS_close, ...) and friends (hook_syscall.c): same bookkeeping,
  * same return and errno as close(), dup(), dup2(), dup3(), close_range()
  * and fcntl(fd, F_DUPFD or F_DUPFD_CLOEXEC, arg). */
