@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../client/socks5.h"
+#include "socks5.h"
 
 enum sfy_step_result { STEP_OK, STEP_FAIL, STEP_SKIP, STEP_NOTE };
 

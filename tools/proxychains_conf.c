@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../client/socks5.h"
 #include "proxychains_conf.h"
+#include "socks5.h"
 
 #define MAX_FIELDS 8
 #define FILE_MAX (1024 * 1024)

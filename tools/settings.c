@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../client/socks5_proxyfile.h"
+#include "socks5_proxyfile.h"
 #include "tool.h"
 
 const char *const sfy_level_names[4] = { "error", "warn", "info", "debug" };

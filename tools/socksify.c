@@ -25,8 +25,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../client/socks5.h"
 #include "proxychains_conf.h"
+#include "socks5.h"
 #include "tool.h"
 
 enum mode { MODE_RUN, MODE_CHECK, MODE_ENV };

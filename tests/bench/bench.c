@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 extern char **environ;
 

@@ -31,7 +31,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 #define PAYLOAD 64
 

@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 static const struct socks5_io libc_io = {
 	.send = send,

@@ -1,5 +1,5 @@
 /*
- * Configuration parsing (preload/config.c) through sfy_config_parse with a
+ * Configuration parsing (preload/base/config.c) through sfy_config_parse with a
  * scripted environment: every variable, its default, its fallbacks, and
  * for every bad value: broken set, one message naming the variable, no
  * password in it. Messages are read back from SOCKSIFY_LOG_FILE.
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../preload/bypasslist.h"
-#include "../../preload/config.h"
-#include "../../preload/log.h"
-#include "../../preload/policy.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "route/bypasslist.h"
+#include "route/policy.h"
 
 /* The scripted environment: NAME=VALUE pairs, NULL-terminated. */
 static const char *const *env_now;

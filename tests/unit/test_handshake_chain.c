@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "scripted_io.h"
+#include "socks5.h"
 
 /* ------------------------------------------------------------------ */
 /* UDP ASSOCIATE and BIND                                              */

@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "pipeline_msgs.h"
+#include "socks5.h"
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,

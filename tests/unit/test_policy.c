@@ -1,5 +1,5 @@
 /*
- * Policy (preload/policy.c): CIDR parsing and matching, and the direct /
+ * Policy (preload/route/policy.c): CIDR parsing and matching, and the direct /
  * proxied decision for addresses and names under a known configuration;
  * the table of addresses handed out for bypassed names (bypassmap.c) and
  * how the resolver's answers fill it (dnsroute.c).
@@ -20,10 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../preload/bypassmap.h"
-#include "../../preload/config.h"
-#include "../../preload/dnsroute.h"
-#include "../../preload/policy.h"
+#include "base/config.h"
+#include "route/bypassmap.h"
+#include "route/dnsroute.h"
+#include "route/policy.h"
 
 #define PROXY_IP "192.0.2.10"
 #define PROXY_PORT 1080

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "../../tools/proxychains_conf.h"
+#include "socks5.h"
 
 static char err[512];
 
