@@ -38,6 +38,7 @@
 #include "route/policy.h"
 #include "state/fdstate.h"
 #include "state/sockhint.h"
+#include "tcp/async.h"
 #include "tcp/pipeline.h"
 
 /* A fake address whose name we do not know (the map was reset, or the
@@ -204,11 +205,34 @@ static void trace_state(void *arg, size_t hop, const char *state)
 		  state);
 }
 
+/* A non-blocking socket: the real connect() to the first hop's first
+ * address, and no wait; *started stays true when the connection is under
+ * way (tcp/async.h takes the handshake from there). */
+static int start_first_hop(int fd, int fam, const struct sockaddr_storage *px,
+			   socklen_t pxlen, struct sockaddr_storage *to,
+			   bool *started)
+{
+	socklen_t tolen;
+	int rc = prepare(fd, &fam, px, pxlen, to, &tolen), type;
+
+	if (rc == 0 && sfy_real()->connect(fd, (struct sockaddr *)to, tolen) < 0 &&
+	    errno != EINPROGRESS)
+		rc = -errno;
+	/* A stale stream hint (sockhint.h) on a datagram socket connects at
+	 * once: the caller starts over with the socket's real type. */
+	if (rc == 0 && sfy_sock_type(fd, &type) == 0 && type != SOCK_STREAM)
+		rc = -EPROTOTYPE;
+	if (rc)
+		*started = false;
+	return rc;
+}
+
 /* Dials the first hop (each of its addresses in turn) and runs the
- * handshake; the address dialled in *to. */
+ * handshake; the address dialled in *to. *started: the socket is
+ * non-blocking (start_first_hop). */
 static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		     const char *dstname, const struct sfy_config *cfg,
-		     struct sockaddr_storage *to)
+		     struct sockaddr_storage *to, bool *started)
 {
 	const struct socks5_io *io = sfy_real_io();
 	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX];
@@ -227,6 +251,8 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 			 dstname, errdesc(-n));
 		return n;
 	}
+	if (*started) /* non-blocking: the handshake runs in the waits */
+		return start_first_hop(fd, fam, &px[0], pxlen[0], to, started);
 	/* The pipelining probe (when this connect runs it) dials the first
 	 * address alongside the program's own socket. */
 	opts.probe_fd = sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
@@ -331,6 +357,7 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	struct sockaddr_storage via;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	socklen_t normlen;
+	bool started;
 	int fam, rc;
 
 	/* The socket's family, as far as a connect() that can succeed goes:
@@ -341,6 +368,8 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	normlen = normalize(sa, len, &norm);
 	if (!normlen)
 		return SFY_PASS;
+	if (!sfy_async_none() && (rc = sfy_async_reconnect(fd)) != 1)
+		return rc; /* EALREADY while connecting, or its failure */
 	if (still_ours(fd, &info))
 		return -EISCONN; /* a second connect() after our success */
 	if (!sfy_fakeip_in_range((struct sockaddr *)&norm) &&
@@ -360,14 +389,17 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	/* socks5_connect_deadline puts the caller's file status flags back
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
-	rc = via_proxy(fd, fam, &dst, shown, cfg, &via);
+	started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	rc = via_proxy(fd, fam, &dst, shown, cfg, &via, &started);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
 	/* Connected without waiting in connect(): once more, so that the
 	 * kernel counts it connected (send(MSG_FASTOPEN) is EISCONN). */
-	r->connect(fd, (struct sockaddr *)&via,
-		   via.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-					      sizeof(struct sockaddr_in6));
+	if (!started)
+		r->connect(fd, (struct sockaddr *)&via,
+			   via.ss_family == AF_INET ?
+				   sizeof(struct sockaddr_in) :
+				   sizeof(struct sockaddr_in6));
 	memset(&info, 0, sizeof(info));
 	memcpy(&info.via, &via, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
@@ -378,6 +410,17 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 	if (sfy_fd_set(fd, &info))
 		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
 			  fd);
+	if (started) {
+		rc = sfy_async_start(fd, cfg, &dst, shown, &info);
+		if (rc == 1) {
+			sfy_warn("connect to %s: too many connections waiting for the proxy at once",
+				 shown);
+			rc = -EAGAIN;
+		}
+		if (rc < 0 && rc != -EINPROGRESS)
+			sfy_fd_clear(fd);
+		return rc;
+	}
 	return 0;
 }
 

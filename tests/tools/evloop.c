@@ -1,0 +1,259 @@
+/*
+ * evloop: an event-loop program of the kind issue 13 is about, for
+ * tests/integration/test_evloop.sh. N non-blocking sockets connect() to
+ * HOST PORT (an echo server, reached through the proxy when preloaded)
+ * and one loop waits on all of them with the wait of MODE:
+ *
+ *   epoll-et       epoll, EPOLLIN|EPOLLOUT|EPOLLET, registered after connect
+ *   epoll-lt       epoll, level-triggered EPOLLOUT, then EPOLLIN
+ *   epoll-oneshot  epoll, EPOLLOUT|EPOLLONESHOT, re-armed for EPOLLIN
+ *   epoll-pre      epoll-et, registered before connect()
+ *   epoll-pwait2   epoll-et waited with epoll_pwait2
+ *   poll, ppoll, select, pselect
+ *
+ * Each socket: once writable, SO_ERROR; 0 → a line is sent and its echo
+ * read back; an error → counted by name. Also checked on the first
+ * socket: a second connect() while connecting gives EALREADY (or EISCONN
+ * when already done), as the kernel's does.
+ *
+ * Output, one line: "ok=K fail=F errs=NAME,... reconnect=NAME
+ * connect_max_us=U elapsed_ms=M"; exit 0 when every socket echoed.
+ * Bounded: 20 s in all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXN 256
+
+enum { CONNECTING, ECHOING, DONE };
+
+static struct conn {
+	int fd, st, got;
+	char msg[32];
+} c[MAXN];
+static int n, ok, nfail, ep = -1;
+static char errs[2048];
+static const char *mode;
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void finish(struct conn *k, int err)
+{
+	if (err) {
+		nfail++;
+		if (strlen(errs) < sizeof(errs) - 40)
+			snprintf(errs + strlen(errs), sizeof(errs) - strlen(errs),
+				 "%s%s", *errs ? "," : "", strerrorname_np(err));
+	} else {
+		ok++;
+	}
+	if (ep >= 0)
+		epoll_ctl(ep, EPOLL_CTL_DEL, k->fd, NULL);
+	close(k->fd);
+	k->st = DONE;
+}
+
+static int is(const char *m)
+{
+	return !strcmp(mode, m);
+}
+
+static int et(void)
+{
+	return is("epoll-et") || is("epoll-pre") || is("epoll-pwait2");
+}
+
+/* k's socket is ready (in: readable, out: writable). */
+static void ready(struct conn *k, int in, int out)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+	char buf[64];
+	ssize_t r;
+
+	if (k->st == CONNECTING) {
+		if (!out)
+			return;
+		if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err) {
+			finish(k, err);
+			return;
+		}
+		if (send(k->fd, k->msg, strlen(k->msg), MSG_NOSIGNAL) !=
+		    (ssize_t)strlen(k->msg)) {
+			finish(k, errno ? errno : EIO);
+			return;
+		}
+		k->st = ECHOING;
+		if (ep >= 0 && !et()) {
+			struct epoll_event e = { .events = EPOLLIN, .data.ptr = k };
+
+			if (is("epoll-oneshot"))
+				e.events |= EPOLLONESHOT;
+			epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &e);
+		}
+		in = 1; /* edge-triggered: the echo may be there already */
+	}
+	while (k->st == ECHOING && in) {
+		r = recv(k->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			finish(k, r < 0 ? errno : ECONNRESET);
+			return;
+		}
+		k->got += (int)r;
+		if (k->got >= (int)strlen(k->msg))
+			finish(k, 0);
+	}
+}
+
+static int live(void)
+{
+	int i, m = 0;
+
+	for (i = 0; i < n; i++)
+		m += c[i].st != DONE;
+	return m;
+}
+
+static void loop_epoll(void)
+{
+	struct epoll_event ev[64];
+	int i, r;
+
+	r = is("epoll-pwait2") ?
+		    epoll_pwait2(ep, ev, 64,
+				 &(struct timespec){ 0, 200000000 }, NULL) :
+		    epoll_wait(ep, ev, 64, 200);
+	for (i = 0; i < r; i++) {
+		struct conn *k = ev[i].data.ptr;
+
+		if (k->st == DONE)
+			continue;
+		ready(k, !!(ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)),
+		      !!(ev[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)));
+	}
+}
+
+static void loop_poll(void)
+{
+	struct pollfd p[MAXN];
+	struct conn *who[MAXN];
+	int i, m = 0, r;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].st == DONE)
+			continue;
+		p[m].fd = c[i].fd;
+		p[m].events = c[i].st == CONNECTING ? POLLOUT : POLLIN;
+		who[m++] = &c[i];
+	}
+	r = is("ppoll") ? ppoll(p, m, &(struct timespec){ 0, 200000000 }, NULL) :
+			  poll(p, m, 200);
+	for (i = 0; r > 0 && i < m; i++)
+		if (p[i].revents)
+			ready(who[i], !!(p[i].revents & (POLLIN | POLLERR | POLLHUP)),
+			      !!(p[i].revents & (POLLOUT | POLLERR | POLLHUP)));
+}
+
+static void loop_select(void)
+{
+	fd_set rd, wr;
+	int i, mx = 0, r;
+
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	for (i = 0; i < n; i++) {
+		if (c[i].st == DONE)
+			continue;
+		FD_SET(c[i].fd, c[i].st == CONNECTING ? &wr : &rd);
+		if (c[i].fd >= mx)
+			mx = c[i].fd + 1;
+	}
+	r = is("pselect") ?
+		    pselect(mx, &rd, &wr, NULL,
+			    &(struct timespec){ 0, 200000000 }, NULL) :
+		    select(mx, &rd, &wr, NULL,
+			   &(struct timeval){ 0, 200000 });
+	for (i = 0; r > 0 && i < n; i++)
+		if (c[i].st != DONE)
+			ready(&c[i], FD_ISSET(c[i].fd, &rd),
+			      FD_ISSET(c[i].fd, &wr));
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	long long t0, t, worst = 0, end;
+	const char *again = "-";
+	int i, rc;
+
+	if (argc != 5 || (n = atoi(argv[2])) < 1 || n > MAXN) {
+		fprintf(stderr, "usage: evloop MODE N HOST PORT\n");
+		return 2;
+	}
+	mode = argv[1];
+	inet_pton(AF_INET, argv[3], &sa.sin_addr);
+	sa.sin_port = htons((unsigned short)atoi(argv[4]));
+	if (!strncmp(mode, "epoll", 5))
+		ep = epoll_create1(EPOLL_CLOEXEC);
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		struct epoll_event e = { .events = EPOLLOUT, .data.ptr = &c[i] };
+
+		c[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		snprintf(c[i].msg, sizeof(c[i].msg), "hello %d\n", i);
+		if (et())
+			e.events = EPOLLIN | EPOLLOUT | EPOLLET;
+		if (is("epoll-oneshot"))
+			e.events |= EPOLLONESHOT;
+		if (is("epoll-pre"))
+			epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &e);
+		t = now_us();
+		rc = connect(c[i].fd, (struct sockaddr *)&sa, sizeof(sa));
+		t = now_us() - t;
+		worst = t > worst ? t : worst;
+		if (rc < 0 && errno != EINPROGRESS) {
+			finish(&c[i], errno);
+			continue;
+		}
+		if (i == 0) {
+			rc = connect(c[i].fd, (struct sockaddr *)&sa, sizeof(sa));
+			again = rc == 0 ? "0" : strerrorname_np(errno);
+		}
+		if (ep >= 0 && !is("epoll-pre"))
+			epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &e);
+	}
+	end = now_us() + 20000000;
+	while (live() && now_us() < end) {
+		if (ep >= 0)
+			loop_epoll();
+		else if (is("poll") || is("ppoll"))
+			loop_poll();
+		else
+			loop_select();
+	}
+	printf("ok=%d fail=%d errs=%s reconnect=%s connect_max_us=%lld elapsed_ms=%lld\n",
+	       ok, nfail + live(), *errs ? errs : "-", again, worst,
+	       (now_us() - t0) / 1000);
+	return ok == n ? 0 : 1;
+}
