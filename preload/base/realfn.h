@@ -98,6 +98,7 @@ struct sfy_real {
 			   const sigset_t *);
 	int (*epoll_pwait2)(int, struct epoll_event *, int,
 			    const struct timespec *, const sigset_t *);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -3,24 +3,18 @@
  * connect() of a datagram socket (from hook_connect.c), and send(),
  * write(), writev(), sendmsg() on a socket connected through the proxy.
  *
- * SOCKSIFY_UDP decides for proxied destinations:
- *   proxy      through the proxy's UDP relay (UDP ASSOCIATE, udp_assoc.c),
- *              made on the socket's first datagram or connect();
- *   first-hop  the same through the first hop when a chain is configured.
- *              With a chain and "proxy", UDP is refused (ENETUNREACH) with
- *              a line saying why: a hop's relay is reachable by UDP only
- *              from the hop before it, so no chain carries UDP, and going
- *              out at the first hop is the user's choice to make;
- *   direct     the datagram goes out as it is;
- *   block      it fails with ENETUNREACH and a warn line.
+ * SOCKSIFY_UDP decides for proxied destinations: proxy (the proxy's UDP
+ * relay, UDP ASSOCIATE, udp_assoc.c, made on the first datagram or
+ * connect()); first-hop (the same at a chain's first hop; "proxy" with
+ * a chain refuses UDP, ENETUNREACH, saying why: a hop's relay takes UDP
+ * only from the hop before it); direct; block (ENETUNREACH, a warn).
+ * Mid-handshake (tcp/async.h) the stream send paths answer EAGAIN.
  * A fake address (remote DNS) can only be reached through the relay: it
  * goes there unless UDP is blocked (or a chain refuses it).
  * Bypassed destinations (SOCKSIFY_NO_PROXY, loopback by default) and DNS
  * to a loopback resolver (127.0.0.53:53...) always go out direct.
- *
  * send()/write()/writev() are on every program's hot path: one relaxed
  * load (nothing ever associated) or two (its slot), then the real call.
- *
  * A stream socket given MSG_FASTOPEN and an address (TCP Fast Open) is
  * connected through the proxy first, then the data is sent on it.
  * Warnings: the first few at warn, the rest at debug (chatty programs).
@@ -38,6 +32,7 @@
 #include "dns/fakeip.h"
 #include "hooks/hooks.h"
 #include "route/policy.h"
+#include "tcp/async.h"
 #include "udp/udp_io.h"
 
 #define WARN_LIMIT 8
@@ -62,12 +57,6 @@ static void refuse_log(const struct sockaddr *sa, socklen_t len,
 	sfy_log_write(level, "UDP to %s refused: %s", shown, why);
 }
 
-/* The decision for one destination (udp_policy.c). */
-static int verdict(const struct sockaddr *sa, const char **why)
-{
-	return sfy_udp_verdict(sa, why);
-}
-
 static int sock_family(int fd)
 {
 	int d = AF_UNSPEC;
@@ -88,7 +77,7 @@ static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
 
 	/* Decide on the address first: most destinations pass without a
 	 * system call to learn the socket's type. */
-	rc = verdict(sa, &why);
+	rc = sfy_udp_verdict(sa, &why); /* udp_policy.c */
 	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN))
 		return rc;
 	if (rc == VIA_RELAY && sfy_assoc_of(fd, info) == 0)
@@ -202,6 +191,8 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 
 	if (!r->sendto)
 		return fail(-ENOSYS);
+	if (!sa && sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (!ours(sa, len)) {
 		if (!sa && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, &iov, 1, NULL,
@@ -240,6 +231,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 
 	if (!r->send)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (sfy_fd_maybe_udp(fd)) {
 		rc = connected_send(fd, &iov, 1, NULL,
 				    SFY_NO_CMSG_COMPAT(flags), &handled);
@@ -271,9 +264,12 @@ static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
 						    size_t n)
 {
 	const struct sfy_real *r = sfy_real();
+	ssize_t rc;
 
 	if (!r->write)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (sfy_fd_maybe_udp(fd))
 		return write_udp(fd, buf, n);
 	return r->write(fd, buf, n);
@@ -297,6 +293,8 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->writev)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
@@ -320,6 +318,8 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (!msg)
 		return r->sendmsg(fd, msg, flags);
 	namelen = name_len(msg);
+	if (!namelen && sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (!ours(msg->msg_name, namelen)) {
 		if (!namelen && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, NULL, 0, msg, flags, &handled);

@@ -78,6 +78,7 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
 #define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
 int sfy_socket(int domain, int type, int protocol);
 int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len);
+int sfy_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
 struct addrinfo;
 int sfy_getaddrinfo(const char *node, const char *service,
 		    const struct addrinfo *hints, struct addrinfo **res);

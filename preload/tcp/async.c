@@ -168,6 +168,9 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	atomic_store_explicit(&s->need, POLLOUT, memory_order_relaxed);
 	atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sfy_async_live, 1, memory_order_relaxed);
+	/* Opens the data hooks' gate (sfy_async_gated): from now on read,
+	 * write, send, recv... look at the descriptor. */
+	atomic_store_explicit(&sfy_fd_udp_seen, true, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_PENDING, memory_order_release);
 	st = step(s, fd);
 	/* Failed already (a refusal on loopback comes back at once): as the
@@ -280,6 +283,15 @@ int sfy_async_reconnect(int fd)
 		return err ? -err : -EALREADY;
 	}
 	return 1;
+}
+
+int sfy_async_io(int fd)
+{
+	int st = sfy_async_advance(fd, 0);
+
+	if (st == SFY_ASYNC_PENDING)
+		return -EAGAIN;
+	return st == SFY_ASYNC_FAILED ? -take(fd) : 0;
 }
 
 void sfy_async_forget(int fd)

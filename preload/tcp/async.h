@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "base/config.h"
 #include "socks5.h"
@@ -86,6 +87,18 @@ int sfy_async_take_error(int fd);
  * -errno once after a failure (slot freed), SFY_ASYNC_FREE (1) when fd
  * has no slot. */
 int sfy_async_reconnect(int fd);
+
+/* read, write, send, recv... on fd (sfy_async_gate): -EAGAIN while its
+ * handshake runs (after a step), a failed one's -errno once, else 0. */
+int sfy_async_io(int fd);
+
+/* For the data hooks, behind their sfy_fd_no_udp_yet() gate (which
+ * sfy_async_start opens): nonzero (*rc the -errno) when fd's I/O must
+ * not reach the kernel yet. */
+static inline bool sfy_async_gated(int fd, ssize_t *rc)
+{
+	return !sfy_async_none() && (*rc = sfy_async_io(fd)) < 0;
+}
 
 /* fd is being closed (or its number reused): its slot, if any, goes. */
 void sfy_async_forget(int fd);
