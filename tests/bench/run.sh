@@ -18,7 +18,8 @@
 #
 # Environment: B (build dir), BENCH_QUICK=1 (fewer and shorter runs, for a
 # look), BENCH_SHIMS (a subset, e.g. "native socksify"), BENCH_RESULTS (the
-# file for the table instead of tests/bench/RESULTS.md).
+# file for the table instead of tests/bench/RESULTS.md), BENCH_ONLY=evloop
+# (only the event-loop rows, tests/bench/evloop_rows.sh).
 #
 # Bounded: each measurement has a timeout, and the whole run stops taking
 # new measurements after BENCH_BUDGET seconds (default 510).
@@ -584,18 +585,25 @@ udp_rows() {
 }
 
 say "bench: $TOPOLOGY"
-say "bench: connections through dante-server"
-conn_rows dante "$DP"
-say "bench: connections through microsocks"
-conn_rows micro "$MP"
-say "bench: UDP"
-udp_rows
-say "bench: startup, memory, lookups"
-startup_rows
-rss_rows
-lookup_rows
-say "bench: hook cost (valgrind)"
-hook_rows
+. "$ROOT/tests/bench/evloop_rows.sh"
+if [ "${BENCH_ONLY:-}" = evloop ]; then # a look at the event-loop rows alone
+	evloop_rows
+else
+	say "bench: connections through dante-server"
+	conn_rows dante "$DP"
+	say "bench: event loops (curl -Z, non-blocking connect)"
+	evloop_rows
+	say "bench: connections through microsocks"
+	conn_rows micro "$MP"
+	say "bench: UDP"
+	udp_rows
+	say "bench: startup, memory, lookups"
+	startup_rows
+	rss_rows
+	lookup_rows
+	say "bench: hook cost (valgrind)"
+	hook_rows
+fi
 
 # ---- the table (tests/bench/table.sh) --------------------------------------
 

@@ -190,7 +190,7 @@ else
 	for i in $(seq 1 32); do
 		urls+=("http://127.0.0.1:$H/f$i" -o "$T/got$i")
 	done
-	run "socks5://127.0.0.1:$DP" -- curl -sS -Z --parallel-max 32 \
+	run "socks5://127.0.0.1:$DP" -- curl -sS -Z --parallel-immediate --parallel-max 32 \
 		"${urls[@]}" 2>"$T/curl.err"
 	rc=$?
 	bad=0
@@ -204,7 +204,7 @@ else
 		fail evloop_curl_parallel "exit $rc, $bad files differ, $(no_direct www "$n0") direct; $(head -c 400 "$T/curl.err")"
 	fi
 	run "socks5://127.0.0.1:$SP" SOCKSIFY_TIMEOUT_MS=700 -- curl -sS -Z \
-		--parallel-max 4 "${urls[@]:0:8}" >/dev/null 2>"$T/curl.err"
+		--parallel-immediate --parallel-max 4 "${urls[@]:0:8}" >/dev/null 2>"$T/curl.err"
 	rc=$?
 	if [ $rc != 0 ] && [ $rc != 124 ]; then
 		pass evloop_curl_stalled_proxy
