@@ -72,6 +72,7 @@ static void resolve_all(void)
 	REAL(fcntl64);
 	REAL(getpeername);
 	REAL(getsockname);
+	REAL(getsockopt);
 	REAL(send);
 	REAL(recv);
 	REAL(sendto);
