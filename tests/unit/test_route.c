@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr_fixture.h"
 #include "base/realfn.h"
 #include "dns/fakeip.h"
 #include "route/decide.h"
@@ -28,32 +29,14 @@
 
 #define PROXY_IP "192.0.2.10"
 
-static struct sockaddr_storage ss;
-
-/* "a.b.c.d" or "v6" and a port into ss. */
+/* "a.b.c.d" or "v6" and a port (addr_fixture.h). */
 static const struct sockaddr *addr(const char *ip, int port)
 {
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-	}
-	return (const struct sockaddr *)&ss;
+	return afx_addr(ip, port);
 }
 
-/* An address and its length, independent of the order in which a call's
- * arguments are evaluated. */
-#define AT(ip, port) \
-	addr(ip, port), \
-	(socklen_t)(strchr(ip, ':') ? sizeof(struct sockaddr_in6) : \
-				      sizeof(struct sockaddr_in))
+/* An address and its length (addr_fixture.h). */
+#define AT(ip, port) afx_addr(ip, port), afx_len(ip)
 
 /* Both steps of connect()'s decision, as the hook asks them. */
 static enum sfy_verdict connect_verdict(int fd, const struct sockaddr *sa,
