@@ -7,8 +7,8 @@
  *                  socket type we do not carry, the library's own calls,
  *                  a disabled configuration);
  *   SFY_VIA_CHAIN  TCP through the chain, to dst: the name behind a fake
- *                  address, else the address (tcp/connect.h);
- *   SFY_VIA_RELAY  UDP through the proxy's relay (udp/udp_route.h);
+ *                  address, else the address (tcp/tcp.h);
+ *   SFY_VIA_RELAY  UDP through the proxy's relay (udp/udp_io.h);
  *   SFY_REFUSE     fail with err (negative errno), for the reason why,
  *                  which the decision has logged already.
  *
@@ -22,8 +22,11 @@
  * looked up once per call: policy.c once, fakeip.c once for the range
  * and, for a fake address through the chain, once for its name.
  *
- * Reads only frozen configuration and lock-free state: async-signal-safe,
- * fine in a vfork child (nothing here writes the parent's bookkeeping).
+ * Reads the frozen configuration and the lock-free descriptor and
+ * association state. Two exceptions, both on step two only: a fake
+ * address's name is read under fakeip.c's mutex, and a TCP record found
+ * stale is dropped (fdstate.c, which writes nothing in a vfork child).
+ * errno is left as it was.
  */
 #ifndef SOCKSIFY_PRELOAD_DECIDE_H
 #define SOCKSIFY_PRELOAD_DECIDE_H
@@ -58,7 +61,7 @@ struct sfy_route {
 	int err;          /* SFY_REFUSE: a negative errno */
 	const char *why;  /* SFY_REFUSE: the reason (logged) */
 	int type;         /* the socket's type once asked, else -1 */
-	int family;       /* SFY_VIA_RELAY: the socket's family */
+	int family;       /* SFY_VIA_RELAY, !assoc_known: the socket's family */
 	bool assoc_known; /* SFY_VIA_RELAY: info holds fd's association */
 	struct sfy_fd_info info;
 	struct socks5_addr dst; /* SFY_VIA_CHAIN: where the proxy connects */
