@@ -94,27 +94,56 @@ static struct slot *claim(void)
 	return &slots[i];
 }
 
+/* The warn line of a failure, in the blocking path's words
+ * (tcp/connect.c): the proxy unreachable, or the hop and state. */
+static void log_failed(const struct slot *s, const struct socks5_failure *why,
+		       int err)
+{
+	const struct sfy_config *cfg = sfy_config();
+	char hop[600], reason[160];
+	size_t h = why->hop >= 0 && (size_t)why->hop < cfg->nhops ?
+			   (size_t)why->hop : 0;
+	double ms = (double)(sfy_log_now_us() - s->t0) / 1000.0;
+	const char *name = strerrorname_np(err);
+
+	socks5_url_format(&cfg->chain[h], hop, sizeof(hop));
+	if (why->status == SOCKS5_E_IO && h == 0 && why->state &&
+	    !strcmp(why->state,
+		    socks5_hs_state_name(SOCKS5_HS_GREETING_SEND))) {
+		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
+			 s->name, hop, strerrordesc_np(err), name ? name : "?",
+			 ms);
+		return;
+	}
+	socks5_failure_describe(why, reason, sizeof(reason));
+	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
+		 s->name, hop, h + 1, cfg->nhops,
+		 why->state ? why->state : "?", reason, name ? name : "?", ms);
+}
+
 static void finished(struct slot *s, int fd)
 {
 	struct socks5_failure why;
-	char reason[160];
 	int rc = socks5_hs_result(&s->hs, NULL, &why);
 
 	if (rc == 0) {
 		if (sfy_fd_set(fd, &s->info))
 			sfy_debug("fd %d: no room to remember its destination",
 				  fd);
-		sfy_info("connect to %s: ok in %.1f ms (in the program's event loop)",
-			 s->name, (double)(sfy_log_now_us() - s->t0) / 1000.0);
+		if (sfy_log_level() >= SFY_LOG_INFO) {
+			const struct sfy_config *cfg = sfy_config();
+			char hop[SOCKS5_CHAIN_MAX * 600];
+
+			sfy_log_chain(hop, sizeof(hop), cfg->chain, cfg->nhops);
+			sfy_info("connect to %s via %s: ok in %.1f ms",
+				 s->name, hop,
+				 (double)(sfy_log_now_us() - s->t0) / 1000.0);
+		}
 		release(s);
 		sfy_epoll_reg_restore(fd);
 		return;
 	}
-	socks5_failure_describe(&why, reason, sizeof(reason));
-	sfy_warn("connect to %s failed in %s: %s (%s), after %.1f ms",
-		 s->name, why.state ? why.state : "?", reason,
-		 strerrorname_np(-rc) ? strerrorname_np(-rc) : "?",
-		 (double)(sfy_log_now_us() - s->t0) / 1000.0);
+	log_failed(s, &why, -rc);
 	s->err = -rc;
 	shutdown(fd, SHUT_RDWR);
 	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
@@ -140,6 +169,14 @@ static int step(struct slot *s, int fd)
 	return atomic_load_explicit(&s->st, memory_order_relaxed);
 }
 
+/* -vv: each handshake state as the machine enters it (as tcp/connect.c
+ * logs the blocking one's). */
+static void trace_state(void *arg, size_t hop, const char *state)
+{
+	sfy_debug("connect to %s: hop %zu: %s", (const char *)arg, hop + 1,
+		  state);
+}
+
 int sfy_async_start(int fd, const struct sfy_config *cfg,
 		    const struct socks5_addr *dst, const char *dstname,
 		    const struct sfy_fd_info *info)
@@ -163,6 +200,10 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	s->info = *info;
 	snprintf(s->name, sizeof(s->name), "%s", dstname);
 	opts.pipeline = sfy_pipeline_hops(cfg);
+	if (sfy_log_level() >= SFY_LOG_DEBUG) {
+		opts.trace = trace_state;
+		opts.trace_arg = s->name;
+	}
 	socks5_hs_begin(&s->hs, cfg->chain, cfg->nhops, SOCKS5_CMD_CONNECT,
 			&s->dst, &opts);
 	atomic_store_explicit(&s->need, POLLOUT, memory_order_relaxed);
