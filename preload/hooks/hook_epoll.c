@@ -51,7 +51,7 @@ static __attribute__((noinline)) int ctl_slow(int epfd, int op, int fd,
 	return rc;
 }
 
-int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+int sfy_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -143,7 +143,7 @@ static bool plain(void)
 	       !atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed);
 }
 
-int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+int sfy_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -155,8 +155,8 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 			 wait_round, NULL);
 }
 
-int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
-		const sigset_t *mask)
+int sfy_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
+		    const sigset_t *mask)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -168,8 +168,8 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
 			 pwait_round, mask);
 }
 
-int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
-		 const struct timespec *ts, const sigset_t *mask)
+int sfy_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+		     const struct timespec *ts, const sigset_t *mask)
 {
 	const struct sfy_real *r = sfy_real();
 	int64_t ms;
@@ -188,3 +188,13 @@ int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 	return wait_loop(epfd, ev, max, ms < 0 ? -1 : clamp_ms(ms),
 			 pwait_round, mask);
 }
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+	SFY_EXPORT_AS(sfy_epoll_ctl);
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+	SFY_EXPORT_AS(sfy_epoll_wait);
+int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
+		const sigset_t *mask) SFY_EXPORT_AS(sfy_epoll_pwait);
+int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+		 const struct timespec *ts, const sigset_t *mask)
+	SFY_EXPORT_AS(sfy_epoll_pwait2);

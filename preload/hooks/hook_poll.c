@@ -115,7 +115,7 @@ static int ppoll_round(struct pollfd *p, nfds_t n, int ms, const void *ctx)
 	return sfy_real()->ppoll(p, n, ms < 0 ? NULL : &ts, ctx);
 }
 
-int poll(struct pollfd *p, nfds_t n, int timeout)
+int sfy_poll(struct pollfd *p, nfds_t n, int timeout)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -137,8 +137,8 @@ static int ts_ms(const struct timespec *ts)
 	return ms > 0x7fffffff ? 0x7fffffff : ms < 0 ? 0 : (int)ms;
 }
 
-int ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts,
-	  const sigset_t *mask)
+int sfy_ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts,
+	      const sigset_t *mask)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -200,7 +200,8 @@ static int select_as_poll(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
 	return rc;
 }
 
-int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+int sfy_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+	       struct timeval *tv)
 {
 	const struct sfy_real *r = sfy_real();
 	int64_t t0;
@@ -230,8 +231,8 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 	return rc;
 }
 
-int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
-	    const struct timespec *ts, const sigset_t *mask)
+int sfy_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+		const struct timespec *ts, const sigset_t *mask)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -241,3 +242,12 @@ int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
 		return r->pselect(nfds, rd, wr, ex, ts, mask);
 	return select_as_poll(nfds, rd, wr, ex, ts_ms(ts), mask);
 }
+
+int poll(struct pollfd *p, nfds_t n, int timeout) SFY_EXPORT_AS(sfy_poll);
+int ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts,
+	  const sigset_t *mask) SFY_EXPORT_AS(sfy_ppoll);
+int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+	SFY_EXPORT_AS(sfy_select);
+int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+	    const struct timespec *ts, const sigset_t *mask)
+	SFY_EXPORT_AS(sfy_pselect);

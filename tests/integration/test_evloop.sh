@@ -3,7 +3,8 @@
 # Event loops never stall (issue 13): a non-blocking connect() through the
 # proxy returns EINPROGRESS at once and the handshake runs inside the
 # program's own waits (poll, ppoll, select, pselect, epoll_wait,
-# epoll_pwait2; getsockopt(SO_ERROR), read, write...). Real programs with
+# epoll_pwait2, and by syscall(); getsockopt(SO_ERROR), read, write...).
+# Real programs with
 # libsocksify.so preloaded, against danted and microsocks on loopback:
 #   - tests/tools/evloop.c, 32 sockets at once, in every wait it knows
 #     (edge- and level-triggered, one-shot, registered before connect);
@@ -31,7 +32,7 @@ fi
 # and the worst (a loaded machine preempts now and then; a stalled proxy
 # held it for the whole timeout). Sanitized builds are slower.
 MEDIAN_US=150
-MAX_US=20000
+MAX_US=50000
 if [ "$SANITIZE" = 1 ]; then
 	MEDIAN_US=1500
 	MAX_US=100000
@@ -75,12 +76,12 @@ peers() { wc -l <"$T/$1.peers"; }
 # through a proxy (127.0.0.2).
 no_direct() { tail -n +$(($2 + 1)) "$T/$1.peers" | grep -vc '^127\.0\.0\.2 '; }
 
-# held_ok OUT: connect() returned within the bounds.
+# held_ok OUT [MEDIAN]: connect() returned within the bounds.
 held_ok() {
 	local med max
 	med=$(field connect_median_us "$1")
 	max=$(field connect_max_us "$1")
-	[ -n "$med" ] && [ "$med" -lt "$MEDIAN_US" ] && [ "$max" -lt "$MAX_US" ]
+	[ -n "$med" ] && [ "$med" -lt "${2:-$MEDIAN_US}" ] && [ "$max" -lt "$MAX_US" ]
 }
 
 # ---- every wait, both proxies, 32 at once ------------------------------
@@ -88,7 +89,7 @@ for px in dante ms; do
 	port=$DP
 	[ $px = ms ] && port=$MP
 	for mode in epoll-et epoll-lt epoll-oneshot epoll-pre epoll-pwait2 \
-		poll ppoll select pselect; do
+		poll ppoll select pselect sys-ppoll sys-epoll; do
 		name=evloop_${px}_$mode
 		n0=$(peers echo)
 		out=$(run "socks5://127.0.0.1:$port" EVLOOP_EARLY_WRITE=1 -- \
@@ -114,21 +115,24 @@ for px in dante ms; do
 done
 
 # ---- a misbehaving proxy -----------------------------------------------
-# fault NAME URL WANT_ERR [VAR=VALUE...]: 4 sockets in epoll-et and poll;
+# fault NAME URL WANT_ERR [VAR=VALUE...]: 8 sockets in several loops;
 # each fails with WANT_ERR through the program's loop, connect() itself
-# never waits.
+# never waits (the median bound is looser: 8 samples on a busy machine;
+# the blocking implementation held the thread 1.2-3 ms for a reset or a
+# refusal, the whole timeout for a stall).
 fault() {
 	local name=$1 url=$2 want=$3 mode out why us errs
 	shift 3
-	for mode in epoll-et poll select; do
+	for mode in epoll-et poll select sys-epoll; do
 		out=$(run "$url" EVLOOP_NO_RECONNECT=1 "$@" -- \
-			"$EV" "$mode" 4 127.0.0.1 "$E" 2>"$T/fault.err")
+			"$EV" "$mode" 8 127.0.0.1 "$E" 2>"$T/fault.err")
 		why=
 		errs=$(field errs "$out")
-		[ "$(field fail "$out")" = 4 ] || why="$why not every socket failed;"
-		[ "$errs" = "$want,$want,$want,$want" ] ||
+		[ "$(field fail "$out")" = 8 ] || why="$why not every socket failed;"
+		[ "$errs" = "$want,$want,$want,$want,$want,$want,$want,$want" ] ||
 			why="$why errors '$errs', want $want each;"
-		held_ok "$out" || why="$why connect() held the thread;"
+		held_ok "$out" $((MEDIAN_US * 6)) ||
+			why="$why connect() held the thread;"
 		grep -q "warn: connect to 127.0.0.1:$E" "$T/fault.err" ||
 			why="$why no warn line;"
 		if [ -n "$why" ]; then

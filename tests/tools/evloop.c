@@ -10,6 +10,8 @@
  *   epoll-pre      epoll-et, registered before connect()
  *   epoll-pwait2   epoll-et waited with epoll_pwait2
  *   poll, ppoll, select, pselect
+ *   sys-ppoll, sys-epoll  ppoll, epoll_ctl + epoll_pwait (edge-triggered)
+ *                  and getsockopt by number, through syscall()
  *
  * Each socket: once writable, SO_ERROR; 0 → a line is sent and its echo
  * read back; an error → counted by name. Also checked on the first
@@ -35,6 +37,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +62,8 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int ctl(int op, int fd, struct epoll_event *e);
+
 static void finish(struct conn *k, int err)
 {
 	if (err) {
@@ -70,7 +75,7 @@ static void finish(struct conn *k, int err)
 		ok++;
 	}
 	if (ep >= 0)
-		epoll_ctl(ep, EPOLL_CTL_DEL, k->fd, NULL);
+		ctl(EPOLL_CTL_DEL, k->fd, NULL);
 	close(k->fd);
 	k->st = DONE;
 }
@@ -80,9 +85,21 @@ static int is(const char *m)
 	return !strcmp(mode, m);
 }
 
+static int sys(void)
+{
+	return !strncmp(mode, "sys-", 4);
+}
+
 static int et(void)
 {
-	return is("epoll-et") || is("epoll-pre") || is("epoll-pwait2");
+	return is("epoll-et") || is("epoll-pre") || is("epoll-pwait2") ||
+	       is("sys-epoll");
+}
+
+static int ctl(int op, int fd, struct epoll_event *e)
+{
+	return sys() ? (int)syscall(SYS_epoll_ctl, ep, op, fd, e) :
+		       epoll_ctl(ep, op, fd, e);
 }
 
 /* k's socket is ready (in: readable, out: writable). */
@@ -96,7 +113,9 @@ static void ready(struct conn *k, int in, int out)
 	if (k->st == CONNECTING) {
 		if (!out)
 			return;
-		if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+		if ((sys() ? syscall(SYS_getsockopt, k->fd, SOL_SOCKET, SO_ERROR,
+				     &err, &l) :
+			     getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &l)) < 0)
 			err = errno;
 		if (err) {
 			finish(k, err);
@@ -113,7 +132,7 @@ static void ready(struct conn *k, int in, int out)
 
 			if (is("epoll-oneshot"))
 				e.events |= EPOLLONESHOT;
-			epoll_ctl(ep, EPOLL_CTL_MOD, k->fd, &e);
+			ctl(EPOLL_CTL_MOD, k->fd, &e);
 		}
 		in = 1; /* edge-triggered: the echo may be there already */
 	}
@@ -152,10 +171,13 @@ static void loop_epoll(void)
 	struct epoll_event ev[64];
 	int i, r;
 
-	r = is("epoll-pwait2") ?
-		    epoll_pwait2(ep, ev, 64,
-				 &(struct timespec){ 0, 200000000 }, NULL) :
-		    epoll_wait(ep, ev, 64, 200);
+	if (is("sys-epoll"))
+		r = (int)syscall(SYS_epoll_pwait, ep, ev, 64, 200, NULL, 8);
+	else if (is("epoll-pwait2"))
+		r = epoll_pwait2(ep, ev, 64, &(struct timespec){ 0, 200000000 },
+				 NULL);
+	else
+		r = epoll_wait(ep, ev, 64, 200);
 	for (i = 0; i < r; i++) {
 		struct conn *k = ev[i].data.ptr;
 
@@ -179,8 +201,13 @@ static void loop_poll(void)
 		p[m].events = c[i].st == CONNECTING ? POLLOUT : POLLIN;
 		who[m++] = &c[i];
 	}
-	r = is("ppoll") ? ppoll(p, m, &(struct timespec){ 0, 200000000 }, NULL) :
-			  poll(p, m, 200);
+	if (is("sys-ppoll"))
+		r = (int)syscall(SYS_ppoll, p, m,
+				 &(struct timespec){ 0, 200000000 }, NULL, 8);
+	else if (is("ppoll"))
+		r = ppoll(p, m, &(struct timespec){ 0, 200000000 }, NULL);
+	else
+		r = poll(p, m, 200);
 	for (i = 0; r > 0 && i < m; i++)
 		if (p[i].revents)
 			ready(who[i], !!(p[i].revents & (POLLIN | POLLERR | POLLHUP)),
@@ -226,7 +253,7 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	inet_pton(AF_INET, argv[3], &sa.sin_addr);
 	sa.sin_port = htons((unsigned short)atoi(argv[4]));
-	if (!strncmp(mode, "epoll", 5))
+	if (!strncmp(mode, "epoll", 5) || is("sys-epoll"))
 		ep = epoll_create1(EPOLL_CLOEXEC);
 	t0 = now_us();
 	for (i = 0; i < n; i++) {
@@ -239,7 +266,7 @@ int main(int argc, char **argv)
 		if (is("epoll-oneshot"))
 			e.events |= EPOLLONESHOT;
 		if (is("epoll-pre"))
-			epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &e);
+			ctl(EPOLL_CTL_ADD, c[i].fd, &e);
 		t = now_us();
 		rc = connect(c[i].fd, (struct sockaddr *)&sa, sizeof(sa));
 		t = now_us() - t;
@@ -263,13 +290,13 @@ int main(int argc, char **argv)
 			again = rc == 0 ? "0" : strerrorname_np(errno);
 		}
 		if (ep >= 0 && !is("epoll-pre"))
-			epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &e);
+			ctl(EPOLL_CTL_ADD, c[i].fd, &e);
 	}
 	end = now_us() + 20000000;
 	while (live() && now_us() < end) {
 		if (ep >= 0)
 			loop_epoll();
-		else if (is("poll") || is("ppoll"))
+		else if (is("poll") || is("ppoll") || is("sys-ppoll"))
 			loop_poll();
 		else
 			loop_select();
