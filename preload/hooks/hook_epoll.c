@@ -143,7 +143,9 @@ static bool plain(void)
 	       !atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed);
 }
 
-int sfy_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+static __attribute__((noinline)) int wait_slow(int epfd,
+					       struct epoll_event *ev, int max,
+					       int timeout)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -153,6 +155,18 @@ int sfy_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 		return r->epoll_wait(epfd, ev, max, timeout);
 	return wait_loop(epfd, ev, max, timeout < 0 ? -1 : timeout,
 			 wait_round, NULL);
+}
+
+/* Every epoll_wait() of every program: a load, a test, a load, a tail
+ * call. */
+int sfy_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	int (*real)(int, struct epoll_event *, int, int) =
+		SFY_REAL_FAST(epoll_wait);
+
+	if (__builtin_expect(real && sfy_async_none(), 1))
+		return real(epfd, ev, max, timeout);
+	return wait_slow(epfd, ev, max, timeout);
 }
 
 int sfy_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,

@@ -115,7 +115,8 @@ static int ppoll_round(struct pollfd *p, nfds_t n, int ms, const void *ctx)
 	return sfy_real()->ppoll(p, n, ms < 0 ? NULL : &ts, ctx);
 }
 
-int sfy_poll(struct pollfd *p, nfds_t n, int timeout)
+static __attribute__((noinline)) int poll_slow(struct pollfd *p, nfds_t n,
+					       int timeout)
 {
 	const struct sfy_real *r = sfy_real();
 
@@ -124,6 +125,16 @@ int sfy_poll(struct pollfd *p, nfds_t n, int timeout)
 	if (sfy_async_none() || sfy_inside())
 		return r->poll(p, n, timeout);
 	return poll_loop(p, n, timeout < 0 ? -1 : timeout, poll_round, NULL);
+}
+
+/* Every poll() of every program: a load, a test, a load, a tail call. */
+int sfy_poll(struct pollfd *p, nfds_t n, int timeout)
+{
+	int (*real)(struct pollfd *, nfds_t, int) = SFY_REAL_FAST(poll);
+
+	if (__builtin_expect(real && sfy_async_none(), 1))
+		return real(p, n, timeout);
+	return poll_slow(p, n, timeout);
 }
 
 /* A time-out in whole milliseconds, rounded up (-1: none). */

@@ -32,16 +32,30 @@ static __attribute__((noinline)) int so_error(int fd, void *val,
 	return 0;
 }
 
-int sfy_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+static __attribute__((noinline)) int getsockopt_slow(int fd, int level,
+						     int opt, void *val,
+						     socklen_t *len)
 {
 	const struct sfy_real *r = sfy_real();
 
 	if (!r->getsockopt)
 		return sfy_nosys();
-	if (__builtin_expect(sfy_async_none(), 1) || level != SOL_SOCKET ||
-	    opt != SO_ERROR || sfy_inside())
+	if (sfy_async_none() || level != SOL_SOCKET || opt != SO_ERROR ||
+	    sfy_inside())
 		return r->getsockopt(fd, level, opt, val, len);
 	return so_error(fd, val, len);
+}
+
+/* Every getsockopt() of every program: a load, a test, a load, a tail
+ * call. */
+int sfy_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	int (*real)(int, int, int, void *, socklen_t *) =
+		SFY_REAL_FAST(getsockopt);
+
+	if (__builtin_expect(real && sfy_async_none(), 1))
+		return real(fd, level, opt, val, len);
+	return getsockopt_slow(fd, level, opt, val, len);
 }
 
 int getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
