@@ -101,6 +101,7 @@ struct sfy_real {
 			   const sigset_t *);
 	int (*epoll_pwait2)(int, struct epoll_event *, int,
 			    const struct timespec *, const sigset_t *);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -49,6 +49,7 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
 int sfy_socket(int domain, int type, int protocol);
 int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int sfy_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
+int sfy_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* The waits that step handshakes (hook_poll.c, hook_epoll.c). */
 struct pollfd;
 struct epoll_event;

@@ -335,6 +335,33 @@ int sfy_async_io(int fd)
 	return st == SFY_ASYNC_FAILED ? -take(fd) : 0;
 }
 
+int sfy_async_block(int fd, int sndtimeo_ms)
+{
+	int64_t until = sndtimeo_ms > 0 ? socks5_now_ms() + sndtimeo_ms : -1;
+	struct pollfd p = { .fd = fd };
+	int st, ms, hs;
+
+	for (;;) {
+		st = sfy_async_advance(fd, 0);
+		if (st == SFY_ASYNC_FREE)
+			return 0;
+		if (st == SFY_ASYNC_FAILED)
+			return -take(fd);
+		p.events = sfy_async_need(fd);
+		ms = until < 0 ? -1 : (int)(until - socks5_now_ms());
+		if (until >= 0 && ms <= 0)
+			return -EINPROGRESS;
+		hs = sfy_async_ms_left(); /* the handshake's own deadline */
+		if (hs >= 0 && (ms < 0 || hs < ms))
+			ms = hs;
+		if (sfy_real()->poll(&p, 1, ms) < 0 && errno == EINTR &&
+		    (sndtimeo_ms > 0 ||
+		     atomic_load_explicit(&sfy_sig_interrupts,
+					  memory_order_relaxed)))
+			return -EINTR;
+	}
+}
+
 void sfy_async_forget(int fd)
 {
 	struct slot *s = find(fd);

@@ -100,6 +100,18 @@ static inline bool sfy_async_gated(int fd, ssize_t *rc)
 	return !sfy_async_none() && (*rc = sfy_async_io(fd)) < 0;
 }
 
+/* A blocking connect(): waits for fd's handshake in poll() until it is
+ * over (0 or its -errno), until sndtimeo_ms (> 0: SO_SNDTIMEO) passes
+ * (-EINPROGRESS, as the kernel's), or until a signal interrupts the wait
+ * when the kernel's connect() would give EINTR then (-EINTR; see
+ * hook_signal.c). After EINPROGRESS or EINTR the handshake goes on in the
+ * program's waits, and a second connect() gives EALREADY or EISCONN. */
+int sfy_async_block(int fd, int sndtimeo_ms);
+
+/* Set once the program installed a signal handler without SA_RESTART
+ * (hook_signal.c). Hidden. */
+extern atomic_bool sfy_sig_interrupts __attribute__((visibility("hidden")));
+
 /* fd is being closed (or its number reused): its slot, if any, goes. */
 void sfy_async_forget(int fd);
 

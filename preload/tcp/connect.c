@@ -181,13 +181,21 @@ static int start_first_hop(int fd, int fam, const struct sockaddr_storage *px,
 			   socklen_t pxlen, struct sockaddr_storage *to,
 			   bool *started)
 {
+	const struct sfy_real *r = sfy_real();
 	socklen_t tolen;
-	int rc = prepare(fd, &fam, px, pxlen, to, &tolen), type;
+	int rc = prepare(fd, &fam, px, pxlen, to, &tolen), type, fl = -1;
 
-	if (rc == 0 &&
-	    sfy_real()->connect(fd, (struct sockaddr *)to, tolen) < 0 &&
+	/* A blocking socket that waits in tcp/async.h (sfy_async_block):
+	 * non-blocking for the real connect() alone. */
+	if (rc == 0 && !((fl = r->fcntl(fd, F_GETFL)) & O_NONBLOCK))
+		r->fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	else
+		fl = -1;
+	if (rc == 0 && r->connect(fd, (struct sockaddr *)to, tolen) < 0 &&
 	    errno != EINPROGRESS)
 		rc = -errno;
+	if (fl >= 0)
+		r->fcntl(fd, F_SETFL, fl);
 	/* A stale stream hint (sockhint.h) on a datagram socket connects at
 	 * once: the caller starts over with the socket's real type. */
 	if (rc == 0 && sfy_sock_type(fd, &type) == 0 && type != SOCK_STREAM)
@@ -273,6 +281,18 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 	return 0;
 }
 
+/* SO_SNDTIMEO in milliseconds (0: none, or unknown). */
+static int sndtimeo_ms(int fd)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+
+	if (sfy_real()->getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
+		return 0;
+	return tv.tv_sec > 1000000 ? 1000000000 :
+	       (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+}
+
 /* The handshake of a non-blocking socket whose connection to the first
  * hop is under way, left to the program's waits (tcp/async.h). */
 static int start_async(int fd, const struct sfy_config *cfg,
@@ -299,8 +319,8 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	struct sfy_fd_info info;
 	struct sockaddr_storage via;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
-	bool started;
-	int fam, rc;
+	bool started, blocking = false;
+	int fam, rc, sndtimeo;
 
 	if (!r->fcntl || !r->dup3 || !r->close || !r->connect || !r->poll ||
 	    !r->send || !r->recv)
@@ -315,6 +335,15 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
 	started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
+	 * handler without SA_RESTART: the handshake of a non-blocking one,
+	 * waited for here, so that both interrupt it as they interrupt the
+	 * kernel's connect() (sfy_async_block). */
+	sndtimeo = started ? 0 : sndtimeo_ms(fd);
+	if (!started && (sndtimeo > 0 ||
+			 atomic_load_explicit(&sfy_sig_interrupts,
+					      memory_order_relaxed)))
+		blocking = started = true;
 	rc = via_proxy(fd, fam, &route->dst, shown, cfg, &via, &started);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
@@ -335,7 +364,11 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	if (sfy_fd_set(fd, &info))
 		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
 			  fd);
-	return started ? start_async(fd, cfg, route, shown, &info) : 0;
+	if (!started)
+		return 0;
+	rc = start_async(fd, cfg, route, shown, &info);
+	return blocking && rc == -EINPROGRESS ? sfy_async_block(fd, sndtimeo) :
+						 rc;
 }
 
 int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,

@@ -14,6 +14,10 @@
 #     wait, while connect() itself returned at once), refuses (nothing
 #     listening: ECONNREFUSED), resets (ECONNRESET), answers REP 5
 #     (ECONNREFUSED) — the errors come through SO_ERROR / the next write;
+#   - a blocking connect() to a stalled proxy: EINTR from a handler without
+#     SA_RESTART (then EALREADY), none with SA_RESTART (ETIMEDOUT at
+#     SOCKSIFY_TIMEOUT_MS), EINPROGRESS at SO_SNDTIMEO (tests/tools/
+#     blockconn.c);
 #   - curl -Z with 32 URLs, python asyncio with 32 open_connection, node
 #     (net.connect and http.get in parallel) when installed.
 # Proof of proxying: the proxies go out from 127.0.0.2; the servers log
@@ -152,6 +156,27 @@ if [ -n "$ms" ] && [ "$ms" -ge 650 ] && [ "$ms" -lt 3000 ]; then
 else
 	fail evloop_stall_bounded_by_timeout "the stalled handshakes ended after ${ms:-?} ms (timeout 700)"
 fi
+
+# ---- blocking sockets keep the kernel's interruptions ----------------------
+BC=$B/tests/tools/blockconn
+# blocking NAME MODE URL TIMEOUT_MS WANT_FIRST MIN_MS MAX_MS WANT_SECOND
+blocking() {
+	local out first ms second
+	out=$(run "$3" SOCKSIFY_TIMEOUT_MS="$4" -- "$BC" "$2" 127.0.0.1 "$E" 2>"$T/bc.err")
+	first=$(field first "$out")
+	ms=$(field ms "$out")
+	second=$(field second "$out")
+	if [ "$first" = "$5" ] && [ -n "$ms" ] && [ "$ms" -ge "$6" ] &&
+		[ "$ms" -lt "$7" ] && [ "$second" = "$8" ]; then
+		pass "evloop_blocking_$1"
+	else
+		fail "evloop_blocking_$1" "output '$out', want first=$5 in $6-$7 ms, second=$8; $(head -c 300 "$T/bc.err")"
+	fi
+}
+blocking eintr alarm "socks5://127.0.0.1:$SP" 4000 EINTR 900 2500 EALREADY
+blocking sa_restart restart "socks5://127.0.0.1:$SP" 2000 ETIMEDOUT 1900 3500 ETIMEDOUT
+blocking sndtimeo sndtimeo "socks5://127.0.0.1:$SP" 4000 EINPROGRESS 900 2500 EALREADY
+blocking with_handler echo "socks5://127.0.0.1:$DP" 4000 OK 0 3000 EISCONN
 
 # start_peer SCRIPT: tests/faults/peer.py playing SCRIPT for every
 # connection; PEER_PORT.
