@@ -281,6 +281,16 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 	return 0;
 }
 
+/* Connected without waiting in connect(): once more, so that the kernel
+ * counts the socket connected (send(MSG_FASTOPEN) is EISCONN). */
+static void connect_again(int fd, const struct sockaddr_storage *via)
+{
+	sfy_real()->connect(fd, (const struct sockaddr *)via,
+			    via->ss_family == AF_INET ?
+				    sizeof(struct sockaddr_in) :
+				    sizeof(struct sockaddr_in6));
+}
+
 /* SO_SNDTIMEO in milliseconds (0: none, or unknown). */
 static int sndtimeo_ms(int fd)
 {
@@ -347,13 +357,8 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	rc = via_proxy(fd, fam, &route->dst, shown, cfg, &via, &started);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
-	/* Connected without waiting in connect(): once more, so that the
-	 * kernel counts it connected (send(MSG_FASTOPEN) is EISCONN). */
 	if (!started)
-		r->connect(fd, (struct sockaddr *)&via,
-			   via.ss_family == AF_INET ?
-				   sizeof(struct sockaddr_in) :
-				   sizeof(struct sockaddr_in6));
+		connect_again(fd, &via);
 	memset(&info, 0, sizeof(info));
 	memcpy(&info.via, &via, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
@@ -367,8 +372,11 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	if (!started)
 		return 0;
 	rc = start_async(fd, cfg, route, shown, &info);
-	return blocking && rc == -EINPROGRESS ? sfy_async_block(fd, sndtimeo) :
-						 rc;
+	if (blocking && rc == -EINPROGRESS)
+		rc = sfy_async_block(fd, sndtimeo);
+	if (blocking && rc == 0)
+		connect_again(fd, &via); /* as a blocking connect() leaves it */
+	return rc;
 }
 
 int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,
