@@ -205,6 +205,17 @@ static int start_first_hop(int fd, int fam, const struct sockaddr_storage *px,
 	return rc;
 }
 
+/* A connection attempt that failed already (a refusal on loopback comes
+ * back before connect() returns): its error taken, true. */
+static bool refused_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int err = 0;
+
+	return sfy_real()->poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
+	       sfy_sockopt_int(fd, SOL_SOCKET, SO_ERROR, &err) == 0 && err;
+}
+
 /* Dials the first hop (each of its addresses in turn) and runs the
  * handshake; the address dialled in *to. *started: the socket is
  * non-blocking (start_first_hop). */
@@ -229,8 +240,13 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 			 dstname, errdesc(-n));
 		return n;
 	}
-	if (*started) /* non-blocking: the handshake runs in the waits */
-		return start_first_hop(fd, fam, &px[0], pxlen[0], to, started);
+	/* Without waiting: the handshake runs in the waits. The next address
+	 * only after one refused at once (loopback answers a SYN at once). */
+	for (i = 0; *started && i < n; i++) {
+		rc = start_first_hop(fd, fam, &px[i], pxlen[i], to, started);
+		if (rc || i + 1 == n || !refused_now(fd))
+			return rc;
+	}
 	/* The pipelining probe (when this connect runs it) dials the first
 	 * address alongside the program's own socket. */
 	opts.probe_fd = sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
