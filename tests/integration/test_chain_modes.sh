@@ -16,11 +16,37 @@ unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG ALL_PROXY all_proxy \
 
 if ! is_root; then
 	skip chain_modes "needs root for the network namespaces"
-	finish
+	# The command checks them before it runs anything (exit 2).
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
+rc=$?
+case "$rc:$out" in
+"2:socksify: SOCKSIFY_CHAIN_LEN: '3' is not a number of hops in 1..2"*) pass command_checks_chain_len ;;
+*) fail command_checks_chain_len "rc=$rc: $out" ;;
+esac
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo "RAN $SOCKSIFY_CHAIN"' 2>&1)
+[ "$out" = "RAN round-robin" ] && pass command_passes_chain_mode ||
+	fail command_passes_chain_mode "$out"
+
+finish
 fi
 if ! command -v tinyproxy >/dev/null 2>&1; then
 	skip chain_modes "tinyproxy missing (tools/install-deps.sh)"
-	finish
+	# The command checks them before it runs anything (exit 2).
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
+rc=$?
+case "$rc:$out" in
+"2:socksify: SOCKSIFY_CHAIN_LEN: '3' is not a number of hops in 1..2"*) pass command_checks_chain_len ;;
+*) fail command_checks_chain_len "rc=$rc: $out" ;;
+esac
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo "RAN $SOCKSIFY_CHAIN"' 2>&1)
+[ "$out" = "RAN round-robin" ] && pass command_passes_chain_mode ||
+	fail command_passes_chain_mode "$out"
+
+finish
 fi
 netns_up || { fail netns_up "could not build the namespaces"; finish; }
 CLI=(ip netns exec "$NS_CLI")
@@ -115,7 +141,20 @@ NETNS=$NS_PX LISTEN=$PX start_silent stall "$STALL" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall2 "$STALL2" || setup_ok=0
 if [ "$setup_ok" != 1 ]; then
 	fail setup "a server did not start"
-	finish
+	# The command checks them before it runs anything (exit 2).
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
+rc=$?
+case "$rc:$out" in
+"2:socksify: SOCKSIFY_CHAIN_LEN: '3' is not a number of hops in 1..2"*) pass command_checks_chain_len ;;
+*) fail command_checks_chain_len "rc=$rc: $out" ;;
+esac
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo "RAN $SOCKSIFY_CHAIN"' 2>&1)
+[ "$out" = "RAN round-robin" ] && pass command_passes_chain_mode ||
+	fail command_passes_chain_mode "$out"
+
+finish
 fi
 
 # count NAME: CONNECTs to the web server in tinyproxy NAME's log.
@@ -250,5 +289,18 @@ case $out in
 *"SOCKSIFY_CHAIN: 'fifo' is not strict, dynamic, random or round-robin"*ok=0*) pass bad_chain_mode ;;
 *) fail bad_chain_mode "$out" ;;
 esac
+
+# The command checks them before it runs anything (exit 2).
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
+rc=$?
+case "$rc:$out" in
+"2:socksify: SOCKSIFY_CHAIN_LEN: '3' is not a number of hops in 1..2"*) pass command_checks_chain_len ;;
+*) fail command_checks_chain_len "rc=$rc: $out" ;;
+esac
+out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 \
+	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo "RAN $SOCKSIFY_CHAIN"' 2>&1)
+[ "$out" = "RAN round-robin" ] && pass command_passes_chain_mode ||
+	fail command_passes_chain_mode "$out"
 
 finish
