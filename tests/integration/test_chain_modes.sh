@@ -16,7 +16,24 @@ unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG ALL_PROXY all_proxy \
 
 if ! is_root; then
 	skip chain_modes "needs root for the network namespaces"
-	# The command checks them before it runs anything (exit 2).
+	# ---- --check names the dead hop of a dynamic chain --------------------------------
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=1500 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA,socks5://$PX:$STALL" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+0:*"DEAD  hop 1: programs skip it (failed at reach)"*"DEAD  hop 3: programs skip it (failed at method)"*"would use now (dynamic): hop 2"*"hop 2 connected to $TG:$WEB"*"2 of the configured hops are dead"*)
+	pass check_names_dead_hops ;;
+*) fail check_names_dead_hops "rc=$rc: $out" ;;
+esac
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+1:*"1 of 2 hops answer, a round-robin chain needs 2"*) pass check_too_few_live_hops ;;
+*) fail check_too_few_live_hops "rc=$rc: $out" ;;
+esac
+
+# The command checks them before it runs anything (exit 2).
 out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
 	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
 rc=$?
@@ -33,7 +50,24 @@ finish
 fi
 if ! command -v tinyproxy >/dev/null 2>&1; then
 	skip chain_modes "tinyproxy missing (tools/install-deps.sh)"
-	# The command checks them before it runs anything (exit 2).
+	# ---- --check names the dead hop of a dynamic chain --------------------------------
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=1500 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA,socks5://$PX:$STALL" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+0:*"DEAD  hop 1: programs skip it (failed at reach)"*"DEAD  hop 3: programs skip it (failed at method)"*"would use now (dynamic): hop 2"*"hop 2 connected to $TG:$WEB"*"2 of the configured hops are dead"*)
+	pass check_names_dead_hops ;;
+*) fail check_names_dead_hops "rc=$rc: $out" ;;
+esac
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+1:*"1 of 2 hops answer, a round-robin chain needs 2"*) pass check_too_few_live_hops ;;
+*) fail check_too_few_live_hops "rc=$rc: $out" ;;
+esac
+
+# The command checks them before it runs anything (exit 2).
 out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
 	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
 rc=$?
@@ -141,7 +175,24 @@ NETNS=$NS_PX LISTEN=$PX start_silent stall "$STALL" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall2 "$STALL2" || setup_ok=0
 if [ "$setup_ok" != 1 ]; then
 	fail setup "a server did not start"
-	# The command checks them before it runs anything (exit 2).
+	# ---- --check names the dead hop of a dynamic chain --------------------------------
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=1500 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA,socks5://$PX:$STALL" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+0:*"DEAD  hop 1: programs skip it (failed at reach)"*"DEAD  hop 3: programs skip it (failed at method)"*"would use now (dynamic): hop 2"*"hop 2 connected to $TG:$WEB"*"2 of the configured hops are dead"*)
+	pass check_names_dead_hops ;;
+*) fail check_names_dead_hops "rc=$rc: $out" ;;
+esac
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+1:*"1 of 2 hops answer, a round-robin chain needs 2"*) pass check_too_few_live_hops ;;
+*) fail check_too_few_live_hops "rc=$rc: $out" ;;
+esac
+
+# The command checks them before it runs anything (exit 2).
 out=$(env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 \
 	"$B/socksify" -x "http://$PX:$TPA,http://$PX:$TPB" sh -c 'echo RAN' 2>&1)
 rc=$?
@@ -288,6 +339,23 @@ out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_CHAIN=fifo \
 case $out in
 *"SOCKSIFY_CHAIN: 'fifo' is not strict, dynamic, random or round-robin"*ok=0*) pass bad_chain_mode ;;
 *) fail bad_chain_mode "$out" ;;
+esac
+
+# ---- --check names the dead hop of a dynamic chain --------------------------------
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=1500 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA,socks5://$PX:$STALL" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+0:*"DEAD  hop 1: programs skip it (failed at reach)"*"DEAD  hop 3: programs skip it (failed at method)"*"would use now (dynamic): hop 2"*"hop 2 connected to $TG:$WEB"*"2 of the configured hops are dead"*)
+	pass check_names_dead_hops ;;
+*) fail check_names_dead_hops "rc=$rc: $out" ;;
+esac
+out=$("${CLI[@]}" env SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=2 "$B/socksify" --check \
+	-x "socks5://$PX:$DEAD,http://$PX:$TPA" "$TG:$WEB" 2>&1)
+rc=$?
+case "$rc:$out" in
+1:*"1 of 2 hops answer, a round-robin chain needs 2"*) pass check_too_few_live_hops ;;
+*) fail check_too_few_live_hops "rc=$rc: $out" ;;
 esac
 
 # The command checks them before it runs anything (exit 2).
