@@ -433,6 +433,10 @@ struct socks5_io {
 	int (*fcntl)(int fd, int cmd, ...);
 	ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
 			  const struct sockaddr *sa, socklen_t salen); /* may be NULL */
+	/* recv takes MSG_PEEK: an HTTP hop's reply is then read in two
+	 * calls per arrival (a look, then exactly the header block's bytes)
+	 * instead of a few bytes per call; false keeps the small reads. */
+	bool peek;
 };
 
 /* Milliseconds on CLOCK_MONOTONIC; deadlines are absolute values of it. */
