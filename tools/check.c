@@ -46,7 +46,8 @@
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,
-	.fcntl = fcntl, .sendto = sendto, .peek = true,
+	.fcntl = fcntl, .sendto = sendto, .getsockopt = getsockopt,
+	.peek = true,
 };
 
 int64_t sfy_now_us(void)
