@@ -102,8 +102,11 @@ void sfy_hopmem_ok(size_t hop)
 {
 	struct hopmem *m = get();
 
+	/* Both words: a failure racing a success may leave a back-off
+	 * with no count behind it. */
 	if (hop >= SFY_HOPMEM_HOPS ||
-	    !atomic_load_explicit(&m->fails[hop], memory_order_relaxed))
+	    (!atomic_load_explicit(&m->fails[hop], memory_order_relaxed) &&
+	     !atomic_load_explicit(&m->until[hop], memory_order_relaxed)))
 		return;
 	atomic_store_explicit(&m->fails[hop], 0, memory_order_relaxed);
 	atomic_store_explicit(&m->until[hop], 0, memory_order_relaxed);

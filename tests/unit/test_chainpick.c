@@ -6,6 +6,7 @@
  * on success, and sharing with a fork's child.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -252,6 +253,42 @@ START_TEST(children_draw_differently)
 }
 END_TEST
 
+/* Threads failing, clearing, reading, drawing and moving the cursor at
+ * once: no lock, no torn state (and nothing for ThreadSanitizer, which
+ * make tsan runs this under). */
+static void *hammer(void *arg)
+{
+	size_t me = (size_t)arg, i, c;
+
+	for (i = 0; i < 20000; i++) {
+		if (i % 3 == 0)
+			sfy_hopmem_failed(me % 4, 1000 + (int64_t)i);
+		else if (i % 3 == 1)
+			sfy_hopmem_ok(me % 4);
+		(void)sfy_hopmem_dead(8, 1000 + (int64_t)i);
+		(void)sfy_hopmem_random(NULL);
+		c = sfy_hopmem_cursor();
+		sfy_hopmem_cursor_move(c, (c + 1) % 8);
+	}
+	return NULL;
+}
+
+START_TEST(memory_threads)
+{
+	pthread_t t[6];
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, (void *)i), 0);
+	for (i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_lt(sfy_hopmem_cursor(), 8);
+	for (i = 0; i < 4; i++)
+		sfy_hopmem_ok(i);
+	ck_assert_uint_eq(sfy_hopmem_dead(8, 0), 0);
+}
+END_TEST
+
 static Suite *chainpick_suite(void)
 {
 	Suite *s = suite_create("chainpick");
@@ -269,6 +306,7 @@ static Suite *chainpick_suite(void)
 	tcase_add_test(t, memory_backoff_and_success);
 	tcase_add_test(t, memory_shared_with_children);
 	tcase_add_test(t, children_draw_differently);
+	tcase_add_test(t, memory_threads);
 	suite_add_tcase(s, t);
 	return s;
 }
