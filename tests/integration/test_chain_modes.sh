@@ -213,11 +213,13 @@ fi
 
 # ---- random: spread over three hops --------------------------------------------
 a0=$(count tpa) b0=$(count tpb) c0=$(count tpc)
-run random 30 SOCKSIFY_CHAIN=random \
+# 60 connections, each hop at least 5 (expected 20; fewer than 5 has a
+# chance of about 1e-5).
+run random 60 SOCKSIFY_CHAIN=random \
 	SOCKSIFY_PROXY="http://$PX:$TPA,http://$PX:$TPB,http://$PX:$TPC"
 a=$(($(count tpa) - a0)) b=$(($(count tpb) - b0)) c=$(($(count tpc) - c0))
-if [ "$(field ok)" = 30 ] && [ $((a + b + c)) = 30 ] && [ "$a" -ge 3 ] &&
-   [ "$b" -ge 3 ] && [ "$c" -ge 3 ]; then
+if [ "$(field ok)" = 60 ] && [ $((a + b + c)) = 60 ] && [ "$a" -ge 5 ] &&
+   [ "$b" -ge 5 ] && [ "$c" -ge 5 ]; then
 	pass "random_spreads ($a/$b/$c)"
 else
 	fail random_spreads "$out; counts $a/$b/$c; $(head -c 600 "$T/random.err")"
