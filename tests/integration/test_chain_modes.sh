@@ -171,7 +171,7 @@ run dyn_stall 3 SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=3000 \
 first=$(field first_ms) rest=$(field rest_max_ms)
 if [ "$(field ok)" = 3 ] && [ "$first" -ge 1400 ] && [ "$first" -lt 2500 ] &&
    [ "$rest" -lt 500 ]; then
-	pass dynamic_stalled_first_hop
+	pass "dynamic_stalled_first_hop (first ${first} ms of 3000, then ${rest} ms)"
 else
 	fail dynamic_stalled_first_hop "$out; $(head -c 600 "$T/dyn_stall.err")"
 fi
@@ -182,7 +182,7 @@ fi
 run dyn_fork 3 fork SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=3000 \
 	SOCKSIFY_PROXY="socks5://$PX:$STALL2,http://$PX:$TPB"
 if [ "$(field ok)" = 3 ] && [ "$(field rest_max_ms)" -lt 500 ]; then
-	pass dynamic_memory_shared_with_child
+	pass "dynamic_memory_shared_with_child (parent's connections at most $(field rest_max_ms) ms)"
 else
 	fail dynamic_memory_shared_with_child "$out; $(head -c 600 "$T/dyn_fork.err")"
 fi
@@ -206,7 +206,7 @@ run dyn_alldead 1 SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=2000 \
 	SOCKSIFY_PROXY="socks5://$PX:$STALL,socks5://$PX:$STALL2,socks5://$PX:$DEAD"
 total=$(field total_ms)
 if [ "$(field ok)" = 0 ] && [ "$total" -lt 2400 ]; then
-	pass dynamic_all_dead_within_budget
+	pass "dynamic_all_dead_within_budget (${total} ms of 2000)"
 else
 	fail dynamic_all_dead_within_budget "$out; $(head -c 600 "$T/dyn_alldead.err")"
 fi
