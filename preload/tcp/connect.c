@@ -40,6 +40,7 @@
 #include "route/decide.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/chainrun.h"
 #include "tcp/pipeline.h"
 #include "tcp/tcp.h"
 
@@ -144,14 +145,14 @@ static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
 	return rc;
 }
 
-static void log_failure(const char *dst, const struct sfy_config *cfg,
+static void log_failure(const char *dst, const struct sfy_attempt *a,
 			const struct socks5_failure *why, int err, int64_t t0)
 {
 	char hop[600], reason[160];
-	size_t h = why->hop >= 0 && (size_t)why->hop < cfg->nhops ?
+	size_t h = why->hop >= 0 && (size_t)why->hop < a->nhops ?
 			   (size_t)why->hop : 0;
 
-	socks5_url_format(&cfg->chain[h], hop, sizeof(hop));
+	socks5_url_format(&a->chain[h], hop, sizeof(hop));
 	if (why->status == SOCKS5_E_REPLY)
 		snprintf(reason, sizeof(reason), "%s: %s",
 			 socks5_strerror(why->status),
@@ -163,7 +164,7 @@ static void log_failure(const char *dst, const struct sfy_config *cfg,
 	else /* HTTP hops: the status, the 407's schemes */
 		socks5_failure_describe(why, reason, sizeof(reason));
 	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
-		 dst, hop, h + 1, cfg->nhops, why->state ? why->state : "?",
+		 dst, hop, h + 1, a->nhops, why->state ? why->state : "?",
 		 reason, errname(err), (double)(sfy_log_now_us() - t0) / 1000.0);
 }
 
@@ -173,6 +174,16 @@ static void trace_state(void *arg, size_t hop, const char *state)
 	sfy_debug("connect to %s: hop %zu: %s", (const char *)arg, hop + 1,
 		  state);
 }
+
+/* What via_proxy needs besides the attempt (chainrun.h). */
+struct via {
+	int fd, fam;
+	const struct socks5_addr *dst;
+	const char *dstname;
+	const struct sfy_config *cfg;
+	struct sockaddr_storage to;
+	bool started; /* in: wait in tcp/async.h; out: the handshake runs there */
+};
 
 /* A non-blocking socket: the real connect() to the first hop's first
  * address, and no wait; *started stays true when the connection is under
@@ -216,46 +227,62 @@ static bool refused_now(int fd)
 	       sfy_sockopt_int(fd, SOL_SOCKET, SO_ERROR, &err) == 0 && err;
 }
 
-/* Dials the first hop (each of its addresses in turn) and runs the
- * handshake; the address dialled in *to. *started: the socket is
- * non-blocking (start_first_hop). */
-static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
-		     const char *dstname, const struct sfy_config *cfg,
-		     struct sockaddr_storage *to, bool *started)
+
+/* One attempt (chainrun.h): dials the attempt's first hop (each of its
+ * addresses in turn) and runs the handshake over its hops; the address
+ * dialled in v->to. A later attempt first drops what the one before left
+ * connected (connect(AF_UNSPEC)). */
+static int via_proxy(void *arg, struct sfy_attempt *a)
 {
+	struct via *v = arg;
+	const struct sfy_config *cfg = v->cfg;
 	const struct socks5_io *io = sfy_real_io();
 	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX];
 	socklen_t pxlen[SFY_PROXY_ADDRS_MAX], tolen;
 	struct socks5_hs_opts opts = { 0 };
-	struct socks5_failure why;
 	struct socks5_reply bound;
-	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
+	int64_t deadline = a->deadline;
 	int64_t t0 = sfy_log_now_us();
 	char hop[SOCKS5_CHAIN_MAX * 600];
 	int n, i, rc = -ECONNREFUSED;
 
-	n = sfy_proxy_sockaddrs(px, pxlen, SFY_PROXY_ADDRS_MAX);
+	if (a->n > 0) {
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+		sfy_real()->connect(v->fd, &unspec, sizeof(unspec));
+	}
+	n = sfy_hop_sockaddrs(a->first, px, pxlen, SFY_PROXY_ADDRS_MAX);
 	if (n < 0) {
 		sfy_warn("connect to %s: the proxy's address is unknown (%s)",
-			 dstname, errdesc(-n));
+			 v->dstname, errdesc(-n));
 		return n;
 	}
-	/* Without waiting: the handshake runs in the waits. The next address
-	 * only after one refused at once (loopback answers a SYN at once). */
-	for (i = 0; *started && i < n; i++) {
-		rc = start_first_hop(fd, fam, &px[i], pxlen[i], to, started);
-		if (rc || i + 1 == n || !refused_now(fd))
+	/* Without waiting (the configured chain, first attempt only): the
+	 * handshake runs in the waits. The next address only after one
+	 * refused at once (loopback answers a SYN at once). */
+	if (v->started && (!a->as_configured || a->n > 0))
+		v->started = false; /* chain modes: in connect(), as before */
+	for (i = 0; v->started && i < n; i++) {
+		rc = start_first_hop(v->fd, v->fam, &px[i], pxlen[i], &v->to,
+				     &v->started);
+		if (rc || i + 1 == n || !refused_now(v->fd)) {
+			a->reached = rc == 0;
+			a->final = true; /* no failover from here */
 			return rc;
+		}
 	}
 	/* The pipelining probe (when this connect runs it) dials the first
-	 * address alongside the program's own socket. */
-	opts.probe_fd = sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
-						pxlen[0]);
+	 * address alongside the program's own socket; it learns about the
+	 * configured first hop only. */
+	opts.probe_fd = a->as_configured ?
+				sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
+							pxlen[0]) : -1;
 	opts.probe = opts.probe_fd >= 0;
 	for (i = 0; i < n; i++) {
-		rc = prepare(fd, &fam, &px[i], pxlen[i], to, &tolen);
+		rc = prepare(v->fd, &v->fam, &px[i], pxlen[i], &v->to, &tolen);
 		if (rc == 0)
-			rc = socks5_connect_deadline(io, fd, (struct sockaddr *)to,
+			rc = socks5_connect_deadline(io, v->fd,
+						     (struct sockaddr *)&v->to,
 						     tolen, deadline);
 		if (rc == 0 || rc == -ETIMEDOUT || socket_refused(rc) ||
 		    socks5_now_ms() >= deadline)
@@ -265,33 +292,37 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		if (opts.probe)
 			sfy_pipeline_probe_done(opts.probe_fd,
 						SOCKS5_PROBE_UNDECIDED);
-		if (socket_refused(rc))
+		if (socket_refused(rc)) {
+			a->final = true;
 			return rc; /* the program's socket, not the proxy */
-		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
+		}
+		socks5_url_format(&a->chain[0], hop, sizeof(hop));
 		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
-			 dstname, hop, errdesc(-rc), errname(-rc),
+			 v->dstname, hop, errdesc(-rc), errname(-rc),
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 		return rc;
 	}
-	memset(&why, 0, sizeof(why));
-	opts.pipeline = sfy_pipeline_hops(cfg);
+	a->reached = true;
+	memset(&a->why, 0, sizeof(a->why));
+	opts.pipeline = a->as_configured ? sfy_pipeline_hops(cfg) :
+			cfg->pipeline == SFY_PIPELINE_ON ? ~0u : 0;
 	if (sfy_log_level() >= SFY_LOG_DEBUG) {
 		opts.trace = trace_state;
-		opts.trace_arg = (void *)dstname;
+		opts.trace_arg = (void *)v->dstname;
 	}
-	rc = socks5_handshake_ex(io, fd, cfg->chain, cfg->nhops,
-				 SOCKS5_CMD_CONNECT, dst, deadline, &opts,
-				 &bound, &why);
+	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
+				 SOCKS5_CMD_CONNECT, v->dst, deadline, &opts,
+				 &bound, &a->why);
 	if (opts.probe)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {
-		log_failure(dstname, cfg, &why, -rc, t0);
+		log_failure(v->dstname, a, &a->why, -rc, t0);
 		return rc;
 	}
 	/* -v: one line per proxied connection (failures have their warn). */
 	if (sfy_log_level() >= SFY_LOG_INFO) {
-		sfy_log_chain(hop, sizeof(hop), cfg->chain, cfg->nhops);
-		sfy_info("connect to %s via %s: ok in %.1f ms", dstname, hop,
+		sfy_log_chain(hop, sizeof(hop), a->chain, a->nhops);
+		sfy_info("connect to %s via %s: ok in %.1f ms", v->dstname, hop,
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 	}
 	return 0;
@@ -343,9 +374,9 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	const struct sfy_config *cfg = sfy_config();
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
-	struct sockaddr_storage via;
+	struct via v;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
-	bool started, blocking = false;
+	bool blocking = false;
 	int fam, rc, sndtimeo;
 
 	if (!r->fcntl || !r->dup3 || !r->close || !r->connect || !r->poll ||
@@ -360,23 +391,25 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	/* socks5_connect_deadline puts the caller's file status flags back
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
-	started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	v = (struct via){ .fd = fd, .fam = fam, .dst = &route->dst,
+			  .dstname = shown, .cfg = cfg };
+	v.started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
 	 * handler without SA_RESTART: the handshake of a non-blocking one,
 	 * waited for here, so that both interrupt it as they interrupt the
 	 * kernel's connect() (sfy_async_block). */
-	sndtimeo = started ? 0 : sndtimeo_ms(fd);
-	if (!started && (sndtimeo > 0 ||
-			 atomic_load_explicit(&sfy_sig_interrupts,
-					      memory_order_relaxed)))
-		blocking = started = true;
-	rc = via_proxy(fd, fam, &route->dst, shown, cfg, &via, &started);
+	sndtimeo = v.started ? 0 : sndtimeo_ms(fd);
+	if (!v.started && (sndtimeo > 0 ||
+			   atomic_load_explicit(&sfy_sig_interrupts,
+						memory_order_relaxed)))
+		blocking = v.started = true;
+	rc = sfy_chain_connect(cfg, shown, via_proxy, &v);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
-	if (!started)
-		connect_again(fd, &via);
+	if (!v.started)
+		connect_again(fd, &v.to);
 	memset(&info, 0, sizeof(info));
-	memcpy(&info.via, &via, sizeof(info.via));
+	memcpy(&info.via, &v.to, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
 	info.family = fam;
 	info.peer_len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
@@ -385,13 +418,13 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	if (sfy_fd_set(fd, &info))
 		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
 			  fd);
-	if (!started)
+	if (!v.started)
 		return 0;
 	rc = start_async(fd, cfg, route, shown, &info);
 	if (blocking && rc == -EINPROGRESS)
 		rc = sfy_async_block(fd, sndtimeo);
 	if (blocking && rc == 0)
-		connect_again(fd, &via); /* as a blocking connect() leaves it */
+		connect_again(fd, &v.to); /* as a blocking connect() leaves it */
 	return rc;
 }
 
