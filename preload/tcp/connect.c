@@ -257,11 +257,13 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 			 v->dstname, errdesc(-n));
 		return n;
 	}
-	/* Without waiting (the configured chain, first attempt only): the
-	 * handshake runs in the waits. The next address only after one
-	 * refused at once (loopback answers a SYN at once). */
-	if (v->started && (!a->as_configured || a->n > 0))
-		v->started = false; /* chain modes: in connect(), as before */
+	/* Without waiting (SOCKSIFY_CHAIN=strict only: the other modes fail
+	 * over between attempts): the handshake runs in the waits. The next
+	 * address only after one refused at once (loopback answers a SYN at
+	 * once). */
+	if (v->started && (cfg->chain_mode != SFY_CHAIN_STRICT ||
+			   !a->as_configured || a->n > 0))
+		v->started = false; /* in connect(), as before */
 	for (i = 0; v->started && i < n; i++) {
 		rc = start_first_hop(v->fd, v->fam, &px[i], pxlen[i], &v->to,
 				     &v->started);
