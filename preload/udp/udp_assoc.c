@@ -103,10 +103,12 @@ void sfy_assoc_dyn_write(struct sfy_assoc *a, const struct sfy_assoc_dyn *in)
 	while (!sfy_seq_try_write(&a->seq, &c)) {
 		/* A child that ran no atfork handler (_Fork, a raw fork)
 		 * may have copied a lock whose holder does not exist
-		 * there: after a long wait, a child gives the write up (in
-		 * a vfork child the holder is a parent thread, which would
-		 * have let go long before). */
-		if (spins == 64 + 4095 && sfy_in_vfork_child())
+		 * there, and a vfork child must not write its parent's
+		 * memory: once the lock stays busy past the spinning turns
+		 * (one getpid() then, on contention only), such a child
+		 * gives the write up. Asked after thousands of yields
+		 * instead, the give-up took over 5 s on a loaded machine. */
+		if (spins == 64 && sfy_in_vfork_child())
 			return;
 		sfy_seq_pause(&spins);
 	}

@@ -111,6 +111,12 @@ static void describe_hung(pid_t pid, int kind)
 	state = strrchr(stat, ')');
 	printf("# hung child %d (%s): state %.1s, wchan %s, syscall %s\n", (int)pid,
 	       how[kind % 3], state && state[1] ? state + 2 : "?", wchan, sc);
+	if (getenv("PROCSHAPES_GDB")) { /* by hand: where it spins */
+		snprintf(path, sizeof(path), "gdb -batch -p %d -ex bt 2>&1", (int)pid);
+		fflush(stdout);
+		if (system(path) < 0)
+			perror("system");
+	}
 }
 
 static int storm(const struct sockaddr_in *sa, int n,
