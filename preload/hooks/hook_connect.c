@@ -36,6 +36,7 @@
 #include "dns/fakeip.h"
 #include "hooks/hooks.h"
 #include "route/policy.h"
+#include "route/sockkind.h"
 #include "state/fdstate.h"
 #include "state/sockhint.h"
 #include "tcp/pipeline.h"
@@ -386,10 +387,13 @@ __attribute__((noinline)) int sfy_tcp_connect(int fd, const struct sockaddr *sa,
 /* TCP, UDP or neither, as the kernel says the socket's type is. */
 static int connect_by_type(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int type;
+	int type, rc;
 
 	if (sfy_sock_type(fd, &type))
 		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
+	rc = sfy_unproxied_send(fd, type, sa, len); /* raw, ICMP, UDP-Lite */
+	if (rc)
+		return rc;
 	if (type == SOCK_DGRAM)
 		return sfy_udp_connect_route(fd, sa, len);
 	if (type != SOCK_STREAM)

@@ -21,9 +21,9 @@
  * send()/write()/writev() are on every program's hot path: one relaxed
  * load (nothing ever associated) or two (its slot), then the real call.
  *
- * A stream socket given MSG_FASTOPEN and an address (TCP Fast Open) is
- * connected through the proxy first, then the data is sent on it.
- * Warnings: the first few at warn, the rest at debug (chatty programs).
+ * MSG_FASTOPEN with an address on a stream socket: connected through the
+ * proxy first. Raw, ICMP, UDP-Lite sockets: route/sockkind.h. Warnings:
+ * the first few at warn, the rest at debug (chatty programs).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,6 +38,7 @@
 #include "dns/fakeip.h"
 #include "hooks/hooks.h"
 #include "route/policy.h"
+#include "route/sockkind.h"
 #include "udp/udp_io.h"
 
 #define WARN_LIMIT 8
@@ -62,12 +63,6 @@ static void refuse_log(const struct sockaddr *sa, socklen_t len,
 	sfy_log_write(level, "UDP to %s refused: %s", shown, why);
 }
 
-/* The decision for one destination (udp_policy.c). */
-static int verdict(const struct sockaddr *sa, const char **why)
-{
-	return sfy_udp_verdict(sa, why);
-}
-
 static int sock_family(int fd)
 {
 	int d = AF_UNSPEC;
@@ -88,8 +83,9 @@ static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
 
 	/* Decide on the address first: most destinations pass without a
 	 * system call to learn the socket's type. */
-	rc = verdict(sa, &why);
-	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN))
+	rc = sfy_udp_verdict(sa, &why); /* route/udp_policy.c */
+	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN) &&
+	    !sfy_udp_direct_by_choice(sa))
 		return rc;
 	if (rc == VIA_RELAY && sfy_assoc_of(fd, info) == 0)
 		/* associated already: no question left but the family (an
@@ -98,6 +94,8 @@ static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
 			       SFY_PASS : rc;
 	if (*type < 0 && sfy_sock_type(fd, type))
 		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
+	if (*type != SOCK_STREAM && (fam = sfy_unproxied_send(fd, *type, sa, len)))
+		return fam; /* raw, ICMP, UDP-Lite (route/sockkind.h) */
 	if (*type == SOCK_STREAM && (flags & MSG_FASTOPEN))
 		return may_connect ? sfy_tcp_connect(fd, sa, len) :
 		       rc == SFY_PASS ? rc : -EOPNOTSUPP;
