@@ -83,6 +83,18 @@ struct sfy_real {
 				unsigned char *, int);
 	int (*res_nsend)(void *, const unsigned char *, int, unsigned char *,
 			 int);
+	/* the exec family (hook_exec.c); posix_spawn's attribute and file
+	 * action types are pointers here */
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*posix_spawn)(pid_t *, const char *, const void *, const void *,
+			   char *const[], char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *, const void *, const void *,
+			    char *const[], char *const[]);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only
