@@ -14,8 +14,10 @@
  * execle, execlp, posix_spawn, posix_spawnp (glibc's own execv* and
  * posix_spawn* call its internal execve, which no hook sees). system()
  * and popen() run /bin/sh, a dynamic program, whose own exec of the
- * command is then checked here. Not seen: syscall(SYS_execve) and a
- * script whose #! interpreter is static (only the script is probed).
+ * command is then checked here; so are syscall(SYS_execve) and
+ * syscall(SYS_execveat) (hook_syscall.c). Not seen: a system call made
+ * by the instruction itself, and a script whose #! interpreter is static
+ * (only the script is probed).
  *
  * The socksify command (statically linked) is exempt by its name: it
  * hands LD_PRELOAD on to what it runs, and probes that itself.
@@ -168,7 +170,7 @@ static int refuse(int rc)
 	return -1;
 }
 
-static int sfy_execve(const char *path, char *const argv[], char *const envp[])
+int sfy_execve(const char *path, char *const argv[], char *const envp[])
 {
 	const struct sfy_real *r = sfy_real();
 	int rc = judge(path);
@@ -181,8 +183,8 @@ static int sfy_execve(const char *path, char *const argv[], char *const envp[])
 int execve(const char *path, char *const argv[], char *const envp[])
 	SFY_EXPORT_AS(sfy_execve);
 
-int execveat(int dirfd, const char *path, char *const argv[],
-	     char *const envp[], int flags)
+int sfy_execveat(int dirfd, const char *path, char *const argv[],
+		 char *const envp[], int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	const char *p = path;
@@ -200,6 +202,9 @@ int execveat(int dirfd, const char *path, char *const argv[],
 	return r->execveat ? r->execveat(dirfd, path, argv, envp, flags) :
 			     sfy_nosys();
 }
+
+int execveat(int dirfd, const char *path, char *const argv[],
+	     char *const envp[], int flags) SFY_EXPORT_AS(sfy_execveat);
 
 /* An O_PATH descriptor cannot be read: exec'd unprobed. */
 int fexecve(int fd, char *const argv[], char *const envp[])

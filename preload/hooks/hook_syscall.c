@@ -7,7 +7,8 @@
  * proxied, relayed or refused there, never sent direct (issue 18). The
  * receives are routed to our hooks when their descriptor is an
  * associated UDP socket. io_uring_setup is refused unless allowed
- * (hook_iouring.c says why). Everything else goes to the real syscall()
+ * (hook_iouring.c says why); execve and execveat follow the exec rule
+ * (hook_exec.c). Everything else goes to the real syscall()
  * unchanged.
  *
  * The calls that change which descriptor a number names (close,
@@ -49,6 +50,7 @@ enum route {
 	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
 	ROUTE_IO_URING,   /* refused unless allowed (hook_iouring.c) */
+	ROUTE_EXEC,       /* the exec rule (hook_exec.c) */
 };
 
 /* One switch, so that every other number costs one decision tree. */
@@ -83,6 +85,9 @@ static enum route route_of(long n)
 	case SYS_io_uring_setup:
 		return ROUTE_IO_URING;
 #endif
+	case SYS_execve:
+	case SYS_execveat:
+		return ROUTE_EXEC;
 	default:
 		return ROUTE_NONE;
 	}
@@ -96,6 +101,8 @@ static long descriptor_route(long n, const long *a)
 	long rc;
 
 	switch (n) {
+	case SYS_socket: /* also refused as socket() refuses (sockkind.h) */
+		return sfy_socket((int)a[0], (int)a[1], (int)a[2]);
 	case SYS_close:
 		return sfy_close((int)a[0]);
 	case SYS_dup:
@@ -124,10 +131,6 @@ static long descriptor_route(long n, const long *a)
 	if (rc < 0)
 		return rc;
 	switch (n) {
-	case SYS_socket:
-		sfy_fd_made((int)rc, (a[0] == AF_INET || a[0] == AF_INET6) &&
-					     ((int)a[1] & 0xf) == SOCK_STREAM);
-		break;
 	case SYS_socketpair:
 		sv = (int *)a[3];
 		sfy_fd_made(sv[0], false);
@@ -185,6 +188,13 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 		return descriptor_route(n, a);
 	if (route == ROUTE_OUT)
 		return out_route(n, a);
+	if (route == ROUTE_EXEC)
+		return n == SYS_execve ?
+			       sfy_execve((const char *)a[0], (char *const *)a[1],
+					  (char *const *)a[2]) :
+			       sfy_execveat((int)a[0], (const char *)a[1],
+					    (char *const *)a[2],
+					    (char *const *)a[3], (int)a[4]);
 	if (route == ROUTE_IO_URING) {
 		long rc = sfy_io_uring_setup_route();
 

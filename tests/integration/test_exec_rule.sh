@@ -31,7 +31,7 @@ chmod 755 "$T/bin/scriptprog"
 ln -s "$(type -P echo)" "$T/bin/dynprog"
 
 MODES=(execve execv execvp execvpe execl execle execlp execveat fexecve
-	posix_spawn posix_spawnp system popen)
+	syscall-execve syscall-execveat posix_spawn posix_spawnp system popen)
 PROXY=socks5://127.0.0.1:9	# never dialled: nothing here connects
 
 # via [ENV...] -- MODE PROG: stdout in $out, stderr in $T/err, status in $st.

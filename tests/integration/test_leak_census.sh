@@ -71,6 +71,7 @@ ROWS=(
 	"sctp-seqpacket refused ESOCKTNOSUPPORT"
 	"xdp refused EPERM"
 	"packet-sendto refused EPERM"
+	"syscall-packet-sendto refused EPERM"
 	"mptcp-connect ok echo"
 )
 # SOCKSIFY_UDP=direct is about UDP: these stay refused under it.

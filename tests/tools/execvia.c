@@ -5,6 +5,7 @@
  *   execvia MODE PROGRAM ARG
  *
  * MODE: execve execv execvp execvpe execl execle execlp execveat fexecve
+ * syscall-execve syscall-execveat (by number)
  * posix_spawn posix_spawnp system popen. PROGRAM runs with argv
  * { PROGRAM, ARG } (a shell command line "PROGRAM ARG" for system and
  * popen; popen's output is copied to stdout). When the call fails:
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +74,10 @@ int main(int argc, char **argv)
 		execle(argv[2], argv[2], argv[3], (char *)NULL, environ);
 	else if (!strcmp(m, "execlp"))
 		execlp(argv[2], argv[2], argv[3], (char *)NULL);
+	else if (!strcmp(m, "syscall-execve"))
+		syscall(SYS_execve, argv[2], args, environ);
+	else if (!strcmp(m, "syscall-execveat"))
+		syscall(SYS_execveat, AT_FDCWD, argv[2], args, environ, 0);
 	else if (!strcmp(m, "execveat"))
 		execveat(AT_FDCWD, argv[2], args, environ, 0);
 	else if (!strcmp(m, "fexecve")) {

@@ -577,16 +577,17 @@ static int row_made(int which)
 
 /* AF_PACKET: an IPv4 packet to the destination, framed by the kernel
  * (SOCK_DGRAM) and broadcast on the client's interface. */
-static int row_packet(int unused)
+static int row_packet(int by_number)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
 				  .sll_protocol = htons(ETH_P_IP),
 				  .sll_halen = 6 };
 	unsigned char ip[20 + 16] = { 0x45, 0, 0, sizeof(ip), 0, 0, 0x40, 0,
 				      64, IPPROTO_ICMP };
-	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	int fd = by_number ? (int)syscall(SYS_socket, AF_PACKET, SOCK_DGRAM,
+					  htons(ETH_P_IP)) :
+			     socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
 
-	(void)unused;
 	if (fd < 0)
 		return report_errno(errno);
 	ll.sll_ifindex = (int)if_nametoindex("to-px");
@@ -670,6 +671,7 @@ static const struct row rows[] = {
 	{ "sctp-seqpacket", row_made, 2 },
 	{ "xdp", row_made, 3 },
 	{ "packet-sendto", row_packet, 0 },
+	{ "syscall-packet-sendto", row_packet, 1 },
 	{ "mptcp-connect", row_mptcp, 0 },
 };
 
