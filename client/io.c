@@ -210,8 +210,8 @@ void socks5_drive(const struct socks5_io *io, struct socks5_task *m,
 /*
  * Waits for a connection attempt already under way. poll's answer is
  * enough when it says writable and nothing else; after an error or hang-up
- * the outcome is read from SO_ERROR (getsockopt is not a hooked name, so
- * it is called directly).
+ * the outcome is read from SO_ERROR, through the caller's getsockopt (a
+ * preload may hook getsockopt itself: event loops ask it for SO_ERROR).
  */
 static int wait_connected(const struct socks5_io *io, int fd,
 			  int64_t deadline_ms)
@@ -233,7 +233,9 @@ static int wait_connected(const struct socks5_io *io, int fd,
 	}
 	if (pfd.revents == POLLOUT)
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0)
+	if (!io->getsockopt)
+		return -ENOSYS;
+	if (io->getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0)
 		return -errno;
 	return -soerr;
 }
@@ -291,12 +293,14 @@ static bool no_fastopen(int e)
 }
 
 /* Only a stream socket can be handed through the handshake. */
-static int stream_or_eprototype(int fd)
+static int stream_or_eprototype(const struct socks5_io *io, int fd)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	if (!io->getsockopt)
+		return -ENOSYS;
+	if (io->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
 		return -errno;
 	return type == SOCK_STREAM ? 0 : -EPROTOTYPE;
 }
@@ -323,7 +327,7 @@ static int connect_fastopen(const struct socks5_io *io, int fd,
 		return wait_connected(io, fd, deadline_ms);
 	if (!no_fastopen(errno))
 		return -errno;
-	rc = stream_or_eprototype(fd);
+	rc = stream_or_eprototype(io, fd);
 	return rc ? rc : 1;
 }
 

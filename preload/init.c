@@ -14,7 +14,7 @@
 #include "base/realfn.h"
 #include "base/secretwipe.h"
 #include "dns/fakeip.h"
-#include "hooks/hooks.h"
+#include "route/decide.h"
 #include "state/fdstate.h"
 #include "state/vfork.h"
 #include "udp/udp_assoc.h"

@@ -40,7 +40,7 @@
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,
-	.fcntl = fcntl, .sendto = sendto,
+	.fcntl = fcntl, .sendto = sendto, .getsockopt = getsockopt,
 };
 
 int64_t sfy_now_us(void)

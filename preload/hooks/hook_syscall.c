@@ -7,7 +7,7 @@
  * proxied, relayed or refused there, never sent direct (issue 18). The
  * receives are routed to our hooks when their descriptor is an
  * associated UDP socket. io_uring_setup is refused unless allowed
- * (hook_iouring.c says why); execve and execveat follow the exec rule
+ * (route/decide.c says why); execve and execveat follow the exec rule
  * (hook_exec.c). Everything else goes to the real syscall()
  * unchanged.
  *
@@ -42,6 +42,7 @@
 
 #include "base/realfn.h"
 #include "hooks/hooks.h"
+#include "route/decide.h"
 #include "state/fdstate.h"
 
 enum route {
@@ -49,7 +50,7 @@ enum route {
 	ROUTE_DESCRIPTOR, /* hook_fd.c's bookkeeping must see it */
 	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
-	ROUTE_IO_URING,   /* refused unless allowed (hook_iouring.c) */
+	ROUTE_IO_URING,   /* refused unless allowed (route/decide.c) */
 	ROUTE_EXEC,       /* the exec rule (hook_exec.c) */
 };
 
@@ -196,10 +197,10 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 					    (char *const *)a[2],
 					    (char *const *)a[3], (int)a[4]);
 	if (route == ROUTE_IO_URING) {
-		long rc = sfy_io_uring_setup_route();
+		struct sfy_route rt;
 
-		if (rc < 0) {
-			errno = (int)-rc;
+		if (sfy_route_io_uring(&rt) == SFY_REFUSE) {
+			errno = -rt.err;
 			return -1;
 		}
 	}
