@@ -10,6 +10,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/sockopt.h"
 #include "base/sockaddr.h"
 #include "dns/fakeip.h"
 #include "route/policy.h"
@@ -142,12 +143,11 @@ int sfy_unproxied_send(int fd, int type, const struct sockaddr *sa,
 {
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	struct socks5_addr a;
-	socklen_t l = sizeof(int);
 	int proto = 0, lv;
 
 	if (type == SOCK_STREAM || nothing_leaves(sa))
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
+	if (sfy_sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &proto) < 0)
 		return 0; /* the real call answers for the descriptor */
 	if (type == SOCK_DGRAM && (proto == 0 || proto == IPPROTO_UDP))
 		return 0;
