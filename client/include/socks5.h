@@ -438,6 +438,10 @@ struct socks5_io {
 	 * its own. NULL: those answers are -ENOSYS. */
 	int (*getsockopt)(int fd, int level, int name, void *val,
 			  socklen_t *len);
+	/* recv takes MSG_PEEK: an HTTP hop's reply is then read in two
+	 * calls per arrival (a look, then exactly the header block's bytes)
+	 * instead of a few bytes per call; false keeps the small reads. */
+	bool peek;
 };
 
 /* Milliseconds on CLOCK_MONOTONIC; deadlines are absolute values of it. */

@@ -39,6 +39,7 @@
 #include "hooks/hooks.h"
 #include "route/decide.h"
 #include "state/fdstate.h"
+#include "tcp/chainrun.h"
 #include "tcp/pipeline.h"
 #include "tcp/tcp.h"
 
@@ -143,14 +144,14 @@ static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
 	return rc;
 }
 
-static void log_failure(const char *dst, const struct sfy_config *cfg,
+static void log_failure(const char *dst, const struct sfy_attempt *a,
 			const struct socks5_failure *why, int err, int64_t t0)
 {
 	char hop[600], reason[160];
-	size_t h = why->hop >= 0 && (size_t)why->hop < cfg->nhops ?
+	size_t h = why->hop >= 0 && (size_t)why->hop < a->nhops ?
 			   (size_t)why->hop : 0;
 
-	socks5_url_format(&cfg->chain[h], hop, sizeof(hop));
+	socks5_url_format(&a->chain[h], hop, sizeof(hop));
 	if (why->status == SOCKS5_E_REPLY)
 		snprintf(reason, sizeof(reason), "%s: %s",
 			 socks5_strerror(why->status),
@@ -162,7 +163,7 @@ static void log_failure(const char *dst, const struct sfy_config *cfg,
 	else /* HTTP hops: the status, the 407's schemes */
 		socks5_failure_describe(why, reason, sizeof(reason));
 	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
-		 dst, hop, h + 1, cfg->nhops, why->state ? why->state : "?",
+		 dst, hop, h + 1, a->nhops, why->state ? why->state : "?",
 		 reason, errname(err), (double)(sfy_log_now_us() - t0) / 1000.0);
 }
 
@@ -173,38 +174,56 @@ static void trace_state(void *arg, size_t hop, const char *state)
 		  state);
 }
 
-/* Dials the first hop (each of its addresses in turn) and runs the
- * handshake; the address dialled in *to. */
-static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
-		     const char *dstname, const struct sfy_config *cfg,
-		     struct sockaddr_storage *to)
+/* What via_proxy needs besides the attempt (chainrun.h). */
+struct via {
+	int fd, fam;
+	const struct socks5_addr *dst;
+	const char *dstname;
+	const struct sfy_config *cfg;
+	struct sockaddr_storage to;
+};
+
+/* One attempt (chainrun.h): dials the attempt's first hop (each of its
+ * addresses in turn) and runs the handshake over its hops; the address
+ * dialled in v->to. A later attempt first drops what the one before left
+ * connected (connect(AF_UNSPEC)). */
+static int via_proxy(void *arg, struct sfy_attempt *a)
 {
+	struct via *v = arg;
+	const struct sfy_config *cfg = v->cfg;
 	const struct socks5_io *io = sfy_real_io();
 	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX];
 	socklen_t pxlen[SFY_PROXY_ADDRS_MAX], tolen;
 	struct socks5_hs_opts opts = { 0 };
-	struct socks5_failure why;
 	struct socks5_reply bound;
-	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
+	int64_t deadline = a->deadline;
 	int64_t t0 = sfy_log_now_us();
 	char hop[SOCKS5_CHAIN_MAX * 600];
 	int n, i, rc = -ECONNREFUSED;
 
-	n = sfy_proxy_sockaddrs(px, pxlen, SFY_PROXY_ADDRS_MAX);
+	if (a->n > 0) {
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+		sfy_real()->connect(v->fd, &unspec, sizeof(unspec));
+	}
+	n = sfy_hop_sockaddrs(a->first, px, pxlen, SFY_PROXY_ADDRS_MAX);
 	if (n < 0) {
 		sfy_warn("connect to %s: the proxy's address is unknown (%s)",
-			 dstname, errdesc(-n));
+			 v->dstname, errdesc(-n));
 		return n;
 	}
 	/* The pipelining probe (when this connect runs it) dials the first
-	 * address alongside the program's own socket. */
-	opts.probe_fd = sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
-						pxlen[0]);
+	 * address alongside the program's own socket; it learns about the
+	 * configured first hop only. */
+	opts.probe_fd = a->as_configured ?
+				sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
+							pxlen[0]) : -1;
 	opts.probe = opts.probe_fd >= 0;
 	for (i = 0; i < n; i++) {
-		rc = prepare(fd, &fam, &px[i], pxlen[i], to, &tolen);
+		rc = prepare(v->fd, &v->fam, &px[i], pxlen[i], &v->to, &tolen);
 		if (rc == 0)
-			rc = socks5_connect_deadline(io, fd, (struct sockaddr *)to,
+			rc = socks5_connect_deadline(io, v->fd,
+						     (struct sockaddr *)&v->to,
 						     tolen, deadline);
 		if (rc == 0 || rc == -ETIMEDOUT || socket_refused(rc) ||
 		    socks5_now_ms() >= deadline)
@@ -214,33 +233,37 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		if (opts.probe)
 			sfy_pipeline_probe_done(opts.probe_fd,
 						SOCKS5_PROBE_UNDECIDED);
-		if (socket_refused(rc))
+		if (socket_refused(rc)) {
+			a->final = true;
 			return rc; /* the program's socket, not the proxy */
-		socks5_url_format(&cfg->chain[0], hop, sizeof(hop));
+		}
+		socks5_url_format(&a->chain[0], hop, sizeof(hop));
 		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
-			 dstname, hop, errdesc(-rc), errname(-rc),
+			 v->dstname, hop, errdesc(-rc), errname(-rc),
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 		return rc;
 	}
-	memset(&why, 0, sizeof(why));
-	opts.pipeline = sfy_pipeline_hops(cfg);
+	a->reached = true;
+	memset(&a->why, 0, sizeof(a->why));
+	opts.pipeline = a->as_configured ? sfy_pipeline_hops(cfg) :
+			cfg->pipeline == SFY_PIPELINE_ON ? ~0u : 0;
 	if (sfy_log_level() >= SFY_LOG_DEBUG) {
 		opts.trace = trace_state;
-		opts.trace_arg = (void *)dstname;
+		opts.trace_arg = (void *)v->dstname;
 	}
-	rc = socks5_handshake_ex(io, fd, cfg->chain, cfg->nhops,
-				 SOCKS5_CMD_CONNECT, dst, deadline, &opts,
-				 &bound, &why);
+	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
+				 SOCKS5_CMD_CONNECT, v->dst, deadline, &opts,
+				 &bound, &a->why);
 	if (opts.probe)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {
-		log_failure(dstname, cfg, &why, -rc, t0);
+		log_failure(v->dstname, a, &a->why, -rc, t0);
 		return rc;
 	}
 	/* -v: one line per proxied connection (failures have their warn). */
 	if (sfy_log_level() >= SFY_LOG_INFO) {
-		sfy_log_chain(hop, sizeof(hop), cfg->chain, cfg->nhops);
-		sfy_info("connect to %s via %s: ok in %.1f ms", dstname, hop,
+		sfy_log_chain(hop, sizeof(hop), a->chain, a->nhops);
+		sfy_info("connect to %s via %s: ok in %.1f ms", v->dstname, hop,
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 	}
 	return 0;
@@ -252,7 +275,7 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	const struct sfy_config *cfg = sfy_config();
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
-	struct sockaddr_storage via;
+	struct via v;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	int fam, rc;
 
@@ -268,16 +291,18 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	/* socks5_connect_deadline puts the caller's file status flags back
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
-	rc = via_proxy(fd, fam, &route->dst, shown, cfg, &via);
+	v = (struct via){ .fd = fd, .fam = fam, .dst = &route->dst,
+			  .dstname = shown, .cfg = cfg };
+	rc = sfy_chain_connect(cfg, shown, via_proxy, &v);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
 	/* Connected without waiting in connect(): once more, so that the
 	 * kernel counts it connected (send(MSG_FASTOPEN) is EISCONN). */
-	r->connect(fd, (struct sockaddr *)&via,
-		   via.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-					      sizeof(struct sockaddr_in6));
+	r->connect(fd, (struct sockaddr *)&v.to,
+		   v.to.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					       sizeof(struct sockaddr_in6));
 	memset(&info, 0, sizeof(info));
-	memcpy(&info.via, &via, sizeof(info.via));
+	memcpy(&info.via, &v.to, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
 	info.family = fam;
 	info.peer_len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
