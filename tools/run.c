@@ -71,13 +71,13 @@ static void masked_go_url(const struct sfy_settings *s, char *buf, size_t cap)
 /* Static and Go programs: say so, set Go's variables; false to refuse. */
 static bool unreachable_program(const struct sfy_settings *s,
 				struct sfy_env *env, const char *prog,
-				enum sfy_elf_kind kind)
+				enum socks5_elf_kind kind)
 {
 	bool quiet = s->level_set && s->level == 0;
 	char shown[SOCKS5_URL_SHOWN_MAX];
 	char *go_url;
 
-	if (kind == SFY_ELF_STATIC) {
+	if (kind == SOCKS5_ELF_STATIC) {
 		if (s->strict) {
 			fprintf(stderr, "socksify: %s is statically linked: LD_PRELOAD cannot reach it, so its connections would not go through the proxy; refused (--strict)\n",
 				prog);
@@ -130,7 +130,7 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	 * mistake (no -x) keeps its password out of them */
 	const char *prog = sfy_arg_shown(argv[0]);
 	struct sfy_env env = { 0 };
-	enum sfy_elf_kind kind = SFY_ELF_OTHER;
+	enum socks5_elf_kind kind = SOCKS5_ELF_OTHER;
 	char path[PATH_MAX], *preload;
 	size_t i;
 	int r;
@@ -149,8 +149,8 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 
 	sfy_env_from_settings(&env, s, false);
 	/* Unreadable (execute-only) programs are simply run. */
-	if (sfy_elf_probe(path, &kind) == 0 && kind != SFY_ELF_OTHER &&
-	    kind != SFY_ELF_DYNAMIC && !(kind == SFY_ELF_STATIC && is_self(path)) &&
+	if (sfy_elf_probe(path, &kind) == 0 && kind != SOCKS5_ELF_OTHER &&
+	    kind != SOCKS5_ELF_DYNAMIC && !(kind == SOCKS5_ELF_STATIC && is_self(path)) &&
 	    !unreachable_program(s, &env, prog, kind)) {
 		sfy_env_free(&env);
 		return SFY_EXIT_STRICT;

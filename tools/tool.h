@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "socks5_elf.h"
 
 #define SFY_LIBRARY_NAME "libsocksify.so"
 
@@ -119,17 +120,9 @@ char *sfy_preload_without(const char *old, const char *lib);
  * Malloc'd (socksify.c). */
 char *sfy_arg_shown(const char *arg);
 
-/* What LD_PRELOAD can do for a program (elfprobe.c). */
-enum sfy_elf_kind {
-	SFY_ELF_OTHER,       /* not an ELF executable of ours: a script, ... */
-	SFY_ELF_DYNAMIC,     /* the usual case: socksify works */
-	SFY_ELF_STATIC,      /* no dynamic loader: LD_PRELOAD is never read */
-	SFY_ELF_GO_DYNAMIC,  /* Go: its own connect system calls */
-	SFY_ELF_GO_STATIC,
-};
-/* Reads the program's ELF headers. Returns 0 (kind set) or -errno when it
- * cannot be opened. */
-int sfy_elf_probe(const char *path, enum sfy_elf_kind *kind);
+/* What LD_PRELOAD can do for the program at path (socks5_elf.h, with
+ * the section names): 0 (kind set) or -errno when it cannot be opened. */
+int sfy_elf_probe(const char *path, enum socks5_elf_kind *kind);
 
 /* Shell mode (shellenv.c): print sh-compatible commands on stdout.
  * Return an exit status. */

@@ -324,6 +324,16 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 			c->timeout_ms = (int)ms;
 	}
 
+	v = env("SOCKSIFY_STRICT");
+	if (v && *v) {
+		static const char *const yn[] = { "0", "1" };
+
+		i = pick(v, yn, 2);
+		if (i < 0)
+			problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
+		c->strict = i == 1;
+	}
+
 	c->pipeline = SFY_PIPELINE_AUTO;
 	v = env("SOCKSIFY_PIPELINE");
 	if (v && *v) {

@@ -115,6 +115,14 @@ static void resolve_all(void)
 	REAL(epoll_pwait);
 	REAL(epoll_pwait2);
 	REAL(sigaction);
+	REAL(execve);
+	REAL(execveat);
+	REAL(fexecve);
+	REAL(execv);
+	REAL(execvp);
+	REAL(execvpe);
+	REAL(posix_spawn);
+	REAL(posix_spawnp);
 #undef REAL
 	sfy_real_table.read_chk = (__typeof__(sfy_real_table.read_chk))lookup("__read_chk");
 	sfy_real_table.recv_chk = (__typeof__(sfy_real_table.recv_chk))lookup("__recv_chk");

@@ -102,6 +102,18 @@ struct sfy_real {
 	int (*epoll_pwait2)(int, struct epoll_event *, int,
 			    const struct timespec *, const sigset_t *);
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	/* the exec family (hook_exec.c); posix_spawn's attribute and file
+	 * action types are pointers here */
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*posix_spawn)(pid_t *, const char *, const void *, const void *,
+			   char *const[], char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *, const void *, const void *,
+			    char *const[], char *const[]);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -13,6 +13,7 @@
 
 #include "base/realfn.h"
 #include "hooks/hooks.h"
+#include "route/sockkind.h"
 #include "state/fdstate.h"
 #include "state/sockhint.h"
 #include "tcp/async.h"
@@ -72,6 +73,23 @@ static __attribute__((noinline)) int socket_slow(int domain, int type,
 	return r->socket(domain, type, protocol);
 }
 
+/* A socket the proxy cannot carry (route/sockkind.h): the kernel's answer
+ * first, so that a call it refuses fails as without us. */
+static __attribute__((noinline)) int socket_unusual(int fd, int domain,
+						    int type, int protocol)
+{
+	int rc;
+
+	if (fd < 0 || sfy_inside())
+		return fd;
+	rc = sfy_sock_refusal(domain, type, protocol);
+	if (rc == 0)
+		return fd;
+	sfy_real()->close(fd);
+	errno = -rc;
+	return -1;
+}
+
 /* Every socket() of every program: the real call, then one load for the
  * descriptor table and one for the hint (a store only when it changes). */
 int sfy_socket(int domain, int type, int protocol)
@@ -84,6 +102,8 @@ int sfy_socket(int domain, int type, int protocol)
 	fd = __builtin_expect(real != NULL, 1) ?
 		     real(domain, type, protocol) :
 		     socket_slow(domain, type, protocol);
+	if (__builtin_expect(!sfy_sock_plain(domain, type, protocol), 0))
+		fd = socket_unusual(fd, domain, type, protocol);
 	fresh(fd, stream);
 	return fd;
 }

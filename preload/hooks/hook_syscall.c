@@ -7,9 +7,10 @@
  * proxied, relayed or refused there, never sent direct (issue 18). The
  * receives are routed to our hooks when their descriptor is an
  * associated UDP socket. io_uring_setup is refused unless allowed
- * (route/decide.c says why). The waits, epoll_ctl and getsockopt by
- * number go to their hooks while a handshake runs in the program's
- * waits (tcp/async.h). Everything else goes to the real syscall()
+ * (route/decide.c says why); execve and execveat follow the exec rule
+ * (hook_exec.c). The waits, epoll_ctl and getsockopt by number go to
+ * their hooks while a handshake runs in the program's waits
+ * (tcp/async.h). Everything else goes to the real syscall()
  * unchanged.
  *
  * The calls that change which descriptor a number names (close,
@@ -55,6 +56,7 @@ enum route {
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
 	ROUTE_IO_URING,   /* refused unless allowed (route/decide.c) */
 	ROUTE_WAIT,       /* the waits, while handshakes run (tcp/async.h) */
+	ROUTE_EXEC,       /* the exec rule (hook_exec.c) */
 };
 
 /* One switch, so that every other number costs one decision tree. */
@@ -107,6 +109,9 @@ static enum route route_of(long n)
 	case SYS_epoll_ctl:
 	case SYS_getsockopt:
 		return ROUTE_WAIT;
+	case SYS_execve:
+	case SYS_execveat:
+		return ROUTE_EXEC;
 	default:
 		return ROUTE_NONE;
 	}
@@ -186,6 +191,8 @@ static long descriptor_route(long n, const long *a)
 	long rc;
 
 	switch (n) {
+	case SYS_socket: /* also refused as socket() refuses (sockkind.h) */
+		return sfy_socket((int)a[0], (int)a[1], (int)a[2]);
 	case SYS_close:
 		return sfy_close((int)a[0]);
 	case SYS_dup:
@@ -214,10 +221,6 @@ static long descriptor_route(long n, const long *a)
 	if (rc < 0)
 		return rc;
 	switch (n) {
-	case SYS_socket:
-		sfy_fd_made((int)rc, (a[0] == AF_INET || a[0] == AF_INET6) &&
-					     ((int)a[1] & 0xf) == SOCK_STREAM);
-		break;
 	case SYS_socketpair:
 		sv = (int *)a[3];
 		sfy_fd_made(sv[0], false);
@@ -281,6 +284,13 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 		if (rc != -2)
 			return rc;
 	}
+	if (route == ROUTE_EXEC)
+		return n == SYS_execve ?
+			       sfy_execve((const char *)a[0], (char *const *)a[1],
+					  (char *const *)a[2]) :
+			       sfy_execveat((int)a[0], (const char *)a[1],
+					    (char *const *)a[2],
+					    (char *const *)a[3], (int)a[4]);
 	if (route == ROUTE_IO_URING) {
 		struct sfy_route rt;
 

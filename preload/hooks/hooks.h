@@ -47,6 +47,9 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
  * exported name; the build checks it). */
 #define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
 int sfy_socket(int domain, int type, int protocol);
+int sfy_execve(const char *path, char *const argv[], char *const envp[]);
+int sfy_execveat(int dirfd, const char *path, char *const argv[],
+		 char *const envp[], int flags);
 int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int sfy_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
 int sfy_sigaction(int sig, const struct sigaction *act, struct sigaction *old);

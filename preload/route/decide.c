@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/sockopt.h"
 #include "route/decide.h"
+#include "route/sockkind.h"
 #include "state/sockhint.h"
 #include "tcp/async.h"
 #include "tcp/tcp.h"
@@ -159,7 +160,8 @@ static enum sfy_verdict message(int fd, const struct sockaddr *sa,
 	int fam;
 
 	r->assoc_known = false;
-	if (v == SFY_DIRECT && !(flags & MSG_FASTOPEN))
+	if (v == SFY_DIRECT && !(flags & MSG_FASTOPEN) &&
+	    !sfy_udp_direct_by_choice(sa)) /* raw, ICMP: never by choice */
 		return verdict(r, v);
 	if (v == SFY_VIA_RELAY && sfy_assoc_of(fd, &r->info) == 0) {
 		/* associated already: no question left but the family (an
@@ -172,6 +174,9 @@ static enum sfy_verdict message(int fd, const struct sockaddr *sa,
 	}
 	if (r->type < 0 && sfy_sock_type(fd, &r->type))
 		return verdict(r, SFY_DIRECT); /* the real call: EBADF... */
+	if (r->type != SOCK_STREAM &&
+	    (fam = sfy_unproxied_send(fd, r->type, sa, len)))
+		return refuse(r, fam, "SOCKS carries TCP and UDP only");
 	if (r->type == SOCK_STREAM && (flags & MSG_FASTOPEN)) {
 		if (may_connect)
 			return stream(fd, sa, len, cls, r);
@@ -213,6 +218,8 @@ enum sfy_verdict sfy_route_connect(int fd, const struct sockaddr *sa,
 		v = message(fd, sa, len, 0, false, cls, r);
 	else if (r->type == SOCK_STREAM)
 		v = stream(fd, sa, len, cls, r);
+	else if (sfy_unproxied_send(fd, r->type, sa, len)) /* raw sockets */
+		v = refuse(r, -ENETUNREACH, "SOCKS carries TCP and UDP only");
 	else
 		v = verdict(r, SFY_DIRECT);
 	errno = saved;

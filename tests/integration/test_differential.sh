@@ -101,6 +101,11 @@ proxied ^names/(tcp6|udp6)/getsockname/
 * ^getaddrinfo/node=(localhost|LOCALHOST|localhost\.)/fam10/
 * ^gethostbyname2(_r)?/(localhost|LOCALHOST|localhost\.)/af10
 * ^gethostbyname2?(_r)?/(/|$)
+# Sockets SOCKS cannot carry (route/sockkind.h): AF_PACKET (17) and
+# IPPROTO_RAW (255) raw sockets are refused at socket() with EPERM and a
+# log line, where natively (root) they are made.
+* ^socket/17/
+* ^socket/(2|10)/0x3/255$
 EOF
 
 # compare RUN: one PASS/FAIL per group, native against RUN.

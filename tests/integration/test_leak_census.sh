@@ -55,7 +55,27 @@ ROWS=(
 	"getnameinfo-hosts ok hosted.test"
 	"gethostbyaddr refused TRY_AGAIN"
 	"gethostbyaddr_r refused TRY_AGAIN"
+	# Sockets SOCKS cannot carry (preload/route/sockkind.h): refused at
+	# socket() or, by destination, at connect/sendto; loopback as libc.
+	"raw-icmp-sendto refused ENETUNREACH"
+	"raw-icmp-connect refused ENETUNREACH"
+	"raw-icmp-loopback ok sent"
+	"ping-sendto refused ENETUNREACH"
+	"ping-connect refused ENETUNREACH"
+	"ping-loopback ok sent"
+	"udplite-sendto refused ENETUNREACH"
+	"udplite-connect refused ENETUNREACH"
+	"udplite-loopback ok sent"
+	"raw-ipproto-raw refused EPERM"
+	"sctp-stream refused EPROTONOSUPPORT"
+	"sctp-seqpacket refused ESOCKTNOSUPPORT"
+	"xdp refused EPERM"
+	"packet-sendto refused EPERM"
+	"syscall-packet-sendto refused EPERM"
+	"mptcp-connect ok echo"
 )
+# SOCKSIFY_UDP=direct is about UDP: these stay refused under it.
+UDP_DIRECT_ROWS=(raw-icmp-sendto ping-sendto ping-connect udplite-sendto)
 # Where socks5:// (local DNS, the target by number) gives another line:
 # the resolver's queries go through the proxy's relay to the client's name
 # server (198.51.100.53), where nothing answers.
@@ -80,6 +100,9 @@ ip -n "$NS_CLI" route add default via 192.0.2.1 &&
 	{ fail setup "default routes"; finish; }
 mkdir -p "/etc/netns/$NS_CLI" || { fail setup "mkdir /etc/netns/$NS_CLI"; finish; }
 trap 'sfy_rc=$?; rm -rf "/etc/netns/$NS_CLI"; (exit $sfy_rc); _sfy_cleanup' EXIT
+# ICMP datagram ("ping") sockets for root in the client namespace.
+ip netns exec "$NS_CLI" sysctl -q -w net.ipv4.ping_group_range="0 0" ||
+	{ fail setup "ping_group_range"; finish; }
 printf 'nameserver 198.51.100.53\noptions timeout:1 attempts:1\n' \
 	>"/etc/netns/$NS_CLI/resolv.conf"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n198.51.100.9\thosted.test\n' \
@@ -109,6 +132,17 @@ census() {
 	grep -q "io_uring_setup refused" "$T/err-$scheme-io_uring-setup" &&
 		pass "census-$scheme-io_uring-logged" ||
 		fail "census-$scheme-io_uring-logged" "no log line: $(cat "$T/err-$scheme-io_uring-setup")"
+	grep -q "socket(AF_PACKET (17), type 2, protocol 8) refused (EPERM)" "$T/err-$scheme-packet-sendto" &&
+		grep -q "ICMP to .* refused (ENETUNREACH)" "$T/err-$scheme-ping-sendto" &&
+		pass "census-$scheme-unproxied-logged" ||
+		fail "census-$scheme-unproxied-logged" "$(cat "$T/err-$scheme-packet-sendto" "$T/err-$scheme-ping-sendto")"
+	for row in "${UDP_DIRECT_ROWS[@]}"; do
+		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
+			SOCKSIFY_PROXY="$scheme://192.0.2.1:$PX" SOCKSIFY_UDP=direct \
+			"$CENSUS" "$row" "$host" "$TP" "$UP" 2>/dev/null)
+		[ "$got" = "refused $row ENETUNREACH" ] && pass "census-$scheme-udp-direct-$row" ||
+			fail "census-$scheme-udp-direct-$row" "got '$got'"
+	done
 }
 
 census socks5h target.test
