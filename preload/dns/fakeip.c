@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -38,13 +40,15 @@
 #include "base/sockaddr.h"
 #include "dns/fakeip.h"
 #include "route/cidr.h"
+#include "state/session.h"
 
 #define FAKE_CAP_MAX 131072u
 #define FAKE_NAME_MAX 255
 #define HDR_MAGIC 0x73667966616b6531ull /* "sfyfake1" */
 
 struct hdr {
-	uint64_t magic;
+	uint64_t magic;  /* written last by init_hdr */
+	uint64_t layout; /* layout_of(): processes with other settings refuse */
 	pthread_mutex_t lock;
 	uint32_t cap;   /* entries 1..cap are usable */
 	uint32_t mask;  /* nslots - 1 */
@@ -192,30 +196,60 @@ static void map_unlock(void)
 
 /* ---- setup ------------------------------------------------------------- */
 
-static int map_create(uint32_t cap)
+/* The settings a shared map depends on, folded into one word. */
+static uint64_t layout_of(uint32_t cap, uint32_t nslots)
 {
-	uint32_t nslots = 16;
-	size_t hdr_len = (size_t)sysconf(_SC_PAGESIZE), slot_len, len;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a, 64 bits */
+	const uint8_t *parts[] = { (const uint8_t *)&cap,
+				   (const uint8_t *)&nslots,
+				   (const uint8_t *)&g.v4, (const uint8_t *)&g.v6 };
+	const size_t lens[] = { sizeof(cap), sizeof(nslots), sizeof(g.v4),
+				sizeof(g.v6) };
+
+	for (size_t k = 0; k < 4; k++)
+		for (size_t i = 0; i < lens[k]; i++) {
+			h ^= parts[k][i];
+			h *= 1099511628211ull;
+		}
+	return h ^ (uint64_t)g.has4 << 1 ^ (uint64_t)g.has6;
+}
+
+/* A random first entry: two sessions (or a session and a process outside
+ * it) then hand out different addresses for their first names, so an
+ * address carried from one to the other is most likely unknown there
+ * (EHOSTUNREACH) rather than another name. */
+static uint32_t random_start(uint32_t cap)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+	return 1 + r % cap;
+}
+
+struct shape {
+	uint32_t cap, nslots;
+	uint64_t layout;
+};
+
+/* Region initialiser (session.h): idempotent, magic written last, so a
+ * process killed half way leaves magic 0 and the next one starts over. */
+static int init_hdr(void *p, size_t len, void *arg)
+{
+	const struct shape *sh = arg;
+	struct hdr *h = p;
 	pthread_mutexattr_t a;
-	void *p;
 	int rc;
 
-	while (nslots < 2 * cap)
-		nslots *= 2;
-	slot_len = (size_t)nslots * sizeof(uint32_t);
-	len = hdr_len + slot_len + ((size_t)cap + 1) * sizeof(struct entry);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-
-	g.map = p;
-	g.map_len = len;
-	g.slot = (uint32_t *)((char *)p + hdr_len);
-	g.ent = (struct entry *)((char *)g.slot + slot_len);
-	g.map->cap = cap;
-	g.map->mask = nslots - 1;
-	g.map->next = 1;
+	(void)len;
+	if (atomic_load_explicit((_Atomic uint64_t *)&h->magic,
+				 memory_order_acquire) == HDR_MAGIC)
+		return h->layout == sh->layout ? 0 : -EINVAL;
+	memset(h, 0, sizeof(*h));
+	h->layout = sh->layout;
+	h->cap = sh->cap;
+	h->mask = sh->nslots - 1;
+	h->next = random_start(sh->cap);
 
 	rc = pthread_mutexattr_init(&a);
 	if (rc == 0)
@@ -223,19 +257,54 @@ static int map_create(uint32_t cap)
 	if (rc == 0)
 		rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
 	if (rc == 0)
-		rc = pthread_mutex_init(&g.map->lock, &a);
+		rc = pthread_mutex_init(&h->lock, &a);
 	pthread_mutexattr_destroy(&a);
-	if (rc != 0) {
-		munmap(p, len);
-		g.map = NULL;
+	if (rc != 0)
 		return -rc;
+	atomic_store_explicit((_Atomic uint64_t *)&h->magic, HDR_MAGIC,
+			      memory_order_release);
+	return 0;
+}
+
+/* The session's map when this process belongs to a session (and the
+ * caller allows it), else a private one shared with fork children only. */
+static int map_create(uint32_t cap, bool session)
+{
+	struct shape sh = { .cap = cap, .nslots = 16 };
+	size_t hdr_len = (size_t)sysconf(_SC_PAGESIZE), slot_len, len;
+	void *p = NULL;
+	int rc = -ENOENT;
+
+	while (sh.nslots < 2 * cap)
+		sh.nslots *= 2;
+	sh.layout = layout_of(cap, sh.nslots);
+	slot_len = (size_t)sh.nslots * sizeof(uint32_t);
+	len = hdr_len + slot_len + ((size_t)cap + 1) * sizeof(struct entry);
+	if (session)
+		rc = sfy_session_region("names", len, init_hdr, &sh, &p);
+	if (rc == -EINVAL)
+		sfy_warn("fake-IP map: this program's SOCKSIFY_FAKE_NET differs "
+			 "from its session's; its names are its own");
+	if (rc) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		rc = init_hdr(p, len, &sh);
+		if (rc) {
+			munmap(p, len);
+			return rc;
+		}
 	}
-	g.map->magic = HDR_MAGIC;
+	g.map = p;
+	g.map_len = len;
+	g.slot = (uint32_t *)((char *)p + hdr_len);
+	g.ent = (struct entry *)((char *)g.slot + slot_len);
 	return 0;
 }
 
 static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
-		 size_t capacity)
+		 size_t capacity, bool session)
 {
 	uint64_t cap = FAKE_CAP_MAX;
 
@@ -262,7 +331,7 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 		return g.err;
 	}
 	g.cap = (uint32_t)cap;
-	g.err = map_create(g.cap);
+	g.err = map_create(g.cap, session);
 	if (g.err)
 		g.err = -ENOMEM;
 	return g.err;
@@ -271,7 +340,7 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 static void init_once(void)
 {
 	const struct sfy_config *cfg = sfy_config();
-	int rc = setup(&cfg->fake4, &cfg->fake6, 0);
+	int rc = setup(&cfg->fake4, &cfg->fake6, 0, true);
 
 	if (rc)
 		sfy_error("fake-IP map unavailable (%s): names the proxy "
@@ -295,11 +364,17 @@ static void init_skipped(void)
 int sfy_fakeip_init_ranges(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 			   size_t capacity)
 {
+	return sfy_fakeip_init_test(v4, v6, capacity, false);
+}
+
+int sfy_fakeip_init_test(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
+			 size_t capacity, bool session)
+{
 	int rc;
 
 	/* From now on sfy_fakeip_init() keeps these ranges. */
 	pthread_once(&g_once, init_skipped);
-	rc = setup(v4, v6, capacity);
+	rc = setup(v4, v6, capacity, session);
 	atomic_store_explicit(&g_ready, true, memory_order_release);
 	return rc;
 }

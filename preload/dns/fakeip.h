@@ -53,4 +53,9 @@ int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap);
 int sfy_fakeip_init_ranges(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 			   size_t capacity);
 
+/* As sfy_fakeip_init_ranges, with session true: the session's map
+ * (state/session.h) when this process belongs to one. */
+int sfy_fakeip_init_test(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
+			 size_t capacity, bool session);
+
 #endif
