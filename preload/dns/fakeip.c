@@ -230,6 +230,7 @@ static uint32_t random_start(uint32_t cap)
 struct shape {
 	uint32_t cap, nslots;
 	uint64_t layout;
+	bool random; /* false for the unit tests' fixed maps only */
 };
 
 /* Region initialiser (session.h): idempotent, magic written last, so a
@@ -249,7 +250,7 @@ static int init_hdr(void *p, size_t len, void *arg)
 	h->layout = sh->layout;
 	h->cap = sh->cap;
 	h->mask = sh->nslots - 1;
-	h->next = random_start(sh->cap);
+	h->next = sh->random ? random_start(sh->cap) : 1;
 
 	rc = pthread_mutexattr_init(&a);
 	if (rc == 0)
@@ -270,7 +271,7 @@ static int init_hdr(void *p, size_t len, void *arg)
  * caller allows it), else a private one shared with fork children only. */
 static int map_create(uint32_t cap, bool session)
 {
-	struct shape sh = { .cap = cap, .nslots = 16 };
+	struct shape sh = { .cap = cap, .nslots = 16, .random = session };
 	size_t hdr_len = (size_t)sysconf(_SC_PAGESIZE), slot_len, len;
 	void *p = NULL;
 	int rc = -ENOENT;
