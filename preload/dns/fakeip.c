@@ -63,17 +63,31 @@ struct entry {
 	char name[FAKE_NAME_MAX + 1]; /* lowercase, no trailing dot */
 };
 
+struct shape {
+	uint32_t cap, nslots;
+	uint64_t layout;
+	bool random; /* false for the unit tests' fixed maps only */
+};
+
 static struct {
-	struct hdr *map;     /* NULL when init failed */
-	size_t map_len;
-	uint32_t *slot;
-	struct entry *ent;
+	size_t map_len, slot_off, ent_off; /* the mapping's layout */
+	struct shape sh;
+	bool session;        /* map the session's file on first use */
 	int err;             /* init's result */
 	uint32_t cap;
 	bool has4, has6;
 	struct sfy_cidr v4, v6; /* host bits cleared */
 	struct sfy_cidr4 v4p;   /* g.v4 ready for the hot test */
 } g;
+
+/* The mapping: set once per process (compare-and-swap, so two threads
+ * attaching at once cost one extra mmap, never a lock a fork could
+ * inherit), read with one acquire load. NULL until attached. */
+static _Atomic(struct hdr *) g_map;
+
+#define MAP (atomic_load_explicit(&g_map, memory_order_acquire))
+#define SLOT ((uint32_t *)((char *)MAP + g.slot_off))
+#define ENT ((struct entry *)((char *)MAP + g.ent_off))
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static atomic_bool g_ready;
@@ -117,13 +131,13 @@ static uint32_t hash_name(const char *s, size_t len)
 
 static uint32_t table_find(const char *name, size_t len, uint32_t h)
 {
-	for (uint32_t i = h & g.map->mask;; i = (i + 1) & g.map->mask) {
-		uint32_t idx = g.slot[i];
+	for (uint32_t i = h & MAP->mask;; i = (i + 1) & MAP->mask) {
+		uint32_t idx = SLOT[i];
 		const struct entry *e;
 
 		if (idx == 0)
 			return 0;
-		e = &g.ent[idx];
+		e = &ENT[idx];
 		if (e->hash == h && e->len == len &&
 		    memcmp(e->name, name, len) == 0)
 			return idx;
@@ -132,34 +146,34 @@ static uint32_t table_find(const char *name, size_t len, uint32_t h)
 
 static void table_insert(uint32_t idx)
 {
-	uint32_t i = g.ent[idx].hash & g.map->mask;
+	uint32_t i = ENT[idx].hash & MAP->mask;
 
-	while (g.slot[i] != 0)
-		i = (i + 1) & g.map->mask;
-	g.slot[i] = idx;
+	while (SLOT[i] != 0)
+		i = (i + 1) & MAP->mask;
+	SLOT[i] = idx;
 }
 
 /* Backward-shift deletion: after emptying slot j, walk the cluster and
  * move back every entry whose home slot is not cyclically in (j, k]. */
 static void table_remove(uint32_t idx)
 {
-	uint32_t mask = g.map->mask;
-	uint32_t j = g.ent[idx].hash & mask, k;
+	uint32_t mask = MAP->mask;
+	uint32_t j = ENT[idx].hash & mask, k;
 
-	while (g.slot[j] != idx) {
-		if (g.slot[j] == 0)
+	while (SLOT[j] != idx) {
+		if (SLOT[j] == 0)
 			return; /* not present (only after a rebuild) */
 		j = (j + 1) & mask;
 	}
-	g.slot[j] = 0;
-	for (k = (j + 1) & mask; g.slot[k] != 0; k = (k + 1) & mask) {
-		uint32_t home = g.ent[g.slot[k]].hash & mask;
+	SLOT[j] = 0;
+	for (k = (j + 1) & mask; SLOT[k] != 0; k = (k + 1) & mask) {
+		uint32_t home = ENT[SLOT[k]].hash & mask;
 		bool stays = j < k ? (home > j && home <= k)
 				   : (home > j || home <= k);
 
 		if (!stays) {
-			g.slot[j] = g.slot[k];
-			g.slot[k] = 0;
+			SLOT[j] = SLOT[k];
+			SLOT[k] = 0;
 			j = k;
 		}
 	}
@@ -167,31 +181,31 @@ static void table_remove(uint32_t idx)
 
 static void table_rebuild(void)
 {
-	memset(g.slot, 0, ((size_t)g.map->mask + 1) * sizeof(*g.slot));
-	for (uint32_t idx = 1; idx <= g.map->used; idx++)
-		if (g.ent[idx].len != 0)
+	memset(SLOT, 0, ((size_t)MAP->mask + 1) * sizeof(*SLOT));
+	for (uint32_t idx = 1; idx <= MAP->used; idx++)
+		if (ENT[idx].len != 0)
 			table_insert(idx);
-	g.map->dirty = 0;
+	MAP->dirty = 0;
 }
 
 static int map_lock(void)
 {
-	int rc = pthread_mutex_lock(&g.map->lock);
+	int rc = pthread_mutex_lock(&MAP->lock);
 
 	if (rc == EOWNERDEAD) {
 		/* The owner died inside the critical section. */
 		sfy_warn("fake-IP map: a process died holding its lock; "
 			 "recovering");
-		if (g.map->dirty)
+		if (MAP->dirty)
 			table_rebuild();
-		rc = pthread_mutex_consistent(&g.map->lock);
+		rc = pthread_mutex_consistent(&MAP->lock);
 	}
 	return -rc;
 }
 
 static void map_unlock(void)
 {
-	pthread_mutex_unlock(&g.map->lock);
+	pthread_mutex_unlock(&MAP->lock);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -227,12 +241,6 @@ static uint32_t random_start(uint32_t cap)
 	return 1 + r % cap;
 }
 
-struct shape {
-	uint32_t cap, nslots;
-	uint64_t layout;
-	bool random; /* false for the unit tests' fixed maps only */
-};
-
 /* Region initialiser (session.h): idempotent, magic written last, so a
  * process killed half way leaves magic 0 and the next one starts over. */
 static int init_hdr(void *p, size_t len, void *arg)
@@ -267,41 +275,65 @@ static int init_hdr(void *p, size_t len, void *arg)
 	return 0;
 }
 
-/* The session's map when this process belongs to a session (and the
- * caller allows it), else a private one shared with fork children only. */
-static int map_create(uint32_t cap, bool session)
+/* The session's map when this process belongs to one (and setup allowed
+ * it), else a private one that fork children share. */
+static int map_make(struct hdr **out)
 {
-	struct shape sh = { .cap = cap, .nslots = 16, .random = session };
-	size_t hdr_len = (size_t)sysconf(_SC_PAGESIZE), slot_len, len;
 	void *p = NULL;
 	int rc = -ENOENT;
 
-	while (sh.nslots < 2 * cap)
-		sh.nslots *= 2;
-	sh.layout = layout_of(cap, sh.nslots);
-	slot_len = (size_t)sh.nslots * sizeof(uint32_t);
-	len = hdr_len + slot_len + ((size_t)cap + 1) * sizeof(struct entry);
-	if (session)
-		rc = sfy_session_region("names", len, init_hdr, &sh, &p);
+	if (g.session)
+		rc = sfy_session_region("names", g.map_len, init_hdr, &g.sh, &p);
 	if (rc == -EINVAL)
 		sfy_warn("fake-IP map: this program's SOCKSIFY_FAKE_NET differs "
 			 "from its session's; its names are its own");
 	if (rc) {
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		p = mmap(NULL, g.map_len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
-			return -errno;
-		rc = init_hdr(p, len, &sh);
+			return -ENOMEM;
+		rc = init_hdr(p, g.map_len, &g.sh);
 		if (rc) {
-			munmap(p, len);
-			return rc;
+			munmap(p, g.map_len);
+			return -ENOMEM;
 		}
 	}
-	g.map = p;
-	g.map_len = len;
-	g.slot = (uint32_t *)((char *)p + hdr_len);
-	g.ent = (struct entry *)((char *)g.slot + slot_len);
+	*out = p;
 	return 0;
+}
+
+/* Maps the map unless done: on first use for a session's file (a program
+ * that never resolves a name creates and maps nothing). */
+static int attach(void)
+{
+	struct hdr *p, *none = NULL;
+	int rc;
+
+	if (MAP)
+		return 0;
+	rc = map_make(&p);
+	if (rc)
+		return rc;
+	if (!atomic_compare_exchange_strong_explicit(&g_map, &none, p,
+						     memory_order_acq_rel,
+						     memory_order_acquire))
+		munmap(p, g.map_len); /* another thread was first */
+	return 0;
+}
+
+static void layout(uint32_t cap, bool random)
+{
+	size_t hdr_len = (size_t)sysconf(_SC_PAGESIZE);
+
+	g.sh.cap = cap;
+	g.sh.nslots = 16;
+	while (g.sh.nslots < 2 * cap)
+		g.sh.nslots *= 2;
+	g.sh.layout = layout_of(cap, g.sh.nslots);
+	g.sh.random = random;
+	g.slot_off = hdr_len;
+	g.ent_off = hdr_len + (size_t)g.sh.nslots * sizeof(uint32_t);
+	g.map_len = g.ent_off + ((size_t)cap + 1) * sizeof(struct entry);
 }
 
 static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
@@ -309,8 +341,10 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 {
 	uint64_t cap = FAKE_CAP_MAX;
 
-	if (g.map)
-		munmap(g.map, g.map_len);
+	struct hdr *old = atomic_exchange(&g_map, NULL);
+
+	if (old)
+		munmap(old, g.map_len);
 	memset(&g, 0, sizeof(g));
 	g.has4 = cidr_valid(v4, AF_INET) && range_usable(v4) > 0;
 	g.has6 = cidr_valid(v6, AF_INET6) && range_usable(v6) > 0;
@@ -332,9 +366,12 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 		return g.err;
 	}
 	g.cap = (uint32_t)cap;
-	g.err = map_create(g.cap, session);
-	if (g.err)
-		g.err = -ENOMEM;
+	layout(g.cap, session);
+	/* Without a session the map is made now, before the program can
+	 * fork, so that parent and children share it. */
+	g.session = session && sfy_session_present();
+	if (!g.session)
+		g.err = attach();
 	return g.err;
 }
 
@@ -414,11 +451,11 @@ static void index_to_addr(uint32_t idx, const struct sfy_cidr *c, uint8_t *out)
 
 static uint32_t assign(const char *name, size_t len, uint32_t h)
 {
-	uint32_t idx = g.map->next;
-	struct entry *e = &g.ent[idx];
+	uint32_t idx = MAP->next;
+	struct entry *e = &ENT[idx];
 
-	g.map->next = idx == g.map->cap ? 1 : idx + 1;
-	g.map->dirty = 1;
+	MAP->next = idx == MAP->cap ? 1 : idx + 1;
+	MAP->dirty = 1;
 	if (e->len != 0) {
 		sfy_debug("fake-IP map full: reusing the address of %s for %s",
 			  e->name, name);
@@ -429,9 +466,9 @@ static uint32_t assign(const char *name, size_t len, uint32_t h)
 	memcpy(e->name, name, len + 1);
 	e->len = (uint16_t)len;
 	table_insert(idx);
-	if (idx > g.map->used)
-		g.map->used = idx;
-	g.map->dirty = 0;
+	if (idx > MAP->used)
+		MAP->used = idx;
+	MAP->dirty = 0;
 	return idx;
 }
 
@@ -452,6 +489,9 @@ int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 	if ((v4 && !g.has4) || (v6 && !g.has6))
 		return -EAFNOSUPPORT;
 
+	rc = attach();
+	if (rc)
+		return rc;
 	h = hash_name(lc, n);
 	rc = map_lock();
 	if (rc)
@@ -533,20 +573,23 @@ int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap)
 	idx = addr_to_index(sa);
 	if (idx < 0)
 		return -EINVAL;
-	if (g.map == NULL)
+	if (g.err)
 		return g.err;
 	if (idx == 0 || idx > g.cap)
 		return -ENOENT;
+	rc = attach();
+	if (rc)
+		return rc;
 
 	rc = map_lock();
 	if (rc)
 		return rc;
-	if (g.ent[idx].len == 0) {
+	if (ENT[idx].len == 0) {
 		rc = -ENOENT;
-	} else if ((size_t)g.ent[idx].len + 1 > cap) {
+	} else if ((size_t)ENT[idx].len + 1 > cap) {
 		rc = -ENAMETOOLONG;
 	} else {
-		memcpy(name, g.ent[idx].name, (size_t)g.ent[idx].len + 1);
+		memcpy(name, ENT[idx].name, (size_t)ENT[idx].len + 1);
 	}
 	map_unlock();
 	return rc;

@@ -72,6 +72,13 @@ static int session_dir(char *dir, size_t cap)
 	return dir_ok(dir);
 }
 
+bool sfy_session_present(void)
+{
+	char dir[PATH_MAX];
+
+	return session_dir(dir, sizeof(dir)) == 0;
+}
+
 static bool name_ok(const char *name)
 {
 	if (!*name || name[0] == '.')

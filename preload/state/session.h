@@ -21,7 +21,12 @@
 #ifndef SOCKSIFY_PRELOAD_SESSION_H
 #define SOCKSIFY_PRELOAD_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* True when this process belongs to a session (one getenv or dladdr and
+ * one lstat; nothing opened). */
+bool sfy_session_present(void);
 
 /* Sets up a fresh region (called with the region locked against other
  * processes; p is len bytes, zero on first creation). Must be idempotent:

@@ -11,7 +11,9 @@
 #   - the same for a child that lost SOCKSIFY_SESSION (found through the
 #     per-session link LD_PRELOAD names);
 #   - a stale address from another session is refused (EHOSTUNREACH);
-#   - the session directory is private (0700, 0600) and gone after the run.
+#   - the session directory is private (0700, 0600) and gone after the run;
+#     a program that resolves nothing creates nothing; an --env shell is
+#     one session too.
 #
 # Topology (root): the client namespace reaches only the proxy's; echo.test
 # and third.test resolve only there, to two addresses of the target
@@ -113,6 +115,24 @@ if grep -q "^700 $(id -u) directory" <<<"$out" &&
 else
 	fail session_private "$out"
 fi
+# ---- a program that never resolves a name creates nothing
+out=$(run_cli -x "$PX" bash -c 'ls -A "$SOCKSIFY_SESSION"' 2>&1)
+if [ "$out" = libsocksify.so ]; then
+	pass idle_creates_nothing
+else
+	fail idle_creates_nothing "session holds: $out"
+fi
+
+# ---- an --env shell is one session too
+out=$(in_ns "$NS_CLI" timeout 30 env "${SFY_RUN_ENV[@]}" bash -c '
+	eval "$("$1" --env -x "$2")"
+	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
+	python3 "$3" "$a" "$4" third.test' _ "$B/socksify" "$PX" "$T/fetch.py" "$WEB" 2>"$T/err")
+case $out in
+*"echo-page-$$"*) pass env_shell_session ;;
+*) fail env_shell_session "unexpected: $out $(head -c 400 "$T/err")" ;;
+esac
+
 gone=0
 for ((i = 0; i < 100; i++)); do
 	[ -n "$d" ] && [ ! -e "$d" ] && { gone=1; break; }
