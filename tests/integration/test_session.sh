@@ -133,6 +133,23 @@ case $out in
 *) fail env_shell_session "unexpected: $out $(head -c 400 "$T/err")" ;;
 esac
 
+# ---- Chromium: resolves in the browser process, connects from its
+# network service (another exec'd process, every descriptor closed)
+if command -v chromium >/dev/null 2>&1; then
+	TGT=$(free_port)
+	NETNS=$NS_TG LISTEN=198.51.100.2 start_http web_chrome "$TGT" "$T/echo" || fail chromium_setup "web"
+	out=$(in_ns "$NS_CLI" timeout 60 env HOME="$T" "${SFY_RUN_ENV[@]}" "$B/socksify" -x "$PX" \
+		chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$T/chrome" --dump-dom "http://echo.test:$TGT/" 2>"$T/chrome.err")
+	if grep -q "echo-page-$$" <<<"$out"; then
+		pass chromium_dump_dom
+	else
+		fail chromium_dump_dom "$(tail -5 "$T/chrome.err")"
+	fi
+else
+	skip chromium_dump_dom "chromium is not installed (tools/install-deps.sh)"
+fi
+
 gone=0
 for ((i = 0; i < 100; i++)); do
 	[ -n "$d" ] && [ ! -e "$d" ] && { gone=1; break; }
