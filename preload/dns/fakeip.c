@@ -1,9 +1,8 @@
 /*
  * The fake-IP map (see fakeip.h for the contract).
  *
- * Layout of the one shared mapping (MAP_SHARED | MAP_ANONYMOUS, so a fork
- * child shares it with its parent; MAP_NORESERVE, and nothing is touched
- * past the header until used, so an idle program pays one page of RSS):
+ * Layout of the one shared mapping (the session's file, else anonymous;
+ * MAP_SHARED, MAP_NORESERVE, touched only where used):
  *
  *   +--------------+--------------------------+---------------------------+
  *   | struct hdr   | uint32_t slot[nslots]    | struct entry ent[cap + 1] |
@@ -21,8 +20,8 @@
  * the next locker gets EOWNERDEAD and rebuilds the table from the entries
  * (an entry being written has len 0 until complete, so it is skipped).
  *
- * Process-local state (the ranges, the mapping's address) is written once
- * under pthread_once and read-only afterwards.
+ * Process-local state (the ranges, the layout) is written once under
+ * pthread_once; the mapping's address once by compare-and-swap.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,12 +37,13 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/sockaddr.h"
+#include "dns/fakeaddr.h"
 #include "dns/fakeip.h"
 #include "route/cidr.h"
 #include "state/session.h"
 
 #define FAKE_CAP_MAX 131072u
-#define FAKE_NAME_MAX 255
+
 #define HDR_MAGIC 0x73667966616b6531ull /* "sfyfake1" */
 
 struct hdr {
@@ -60,7 +60,7 @@ struct hdr {
 struct entry {
 	uint32_t hash;
 	uint16_t len;   /* 0: free or being written */
-	char name[FAKE_NAME_MAX + 1]; /* lowercase, no trailing dot */
+	char name[SFY_FAKE_NAME_MAX + 1]; /* lowercase, no trailing dot */
 };
 
 struct shape {
@@ -92,42 +92,7 @@ static _Atomic(struct hdr *) g_map;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static atomic_bool g_ready;
 
-/* ---- ranges ------------------------------------------------------------ */
-
-/* Usable entries in a range: v4 skips the network and broadcast
- * addresses, v6 the network (subnet-router anycast) address. */
-static uint64_t range_usable(const struct sfy_cidr *c)
-{
-	unsigned bits = (c->family == AF_INET ? 32u : 128u) - c->prefix;
-	uint64_t size;
-
-	if (bits >= 32)
-		return UINT64_MAX; /* far more than FAKE_CAP_MAX */
-	size = (uint64_t)1 << bits;
-	if (c->family == AF_INET)
-		return size > 2 ? size - 2 : 0;
-	return size - 1;
-}
-
-static bool cidr_valid(const struct sfy_cidr *c, int family)
-{
-	unsigned max = family == AF_INET ? 32 : 128;
-
-	return c && c->family == family && c->prefix <= max;
-}
-
 /* ---- hashing and the table --------------------------------------------- */
-
-static uint32_t hash_name(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static uint32_t table_find(const char *name, size_t len, uint32_t h)
 {
@@ -346,18 +311,18 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 	if (old)
 		munmap(old, g.map_len);
 	memset(&g, 0, sizeof(g));
-	g.has4 = cidr_valid(v4, AF_INET) && range_usable(v4) > 0;
-	g.has6 = cidr_valid(v6, AF_INET6) && range_usable(v6) > 0;
+	g.has4 = sfy_fake_cidr_valid(v4, AF_INET) && sfy_fake_range_usable(v4) > 0;
+	g.has6 = sfy_fake_cidr_valid(v6, AF_INET6) && sfy_fake_range_usable(v6) > 0;
 	if (g.has4) {
 		g.v4 = *v4;
 		sfy_cidr_clear_host_bits(&g.v4);
 		g.v4p = sfy_cidr4_of(&g.v4);
-		cap = cap < range_usable(v4) ? cap : range_usable(v4);
+		cap = cap < sfy_fake_range_usable(v4) ? cap : sfy_fake_range_usable(v4);
 	}
 	if (g.has6) {
 		g.v6 = *v6;
 		sfy_cidr_clear_host_bits(&g.v6);
-		cap = cap < range_usable(v6) ? cap : range_usable(v6);
+		cap = cap < sfy_fake_range_usable(v6) ? cap : sfy_fake_range_usable(v6);
 	}
 	if (capacity > 0 && capacity < cap)
 		cap = capacity;
@@ -419,36 +384,6 @@ int sfy_fakeip_init_test(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 
 /* ---- the interface ------------------------------------------------------ */
 
-/* Lowercase, without one trailing dot; -EINVAL for an unusable name. */
-static int normalise(const char *name, size_t len, char *out, size_t *outlen)
-{
-	if (name == NULL)
-		return -EINVAL;
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > FAKE_NAME_MAX || memchr(name, '\0', len))
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 'a' - 'A') : c;
-	}
-	out[len] = '\0';
-	*outlen = len;
-	return 0;
-}
-
-static void index_to_addr(uint32_t idx, const struct sfy_cidr *c, uint8_t *out)
-{
-	size_t n = c->family == AF_INET ? 4 : 16;
-	uint8_t be[4] = { idx >> 24, idx >> 16, idx >> 8, idx };
-
-	/* idx < 2^(host bits), and the base has those bits clear: OR adds. */
-	memcpy(out, c->addr, n);
-	for (int i = 0; i < 4; i++)
-		out[n - 4 + i] |= be[i];
-}
-
 static uint32_t assign(const char *name, size_t len, uint32_t h)
 {
 	uint32_t idx = MAP->next;
@@ -475,12 +410,12 @@ static uint32_t assign(const char *name, size_t len, uint32_t h)
 int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 			struct in6_addr *v6)
 {
-	char lc[FAKE_NAME_MAX + 1];
+	char lc[SFY_FAKE_NAME_MAX + 1];
 	size_t n;
 	uint32_t h, idx;
 	int rc;
 
-	rc = normalise(name, len, lc, &n);
+	rc = sfy_fake_normalise(name, len, lc, &n);
 	if (rc)
 		return rc;
 	rc = sfy_fakeip_init();
@@ -492,7 +427,7 @@ int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 	rc = attach();
 	if (rc)
 		return rc;
-	h = hash_name(lc, n);
+	h = sfy_fake_hash(lc, n);
 	rc = map_lock();
 	if (rc)
 		return rc;
@@ -502,45 +437,10 @@ int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 	map_unlock();
 
 	if (v4)
-		index_to_addr(idx, &g.v4, (uint8_t *)&v4->s_addr);
+		sfy_fake_index_to_addr(idx, &g.v4, (uint8_t *)&v4->s_addr);
 	if (v6)
-		index_to_addr(idx, &g.v6, v6->s6_addr);
+		sfy_fake_index_to_addr(idx, &g.v6, v6->s6_addr);
 	return 0;
-}
-
-/* The entry index behind sa (maybe 0 or past cap), or -EINVAL when sa is
- * not in a fake range. */
-static int64_t addr_to_index(const struct sockaddr *sa)
-{
-	const uint8_t *a;
-	const struct sfy_cidr *c;
-	uint8_t host[16];
-	uint16_t port;
-	size_t n;
-	int fam;
-
-	if (sa == NULL)
-		return -EINVAL;
-	a = sfy_addr_bytes(sa, &fam, &port); /* a mapped address is IPv4 */
-	if (a == NULL)
-		return -EINVAL;
-	if (fam == AF_INET)
-		c = g.has4 ? &g.v4 : NULL;
-	else
-		c = g.has6 ? &g.v6 : NULL;
-	if (c == NULL || !sfy_cidr_has(c, a))
-		return -EINVAL;
-
-	/* host part = address with the prefix cleared */
-	n = c->family == AF_INET ? 4 : 16;
-	memcpy(host, a, n);
-	for (size_t i = 0; i < n; i++)
-		host[i] ^= c->addr[i];
-	for (size_t i = 0; i + 4 < n; i++)
-		if (host[i] != 0)
-			return UINT32_MAX + (int64_t)1; /* beyond any cap */
-	return (int64_t)host[n - 4] << 24 | host[n - 3] << 16 |
-	       host[n - 2] << 8 | host[n - 1];
 }
 
 /* On every connect() and sendto() of the program: the range test alone,
@@ -570,7 +470,8 @@ int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap)
 	int rc;
 
 	sfy_fakeip_init();
-	idx = addr_to_index(sa);
+	idx = sfy_fake_addr_to_index(sa, g.has4 ? &g.v4 : NULL,
+				    g.has6 ? &g.v6 : NULL);
 	if (idx < 0)
 		return -EINVAL;
 	if (g.err)
