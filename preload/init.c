@@ -14,7 +14,8 @@
 #include "base/realfn.h"
 #include "base/secretwipe.h"
 #include "dns/fakeip.h"
-#include "hooks/hooks.h"
+#include "route/decide.h"
+#include "route/hopmem.h"
 #include "state/fdstate.h"
 #include "state/vfork.h"
 #include "udp/udp_assoc.h"
@@ -38,7 +39,10 @@ __attribute__((constructor)) static void sfy_init(void)
 	 *    their fork child handlers repair half-written slots. */
 	sfy_fdstate_init();
 	sfy_udp_assoc_init();
-	/* 6. Settings read once for single hooks. */
+	/* 6. The chain modes' dead-hop memory, shared with forked children
+	 *    (made before any child can be). */
+	sfy_hopmem_init();
+	/* 7. Settings read once for single hooks. */
 	sfy_io_uring_init();
 	errno = saved;
 }

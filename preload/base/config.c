@@ -341,6 +341,53 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 	}
 }
 
+/* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN (chainpick.h): a length only
+ * where the mode takes one (1 by default, as proxychains-ng's chain_len),
+ * at most the hops configured. */
+static void parse_chain_mode(struct sfy_config *c, getenv_fn_t env)
+{
+	static const char *const modes[] = { "strict", "dynamic", "random",
+					     "round-robin" };
+	const char *v = env("SOCKSIFY_CHAIN"), *lv = env("SOCKSIFY_CHAIN_LEN");
+	char msg[200], *end;
+	long len;
+	int i;
+
+	c->chain_mode = SFY_CHAIN_STRICT;
+	c->chain_len = c->nhops;
+	if (v && *v) {
+		i = pick(v, modes, 4);
+		if (i < 0)
+			problem(c, "SOCKSIFY_CHAIN",
+				"'%s' is not strict, dynamic, random or round-robin",
+				v);
+		else
+			c->chain_mode = (enum sfy_chain_mode)i;
+	}
+	if (c->chain_mode != SFY_CHAIN_RANDOM &&
+	    c->chain_mode != SFY_CHAIN_ROUND_ROBIN) {
+		if (lv && *lv)
+			problem(c, "SOCKSIFY_CHAIN_LEN",
+				"'%s' is given, but only SOCKSIFY_CHAIN=random or round-robin takes a length (a strict or dynamic chain is every hop)",
+				lv);
+		return;
+	}
+	c->chain_len = 1;
+	if (!lv || !*lv)
+		return;
+	errno = 0;
+	len = strtol(lv, &end, 10);
+	if (!isdigit((unsigned char)lv[0]) || *end || errno || len < 1 ||
+	    (size_t)len > c->nhops) {
+		snprintf(msg, sizeof(msg),
+			 "'%%s' is not a number of hops in 1..%zu (the proxies configured)",
+			 c->nhops);
+		problem(c, "SOCKSIFY_CHAIN_LEN", msg, lv);
+		return;
+	}
+	c->chain_len = (size_t)len;
+}
+
 static void report(const struct sfy_config *c)
 {
 	char url[600];
@@ -354,6 +401,11 @@ static void report(const struct sfy_config *c)
 		socks5_url_format(&c->chain[i], url, sizeof(url));
 		sfy_debug("proxy hop %zu of %zu: %s", i + 1, c->nhops, url);
 	}
+	if (c->chain_mode != SFY_CHAIN_STRICT)
+		sfy_debug("chain %s, %zu hop(s) per connection",
+			  sfy_chain_mode_name(c->chain_mode),
+			  c->chain_mode == SFY_CHAIN_DYNAMIC ? c->nhops :
+							       c->chain_len);
 	sfy_debug("dns %s, udp %s, timeout %d ms, %d bypass ranges, %d bypass names%s",
 		  c->dns == SFY_DNS_REMOTE ? "remote" : "local",
 		  c->udp == SFY_UDP_PROXY ? "proxy" :
@@ -395,6 +447,7 @@ static int parse_zeroed(struct sfy_config *out, char *(*getenv_fn)(const char *)
 	explicit_bzero(err, sizeof(err));
 	parse_bypass(out, getenv_fn);
 	parse_modes(out, getenv_fn);
+	parse_chain_mode(out, getenv_fn);
 	parse_fake_net(out, getenv_fn);
 	report(out);
 	errno = saved;

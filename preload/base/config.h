@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "route/chainpick.h"
 #include "route/cidr.h"
 #include "socks5.h"
 
@@ -51,6 +52,8 @@ struct sfy_config {
 	int broken_errno;    /* EINVAL or ECONNREFUSED */
 	struct socks5_proxy chain[SOCKS5_CHAIN_MAX];
 	size_t nhops;
+	enum sfy_chain_mode chain_mode; /* SOCKSIFY_CHAIN (chainpick.h) */
+	size_t chain_len;    /* SOCKSIFY_CHAIN_LEN: random, round-robin */
 	enum sfy_dns_mode dns;
 	enum sfy_udp_mode udp;
 	int timeout_ms;
@@ -87,6 +90,10 @@ int sfy_proxy_sockaddr(struct sockaddr_storage *ss, socklen_t *len);
  * connect() tries each in turn). Returns how many (>= 1) or -errno. */
 #define SFY_PROXY_ADDRS_MAX 4
 int sfy_proxy_sockaddrs(struct sockaddr_storage *ss, socklen_t *lens, int max);
+/* The same for configured hop number hop (any hop when the chain mode is
+ * not strict, else only 0). */
+int sfy_hop_sockaddrs(size_t hop, struct sockaddr_storage *ss,
+		      socklen_t *lens, int max);
 
 /* The parser behind sfy_config(), for tests: fills *out from the variables
  * getenv_fn returns, reports each problem once through the log, and

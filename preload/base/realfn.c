@@ -72,6 +72,7 @@ static void resolve_all(void)
 	REAL(fcntl64);
 	REAL(getpeername);
 	REAL(getsockname);
+	REAL(getsockopt);
 	REAL(send);
 	REAL(recv);
 	REAL(sendto);
@@ -118,6 +119,8 @@ static void resolve_all(void)
 	real_io.connect = sfy_real_table.connect;
 	real_io.fcntl = sfy_real_table.fcntl;
 	real_io.sendto = sfy_real_table.sendto;
+	real_io.getsockopt = sfy_real_table.getsockopt;
+	real_io.peek = true;
 	atomic_store_explicit(&sfy_real_ready, true, memory_order_release);
 	/* dlsym may leave errno changed; the hook that got here first must
 	 * not show that to its caller. */

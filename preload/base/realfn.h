@@ -29,6 +29,9 @@ struct sfy_real {
 	int (*fcntl)(int, int, ...);
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	/* The library's own questions (a socket's type, family, SO_ERROR):
+	 * getsockopt may be hooked (event loops ask it for SO_ERROR). */
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	ssize_t (*send)(int, const void *, size_t, int);
 	ssize_t (*recv)(int, void *, size_t, int);
 	ssize_t (*sendto)(int, const void *, size_t, int,
@@ -55,7 +58,7 @@ struct sfy_real {
 	/* Programs built with _FILE_OFFSET_BITS=64 call fcntl64. */
 	int (*fcntl64)(int, int, ...);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
-	/* UDP data path (hook_udp.c, hook_recv.c) */
+	/* UDP data path (hook_udp.c, hook_recv.c, udp/) */
 	ssize_t (*read)(int, void *, size_t);
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*readv)(int, const struct iovec *, int);

@@ -8,7 +8,7 @@
  * and AAAA queries on one connection, each with its 2-byte length), so
  * the resolver keeps all its checks of the answers. Only real functions
  * are called, never the library's own hooks, except the library's
- * proxied connect itself (sfy_tcp_connect), whose record of the socket
+ * proxied connect itself (tcp/tcp.h), whose record of the socket
  * is cleared before the socket is closed.
  */
 #include <arpa/inet.h>
@@ -19,7 +19,9 @@
 #include "base/realfn.h"
 #include "dns/dns_tcp.h"
 #include "hooks/hooks.h"
+#include "route/decide.h"
 #include "state/fdstate.h"
+#include "tcp/tcp.h"
 
 #define PAIR_TRIES 16 /* another program taking the UDP port in between */
 #define SEND_TRIES 64 /* bounded: a peer that stops reading ends it */
@@ -118,14 +120,22 @@ void sfy_dns_tcp_end(struct sfy_dns_tcp *t)
  * says so). The socket, or -errno. */
 static int dial(const union sfy_inaddr *ns, socklen_t nslen)
 {
+	struct sfy_route route;
 	int s, rc;
 
 	s = own_socket(ns->sa.sa_family, SOCK_STREAM);
 	if (s < 0)
 		return s;
-	rc = sfy_tcp_connect(s, &ns->sa, nslen);
-	if (rc == SFY_PASS)
+	switch (sfy_route_stream(s, &ns->sa, nslen, &route)) {
+	case SFY_VIA_CHAIN:
+		rc = sfy_tcp_connect_via(s, &ns->sa, nslen, &route);
+		break;
+	case SFY_REFUSE:
+		rc = route.err;
+		break;
+	default:
 		rc = sfy_real()->connect(s, &ns->sa, nslen) < 0 ? -errno : 0;
+	}
 	if (rc < 0) {
 		close_own(s);
 		return rc;

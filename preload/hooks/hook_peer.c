@@ -16,6 +16,7 @@
 #include "base/sockaddr.h"
 #include "hooks/hooks.h"
 #include "state/fdstate.h"
+#include "tcp/tcp.h"
 #include "udp/udp_io.h"
 
 /* Copies an address out the way the kernel does: at most *len bytes, and
@@ -66,7 +67,7 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	return 0;
 }
 
-/* The socket was replaced by one of another family (hook_connect.c): show
+/* The socket was replaced by one of another family (tcp/connect.c): show
  * a local address of the family the program created. */
 static socklen_t convert_local(const struct sockaddr_storage *real_local,
 			       int family, struct sockaddr_storage *out)
@@ -81,27 +82,6 @@ static socklen_t convert_local(const struct sockaddr_storage *real_local,
 		return sfy_addr_map((const struct sockaddr_in *)real_local,
 				    (struct sockaddr_in6 *)out);
 	return 0;
-}
-
-int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,
-			 struct sockaddr_storage *peer, socklen_t *len)
-{
-	const struct sfy_real *r = sfy_real();
-	int saved = errno, rc;
-
-	*len = sizeof(*peer);
-	if (!r->getpeername)
-		rc = -ENOSYS;
-	else if (r->getpeername(fd, (struct sockaddr *)peer, len) < 0)
-		rc = -errno;
-	else if (sfy_fd_tcp_same(info, (struct sockaddr *)peer, *len))
-		rc = 1;
-	else {
-		sfy_fd_drop_stale(fd);
-		rc = 0;
-	}
-	errno = saved;
-	return rc;
 }
 
 int getsockname(int fd, struct sockaddr *sa, socklen_t *len)

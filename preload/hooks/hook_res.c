@@ -218,28 +218,32 @@ static enum res_mode mode_now(void)
 	return cfg->dns == SFY_DNS_REMOTE ? MODE_REMOTE : MODE_LOCAL;
 }
 
-/* For res_query, res_search and res_querydomain (and res_n*): the answer
- * for the whole name, or SFY_PASS for the real call. */
-static int remote_query(res_state st, const char *name, int class, int type,
-			unsigned char *ans, int anslen)
+/* For res_query, res_search and res_querydomain (and res_n*): true with
+ * the call's result in *rc when the answer is ours for the whole name;
+ * false for the real call. */
+static bool remote_query(res_state st, const char *name, int class, int type,
+			 unsigned char *ans, int anslen, int *rc)
 {
 	struct packet p;
 	int herr;
 
 	switch (answer(name, class, type, 0, &p)) {
 	case RES_REAL:
-		return SFY_PASS;
+		return false;
 	case RES_FAILED:
-		return fail_herr(st, NO_RECOVERY);
+		*rc = fail_herr(st, NO_RECOVERY);
+		return true;
 	default:
 		break;
 	}
 	herr = answer_herr(&p);
 	if (herr) {
 		deliver(&p, ans, anslen);
-		return fail_herr(st, herr);
+		*rc = fail_herr(st, herr);
+		return true;
 	}
-	return deliver(&p, ans, anslen);
+	*rc = deliver(&p, ans, anslen);
+	return true;
 }
 
 /* The question of a query packet: its name (text), class and type. By
@@ -302,8 +306,7 @@ static int sfy_res_nquery(res_state st, const char *name, int class, int type,
 
 	REAL_OR_NOSYS(res_nquery);
 	if (m == MODE_REMOTE && name) {
-		rc = remote_query(st, name, class, type, ans, anslen);
-		if (rc != SFY_PASS)
+		if (remote_query(st, name, class, type, ans, anslen, &rc))
 			return rc;
 	}
 	if (m == MODE_LOCAL)
@@ -319,8 +322,7 @@ static int sfy_res_nsearch(res_state st, const char *name, int class, int type,
 
 	REAL_OR_NOSYS(res_nsearch);
 	if (m == MODE_REMOTE && name) {
-		rc = remote_query(st, name, class, type, ans, anslen);
-		if (rc != SFY_PASS)
+		if (remote_query(st, name, class, type, ans, anslen, &rc))
 			return rc;
 	}
 	if (m == MODE_LOCAL)
@@ -340,9 +342,8 @@ static int sfy_res_nquerydomain(res_state st, const char *name, const char *doma
 		if (domain && snprintf(full, sizeof(full), "%s.%s", name,
 				       domain) >= (int)sizeof(full))
 			return fail_herr(st, NO_RECOVERY);
-		rc = remote_query(st, domain ? full : name, class, type, ans,
-				  anslen);
-		if (rc != SFY_PASS)
+		if (remote_query(st, domain ? full : name, class, type, ans,
+				 anslen, &rc))
 			return rc;
 	}
 	if (m == MODE_LOCAL)

@@ -7,7 +7,7 @@
  * proxied, relayed or refused there, never sent direct (issue 18). The
  * receives are routed to our hooks when their descriptor is an
  * associated UDP socket. io_uring_setup is refused unless allowed
- * (hook_iouring.c says why). Everything else goes to the real syscall()
+ * (route/decide.c says why). Everything else goes to the real syscall()
  * unchanged.
  *
  * The calls that change which descriptor a number names (close,
@@ -41,6 +41,7 @@
 
 #include "base/realfn.h"
 #include "hooks/hooks.h"
+#include "route/decide.h"
 #include "state/fdstate.h"
 
 enum route {
@@ -48,7 +49,7 @@ enum route {
 	ROUTE_DESCRIPTOR, /* hook_fd.c's bookkeeping must see it */
 	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
-	ROUTE_IO_URING,   /* refused unless allowed (hook_iouring.c) */
+	ROUTE_IO_URING,   /* refused unless allowed (route/decide.c) */
 };
 
 /* One switch, so that every other number costs one decision tree. */
@@ -186,10 +187,10 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 	if (route == ROUTE_OUT)
 		return out_route(n, a);
 	if (route == ROUTE_IO_URING) {
-		long rc = sfy_io_uring_setup_route();
+		struct sfy_route rt;
 
-		if (rc < 0) {
-			errno = (int)-rc;
+		if (sfy_route_io_uring(&rt) == SFY_REFUSE) {
+			errno = -rt.err;
 			return -1;
 		}
 	}

@@ -1,145 +1,27 @@
 /*
- * Datagrams out: sendto(), sendmsg(), sendmmsg() with an address,
- * connect() of a datagram socket (from hook_connect.c), and send(),
- * write(), writev(), sendmsg() on a socket connected through the proxy.
- *
- * SOCKSIFY_UDP decides for proxied destinations:
- *   proxy      through the proxy's UDP relay (UDP ASSOCIATE, udp_assoc.c),
- *              made on the socket's first datagram or connect();
- *   first-hop  the same through the first hop when a chain is configured.
- *              With a chain and "proxy", UDP is refused (ENETUNREACH) with
- *              a line saying why: a hop's relay is reachable by UDP only
- *              from the hop before it, so no chain carries UDP, and going
- *              out at the first hop is the user's choice to make;
- *   direct     the datagram goes out as it is;
- *   block      it fails with ENETUNREACH and a warn line.
- * A fake address (remote DNS) can only be reached through the relay: it
- * goes there unless UDP is blocked (or a chain refuses it).
- * Bypassed destinations (SOCKSIFY_NO_PROXY, loopback by default) and DNS
- * to a loopback resolver (127.0.0.53:53...) always go out direct.
+ * Datagrams out: sendto(), sendmsg(), sendmmsg() with an address, and
+ * send(), write(), writev(), sendmsg() on a socket connected through the
+ * proxy. Where a message with an address goes is the routing decision's
+ * (route/decide.h; SOCKSIFY_UDP's rules in route/udp_policy.c): direct,
+ * through the relay (udp/), refused, or, for a stream socket given
+ * MSG_FASTOPEN and an address (TCP Fast Open), connected through the
+ * chain first (tcp/) and the data then sent on it without the address.
  *
  * send()/write()/writev() are on every program's hot path: one relaxed
  * load (nothing ever associated) or two (its slot), then the real call.
- *
- * A stream socket given MSG_FASTOPEN and an address (TCP Fast Open) is
- * connected through the proxy first, then the data is sent on it.
- * Warnings: the first few at warn, the rest at debug (chatty programs).
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/config.h"
-#include "base/log.h"
 #include "base/realfn.h"
-#include "dns/fakeip.h"
 #include "hooks/hooks.h"
-#include "route/policy.h"
+#include "route/decide.h"
+#include "tcp/tcp.h"
 #include "udp/udp_io.h"
-
-#define WARN_LIMIT 8
-#define VIA_RELAY SFY_UDP_VIA_RELAY
-
-static atomic_int warned;
-
-static void refuse_log(const struct sockaddr *sa, socklen_t len,
-		       const char *why)
-{
-	char shown[SOCKS5_DOMAIN_MAX + 16];
-	struct socks5_addr a;
-	int level = atomic_fetch_add(&warned, 1) < WARN_LIMIT ? SFY_LOG_WARN :
-								  SFY_LOG_DEBUG;
-
-	if (level > sfy_log_level())
-		return;
-	if (socks5_addr_from_sockaddr(&a, sa, len) == SOCKS5_OK)
-		socks5_addr_format(&a, shown, sizeof(shown));
-	else
-		strcpy(shown, "?");
-	sfy_log_write(level, "UDP to %s refused: %s", shown, why);
-}
-
-/* The decision for one destination (udp_policy.c). */
-static int verdict(const struct sockaddr *sa, const char **why)
-{
-	return sfy_udp_verdict(sa, why);
-}
-
-static int sock_family(int fd)
-{
-	int d = AF_UNSPEC;
-	socklen_t l = sizeof(d);
-
-	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l) < 0 ? -errno : d;
-}
-
-/* A datagram (or Fast Open) to sa on fd. *type caches the socket's type
- * (-1: not asked yet). SFY_PASS, 0 (a Fast Open stream now connected
- * through the proxy: send without the address), VIA_RELAY with *info
- * holding fd's association, or -errno. */
-static int route(int fd, const struct sockaddr *sa, socklen_t len, int flags,
-		 bool may_connect, int *type, struct sfy_fd_info *info)
-{
-	const char *why = NULL;
-	int rc, fam;
-
-	/* Decide on the address first: most destinations pass without a
-	 * system call to learn the socket's type. */
-	rc = verdict(sa, &why);
-	if (rc == SFY_PASS && !(flags & MSG_FASTOPEN))
-		return rc;
-	if (rc == VIA_RELAY && sfy_assoc_of(fd, info) == 0)
-		/* associated already: no question left but the family (an
-		 * AF_INET socket is refused an IPv6 address by the kernel) */
-		return info->family == AF_INET && sa->sa_family != AF_INET ?
-			       SFY_PASS : rc;
-	if (*type < 0 && sfy_sock_type(fd, type))
-		return SFY_PASS; /* the real call reports EBADF / ENOTSOCK */
-	if (*type == SOCK_STREAM && (flags & MSG_FASTOPEN))
-		return may_connect ? sfy_tcp_connect(fd, sa, len) :
-		       rc == SFY_PASS ? rc : -EOPNOTSUPP;
-	if (rc == SFY_PASS || *type != SOCK_DGRAM)
-		return SFY_PASS; /* a connected stream ignores the address */
-	if (rc < 0) {
-		refuse_log(sa, len, why);
-		return rc;
-	}
-	fam = sock_family(fd);
-	if ((fam != AF_INET && fam != AF_INET6) ||
-	    (fam == AF_INET && sa->sa_family != AF_INET))
-		return SFY_PASS; /* the kernel answers as it would */
-	rc = sfy_assoc_open(fd, fam, info);
-	return rc < 0 ? rc : VIA_RELAY;
-}
-
-int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len)
-{
-	struct sfy_fd_info info;
-	int type = SOCK_DGRAM, rc;
-
-	rc = route(fd, sa, len, 0, false, &type, &info);
-	if (rc != VIA_RELAY)
-		return rc;
-	return sfy_udp_connect(fd, &info, sa, len);
-}
-
-void sfy_udp_after_connect(int fd)
-{
-	struct sfy_fd_info info;
-	int saved = errno;
-
-	if (sfy_fd_maybe_udp(fd) && sfy_assoc_of(fd, &info) == 0)
-		sfy_udp_disconnected(&info);
-	errno = saved;
-}
-
-static bool ours(const struct sockaddr *sa, socklen_t len)
-{
-	return sfy_is_inet(sa, len) && !sfy_inside() && sfy_config()->enabled;
-}
 
 /* A message's address length as sendmsg() takes it (not as sendto()):
  * 0, no address, for a NULL name or length 0; longer than
@@ -190,19 +72,41 @@ static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
 	return rc;
 }
 
+/* A message with an address that the decision did not send direct:
+ * Fast Open through the chain (connected now: the caller sends without
+ * the address), or the relay (its association made). 0 or -errno. */
+static int routed(int fd, const struct sockaddr *sa, socklen_t len,
+		  struct sfy_route *route)
+{
+	int saved = errno, rc;
+
+	if (route->verdict == SFY_REFUSE)
+		return route->err;
+	if (route->verdict == SFY_VIA_CHAIN)
+		rc = sfy_tcp_connect_via(fd, sa, len, route);
+	else
+		rc = sfy_udp_assoc_ensure(fd, route);
+	errno = saved;
+	return rc;
+}
+
 ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		   const struct sockaddr *sa, socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
-	struct sfy_fd_info info;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+	struct sfy_route route;
 	struct msghdr m;
-	int saved = errno, type = -1, handled;
+	int handled;
+	enum sfy_addr_class cls;
 	ssize_t rc;
 
 	if (!r->sendto)
 		return fail(-ENOSYS);
-	if (!ours(sa, len)) {
+	route.type = -1;
+	if (sfy_route_direct_addr(sa, len, &cls) ||
+	    sfy_route_message(fd, sa, len, flags, true, cls, &route) ==
+		    SFY_DIRECT) {
 		if (!sa && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, &iov, 1, NULL,
 					    SFY_NO_CMSG_COMPAT(flags),
@@ -212,18 +116,16 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		}
 		return r->sendto(fd, buf, n, flags, sa, len);
 	}
-	rc = route(fd, sa, len, flags, true, &type, &info);
-	errno = saved;
-	if (rc == SFY_PASS)
-		return r->sendto(fd, buf, n, flags, sa, len);
-	if (rc == 0)
-		return r->sendto(fd, buf, n, flags & ~MSG_FASTOPEN, NULL, 0);
+	rc = routed(fd, sa, len, &route);
 	if (rc < 0)
 		return fail(rc);
+	if (route.verdict == SFY_VIA_CHAIN)
+		return r->sendto(fd, buf, n, flags & ~MSG_FASTOPEN, NULL, 0);
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
-	rc = sfy_udp_send_to(fd, &info, sa, len, &m, SFY_NO_CMSG_COMPAT(flags));
+	rc = sfy_udp_send_to(fd, &route.info, sa, len, &m,
+			     SFY_NO_CMSG_COMPAT(flags));
 	if (rc == -ENOTSOCK) {
 		sfy_fd_drop_stale(fd);
 		return r->sendto(fd, buf, n, flags, sa, len);
@@ -309,9 +211,10 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	const struct sfy_real *r = sfy_real();
-	struct sfy_fd_info info;
+	struct sfy_route route;
 	struct msghdr copy;
-	int saved = errno, type = -1, handled;
+	int handled;
+	enum sfy_addr_class cls;
 	socklen_t namelen;
 	ssize_t rc;
 
@@ -320,7 +223,10 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (!msg)
 		return r->sendmsg(fd, msg, flags);
 	namelen = name_len(msg);
-	if (!ours(msg->msg_name, namelen)) {
+	route.type = -1;
+	if (sfy_route_direct_addr(msg->msg_name, namelen, &cls) ||
+	    sfy_route_message(fd, msg->msg_name, namelen, flags, true, cls,
+			      &route) == SFY_DIRECT) {
 		if (!namelen && sfy_fd_maybe_udp(fd)) {
 			rc = connected_send(fd, NULL, 0, msg, flags, &handled);
 			if (handled)
@@ -328,19 +234,17 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 		}
 		return r->sendmsg(fd, msg, flags);
 	}
-	rc = route(fd, msg->msg_name, namelen, flags, true, &type, &info);
-	errno = saved;
-	if (rc == SFY_PASS)
-		return r->sendmsg(fd, msg, flags);
-	if (rc == 0) {
+	rc = routed(fd, msg->msg_name, namelen, &route);
+	if (rc < 0)
+		return fail(rc);
+	if (route.verdict == SFY_VIA_CHAIN) {
 		copy = *msg;
 		copy.msg_name = NULL;
 		copy.msg_namelen = 0;
 		return r->sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
 	}
-	if (rc < 0)
-		return fail(rc);
-	rc = sfy_udp_send_to(fd, &info, msg->msg_name, namelen, msg, flags);
+	rc = sfy_udp_send_to(fd, &route.info, msg->msg_name, namelen, msg,
+			     flags);
 	if (rc == -ENOTSOCK) {
 		sfy_fd_drop_stale(fd);
 		return r->sendmsg(fd, msg, flags);
@@ -348,24 +252,39 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return rc < 0 ? fail(rc) : rc;
 }
 
-/* One message of a sendmmsg(): through the relay, direct, or refused. */
-static int mmsg_route(int fd, const struct msghdr *m, int flags, int *type,
-		      struct sfy_fd_info *info, bool *assoc_known)
+/* One message of a sendmmsg(): through the relay (*relay, route->info
+ * its association), direct, or refused (-errno). */
+static int mmsg_route(int fd, const struct msghdr *m, int flags,
+		      struct sfy_route *route, bool *assoc_known, bool *relay)
 {
 	socklen_t namelen = name_len(m);
+	enum sfy_addr_class cls;
 
-	if (sfy_is_inet(m->msg_name, namelen))
-		return route(fd, m->msg_name, namelen, flags, false, type,
-			     info);
+	*relay = false;
+	if (sfy_is_inet(m->msg_name, namelen)) {
+		if (sfy_route_direct_addr(m->msg_name, namelen, &cls))
+			return 0;
+		switch (sfy_route_message(fd, m->msg_name, namelen, flags,
+					  false, cls, route)) {
+		case SFY_REFUSE:
+			return route->err;
+		case SFY_VIA_RELAY:
+			*relay = true;
+			return sfy_udp_assoc_ensure(fd, route);
+		default:
+			return 0;
+		}
+	}
 	if (namelen)
-		return SFY_PASS;
+		return 0;
 	/* No address: connected through the proxy, or the kernel's. */
 	if (!*assoc_known) {
 		*assoc_known = true;
-		if (sfy_assoc_of(fd, info))
-			info->kind = SFY_FD_NONE;
+		if (sfy_assoc_of(fd, &route->info))
+			route->info.kind = SFY_FD_NONE;
 	}
-	return info->kind == SFY_FD_UDP ? VIA_RELAY : SFY_PASS;
+	*relay = route->info.kind == SFY_FD_UDP;
+	return 0;
 }
 
 #define BATCH 16
@@ -382,10 +301,10 @@ static int mmsg_route(int fd, const struct msghdr *m, int flags, int *type,
 int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	const struct sfy_real *r = sfy_real();
-	struct sfy_fd_info info;
+	struct sfy_route route;
 	unsigned int i, done = 0, k, j;
-	int saved = errno, rc = SFY_PASS, type = -1, sent;
-	bool assoc_known = false, any = false;
+	int saved = errno, rc = 0, sent;
+	bool assoc_known = false, any = false, relay;
 
 	if (!r->sendmmsg)
 		return (int)fail(-ENOSYS);
@@ -399,7 +318,8 @@ int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		      (!name_len(&vec[i].msg_hdr) && sfy_fd_maybe_udp(fd));
 	if (!any)
 		return r->sendmmsg(fd, vec, vlen, flags);
-	memset(&info, 0, sizeof(info));
+	memset(&route.info, 0, sizeof(route.info));
+	route.type = -1;
 	while (done < vlen && rc >= 0) {
 		struct mmsghdr batch[BATCH];
 		uint8_t hdr[BATCH][SOCKS5_UDP_HEADER_MAX];
@@ -413,15 +333,15 @@ int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 			const struct msghdr *m = &vec[done + k].msg_hdr;
 			size_t n = m->msg_iovlen;
 
-			rc = mmsg_route(fd, m, flags, &type, &info,
-					&assoc_known);
+			rc = mmsg_route(fd, m, flags, &route, &assoc_known,
+					&relay);
 			if (rc < 0)
 				break;
 			batch[k] = vec[done + k];
 			hlen[k] = 0;
-			if (rc != VIA_RELAY)
+			if (!relay)
 				continue;
-			a = sfy_assoc_at(info.assoc);
+			a = sfy_assoc_at(route.info.assoc);
 			sfy_assoc_dyn_read(a, &d);
 			named = name_len(m) != 0;
 			if (!named && !d.conn)

@@ -1,9 +1,9 @@
 /*
- * What the hook files share with each other (internal, hidden).
- *
- * The implementations return SFY_PASS ("not ours: call the real function
- * unchanged"), 0 (done) or a negative errno; only the exported hook sets
- * errno, and only on failure.
+ * What the hook files share (internal, hidden): the internal names of
+ * the exported hooks and the small pieces of bookkeeping they all do.
+ * Where a call goes is route/decide.h's answer; carrying it out is
+ * tcp/, udp/ and dns/'s. Those return 0 (or a count) or a negative errno;
+ * only the exported hook sets errno, and only on failure.
  */
 #ifndef SOCKSIFY_PRELOAD_HOOKS_H
 #define SOCKSIFY_PRELOAD_HOOKS_H
@@ -18,38 +18,6 @@
 #include "state/fdstate.h"
 
 struct sfy_fd_info;
-
-#define SFY_PASS 1
-
-/* The socket's type (SOCK_STREAM, SOCK_DGRAM, ...). 0 or -errno (a bad
- * fd or a non-socket: the caller passes through and the real call reports
- * it). */
-int sfy_sock_type(int fd, int *type);
-
-/* SFY_SIN6_LEN_MIN and sfy_is_inet(): sockaddr.h. */
-
-/* Whether fd is still the socket its TCP record (info) was made for: 1
- * when the kernel's peer is the record's proxy address, 0 when it is not
- * (a number reused after a close we did not see: the record is dropped),
- * -errno when the kernel has no peer for fd (ENOTCONN after a reset). The
- * kernel's peer in *peer, *len. errno is left as it was. */
-int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,
-			 struct sockaddr_storage *peer, socklen_t *len);
-
-/* connect() of an AF_INET/AF_INET6 stream socket: through the proxy, or
- * SFY_PASS for a direct destination. */
-int sfy_tcp_connect(int fd, const struct sockaddr *sa, socklen_t len);
-
-/* connect() of an AF_INET/AF_INET6 datagram socket: SFY_PASS (make the
- * real call), 0 (connected through the proxy's relay), or -errno. */
-int sfy_udp_connect_route(int fd, const struct sockaddr *sa, socklen_t len);
-/* After the real connect() of a datagram socket succeeded (a direct
- * destination, or AF_UNSPEC): it is no longer connected through the
- * proxy. */
-void sfy_udp_after_connect(int fd);
-/* connect(AF_UNSPEC) of a socket that may be associated: the real call,
- * after which the association keeps its port (udp_send.c). */
-int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* A hook whose real function is missing: -1 with ENOSYS. */
 static inline int sfy_nosys(void)
@@ -98,13 +66,6 @@ int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
  * (SOCKSIFY_NO_PROXY, loopback by default) are looked up as usual
  * (hook_getnameinfo.c). */
 bool sfy_reverse_refused(const struct sockaddr *sa);
-
-/* syscall(SYS_io_uring_setup, ...) (hook_iouring.c): SFY_PASS (make the
- * call) or -ENOSYS (refused, with a log line). */
-long sfy_io_uring_setup_route(void);
-
-/* At load (init.c): SOCKSIFY_IO_URING, read once. */
-void sfy_io_uring_init(void);
 
 /* fd was just made by socket(), socketpair(), accept() or accept4()
  * called by number (hook_syscall.c): as those hooks do, state left on

@@ -33,13 +33,18 @@ static bool is_first_hop(const struct sockaddr *sa)
 
 bool sfy_policy_direct_addr(const struct sockaddr *sa)
 {
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return true;
+	return !sfy_fakeip_in_range(sa) && sfy_policy_bypassed(sa);
+}
+
+bool sfy_policy_bypassed(const struct sockaddr *sa)
+{
 	const struct sfy_config *cfg = sfy_config();
 	int i;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return true;
-	if (sfy_fakeip_in_range(sa))
-		return false;
 	if (cfg->bypass.all)
 		return true;
 	/* IPv4 against IPv4 ranges (loopback, by default) without a call:

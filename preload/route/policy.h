@@ -18,6 +18,9 @@
 /* True when the address must go direct (IPv4-mapped IPv6 is matched as
  * IPv4). Fake addresses are never direct: the caller resolves them first. */
 bool sfy_policy_direct_addr(const struct sockaddr *sa);
+/* The rules alone, for a caller that knows sa is not a fake address (the
+ * routing decision, decide.h, asks fakeip.c once itself). */
+bool sfy_policy_bypassed(const struct sockaddr *sa);
 /* True when a host name matches the bypass list, by curl's rules: an entry
  * matches the name and every name under it ("example.com" and
  * ".example.com" both cover www.example.com), case-insensitively, with a

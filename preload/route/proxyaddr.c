@@ -1,11 +1,14 @@
 /*
- * The first hop's socket addresses. A literal is converted with inet_pton;
+ * The hops' socket addresses (the first hop's, and with a chain mode
+ * other than strict every hop's: any of them may come first). A literal is converted with inet_pton;
  * a name is resolved once, lazily, with the real getaddrinfo (never in the
  * constructor: resolving may load NSS modules and talk to the network,
  * which a program that never connects should not pay for).
  *
- * Only the first hop is resolved here; later hops are named to the hop
- * before them in a CONNECT request, and that proxy resolves them.
+ * In a strict chain only the first hop is resolved here; later hops are
+ * named to the hop before them in a CONNECT request, and that proxy
+ * resolves them. The other chain modes resolve every hop at the first
+ * need, each on its own (one that cannot be resolved fails alone).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,10 +20,15 @@
 #include "base/log.h"
 #include "base/realfn.h"
 
-static struct sockaddr_storage px_addrs[SFY_PROXY_ADDRS_MAX];
-static socklen_t px_lens[SFY_PROXY_ADDRS_MAX];
-static int px_count; /* >= 1, or -errno */
+static struct sockaddr_storage all_addrs[SOCKS5_CHAIN_MAX][SFY_PROXY_ADDRS_MAX];
+static socklen_t all_lens[SOCKS5_CHAIN_MAX][SFY_PROXY_ADDRS_MAX];
+static int all_counts[SOCKS5_CHAIN_MAX]; /* >= 1, or -errno */
 static pthread_once_t px_once = PTHREAD_ONCE_INIT;
+
+/* The hop being resolved (inside the once only). */
+static struct sockaddr_storage *px_addrs;
+static socklen_t *px_lens;
+static int px_count;
 
 static void add(const struct sockaddr *sa, socklen_t len)
 {
@@ -81,17 +89,11 @@ static void resolve_name(const struct socks5_proxy *hop)
 	}
 }
 
-static void resolve(void)
+static void resolve_hop(const struct socks5_proxy *hop)
 {
-	const struct sfy_config *cfg = sfy_config();
-	const struct socks5_proxy *hop = &cfg->chain[0];
 	struct sockaddr_in in;
 	struct sockaddr_in6 in6;
 
-	if (!cfg->enabled || cfg->broken || cfg->nhops == 0) {
-		px_count = -cfg->broken_errno;
-		return;
-	}
 	memset(&in, 0, sizeof(in));
 	memset(&in6, 0, sizeof(in6));
 	if (inet_pton(AF_INET, hop->host, &in.sin_addr) == 1) {
@@ -108,9 +110,33 @@ static void resolve(void)
 	}
 }
 
+static void resolve(void)
+{
+	const struct sfy_config *cfg = sfy_config();
+	size_t h, n = cfg->chain_mode == SFY_CHAIN_STRICT ? 1 : cfg->nhops;
+
+	for (h = 0; h < SOCKS5_CHAIN_MAX; h++)
+		all_counts[h] = -cfg->broken_errno;
+	if (!cfg->enabled || cfg->broken || cfg->nhops == 0)
+		return;
+	for (h = 0; h < n && h < SOCKS5_CHAIN_MAX; h++) {
+		px_addrs = all_addrs[h];
+		px_lens = all_lens[h];
+		px_count = 0;
+		resolve_hop(&cfg->chain[h]);
+		all_counts[h] = px_count;
+	}
+}
+
 int sfy_proxy_sockaddrs(struct sockaddr_storage *ss, socklen_t *lens, int max)
 {
-	int i, saved = errno;
+	return sfy_hop_sockaddrs(0, ss, lens, max);
+}
+
+int sfy_hop_sockaddrs(size_t hop, struct sockaddr_storage *ss,
+		      socklen_t *lens, int max)
+{
+	int i, saved = errno, count;
 
 	/* Called from inside our own resolution (an NSS module's connect()
 	 * on this thread): the once is in progress here, waiting would hang. */
@@ -118,11 +144,16 @@ int sfy_proxy_sockaddrs(struct sockaddr_storage *ss, socklen_t *lens, int max)
 		return -EAGAIN;
 	pthread_once(&px_once, resolve);
 	errno = saved;
-	if (px_count < 0)
-		return px_count;
-	for (i = 0; i < px_count && i < max; i++) {
-		ss[i] = px_addrs[i];
-		lens[i] = px_lens[i];
+	if (hop >= SOCKS5_CHAIN_MAX)
+		return -EINVAL;
+	count = all_counts[hop];
+	if (count < 0)
+		return count;
+	if (count == 0) /* not resolved: a strict chain's later hop */
+		return -EHOSTUNREACH;
+	for (i = 0; i < count && i < max; i++) {
+		ss[i] = all_addrs[hop][i];
+		lens[i] = all_lens[hop][i];
 	}
 	return i;
 }

@@ -1,6 +1,7 @@
 /*
- * Where a datagram goes, decided from its address alone (hook_udp.c for
- * sends, udp_recv.c to know which sources of replies are direct ones):
+ * Where a datagram goes, decided from its address alone (the routing
+ * decision, decide.c, for sends; udp_recv.c to know which sources of
+ * replies are direct ones):
  *
  *   - bypassed destinations (SOCKSIFY_NO_PROXY, loopback by default) and
  *     DNS to a resolver on loopback (port 53, e.g. systemd-resolved's
@@ -21,10 +22,7 @@
 
 #include "base/config.h"
 #include "base/sockaddr.h"
-#include "dns/fakeip.h"
-#include "hooks/hooks.h"
-#include "route/policy.h"
-#include "udp/udp_io.h"
+#include "route/decide.h"
 
 #define DNS_PORT 53
 
@@ -37,28 +35,32 @@ static bool loopback_dns(const struct sockaddr *sa)
 	       sfy_addr_is_loopback(sa);
 }
 
-int sfy_udp_verdict(const struct sockaddr *sa, const char **why)
+static enum sfy_verdict refuse(struct sfy_route *r, int err, const char *why)
+{
+	r->err = err;
+	r->why = why;
+	return r->verdict = SFY_REFUSE;
+}
+
+enum sfy_verdict sfy_udp_rule(const struct sockaddr *sa,
+			      enum sfy_addr_class cls, struct sfy_route *r)
 {
 	const struct sfy_config *cfg = sfy_config();
-	bool fake = sfy_fakeip_in_range(sa);
+	bool fake = cls == SFY_ADDR_FAKE;
 
-	*why = NULL;
-	if (!fake && (sfy_policy_direct_addr(sa) || loopback_dns(sa)))
-		return SFY_PASS;
-	if (cfg->broken) {
-		*why = "the socksify configuration is broken (see the first message)";
-		return -cfg->broken_errno;
-	}
-	if (cfg->udp == SFY_UDP_BLOCK) {
-		*why = fake ? "SOCKSIFY_UDP=block (and the address stands for a host name only the proxy can resolve)" :
-			      "SOCKSIFY_UDP=block";
-		return -ENETUNREACH;
-	}
+	if (cls == SFY_ADDR_DIRECT || (!fake && loopback_dns(sa)))
+		return SFY_DIRECT;
+	if (cfg->broken)
+		return refuse(r, -cfg->broken_errno,
+			      "the socksify configuration is broken (see the first message)");
+	if (cfg->udp == SFY_UDP_BLOCK)
+		return refuse(r, -ENETUNREACH,
+			      fake ? "SOCKSIFY_UDP=block (and the address stands for a host name only the proxy can resolve)" :
+				     "SOCKSIFY_UDP=block");
 	if (cfg->udp == SFY_UDP_DIRECT && !fake)
-		return SFY_PASS;
-	if (cfg->nhops > 1 && cfg->udp != SFY_UDP_FIRST_HOP) {
-		*why = "UDP cannot cross a chain of proxies (each relay takes datagrams only from the hop before it); SOCKSIFY_UDP=first-hop sends it through the first hop's relay, SOCKSIFY_UDP=direct sends it direct";
-		return -ENETUNREACH;
-	}
-	return SFY_UDP_VIA_RELAY;
+		return SFY_DIRECT;
+	if (cfg->nhops > 1 && cfg->udp != SFY_UDP_FIRST_HOP)
+		return refuse(r, -ENETUNREACH,
+			      "UDP cannot cross a chain of proxies (each relay takes datagrams only from the hop before it); SOCKSIFY_UDP=first-hop sends it through the first hop's relay, SOCKSIFY_UDP=direct sends it direct");
+	return SFY_VIA_RELAY;
 }

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/realfn.h"
 #include "base/sockaddr.h"
+#include "base/sockopt.h"
 #include "hooks/hooks.h"
 #include "state/vfork.h"
 #include "udp/udp_assoc.h"
@@ -45,9 +46,8 @@ static int ensure_bound(int fd, int family)
 static bool v6only(int fd)
 {
 	int on = 0;
-	socklen_t l = sizeof(on);
 
-	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &l) == 0 && on;
+	return sfy_sockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on) == 0 && on;
 }
 
 /* A control connection to the first hop, of a family the program's

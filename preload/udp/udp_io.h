@@ -28,13 +28,25 @@
  * and recvmsg(), so the calls that take it drop it first. */
 #define SFY_NO_CMSG_COMPAT(flags) ((flags) & 0x7fffffff)
 
-/* sfy_udp_verdict(): through the relay. */
-#define SFY_UDP_VIA_RELAY 2
+struct sfy_route;
 
-/* Where a datagram to (or from) sa goes: SFY_PASS (direct, as it is),
- * SFY_UDP_VIA_RELAY, or -errno with *why saying why it is refused
- * (udp_policy.c). Reads only the frozen configuration. */
-int sfy_udp_verdict(const struct sockaddr *sa, const char **why);
+/* A verdict SFY_VIA_RELAY (route/decide.h) for fd: r->info holds fd's
+ * association, made now when it had none (udp_route.c). 0 or -errno. */
+int sfy_udp_assoc_ensure(int fd, struct sfy_route *r);
+
+/* connect() of a datagram socket through the relay (SFY_VIA_RELAY): the
+ * association, then sfy_udp_connect. 0 or -errno. */
+int sfy_udp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
+			struct sfy_route *r);
+
+/* After the real connect() of a datagram socket succeeded (a direct
+ * destination, or AF_UNSPEC): it is no longer connected through the
+ * proxy. errno is left as it was. */
+void sfy_udp_after_connect(int fd);
+
+/* connect(AF_UNSPEC) of a socket that may be associated: the real call,
+ * after which the association keeps its port (udp_send.c). */
+int sfy_udp_unconnect(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* The header for a destination the program named: IPv4, IPv6 (an
  * IPv4-mapped one as IPv4), or a fake address as its host name. *is_name

@@ -33,7 +33,7 @@
  *
  * Which datagrams reach the program:
  *   - from the relay, well formed, FRAG 0: payload and origin;
- *   - from a source we would send to direct (sfy_udp_verdict: loopback by
+ *   - from a source we would send to direct (sfy_udp_rule: loopback by
  *     default, a loopback DNS resolver, anything under SOCKSIFY_UDP=direct):
  *     as is, since the program may talk to such peers on the same socket;
  *   - anything else is dropped, never handed over: on a blocking socket
@@ -63,6 +63,7 @@
 #include "base/sockaddr.h"
 #include "dns/fakeip.h"
 #include "hooks/hooks.h"
+#include "route/decide.h"
 #include "udp/udp_io.h"
 
 #define HDR_MIN 8 /* domain of one byte: 3 + 1 + 1 + 1 + 2 */
@@ -148,15 +149,17 @@ static bool same_inaddr(const union sfy_inaddr *x, const union sfy_inaddr *y)
 static enum source classify(const struct sfy_assoc *a,
 			    const union sfy_inaddr *src, socklen_t len)
 {
+	struct sfy_route r;
+
 	if (len < sizeof(sa_family_t))
 		return SRC_DROP;
-	const char *why;
-
 	if (same_inaddr(src, &a->relay))
 		return SRC_RELAY;
 	/* A source we would send to direct may answer direct. */
-	return sfy_udp_verdict(&src->sa, &why) == SFY_PASS ? SRC_DIRECT :
-							     SRC_DROP;
+	return sfy_udp_rule(&src->sa, sfy_route_classify(&src->sa), &r) ==
+			       SFY_DIRECT ?
+		       SRC_DIRECT :
+		       SRC_DROP;
 }
 
 static void drop_log(const char *why)

@@ -52,6 +52,7 @@ extern char **environ;
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll,
 	.connect = connect, .fcntl = fcntl, .sendto = sendto,
+	.getsockopt = getsockopt,
 };
 
 static struct {

@@ -86,7 +86,7 @@ static int f_fcntl(int fd, int cmd, ...)
 
 static const struct socks5_io io = {
 	.send = f_send, .recv = f_recv, .poll = f_poll,
-	.connect = f_connect, .fcntl = f_fcntl,
+	.connect = f_connect, .fcntl = f_fcntl, .getsockopt = getsockopt,
 };
 
 static bool allowed_errno(int e)

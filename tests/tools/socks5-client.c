@@ -38,7 +38,7 @@ static const struct socks5_io libc_io = {
 	.recv = recv,
 	.poll = poll,
 	.connect = connect,
-	.fcntl = fcntl, .sendto = sendto,
+	.fcntl = fcntl, .sendto = sendto, .getsockopt = getsockopt,
 };
 
 struct opts {

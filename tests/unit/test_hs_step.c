@@ -21,7 +21,7 @@
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,
-	.fcntl = fcntl,
+	.fcntl = fcntl, .getsockopt = getsockopt,
 };
 
 /* sv[0] the client's end, sv[1] the proxy's; both non-blocking. */
