@@ -564,21 +564,22 @@ START_TEST(fork_while_threads_assign)
 }
 END_TEST
 
-/* A process killed while it may hold the lock or be halfway through an
- * update: the others recover (robust mutex) and the table stays whole. */
-START_TEST(killed_holder)
+/* Three writers SIGKILLed at random points of their updates, each after
+ * remap() (NULL: the map inherited by fork): the others go on (robust
+ * lock, table rebuilt) and names added afterwards map both ways. */
+static void killed_writers(void (*remap)(void))
 {
 	struct timespec pause = { 0, 30 * 1000 * 1000 };
 	struct in_addr v;
 	char nm[32], name[256];
 	pid_t pid[3];
 
-	cidr(&c4, AF_INET, "198.18.0.0", 15);
-	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, NULL, 1000), 0);
 	for (int p = 0; p < 3; p++) {
 		pid[p] = fork();
 		ck_assert_int_ge(pid[p], 0);
 		if (pid[p] == 0) {
+			if (remap)
+				remap();
 			for (unsigned i = 0; i < 50000000; i++) {
 				snprintf(nm, sizeof(nm), "k%d-%u", p, i);
 				assign(nm, &v, NULL);
@@ -591,13 +592,23 @@ START_TEST(killed_holder)
 		kill(pid[p], SIGKILL);
 		waitpid(pid[p], NULL, 0);
 	}
-	/* every name we add now must be found both ways */
+	if (remap)
+		remap();
 	for (int i = 0; i < 3000; i++) {
 		snprintf(nm, sizeof(nm), "after%d", i);
 		ck_assert_int_eq(assign(nm, &v, NULL), 0);
 		ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
 		ck_assert_str_eq(name, nm);
 	}
+}
+
+/* A process killed while it may hold the lock or be halfway through an
+ * update: the others recover (robust mutex) and the table stays whole. */
+START_TEST(killed_holder)
+{
+	cidr(&c4, AF_INET, "198.18.0.0", 15);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, NULL, 1000), 0);
+	killed_writers(NULL);
 }
 END_TEST
 
@@ -679,40 +690,11 @@ START_TEST(session_writers)
 }
 END_TEST
 
-/* Writers SIGKILLed at random points of their updates: the others go on
- * (robust lock, table rebuilt) and names added afterwards map both ways. */
+/* The same with the session's map, each process mapping the file anew. */
 START_TEST(session_killed_writer)
 {
-	struct timespec pause = { 0, 30 * 1000 * 1000 };
-	struct in_addr v;
-	char nm[32], name[256];
-	pid_t pid[3];
-
 	session_make();
-	for (int p = 0; p < 3; p++) {
-		pid[p] = fork();
-		ck_assert_int_ge(pid[p], 0);
-		if (pid[p] == 0) {
-			session_map();
-			for (unsigned i = 0; i < 50000000; i++) {
-				snprintf(nm, sizeof(nm), "k%d-%u", p, i);
-				assign(nm, &v, NULL);
-			}
-			_exit(0);
-		}
-	}
-	for (int p = 0; p < 3; p++) {
-		nanosleep(&pause, NULL);
-		kill(pid[p], SIGKILL);
-		waitpid(pid[p], NULL, 0);
-	}
-	session_map();
-	for (int i = 0; i < 3000; i++) {
-		snprintf(nm, sizeof(nm), "after%d", i);
-		ck_assert_int_eq(assign(nm, &v, NULL), 0);
-		ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
-		ck_assert_str_eq(name, nm);
-	}
+	killed_writers(session_map);
 	session_drop();
 }
 END_TEST
