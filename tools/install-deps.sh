@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what building and testing socksify needs (Debian/Ubuntu).
-# fzf is there as a real Go program (tests/integration/test_static_go.sh).
+# fzf is there as a real Go program (tests/integration/test_static_go.sh);
+# chromium (about 45 s to install) for test_session.sh.
 # As root: apt-get installs the missing packages. Otherwise: prints them.
 # Quiet and fast when everything is already there.
 set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
-psmisc valgrind tcpdump fzf tinyproxy"
+psmisc valgrind tcpdump fzf tinyproxy chromium"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot
 # tell, and say so once.

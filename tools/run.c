@@ -131,7 +131,7 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	const char *prog = sfy_arg_shown(argv[0]);
 	struct sfy_env env = { 0 };
 	enum socks5_elf_kind kind = SOCKS5_ELF_OTHER;
-	char path[PATH_MAX], *preload;
+	char path[PATH_MAX], sdir[PATH_MAX], slink[PATH_MAX], *preload;
 	size_t i;
 	int r;
 
@@ -162,6 +162,18 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 			unsetenv(env.name[i]);
 	}
 	sfy_env_free(&env);
+	/* One name space for every process the program starts. Without a
+	 * session each program image keeps its own names (addresses from
+	 * one are refused in another). */
+	r = sfy_session_start(lib, getpid(), sdir, sizeof(sdir), slink,
+			      sizeof(slink));
+	if (r == 0) {
+		set_env("SOCKSIFY_SESSION", sdir);
+		lib = slink;
+	} else if (s->level >= 1) {
+		fprintf(stderr, "socksify: warning: no session directory (%s): names resolved in one program are unknown to the programs it starts\n",
+			strerror(-r));
+	}
 	preload = sfy_preload_value(lib, getenv("LD_PRELOAD"));
 	if (!preload) {
 		fputs("socksify: out of memory\n", stderr);

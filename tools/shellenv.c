@@ -18,12 +18,23 @@
  * changed LD_PRELOAD since, it removes only our library and keeps the
  * rest as it is now. Then it unsets every SOCKSIFY_* variable.
  *
+ * "on" also starts a session (session.c) for the shell: SOCKSIFY_SESSION
+ * names its directory and LD_PRELOAD the link to the library inside it,
+ * so every program of the shell shares one name space. The session ends
+ * with the process that ran us: for `eval "$(socksify --env ...)"` in
+ * bash, dash and zsh that is the shell itself (a lone command in $(...)
+ * is exec'd by the subshell, whose parent is the shell); a shell that
+ * keeps an extra subshell in between ends the session at once, and its
+ * programs then keep private name spaces, as without a session.
+ *
  * Output is plain sh (export NAME='value' / unset NAME), for bash, dash,
  * zsh and ksh alike.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -59,7 +70,7 @@ int sfy_shell_on(const struct sfy_settings *s, const char *lib)
 {
 	struct sfy_env env = { 0 };
 	const char *old = getenv("LD_PRELOAD");
-	char *preload;
+	char sdir[PATH_MAX], slink[PATH_MAX], *preload;
 	size_t i;
 
 	/* Only the first "on" records: a second one (another proxy) must
@@ -79,6 +90,11 @@ int sfy_shell_on(const struct sfy_settings *s, const char *lib)
 			printf("unset %s\n", env.name[i]);
 	}
 	sfy_env_free(&env);
+	if (sfy_session_start(lib, getppid(), sdir, sizeof(sdir), slink,
+			      sizeof(slink)) == 0) {
+		export("SOCKSIFY_SESSION", sdir);
+		lib = slink;
+	}
 	preload = sfy_preload_value(lib, old);
 	if (!preload) {
 		fputs("socksify: out of memory\n", stderr);

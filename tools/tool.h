@@ -135,6 +135,12 @@ void sfy_shell_quote(FILE *f, const char *value);
  * Returns an exit status only when the program could not be started. */
 int sfy_run(const struct sfy_settings *s, const char *lib, char **argv);
 
+/* session.c: a new session directory (into dir) holding a link to lib
+ * (into link, for LD_PRELOAD), removed when process watch ends. 0 or
+ * -errno (nothing made). */
+int sfy_session_start(const char *lib, pid_t watch, char *dir, size_t dcap,
+		      char *link, size_t lcap);
+
 /* --check (check.c): probes the chain in s, CONNECT to dest when given
  * (HOST:PORT, [IPv6]:PORT), and UDP ASSOCIATE. Prints one line per step
  * on stdout; returns SFY_CHECK_* or SFY_EXIT_USAGE. */

@@ -4,11 +4,19 @@
  * range); connect()/sendto() to it send the name to the proxy (ATYP 0x03).
  *
  * One entry serves both families: entry i is fake4 base + i and fake6
- * base + i. The map lives in a MAP_SHARED anonymous mapping made before the
- * program can fork, so parent and children see one map; it is guarded by a
- * process-shared robust mutex. Lookups are O(1) (hash of the name; the
- * address is the index). Names are matched case-insensitively and without
- * a trailing dot.
+ * base + i. In a session (state/session.h) the map is the session's file
+ * "names", mapped MAP_SHARED at the first lookup by every process of the
+ * session, however started; the file's header is set up once under flock,
+ * its magic word written last, so a process killed there is redone by the
+ * next. Without a session it is a MAP_SHARED anonymous mapping made before
+ * the program can fork (shared with fork children only). A map starts at a
+ * random entry, so an address from another session (or another program
+ * image outside any session) is most likely unknown, never silently
+ * another name's. The map is guarded by a process-shared robust mutex: a
+ * writer SIGKILLed mid-update leaves the lock to the next process, which
+ * rebuilds the hash table from the entries (EOWNERDEAD). Lookups are O(1)
+ * (hash of the name; the address is the index). Names are matched
+ * case-insensitively and without a trailing dot.
  *
  * Capacity: min(usable addresses of each range, 131072); with the default
  * 198.18.0.0/15 that is 131070 names (the network and broadcast addresses
@@ -19,7 +27,8 @@
  * the new name. Connections already made are unaffected (the name was
  * resolved at connect time); a program that kept that old address for
  * later would now reach the newer name. Assignment therefore never fails
- * with -ENOSPC. If the mapping could not be made, every call fails with
+ * with -ENOSPC; the reuse is the documented limit of the promise that an
+ * address reaches only its own name. If the mapping could not be made, every call fails with
  * -ENOMEM and the hooks fail closed (never the local resolver).
  */
 #ifndef SOCKSIFY_PRELOAD_FAKEIP_H
@@ -52,5 +61,10 @@ int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap);
  * default. Not thread-safe; sfy_fakeip_init() keeps these ranges after. */
 int sfy_fakeip_init_ranges(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 			   size_t capacity);
+
+/* As sfy_fakeip_init_ranges, with session true: the session's map
+ * (state/session.h) when this process belongs to one. */
+int sfy_fakeip_init_test(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
+			 size_t capacity, bool session);
 
 #endif

@@ -4,6 +4,10 @@
 # request through a real proxy.
 . "$(dirname "$0")/lib.sh"
 
+# The run's LD_PRELOAD as the program sees it, with the per-session link
+# (socksify-XXXXXX/libsocksify.so, tools/session.c) shown as its target.
+SHOW_PRELOAD='s=; for e in $LD_PRELOAD; do case $e in */socksify-*/libsocksify.so) e=$(readlink "$e");; esac; printf "%s%s" "$s" "$e"; s=" "; done'
+
 PW=s3cr3tPW
 LIB=$(realpath "$SFY_LIB")
 VERSION=$(sed -n 's/^VERSION :*= *//p' "$ROOT/Makefile")
@@ -236,7 +240,7 @@ if [ -z "$LIBM" ] || [ ! -f "$LIBM" ]; then
 	fail ld_preload_prepend "no libm.so.6 found with ldconfig -p"
 else
 	out=$(LD_PRELOAD="$ASAN_FIRST$LIBM" timeout 30 "$B/socksify" -x socks5://127.0.0.1:1 \
-		-- sh -c 'echo "$LD_PRELOAD"' 2>&1)
+		-- sh -c "$SHOW_PRELOAD; echo" 2>&1)
 	if [ "$out" = "$ASAN_FIRST$LIB $LIBM" ]; then
 		pass ld_preload_prepend
 	else
@@ -244,14 +248,14 @@ else
 	fi
 	# Nested: the library is already there; it must not appear twice.
 	out=$(LD_PRELOAD="$ASAN_FIRST$LIBM" timeout 30 "$B/socksify" -x socks5://127.0.0.1:1 \
-		"$B/socksify" -x socks5://127.0.0.1:2 sh -c 'echo "$LD_PRELOAD|$SOCKSIFY_PROXY"' 2>&1)
+		"$B/socksify" -x socks5://127.0.0.1:2 sh -c "$SHOW_PRELOAD"'; echo "|$SOCKSIFY_PROXY"'  2>&1)
 	if [ "$out" = "$ASAN_FIRST$LIB $LIBM|socks5://127.0.0.1:2" ]; then
 		pass ld_preload_not_twice
 	else
 		fail ld_preload_not_twice "got '$out'"
 	fi
 fi
-out=$(sfy -x socks5://127.0.0.1:1 sh -c 'echo "$LD_PRELOAD"' 2>&1)
+out=$(sfy -x socks5://127.0.0.1:1 sh -c "$SHOW_PRELOAD; echo" 2>&1)
 if [ "$out" = "$ASAN_FIRST$LIB" ]; then
 	pass ld_preload_alone
 else
@@ -282,7 +286,7 @@ where() {
 	cp "$B/libsocksify.so" "$libdir/"
 	want=$ASAN_FIRST$(realpath "$libdir/libsocksify.so")
 	out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$bindir/socksify" -x socks5://127.0.0.1:1 \
-		sh -c 'echo "$LD_PRELOAD"' 2>&1)
+		sh -c "$SHOW_PRELOAD; echo" 2>&1)
 	if [ "$out" = "$want" ]; then
 		pass "$name"
 	else
@@ -297,7 +301,7 @@ where lib_missing_refused lonely -
 mkdir -p "$T/links"
 ln -s "$T/lib_beside_binary/tree/socksify" "$T/links/socksify"
 out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$T/links/socksify" -x socks5://127.0.0.1:1 \
-	sh -c 'echo "$LD_PRELOAD"' 2>&1)
+	sh -c "$SHOW_PRELOAD; echo" 2>&1)
 if [ "$out" = "$ASAN_FIRST$(realpath "$T/lib_beside_binary/tree/libsocksify.so")" ]; then
 	pass lib_through_symlink
 else

@@ -32,6 +32,12 @@ export PROBE
 
 # in_shell SHELL SCRIPT: the script in a clean environment (PATH, HOME, the
 # variables above), LD_PRELOAD as $PRE when PRE is set.
+# unsession: the per-session link (tools/session.c) in LD_PRELOAD shown
+# as the library it points to.
+unsession() {
+	sed -E "s#/[^ :|]*/socksify-[A-Za-z0-9]{6}/libsocksify\.so#$LIB#g"
+}
+
 in_shell() {
 	local sh=$1 script=$2
 	if [ -n "${PRE+x}" ]; then
@@ -88,6 +94,8 @@ for sh in bash dash; do
 	fi
 
 	# ---- LD_PRELOAD: kept, ours first, never twice, restored exactly ---------
+	# (the per-session link, socksify-XXXXXX/libsocksify.so, is a link to
+	# $LIB, tools/session.c: shown as $LIB)
 	pre="${BASE:+$BASE:}$LIBM"
 	out=$(PRE=$pre in_shell "$sh" '
 		eval "$("$SFY" --env -x socks5://127.0.0.1:1)" || exit 9
@@ -95,7 +103,7 @@ for sh in bash dash; do
 		eval "$("$SFY" --env -x socks5://127.0.0.1:2 -v)" || exit 9
 		echo "2:$LD_PRELOAD|$SOCKSIFY_PROXY|$SOCKSIFY_LOG"
 		eval "$("$SFY" --env --off)" || exit 8
-		echo "3:${LD_PRELOAD-unset}|${SOCKSIFY_PROXY-unset}|${SOCKSIFY_LOG-unset}|${SOCKSIFY_ENV-unset}|${SOCKSIFY_ENV_LD_PRELOAD-unset}"' 2>&1)
+		echo "3:${LD_PRELOAD-unset}|${SOCKSIFY_PROXY-unset}|${SOCKSIFY_LOG-unset}|${SOCKSIFY_ENV-unset}|${SOCKSIFY_ENV_LD_PRELOAD-unset}"' 2>&1 | unsession)
 	want="1:${BASE:+$BASE }$LIB $LIBM
 2:${BASE:+$BASE }$LIB $LIBM|socks5://127.0.0.1:2|info
 3:$pre|unset|unset|unset|unset"
@@ -123,7 +131,7 @@ for sh in bash dash; do
 			eval "$("$SFY" --env -x socks5://127.0.0.1:1)" || exit 9
 			echo "$LD_PRELOAD"
 			eval "$("$SFY" --env --off)" || exit 8
-			echo "${LD_PRELOAD-unset}"' 2>&1)
+			echo "${LD_PRELOAD-unset}"' 2>&1 | unsession)
 		if [ "$out" = "$LIB
 unset" ]; then
 			pass "env_${sh}_ld_preload_was_unset"
@@ -183,7 +191,8 @@ fi
 out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$SFY" --env -x socks5://127.0.0.1:1 2>&1)
 if grep -qx "export SOCKSIFY_PROXY='socks5://127.0.0.1:1'" <<<"$out" &&
    grep -qx "export SOCKSIFY_ENV='1'" <<<"$out" &&
-   grep -q "^export LD_PRELOAD='.*$LIB" <<<"$out" &&
+   grep -q "^export LD_PRELOAD='.*/socksify-[A-Za-z0-9]*/libsocksify.so" <<<"$out" &&
+   grep -q "^export SOCKSIFY_SESSION='/.*/socksify-[A-Za-z0-9]*'" <<<"$out" &&
    ! grep -vqE "^(export [A-Z_]+='[^']*'|unset [A-Z_]+)\$" <<<"$out"; then
 	pass env_output_is_plain_sh
 else

@@ -44,8 +44,9 @@ EXTERNAL=127.0.0.3 start_microsocks ms "$MS" && start_tcp_echo echo "$ECHO" || {
 	finish
 }
 out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$P/bin/socksify" -x "socks5://127.0.0.1:$MS" \
-	sh -c 'echo "$LD_PRELOAD"' 2>&1)
-if [ "${out##* }" = "$(realpath "$P/lib/libsocksify.so")" ]; then
+	sh -c 'e=${LD_PRELOAD##* }; readlink -f "$e"' 2>&1)
+# LD_PRELOAD names the per-session link to the library (tools/session.c)
+if [ "$out" = "$(realpath "$P/lib/libsocksify.so")" ]; then
 	pass installed_finds_library
 else
 	fail installed_finds_library "LD_PRELOAD='$out'"

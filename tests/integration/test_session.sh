@@ -1,0 +1,162 @@
+#!/bin/bash
+# One name space per session (issue 14): every process under one socksify
+# run shares the fake-address map, and a fake address never reaches any
+# name but its own.
+#
+#   - wrong host: a shell resolves echo.test in one exec'd program
+#     (getent), hands the address to another exec'd program (python3) that
+#     first resolves third.test and then connects to the address: it must
+#     reach echo.test (before the session map, both programs handed out
+#     the same first address, and the child reached third.test);
+#   - the same for a child that lost SOCKSIFY_SESSION (found through the
+#     per-session link LD_PRELOAD names);
+#   - a stale address from another session is refused (EHOSTUNREACH);
+#   - the session directory is private (0700, 0600) and gone after the run;
+#     a program that resolves nothing creates nothing; an --env shell is
+#     one session too.
+#
+# Topology (root): the client namespace reaches only the proxy's; echo.test
+# and third.test resolve only there, to two addresses of the target
+# namespace serving different pages.
+. "$(dirname "$0")/lib.sh"
+
+unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_LOG_FILE \
+	SOCKSIFY_DNS SOCKSIFY_SESSION ALL_PROXY all_proxy NO_PROXY no_proxy LD_PRELOAD
+
+if ! is_root; then
+	skip session "needs root and network namespaces"
+	finish
+fi
+netns_up || { fail netns_up "could not build the namespaces"; finish; }
+ip -n "$NS_TG" addr add 198.51.100.3/24 dev to-px || fail setup "address"
+cat >>"/etc/netns/$NS_PX/hosts" <<'HOSTS'
+198.51.100.2	echo.test
+198.51.100.3	third.test
+HOSTS
+
+WEB=$(free_port) MS=$(free_port)
+mkdir -p "$T/echo" "$T/third"
+echo "echo-page-$$" >"$T/echo/index.html"
+echo "third-page-$$" >"$T/third/index.html"
+ok=1
+NETNS=$NS_TG LISTEN=198.51.100.2 start_http web_echo "$WEB" "$T/echo" || ok=0
+NETNS=$NS_TG LISTEN=198.51.100.3 start_http web_third "$WEB" "$T/third" || ok=0
+NETNS=$NS_PX LISTEN=192.0.2.1 start_microsocks ms "$MS" || ok=0
+[ $ok = 1 ] || { fail setup "could not start the servers"; finish; }
+
+PX=socks5h://192.0.2.1:$MS
+# fetch.py ADDR PORT [NAME]: resolves NAME first (if given), then GETs
+# http://ADDR:PORT/ and prints the body, or "errno N".
+cat >"$T/fetch.py" <<'PY'
+import socket, sys
+addr, port = sys.argv[1], int(sys.argv[2])
+if len(sys.argv) > 3:
+    socket.getaddrinfo(sys.argv[3], port, socket.AF_INET, socket.SOCK_STREAM)
+s = socket.socket()
+s.settimeout(10)
+try:
+    s.connect((addr, port))
+except OSError as e:
+    print("errno", e.errno)
+    sys.exit(0)
+s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip())
+PY
+
+run_cli() {
+	in_ns "$NS_CLI" timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" "$@"
+}
+
+# ---- wrong host across exec -------------------------------------------------
+out=$(run_cli -x "$PX" bash -c '
+	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
+	echo "addr $a"
+	python3 "$1" "$a" "$2" third.test' _ "$T/fetch.py" "$WEB" 2>"$T/err")
+echo "$out" | sed 's/^/# /'
+case $out in
+*"echo-page-$$"*) pass wrong_host_exec ;;
+*"third-page-$$"*) fail wrong_host_exec "the child reached third.test with echo.test's address" ;;
+*) fail wrong_host_exec "unexpected: $out $(head -c 400 "$T/err")" ;;
+esac
+
+# ---- a child that dropped SOCKSIFY_SESSION finds the session from LD_PRELOAD
+out=$(run_cli -x "$PX" bash -c '
+	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
+	env -u SOCKSIFY_SESSION python3 "$1" "$a" "$2" third.test' _ "$T/fetch.py" "$WEB" 2>"$T/err")
+case $out in
+*"echo-page-$$"*) pass session_from_preload_path ;;
+*) fail session_from_preload_path "unexpected: $out $(head -c 400 "$T/err")" ;;
+esac
+
+# ---- a stale address from another session -----------------------------------
+a=$(run_cli -x "$PX" getent ahostsv4 echo.test | awk 'NR==1 {print $1}')
+out=$(run_cli -x "$PX" python3 "$T/fetch.py" "$a" "$WEB" 2>"$T/err")
+if [ "$out" = "errno 113" ]; then
+	pass stale_address_refused
+else
+	fail stale_address_refused "address $a from another session: $out"
+fi
+
+# ---- privacy and cleanup ------------------------------------------------------
+out=$(run_cli -x "$PX" bash -c 'getent hosts echo.test >/dev/null
+	stat -c "%a %u %F" "$SOCKSIFY_SESSION" "$SOCKSIFY_SESSION/names"
+	echo "dir $SOCKSIFY_SESSION"' 2>&1)
+echo "$out" | sed 's/^/# /'
+d=$(sed -n 's/^dir //p' <<<"$out")
+if grep -q "^700 $(id -u) directory" <<<"$out" &&
+   grep -q "^600 $(id -u) regular" <<<"$out"; then
+	pass session_private
+else
+	fail session_private "$out"
+fi
+# ---- a program that never resolves a name creates nothing
+out=$(run_cli -x "$PX" bash -c 'ls -A "$SOCKSIFY_SESSION"' 2>&1)
+if [ "$out" = libsocksify.so ]; then
+	pass idle_creates_nothing
+else
+	fail idle_creates_nothing "session holds: $out"
+fi
+
+# ---- an --env shell is one session too
+out=$(in_ns "$NS_CLI" timeout 30 env "${SFY_RUN_ENV[@]}" bash -c '
+	eval "$("$1" --env -x "$2")"
+	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
+	python3 "$3" "$a" "$4" third.test' _ "$B/socksify" "$PX" "$T/fetch.py" "$WEB" 2>"$T/err")
+case $out in
+*"echo-page-$$"*) pass env_shell_session ;;
+*) fail env_shell_session "unexpected: $out $(head -c 400 "$T/err")" ;;
+esac
+
+# ---- Chromium: resolves in the browser process, connects from its
+# network service (another exec'd process, every descriptor closed)
+if [ "${SANITIZE:-}" = 1 ]; then
+	skip chromium_dump_dom "Chromium does not start with the ASan runtime preloaded (its own allocator and sandbox setup); run without SANITIZE"
+elif command -v chromium >/dev/null 2>&1; then
+	TGT=$(free_port)
+	NETNS=$NS_TG LISTEN=198.51.100.2 start_http web_chrome "$TGT" "$T/echo" || fail chromium_setup "web"
+	out=$(in_ns "$NS_CLI" timeout 60 env HOME="$T" "${SFY_RUN_ENV[@]}" "$B/socksify" -x "$PX" \
+		chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$T/chrome" --dump-dom "http://echo.test:$TGT/" 2>"$T/chrome.err")
+	if grep -q "echo-page-$$" <<<"$out"; then
+		pass chromium_dump_dom
+	else
+		fail chromium_dump_dom "$(tail -5 "$T/chrome.err")"
+	fi
+else
+	skip chromium_dump_dom "chromium is not installed (tools/install-deps.sh)"
+fi
+
+gone=0
+for ((i = 0; i < 100; i++)); do
+	[ -n "$d" ] && [ ! -e "$d" ] && { gone=1; break; }
+	sleep 0.05
+done
+if [ $gone = 1 ]; then pass session_removed; else fail session_removed "$d is still there"; fi
+
+finish
