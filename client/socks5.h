@@ -100,6 +100,16 @@ enum socks5_status {
 	SOCKS5_E_HOST_CHARS,       /* a name an HTTP request cannot carry */
 	SOCKS5_E_HOP_CMD,          /* BIND/UDP ASSOCIATE at a non-SOCKS5 hop */
 
+	/* GSSAPI, RFC 1961 (socks5_gssapi.h) */
+	SOCKS5_E_GSS_VERSION,      /* message VER is not 1 */
+	SOCKS5_E_GSS_MTYP,         /* message type other than expected */
+	SOCKS5_E_GSS_ABORTED,      /* proxy sent the abort message */
+	SOCKS5_E_GSS_LIB,          /* libgssapi_krb5.so.2 cannot be loaded */
+	SOCKS5_E_GSS_NO_CREDS,     /* no (valid) ticket: run kinit */
+	SOCKS5_E_GSS_SKEW,         /* clock skew too great */
+	SOCKS5_E_GSS_CONTEXT,      /* the security context failed otherwise */
+	SOCKS5_E_GSS_LEVEL,        /* proxy chose a protection level we refuse */
+
 	/* codec: what the caller asked for cannot be encoded */
 	SOCKS5_E_NO_METHODS,       /* empty method list */
 	SOCKS5_E_TOO_MANY_METHODS, /* more than 255 methods */
