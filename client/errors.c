@@ -90,7 +90,7 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 	[SOCKS5_E_GSS_SKEW] = { "GSSAPI failed: clock skew too great between this host and the KDC or proxy",
 				EACCES },
 	[SOCKS5_E_GSS_CONTEXT] = { "GSSAPI security context failed", EACCES },
-	[SOCKS5_E_GSS_LEVEL] = { "proxy chose a GSSAPI protection level that is not supported or not allowed",
+	[SOCKS5_E_GSS_LEVEL] = { "GSSAPI protection level refused: socksify does \"clear\" only (proxy: gssapi.enctype: clear)",
 				 EACCES },
 
 	[SOCKS5_E_NO_METHODS] = { "no authentication method to offer", EINVAL },
@@ -271,6 +271,16 @@ void socks5_failure_describe(const struct socks5_failure *f, char *buf,
 	case SOCKS5_E_HTTP_REFUSED:
 		snprintf(buf, cap, "%s: status %u%s%s", msg, f->http_status,
 			 f->detail[0] ? " " : "", f->detail);
+		break;
+	case SOCKS5_E_GSS_NO_CREDS:
+	case SOCKS5_E_GSS_SKEW:
+	case SOCKS5_E_GSS_CONTEXT:
+	case SOCKS5_E_GSS_LEVEL:
+		/* the mechanism's own words, or what was refused */
+		snprintf(buf, cap, "%s%s%s", msg, f->detail[0] ? " (" : "",
+			 f->detail);
+		if (f->detail[0] && strlen(buf) + 1 < cap)
+			strcat(buf, ")");
 		break;
 	default:
 		snprintf(buf, cap, "%s", msg);

@@ -259,9 +259,13 @@ static int via_proxy(int fd, int fam, const struct socks5_addr *dst,
 		opts.trace = trace_state;
 		opts.trace_arg = (void *)dstname;
 	}
+	/* Inside: a GSSAPI hop's Kerberos library talks to the KDC with
+	 * libc's sockets, which must not come back to us. */
+	sfy_inside_enter();
 	rc = socks5_handshake_ex(io, fd, cfg->chain, cfg->nhops,
 				 SOCKS5_CMD_CONNECT, dst, deadline, &opts,
 				 &bound, &why);
+	sfy_inside_leave();
 	if (opts.probe)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {

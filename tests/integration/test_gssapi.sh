@@ -85,4 +85,79 @@ EOF
 	eval "SOCKD_PORT_$enc=$port"
 done
 
+# ---- socksify: method X'01' at the level "clear" ----------------------
+cat >"$T/client.py" <<'EOF'
+import hashlib, socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+except OSError as e:
+    print("errno", e.errno)
+    sys.exit(0)
+s.sendall(b"GET /blob HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest())
+EOF
+URL="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi"
+lib_env=("${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="$URL")
+for how in address name; do
+	host=$TG
+	[ $how = name ] && host=target.test
+	before=$(grep -c "gssapi/clear%alice" "$T/sockd_clear.log")
+	sum=$("${CLI[@]}" env "${lib_env[@]}" curl -sS --max-time 20 \
+		"http://$host:$HTTP_PORT/blob" 2>>"$T/curl.err" |
+		sha256sum | cut -d' ' -f1)
+	after=$(grep -c "gssapi/clear%alice" "$T/sockd_clear.log")
+	if [ "$sum" = "$PAGE_SUM" ] && [ "$after" -gt "$before" ]; then
+		pass "curl-by-$how (socksify, $URL, sockd logs gssapi/clear for alice)"
+	else
+		fail "curl-by-$how" "sum ${sum:-none}; $(tail -n 3 "$T/curl.err" | tr '\n' ' ')"
+	fi
+	out=$("${CLI[@]}" env "${lib_env[@]}" "$PY" "$T/client.py" "$host" \
+		"$HTTP_PORT" 2>"$T/py.err")
+	if [ "$out" = "$PAGE_SUM" ]; then
+		pass "python-by-$how (socksify, GSSAPI clear)"
+	else
+		fail "python-by-$how" "${out:-nothing}; $(tail -n 3 "$T/py.err" | tr '\n' ' ')"
+	fi
+done
+
+# Levels with per-message protection are refused, with EACCES and a line
+# that says so (wrapping every byte of the socket is not implemented).
+for enc in integrity confidentiality; do
+	eval "port=\$SOCKD_PORT_$enc"
+	out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi" \
+		"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_$enc.err")
+	if [ "$out" = "errno 13" ] &&
+		grep -q 'socksify does "clear" only' "$T/py_$enc.err"; then
+		pass "level-$enc-refused (EACCES: $(grep -o 'GSSAPI protection.*' "$T/py_$enc.err" | head -n 1))"
+	else
+		fail "level-$enc-refused" "${out:-nothing}; $(tail -n 2 "$T/py_$enc.err" | tr '\n' ' ')"
+	fi
+done
+
+# No ticket: EACCES and "run kinit".
+out=$("${CLI[@]}" env "${lib_env[@]}" KRB5CCNAME="FILE:$T/none" \
+	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_noticket.err")
+if [ "$out" = "errno 13" ] && grep -q "run kinit" "$T/py_noticket.err"; then
+	pass "no-ticket (EACCES, the log says: run kinit)"
+else
+	fail no-ticket "${out:-nothing}; $(tail -n 2 "$T/py_noticket.err" | tr '\n' ' ')"
+fi
+
+# A service the realm does not know: EACCES, the mechanism's words.
+out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi&service=nosuch" \
+	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_svc.err")
+if [ "$out" = "errno 13" ] && grep -q "GSSAPI" "$T/py_svc.err"; then
+	pass "wrong-service (EACCES: $(grep -o 'GSSAPI security.*' "$T/py_svc.err" | head -n 1))"
+else
+	fail wrong-service "${out:-nothing}; $(tail -n 2 "$T/py_svc.err" | tr '\n' ' ')"
+fi
+
 finish

@@ -99,6 +99,63 @@ START_TEST(level_names)
 }
 END_TEST
 
+/* socks5h://proxy:1080?auth=gssapi[&service=NAME] */
+START_TEST(url_query)
+{
+	struct socks5_proxy p;
+	char err[512], shown[SOCKS5_URL_SHOWN_MAX];
+
+	ck_assert_int_eq(socks5_url_parse("socks5h://proxy.test:1080?auth=gssapi",
+					  &p, err, sizeof(err)), SOCKS5_OK);
+	ck_assert(p.gssapi);
+	ck_assert_str_eq(p.gss_service, "");
+	ck_assert_str_eq(p.host, "proxy.test");
+	ck_assert_uint_eq(p.port, 1080);
+	socks5_url_format(&p, shown, sizeof(shown));
+	ck_assert_str_eq(shown, "socks5h://proxy.test:1080?auth=gssapi");
+
+	ck_assert_int_eq(socks5_url_parse("socks5://px/?auth=gssapi&service=socks",
+					  &p, err, sizeof(err)), SOCKS5_OK);
+	ck_assert(p.gssapi);
+	ck_assert_str_eq(p.gss_service, "socks");
+	socks5_url_format(&p, shown, sizeof(shown));
+	ck_assert_str_eq(shown, "socks5://px:1080?auth=gssapi&service=socks");
+	ck_assert_int_eq(socks5_url_parse(shown, &p, err, sizeof(err)), SOCKS5_OK);
+
+	ck_assert_int_eq(socks5_url_parse("socks5://u:p@px?auth=gssapi", &p,
+					  err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_ptr_nonnull(strstr(err, "kinit"));
+	ck_assert_int_eq(socks5_url_parse("http://px?auth=gssapi", &p,
+					  err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_int_eq(socks5_url_parse("socks5://px?service=x", &p,
+					  err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_int_eq(socks5_url_parse("socks5://px?auth=gssapi&service=a/b",
+					  &p, err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_int_eq(socks5_url_parse("socks5://px?auth=kerberos", &p,
+					  err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+}
+END_TEST
+
+/* A hop with auth=gssapi offers method X'01' alone, never pipelined. */
+START_TEST(greeting_offers_gssapi_only)
+{
+	struct socks5_proxy p;
+	struct socks5_addr dst;
+	struct socks5_hs h;
+	struct socks5_hs_opts o = { .pipeline = 1 };
+	const uint8_t *out;
+	size_t len;
+
+	ck_assert_int_eq(socks5_url_parse("socks5h://px?auth=gssapi", &p, NULL, 0),
+			 SOCKS5_OK);
+	ck_assert_int_eq(socks5_addr_from_domain(&dst, "t", 1, 80), SOCKS5_OK);
+	socks5_hs_begin(&h, &p, 1, SOCKS5_CMD_CONNECT, &dst, &o);
+	out = socks5_hs_out(&h, &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_mem_eq(out, "\x05\x01\x01", 3);
+}
+END_TEST
+
 static Suite *gssapi_suite(void)
 {
 	Suite *s = suite_create("gssapi");
@@ -109,6 +166,10 @@ static Suite *gssapi_suite(void)
 	tcase_add_test(tc, parse_every_split);
 	tcase_add_test(tc, parse_errors);
 	tcase_add_test(tc, level_names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("url");
+	tcase_add_test(tc, url_query);
+	tcase_add_test(tc, greeting_offers_gssapi_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
