@@ -28,7 +28,10 @@ endif
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-ALLCFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fno-semantic-interposition $(WARN) $(SANFLAGS) $(CFLAGS) \
+# Headers are named from their room: "base/config.h" from preload/, and the
+# client core's public header as its users write it, "socks5.h".
+INCLUDES := -Ipreload -Iclient/include
+ALLCFLAGS := -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -fPIC -fno-semantic-interposition $(WARN) $(SANFLAGS) $(CFLAGS) \
 	-DSOCKSIFY_VERSION='"$(VERSION)"'
 LDLIBS_PRELOAD := -ldl -lpthread
 
@@ -37,7 +40,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 
 CLIENT_SRC := $(wildcard client/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
-PRELOAD_SRC := $(wildcard preload/*.c)
+PRELOAD_SRC := $(wildcard preload/*.c preload/*/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -51,7 +54,8 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 .PHONY: all check unit integration deps fuzz demo bench clean install uninstall tsan
 all: $(B)/libsocks5.a $(B)/libsocksify.so $(B)/socksify
 
-$(B)/%.o: %.c $(wildcard client/*.h preload/*.h tools/*.h)
+HEADERS := $(wildcard client/*.h client/include/*.h preload/*/*.h tools/*.h)
+$(B)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 
@@ -68,7 +72,7 @@ $(B)/libsocks5.a: $(CLIENT_OBJ)
 
 # The preload's objects as an archive too, so unit tests can link the pieces
 # they test (fake-IP map, policy) without pulling in the hooks.
-$(B)/libsocksify_internal.a: $(PRELOAD_OBJ)
+$(B)/libsocksify_internal.a: $(filter-out $(B)/preload/init.o,$(PRELOAD_OBJ))
 	rm -f $@ && ar rcs $@ $^
 
 # Refused when the library calls one of its own exported names through
@@ -96,10 +100,12 @@ TOOL_LDFLAGS := $(if $(SANFLAGS),,-static-pie)
 $(B)/socksify: $(TOOL_SRC) $(B)/libsocks5.a $(wildcard tools/*.h)
 	$(CC) $(ALLCFLAGS) $(TOOL_LDFLAGS) -o $@ $(TOOL_SRC) $(B)/libsocks5.a
 
-$(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/libsocks5.a $(B)/libsocksify_internal.a
+# Unit tests link the library's constructor (init.o) as the library runs
+# it, and from the archive only the pieces they use.
+$(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/preload/init.o $(B)/libsocks5.a $(B)/libsocksify_internal.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(CHECK_CFLAGS) -o $@ $< $(UNIT_HELPERS) $(filter $(B)/tools/%.o,$^) \
-		$(B)/libsocksify_internal.a $(B)/libsocks5.a $(CHECK_LIBS) $(LDLIBS_PRELOAD)
+		$(B)/preload/init.o $(B)/libsocksify_internal.a $(B)/libsocks5.a $(CHECK_LIBS) $(LDLIBS_PRELOAD)
 
 # A unit test of a piece of the command links that piece's object.
 $(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o
@@ -124,14 +130,14 @@ tsan:
 	@$(MAKE) --no-print-directory TSAN=1 SANITIZE= build/tsan/libsocksify.so \
 		build/tsan/tests/tools/stress build/tsan/tests/tools/procshapes \
 		build/tsan/tests/test_fdstate build/tsan/tests/test_fakeip \
-		build/tsan/tests/test_policy
+		build/tsan/tests/test_policy build/tsan/tests/test_chainpick
 
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c $(CLIENT_SRC) $(wildcard client/*.h)
+build/fuzz/%: tests/fuzz/%.c $(CLIENT_SRC) $(wildcard client/*.h client/include/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(CLIENT_SRC)
 # fuzz_pipeline.c #includes fuzz_handshake.c (built with -DFUZZ_PIPELINE).
 build/fuzz/fuzz_pipeline: tests/fuzz/fuzz_handshake.c
@@ -166,8 +172,8 @@ install: all
 	install -m 755 $(B)/socksify $(DESTDIR)$(BINDIR)/socksify
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
 	install -m 644 $(B)/libsocks5.a $(DESTDIR)$(LIBDIR)/libsocks5.a
-	install -m 644 client/socks5.h $(DESTDIR)$(INCDIR)/socks5.h
-	install -m 644 client/socks5_proxyfile.h $(DESTDIR)$(INCDIR)/socks5_proxyfile.h
+	install -m 644 client/include/socks5.h $(DESTDIR)$(INCDIR)/socks5.h
+	install -m 644 client/include/socks5_proxyfile.h $(DESTDIR)$(INCDIR)/socks5_proxyfile.h
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 		'includedir=$${prefix}/include' '' 'Name: libsocks5' \
 		'Description: SOCKS5 client core (RFC 1928, RFC 1929): codec, proxy URLs, handshake driver' \

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <string.h>
 #include <time.h>
 
 #include "hs.h"
@@ -85,11 +86,72 @@ static void send_some(const struct socks5_io *io, struct socks5_task *t)
 	}
 }
 
+/*
+ * An HTTP hop's reply with io->peek: a look at what has arrived (MSG_PEEK,
+ * nothing taken), the header block's end found on a copy of the parser,
+ * then one recv of exactly the bytes up to that end (or all of them, when
+ * the end has not come yet), fed to the machine in the pieces it asks
+ * for. Bytes past the empty line stay in the socket for the program.
+ * Returns false to leave the read to recv_some's small reads (no peek,
+ * nothing there yet, an error or a malformed block: they report it).
+ */
+static bool recv_http_block(const struct socks5_io *io, struct socks5_task *t)
+{
+	struct socks5_hs *h = t->h;
+	struct socks5_http_reply look;
+	uint8_t buf[2048];
+	size_t used = 0, want = 0, k, off = 0, max;
+	enum socks5_status st;
+	ssize_t n;
+
+	if (!io->peek || !h->chain || h->state != SOCKS5_HS_REPLY_RECV ||
+	    h->chain[h->hop].type != SOCKS5_HOP_HTTP)
+		return false;
+	n = io->recv(t->fd, buf, sizeof(buf),
+		     MSG_PEEK | MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n <= 0 || (size_t)n > sizeof(buf))
+		return false;
+	look = h->http;
+	st = socks5_http_reply_feed(&look, buf, (size_t)n, &used, &want);
+	if (st != SOCKS5_OK && st != SOCKS5_NEED_MORE)
+		return false;
+	k = st == SOCKS5_OK ? used : (size_t)n;
+	if (k == 0 || k > (size_t)n)
+		return false;
+	n = io->recv(t->fd, buf, k, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 || (size_t)n != k) {
+		/* what was there a moment ago is there still: cannot be */
+		socks5_hs_fail(h, SOCKS5_E_IO, n < 0 ? errno : EIO);
+		return true;
+	}
+	t->rx_ms = socks5_now_ms();
+	while (off < k && !socks5_hs_over(h) && !socks5_hs_sending(h)) {
+		uint8_t *p = socks5_hs_in(h, &max);
+		size_t take = k - off < max ? k - off : max;
+
+		if (!take)
+			break;
+		memcpy(p, buf + off, take);
+		socks5_hs_received(h, take);
+		off += take;
+	}
+	if (off < k && !socks5_hs_over(h))
+		socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* the parser broke its word */
+	if (!socks5_hs_over(h) && !socks5_hs_sending(h))
+		wait_for(t, POLLIN); /* the rest of the block is on its way */
+	return true;
+}
+
 static void recv_some(const struct socks5_io *io, struct socks5_task *t)
 {
 	size_t max;
-	uint8_t *p = socks5_hs_in(t->h, &max);
-	ssize_t n = io->recv(t->fd, p, max, MSG_DONTWAIT | MSG_NOSIGNAL);
+	uint8_t *p;
+	ssize_t n;
+
+	if (recv_http_block(io, t))
+		return;
+	p = socks5_hs_in(t->h, &max);
+	n = io->recv(t->fd, p, max, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	if (n > 0 && (size_t)n <= max) {
 		t->rx_ms = socks5_now_ms();
@@ -210,8 +272,8 @@ void socks5_drive(const struct socks5_io *io, struct socks5_task *m,
 /*
  * Waits for a connection attempt already under way. poll's answer is
  * enough when it says writable and nothing else; after an error or hang-up
- * the outcome is read from SO_ERROR (getsockopt is not a hooked name, so
- * it is called directly).
+ * the outcome is read from SO_ERROR, through the caller's getsockopt (a
+ * preload may hook getsockopt itself: event loops ask it for SO_ERROR).
  */
 static int wait_connected(const struct socks5_io *io, int fd,
 			  int64_t deadline_ms)
@@ -233,7 +295,9 @@ static int wait_connected(const struct socks5_io *io, int fd,
 	}
 	if (pfd.revents == POLLOUT)
 		return 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0)
+	if (!io->getsockopt)
+		return -ENOSYS;
+	if (io->getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0)
 		return -errno;
 	return -soerr;
 }
@@ -291,12 +355,14 @@ static bool no_fastopen(int e)
 }
 
 /* Only a stream socket can be handed through the handshake. */
-static int stream_or_eprototype(int fd)
+static int stream_or_eprototype(const struct socks5_io *io, int fd)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	if (!io->getsockopt)
+		return -ENOSYS;
+	if (io->getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
 		return -errno;
 	return type == SOCK_STREAM ? 0 : -EPROTOTYPE;
 }
@@ -323,7 +389,7 @@ static int connect_fastopen(const struct socks5_io *io, int fd,
 		return wait_connected(io, fd, deadline_ms);
 	if (!no_fastopen(errno))
 		return -errno;
-	rc = stream_or_eprototype(fd);
+	rc = stream_or_eprototype(io, fd);
 	return rc ? rc : 1;
 }
 

@@ -9,6 +9,12 @@
  *   last    CONNECT to HOST:PORT (skipped when none is named)
  *   then    UDP ASSOCIATE and a datagram through the relay (check_udp.c)
  *
+ * In a chain mode other than strict (SOCKSIFY_CHAIN), each hop is first
+ * reached and negotiated alone, so the report says which hops are dead;
+ * the walk above then runs over the hops a program would use now (the
+ * live ones in order for dynamic; the first SOCKSIFY_CHAIN_LEN live ones
+ * for random and round-robin, which vary from connection to connection).
+ *
  * The blocking driver (socks5_handshake) reports only where it stopped;
  * here the user wants to see each step succeed, so check.c steps the same
  * machine itself and follows it through its trace, each step with its own
@@ -40,7 +46,8 @@
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,
-	.fcntl = fcntl, .sendto = sendto,
+	.fcntl = fcntl, .sendto = sendto, .getsockopt = getsockopt,
+	.peek = true,
 };
 
 int64_t sfy_now_us(void)
@@ -171,7 +178,7 @@ static void hop_title(const struct sfy_probe *pr, size_t h)
 	char url[SOCKS5_URL_SHOWN_MAX];
 
 	socks5_url_format(&pr->hops[h], url, sizeof(url));
-	printf("hop %zu: %s\n", h + 1, url);
+	printf("hop %zu: %s\n", pr->label[h] + 1, url);
 }
 
 /*
@@ -220,7 +227,8 @@ static void connected(struct tcp_run *r, size_t h)
 		strcat(bnd, ")");
 	}
 	sfy_step(r->pr, STEP_OK, last ? h : h + 1, last ? "connect" : "reach",
-		 "hop %zu connected to %s in %.1f ms%s", h + 1, r->target,
+		 "hop %zu connected to %s in %.1f ms%s", r->pr->label[h] + 1,
+		 r->target,
 		 ms_since(r->t0), bnd);
 }
 
@@ -312,7 +320,7 @@ static const char *report_failure(struct tcp_run *r, int rc,
 	else if (why->status == SOCKS5_E_REPLY)
 		sfy_step(pr, STEP_FAIL, at, step,
 			 "hop %zu could not connect to %s: %s (REP 0x%02x): %s",
-			 h + 1, r->target, socks5_rep_string(why->rep), why->rep,
+			 pr->label[h] + 1, r->target, socks5_rep_string(why->rep), why->rep,
 			 sfy_rep_hint(why->rep, false));
 	else if (why->status >= SOCKS5_E_SOCKS4_VERSION &&
 		 why->status <= SOCKS5_E_HOP_CMD)
@@ -478,6 +486,7 @@ static bool setup(struct sfy_probe *pr, const struct sfy_settings *s)
 {
 	const char *v;
 	char err[512] = "";
+	size_t i;
 
 	pr->io = &libc_io;
 	if (socks5_url_parse_chain(s->proxy, pr->hops, SOCKS5_CHAIN_MAX,
@@ -505,7 +514,83 @@ static bool setup(struct sfy_probe *pr, const struct sfy_settings *s)
 	pr->udp_mode = getenv("SOCKSIFY_UDP");
 	if (!pr->udp_mode || !*pr->udp_mode)
 		pr->udp_mode = "proxy";
+	for (i = 0; i < pr->nhops; i++)
+		pr->label[i] = i;
+	if (s->chain_mode >= 0) {
+		pr->chain_mode = s->chain_mode;
+		pr->chain_len = s->chain_len > 0 ? (size_t)s->chain_len : 1;
+	} else if (sfy_chain_setting(getenv("SOCKSIFY_CHAIN"),
+				     getenv("SOCKSIFY_CHAIN_LEN"), pr->nhops,
+				     &pr->chain_mode, &pr->chain_len, err,
+				     sizeof(err))) {
+		fprintf(stderr, "socksify: %s\n", err);
+		return false;
+	}
 	return true;
+}
+
+static bool check_tcp(struct sfy_probe *pr);
+
+/*
+ * A chain mode other than strict: each hop alone (reach, method, auth),
+ * then pr keeps the hops a program would use now. Returns how many hops
+ * are dead, or -1 when too few are alive for a chain (said).
+ */
+static int walk_hops_alone(struct sfy_probe *pr)
+{
+	static struct sfy_probe one; /* large: not on the stack */
+	struct socks5_proxy keep[SOCKS5_CHAIN_MAX];
+	size_t i, n = 0, dead = 0, need;
+	bool alive[SOCKS5_CHAIN_MAX];
+
+	printf("chain mode %s: each hop alone first (programs skip a dead one)\n",
+	       sfy_chain_names[pr->chain_mode]);
+	for (i = 0; i < pr->nhops; i++) {
+		memset(&one, 0, sizeof(one));
+		one.io = pr->io;
+		one.hops[0] = pr->hops[i];
+		one.nhops = 1;
+		one.label[0] = i;
+		one.timeout_ms = pr->timeout_ms;
+		one.udp_mode = pr->udp_mode;
+		alive[i] = check_tcp(&one);
+		socks5_proxy_wipe(&one.hops[0]);
+		if (!alive[i]) {
+			dead++;
+			printf("  DEAD  hop %zu: programs skip it (failed at %s)\n",
+			       i + 1, one.failed_step ? one.failed_step : "?");
+		}
+	}
+	need = pr->chain_mode == SFY_CHAIN_DYNAMIC ? 1 : pr->chain_len;
+	for (i = 0; i < pr->nhops; i++) {
+		if (alive[i] && (pr->chain_mode == SFY_CHAIN_DYNAMIC || n < need)) {
+			keep[n] = pr->hops[i];
+			pr->label[n++] = i;
+		}
+	}
+	for (i = 0; i < pr->nhops; i++)
+		socks5_proxy_wipe(&pr->hops[i]);
+	if (n < need) {
+		printf("result: FAILED: %zu of %zu hops answer, a %s chain needs %zu: programs' connections fail (exit status %d)\n",
+		       n, pr->nhops, sfy_chain_names[pr->chain_mode], need,
+		       SFY_CHECK_FAILED);
+		for (i = 0; i < n; i++)
+			socks5_proxy_wipe(&keep[i]);
+		pr->nhops = 0;
+		return -1;
+	}
+	memcpy(pr->hops, keep, n * sizeof(keep[0]));
+	for (i = 0; i < n; i++)
+		socks5_proxy_wipe(&keep[i]);
+	pr->nhops = n;
+	printf("the chain a program would use now (%s%s):",
+	       sfy_chain_names[pr->chain_mode],
+	       pr->chain_mode == SFY_CHAIN_DYNAMIC ? "" :
+	       ", one of the chains it picks");
+	for (i = 0; i < n; i++)
+		printf(" hop %zu", pr->label[i] + 1);
+	putchar('\n');
+	return (int)dead;
 }
 
 static void header(const struct sfy_probe *pr)
@@ -551,6 +636,7 @@ int sfy_check(const struct sfy_settings *s, const char *dest)
 {
 	struct sfy_probe pr;
 	bool negotiated;
+	int dead = 0;
 	size_t i;
 
 	memset(&pr, 0, sizeof(pr));
@@ -562,6 +648,11 @@ int sfy_check(const struct sfy_settings *s, const char *dest)
 		return SFY_EXIT_USAGE;
 	}
 	header(&pr);
+	if (pr.chain_mode != SFY_CHAIN_STRICT && pr.nhops > 1) {
+		dead = walk_hops_alone(&pr);
+		if (dead < 0)
+			return SFY_CHECK_FAILED;
+	}
 	negotiated = check_tcp(&pr);
 	pr.tcp_failed = pr.failed_step != NULL;
 	if (negotiated)
@@ -575,7 +666,7 @@ int sfy_check(const struct sfy_settings *s, const char *dest)
 	}
 	if (pr.tcp_failed) {
 		printf("result: FAILED at hop %zu, %s: programs cannot use this proxy%s (exit status %d)\n",
-		       pr.failed_hop + 1, pr.failed_step,
+		       pr.label[pr.failed_hop] + 1, pr.failed_step,
 		       pr.nhops > 1 ? " chain" : "", SFY_CHECK_FAILED);
 		return SFY_CHECK_FAILED;
 	}
@@ -583,6 +674,11 @@ int sfy_check(const struct sfy_settings *s, const char *dest)
 		printf("result: TCP works, UDP does not: UDP programs will fail unless SOCKSIFY_UDP=direct or block (exit status %d)\n",
 		       SFY_CHECK_UDP_FAILED);
 		return SFY_CHECK_UDP_FAILED;
+	}
+	if (dead > 0) {
+		printf("result: OK through the live hops; %d of the configured hops %s dead and skipped (see DEAD above)\n",
+		       dead, dead == 1 ? "is" : "are");
+		return SFY_CHECK_OK;
 	}
 	printf("result: OK, everything checked works\n");
 	return SFY_CHECK_OK;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../client/socks5.h"
+#include "socks5.h"
 
 enum sfy_step_result { STEP_OK, STEP_FAIL, STEP_SKIP, STEP_NOTE };
 
@@ -18,6 +18,9 @@ struct sfy_probe {
 	const struct socks5_io *io;
 	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
 	size_t nhops;
+	size_t label[SOCKS5_CHAIN_MAX]; /* each hop's place in the settings */
+	int chain_mode;           /* SFY_CHAIN_* (tool.h) */
+	size_t chain_len;         /* random, round-robin: hops per chain */
 	int timeout_ms;
 	bool remote_dns;          /* names go to the last hop */
 	const char *udp_mode;     /* SOCKSIFY_UDP: proxy, direct, block */

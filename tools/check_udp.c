@@ -169,6 +169,15 @@ void sfy_check_udp(struct sfy_probe *pr)
 			 pr->nhops);
 		return;
 	}
+	/* Only a SOCKS5 hop relays UDP: the library refuses programs' UDP
+	 * with EOPNOTSUPP then, in words; nothing here can fail. */
+	if (pr->hops[0].type != SOCKS5_HOP_SOCKS5) {
+		sfy_step(pr, STEP_SKIP, 0, "udp",
+			 "%s is %s: no UDP (only a SOCKS5 hop relays datagrams); programs' UDP is refused unless SOCKSIFY_UDP=direct or block",
+			 pr->nhops > 1 ? "hop 1" : "the last hop",
+			 pr->hops[0].type == SOCKS5_HOP_HTTP ? "HTTP" : "SOCKS4");
+		return;
+	}
 	fd = sfy_probe_connect_first(pr);
 	if (fd < 0) {
 		sfy_step(pr, STEP_FAIL, 0, "udp", "cannot reach the proxy again: %s",

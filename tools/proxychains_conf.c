@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../client/socks5.h"
 #include "proxychains_conf.h"
+#include "socks5.h"
 
 #define MAX_FIELDS 8
 #define FILE_MAX (1024 * 1024)
@@ -35,6 +35,7 @@ struct pc_parser {
 	bool in_list;
 	long chain_len;          /* 0: not given */
 	unsigned chain_len_line;
+	bool have_mode;          /* a *_chain line was read */
 	long read_ms, connect_ms; /* -1: not given */
 	struct sfy_pc *out;
 	char *err;
@@ -126,7 +127,52 @@ static void percent_encode(const char *in, char out[3 * CRED_MAX + 1])
 	out[o] = '\0';
 }
 
-/* "type host port [user pass]" */
+/*
+ * proxychains' "proto://user:pass@host:port" entry (its proxy_from_string):
+ * socks5, socks4 or http; user:pass only with both, and never for socks4.
+ * Fills f[0..4] with pointers into buf; returns the field count (3 or 5)
+ * or 0 when the text is not of that form.
+ */
+static int url_entry(const char *text, char *buf, size_t cap, char **f)
+{
+	char *p, *at, *colon;
+	size_t skip;
+
+	if (strlen(text) >= cap)
+		return 0;
+	strcpy(buf, text);
+	if (!strncmp(buf, "socks5://", 9) || !strncmp(buf, "socks4://", 9))
+		skip = 9;
+	else if (!strncmp(buf, "http://", 7))
+		skip = 7;
+	else
+		return 0;
+	buf[skip - 3] = '\0';
+	f[0] = buf;
+	p = buf + skip;
+	at = strrchr(p, '@');
+	if (at) {
+		colon = strchr(p, ':');
+		if (!strcmp(f[0], "socks4") || !colon || colon > at)
+			return 0;
+		*colon = '\0';
+		*at = '\0';
+		f[3] = p;
+		f[4] = colon + 1;
+		p = at + 1;
+	}
+	colon = strrchr(p, ':');
+	if (!colon)
+		return 0;
+	*colon = '\0';
+	f[1] = p;
+	f[2] = colon + 1;
+	return at ? 5 : 3;
+}
+
+/* "type host port [user pass]", or the URL form. Types: socks5, http
+ * (Basic auth), socks4 (a user id; the password field, which proxychains
+ * reads and never sends, is refused); raw is refused. */
 static int proxy_entry(struct pc_parser *p, char **f, int n)
 {
 	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1];
@@ -135,50 +181,83 @@ static int proxy_entry(struct pc_parser *p, char **f, int n)
 		 SOCKS5_DOMAIN_MAX + 2 + sizeof(":65535")];
 	char perrbuf[sizeof(url) + 512]; /* the URL quoted, and why */
 	char hostpart[SOCKS5_DOMAIN_MAX + 3];
+	char form[4096];
+	char *uf[5];
 	struct socks5_proxy hop;
-	const char *host = f[1];
-	bool v6 = strchr(host, ':') != NULL;
+	const char *host, *scheme;
+	bool v6;
 	long port;
 	int rc;
 
-	if (!strcasecmp(f[0], "http") || !strcasecmp(f[0], "socks4") ||
-	    !strcasecmp(f[0], "raw"))
-		return perr(p, "%s proxies are not supported: socksify speaks SOCKS5 only (use a socks5 entry)",
-			    f[0]);
-	if (strcasecmp(f[0], "socks5"))
-		return perr(p, "unknown proxy type '%.32s' in [ProxyList] (expected: socks5 HOST PORT [USER PASS])",
-			    f[0]);
-	if (n != 3 && n != 5)
-		return perr(p, "a socks5 entry has 3 or 5 fields (socks5 HOST PORT [USER PASS]), this one has %d",
-			    n);
-	if (!number(f[2], 1, 65535, &port))
-		return perr(p, "port '%.16s' is not a number in 1..65535", f[2]);
-	if (p->out->nhops >= SOCKS5_CHAIN_MAX)
-		return perr(p, "more than %d proxies: a socksify chain has at most %d hops",
-			    SOCKS5_CHAIN_MAX, SOCKS5_CHAIN_MAX);
+	if (n == 1 && strstr(f[0], "://")) {
+		n = url_entry(f[0], form, sizeof(form), uf);
+		explicit_bzero(f[0], strlen(f[0]));
+		if (!n) {
+			explicit_bzero(form, sizeof(form));
+			return perr(p, "not a proxy entry: TYPE HOST PORT [USER PASS] or socks5://, socks4:// or http://[USER:PASS@]HOST:PORT (socks4 takes no USER:PASS)");
+		}
+		f = uf;
+	}
+	if (!strcasecmp(f[0], "raw"))
+		return perr(p, "raw proxies are not supported: a raw hop forwards the program's bytes to the proxy unchanged, which is a port forward, not a proxy socksify can chain through");
+	if (strcmp(f[0], "socks5") && strcmp(f[0], "socks4") &&
+	    strcmp(f[0], "http"))
+		rc = perr(p, "unknown proxy type '%.32s' in [ProxyList] (expected socks5, socks4 or http, in lower case as proxychains wants)",
+			  f[0]);
+	else if (n != 3 && n != 5)
+		rc = perr(p, "a proxy entry has 3 or 5 fields (TYPE HOST PORT [USER PASS]), this one has %d",
+			  n);
+	else if (n == 5 && !strcmp(f[0], "socks4"))
+		rc = perr(p, "a socks4 entry with a password: SOCKS4 sends a user id only, and proxychains drops the password without a word; write 'socks4 HOST PORT' and put the user id in SOCKSIFY_PROXY (socks4://USER@HOST:PORT) if the proxy needs one");
+	else if (!number(f[2], 1, 65535, &port))
+		rc = perr(p, "port '%.16s' is not a number in 1..65535", f[2]);
+	else if (p->out->nhops >= SOCKS5_CHAIN_MAX)
+		rc = perr(p, "more than %d proxies: a socksify chain has at most %d hops",
+			  SOCKS5_CHAIN_MAX, SOCKS5_CHAIN_MAX);
+	else
+		rc = 0;
+	if (rc) {
+		explicit_bzero(form, sizeof(form));
+		return rc;
+	}
+	host = f[1];
+	v6 = strchr(host, ':') != NULL;
 	user[0] = pass[0] = '\0';
 	if (n == 5) {
-		if (strlen(f[3]) > CRED_MAX)
-			return perr(p, "the user name is %zu bytes long; SOCKS5 (RFC 1929) allows at most %d",
-				    strlen(f[3]), CRED_MAX);
-		if (strlen(f[4]) > CRED_MAX)
-			return perr(p, "the password is %zu bytes long; SOCKS5 (RFC 1929) allows at most %d",
-				    strlen(f[4]), CRED_MAX);
+		if (strlen(f[3]) > CRED_MAX || strlen(f[4]) > CRED_MAX) {
+			rc = perr(p, "the %s is %zu bytes long; SOCKS5 (RFC 1929) allows at most %d (socksify's limit for HTTP too)",
+				  strlen(f[3]) > CRED_MAX ? "user name" : "password",
+				  strlen(strlen(f[3]) > CRED_MAX ? f[3] : f[4]),
+				  CRED_MAX);
+			explicit_bzero(form, sizeof(form));
+			return rc;
+		}
 		percent_encode(f[3], user);
 		percent_encode(f[4], pass);
 	}
-	if (strlen(host) > SOCKS5_DOMAIN_MAX)
+	if (strlen(host) > SOCKS5_DOMAIN_MAX) {
+		explicit_bzero(form, sizeof(form));
+		explicit_bzero(pass, sizeof(pass));
 		return perr(p, "the proxy's host is longer than %d bytes",
 			    SOCKS5_DOMAIN_MAX);
+	}
+	/* Names go to the proxy with proxy_dns, as proxychains sends them
+	 * (socks4 then speaks 4a); HTTP always carries the name. */
+	if (!strcmp(f[0], "http"))
+		scheme = "http";
+	else if (!strcmp(f[0], "socks4"))
+		scheme = p->out->remote_dns ? "socks4a" : "socks4";
+	else
+		scheme = p->out->remote_dns ? "socks5h" : "socks5";
 	snprintf(hostpart, sizeof(hostpart), v6 ? "[%s]" : "%s", host);
-	snprintf(url, sizeof(url), "%s://%s%s%s%s%s:%ld",
-		 p->out->remote_dns ? "socks5h" : "socks5", user,
+	snprintf(url, sizeof(url), "%s://%s%s%s%s%s:%ld", scheme, user,
 		 n == 5 ? ":" : "", pass, n == 5 ? "@" : "", hostpart, port);
 	explicit_bzero(pass, sizeof(pass));
+	explicit_bzero(form, sizeof(form));
 	perrbuf[0] = '\0';
 	if (socks5_url_parse(url, &hop, perrbuf, sizeof(perrbuf)) != SOCKS5_OK) {
 		explicit_bzero(url, sizeof(url));
-		return perr(p, "bad socks5 entry: %s", perrbuf);
+		return perr(p, "bad %s entry: %s", scheme, perrbuf);
 	}
 	socks5_proxy_wipe(&hop);
 	rc = list_add(&p->out->proxy, url);
@@ -269,21 +348,40 @@ static int option(struct pc_parser *p, char **f, int n)
 	const char *k = f[0];
 	long v;
 
-	if (n >= 3 && !strcmp(f[1], "=")) {
+	if (n >= 3 && !strcmp(f[1], "=") && strcmp(k, "chain_len")) {
 		f[1] = f[2];
 		n = 2;
 	}
-	if (!strcmp(k, "strict_chain"))
-		return 0;
-	if (!strcmp(k, "dynamic_chain"))
-		return pwarn(p, "dynamic_chain: socksify has no fail-over; every proxy is used in order as with strict_chain, and a dead proxy makes connections fail (closed) instead of being skipped");
-	if (!strcmp(k, "random_chain") || !strcmp(k, "round_robin_chain"))
-		return perr(p, "%s is not supported: socksify uses the [ProxyList] in order (strict_chain)",
-			    k);
-	if (!strcmp(k, "chain_len")) {
-		if (n != 2 || !number(f[1], 1, 1000, &v))
-			return perr(p, "chain_len needs a positive number");
-		p->chain_len = v;
+	/* The last chain line wins, as in proxychains. */
+	for (v = 0; v < 4; v++) {
+		static const char *const modes[] = {
+			"strict_chain", "dynamic_chain", "random_chain",
+			"round_robin_chain"
+		};
+
+		if (!strcmp(k, modes[v])) {
+			if (n != 1)
+				return perr(p, "%s takes no value", k);
+			p->out->chain_mode = (int)v;
+			p->have_mode = true;
+			return 0;
+		}
+	}
+	if (!strncmp(k, "chain_len", 9)) {
+		/* proxychains: "chain_len = N", the '=' required; 0 is 1. */
+		const char *eq = strchr(k, '=');
+
+		if (!eq && n >= 2 && f[1][0] == '=')
+			eq = f[1];
+		if (eq && !eq[1] && n >= 2 && eq != f[1])
+			eq = f[1] - 1; /* "chain_len= 2" */
+		if (!eq)
+			return perr(p, "chain_len needs an equals sign: chain_len = N (proxychains refuses it without)");
+		if (!eq[1] && n >= 3)
+			eq = f[2] - 1;
+		if (!number(eq + 1, 0, 1000, &v))
+			return perr(p, "chain_len needs a number of proxies");
+		p->chain_len = v ? v : 1;
 		p->chain_len_line = p->line;
 		return 0;
 	}
@@ -291,10 +389,25 @@ static int option(struct pc_parser *p, char **f, int n)
 		p->out->quiet = true;
 		return 0;
 	}
-	if (!strcmp(k, "proxy_dns") || !strcmp(k, "proxy_dns_old") ||
-	    !strcmp(k, "proxy_dns_daemon")) {
+	/* Three ways of proxychains to have the proxy resolve names;
+	 * socksify has one (fake addresses, its own DNS forwarder), with the
+	 * same effect: no name is looked up here. The daemon's address is
+	 * checked as proxychains does, then not needed. */
+	if (!strcmp(k, "proxy_dns") || !strcmp(k, "proxy_dns_old")) {
 		p->out->remote_dns = true;
 		return 0;
+	}
+	if (!strcmp(k, "proxy_dns_daemon")) {
+		struct in_addr a;
+		char *colon = n == 2 ? strchr(f[1], ':') : NULL;
+
+		if (colon)
+			*colon = '\0';
+		if (!colon || inet_pton(AF_INET, f[1], &a) != 1 ||
+		    !number(colon + 1, 1, 65535, &v))
+			return perr(p, "proxy_dns_daemon needs IPV4:PORT");
+		p->out->remote_dns = true;
+		return pwarn(p, "proxy_dns_daemon: names are resolved by the proxy, as asked, but through socksify's own fake addresses; the proxychains4-daemon is not used");
 	}
 	if (!strcmp(k, "remote_dns_subnet")) {
 		if (n != 2 || !number(f[1], 0, 255, &v))
@@ -363,10 +476,18 @@ static int finish(struct pc_parser *p)
 	struct sfy_pc *o = p->out;
 
 	if (!o->nhops)
-		return perr(p, "no socks5 proxy in [ProxyList]");
-	if (p->chain_len && p->chain_len != (long)o->nhops) {
-		p->line = p->chain_len_line;
-		return pwarn(p, "chain_len is ignored: socksify always uses every proxy of the list, in order (as strict_chain)");
+		return perr(p, "no proxy in [ProxyList]");
+	/* proxychains' default is dynamic_chain. */
+	if (!p->have_mode)
+		o->chain_mode = SFY_PC_DYNAMIC;
+	o->chain_len = 0;
+	if (o->chain_mode == SFY_PC_RANDOM || o->chain_mode == SFY_PC_ROUND_ROBIN) {
+		o->chain_len = p->chain_len ? p->chain_len : 1;
+		if (o->chain_len > (long)o->nhops) {
+			p->line = p->chain_len_line;
+			return perr(p, "chain_len = %ld, but [ProxyList] has %zu proxies: every connection would fail (proxychains: \"need more proxies\")",
+				    o->chain_len, o->nhops);
+		}
 	}
 	if (p->read_ms > 0 || p->connect_ms > 0) {
 		long t = (p->read_ms > 0 ? p->read_ms : 0) +

@@ -6,22 +6,29 @@
  * never silently dropped (a dropped localnet or dnat line would change
  * where traffic goes).
  *
- *   strict_chain            the [ProxyList] in order (socksify's only mode)
- *   dynamic_chain           the same, with a warning: socksify has no
- *                           fail-over, so a dead proxy fails the connection
- *                           (fail closed) instead of being skipped; an
- *                           error when strict is asked for
- *   random_chain, round_robin_chain  → error
- *   chain_len               ignored, as proxychains does outside random and
- *                           round-robin chains (a warning when it is not
- *                           the list's length)
- *   proxy_dns (and _old, _daemon)  remote DNS (socks5h://)
+ *   strict_chain, dynamic_chain, random_chain, round_robin_chain
+ *                           SOCKSIFY_CHAIN (the last one wins; none:
+ *                           dynamic, proxychains' default)
+ *   chain_len = N           SOCKSIFY_CHAIN_LEN for random and round-robin
+ *                           (0 is 1; the '=' is required, as proxychains
+ *                           does); ignored otherwise, as proxychains does;
+ *                           more than the list holds → error
+ *   proxy_dns, proxy_dns_old, proxy_dns_daemon IP:PORT
+ *                           remote DNS (socks5h://, socks4a://; http://
+ *                           always sends the name); the daemon's address
+ *                           is checked, not used
  *   remote_dns_subnet N     fake IPv4 range N.0.0.0/8
  *   tcp_read_time_out, tcp_connect_time_out  their sum is the timeout
- *   localnet ADDR/MASK      a no-proxy range; with a port → error
+ *                           (socksify has one bound for the whole connect)
+ *   localnet ADDR/MASK      a no-proxy range; with a port → error (the
+ *                           no-proxy list has no ports)
  *   quiet_mode              log errors only
- *   dnat                    → error
- *   [ProxyList] socks5 HOST PORT [USER PASS]; http, socks4, raw → error
+ *   dnat                    → error (socksify never rewrites destinations)
+ *   [ProxyList] TYPE HOST PORT [USER PASS], or TYPE://[USER:PASS@]HOST:PORT
+ *                           socks5, socks4 (no password: SOCKS4 has a user
+ *                           id only), http (Basic auth); raw → error; host
+ *                           names at any position (proxychains allows them
+ *                           only after the first hop of a strict chain)
  *
  * Pure: the parser works on a buffer and allocates only its results.
  */
@@ -33,17 +40,21 @@
 #include <stddef.h>
 
 #define SFY_PC_WARN_MAX 4
+/* chain modes, in SOCKSIFY_CHAIN's order (tool.h's SFY_CHAIN_*) */
+enum { SFY_PC_STRICT, SFY_PC_DYNAMIC, SFY_PC_RANDOM, SFY_PC_ROUND_ROBIN };
 /* "FILE:LINE: what": room for any path and the longest message. */
 #define SFY_PC_MSG_MAX (PATH_MAX + 256)
 
 struct sfy_pc {
-	char *proxy;        /* comma list of socks5:// or socks5h:// URLs */
+	char *proxy;        /* comma list of URLs (socks5, socks4, http) */
 	char *no_proxy;     /* comma list of CIDRs; "" when no localnet line */
 	size_t nhops;
 	bool remote_dns;    /* proxy_dns */
 	bool quiet;         /* quiet_mode */
 	long timeout_ms;    /* sum of the two time-outs; 0 when neither given */
 	char fake_net[24];  /* "N.0.0.0/8", or "" */
+	int chain_mode;     /* SFY_PC_STRICT .. SFY_PC_ROUND_ROBIN */
+	long chain_len;     /* random, round-robin: hops per chain; else 0 */
 	int nwarn;          /* messages for what is honoured approximately */
 	char warn[SFY_PC_WARN_MAX][SFY_PC_MSG_MAX];
 };

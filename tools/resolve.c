@@ -32,8 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../client/socks5.h"
 #include "check.h"
+#include "socks5.h"
 
 extern char **environ;
 

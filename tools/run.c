@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../client/socks5.h"
+#include "socks5.h"
 #include "tool.h"
 
 static void set_env(const char *name, const char *value)

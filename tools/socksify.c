@@ -25,8 +25,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../client/socks5.h"
 #include "proxychains_conf.h"
+#include "socks5.h"
 #include "tool.h"
 
 enum mode { MODE_RUN, MODE_CHECK, MODE_ENV };
@@ -84,6 +84,16 @@ static void usage(FILE *f)
 	      "Without -x or -f, SOCKSIFY_PROXY is used, else ALL_PROXY when it is a\n"
 	      "socks5:// or socks5h:// URL. Without -n, SOCKSIFY_NO_PROXY, else\n"
 	      "NO_PROXY, else loopback goes direct.\n"
+	      "\n"
+	      "Chain modes (as proxychains-ng's; -f takes them from the file):\n"
+	      "  SOCKSIFY_CHAIN=strict       every hop in order; a dead hop fails (default)\n"
+	      "  SOCKSIFY_CHAIN=dynamic      every live hop in order; dead hops skipped\n"
+	      "  SOCKSIFY_CHAIN=random       SOCKSIFY_CHAIN_LEN hops (default 1) drawn\n"
+	      "                              at random from the live ones\n"
+	      "  SOCKSIFY_CHAIN=round-robin  SOCKSIFY_CHAIN_LEN live hops in turn\n"
+	      "A hop that fails is skipped for 1 s, doubling to 60 s while it keeps\n"
+	      "failing (remembered by the process and its forked children); failover\n"
+	      "stays within SOCKSIFY_TIMEOUT_MS, split evenly between the attempts.\n"
 	      "\n"
 	      "Exit status: the program's; 1 when libsocksify.so is missing; 2 for bad\n"
 	      "usage or configuration; 3 when --strict refuses the program; 126 when\n"
@@ -321,6 +331,8 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 	s->dns = pc.remote_dns ? 1 : 0;
 	s->timeout_ms = pc.timeout_ms;
 	snprintf(s->fake_net, sizeof(s->fake_net), "%s", pc.fake_net);
+	s->chain_mode = pc.chain_mode;
+	s->chain_len = pc.chain_len;
 	sfy_pc_free(&pc);
 }
 
@@ -357,6 +369,7 @@ static void settle(const struct opts *o, struct sfy_settings *s)
 	s->level_set = o->level_set;
 	s->strict = o->strict;
 	s->dns = -1;
+	s->chain_mode = -1;
 	if (o->conf) {
 		apply_conf(o, s);
 		return;
@@ -378,6 +391,25 @@ static void settle(const struct opts *o, struct sfy_settings *s)
 		exit(SFY_EXIT_USAGE);
 	}
 	s->proxy = list_append(NULL, getenv(s->source));
+}
+
+/* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN from the environment (unless -f
+ * named the mode), checked as the library will read them. */
+static void check_chain_setting(const struct sfy_settings *s)
+{
+	char err[256];
+	size_t len;
+	int mode;
+
+	if (s->chain_mode >= 0)
+		return;
+	if (sfy_chain_setting(getenv("SOCKSIFY_CHAIN"),
+			      getenv("SOCKSIFY_CHAIN_LEN"),
+			      validate(s->source, s->proxy, SOCKS5_CHAIN_MAX),
+			      &mode, &len, err, sizeof(err))) {
+		fprintf(stderr, "socksify: %s\n", err);
+		exit(SFY_EXIT_USAGE);
+	}
 }
 
 static void find_library(char *lib, size_t cap)
@@ -488,6 +520,7 @@ int main(int argc, char **argv)
 	hide_passwords(&o);
 
 	settle(&o, &s);
+	check_chain_setting(&s);
 	switch (o.mode) {
 	case MODE_CHECK:
 		rc = sfy_check(&s, first < argc ? argv[first] : NULL);

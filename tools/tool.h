@@ -42,7 +42,20 @@ struct sfy_settings {
 	long timeout_ms;        /* 0: not given (-f only) */
 	int dns;                /* -1: not given; 0 local; 1 remote (-f only) */
 	char fake_net[24];      /* "": not given (-f only) */
+	int chain_mode;         /* -1: not given (-f only); else SFY_CHAIN_* */
+	long chain_len;         /* 0: not given (-f only) */
 };
+
+/* SOCKSIFY_CHAIN's values, in the library's order (route/chainpick.h). */
+enum { SFY_CHAIN_STRICT, SFY_CHAIN_DYNAMIC, SFY_CHAIN_RANDOM,
+       SFY_CHAIN_ROUND_ROBIN };
+extern const char *const sfy_chain_names[4];
+/* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN (either may be NULL or empty) for
+ * a chain of nhops, read by the library's rules: 0 with *mode and *len
+ * (the hops per connection: every hop for strict and dynamic), or -1 with
+ * "VARIABLE: why" in err. */
+int sfy_chain_setting(const char *mode, const char *len, size_t nhops,
+		      int *mode_out, size_t *len_out, char *err, size_t cap);
 
 /* Variables the command sets, in order; values are owned copies, NULL
  * for a variable to unset. */

@@ -45,13 +45,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 extern char **environ;
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll,
 	.connect = connect, .fcntl = fcntl, .sendto = sendto,
+	.getsockopt = getsockopt,
 };
 
 static struct {

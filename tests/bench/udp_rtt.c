@@ -31,7 +31,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 #define PAYLOAD 64
 
@@ -40,7 +40,7 @@ static const struct socks5_io libc_io = {
 	.recv = recv,
 	.poll = poll,
 	.connect = connect,
-	.fcntl = fcntl, .sendto = sendto,
+	.fcntl = fcntl, .sendto = sendto, .getsockopt = getsockopt,
 };
 
 static int resolve(const char *host, const char *port, int socktype,

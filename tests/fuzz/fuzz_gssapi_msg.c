@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "../../client/socks5_gssapi.h"
+#include "socks5_gssapi.h"
 #include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -26,8 +26,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
 #include "fuzz_check.h"
+#include "socks5.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,7 +86,7 @@ static int f_fcntl(int fd, int cmd, ...)
 
 static const struct socks5_io io = {
 	.send = f_send, .recv = f_recv, .poll = f_poll,
-	.connect = f_connect, .fcntl = f_fcntl,
+	.connect = f_connect, .fcntl = f_fcntl, .getsockopt = getsockopt,
 };
 
 static bool allowed_errno(int e)

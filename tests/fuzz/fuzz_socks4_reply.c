@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "../../client/socks5.h"
 #include "fuzz_check.h"
+#include "socks5.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,6 +30,17 @@ else
 	fail plt_check_refuses_self_call "refused without naming close: $out"
 fi
 
+# Socket questions the library asks for itself (a socket's type and
+# family, SO_ERROR in the client core) go through the real-function table,
+# never libc's getsockopt by name: getsockopt may be hooked (event loops
+# ask it for SO_ERROR), and a hooked name called from inside is a PLT
+# self-call.
+if readelf -rW "$LIB" | awk '/JUMP_SLOT|GLOB_DAT/ {print $5}' | grep -q '^getsockopt@'; then
+	fail getsockopt_only_through_real_table "$(readelf -rW "$LIB" | grep getsockopt)"
+else
+	pass getsockopt_only_through_real_table
+fi
+
 # libsocks5.a: every global symbol it defines is socks5_-prefixed.
 syms=$(nm -g --defined-only "$B/libsocks5.a" 2>/dev/null)
 bad=$(awk 'NF == 3 && $3 !~ /^socks5_/ {print $3}' <<<"$syms" | sort -u | tr '\n' ' ')

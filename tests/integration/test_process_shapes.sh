@@ -91,8 +91,9 @@ else
 	export TSAN_OPTIONS="exitcode=66 halt_on_error=0 die_after_fork=0"
 	# The library's state itself, each with threads writing while the
 	# test forks: the descriptor table, the fake-IP map, the bypassed
-	# addresses (test_policy).
-	for unit in test_fdstate test_fakeip test_policy; do
+	# addresses (test_policy), the chain modes' dead-hop memory
+	# (test_chainpick: threads, and a child sharing it).
+	for unit in test_fdstate test_fakeip test_policy test_chainpick; do
 		if [ ! -x "$TSAN_DIR/tests/$unit" ]; then
 			fail "tsan_$unit" "$TSAN_DIR/tests/$unit missing: make tsan"
 			continue

@@ -1,8 +1,8 @@
 #!/bin/bash
 # socksify -f FILE: a proxychains-ng configuration runs a real program
 # through a real proxy (chain, credentials, proxy_dns, localnet); what
-# socksify cannot honour is an error naming the line, or with dynamic_chain
-# a warning (an error with --strict).
+# socksify cannot honour is an error naming the line; chain modes, http
+# and socks4 entries are honoured.
 . "$(dirname "$0")/lib.sh"
 
 PW=PcS3cretPW
@@ -100,28 +100,44 @@ else
 	fail pc_no_proxy_option_adds "out='$out' peers: $(peers)"
 fi
 
-# ---- dynamic_chain: a warning, treated as strict; --strict refuses ------------
+# ---- chain modes: honoured (dynamic skips a dead proxy; random picks) -------
+DEAD=$(free_port)
 cat >"$T/dynamic.conf" <<EOF
 dynamic_chain
 [ProxyList]
+socks5 127.0.0.1 $DEAD
 socks5 127.0.0.1 $MS
 EOF
 : >"$T/echo.peers"
-out=$(sfy -f "$T/dynamic.conf" bash -c "$(probe 127.0.0.1)" 2>"$T/err")
+out=$(sfy --strict -f "$T/dynamic.conf" bash -c "$(probe 127.0.0.1)" 2>"$T/err")
 rc=$?
 if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ] &&
-   grep -q "^socksify: warning: $T/dynamic.conf:1: dynamic_chain: socksify has no fail-over" "$T/err"; then
-	pass pc_dynamic_chain_warning
+   ! grep -q "warning" "$T/err"; then
+	pass pc_dynamic_chain_skips_dead
 else
-	fail pc_dynamic_chain_warning "rc=$rc out='$out' err: $(cat "$T/err")"
+	fail pc_dynamic_chain_skips_dead "rc=$rc out='$out' peers: $(peers) err: $(cat "$T/err")"
 fi
-out=$(sfy --strict -f "$T/dynamic.conf" true 2>&1)
-rc=$?
-if [ $rc = 2 ] && grep -q "dynamic.conf:1: dynamic_chain.*refused with --strict" <<<"$out"; then
-	pass pc_dynamic_chain_strict
-else
-	fail pc_dynamic_chain_strict "rc=$rc: $out"
-fi
+cat >"$T/random.conf" <<EOF
+random_chain
+chain_len = 1
+[ProxyList]
+socks5://127.0.0.1:$MS
+socks5://bob:$PW@127.0.0.1:$MSA
+EOF
+out=$(sfy -f "$T/random.conf" sh -c 'echo "$SOCKSIFY_CHAIN|$SOCKSIFY_CHAIN_LEN"' 2>&1)
+[ "$out" = "random|1" ] && pass pc_random_chain_environment ||
+	fail pc_random_chain_environment "got '$out'"
+: >"$T/echo.peers"
+for i in $(seq 20); do # both drawn: all but 2 in a million
+	sfy -f "$T/random.conf" bash -c "$(probe 127.0.0.1)" >/dev/null 2>&1
+done
+[ "$(peers)" = "127.0.0.3 127.0.0.4 " ] && pass pc_random_chain_uses_both ||
+	fail pc_random_chain_uses_both "peers after 20 runs: $(peers)"
+# No chain line: proxychains' default, dynamic.
+printf '[ProxyList]\nsocks5 127.0.0.1 %s\n' "$MS" >"$T/nomode.conf"
+out=$(sfy -f "$T/nomode.conf" sh -c 'echo "$SOCKSIFY_CHAIN"' 2>&1)
+[ "$out" = dynamic ] && pass pc_default_mode_dynamic ||
+	fail pc_default_mode_dynamic "got '$out'"
 
 # ---- what cannot be honoured: exit 2, the line named, nothing run ---------------
 refused() {
@@ -136,23 +152,24 @@ refused() {
 		fail "$name" "rc=$rc: $out"
 	fi
 }
-refused pc_http_entry "[ProxyList]
+refused pc_raw_entry "[ProxyList]
 socks5 127.0.0.1 $MS
-http 127.0.0.1 8080 bob $PW" "3: http proxies are not supported"
-refused pc_socks4_entry "[ProxyList]
-socks4 127.0.0.1 9050" "2: socks4 proxies are not supported"
-refused pc_random_chain "random_chain
+raw 127.0.0.1 8080 bob $PW" "3: raw proxies are not supported"
+refused pc_socks4_password "[ProxyList]
+socks4 127.0.0.1 9050 bob $PW" "2: a socks4 entry with a password"
+refused pc_chain_len_too_long "random_chain
+chain_len = 2
 [ProxyList]
-socks5 127.0.0.1 $MS" "1: random_chain is not supported"
-refused pc_round_robin "round_robin_chain
-chain_len = 1
+socks5 127.0.0.1 $MS" "2: chain_len = 2, but \\[ProxyList\\] has 1 proxies"
+refused pc_chain_len_no_equals "round_robin_chain
+chain_len 1
 [ProxyList]
-socks5 127.0.0.1 $MS" "1: round_robin_chain is not supported"
+socks5 127.0.0.1 $MS" "2: chain_len needs an equals sign"
 refused pc_localnet_port "localnet 10.0.0.0:80/255.0.0.0
 [ProxyList]
 socks5 127.0.0.1 $MS" "1: localnet with a port"
 refused pc_empty_list "strict_chain
-[ProxyList]" "2: no socks5 proxy"
+[ProxyList]" "2: no proxy in \\[ProxyList\\]"
 
 out=$(sfy -f "$T/nonexistent.conf" true 2>&1)
 rc=$?
@@ -168,10 +185,10 @@ if [ $rc = 2 ] && grep -q -- '-f and -x both name the proxy' <<<"$out"; then
 else
 	fail pc_and_x_exclusive "rc=$rc: $out"
 fi
-# The Debian default (Tor's socks4 entry) says what to change.
+# The Debian default (Tor's socks4 entry, proxy_dns) is taken as it is.
 if [ -f /etc/proxychains4.conf ] && grep -q '^socks4' /etc/proxychains4.conf; then
-	out=$(sfy -f /etc/proxychains4.conf true 2>&1)
-	if [ $? = 2 ] && grep -q 'socks4 proxies are not supported: socksify speaks SOCKS5 only' <<<"$out"; then
+	out=$(sfy -f /etc/proxychains4.conf sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)
+	if [ $? = 0 ] && grep -q '^socks4a://127.0.0.1:9050$' <<<"$out"; then
 		pass pc_debian_default_file
 	else
 		fail pc_debian_default_file "$out"

@@ -31,14 +31,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 static const struct socks5_io libc_io = {
 	.send = send,
 	.recv = recv,
 	.poll = poll,
 	.connect = connect,
-	.fcntl = fcntl, .sendto = sendto,
+	.fcntl = fcntl, .sendto = sendto, .getsockopt = getsockopt,
 };
 
 struct opts {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 #define CFX_CANARY 0xAB
 

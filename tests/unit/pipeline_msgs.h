@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 #define PM_UNUSED __attribute__((unused))
 #define BYTES(...) ((const uint8_t[]){ __VA_ARGS__ })

@@ -217,6 +217,7 @@ const struct socks5_io sio_io = {
 	.poll = s_poll,
 	.connect = s_connect,
 	.fcntl = s_fcntl,
+	.getsockopt = getsockopt,
 };
 
 size_t sio_unread(void)

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 #define SIO_MAX_CHUNKS 4096
 #define SIO_MAX_FAULTS 64

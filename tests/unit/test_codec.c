@@ -12,8 +12,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "../../client/socks5.h"
 #include "codec_fixtures.h"
+#include "socks5.h"
 
 /* ---------------------------------------------------------------- */
 /* Greeting and method selection                                     */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
 #include "codec_fixtures.h"
+#include "socks5.h"
 
 /* ---------------------------------------------------------------- */
 /* Replies                                                           */

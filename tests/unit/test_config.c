@@ -1,5 +1,5 @@
 /*
- * Configuration parsing (preload/config.c) through sfy_config_parse with a
+ * Configuration parsing (preload/base/config.c) through sfy_config_parse with a
  * scripted environment: every variable, its default, its fallbacks, and
  * for every bad value: broken set, one message naming the variable, no
  * password in it. Messages are read back from SOCKSIFY_LOG_FILE.
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../preload/bypasslist.h"
-#include "../../preload/config.h"
-#include "../../preload/log.h"
-#include "../../preload/policy.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "route/bypasslist.h"
+#include "route/policy.h"
 
 /* The scripted environment: NAME=VALUE pairs, NULL-terminated. */
 static const char *const *env_now;
@@ -452,6 +452,56 @@ START_TEST(timeouts)
 }
 END_TEST
 
+START_TEST(chain_modes)
+{
+	static const char *const names[] = { "strict", "Dynamic", "random",
+					     "round-robin" };
+	static const struct { const char *mode, *len; const char *why; } bad[] = {
+		{ "fifo", NULL, "SOCKSIFY_CHAIN: 'fifo' is not strict, dynamic, random or round-robin" },
+		{ "round_robin", NULL, "SOCKSIFY_CHAIN: 'round_robin'" },
+		{ "random", "0", "SOCKSIFY_CHAIN_LEN: '0' is not a number of hops in 1..3" },
+		{ "random", "4", "SOCKSIFY_CHAIN_LEN: '4'" },
+		{ "round-robin", "2x", "SOCKSIFY_CHAIN_LEN: '2x'" },
+		{ "round-robin", "-1", "SOCKSIFY_CHAIN_LEN: '-1'" },
+		{ "dynamic", "2", "only SOCKSIFY_CHAIN=random or round-robin takes a length" },
+		{ NULL, "2", "SOCKSIFY_CHAIN_LEN: '2' is given" },
+	};
+	char mode[64], len[64];
+	const char *three = "SOCKSIFY_PROXY=socks5://127.0.0.1:1,http://127.0.0.2:2,socks4://127.0.0.3:3";
+	const char *env[] = { three, mode, len, NULL };
+	struct sfy_config c;
+	size_t i;
+
+	env[1] = NULL;
+	ck_assert_int_eq(parse(&c, env), 0);
+	ck_assert_int_eq(c.chain_mode, SFY_CHAIN_STRICT);
+	ck_assert_uint_eq(c.chain_len, 3);
+	env[1] = mode;
+	for (i = 0; i < 4; i++) {
+		snprintf(mode, sizeof(mode), "SOCKSIFY_CHAIN=%s", names[i]);
+		env[2] = NULL;
+		ck_assert_int_eq(parse(&c, env), 0);
+		ck_assert_int_eq(c.chain_mode, (int)i);
+		/* random and round-robin: one hop unless told */
+		ck_assert_uint_eq(c.chain_len, i >= 2 ? 1 : 3);
+	}
+	snprintf(len, sizeof(len), "SOCKSIFY_CHAIN_LEN=3");
+	env[2] = len;
+	ck_assert_int_eq(parse(&c, env), 0);
+	ck_assert_uint_eq(c.chain_len, 3);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(mode, sizeof(mode), "SOCKSIFY_CHAIN=%s",
+			 bad[i].mode ? bad[i].mode : "");
+		snprintf(len, sizeof(len), "SOCKSIFY_CHAIN_LEN=%s",
+			 bad[i].len ? bad[i].len : "");
+		ck_assert_msg(parse(&c, env) == -EINVAL, "accepted %zu", i);
+		ck_assert(c.broken);
+		ck_assert_msg(strstr(logged(), bad[i].why), "no '%s' in %s",
+			      bad[i].why, logged());
+	}
+}
+END_TEST
+
 START_TEST(fake_nets)
 {
 	const char *v4[] = { PX, "SOCKSIFY_FAKE_NET=10.99.0.0/16", NULL };
@@ -542,6 +592,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, udp_modes);
 	tcase_add_test(tc, bad_dns);
 	tcase_add_test(tc, timeouts);
+	tcase_add_test(tc, chain_modes);
 	tcase_add_test(tc, fake_nets);
 	tcase_add_test(tc, defaults_equal_their_texts);
 	tcase_add_test(tc, errno_preserved);

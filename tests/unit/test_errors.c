@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 START_TEST(every_status_has_its_own_message)
 {

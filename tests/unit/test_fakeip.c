@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../preload/config.h"
-#include "../../preload/fakeip.h"
+#include "base/config.h"
+#include "dns/fakeip.h"
 
 static struct sfy_cidr c4, c6;
 

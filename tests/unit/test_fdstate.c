@@ -1,5 +1,5 @@
 /*
- * The per-descriptor table (preload/fdstate.c): set/get/clear/copy, the
+ * The per-descriptor table (preload/state/fdstate.c): set/get/clear/copy, the
  * "is ours" fast check, stale state after a close the table did not see,
  * descriptors beyond the first chunk, and readers racing a writer (the
  * seqlock must never hand out a torn record).
@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../preload/fdstate.h"
+#include "state/fdstate.h"
 
 static struct sfy_fd_info tcp_info(uint16_t port)
 {

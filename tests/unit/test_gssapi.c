@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/socks5_gssapi.h"
+#include "socks5_gssapi.h"
 
 START_TEST(encode_bytes)
 {

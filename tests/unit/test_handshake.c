@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
 #include "scripted_io.h"
+#include "socks5.h"
 
 /* ------------------------------------------------------------------ */
 /* happy paths, byte for byte                                          */

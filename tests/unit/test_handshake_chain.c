@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "scripted_io.h"
+#include "socks5.h"
 
 /* ------------------------------------------------------------------ */
 /* UDP ASSOCIATE and BIND                                              */
@@ -331,9 +331,11 @@ START_TEST(connect_real_loopback)
 {
 	static const struct socks5_io libc_ios[2] = {
 		{ .send = send, .recv = recv, .poll = poll,
-		  .connect = connect, .fcntl = fcntl },
+		  .connect = connect, .fcntl = fcntl,
+		  .getsockopt = getsockopt },
 		{ .send = send, .recv = recv, .poll = poll,
-		  .connect = connect, .fcntl = fcntl, .sendto = sendto },
+		  .connect = connect, .fcntl = fcntl, .sendto = sendto,
+		  .getsockopt = getsockopt },
 	};
 	const struct socks5_io libc_io = libc_ios[_i];
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -374,6 +376,7 @@ START_TEST(connect_refuses_datagram_socket)
 	static const struct socks5_io libc_io = {
 		.send = send, .recv = recv, .poll = poll,
 		.connect = connect, .fcntl = fcntl, .sendto = sendto,
+		.getsockopt = getsockopt,
 	};
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
 #include "scripted_io.h"
+#include "socks5.h"
 
 static struct socks5_addr domain(const char *name, uint16_t port)
 {

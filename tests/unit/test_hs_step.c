@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "pipeline_msgs.h"
+#include "socks5.h"
 
 static const struct socks5_io libc_io = {
 	.send = send, .recv = recv, .poll = poll, .connect = connect,
-	.fcntl = fcntl,
+	.fcntl = fcntl, .getsockopt = getsockopt,
 };
 
 /* sv[0] the client's end, sv[1] the proxy's; both non-blocking. */

@@ -1,5 +1,5 @@
 /*
- * The log's descriptor (preload/log.c): a line goes to the log file only
+ * The log's descriptor (preload/base/log.c): a line goes to the log file only
  * while its number still holds that file. After a close the library did
  * not see (raw system calls here), the program's file on the same number
  * gets nothing, is not "owned" (so the close and dup hooks leave it to the
@@ -19,8 +19,8 @@
 
 #include "../tools/unseen.h"
 
-#include "../../preload/config.h"
-#include "../../preload/log.h"
+#include "base/config.h"
+#include "base/log.h"
 
 static char dir[64];
 

@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "pipeline_msgs.h"
+#include "socks5.h"
 
 /* ------------------------------------------------------------------ */
 /* the machine alone                                                   */

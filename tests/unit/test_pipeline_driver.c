@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "pipeline_msgs.h"
+#include "socks5.h"
 
 /* ------------------------------------------------------------------ */
 /* the driver over socket pairs                                        */
@@ -67,7 +67,7 @@ static int c_fcntl(int fd, int cmd, ...)
 
 static const struct socks5_io cio = {
 	.send = c_send, .recv = c_recv, .poll = c_poll,
-	.connect = c_connect, .fcntl = c_fcntl,
+	.connect = c_connect, .fcntl = c_fcntl, .getsockopt = getsockopt,
 };
 
 /* A connected pair: sv[0] is the client's end, sv[1] the "proxy". */

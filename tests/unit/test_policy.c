@@ -1,5 +1,5 @@
 /*
- * Policy (preload/policy.c): CIDR parsing and matching, and the direct /
+ * Policy (preload/route/policy.c): CIDR parsing and matching, and the direct /
  * proxied decision for addresses and names under a known configuration;
  * the table of addresses handed out for bypassed names (bypassmap.c) and
  * how the resolver's answers fill it (dnsroute.c).
@@ -20,32 +20,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../preload/bypassmap.h"
-#include "../../preload/config.h"
-#include "../../preload/dnsroute.h"
-#include "../../preload/policy.h"
+#include "addr_fixture.h"
+#include "base/config.h"
+#include "route/bypassmap.h"
+#include "route/dnsroute.h"
+#include "route/policy.h"
 
 #define PROXY_IP "192.0.2.10"
 #define PROXY_PORT 1080
 
-static struct sockaddr_storage ss;
-
-/* "a.b.c.d" or "v6" and a port into ss. */
+/* "a.b.c.d" or "v6" and a port (addr_fixture.h). */
 static const struct sockaddr *addr(const char *ip, int port)
 {
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-	}
-	return (const struct sockaddr *)&ss;
+	return afx_addr(ip, port);
 }
 
 struct cidr_case {

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
 #include "../../tools/proxychains_conf.h"
+#include "socks5.h"
 
 static char err[512];
 
@@ -99,39 +99,99 @@ START_TEST(test_one_timeout)
 }
 END_TEST
 
-START_TEST(test_dynamic_chain)
+/* The four chain modes; the last line wins; none: dynamic (proxychains'
+ * default). */
+START_TEST(test_chain_modes)
 {
-	const char *conf = "dynamic_chain\n[ProxyList]\nsocks5 127.0.0.1 1080\n";
+	static const struct {
+		const char *conf;
+		int mode;
+		long len;
+	} cases[] = {
+		{ "", SFY_PC_DYNAMIC, 0 },
+		{ "strict_chain\n", SFY_PC_STRICT, 0 },
+		{ "dynamic_chain\n", SFY_PC_DYNAMIC, 0 },
+		{ "random_chain\n", SFY_PC_RANDOM, 1 },
+		{ "round_robin_chain\n", SFY_PC_ROUND_ROBIN, 1 },
+		{ "strict_chain\nrandom_chain\n", SFY_PC_RANDOM, 1 },
+		{ "random_chain\nchain_len = 2\n", SFY_PC_RANDOM, 2 },
+		{ "round_robin_chain\nchain_len=3\n", SFY_PC_ROUND_ROBIN, 3 },
+		{ "round_robin_chain\nchain_len= 2\n", SFY_PC_ROUND_ROBIN, 2 },
+		{ "round_robin_chain\nchain_len =2\n", SFY_PC_ROUND_ROBIN, 2 },
+		{ "random_chain\nchain_len = 0\n", SFY_PC_RANDOM, 1 }, /* 0 is 1 */
+		/* ignored outside random and round-robin, as proxychains */
+		{ "strict_chain\nchain_len = 7\n", SFY_PC_STRICT, 0 },
+		{ "dynamic_chain\nchain_len = 2\n", SFY_PC_DYNAMIC, 0 },
+	};
+	char conf[256];
 	struct sfy_pc pc;
+	size_t i;
 
-	ck_assert_int_eq(parse(conf, false, &pc), 0);
-	ck_assert_int_eq(pc.nwarn, 1);
-	ck_assert_msg(strstr(pc.warn[0], "pc.conf:1: dynamic_chain"), "%s",
-		      pc.warn[0]);
-	ck_assert(strstr(pc.warn[0], "fail-over"));
-	sfy_pc_free(&pc);
-	/* --strict: refused */
-	ck_assert_int_eq(parse(conf, true, &pc), -EINVAL);
-	ck_assert_msg(strstr(err, "pc.conf:1: dynamic_chain"), "%s", err);
-	ck_assert(strstr(err, "--strict"));
-	ck_assert_ptr_null(pc.proxy);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(conf, sizeof(conf),
+			 "%s[ProxyList]\nsocks5 127.0.0.1 1\nhttp 127.0.0.1 2\n"
+			 "socks4 127.0.0.1 3\n", cases[i].conf);
+		ck_assert_msg(parse(conf, true, &pc) == 0, "case %zu: %s", i, err);
+		ck_assert_msg(pc.chain_mode == cases[i].mode, "case %zu", i);
+		ck_assert_msg(pc.chain_len == cases[i].len, "case %zu: %ld", i,
+			      pc.chain_len);
+		ck_assert_int_eq(pc.nwarn, 0);
+		sfy_pc_free(&pc);
+	}
 }
 END_TEST
 
-START_TEST(test_chain_len)
+/* Every proxy type proxychains has but raw, in both entry forms, with
+ * proxy_dns deciding who resolves names. */
+START_TEST(test_hop_types)
 {
 	struct sfy_pc pc;
 
-	ck_assert_int_eq(parse("chain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n"
-			       "socks5 127.0.0.1 2\n", false, &pc), 0);
-	ck_assert_int_eq(pc.nwarn, 0);
-	sfy_pc_free(&pc);
-	ck_assert_int_eq(parse("strict_chain\nchain_len = 1\n[ProxyList]\n"
-			       "socks5 127.0.0.1 1\nsocks5 127.0.0.1 2\n",
+	ck_assert_int_eq(parse("[ProxyList]\n"
+			       "http 192.0.2.1 8080 alice pw\n"
+			       "socks4 192.0.2.2 1080\n"
+			       "socks5 192.0.2.3 1080 bob s#cr:t\n"
+			       "http://carol:x%y@192.0.2.4:3128\n"
+			       "socks5://192.0.2.5:9050\n"
+			       "socks4://proxy.example:1080\n",
 			       false, &pc), 0);
-	ck_assert_int_eq(pc.nwarn, 1);
-	ck_assert_msg(strstr(pc.warn[0], "pc.conf:2: chain_len"), "%s", pc.warn[0]);
+	ck_assert_str_eq(pc.proxy,
+			 "http://alice:pw@192.0.2.1:8080,"
+			 "socks4://192.0.2.2:1080,"
+			 "socks5://bob:s%23cr%3At@192.0.2.3:1080,"
+			 "http://carol:x%25y@192.0.2.4:3128,"
+			 "socks5://192.0.2.5:9050,"
+			 "socks4://proxy.example:1080");
+	ck_assert_uint_eq(pc.nhops, 6);
 	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("proxy_dns\n[ProxyList]\nsocks4 192.0.2.2 1080\n"
+			       "socks5 192.0.2.3 1080\nhttp 192.0.2.1 80\n",
+			       false, &pc), 0);
+	ck_assert_str_eq(pc.proxy, "socks4a://192.0.2.2:1080,"
+				   "socks5h://192.0.2.3:1080,http://192.0.2.1:80");
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+START_TEST(test_proxy_dns_kinds)
+{
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse("proxy_dns_old\n[ProxyList]\nsocks5 127.0.0.1 1\n",
+			       true, &pc), 0);
+	ck_assert(pc.remote_dns);
+	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("proxy_dns_daemon 127.0.0.1:1053\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\n", false, &pc), 0);
+	ck_assert(pc.remote_dns);
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "pc.conf:1: proxy_dns_daemon"), "%s",
+		      pc.warn[0]);
+	sfy_pc_free(&pc);
+	/* --strict: the daemon not used is an approximation, refused */
+	ck_assert_int_eq(parse("proxy_dns_daemon 127.0.0.1:1053\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\n", true, &pc), -EINVAL);
+	ck_assert(strstr(err, "--strict"));
 }
 END_TEST
 
@@ -143,10 +203,16 @@ struct refused {
 };
 
 static const struct refused refused[] = {
-	{ "random_chain\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "random_chain" },
-	{ "round_robin_chain\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "round_robin_chain" },
-	{ "[ProxyList]\nsocks5 127.0.0.1 1\nhttp 127.0.0.1 8080\n", "pc.conf:3:", "http proxies" },
-	{ "[ProxyList]\nsocks4 127.0.0.1 9050\n", "pc.conf:2:", "socks4 proxies" },
+	{ "random_chain\nchain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "has 1 proxies" },
+	{ "round_robin_chain\nchain_len 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "equals sign" },
+	{ "random_chain\nchain_len = x\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "number" },
+	{ "dynamic_chain 1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "takes no value" },
+	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user pass\n", "pc.conf:2:", "SOCKS4 sends a user id only" },
+	{ "[ProxyList]\nsocks4://u:p@127.0.0.1:9050\n", "pc.conf:2:", "socks4 takes no USER:PASS" },
+	{ "[ProxyList]\nsocks5://127.0.0.1\n", "pc.conf:2:", "not a proxy entry" },
+	{ "[ProxyList]\nftp://127.0.0.1:21\n", "pc.conf:2:", "not a proxy entry" },
+	{ "[ProxyList]\nHTTP 127.0.0.1 8080\n", "pc.conf:2:", "lower case" },
+	{ "proxy_dns_daemon localhost\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "IPV4:PORT" },
 	{ "[ProxyList]\nraw 127.0.0.1 9050\n", "pc.conf:2:", "raw proxies" },
 	{ "[ProxyList]\nsocks6 127.0.0.1 9050\n", "pc.conf:2:", "unknown proxy type" },
 	{ "[ProxyList]\nsocks5 127.0.0.1\n", "pc.conf:2:", "3 or 5 fields" },
@@ -155,6 +221,7 @@ static const struct refused refused[] = {
 	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "1..65535" },
 	{ "[ProxyList]\nsocks5 127.0.0.1 80x\n", "pc.conf:2:", "1..65535" },
 	{ "[ProxyList]\nsocks5 bad/host 80\n", "pc.conf:2:", "bad socks5 entry" },
+	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "pc.conf:2:", "port forward" },
 	{ "localnet 192.168.1.0:80/255.255.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:1:", "port" },
 	{ "localnet [::]:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
@@ -167,8 +234,8 @@ static const struct refused refused[] = {
 	{ "remote_dns_subnet 256\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0..255" },
 	{ "frobnicate\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "unknown setting" },
 	{ "[Proxies]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "unknown section" },
-	{ "strict_chain\n", "pc.conf:1:", "no socks5 proxy" },
-	{ "strict_chain\n[ProxyList]\n# nothing\n", "pc.conf:3:", "no socks5 proxy" },
+	{ "strict_chain\n", "pc.conf:1:", "no proxy in" },
+	{ "strict_chain\n[ProxyList]\n# nothing\n", "pc.conf:3:", "no proxy in" },
 	{ "[ProxyList]\nsocks5 1.1.1.1 1\nsocks5 1.1.1.1 2\nsocks5 1.1.1.1 3\n"
 	  "socks5 1.1.1.1 4\nsocks5 1.1.1.1 5\nsocks5 1.1.1.1 6\nsocks5 1.1.1.1 7\n"
 	  "socks5 1.1.1.1 8\nsocks5 1.1.1.1 9\n", "pc.conf:10:", "at most 8" },
@@ -194,7 +261,9 @@ START_TEST(test_password_not_in_message)
 	const char *bad[] = {
 		"[ProxyList]\nsocks5 bad/host 1080 alice Pw0rdXyz\n",
 		"[ProxyList]\nsocks5 127.0.0.1 1080x alice Pw0rdXyz\n",
-		"[ProxyList]\nhttp 127.0.0.1 8080 alice Pw0rdXyz\n",
+		"[ProxyList]\nsocks4 127.0.0.1 8080 alice Pw0rdXyz\n",
+		"[ProxyList]\nhttp://alice:Pw0rdXyz@127.0.0.1\n",
+		"[ProxyList]\nsocks4://alice:Pw0rdXyz@127.0.0.1:1\n",
 		"[ProxyList]\nsocks5 127.0.0.1 1080 alice Pw0rdXyz extra\n",
 	};
 	struct sfy_pc pc;
@@ -318,11 +387,13 @@ START_TEST(test_warning_long_path)
 	struct sfy_pc pc;
 
 	memset(name, 'd', sizeof(name) - 1);
-	ck_assert_int_eq(sfy_pc_parse("dynamic_chain\n[ProxyList]\nsocks5 h 1\n", 37,
-				      name, false, &pc, err, sizeof(err)), 0);
+	const char *conf = "proxy_dns_daemon 127.0.0.1:1053\n[ProxyList]\nsocks5 h 1\n";
+
+	ck_assert_int_eq(sfy_pc_parse(conf, strlen(conf), name, false, &pc,
+				      err, sizeof(err)), 0);
 	ck_assert_int_eq(pc.nwarn, 1);
-	ck_assert_msg(strstr(pc.warn[0], "ddd:1: dynamic_chain") &&
-		      strstr(pc.warn[0], "instead of being skipped"), "%s", pc.warn[0]);
+	ck_assert_msg(strstr(pc.warn[0], "ddd:1: proxy_dns_daemon") &&
+		      strstr(pc.warn[0], "daemon is not used"), "%s", pc.warn[0]);
 	sfy_pc_free(&pc);
 }
 END_TEST
@@ -335,8 +406,9 @@ static Suite *pc_suite(void)
 	tcase_add_test(tc, test_debian_default);
 	tcase_add_test(tc, test_chain_auth_localnet);
 	tcase_add_test(tc, test_one_timeout);
-	tcase_add_test(tc, test_dynamic_chain);
-	tcase_add_test(tc, test_chain_len);
+	tcase_add_test(tc, test_chain_modes);
+	tcase_add_test(tc, test_hop_types);
+	tcase_add_test(tc, test_proxy_dns_kinds);
 	tcase_add_loop_test(tc, test_refused, 0,
 			    (int)(sizeof(refused) / sizeof(refused[0])));
 	tcase_add_test(tc, test_password_not_in_message);

@@ -1,5 +1,5 @@
 /*
- * SOCKSIFY_PROXY_FILE (preload/proxyfile.c) and its place in the
+ * SOCKSIFY_PROXY_FILE (preload/base/proxyfile.c) and its place in the
  * configuration: a file of the user's own, mode 0600, is read (comments,
  * blank lines, CRLF, one hop per line); anything looser, anyone else's, not
  * a regular file, a symbolic link, too large, empty or with a bad line is
@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../preload/config.h"
-#include "../../preload/proxyfile.h"
+#include "base/config.h"
+#include "base/proxyfile.h"
 
 static char dir[64], path[128], log_path[160];
 static const char *env_file, *env_proxy;

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../preload/config.h"
-#include "../../preload/dnsroute.h"
-#include "../../preload/fakeip.h"
-#include "../../preload/hosts.h"
+#include "base/config.h"
+#include "dns/fakeip.h"
+#include "dns/hosts.h"
+#include "route/dnsroute.h"
 
 #define NAME "target.test"
 

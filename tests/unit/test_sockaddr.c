@@ -1,6 +1,6 @@
 /*
- * Socket-address helpers (preload/sockaddr.c) and the shared CIDR matcher
- * (preload/cidr.c): which addresses the library takes, the IPv4-mapped
+ * Socket-address helpers (preload/base/sockaddr.c) and the shared CIDR matcher
+ * (preload/route/cidr.c): which addresses the library takes, the IPv4-mapped
  * form both ways, equality (a mapped address equals the IPv4 one it
  * carries), copying the 24-byte RFC 2133 form, and ranges against mapped
  * addresses.
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../preload/cidr.h"
-#include "../../preload/sockaddr.h"
+#include "base/sockaddr.h"
+#include "route/cidr.h"
 
 static struct sockaddr_in v4(const char *ip, int port)
 {

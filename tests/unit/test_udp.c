@@ -17,11 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../client/socks5.h"
-#include "../../preload/fakeip.h"
-#include "../../preload/fdstate.h"
-#include "../../preload/udp_assoc.h"
-#include "../../preload/udp_io.h"
+#include "dns/fakeip.h"
+#include "socks5.h"
+#include "state/fdstate.h"
+#include "udp/udp_assoc.h"
+#include "udp/udp_io.h"
 
 #define ASSOC 7
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../client/socks5.h"
+#include "socks5.h"
 
 struct url_case {
 	const char *url;

@@ -1,0 +1,124 @@
+/*
+ * New descriptors (socket, socketpair, accept, accept4, and descriptors
+ * received with SCM_RIGHTS): a number that still has state belonged to a
+ * descriptor closed where we could not see it (fclose(), a raw system
+ * call); the state is dropped before the program uses the new one. This
+ * is what lets the UDP data path skip an identity check per datagram.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/realfn.h"
+#include "hooks/hooks.h"
+#include "state/fdstate.h"
+#include "state/sockhint.h"
+
+/* fd was just made (socket, socketpair, accept): state left by a close
+ * we did not see is dropped, and its hint says whether it is a stream
+ * socket we saw made (sockhint.h). Inline: socket() runs it every time. */
+static inline void fresh(int fd, bool stream)
+{
+	if (fd < 0)
+		return;
+	if (sfy_fd_kind(fd) != SFY_FD_NONE)
+		sfy_fd_drop_stale(fd);
+	sfy_hint_set(fd, stream);
+}
+
+void sfy_fd_made(int fd, bool stream)
+{
+	fresh(fd, stream);
+}
+
+/* Descriptors that arrived with a message (SCM_RIGHTS) are made, as by
+ * socket() or accept(): the UDP data path trusts the table without an
+ * identity check per datagram, so stale state on their numbers must go
+ * now, or a received UDP socket would use a dead socket's association. */
+void sfy_fds_received(const struct msghdr *msg)
+{
+	struct cmsghdr *c;
+	size_t i, n;
+	int fd;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			fresh(fd, false);
+		}
+	}
+}
+
+/* socket() before the table is there. */
+static __attribute__((noinline)) int socket_slow(int domain, int type,
+						 int protocol)
+{
+	const struct sfy_real *r = sfy_real();
+
+	if (!r->socket)
+		return sfy_nosys();
+	return r->socket(domain, type, protocol);
+}
+
+/* Every socket() of every program: the real call, then one load for the
+ * descriptor table and one for the hint (a store only when it changes). */
+int sfy_socket(int domain, int type, int protocol)
+{
+	int (*real)(int, int, int) = SFY_REAL_FAST(socket);
+	bool stream = (domain == AF_INET || domain == AF_INET6) &&
+		      (type & 0xf) == SOCK_STREAM;
+	int fd;
+
+	fd = __builtin_expect(real != NULL, 1) ?
+		     real(domain, type, protocol) :
+		     socket_slow(domain, type, protocol);
+	fresh(fd, stream);
+	return fd;
+}
+
+int socket(int domain, int type, int protocol) SFY_EXPORT_AS(sfy_socket);
+
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	const struct sfy_real *r = sfy_real();
+	int rc;
+
+	if (!r->socketpair)
+		return sfy_nosys();
+	rc = r->socketpair(domain, type, protocol, sv);
+	if (rc == 0) {
+		fresh(sv[0], false);
+		fresh(sv[1], false);
+	}
+	return rc;
+}
+
+int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	const struct sfy_real *r = sfy_real();
+	int nfd;
+
+	if (!r->accept)
+		return sfy_nosys();
+	nfd = r->accept(fd, sa, len);
+	fresh(nfd, false);
+	return nfd;
+}
+
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	const struct sfy_real *r = sfy_real();
+	int nfd;
+
+	if (!r->accept4)
+		return sfy_nosys();
+	nfd = r->accept4(fd, sa, len, flags);
+	fresh(nfd, false);
+	return nfd;
+}
