@@ -126,6 +126,23 @@ for how in address name; do
 	fi
 done
 
+# socksify --check walks the GSSAPI steps and says where it stopped.
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" "$B/socksify" --check -x "$URL" 2>&1)
+echo "$out" >"$T/check.out"
+if grep -q "ok *gssapi *Kerberos context with rcmd@proxy.test established" "$T/check.out" &&
+	grep -q "result: OK" "$T/check.out"; then
+	pass "check-clear (socksify --check over the GSSAPI hop)"
+else
+	fail check-clear "$(tr '\n' ' ' <"$T/check.out" | cut -c1-400)"
+fi
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" KRB5CCNAME="FILE:$T/none" \
+	"$B/socksify" --check -x "$URL" 2>&1)
+if grep -q "run kinit" <<<"$out"; then
+	pass "check-no-ticket (socksify --check says: run kinit)"
+else
+	fail check-no-ticket "$(tr '\n' ' ' <<<"$out" | cut -c1-400)"
+fi
+
 # Levels with per-message protection are refused, with EACCES and a line
 # that says so (wrapping every byte of the socket is not implemented).
 for enc in integrity confidentiality; do
