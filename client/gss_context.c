@@ -256,3 +256,38 @@ void socks5_hs_gss_end(struct socks5_hs *h)
 	h->gss_ctx = NULL;
 	h->gss_name = NULL;
 }
+
+enum socks5_status socks5_hs_gss_recv(struct socks5_hs *h, size_t *n,
+				      bool *agreed)
+{
+	enum socks5_status st;
+	size_t tlen = 0;
+
+	*agreed = false;
+	st = socks5_gss_parse(h->in, h->in_len, h->gss_established ?
+			      SOCKS5_GSS_MTYP_PROT : SOCKS5_GSS_MTYP_AUTH,
+			      &tlen, n);
+	if (st == SOCKS5_NEED_MORE && *n > sizeof(h->in) - h->in_len) {
+		/* Kerberos' AP-REP and a wrapped octet are far smaller */
+		snprintf(h->fail.detail, sizeof(h->fail.detail),
+			 "server token over %zu bytes",
+			 sizeof(h->in) - SOCKS5_GSS_HEADER_LEN);
+		return SOCKS5_E_GSS_CONTEXT;
+	}
+	if (st != SOCKS5_OK)
+		return st;
+	return socks5_hs_gss_input(h, h->in + SOCKS5_GSS_HEADER_LEN, tlen,
+				   agreed);
+}
+
+/* RFC 1961 section 4: a server that refuses the level we asked for
+ * (clear: Dante's level 0) closes the connection (Dante does). */
+enum socks5_status socks5_hs_gss_closed(struct socks5_hs *h,
+					enum socks5_status st)
+{
+	if (st != SOCKS5_E_CLOSED || !h->gss_established)
+		return st;
+	snprintf(h->fail.detail, sizeof(h->fail.detail),
+		 "asked for clear, proxy closed");
+	return SOCKS5_E_GSS_LEVEL;
+}

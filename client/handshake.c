@@ -47,7 +47,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "hs.h"
@@ -72,14 +71,8 @@ static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next);
 
 void socks5_hs_fail(struct socks5_hs *h, enum socks5_status st, int sys_errno)
 {
-	/* RFC 1961 section 4: a server that refuses the level we asked for
-	 * (clear: Dante's level 0) closes the connection (Dante does). */
-	if (st == SOCKS5_E_CLOSED && h->state == SOCKS5_HS_GSS_RECV &&
-	    h->gss_established) {
-		st = SOCKS5_E_GSS_LEVEL;
-		snprintf(h->fail.detail, sizeof(h->fail.detail),
-			 "asked for clear, proxy closed");
-	}
+	if (h->state == SOCKS5_HS_GSS_RECV)
+		st = socks5_hs_gss_closed(h, st);
 	h->fail.status = st;
 	h->fail.sys_errno = sys_errno;
 	h->fail.hop = (int)h->hop;
@@ -287,32 +280,17 @@ static enum socks5_hs_state hs_gss(struct socks5_hs *h, enum socks5_status st,
 	return request_due(h) ? SOCKS5_HS_REQUEST_SEND : SOCKS5_HS_DONE;
 }
 
-/* A whole RFC 1961 message in h->in: SOCKS5_OK with *n its length and
- * *next the state after it (FAILED: already failed); NEED_MORE with *n the
- * bytes to read next; or malformed. */
+/* A whole RFC 1961 message in h->in (socks5_hs_gss_recv), then the
+ * state after it (FAILED: already failed). */
 static enum socks5_status parse_gss(struct socks5_hs *h, size_t *n,
 				    enum socks5_hs_state *next)
 {
-	enum socks5_status st;
-	size_t tlen = 0;
 	bool agreed = false;
+	enum socks5_status st = socks5_hs_gss_recv(h, n, &agreed);
 
-	st = socks5_gss_parse(h->in, h->in_len, h->gss_established ?
-			      SOCKS5_GSS_MTYP_PROT : SOCKS5_GSS_MTYP_AUTH,
-			      &tlen, n);
-	if (st == SOCKS5_NEED_MORE && *n > sizeof(h->in) - h->in_len) {
-		/* Kerberos' AP-REP and a wrapped octet are far smaller */
-		snprintf(h->fail.detail, sizeof(h->fail.detail),
-			 "server token over %zu bytes",
-			 sizeof(h->in) - SOCKS5_GSS_HEADER_LEN);
-		return SOCKS5_E_GSS_CONTEXT;
-	}
-	if (st != SOCKS5_OK)
-		return st;
-	st = socks5_hs_gss_input(h, h->in + SOCKS5_GSS_HEADER_LEN, tlen,
-				 &agreed);
-	*next = hs_gss(h, st, agreed);
-	return SOCKS5_OK;
+	if (st == SOCKS5_OK || st > SOCKS5_NEED_MORE)
+		*next = hs_gss(h, st, agreed);
+	return st == SOCKS5_NEED_MORE ? st : SOCKS5_OK;
 }
 
 /* The state after a complete, valid message in the receive state. */

@@ -60,5 +60,13 @@ SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_input(struct socks5_hs *h,
 						       size_t tlen,
 						       bool *agreed);
 SOCKS5_INTERNAL void socks5_hs_gss_end(struct socks5_hs *h);
+/* In the GSS receive state: parses the message in h->in (NEED_MORE: *n
+ * more bytes to read; OK: *n its length) and feeds its token to input. */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_recv(struct socks5_hs *h,
+						      size_t *n, bool *agreed);
+/* The status a failure st in the GSS receive state stands for: a close
+ * after our level request is the level refused. */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_closed(struct socks5_hs *h,
+							enum socks5_status st);
 
 #endif
