@@ -103,10 +103,16 @@ while True:
 print(hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest())
 EOF
 URL="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi"
+# curl deadlocks before main under the ASan runtime alone (lib.sh).
+CURL_OK=1
+sfy_preload_works curl --version || CURL_OK=0
 lib_env=("${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="$URL")
 for how in address name; do
 	host=$TG
 	[ $how = name ] && host=target.test
+	if [ "$CURL_OK" = 0 ]; then
+		skip "curl-by-$how" "curl hangs under the ASan runtime (sfy_preload_works)"
+	else
 	before=$(grep -c "gssapi/clear%alice" "$T/sockd_clear.log")
 	sum=$("${CLI[@]}" env "${lib_env[@]}" curl -sS --max-time 20 \
 		"http://$host:$HTTP_PORT/blob" 2>>"$T/curl.err" |
@@ -116,6 +122,7 @@ for how in address name; do
 		pass "curl-by-$how (socksify, $URL, sockd logs gssapi/clear for alice)"
 	else
 		fail "curl-by-$how" "sum ${sum:-none}; $(tail -n 3 "$T/curl.err" | tr '\n' ' ')"
+	fi
 	fi
 	out=$("${CLI[@]}" env "${lib_env[@]}" "$PY" "$T/client.py" "$host" \
 		"$HTTP_PORT" 2>"$T/py.err")
