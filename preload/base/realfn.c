@@ -107,6 +107,14 @@ static void resolve_all(void)
 	REAL(res_nsearch);
 	REAL(res_nquerydomain);
 	REAL(res_nsend);
+	REAL(ppoll);
+	REAL(select);
+	REAL(pselect);
+	REAL(epoll_ctl);
+	REAL(epoll_wait);
+	REAL(epoll_pwait);
+	REAL(epoll_pwait2);
+	REAL(sigaction);
 #undef REAL
 	sfy_real_table.read_chk = (__typeof__(sfy_real_table.read_chk))lookup("__read_chk");
 	sfy_real_table.recv_chk = (__typeof__(sfy_real_table.recv_chk))lookup("__recv_chk");

@@ -13,6 +13,9 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -86,6 +89,19 @@ struct sfy_real {
 				unsigned char *, int);
 	int (*res_nsend)(void *, const unsigned char *, int, unsigned char *,
 			 int);
+	/* the waits that step handshakes (hook_poll.c, hook_epoll.c) */
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *,
+		     const sigset_t *);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*pselect)(int, fd_set *, fd_set *, fd_set *,
+		       const struct timespec *, const sigset_t *);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int,
+			   const sigset_t *);
+	int (*epoll_pwait2)(int, struct epoll_event *, int,
+			    const struct timespec *, const sigset_t *);
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

@@ -42,6 +42,7 @@
 #include "state/fdstate.h"
 #include "state/sockhint.h"
 #include "state/vfork.h"
+#include "tcp/async.h"
 #include "udp/udp_assoc.h"
 #include "udp/udp_io.h"
 
@@ -116,6 +117,8 @@ static __attribute__((noinline)) int close_ours(int fd)
 	if (sfy_assoc_owns_fd(fd))
 		return 0; /* a control connection: not the program's */
 	held = udp_held(fd);
+	if (!sfy_async_none())
+		sfy_async_forget(fd);
 	/* Cleared before the real close: once closed, the number may be
 	 * reused by another thread's socket at once. */
 	sfy_fd_clear(fd);

@@ -21,6 +21,7 @@
 
 #include "base/realfn.h"
 #include "hooks/hooks.h"
+#include "tcp/async.h"
 #include "udp/udp_io.h"
 
 static ssize_t fail(ssize_t rc)
@@ -79,6 +80,8 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 	if (!r->recv)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
 		if (!stale(rc, fd))
@@ -96,6 +99,8 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 
 	if (!r->recvfrom)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
 		if (!stale(rc, fd))
@@ -112,6 +117,8 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!r->recvmsg)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (!msg || !relayed(fd, flags, &info)) {
 		rc = r->recvmsg(fd, msg, flags);
 		if (rc >= 0 && sfy_fds_maybe_received(msg))
@@ -167,9 +174,12 @@ static __attribute__((noinline)) ssize_t read_slow(int fd, void *buf,
 						   size_t n)
 {
 	const struct sfy_real *r = sfy_real();
+	ssize_t rc;
 
 	if (!r->read)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (sfy_fd_maybe_udp(fd))
 		return read_udp(fd, buf, n);
 	return r->read(fd, buf, n);
@@ -194,6 +204,8 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->readv)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (iovcnt < 0 || iovcnt > UIO_MAXIOV || !relayed(fd, 0, &info))
 		return r->readv(fd, iov, iovcnt);

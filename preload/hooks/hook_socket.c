@@ -15,6 +15,8 @@
 #include "hooks/hooks.h"
 #include "state/fdstate.h"
 #include "state/sockhint.h"
+#include "tcp/async.h"
+#include "tcp/epoll_reg.h"
 
 /* fd was just made (socket, socketpair, accept): state left by a close
  * we did not see is dropped, and its hint says whether it is a stream
@@ -25,6 +27,10 @@ static inline void fresh(int fd, bool stream)
 		return;
 	if (sfy_fd_kind(fd) != SFY_FD_NONE)
 		sfy_fd_drop_stale(fd);
+	if (!sfy_async_none())
+		sfy_async_forget(fd);
+	if (atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed))
+		sfy_epoll_reg_drop_fd(fd);
 	sfy_hint_set(fd, stream);
 }
 

@@ -7,7 +7,9 @@
  * proxied, relayed or refused there, never sent direct (issue 18). The
  * receives are routed to our hooks when their descriptor is an
  * associated UDP socket. io_uring_setup is refused unless allowed
- * (route/decide.c says why). Everything else goes to the real syscall()
+ * (route/decide.c says why). The waits, epoll_ctl and getsockopt by
+ * number go to their hooks while a handshake runs in the program's
+ * waits (tcp/async.h). Everything else goes to the real syscall()
  * unchanged.
  *
  * The calls that change which descriptor a number names (close,
@@ -43,6 +45,8 @@
 #include "hooks/hooks.h"
 #include "route/decide.h"
 #include "state/fdstate.h"
+#include "state/sockhint.h"
+#include "tcp/async.h"
 
 enum route {
 	ROUTE_NONE,       /* the real syscall(), nothing else */
@@ -50,6 +54,7 @@ enum route {
 	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
 	ROUTE_IO_URING,   /* refused unless allowed (route/decide.c) */
+	ROUTE_WAIT,       /* the waits, while handshakes run (tcp/async.h) */
 };
 
 /* One switch, so that every other number costs one decision tree. */
@@ -84,8 +89,92 @@ static enum route route_of(long n)
 	case SYS_io_uring_setup:
 		return ROUTE_IO_URING;
 #endif
+#ifdef SYS_poll
+	case SYS_poll:
+#endif
+#ifdef SYS_select
+	case SYS_select:
+#endif
+#ifdef SYS_epoll_wait
+	case SYS_epoll_wait:
+#endif
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+#endif
+	case SYS_ppoll:
+	case SYS_pselect6:
+	case SYS_epoll_pwait:
+	case SYS_epoll_ctl:
+	case SYS_getsockopt:
+		return ROUTE_WAIT;
 	default:
 		return ROUTE_NONE;
+	}
+}
+
+/* The waits, epoll_ctl and getsockopt by number, when a handshake runs
+ * in the program's waits (or epoll_ctl of a stream socket our socket()
+ * made): the named hooks. The raw forms' extra arguments (the signal
+ * set's size, pselect6's pair) are checked as the kernel would. -2: not
+ * taken here, make the real call. */
+static long wait_route(long n, const long *a)
+{
+	const sigset_t *mask;
+
+	if (n == SYS_epoll_ctl)
+		return sfy_hint_stream((int)a[2]) || !sfy_async_none() ?
+			       sfy_epoll_ctl((int)a[0], (int)a[1], (int)a[2],
+					     (struct epoll_event *)a[3]) :
+			       -2;
+	if (sfy_async_none() || sfy_inside())
+		return -2;
+	switch (n) {
+#ifdef SYS_poll
+	case SYS_poll:
+		return sfy_poll((struct pollfd *)a[0], (unsigned long)a[1],
+				(int)a[2]);
+#endif
+#ifdef SYS_select
+	case SYS_select:
+		return sfy_select((int)a[0], (fd_set *)a[1], (fd_set *)a[2],
+				  (fd_set *)a[3], (struct timeval *)a[4]);
+#endif
+#ifdef SYS_epoll_wait
+	case SYS_epoll_wait:
+		return sfy_epoll_wait((int)a[0], (struct epoll_event *)a[1],
+				      (int)a[2], (int)a[3]);
+#endif
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+		if (a[4] && a[5] != 8)
+			return -2; /* the kernel's EINVAL */
+		return sfy_epoll_pwait2((int)a[0], (struct epoll_event *)a[1],
+					(int)a[2], (const struct timespec *)a[3],
+					(const sigset_t *)a[4]);
+#endif
+	case SYS_ppoll:
+		if (a[3] && a[4] != 8)
+			return -2;
+		return sfy_ppoll((struct pollfd *)a[0], (unsigned long)a[1],
+				 (const struct timespec *)a[2],
+				 (const sigset_t *)a[3]);
+	case SYS_pselect6:
+		/* the sixth: { const sigset_t *set; size_t size } or NULL */
+		mask = a[5] ? *(const sigset_t *const *)a[5] : NULL;
+		if (mask && ((const size_t *)a[5])[1] != 8)
+			return -2;
+		return sfy_pselect((int)a[0], (fd_set *)a[1], (fd_set *)a[2],
+				   (fd_set *)a[3], (const struct timespec *)a[4],
+				   mask);
+	case SYS_epoll_pwait:
+		if (a[4] && a[5] != 8)
+			return -2;
+		return sfy_epoll_pwait((int)a[0], (struct epoll_event *)a[1],
+				       (int)a[2], (int)a[3],
+				       (const sigset_t *)a[4]);
+	default: /* SYS_getsockopt */
+		return sfy_getsockopt((int)a[0], (int)a[1], (int)a[2],
+				      (void *)a[3], (socklen_t *)a[4]);
 	}
 }
 
@@ -186,6 +275,12 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 		return descriptor_route(n, a);
 	if (route == ROUTE_OUT)
 		return out_route(n, a);
+	if (route == ROUTE_WAIT) {
+		long rc = wait_route(n, a);
+
+		if (rc != -2)
+			return rc;
+	}
 	if (route == ROUTE_IO_URING) {
 		struct sfy_route rt;
 

@@ -9,6 +9,7 @@
  *
  * send()/write()/writev() are on every program's hot path: one relaxed
  * load (nothing ever associated) or two (its slot), then the real call.
+ * Mid-handshake (tcp/async.h) the stream send paths answer EAGAIN.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include "base/realfn.h"
 #include "hooks/hooks.h"
 #include "route/decide.h"
+#include "tcp/async.h"
 #include "tcp/tcp.h"
 #include "udp/udp_io.h"
 
@@ -103,6 +105,8 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 
 	if (!r->sendto)
 		return fail(-ENOSYS);
+	if (!sa && sfy_async_gated(fd, &rc))
+		return fail(rc);
 	route.type = -1;
 	if (sfy_route_direct_addr(sa, len, &cls) ||
 	    sfy_route_message(fd, sa, len, flags, true, cls, &route) ==
@@ -142,6 +146,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 
 	if (!r->send)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (sfy_fd_maybe_udp(fd)) {
 		rc = connected_send(fd, &iov, 1, NULL,
 				    SFY_NO_CMSG_COMPAT(flags), &handled);
@@ -173,9 +179,12 @@ static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
 						    size_t n)
 {
 	const struct sfy_real *r = sfy_real();
+	ssize_t rc;
 
 	if (!r->write)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	if (sfy_fd_maybe_udp(fd))
 		return write_udp(fd, buf, n);
 	return r->write(fd, buf, n);
@@ -199,6 +208,8 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->writev)
 		return fail(-ENOSYS);
+	if (sfy_async_gated(fd, &rc))
+		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
@@ -223,6 +234,8 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (!msg)
 		return r->sendmsg(fd, msg, flags);
 	namelen = name_len(msg);
+	if (!namelen && sfy_async_gated(fd, &rc))
+		return fail(rc);
 	route.type = -1;
 	if (sfy_route_direct_addr(msg->msg_name, namelen, &cls) ||
 	    sfy_route_message(fd, msg->msg_name, namelen, flags, true, cls,

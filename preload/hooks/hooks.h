@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <signal.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -46,6 +48,24 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
 #define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
 int sfy_socket(int domain, int type, int protocol);
 int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len);
+int sfy_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
+int sfy_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* The waits that step handshakes (hook_poll.c, hook_epoll.c). */
+struct pollfd;
+struct epoll_event;
+int sfy_poll(struct pollfd *p, unsigned long n, int timeout);
+int sfy_ppoll(struct pollfd *p, unsigned long n, const struct timespec *ts,
+	      const sigset_t *mask);
+int sfy_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+	       struct timeval *tv);
+int sfy_pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+		const struct timespec *ts, const sigset_t *mask);
+int sfy_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int sfy_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout);
+int sfy_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
+		    const sigset_t *mask);
+int sfy_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+		     const struct timespec *ts, const sigset_t *mask);
 struct addrinfo;
 int sfy_getaddrinfo(const char *node, const char *service,
 		    const struct addrinfo *hints, struct addrinfo **res);

@@ -31,6 +31,7 @@
 #include "base/sockopt.h"
 #include "route/decide.h"
 #include "state/sockhint.h"
+#include "tcp/async.h"
 #include "tcp/tcp.h"
 #include "udp/udp_assoc.h"
 
@@ -107,6 +108,7 @@ static enum sfy_verdict stream(int fd, const struct sockaddr *sa,
 	struct sockaddr_storage norm;
 	struct socks5_addr a;
 	socklen_t n;
+	int e;
 
 	/* The destination as the kernel would see it: an IPv4-mapped
 	 * address becomes plain IPv4 (too short: the real call's EINVAL). */
@@ -114,6 +116,10 @@ static enum sfy_verdict stream(int fd, const struct sockaddr *sa,
 	if (!n)
 		return verdict(r, SFY_DIRECT);
 	sfy_addr_plain(&norm, &n);
+	/* Our handshake of fd still runs in the program's waits (or failed
+	 * there): EALREADY, or the failure's errno once, as the kernel's. */
+	if (!sfy_async_none() && (e = sfy_async_reconnect(fd)) != 1)
+		return refuse(r, e, "connecting through the proxy already");
 	if (still_ours(fd)) /* a second connect() after our success */
 		return refuse(r, -EISCONN, "connected through the proxy already");
 	if (cls == SFY_ADDR_DIRECT)

@@ -39,6 +39,7 @@
 #include "hooks/hooks.h"
 #include "route/decide.h"
 #include "state/fdstate.h"
+#include "tcp/async.h"
 #include "tcp/chainrun.h"
 #include "tcp/pipeline.h"
 #include "tcp/tcp.h"
@@ -181,7 +182,51 @@ struct via {
 	const char *dstname;
 	const struct sfy_config *cfg;
 	struct sockaddr_storage to;
+	bool started; /* in: wait in tcp/async.h; out: the handshake runs there */
 };
+
+/* A non-blocking socket: the real connect() to the first hop's first
+ * address, and no wait; *started stays true when the connection is under
+ * way (tcp/async.h takes the handshake from there). */
+static int start_first_hop(int fd, int fam, const struct sockaddr_storage *px,
+			   socklen_t pxlen, struct sockaddr_storage *to,
+			   bool *started)
+{
+	const struct sfy_real *r = sfy_real();
+	socklen_t tolen;
+	int rc = prepare(fd, &fam, px, pxlen, to, &tolen), type, fl = -1;
+
+	/* A blocking socket that waits in tcp/async.h (sfy_async_block):
+	 * non-blocking for the real connect() alone. */
+	if (rc == 0 && !((fl = r->fcntl(fd, F_GETFL)) & O_NONBLOCK))
+		r->fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	else
+		fl = -1;
+	if (rc == 0 && r->connect(fd, (struct sockaddr *)to, tolen) < 0 &&
+	    errno != EINPROGRESS)
+		rc = -errno;
+	if (fl >= 0)
+		r->fcntl(fd, F_SETFL, fl);
+	/* A stale stream hint (sockhint.h) on a datagram socket connects at
+	 * once: the caller starts over with the socket's real type. */
+	if (rc == 0 && sfy_sock_type(fd, &type) == 0 && type != SOCK_STREAM)
+		rc = -EPROTOTYPE;
+	if (rc)
+		*started = false;
+	return rc;
+}
+
+/* A connection attempt that failed already (a refusal on loopback comes
+ * back before connect() returns): its error taken, true. */
+static bool refused_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int err = 0;
+
+	return sfy_real()->poll(&p, 1, 0) == 1 && (p.revents & POLLERR) &&
+	       sfy_sockopt_int(fd, SOL_SOCKET, SO_ERROR, &err) == 0 && err;
+}
+
 
 /* One attempt (chainrun.h): dials the attempt's first hop (each of its
  * addresses in turn) and runs the handshake over its hops; the address
@@ -211,6 +256,22 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 		sfy_warn("connect to %s: the proxy's address is unknown (%s)",
 			 v->dstname, errdesc(-n));
 		return n;
+	}
+	/* Without waiting (SOCKSIFY_CHAIN=strict only: the other modes fail
+	 * over between attempts): the handshake runs in the waits. The next
+	 * address only after one refused at once (loopback answers a SYN at
+	 * once). */
+	if (v->started && (cfg->chain_mode != SFY_CHAIN_STRICT ||
+			   !a->as_configured || a->n > 0))
+		v->started = false; /* in connect(), as before */
+	for (i = 0; v->started && i < n; i++) {
+		rc = start_first_hop(v->fd, v->fam, &px[i], pxlen[i], &v->to,
+				     &v->started);
+		if (rc || i + 1 == n || !refused_now(v->fd)) {
+			a->reached = rc == 0;
+			a->final = true; /* no failover from here */
+			return rc;
+		}
 	}
 	/* The pipelining probe (when this connect runs it) dials the first
 	 * address alongside the program's own socket; it learns about the
@@ -273,6 +334,46 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	return 0;
 }
 
+/* Connected without waiting in connect(): once more, so that the kernel
+ * counts the socket connected (send(MSG_FASTOPEN) is EISCONN). */
+static void connect_again(int fd, const struct sockaddr_storage *via)
+{
+	sfy_real()->connect(fd, (const struct sockaddr *)via,
+			    via->ss_family == AF_INET ?
+				    sizeof(struct sockaddr_in) :
+				    sizeof(struct sockaddr_in6));
+}
+
+/* SO_SNDTIMEO in milliseconds (0: none, or unknown). */
+static int sndtimeo_ms(int fd)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+
+	if (sfy_real()->getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
+		return 0;
+	return tv.tv_sec > 1000000 ? 1000000000 :
+	       (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+}
+
+/* The handshake of a non-blocking socket whose connection to the first
+ * hop is under way, left to the program's waits (tcp/async.h). */
+static int start_async(int fd, const struct sfy_config *cfg,
+		       const struct sfy_route *route, const char *shown,
+		       const struct sfy_fd_info *info)
+{
+	int rc = sfy_async_start(fd, cfg, &route->dst, shown, info);
+
+	if (rc == 1) {
+		sfy_warn("connect to %s: too many connections waiting for the proxy at once",
+			 shown);
+		rc = -EAGAIN;
+	}
+	if (rc < 0 && rc != -EINPROGRESS)
+		sfy_fd_clear(fd);
+	return rc;
+}
+
 int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 			const struct sfy_route *route)
 {
@@ -281,7 +382,8 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	struct sfy_fd_info info;
 	struct via v;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
-	int fam, rc;
+	bool blocking = false;
+	int fam, rc, sndtimeo;
 
 	if (!r->fcntl || !r->dup3 || !r->close || !r->connect || !r->poll ||
 	    !r->send || !r->recv)
@@ -297,14 +399,21 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	 * them, so there is nothing more to save here. */
 	v = (struct via){ .fd = fd, .fam = fam, .dst = &route->dst,
 			  .dstname = shown, .cfg = cfg };
+	v.started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
+	 * handler without SA_RESTART: the handshake of a non-blocking one,
+	 * waited for here, so that both interrupt it as they interrupt the
+	 * kernel's connect() (sfy_async_block). */
+	sndtimeo = v.started ? 0 : sndtimeo_ms(fd);
+	if (!v.started && (sndtimeo > 0 ||
+			   atomic_load_explicit(&sfy_sig_interrupts,
+						memory_order_relaxed)))
+		blocking = v.started = true;
 	rc = sfy_chain_connect(cfg, shown, via_proxy, &v);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
-	/* Connected without waiting in connect(): once more, so that the
-	 * kernel counts it connected (send(MSG_FASTOPEN) is EISCONN). */
-	r->connect(fd, (struct sockaddr *)&v.to,
-		   v.to.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-					       sizeof(struct sockaddr_in6));
+	if (!v.started)
+		connect_again(fd, &v.to);
 	memset(&info, 0, sizeof(info));
 	memcpy(&info.via, &v.to, sizeof(info.via));
 	info.kind = SFY_FD_TCP;
@@ -315,7 +424,14 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	if (sfy_fd_set(fd, &info))
 		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
 			  fd);
-	return 0;
+	if (!v.started)
+		return 0;
+	rc = start_async(fd, cfg, route, shown, &info);
+	if (blocking && rc == -EINPROGRESS)
+		rc = sfy_async_block(fd, sndtimeo);
+	if (blocking && rc == 0)
+		connect_again(fd, &v.to); /* as a blocking connect() leaves it */
+	return rc;
 }
 
 int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,

@@ -11,6 +11,8 @@
  *   rw         write() and read() of one byte on a pipe  (1 + 1)
  *   peer       getpeername() of a connected (direct) TCP socket
  *   send       send() and recv() of one byte on a direct TCP socket
+ *   wait       poll() and epoll_wait() (time-out 0) of a readable pipe, and
+ *              getsockopt(SO_ERROR) of a TCP socket (1 + 1 + 1)
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -123,6 +127,24 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (send(a, &c, 1, 0) != 1 || recv(b, &c, 1, 0) != 1)
 				return 1;
+	} else if (!strcmp(mode, "wait")) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct pollfd pfd;
+		int ep = epoll_create1(0), err;
+		socklen_t len;
+
+		if (pipe(p) || write(p[1], &c, 1) != 1 || ep < 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) ||
+		    (a = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+			return 1;
+		for (i = 0; i < n; i++) {
+			pfd.fd = p[0];
+			pfd.events = POLLIN;
+			len = sizeof(err);
+			if (poll(&pfd, 1, 0) != 1 || epoll_wait(ep, &ev, 1, 0) != 1 ||
+			    getsockopt(a, SOL_SOCKET, SO_ERROR, &err, &len))
+				return 1;
+		}
 	} else {
 		return 2;
 	}

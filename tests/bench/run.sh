@@ -18,7 +18,8 @@
 #
 # Environment: B (build dir), BENCH_QUICK=1 (fewer and shorter runs, for a
 # look), BENCH_SHIMS (a subset, e.g. "native socksify"), BENCH_RESULTS (the
-# file for the table instead of tests/bench/RESULTS.md).
+# file for the table instead of tests/bench/RESULTS.md), BENCH_ONLY=evloop
+# (only the event-loop rows, tests/bench/evloop_rows.sh).
 #
 # Bounded: each measurement has a timeout, and the whole run stops taking
 # new measurements after BENCH_BUDGET seconds (default 510).
@@ -442,12 +443,13 @@ hook_rows() {
 	declare -A bare=()
 	row hook_close low "instr." "hook cost: close() of a pipe, instructions above bare, per call"
 	row hook_rw low "instr." "hook cost: read() or write() of a pipe, per call"
+	row hook_wait low "instr." "hook cost: poll(), epoll_wait() or getsockopt(SO_ERROR) with no handshake running, per call"
 	row hook_unix low "instr." "hook cost: socket() + connect() AF_UNIX + close(), per round"
 	row hook_bypass low "instr." "hook cost: socket() + connect() UDP to 127.0.0.1 (direct) + close(), per round"
 	row hook_sys low "calls" "system calls added to that round (bare: 3)"
 	if ! command -v valgrind >/dev/null; then
 		for shim in $SHIMS; do
-			for m in close rw unix bypass; do put "hook_$m" "$shim" "" "valgrind not installed"; done
+			for m in close rw wait unix bypass; do put "hook_$m" "$shim" "" "valgrind not installed"; done
 		done
 		return
 	fi
@@ -459,13 +461,13 @@ hook_rows() {
 			"$BB/hookcost" "$mode" "$n" >/dev/null 2>&1 || return 1
 		awk '/^(summary|totals):/ { print $2; exit }' "$f"
 	}
-	for m in close rw unix bypass; do
+	for m in close rw wait unix bypass; do
 		a=$(instr "$m" $n0) b=$(instr "$m" $n1)
 		bare[$m]=$(( (b - a) / (n1 - n0) ))
 	done
 	put hook_sys native 0
 	for shim in $SHIMS; do
-		for m in close rw unix bypass; do
+		for m in close rw wait unix bypass; do
 			if [ "$shim" = native ]; then
 				put "hook_$m" native "0"
 				continue
@@ -484,7 +486,7 @@ hook_rows() {
 			if a=$(instr "$m" $n0 "${envs[@]}") && b=$(instr "$m" $n1 "${envs[@]}") &&
 			   [ -n "$a" ] && [ -n "$b" ]; then
 				per=$(( (b - a) / (n1 - n0) - bare[$m] ))
-				case $m in close | rw) per=$((per / 2)) ;; esac
+				case $m in close | rw) per=$((per / 2)) ;; wait) per=$((per / 3)) ;; esac
 				put "hook_$m" "$shim" "$per"
 			else
 				put "hook_$m" "$shim" "" "the program fails under this shim"
@@ -584,18 +586,25 @@ udp_rows() {
 }
 
 say "bench: $TOPOLOGY"
-say "bench: connections through dante-server"
-conn_rows dante "$DP"
-say "bench: connections through microsocks"
-conn_rows micro "$MP"
-say "bench: UDP"
-udp_rows
-say "bench: startup, memory, lookups"
-startup_rows
-rss_rows
-lookup_rows
-say "bench: hook cost (valgrind)"
-hook_rows
+. "$ROOT/tests/bench/evloop_rows.sh"
+if [ "${BENCH_ONLY:-}" = evloop ]; then # a look at the event-loop rows alone
+	evloop_rows
+else
+	say "bench: connections through dante-server"
+	conn_rows dante "$DP"
+	say "bench: event loops (curl -Z, non-blocking connect)"
+	evloop_rows
+	say "bench: connections through microsocks"
+	conn_rows micro "$MP"
+	say "bench: UDP"
+	udp_rows
+	say "bench: startup, memory, lookups"
+	startup_rows
+	rss_rows
+	lookup_rows
+	say "bench: hook cost (valgrind)"
+	hook_rows
+fi
 
 # ---- the table (tests/bench/table.sh) --------------------------------------
 

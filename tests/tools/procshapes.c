@@ -79,11 +79,46 @@ static void *udp_loop(void *arg)
 #define STORM_CONC 8
 #define STORM_CHILD_MS 5000
 
+/* What a hung child was doing, from /proc, before it is killed: running
+ * (a spin) or asleep, and in which system call (a wait on the proxy), so a
+ * hang under load can be told from a lock a child inherited. */
+static void describe_hung(pid_t pid, int kind)
+{
+	static const char *const how[] = { "fork", "_Fork", "syscall(SYS_fork)" };
+	char path[64], stat[512] = "", sc[128] = "", wchan[64] = "";
+	const char *state;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r"))) {
+		if (!fgets(stat, sizeof(stat), f))
+			stat[0] = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	if ((f = fopen(path, "r"))) {
+		if (!fgets(sc, sizeof(sc), f))
+			sc[0] = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	if ((f = fopen(path, "r"))) {
+		if (!fgets(wchan, sizeof(wchan), f))
+			wchan[0] = 0;
+		fclose(f);
+	}
+	sc[strcspn(sc, "\n")] = 0;
+	state = strrchr(stat, ')');
+	printf("# hung child %d (%s): state %.1s, wchan %s, syscall %s\n", (int)pid,
+	       how[kind % 3], state && state[1] ? state + 2 : "?", wchan, sc);
+}
+
 static int storm(const struct sockaddr_in *sa, int n,
 		 const struct sockaddr_in *ua)
 {
 	pid_t kids[STORM_CONC] = { 0 };
 	int64_t born[STORM_CONC] = { 0 };
+	int kind[STORM_CONC] = { 0 };
 	int started = 0, done = 0, hung = 0, bad = 0, i, st;
 	int64_t t0 = now_ms(), end = t0 + 120000;
 	pthread_t th, uth;
@@ -114,6 +149,7 @@ static int storm(const struct sockaddr_in *sa, int n,
 					kids[i] = 0;
 					done++;
 				} else if (now_ms() - born[i] > STORM_CHILD_MS) {
+					describe_hung(kids[i], kind[i]);
 					kill(kids[i], SIGKILL);
 					waitpid(kids[i], &st, 0);
 					kids[i] = 0;
@@ -138,6 +174,7 @@ static int storm(const struct sockaddr_in *sa, int n,
 					continue;
 				}
 				kids[i] = p;
+				kind[i] = started % kinds;
 				born[i] = now_ms();
 				started++;
 			}

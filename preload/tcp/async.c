@@ -1,0 +1,377 @@
+/*
+ * The per-descriptor handshake machines of non-blocking connects (see
+ * async.h). A fixed table: no malloc, async-signal-safe (a try-lock per
+ * slot; a wait that finds a slot busy leaves it for its owner).
+ *
+ * The slot's lifetime: claimed and filled by connect(), published as
+ * PENDING; stepped by whichever hook gets the descriptor's readiness;
+ * on success the TCP record (getpeername) is stored and the slot freed;
+ * on failure the socket is shut down (so every wait sees it readable,
+ * writable and hung up, as a failed connect is) and the slot stays
+ * FAILED, adding POLLERR/EPOLLERR and answering SO_ERROR once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+#include "base/realfn.h"
+#include "state/fdstate.h"
+#include "tcp/async.h"
+#include "tcp/pipeline.h"
+
+struct slot {
+	_Atomic int st;   /* enum sfy_async_st */
+	_Atomic int fd;
+	atomic_int busy;  /* the try-lock of the stepping thread */
+	_Atomic short need;
+	int err;          /* FAILED: the errno */
+	int64_t deadline; /* socks5_now_ms() */
+	int64_t t0;       /* sfy_log_now_us(), for the log line */
+	struct socks5_addr dst;
+	struct sfy_fd_info info; /* stored on success */
+	struct socks5_hs hs;
+	char name[SOCKS5_DOMAIN_MAX + 16];
+};
+
+atomic_int sfy_async_live;
+static struct slot slots[SFY_ASYNC_MAX];
+static atomic_int hiwater; /* one above the highest slot ever claimed */
+
+static struct slot *find(int fd)
+{
+	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+
+	for (i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+		int st = atomic_load_explicit(&s->st, memory_order_acquire);
+
+		if (st >= SFY_ASYNC_PENDING &&
+		    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+			return s;
+	}
+	return NULL;
+}
+
+static bool lock(struct slot *s)
+{
+	int z = 0;
+
+	return atomic_compare_exchange_strong_explicit(
+		&s->busy, &z, 1, memory_order_acquire, memory_order_relaxed);
+}
+
+static void unlock(struct slot *s)
+{
+	atomic_store_explicit(&s->busy, 0, memory_order_release);
+}
+
+/* Under the lock. */
+static void release(struct slot *s)
+{
+	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
+	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
+	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
+}
+
+static struct slot *claim(void)
+{
+	int i, n;
+
+	for (i = 0; i < SFY_ASYNC_MAX; i++) {
+		int z = SFY_ASYNC_FREE;
+
+		if (atomic_compare_exchange_strong(&slots[i].st, &z,
+						   SFY_ASYNC_CLAIMED))
+			break;
+	}
+	if (i == SFY_ASYNC_MAX)
+		return NULL;
+	n = atomic_load(&hiwater);
+	while (n <= i && !atomic_compare_exchange_weak(&hiwater, &n, i + 1))
+		;
+	return &slots[i];
+}
+
+/* The warn line of a failure, in the blocking path's words
+ * (tcp/connect.c): the proxy unreachable, or the hop and state. */
+static void log_failed(const struct slot *s, const struct socks5_failure *why,
+		       int err)
+{
+	const struct sfy_config *cfg = sfy_config();
+	char hop[600], reason[160];
+	size_t h = why->hop >= 0 && (size_t)why->hop < cfg->nhops ?
+			   (size_t)why->hop : 0;
+	double ms = (double)(sfy_log_now_us() - s->t0) / 1000.0;
+	const char *name = strerrorname_np(err);
+
+	socks5_url_format(&cfg->chain[h], hop, sizeof(hop));
+	if (why->status == SOCKS5_E_IO && h == 0 && why->state &&
+	    !strcmp(why->state,
+		    socks5_hs_state_name(SOCKS5_HS_GREETING_SEND))) {
+		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
+			 s->name, hop, strerrordesc_np(err), name ? name : "?",
+			 ms);
+		return;
+	}
+	socks5_failure_describe(why, reason, sizeof(reason));
+	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
+		 s->name, hop, h + 1, cfg->nhops,
+		 why->state ? why->state : "?", reason, name ? name : "?", ms);
+}
+
+static void finished(struct slot *s, int fd)
+{
+	struct socks5_failure why;
+	int rc = socks5_hs_result(&s->hs, NULL, &why);
+
+	if (rc == 0) {
+		if (sfy_fd_set(fd, &s->info))
+			sfy_debug("fd %d: no room to remember its destination",
+				  fd);
+		if (sfy_log_level() >= SFY_LOG_INFO) {
+			const struct sfy_config *cfg = sfy_config();
+			char hop[SOCKS5_CHAIN_MAX * 600];
+
+			sfy_log_chain(hop, sizeof(hop), cfg->chain, cfg->nhops);
+			sfy_info("connect to %s via %s: ok in %.1f ms",
+				 s->name, hop,
+				 (double)(sfy_log_now_us() - s->t0) / 1000.0);
+		}
+		release(s);
+		sfy_epoll_reg_restore(fd);
+		return;
+	}
+	log_failed(s, &why, -rc);
+	s->err = -rc;
+	shutdown(fd, SHUT_RDWR);
+	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->st, SFY_ASYNC_FAILED, memory_order_release);
+	sfy_epoll_reg_restore(fd);
+}
+
+/* Under the lock, s PENDING: one step (or the time-out). */
+static int step(struct slot *s, int fd)
+{
+	short ev;
+
+	if (socks5_now_ms() >= s->deadline)
+		socks5_hs_fail(&s->hs, SOCKS5_E_TIMEOUT, 0);
+	ev = socks5_hs_over(&s->hs) ? 0 :
+				      socks5_hs_step(sfy_real_io(), fd, &s->hs);
+	if (ev) {
+		atomic_store_explicit(&s->need, ev, memory_order_relaxed);
+		sfy_epoll_reg_arm(fd, ev);
+		return SFY_ASYNC_PENDING;
+	}
+	finished(s, fd);
+	return atomic_load_explicit(&s->st, memory_order_relaxed);
+}
+
+/* -vv: each handshake state as the machine enters it (as tcp/connect.c
+ * logs the blocking one's). */
+static void trace_state(void *arg, size_t hop, const char *state)
+{
+	sfy_debug("connect to %s: hop %zu: %s", (const char *)arg, hop + 1,
+		  state);
+}
+
+int sfy_async_start(int fd, const struct sfy_config *cfg,
+		    const struct socks5_addr *dst, const char *dstname,
+		    const struct sfy_fd_info *info)
+{
+	struct socks5_hs_opts opts = { 0 };
+	struct slot *old = find(fd), *s;
+	int st, rc;
+
+	if (old && lock(old)) { /* left by a close we did not see */
+		release(old);
+		unlock(old);
+	}
+	s = claim();
+	if (!s)
+		return 1; /* the table is full: the caller waits in connect() */
+	s->busy = 1;
+	s->err = 0;
+	s->t0 = sfy_log_now_us();
+	s->deadline = socks5_now_ms() + cfg->timeout_ms;
+	s->dst = *dst;
+	s->info = *info;
+	snprintf(s->name, sizeof(s->name), "%s", dstname);
+	opts.pipeline = sfy_pipeline_hops(cfg);
+	if (sfy_log_level() >= SFY_LOG_DEBUG) {
+		opts.trace = trace_state;
+		opts.trace_arg = s->name;
+	}
+	socks5_hs_begin(&s->hs, cfg->chain, cfg->nhops, SOCKS5_CMD_CONNECT,
+			&s->dst, &opts);
+	atomic_store_explicit(&s->need, POLLOUT, memory_order_relaxed);
+	atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sfy_async_live, 1, memory_order_relaxed);
+	/* Opens the data hooks' gate (sfy_async_gated): from now on read,
+	 * write, send, recv... look at the descriptor. */
+	atomic_store_explicit(&sfy_fd_udp_seen, true, memory_order_relaxed);
+	atomic_store_explicit(&s->st, SFY_ASYNC_PENDING, memory_order_release);
+	st = step(s, fd);
+	/* Failed already (a refusal on loopback comes back at once): as the
+	 * kernel, EINPROGRESS, and the error through SO_ERROR. */
+	rc = st == SFY_ASYNC_FREE ? 0 : -EINPROGRESS;
+	unlock(s);
+	return rc;
+}
+
+int sfy_async_state(int fd)
+{
+	struct slot *s = find(fd);
+
+	return s ? atomic_load_explicit(&s->st, memory_order_acquire) :
+		   SFY_ASYNC_FREE;
+}
+
+short sfy_async_need(int fd)
+{
+	struct slot *s = find(fd);
+
+	return s ? atomic_load_explicit(&s->need, memory_order_relaxed) : 0;
+}
+
+int sfy_async_advance(int fd, short revents)
+{
+	struct slot *s = find(fd);
+	int st;
+
+	(void)revents; /* the step itself finds out what the socket holds */
+	if (!s)
+		return SFY_ASYNC_FREE;
+	if (!lock(s))
+		return SFY_ASYNC_PENDING; /* another thread is stepping it */
+	st = atomic_load_explicit(&s->st, memory_order_relaxed);
+	if (st == SFY_ASYNC_PENDING &&
+	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+		st = step(s, fd);
+	unlock(s);
+	return st;
+}
+
+int sfy_async_ms_left(void)
+{
+	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int64_t now = socks5_now_ms(), best = -1;
+
+	for (i = 0; i < n; i++) {
+		if (atomic_load_explicit(&slots[i].st, memory_order_acquire) !=
+		    SFY_ASYNC_PENDING)
+			continue;
+		int64_t left = slots[i].deadline - now;
+
+		if (left < 0)
+			left = 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return best > 0x7fffffff ? 0x7fffffff : (int)best;
+}
+
+void sfy_async_expire(void)
+{
+	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int64_t now = socks5_now_ms();
+
+	for (i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+
+		if (atomic_load_explicit(&s->st, memory_order_acquire) ==
+			    SFY_ASYNC_PENDING &&
+		    now >= s->deadline)
+			sfy_async_advance(atomic_load(&s->fd), 0);
+	}
+}
+
+/* A FAILED slot's errno, freeing it; 0 when fd has none. */
+static int take(int fd)
+{
+	struct slot *s = find(fd);
+	int err = 0;
+
+	if (!s || !lock(s))
+		return 0;
+	if (atomic_load_explicit(&s->st, memory_order_relaxed) ==
+		    SFY_ASYNC_FAILED &&
+	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd) {
+		err = s->err;
+		release(s);
+	}
+	unlock(s);
+	return err;
+}
+
+int sfy_async_take_error(int fd)
+{
+	if (sfy_async_advance(fd, 0) != SFY_ASYNC_FAILED)
+		return 0;
+	return take(fd);
+}
+
+int sfy_async_reconnect(int fd)
+{
+	int st = sfy_async_advance(fd, 0), err;
+
+	if (st == SFY_ASYNC_PENDING)
+		return -EALREADY;
+	if (st == SFY_ASYNC_FAILED) {
+		err = take(fd);
+		return err ? -err : -EALREADY;
+	}
+	return 1;
+}
+
+int sfy_async_io(int fd)
+{
+	int st = sfy_async_advance(fd, 0);
+
+	if (st == SFY_ASYNC_PENDING)
+		return -EAGAIN;
+	return st == SFY_ASYNC_FAILED ? -take(fd) : 0;
+}
+
+int sfy_async_block(int fd, int sndtimeo_ms)
+{
+	int64_t until = sndtimeo_ms > 0 ? socks5_now_ms() + sndtimeo_ms : -1;
+	struct pollfd p = { .fd = fd };
+	int st, ms, hs;
+
+	for (;;) {
+		st = sfy_async_advance(fd, 0);
+		if (st == SFY_ASYNC_FREE)
+			return 0;
+		if (st == SFY_ASYNC_FAILED)
+			return -take(fd);
+		p.events = sfy_async_need(fd);
+		ms = until < 0 ? -1 : (int)(until - socks5_now_ms());
+		if (until >= 0 && ms <= 0)
+			return -EINPROGRESS;
+		hs = sfy_async_ms_left(); /* the handshake's own deadline */
+		if (hs >= 0 && (ms < 0 || hs < ms))
+			ms = hs;
+		if (sfy_real()->poll(&p, 1, ms) < 0 && errno == EINTR &&
+		    (sndtimeo_ms > 0 ||
+		     atomic_load_explicit(&sfy_sig_interrupts,
+					  memory_order_relaxed)))
+			return -EINTR;
+	}
+}
+
+void sfy_async_forget(int fd)
+{
+	struct slot *s = find(fd);
+
+	/* Busy: the stepping thread finds the number closed and fails. */
+	if (s && lock(s)) {
+		if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd &&
+		    atomic_load_explicit(&s->st, memory_order_relaxed) >=
+			    SFY_ASYNC_PENDING)
+			release(s);
+		unlock(s);
+	}
+}
