@@ -75,6 +75,24 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 	[SOCKS5_E_HOP_CMD] = { "only a SOCKS5 hop can BIND or relay UDP (this hop is SOCKS4 or HTTP)",
 			       EOPNOTSUPP },
 
+	/* Authentication failures are EACCES, as a refused password; a
+	 * malformed exchange ECONNREFUSED, as any malformed answer. */
+	[SOCKS5_E_GSS_VERSION] = { "GSSAPI message has a version other than 1",
+				   ECONNREFUSED },
+	[SOCKS5_E_GSS_MTYP] = { "GSSAPI message of an unexpected type",
+				ECONNREFUSED },
+	[SOCKS5_E_GSS_ABORTED] = { "proxy aborted the GSSAPI authentication",
+				   EACCES },
+	[SOCKS5_E_GSS_LIB] = { "GSSAPI library libgssapi_krb5.so.2 not found (install libgssapi-krb5-2)",
+			       EACCES },
+	[SOCKS5_E_GSS_NO_CREDS] = { "no valid Kerberos ticket for GSSAPI: run kinit",
+				    EACCES },
+	[SOCKS5_E_GSS_SKEW] = { "GSSAPI failed: clock skew too great between this host and the KDC or proxy",
+				EACCES },
+	[SOCKS5_E_GSS_CONTEXT] = { "GSSAPI security context failed", EACCES },
+	[SOCKS5_E_GSS_LEVEL] = { "GSSAPI protection level refused: socksify does \"clear\" only (proxy: gssapi.enctype: clear)",
+				 EACCES },
+
 	[SOCKS5_E_NO_METHODS] = { "no authentication method to offer", EINVAL },
 	[SOCKS5_E_TOO_MANY_METHODS] = { "more than 255 authentication methods",
 					EINVAL },
@@ -253,6 +271,16 @@ void socks5_failure_describe(const struct socks5_failure *f, char *buf,
 	case SOCKS5_E_HTTP_REFUSED:
 		snprintf(buf, cap, "%s: status %u%s%s", msg, f->http_status,
 			 f->detail[0] ? " " : "", f->detail);
+		break;
+	case SOCKS5_E_GSS_NO_CREDS:
+	case SOCKS5_E_GSS_SKEW:
+	case SOCKS5_E_GSS_CONTEXT:
+	case SOCKS5_E_GSS_LEVEL:
+		/* the mechanism's own words, or what was refused */
+		snprintf(buf, cap, "%s%s%s", msg, f->detail[0] ? " (" : "",
+			 f->detail);
+		if (f->detail[0] && strlen(buf) + 1 < cap)
+			strcat(buf, ")");
 		break;
 	default:
 		snprintf(buf, cap, "%s", msg);

@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "hs.h"
+#include "socks5_gssapi.h"
 #include "wipe.h"
 
 /* For struct socks5_failure.state and log lines. */
@@ -58,6 +59,8 @@ static const char *const hs_state_names[SOCKS5_HS_STATE_COUNT] = {
 	[SOCKS5_HS_METHOD_RECV] = "method-recv",
 	[SOCKS5_HS_AUTH_SEND] = "auth-send",
 	[SOCKS5_HS_AUTH_RECV] = "auth-recv",
+	[SOCKS5_HS_GSS_SEND] = "gssapi-send",
+	[SOCKS5_HS_GSS_RECV] = "gssapi-recv",
 	[SOCKS5_HS_REQUEST_SEND] = "request-send",
 	[SOCKS5_HS_REPLY_RECV] = "reply-recv",
 	[SOCKS5_HS_DONE] = "done",
@@ -68,6 +71,8 @@ static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next);
 
 void socks5_hs_fail(struct socks5_hs *h, enum socks5_status st, int sys_errno)
 {
+	if (h->state == SOCKS5_HS_GSS_RECV)
+		st = socks5_hs_gss_closed(h, st);
 	h->fail.status = st;
 	h->fail.sys_errno = sys_errno;
 	h->fail.hop = (int)h->hop;
@@ -86,6 +91,7 @@ bool socks5_hs_sending(const struct socks5_hs *h)
 {
 	return h->state == SOCKS5_HS_GREETING_SEND ||
 	       h->state == SOCKS5_HS_AUTH_SEND ||
+	       h->state == SOCKS5_HS_GSS_SEND ||
 	       h->state == SOCKS5_HS_REQUEST_SEND;
 }
 
@@ -126,6 +132,11 @@ static enum socks5_status encode_greeting(struct socks5_hs *h, size_t *len)
 	const struct socks5_proxy *p = &h->chain[h->hop];
 
 	h->n_offered = 0;
+	/* GSSAPI asked for: that method only (never pipelined), so a proxy
+	 * cannot talk the client down to no authentication. */
+	if (p->gssapi)
+		h->offered[h->n_offered++] = SOCKS5_METHOD_GSSAPI;
+	else
 	/* Lock-step offers no-auth beside the password: a proxy that needs
 	 * none still works, and one that wants it picks 0x02. Pipelined, the
 	 * choice must be known in advance, so only one method is offered. */
@@ -206,6 +217,8 @@ static void hs_encode(struct socks5_hs *h)
 {
 	enum socks5_hs_state s = h->state;
 
+	if (s == SOCKS5_HS_GSS_SEND)
+		return; /* gss_context.c filled h->out */
 	h->out_len = 0;
 	h->out_off = 0;
 	if (!hs_append(h, s) || s != SOCKS5_HS_GREETING_SEND || !h->piped)
@@ -250,6 +263,36 @@ static size_t lookahead(const struct socks5_hs *h)
 	return n;
 }
 
+/* After a GSSAPI step: another message to send, the state after
+ * authentication once the level is agreed, or FAILED. */
+static enum socks5_hs_state hs_gss(struct socks5_hs *h, enum socks5_status st,
+				   bool agreed)
+{
+	if (st != SOCKS5_OK) {
+		socks5_hs_gss_end(h);
+		socks5_hs_fail(h, st, 0);
+		return SOCKS5_HS_FAILED;
+	}
+	if (!agreed)
+		return SOCKS5_HS_GSS_SEND;
+	/* Level clear: nothing is wrapped from here on. */
+	socks5_hs_gss_end(h);
+	return request_due(h) ? SOCKS5_HS_REQUEST_SEND : SOCKS5_HS_DONE;
+}
+
+/* A whole RFC 1961 message in h->in (socks5_hs_gss_recv), then the
+ * state after it (FAILED: already failed). */
+static enum socks5_status parse_gss(struct socks5_hs *h, size_t *n,
+				    enum socks5_hs_state *next)
+{
+	bool agreed = false;
+	enum socks5_status st = socks5_hs_gss_recv(h, n, &agreed);
+
+	if (st == SOCKS5_OK || st > SOCKS5_NEED_MORE)
+		*next = hs_gss(h, st, agreed);
+	return st == SOCKS5_NEED_MORE ? st : SOCKS5_OK;
+}
+
 /* The state after a complete, valid message in the receive state. */
 static enum socks5_hs_state hs_next(struct socks5_hs *h, uint8_t method)
 {
@@ -257,9 +300,12 @@ static enum socks5_hs_state hs_next(struct socks5_hs *h, uint8_t method)
 	case SOCKS5_HS_METHOD_RECV:
 		if (method == SOCKS5_METHOD_USERPASS)
 			return h->piped ? SOCKS5_HS_AUTH_RECV : SOCKS5_HS_AUTH_SEND;
+		if (method == SOCKS5_METHOD_GSSAPI)
+			return hs_gss(h, socks5_hs_gss_begin(h), false);
 		/* no-auth goes on as after authentication */
 		__attribute__((fallthrough));
 	case SOCKS5_HS_AUTH_RECV:
+	case SOCKS5_HS_GSS_RECV:
 		if (!request_due(h))
 			return SOCKS5_HS_DONE;
 		return h->piped ? SOCKS5_HS_REPLY_RECV : SOCKS5_HS_REQUEST_SEND;
@@ -330,13 +376,16 @@ static void hs_parse(struct socks5_hs *h)
 {
 	while (h->state == SOCKS5_HS_METHOD_RECV ||
 	       h->state == SOCKS5_HS_AUTH_RECV ||
+	       h->state == SOCKS5_HS_GSS_RECV ||
 	       h->state == SOCKS5_HS_REPLY_RECV) {
 		enum socks5_status st, verdict = SOCKS5_OK;
-		enum socks5_hs_state next;
+		enum socks5_hs_state next = SOCKS5_HS_FAILED;
 		uint8_t method = 0;
 		size_t n = 0;
 
-		if (hop_type(h) != SOCKS5_HOP_SOCKS5)
+		if (h->state == SOCKS5_HS_GSS_RECV)
+			st = parse_gss(h, &n, &next);
+		else if (hop_type(h) != SOCKS5_HOP_SOCKS5)
 			st = parse_other(h, &n, &verdict);
 		else if (h->state == SOCKS5_HS_METHOD_RECV)
 			st = socks5_parse_method(h->in, h->in_len, h->offered,
@@ -352,7 +401,10 @@ static void hs_parse(struct socks5_hs *h)
 			return;
 		}
 		if (st != SOCKS5_OK || n > h->in_len) {
-			socks5_hs_fail(h, st != SOCKS5_OK ? st : SOCKS5_E_ARG, 0);
+			if (h->state == SOCKS5_HS_GSS_RECV)
+				socks5_hs_gss_end(h);
+			if (h->state != SOCKS5_HS_FAILED)
+				socks5_hs_fail(h, st != SOCKS5_OK ? st : SOCKS5_E_ARG, 0);
 			return;
 		}
 		if (h->state == SOCKS5_HS_REPLY_RECV)
@@ -364,7 +416,8 @@ static void hs_parse(struct socks5_hs *h)
 			socks5_hs_fail(h, verdict, 0);
 			return;
 		}
-		next = hs_next(h, method);
+		if (h->state != SOCKS5_HS_GSS_RECV && h->state != SOCKS5_HS_FAILED)
+			next = hs_next(h, method);
 		if (next != SOCKS5_HS_FAILED)
 			hs_enter(h, next);
 	}
@@ -383,7 +436,8 @@ static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 		h->trace(h->trace_arg, h->hop, hs_state_names[next]);
 	if (next == SOCKS5_HS_GREETING_SEND || next == SOCKS5_HS_REQUEST_SEND) {
 		h->piped = next == SOCKS5_HS_GREETING_SEND && h->chain &&
-			   h->hop < 32 && (h->pipeline >> h->hop & 1u);
+			   h->hop < 32 && (h->pipeline >> h->hop & 1u) &&
+			   !h->chain[h->hop].gssapi;
 		if (h->in_len) { /* bytes past a hop's reply: cannot be */
 			socks5_hs_fail(h, SOCKS5_E_ARG, 0);
 			return;
@@ -413,6 +467,7 @@ void socks5_hs_sent(struct socks5_hs *h, size_t n)
 	explicit_bzero(h->out, h->out_len);
 	h->out_len = h->out_off = 0;
 	h->state = h->state == SOCKS5_HS_AUTH_SEND ? SOCKS5_HS_AUTH_RECV :
+		   h->state == SOCKS5_HS_GSS_SEND ? SOCKS5_HS_GSS_RECV :
 		   h->state == SOCKS5_HS_REQUEST_SEND ? SOCKS5_HS_REPLY_RECV :
 						 SOCKS5_HS_METHOD_RECV;
 	if (h->trace)
@@ -542,6 +597,7 @@ int socks5_hs_result(struct socks5_hs *h, struct socks5_reply *bound,
 
 	if (!socks5_hs_over(h))
 		return -EINPROGRESS;
+	socks5_hs_gss_end(h);
 	explicit_bzero(h->out, sizeof(h->out));
 	if (chain_has_password(h->chain, h->nhops))
 		socks5_wipe_registers(); /* the password went out (wipe.h) */

@@ -40,4 +40,33 @@ SOCKS5_INTERNAL void socks5_drive(const struct socks5_io *io,
 				  struct socks5_task *side,
 				  int64_t deadline_ms);
 
+/* A proxy URL's query (url_query.c): s[0..n) after the '?'. On failure
+ * *why says what is wrong. */
+SOCKS5_INTERNAL enum socks5_status socks5_url_query(const char *s, size_t n,
+						    struct socks5_proxy *p,
+						    const char **why);
+
+/*
+ * GSSAPI (gss_context.c). begin: loads the GSS-API library, names the
+ * hop's service, puts the first context token in h->out. input: a server
+ * message's token; either h->out holds the next message to send, or
+ * *agreed says the protection level is settled. end: releases the
+ * context (idempotent). Failures fill h->fail.detail with the
+ * mechanism's words.
+ */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_begin(struct socks5_hs *h);
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_input(struct socks5_hs *h,
+						       const uint8_t *tok,
+						       size_t tlen,
+						       bool *agreed);
+SOCKS5_INTERNAL void socks5_hs_gss_end(struct socks5_hs *h);
+/* In the GSS receive state: parses the message in h->in (NEED_MORE: *n
+ * more bytes to read; OK: *n its length) and feeds its token to input. */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_recv(struct socks5_hs *h,
+						      size_t *n, bool *agreed);
+/* The status a failure st in the GSS receive state stands for: a close
+ * after our level request is the level refused. */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_closed(struct socks5_hs *h,
+							enum socks5_status st);
+
 #endif

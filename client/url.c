@@ -1,5 +1,7 @@
 /*
  * Proxy URLs:  socks5://[user[:pass]@]host[:port][/]   (local DNS)
+ *              socks5h://host[:port][/]?auth=gssapi[&service=NAME]
+ *                                              (GSSAPI: url_query.c)
  *              socks5h://...                           (the proxy resolves)
  *              socks4://[user@]host[:port][/]          (local DNS, IPv4 only)
  *              socks4a://[user@]host[:port][/]         (the proxy resolves)
@@ -46,7 +48,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "socks5.h"
+#include "hs.h"
 #include "wipe.h"
 
 /* A bounded, always-terminated string builder for messages. */
@@ -372,6 +374,16 @@ static enum socks5_status parse_hostport(const char *s, size_t n,
 		i = end;
 	}
 
+	if (i < n && s[i] == '/' && i + 1 < n && s[i + 1] == '?')
+		i++;
+	if (i < n && s[i] == '?') { /* ?auth=gssapi&service=NAME */
+		const char *msg = "";
+
+		st = socks5_url_query(s + i + 1, n - i - 1, p, &msg);
+		if (st != SOCKS5_OK)
+			sb_printf(why, "%s", msg);
+		return st;
+	}
 	if (i == n || (i + 1 == n && s[i] == '/'))
 		return SOCKS5_OK;
 	sb_printf(why, "unexpected \"");
@@ -654,6 +666,9 @@ void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap)
 		sb_put_text(&b, p->host, strnlen(p->host, sizeof(p->host)));
 	}
 	sb_printf(&b, ":%u", p->port);
+	if (p->gssapi)
+		sb_printf(&b, "?auth=gssapi%s%s", p->gss_service[0] ? "&service=" : "",
+			  p->gss_service);
 }
 
 void socks5_proxy_wipe(struct socks5_proxy *p)

@@ -205,6 +205,12 @@ static void negotiated(struct tcp_run *r, size_t h)
 		sfy_step(r->pr, STEP_OK, h, "auth", "user '%s' accepted", p->user);
 		return;
 	}
+	if (r->prev == SOCKS5_HS_GSS_RECV) {
+		sfy_step(r->pr, STEP_OK, h, "gssapi",
+			 "Kerberos context with %s@%s established, protection level clear",
+			 p->gss_service[0] ? p->gss_service : "rcmd", p->host);
+		return;
+	}
 	sfy_step(r->pr, STEP_OK, h, "method", "the proxy chose no authentication");
 	if (p->has_auth)
 		sfy_step(r->pr, STEP_SKIP, h, "auth",

@@ -100,6 +100,16 @@ enum socks5_status {
 	SOCKS5_E_HOST_CHARS,       /* a name an HTTP request cannot carry */
 	SOCKS5_E_HOP_CMD,          /* BIND/UDP ASSOCIATE at a non-SOCKS5 hop */
 
+	/* GSSAPI, RFC 1961 (socks5_gssapi.h) */
+	SOCKS5_E_GSS_VERSION,      /* message VER is not 1 */
+	SOCKS5_E_GSS_MTYP,         /* message type other than expected */
+	SOCKS5_E_GSS_ABORTED,      /* proxy sent the abort message */
+	SOCKS5_E_GSS_LIB,          /* libgssapi_krb5.so.2 cannot be loaded */
+	SOCKS5_E_GSS_NO_CREDS,     /* no (valid) ticket: run kinit */
+	SOCKS5_E_GSS_SKEW,         /* clock skew too great */
+	SOCKS5_E_GSS_CONTEXT,      /* the security context failed otherwise */
+	SOCKS5_E_GSS_LEVEL,        /* proxy chose a protection level we refuse */
+
 	/* codec: what the caller asked for cannot be encoded */
 	SOCKS5_E_NO_METHODS,       /* empty method list */
 	SOCKS5_E_TOO_MANY_METHODS, /* more than 255 methods */
@@ -353,6 +363,7 @@ enum socks5_status socks5_http_reply_feed(struct socks5_http_reply *r,
 /* Proxy URLs                                                           */
 
 #define SOCKS5_CHAIN_MAX 8
+#define SOCKS5_GSS_SERVICE_MAX 63
 #define SOCKS5_DEFAULT_PORT 1080 /* every scheme's, as in curl */
 
 /* What a hop speaks. Zero is SOCKS5, so a zeroed proxy is what it was. */
@@ -376,6 +387,10 @@ struct socks5_proxy {
 	uint8_t user_len, pass_len;
 	char user[SOCKS5_DOMAIN_MAX + 1]; /* percent-decoded, NUL-terminated */
 	char pass[SOCKS5_DOMAIN_MAX + 1];
+	/* ?auth=gssapi: method X'01' only (RFC 1961, socks5_gssapi.h), with
+	 * the service of ?service=NAME (empty: "rcmd", as Dante's) */
+	bool gssapi;
+	char gss_service[SOCKS5_GSS_SERVICE_MAX + 1];
 };
 
 /* Parses one URL. On failure, err (if given) gets a precise message in which
@@ -395,10 +410,11 @@ void socks5_url_hide_passwords(char *list);
 void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap);
 /* A buffer that holds any URL socks5_url_format writes: the scheme, a
  * 255-byte user name with every byte escaped, ":***@", a bracketed
- * 255-byte host, ":65535" and the NUL. */
+ * 255-byte host, ":65535", the GSSAPI query and the NUL. */
 #define SOCKS5_URL_SHOWN_MAX \
 	(sizeof("socks5h://") + 3 * SOCKS5_DOMAIN_MAX + sizeof(":***@[]:65535") + \
-	 SOCKS5_DOMAIN_MAX)
+	 SOCKS5_DOMAIN_MAX + sizeof("?auth=gssapi&service=") + \
+	 SOCKS5_GSS_SERVICE_MAX)
 /* Overwrites the credentials so they do not linger in memory. */
 void socks5_proxy_wipe(struct socks5_proxy *p);
 /* The hop's address as a request names it: an IPv4 or IPv6 literal as
@@ -532,6 +548,7 @@ struct socks5_hs_opts {
  *
  *   GREETING_SEND -> METHOD_RECV -+-> REQUEST_SEND -> REPLY_RECV -> DONE
  *                                 +-> AUTH_SEND -> AUTH_RECV -^     |
+ *                                 +-> GSS_SEND <-> GSS_RECV --^     |
  *   (between hops, REPLY_RECV -> GREETING_SEND of the next hop)     |
  *   any state -> FAILED                                             |
  *
@@ -564,6 +581,8 @@ enum socks5_hs_state {
 	SOCKS5_HS_METHOD_RECV,
 	SOCKS5_HS_AUTH_SEND,
 	SOCKS5_HS_AUTH_RECV,
+	SOCKS5_HS_GSS_SEND,     /* RFC 1961 token or protection level */
+	SOCKS5_HS_GSS_RECV,
 	SOCKS5_HS_REQUEST_SEND,
 	SOCKS5_HS_REPLY_RECV,
 	SOCKS5_HS_DONE,
@@ -609,6 +628,12 @@ struct socks5_hs {
 	struct socks5_reply reply;        /* the last reply parsed */
 	struct socks5_http_reply http;    /* an HTTP hop's reply so far */
 	struct socks5_failure fail;
+
+	/* GSSAPI (gss_context.c): the context and the service's name, GSS-API
+	 * handles released by socks5_hs_result */
+	void *gss_ctx, *gss_name;
+	bool gss_established;             /* context complete */
+	uint8_t gss_level;                /* protection level agreed */
 
 	void (*trace)(void *arg, size_t hop, const char *state);
 	void *trace_arg;

@@ -158,8 +158,11 @@ static int step(struct slot *s, int fd)
 
 	if (socks5_now_ms() >= s->deadline)
 		socks5_hs_fail(&s->hs, SOCKS5_E_TIMEOUT, 0);
+	/* Inside: a GSSAPI hop's Kerberos library may talk to the KDC. */
+	sfy_inside_enter();
 	ev = socks5_hs_over(&s->hs) ? 0 :
 				      socks5_hs_step(sfy_real_io(), fd, &s->hs);
+	sfy_inside_leave();
 	if (ev) {
 		atomic_store_explicit(&s->need, ev, memory_order_relaxed);
 		sfy_epoll_reg_arm(fd, ev);

@@ -312,9 +312,13 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 		opts.trace = trace_state;
 		opts.trace_arg = (void *)v->dstname;
 	}
+	/* Inside: a GSSAPI hop's Kerberos library talks to the KDC with
+	 * libc's sockets, which must not come back to us. */
+	sfy_inside_enter();
 	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
 				 SOCKS5_CMD_CONNECT, v->dst, deadline, &opts,
 				 &bound, &a->why);
+	sfy_inside_leave();
 	if (opts.probe)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {
