@@ -22,16 +22,27 @@
 /* fd was just made (socket, socketpair, accept): state left by a close
  * we did not see is dropped, and its hint says whether it is a stream
  * socket we saw made (sockhint.h). Inline: socket() runs it every time. */
+/* Out of line: only while a program has handshakes in its waits or
+ * sockets registered in epoll sets. */
+static __attribute__((noinline)) void fresh_in_event_loop(int fd)
+{
+	if (!sfy_async_none())
+		sfy_async_forget(fd);
+	if (atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed))
+		sfy_epoll_reg_drop_fd(fd);
+}
+
 static inline void fresh(int fd, bool stream)
 {
 	if (fd < 0)
 		return;
 	if (sfy_fd_kind(fd) != SFY_FD_NONE)
 		sfy_fd_drop_stale(fd);
-	if (!sfy_async_none())
-		sfy_async_forget(fd);
-	if (atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed))
-		sfy_epoll_reg_drop_fd(fd);
+	if (__builtin_expect(
+		    (atomic_load_explicit(&sfy_async_live, memory_order_relaxed) |
+		     atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed)) != 0,
+		    0))
+		fresh_in_event_loop(fd);
 	sfy_hint_set(fd, stream);
 }
 
@@ -62,32 +73,29 @@ void sfy_fds_received(const struct msghdr *msg)
 	}
 }
 
-/* socket() before the table is there. */
-static __attribute__((noinline)) int socket_slow(int domain, int type,
-						 int protocol)
+/* socket() before the table is there, or of a kind the proxy cannot
+ * carry (route/sockkind.h): then the kernel's answer first, so that a
+ * call it refuses fails as without us. Out of line, so that the common
+ * socket() keeps only one value across the real call. */
+static __attribute__((noinline)) int socket_other(int domain, int type,
+						  int protocol, bool stream)
 {
 	const struct sfy_real *r = sfy_real();
+	int fd, rc;
 
 	if (!r->socket)
 		return sfy_nosys();
-	return r->socket(domain, type, protocol);
-}
-
-/* A socket the proxy cannot carry (route/sockkind.h): the kernel's answer
- * first, so that a call it refuses fails as without us. */
-static __attribute__((noinline)) int socket_unusual(int fd, int domain,
-						    int type, int protocol)
-{
-	int rc;
-
-	if (fd < 0 || sfy_inside())
-		return fd;
-	rc = sfy_sock_refusal(domain, type, protocol);
-	if (rc == 0)
-		return fd;
-	sfy_real()->close(fd);
-	errno = -rc;
-	return -1;
+	fd = r->socket(domain, type, protocol);
+	if (fd >= 0 && !sfy_sock_plain(domain, type, protocol) && !sfy_inside()) {
+		rc = sfy_sock_refusal(domain, type, protocol);
+		if (rc < 0) {
+			r->close(fd);
+			errno = -rc;
+			return -1;
+		}
+	}
+	fresh(fd, stream);
+	return fd;
 }
 
 /* Every socket() of every program: the real call, then one load for the
@@ -99,11 +107,9 @@ int sfy_socket(int domain, int type, int protocol)
 		      (type & 0xf) == SOCK_STREAM;
 	int fd;
 
-	fd = __builtin_expect(real != NULL, 1) ?
-		     real(domain, type, protocol) :
-		     socket_slow(domain, type, protocol);
-	if (__builtin_expect(!sfy_sock_plain(domain, type, protocol), 0))
-		fd = socket_unusual(fd, domain, type, protocol);
+	if (__builtin_expect(!real || !sfy_sock_plain(domain, type, protocol), 0))
+		return socket_other(domain, type, protocol, stream);
+	fd = real(domain, type, protocol);
 	fresh(fd, stream);
 	return fd;
 }
