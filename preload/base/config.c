@@ -492,9 +492,7 @@ const struct sfy_config *sfy_config_slow(void)
 
 bool sfy_config_has_password(const struct sfy_config *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->nhops; i++)
+	for (size_t i = 0; i < c->nhops; i++)
 		if (c->chain[i].has_auth)
 			return true;
 	return false;
