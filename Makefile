@@ -163,6 +163,7 @@ bench: all $(BENCH_BIN)
 BINDIR := $(PREFIX)/bin
 LIBDIR := $(PREFIX)/lib
 INCDIR := $(PREFIX)/include/socksify
+PUBLIC_HEADERS := $(wildcard client/include/*.h)
 PCDIR := $(LIBDIR)/pkgconfig
 MAN1DIR := $(PREFIX)/share/man/man1
 
@@ -172,8 +173,7 @@ install: all
 	install -m 755 $(B)/socksify $(DESTDIR)$(BINDIR)/socksify
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
 	install -m 644 $(B)/libsocks5.a $(DESTDIR)$(LIBDIR)/libsocks5.a
-	install -m 644 client/include/socks5.h $(DESTDIR)$(INCDIR)/socks5.h
-	install -m 644 client/include/socks5_proxyfile.h $(DESTDIR)$(INCDIR)/socks5_proxyfile.h
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCDIR)/
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' \
 		'includedir=$${prefix}/include' '' 'Name: libsocks5' \
 		'Description: SOCKS5 client core (RFC 1928, RFC 1929): codec, proxy URLs, handshake driver' \
@@ -184,8 +184,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
-		$(DESTDIR)$(LIBDIR)/libsocks5.a $(DESTDIR)$(INCDIR)/socks5.h \
-		$(DESTDIR)$(INCDIR)/socks5_proxyfile.h \
+		$(DESTDIR)$(LIBDIR)/libsocks5.a \
+		$(addprefix $(DESTDIR)$(INCDIR)/,$(notdir $(PUBLIC_HEADERS))) \
 		$(DESTDIR)$(PCDIR)/libsocks5.pc $(DESTDIR)$(MAN1DIR)/socksify.1
 	-rmdir $(DESTDIR)$(INCDIR) 2>/dev/null
 
