@@ -358,11 +358,112 @@ static void group_names(void)
 	}
 }
 
+/* ---- group: the active-FTP pattern (a listening socket beside a
+ * connected one) ------------------------------------------------------------
+ * curl -P - connects its control socket, binds a second socket to the
+ * control socket's local address (or the wildcard), listens, and asks
+ * getsockname() for the address to announce; the server connects back and
+ * curl accepts. A listening socket is not proxied, so every answer here is
+ * the kernel's, whether the control socket went through the proxy or not
+ * (issue 16: curl 7.88's "sa_addr inet_ntop() failed with errno 97" is
+ * curl's own, natively too). Ports are the kernel's picks: zeroed. */
+
+static void emit_name(const char *name, int s, bool peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	int rc;
+
+	memset(&ss, 0, sizeof(ss));
+	errno = 0;
+	rc = peer ? getpeername(s, (void *)&ss, &l) :
+		    getsockname(s, (void *)&ss, &l);
+	((struct sockaddr_in *)&ss)->sin_port = 0;
+	emit(name, rc, errno, fnv(fnv(FNV0, &ss, sizeof(ss)), &l, sizeof(l)),
+	     "len=%u fam=%d", (unsigned)l, rc ? -1 : ss.ss_family);
+}
+
+static void group_listen(void)
+{
+	uint8_t tpl[256], ctl_tpl[256];
+	char name[120];
+
+	for (size_t k = 0; k < 2; k++) {
+		const struct kind *kd = &kinds[k];
+		socklen_t alen = kd->fam == AF_INET ? 16 : 28, ctl_len;
+		int ctl;
+
+		if (!have(kd))
+			continue;
+		ctl = echo_socket(kd, ctl_tpl, &ctl_len, true);
+		if (ctl < 0) {
+			emit("listen/connect", -1, errno, FNV0, "%s", kd->name);
+			continue;
+		}
+		for (int any = 0; any < 2; any++) {
+			struct sockaddr_storage bound;
+			socklen_t bl = sizeof(bound);
+			const char *how = any ? "any" : "loopback";
+			int ls = sock(kd->fam, SOCK_STREAM), c, a;
+
+			template(tpl, kd->fam, 0);
+			if (any && kd->fam == AF_INET)
+				((struct sockaddr_in *)tpl)->sin_addr.s_addr =
+					htonl(INADDR_ANY);
+			else if (any)
+				((struct sockaddr_in6 *)tpl)->sin6_addr =
+					in6addr_any;
+			snprintf(name, sizeof(name), "listen/%s/%s/bind",
+				 kd->name, how);
+			errno = 0;
+			EMIT_RC(name, bind(ls, (void *)tpl, alen));
+			snprintf(name, sizeof(name), "listen/%s/%s/listen",
+				 kd->name, how);
+			errno = 0;
+			EMIT_RC(name, listen(ls, 1));
+			snprintf(name, sizeof(name), "listen/%s/%s/getsockname",
+				 kd->name, how);
+			emit_name(name, ls, false);
+			snprintf(name, sizeof(name), "listen/%s/%s/getpeername",
+				 kd->name, how);
+			emit_name(name, ls, true);
+			/* the server connects back: a direct connection to
+			 * loopback (the port the kernel picked) */
+			if (getsockname(ls, (void *)&bound, &bl) < 0) {
+				close(ls);
+				continue;
+			}
+			template(tpl, kd->fam,
+				 ((struct sockaddr_in *)&bound)->sin_port);
+			c = sock(kd->fam, SOCK_STREAM);
+			snprintf(name, sizeof(name), "listen/%s/%s/connect-back",
+				 kd->name, how);
+			errno = 0;
+			EMIT_RC(name, connect(c, (void *)tpl, alen));
+			a = accept(ls, NULL, NULL);
+			snprintf(name, sizeof(name), "listen/%s/%s/accept",
+				 kd->name, how);
+			emit(name, a < 0 ? -1 : 0, a < 0 ? errno : 0, FNV0, NULL);
+			if (a >= 0) {
+				snprintf(name, sizeof(name),
+					 "listen/%s/%s/accepted-getsockname",
+					 kd->name, how);
+				emit_name(name, a, false);
+				close(a);
+			}
+			close(c);
+			close(ls);
+		}
+		close(ctl);
+	}
+}
+
 static const struct dt_group groups[] = {
 	{ "connect", group_connect },
 	{ "send", group_send },
 	{ "nameinfo", group_nameinfo },
 	{ "names", group_names },
+	{ "listen", group_listen },
 };
 
 int main(int argc, char **argv)
