@@ -9,7 +9,7 @@
  * EINTR for every handler), and otherwise keeps waiting.
  *
  * signal(), bsd_signal() install with SA_RESTART in glibc: nothing to
- * note. The cost is one test after the real call.
+ * note. Handlers of fault signals are not noted either (fault_signal). The cost is one test after the real call.
  */
 #include <signal.h>
 
@@ -19,6 +19,16 @@
 
 atomic_bool sfy_sig_interrupts;
 
+/* Signals the kernel raises for a fault of the thread's own instruction:
+ * a handler for them (crash reporters, JVMs, the sanitizers' runtimes,
+ * which install theirs through this very call) never interrupts a wait
+ * in poll(), so it must not turn connect() into EINTR's rules. */
+static bool fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
+}
+
 int sfy_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	const struct sfy_real *r = sfy_real();
@@ -27,7 +37,7 @@ int sfy_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	if (!r->sigaction)
 		return sfy_nosys();
 	rc = r->sigaction(sig, act, old);
-	if (rc == 0 && act && !(act->sa_flags & SA_RESTART) &&
+	if (rc == 0 && act && !fault_signal(sig) && !(act->sa_flags & SA_RESTART) &&
 	    act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN)
 		atomic_store_explicit(&sfy_sig_interrupts, true,
 				      memory_order_relaxed);
