@@ -351,7 +351,8 @@ static enum socks5_status parse_hostport(const char *s, size_t n,
 			sb_printf(why, "an IPv6 address must be in brackets, as in socks5://[::1]:1080");
 			return SOCKS5_E_URL_HOST;
 		}
-		if (i == 0 && (n == 0 || s[0] == ':' || s[0] == '/')) {
+		if (i == 0 && (n == 0 || s[0] == ':' || s[0] == '/' ||
+			       s[0] == '?' || s[0] == '#')) {
 			sb_printf(why, "the host is empty");
 			return SOCKS5_E_URL_HOST;
 		}
