@@ -130,6 +130,7 @@ tsan:
 	@$(MAKE) --no-print-directory TSAN=1 SANITIZE= build/tsan/libsocksify.so \
 		build/tsan/tests/tools/stress build/tsan/tests/tools/procshapes \
 		build/tsan/tests/test_fdstate build/tsan/tests/test_fakeip \
+		build/tsan/tests/test_fakeip_session \
 		build/tsan/tests/test_policy build/tsan/tests/test_chainpick
 
 FUZZ_SECONDS ?= 20

@@ -93,7 +93,7 @@ else
 	# test forks: the descriptor table, the fake-IP map, the bypassed
 	# addresses (test_policy), the chain modes' dead-hop memory
 	# (test_chainpick: threads, and a child sharing it).
-	for unit in test_fdstate test_fakeip test_policy test_chainpick; do
+	for unit in test_fdstate test_fakeip test_fakeip_session test_policy test_chainpick; do
 		if [ ! -x "$TSAN_DIR/tests/$unit" ]; then
 			fail "tsan_$unit" "$TSAN_DIR/tests/$unit missing: make tsan"
 			continue

@@ -1,9 +1,7 @@
 /*
  * The fake-IP map: both directions, normalisation, ranges, threads, fork,
- * reuse when full, a lock holder killed mid-update, many names; the
- * session's map (state/session.h) shared by processes that each map it
- * anew, as exec'd programs do, with writers killed mid-update, and the
- * session's refusals (symlinks, files or directories not private).
+ * reuse when full, a lock holder killed mid-update, many names. The
+ * session's map is in test_fakeip_session.c.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -20,28 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include "base/config.h"
 #include "dns/fakeip.h"
-#include "state/session.h"
+#include "fakeip_fixture.h"
 
 static struct sfy_cidr c4, c6;
-
-static void cidr(struct sfy_cidr *c, int family, const char *addr, int prefix)
-{
-	memset(c, 0, sizeof(*c));
-	c->family = family;
-	c->prefix = (uint8_t)prefix;
-	ck_assert_int_eq(inet_pton(family, addr, c->addr), 1);
-}
 
 /* The defaults: 198.18.0.0/15 and fd53:6f63:6b73:6966::/64. */
 static void setup_default(void)
 {
-	cidr(&c4, AF_INET, "198.18.0.0", 15);
-	cidr(&c6, AF_INET6, "fd53:6f63:6b73:6966::", 64);
+	ffx_cidr(&c4, AF_INET, "198.18.0.0", 15);
+	ffx_cidr(&c6, AF_INET6, "fd53:6f63:6b73:6966::", 64);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, &c6, 0), 0);
 	ck_assert_int_eq(sfy_fakeip_init(), 0);
 }
@@ -66,11 +53,6 @@ static struct sockaddr_in6 sin6(const char *text)
 	return s;
 }
 
-static int assign(const char *name, struct in_addr *v4, struct in6_addr *v6)
-{
-	return sfy_fakeip_for_name(name, strlen(name), v4, v6);
-}
-
 static void text4(const struct in_addr *a, char *buf)
 {
 	inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
@@ -81,17 +63,6 @@ static void text6(const struct in6_addr *a, char *buf)
 	inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
-/* name behind a v4 fake, as sfy_fakeip_name reports it */
-static int name4(struct in_addr a, char *name, size_t cap)
-{
-	struct sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_family = AF_INET;
-	s.sin_addr = a;
-	return sfy_fakeip_name((struct sockaddr *)&s, name, cap);
-}
-
 START_TEST(both_directions)
 {
 	struct in_addr v4;
@@ -100,14 +71,14 @@ START_TEST(both_directions)
 	char t[INET6_ADDRSTRLEN], name[256];
 
 	setup_default();
-	ck_assert_int_eq(assign("target.test", &v4, &v6), 0);
+	ck_assert_int_eq(ffx_assign("target.test", &v4, &v6), 0);
 	/* index 0 is the network address: the first name gets base + 1 */
 	text4(&v4, t);
 	ck_assert_str_eq(t, "198.18.0.1");
 	text6(&v6, t);
 	ck_assert_str_eq(t, "fd53:6f63:6b73:6966::1");
 
-	ck_assert_int_eq(name4(v4, name, sizeof(name)), 0);
+	ck_assert_int_eq(ffx_name4(v4, name, sizeof(name)), 0);
 	ck_assert_str_eq(name, "target.test");
 	memset(&s6, 0, sizeof(s6));
 	s6.sin6_family = AF_INET6;
@@ -118,18 +89,18 @@ START_TEST(both_directions)
 	ck_assert_str_eq(name, "target.test");
 
 	/* the second name gets the next entry, in both families */
-	ck_assert_int_eq(assign("other.test", &v4, NULL), 0);
+	ck_assert_int_eq(ffx_assign("other.test", &v4, NULL), 0);
 	text4(&v4, t);
 	ck_assert_str_eq(t, "198.18.0.2");
-	ck_assert_int_eq(assign("other.test", NULL, &v6), 0);
+	ck_assert_int_eq(ffx_assign("other.test", NULL, &v6), 0);
 	text6(&v6, t);
 	ck_assert_str_eq(t, "fd53:6f63:6b73:6966::2");
 	/* asking again changes nothing */
-	ck_assert_int_eq(assign("target.test", &v4, NULL), 0);
+	ck_assert_int_eq(ffx_assign("target.test", &v4, NULL), 0);
 	text4(&v4, t);
 	ck_assert_str_eq(t, "198.18.0.1");
 	/* a name too long for the caller's buffer */
-	ck_assert_int_eq(name4(v4, name, 5), -ENAMETOOLONG);
+	ck_assert_int_eq(ffx_name4(v4, name, 5), -ENAMETOOLONG);
 }
 END_TEST
 
@@ -139,12 +110,12 @@ START_TEST(case_and_trailing_dot)
 	char name[256];
 
 	setup_default();
-	ck_assert_int_eq(assign("Mixed.Example.ORG", &a, NULL), 0);
-	ck_assert_int_eq(assign("mixed.example.org.", &b, NULL), 0);
-	ck_assert_int_eq(assign("MIXED.EXAMPLE.ORG.", &c, NULL), 0);
+	ck_assert_int_eq(ffx_assign("Mixed.Example.ORG", &a, NULL), 0);
+	ck_assert_int_eq(ffx_assign("mixed.example.org.", &b, NULL), 0);
+	ck_assert_int_eq(ffx_assign("MIXED.EXAMPLE.ORG.", &c, NULL), 0);
 	ck_assert_uint_eq(a.s_addr, b.s_addr);
 	ck_assert_uint_eq(a.s_addr, c.s_addr);
-	ck_assert_int_eq(name4(a, name, sizeof(name)), 0);
+	ck_assert_int_eq(ffx_name4(a, name, sizeof(name)), 0);
 	ck_assert_str_eq(name, "mixed.example.org");
 	/* len is honoured: no NUL needed after the name */
 	ck_assert_int_eq(sfy_fakeip_for_name("mixed.example.orgXYZ", 17, &b,
@@ -160,17 +131,17 @@ START_TEST(bad_names)
 
 	setup_default();
 	ck_assert_int_eq(sfy_fakeip_for_name("", 0, &a, NULL), -EINVAL);
-	ck_assert_int_eq(assign(".", &a, NULL), -EINVAL);
+	ck_assert_int_eq(ffx_assign(".", &a, NULL), -EINVAL);
 	ck_assert_int_eq(sfy_fakeip_for_name("a\0b", 3, &a, NULL), -EINVAL);
 	ck_assert_int_eq(sfy_fakeip_for_name(NULL, 3, &a, NULL), -EINVAL);
 	memset(n255, 'a', 255);
 	n255[255] = '\0';
-	ck_assert_int_eq(assign(n255, &a, NULL), 0);
+	ck_assert_int_eq(ffx_assign(n255, &a, NULL), 0);
 	memset(n256, 'a', 256);
 	n256[256] = '\0';
-	ck_assert_int_eq(assign(n256, &a, NULL), -EINVAL);
+	ck_assert_int_eq(ffx_assign(n256, &a, NULL), -EINVAL);
 	n256[255] = '.'; /* 255 bytes and a trailing dot: fine */
-	ck_assert_int_eq(assign(n256, &a, NULL), 0);
+	ck_assert_int_eq(ffx_assign(n256, &a, NULL), 0);
 }
 END_TEST
 
@@ -219,7 +190,7 @@ START_TEST(v4_mapped)
 	char t[INET6_ADDRSTRLEN + 8], name[256];
 
 	setup_default();
-	ck_assert_int_eq(assign("mapped.test", &v4, NULL), 0);
+	ck_assert_int_eq(ffx_assign("mapped.test", &v4, NULL), 0);
 	strcpy(t, "::ffff:");
 	text4(&v4, t + 7);
 	in6 = sin6(t);
@@ -244,40 +215,40 @@ START_TEST(small_ranges)
 	char t[INET6_ADDRSTRLEN];
 
 	/* /30: addresses .1 and .2 only; the v6 range is larger */
-	cidr(&tiny, AF_INET, "203.0.113.4", 30);
-	cidr(&c6, AF_INET6, "fd00::", 120);
+	ffx_cidr(&tiny, AF_INET, "203.0.113.4", 30);
+	ffx_cidr(&c6, AF_INET6, "fd00::", 120);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&tiny, &c6, 0), 0);
-	ck_assert_int_eq(assign("a.test", &v4, NULL), 0);
+	ck_assert_int_eq(ffx_assign("a.test", &v4, NULL), 0);
 	text4(&v4, t);
 	ck_assert_str_eq(t, "203.0.113.5");
-	ck_assert_int_eq(assign("b.test", &v4, NULL), 0);
+	ck_assert_int_eq(ffx_assign("b.test", &v4, NULL), 0);
 	text4(&v4, t);
 	ck_assert_str_eq(t, "203.0.113.6");
-	ck_assert_int_eq(assign("c.test", &v4, NULL), 0); /* reuses a's */
+	ck_assert_int_eq(ffx_assign("c.test", &v4, NULL), 0); /* reuses a's */
 	text4(&v4, t);
 	ck_assert_str_eq(t, "203.0.113.5");
 
 	/* host bits in the configured base are ignored */
-	cidr(&c4, AF_INET, "198.18.3.4", 15);
+	ffx_cidr(&c4, AF_INET, "198.18.3.4", 15);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, NULL, 0), 0);
-	ck_assert_int_eq(assign("x.test", &v4, NULL), 0);
+	ck_assert_int_eq(ffx_assign("x.test", &v4, NULL), 0);
 	text4(&v4, t);
 	ck_assert_str_eq(t, "198.18.0.1");
 	/* no IPv6 range configured */
-	ck_assert_int_eq(assign("x.test", NULL, &v6), -EAFNOSUPPORT);
+	ck_assert_int_eq(ffx_assign("x.test", NULL, &v6), -EAFNOSUPPORT);
 
 	/* IPv6 only */
 	memset(&none, 0, sizeof(none));
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&none, &c6, 0), 0);
-	ck_assert_int_eq(assign("y.test", NULL, &v6), 0);
+	ck_assert_int_eq(ffx_assign("y.test", NULL, &v6), 0);
 	text6(&v6, t);
 	ck_assert_str_eq(t, "fd00::1");
-	ck_assert_int_eq(assign("y.test", &v4, NULL), -EAFNOSUPPORT);
+	ck_assert_int_eq(ffx_assign("y.test", &v4, NULL), -EAFNOSUPPORT);
 
 	/* nothing usable: /31 and /32 hold no host address */
-	cidr(&tiny, AF_INET, "203.0.113.4", 31);
+	ffx_cidr(&tiny, AF_INET, "203.0.113.4", 31);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&tiny, NULL, 0), -EINVAL);
-	ck_assert_int_eq(assign("z.test", &v4, NULL), -EINVAL);
+	ck_assert_int_eq(ffx_assign("z.test", &v4, NULL), -EINVAL);
 }
 END_TEST
 
@@ -287,33 +258,33 @@ START_TEST(wrap_around)
 	struct in_addr a[4], v;
 	char name[256], t[INET_ADDRSTRLEN];
 
-	cidr(&c4, AF_INET, "198.18.0.0", 15);
-	cidr(&c6, AF_INET6, "fd53::", 64);
+	ffx_cidr(&c4, AF_INET, "198.18.0.0", 15);
+	ffx_cidr(&c6, AF_INET6, "fd53::", 64);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, &c6, 4), 0);
 	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(assign(names[i], &a[i], NULL), 0);
+		ck_assert_int_eq(ffx_assign(names[i], &a[i], NULL), 0);
 	/* full: the fifth name takes the oldest entry (n1's) */
-	ck_assert_int_eq(assign("n5", &v, NULL), 0);
+	ck_assert_int_eq(ffx_assign("n5", &v, NULL), 0);
 	ck_assert_uint_eq(v.s_addr, a[0].s_addr);
-	ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
+	ck_assert_int_eq(ffx_name4(v, name, sizeof(name)), 0);
 	ck_assert_str_eq(name, "n5");
 	/* n1 is new again and takes the next oldest (n2's) */
-	ck_assert_int_eq(assign("n1", &v, NULL), 0);
+	ck_assert_int_eq(ffx_assign("n1", &v, NULL), 0);
 	ck_assert_uint_eq(v.s_addr, a[1].s_addr);
 	/* n3 and n4 are untouched and still found by name */
-	ck_assert_int_eq(assign("n3", &v, NULL), 0);
+	ck_assert_int_eq(ffx_assign("n3", &v, NULL), 0);
 	ck_assert_uint_eq(v.s_addr, a[2].s_addr);
-	ck_assert_int_eq(assign("n4", &v, NULL), 0);
+	ck_assert_int_eq(ffx_assign("n4", &v, NULL), 0);
 	ck_assert_uint_eq(v.s_addr, a[3].s_addr);
 	/* entry 5 is never handed out with capacity 4 */
 	for (int i = 0; i < 40; i++) {
 		char nm[16];
 
 		snprintf(nm, sizeof(nm), "w%d", i);
-		ck_assert_int_eq(assign(nm, &v, NULL), 0);
+		ck_assert_int_eq(ffx_assign(nm, &v, NULL), 0);
 		text4(&v, t);
 		ck_assert(strcmp(t, "198.18.0.0") && strcmp(t, "198.18.0.5"));
-		ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
+		ck_assert_int_eq(ffx_name4(v, name, sizeof(name)), 0);
 		ck_assert_str_eq(name, nm);
 	}
 }
@@ -328,20 +299,20 @@ START_TEST(wrap_many)
 	struct in_addr v;
 	char nm[32], name[256];
 
-	cidr(&c4, AF_INET, "198.18.0.0", 15);
+	ffx_cidr(&c4, AF_INET, "198.18.0.0", 15);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, NULL, CAP), 0);
 	for (int i = 0; i < N; i++) {
 		snprintf(nm, sizeof(nm), "host%d.example", i);
-		ck_assert_int_eq(assign(nm, &v, NULL), 0);
+		ck_assert_int_eq(ffx_assign(nm, &v, NULL), 0);
 		addr[i] = v.s_addr;
 		if (i < CAP - 1 || i % 7)
 			continue;
 		/* the newest CAP names are all still there, unchanged */
 		for (int j = i - CAP + 1; j <= i; j += 16) {
 			snprintf(nm, sizeof(nm), "host%d.example", j);
-			ck_assert_int_eq(assign(nm, &v, NULL), 0);
+			ck_assert_int_eq(ffx_assign(nm, &v, NULL), 0);
 			ck_assert_uint_eq(v.s_addr, addr[j]);
-			ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
+			ck_assert_int_eq(ffx_name4(v, name, sizeof(name)), 0);
 			ck_assert_str_eq(name, nm);
 		}
 	}
@@ -362,7 +333,7 @@ START_TEST(many_names)
 		uint32_t idx;
 
 		snprintf(nm, sizeof(nm), "h%d.many.test", i);
-		ck_assert_int_eq(assign(nm, &v, NULL), 0);
+		ck_assert_int_eq(ffx_assign(nm, &v, NULL), 0);
 		idx = ntohl(v.s_addr) - 0xc6120000u;
 		ck_assert_uint_ge(idx, 1);
 		ck_assert_uint_le(idx, N);
@@ -371,10 +342,10 @@ START_TEST(many_names)
 	}
 	for (int i = 0; i < N; i += 7) {
 		snprintf(nm, sizeof(nm), "H%d.MANY.test", i);
-		ck_assert_int_eq(assign(nm, &v, &v6), 0);
+		ck_assert_int_eq(ffx_assign(nm, &v, &v6), 0);
 		ck_assert_uint_eq(seen[ntohl(v.s_addr) - 0xc6120000u],
 				  (uint32_t)i + 1);
-		ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
+		ck_assert_int_eq(ffx_name4(v, name, sizeof(name)), 0);
 		snprintf(nm, sizeof(nm), "h%d.many.test", i);
 		ck_assert_str_eq(name, nm);
 	}
@@ -404,12 +375,12 @@ static void *work(void *arg)
 		int i = (k * 7 + w->id * 61) % NSHARED;
 
 		snprintf(nm, sizeof(nm), "shared%d.test", i);
-		if (assign(nm, &v, NULL))
+		if (ffx_assign(nm, &v, NULL))
 			w->errors++;
 		w->shared[i] = v.s_addr;
 		if (k < NOWN) {
 			snprintf(nm, sizeof(nm), "own%d-%d.test", w->id, k);
-			if (assign(nm, &v, NULL))
+			if (ffx_assign(nm, &v, NULL))
 				w->errors++;
 			w->own[k] = v.s_addr;
 		}
@@ -437,7 +408,7 @@ START_TEST(threads)
 		for (int k = 0; k < NOWN; k++) {
 			struct in_addr a = { w[i].own[k] };
 
-			ck_assert_int_eq(name4(a, name, sizeof(name)), 0);
+			ck_assert_int_eq(ffx_name4(a, name, sizeof(name)), 0);
 			snprintf(nm, sizeof(nm), "own%d-%d.test", i, k);
 			ck_assert_str_eq(name, nm);
 		}
@@ -446,7 +417,7 @@ START_TEST(threads)
 	{
 		struct in_addr last;
 
-		ck_assert_int_eq(assign("after.test", &last, NULL), 0);
+		ck_assert_int_eq(ffx_assign("after.test", &last, NULL), 0);
 		ck_assert_uint_eq(ntohl(last.s_addr) - 0xc6120000u,
 				  NSHARED + NTHREADS * NOWN + 1);
 	}
@@ -463,7 +434,7 @@ START_TEST(fork_shares_both_ways)
 	pid_t pid;
 
 	setup_default();
-	ck_assert_int_eq(assign("parent.test", &pa, NULL), 0);
+	ck_assert_int_eq(ffx_assign("parent.test", &pa, NULL), 0);
 	ck_assert_int_eq(pipe(fds), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -471,12 +442,12 @@ START_TEST(fork_shares_both_ways)
 		int bad = 0;
 
 		/* the child sees the parent's entry ... */
-		bad |= name4(pa, name, sizeof(name)) != 0 ||
+		bad |= ffx_name4(pa, name, sizeof(name)) != 0 ||
 		       strcmp(name, "parent.test") != 0;
-		bad |= assign("parent.test", &v, NULL) != 0 ||
+		bad |= ffx_assign("parent.test", &v, NULL) != 0 ||
 		       v.s_addr != pa.s_addr;
 		/* ... and adds its own */
-		bad |= assign("child.test", &v, NULL) != 0;
+		bad |= ffx_assign("child.test", &v, NULL) != 0;
 		if (write(fds[1], &v, sizeof(v)) != sizeof(v))
 			bad = 1;
 		_exit(bad);
@@ -487,9 +458,9 @@ START_TEST(fork_shares_both_ways)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_uint_ne(ca.s_addr, pa.s_addr);
-	ck_assert_int_eq(name4(ca, name, sizeof(name)), 0);
+	ck_assert_int_eq(ffx_name4(ca, name, sizeof(name)), 0);
 	ck_assert_str_eq(name, "child.test");
-	ck_assert_int_eq(assign("child.test", &v, NULL), 0);
+	ck_assert_int_eq(ffx_assign("child.test", &v, NULL), 0);
 	ck_assert_uint_eq(v.s_addr, ca.s_addr);
 }
 END_TEST
@@ -509,7 +480,7 @@ static void *keep_assigning(void *arg)
 
 	for (unsigned i = 0; i < 2000000 && !atomic_load(&writers_stop); i++) {
 		snprintf(nm, sizeof(nm), "w%d-%u.test", id, i % 5000);
-		assign(nm, &v, NULL);
+		ffx_assign(nm, &v, NULL);
 	}
 	return NULL;
 }
@@ -535,8 +506,8 @@ START_TEST(fork_while_threads_assign)
 			char nm[32], name[256];
 
 			snprintf(nm, sizeof(nm), "child%d.test", c);
-			if (assign(nm, &v, NULL) ||
-			    name4(v, name, sizeof(name)) || strcmp(name, nm))
+			if (ffx_assign(nm, &v, NULL) ||
+			    ffx_name4(v, name, sizeof(name)) || strcmp(name, nm))
 				_exit(1);
 			_exit(0);
 		}
@@ -564,189 +535,13 @@ START_TEST(fork_while_threads_assign)
 }
 END_TEST
 
-/* Three writers SIGKILLed at random points of their updates, each after
- * remap() (NULL: the map inherited by fork): the others go on (robust
- * lock, table rebuilt) and names added afterwards map both ways. */
-static void killed_writers(void (*remap)(void))
-{
-	struct timespec pause = { 0, 30 * 1000 * 1000 };
-	struct in_addr v;
-	char nm[32], name[256];
-	pid_t pid[3];
-
-	for (int p = 0; p < 3; p++) {
-		pid[p] = fork();
-		ck_assert_int_ge(pid[p], 0);
-		if (pid[p] == 0) {
-			if (remap)
-				remap();
-			for (unsigned i = 0; i < 50000000; i++) {
-				snprintf(nm, sizeof(nm), "k%d-%u", p, i);
-				assign(nm, &v, NULL);
-			}
-			_exit(0);
-		}
-	}
-	for (int p = 0; p < 3; p++) {
-		nanosleep(&pause, NULL);
-		kill(pid[p], SIGKILL);
-		waitpid(pid[p], NULL, 0);
-	}
-	if (remap)
-		remap();
-	for (int i = 0; i < 3000; i++) {
-		snprintf(nm, sizeof(nm), "after%d", i);
-		ck_assert_int_eq(assign(nm, &v, NULL), 0);
-		ck_assert_int_eq(name4(v, name, sizeof(name)), 0);
-		ck_assert_str_eq(name, nm);
-	}
-}
-
 /* A process killed while it may hold the lock or be halfway through an
  * update: the others recover (robust mutex) and the table stays whole. */
 START_TEST(killed_holder)
 {
-	cidr(&c4, AF_INET, "198.18.0.0", 15);
+	ffx_cidr(&c4, AF_INET, "198.18.0.0", 15);
 	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, NULL, 1000), 0);
-	killed_writers(NULL);
-}
-END_TEST
-
-/* ---- the session's map ---------------------------------------------- */
-
-static char sdir[64];
-
-/* A fresh private session directory, named in SOCKSIFY_SESSION. */
-static void session_make(void)
-{
-	snprintf(sdir, sizeof(sdir), "/tmp/socksify-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(sdir));
-	ck_assert_int_eq(setenv("SOCKSIFY_SESSION", sdir, 1), 0);
-}
-
-static void session_drop(void)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), "%s/names", sdir);
-	unlink(p);
-	rmdir(sdir);
-	unsetenv("SOCKSIFY_SESSION");
-}
-
-/* The map as a new program image sees it: mapped anew from the file. */
-static void session_map(void)
-{
-	cidr(&c4, AF_INET, "198.18.0.0", 15);
-	ck_assert_int_eq(sfy_fakeip_init_test(&c4, NULL, 0, true), 0);
-}
-
-#define SW_PROCS 4
-#define SW_NAMES 25000 /* 100 000 names in all */
-
-/* Writers in four processes, each with its own mapping of the file, add
- * 100 000 names at once; every name then maps to its own address, both
- * ways, from a fifth mapping. */
-START_TEST(session_writers)
-{
-	struct in_addr v, (*got)[SW_NAMES];
-	char nm[32], name[256];
-	pid_t pid[SW_PROCS];
-	int st;
-
-	/* what each writer was handed, for the check from another mapping */
-	got = mmap(NULL, sizeof(*got) * SW_PROCS, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert_ptr_ne(got, MAP_FAILED);
-	session_make();
-	for (int p = 0; p < SW_PROCS; p++) {
-		pid[p] = fork();
-		ck_assert_int_ge(pid[p], 0);
-		if (pid[p] == 0) {
-			session_map();
-			for (unsigned i = 0; i < SW_NAMES; i++) {
-				snprintf(nm, sizeof(nm), "w%d-%u.test", p, i);
-				if (assign(nm, &got[p][i], NULL) != 0)
-					_exit(2);
-			}
-			_exit(0);
-		}
-	}
-	for (int p = 0; p < SW_PROCS; p++) {
-		ck_assert_int_eq(waitpid(pid[p], &st, 0), pid[p]);
-		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	}
-	session_map();
-	for (int p = 0; p < SW_PROCS; p++)
-		for (unsigned i = 0; i < SW_NAMES; i++) {
-			snprintf(nm, sizeof(nm), "w%d-%u.test", p, i);
-			ck_assert_int_eq(name4(got[p][i], name, sizeof(name)), 0);
-			ck_assert_str_eq(name, nm);
-			ck_assert_int_eq(assign(nm, &v, NULL), 0);
-			ck_assert_uint_eq(v.s_addr, got[p][i].s_addr);
-		}
-	munmap(got, sizeof(*got) * SW_PROCS);
-	session_drop();
-}
-END_TEST
-
-/* The same with the session's map, each process mapping the file anew. */
-START_TEST(session_killed_writer)
-{
-	session_make();
-	killed_writers(session_map);
-	session_drop();
-}
-END_TEST
-
-static int no_init(void *p, size_t len, void *arg)
-{
-	(void)p;
-	(void)len;
-	(void)arg;
-	return 0;
-}
-
-/* Nothing but a private directory and a private regular file of ours. */
-START_TEST(session_refusals)
-{
-	char path[128];
-	void *p = NULL;
-	int fd;
-
-	session_make();
-	snprintf(path, sizeof(path), "%s/names", sdir);
-	ck_assert_int_eq(symlink("/tmp/elsewhere", path), 0);
-	ck_assert_int_eq(sfy_session_region("names", 4096, no_init, NULL, &p),
-			 -ELOOP);
-	unlink(path);
-	fd = open(path, O_CREAT | O_WRONLY, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(fchmod(fd, 0644), 0);
-	close(fd);
-	ck_assert_int_eq(sfy_session_region("names", 4096, no_init, NULL, &p),
-			 -EPERM);
-	unlink(path);
-	if (geteuid() == 0) { /* a file planted by another user */
-		fd = open(path, O_CREAT | O_WRONLY, 0600);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
-		close(fd);
-		ck_assert_int_eq(sfy_session_region("names", 4096, no_init,
-						    NULL, &p), -EPERM);
-		unlink(path);
-	}
-	ck_assert_int_eq(chmod(sdir, 0755), 0);
-	ck_assert_int_lt(sfy_session_region("names", 4096, no_init, NULL, &p), 0);
-	ck_assert_int_eq(chmod(sdir, 0700), 0);
-	ck_assert_int_eq(sfy_session_region("../x", 4096, no_init, NULL, &p),
-			 -EINVAL);
-	ck_assert_int_eq(sfy_session_region("names", 4096, no_init, NULL, &p), 0);
-	ck_assert_int_eq(munmap(p, 4096), 0);
-	/* the same region asked for with another size (other settings) */
-	ck_assert_int_eq(sfy_session_region("names", 8192, no_init, NULL, &p),
-			 -EINVAL);
-	session_drop();
+	ffx_killed_writers(NULL);
 }
 END_TEST
 
@@ -769,9 +564,6 @@ static Suite *fakeip_suite(void)
 	tcase_add_test(tc, fork_shares_both_ways);
 	tcase_add_test(tc, fork_while_threads_assign);
 	tcase_add_test(tc, killed_holder);
-	tcase_add_test(tc, session_writers);
-	tcase_add_test(tc, session_killed_writer);
-	tcase_add_test(tc, session_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }
