@@ -1,25 +1,10 @@
 /*
- * The fake-IP map (see fakeip.h for the contract).
+ * The fake-IP map (see fakeip.h for the contract): the ranges, the
+ * mapping and the addresses. What is inside the mapping (the table, its
+ * lock-free readers, its writer lock and its recovery) is fakemap.c's.
  *
- * Layout of the one shared mapping (the session's file, else anonymous;
- * MAP_SHARED, MAP_NORESERVE, touched only where used):
- *
- *   +--------------+--------------------------+---------------------------+
- *   | struct hdr   | uint32_t slot[nslots]    | struct entry ent[cap + 1] |
- *   | (one page)   | hash table: entry index  | ent[i] <-> fake base + i  |
- *   +--------------+--------------------------+---------------------------+
- *
- * The address is the index, so address -> name is one array access. Name ->
- * address goes through an open-addressing (linear probing) table of entry
- * indexes, kept at most half full; slot value 0 means empty (index 0 is the
- * network address and never handed out). Removal uses backward-shift
- * deletion, so the table needs no tombstones and probes stay short forever.
- *
- * Everything in the mapping is guarded by one process-shared robust mutex.
- * A process that dies holding it leaves hdr->dirty set if it was mid-update;
- * the next locker gets EOWNERDEAD and rebuilds the table from the entries
- * (an entry being written has len 0 until complete, so it is skipped).
- *
+ * The mapping is the session's file "names", else a MAP_SHARED anonymous
+ * one (MAP_NORESERVE either way: pages are touched only where used).
  * Process-local state (the ranges, the layout) is written once under
  * pthread_once; the mapping's address once by compare-and-swap.
  */
@@ -39,29 +24,11 @@
 #include "base/sockaddr.h"
 #include "dns/fakeaddr.h"
 #include "dns/fakeip.h"
+#include "dns/fakemap.h"
 #include "route/cidr.h"
 #include "state/session.h"
 
 #define FAKE_CAP_MAX 131072u
-
-#define HDR_MAGIC 0x73667966616b6531ull /* "sfyfake1" */
-
-struct hdr {
-	uint64_t magic;  /* written last by init_hdr */
-	uint64_t layout; /* layout_of(): processes with other settings refuse */
-	pthread_mutex_t lock;
-	uint32_t cap;   /* entries 1..cap are usable */
-	uint32_t mask;  /* nslots - 1 */
-	uint32_t next;  /* next entry to hand out (round robin), 1..cap */
-	uint32_t used;  /* highest entry ever written */
-	uint32_t dirty; /* a change is in progress (for EOWNERDEAD) */
-};
-
-struct entry {
-	uint32_t hash;
-	uint16_t len;   /* 0: free or being written */
-	char name[SFY_FAKE_NAME_MAX + 1]; /* lowercase, no trailing dot */
-};
 
 struct shape {
 	uint32_t cap, nslots;
@@ -70,7 +37,8 @@ struct shape {
 };
 
 static struct {
-	size_t map_len, slot_off, ent_off; /* the mapping's layout */
+	size_t map_len;      /* the mapping's length */
+	struct sfy_fmap fm;  /* its layout (base unset) */
 	struct shape sh;
 	bool session;        /* map the session's file on first use */
 	int err;             /* init's result */
@@ -83,94 +51,18 @@ static struct {
 /* The mapping: set once per process (compare-and-swap, so two threads
  * attaching at once cost one extra mmap, never a lock a fork could
  * inherit), read with one acquire load. NULL until attached. */
-static _Atomic(struct hdr *) g_map;
-
-#define MAP (atomic_load_explicit(&g_map, memory_order_acquire))
-#define SLOT ((uint32_t *)((char *)MAP + g.slot_off))
-#define ENT ((struct entry *)((char *)MAP + g.ent_off))
+static _Atomic(void *) g_map;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static atomic_bool g_ready;
 
-/* ---- hashing and the table --------------------------------------------- */
-
-static uint32_t table_find(const char *name, size_t len, uint32_t h)
+/* The table as mapped in this process (attached). */
+static struct sfy_fmap fmap(void)
 {
-	for (uint32_t i = h & MAP->mask;; i = (i + 1) & MAP->mask) {
-		uint32_t idx = SLOT[i];
-		const struct entry *e;
+	struct sfy_fmap m = g.fm;
 
-		if (idx == 0)
-			return 0;
-		e = &ENT[idx];
-		if (e->hash == h && e->len == len &&
-		    memcmp(e->name, name, len) == 0)
-			return idx;
-	}
-}
-
-static void table_insert(uint32_t idx)
-{
-	uint32_t i = ENT[idx].hash & MAP->mask;
-
-	while (SLOT[i] != 0)
-		i = (i + 1) & MAP->mask;
-	SLOT[i] = idx;
-}
-
-/* Backward-shift deletion: after emptying slot j, walk the cluster and
- * move back every entry whose home slot is not cyclically in (j, k]. */
-static void table_remove(uint32_t idx)
-{
-	uint32_t mask = MAP->mask;
-	uint32_t j = ENT[idx].hash & mask, k;
-
-	while (SLOT[j] != idx) {
-		if (SLOT[j] == 0)
-			return; /* not present (only after a rebuild) */
-		j = (j + 1) & mask;
-	}
-	SLOT[j] = 0;
-	for (k = (j + 1) & mask; SLOT[k] != 0; k = (k + 1) & mask) {
-		uint32_t home = ENT[SLOT[k]].hash & mask;
-		bool stays = j < k ? (home > j && home <= k)
-				   : (home > j || home <= k);
-
-		if (!stays) {
-			SLOT[j] = SLOT[k];
-			SLOT[k] = 0;
-			j = k;
-		}
-	}
-}
-
-static void table_rebuild(void)
-{
-	memset(SLOT, 0, ((size_t)MAP->mask + 1) * sizeof(*SLOT));
-	for (uint32_t idx = 1; idx <= MAP->used; idx++)
-		if (ENT[idx].len != 0)
-			table_insert(idx);
-	MAP->dirty = 0;
-}
-
-static int map_lock(void)
-{
-	int rc = pthread_mutex_lock(&MAP->lock);
-
-	if (rc == EOWNERDEAD) {
-		/* The owner died inside the critical section. */
-		sfy_warn("fake-IP map: a process died holding its lock; "
-			 "recovering");
-		if (MAP->dirty)
-			table_rebuild();
-		rc = pthread_mutex_consistent(&MAP->lock);
-	}
-	return -rc;
-}
-
-static void map_unlock(void)
-{
-	pthread_mutex_unlock(&MAP->lock);
+	m.base = atomic_load_explicit(&g_map, memory_order_acquire);
+	return m;
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -211,38 +103,17 @@ static uint32_t random_start(uint32_t cap)
 static int init_hdr(void *p, size_t len, void *arg)
 {
 	const struct shape *sh = arg;
-	struct hdr *h = p;
-	pthread_mutexattr_t a;
-	int rc;
+	struct sfy_fmap m = g.fm;
 
 	(void)len;
-	if (atomic_load_explicit((_Atomic uint64_t *)&h->magic,
-				 memory_order_acquire) == HDR_MAGIC)
-		return h->layout == sh->layout ? 0 : -EINVAL;
-	memset(h, 0, sizeof(*h));
-	h->layout = sh->layout;
-	h->cap = sh->cap;
-	h->mask = sh->nslots - 1;
-	h->next = sh->random ? random_start(sh->cap) : 1;
-
-	rc = pthread_mutexattr_init(&a);
-	if (rc == 0)
-		rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-	if (rc == 0)
-		rc = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-	if (rc == 0)
-		rc = pthread_mutex_init(&h->lock, &a);
-	pthread_mutexattr_destroy(&a);
-	if (rc != 0)
-		return -rc;
-	atomic_store_explicit((_Atomic uint64_t *)&h->magic, HDR_MAGIC,
-			      memory_order_release);
-	return 0;
+	m.base = p;
+	return sfy_fmap_init(&m, sh->layout,
+			     sh->random ? random_start(sh->cap) : 1);
 }
 
 /* The session's map when this process belongs to one (and setup allowed
  * it), else a private one that fork children share. */
-static int map_make(struct hdr **out)
+static int map_make(void **out)
 {
 	void *p = NULL;
 	int rc = -ENOENT;
@@ -271,10 +142,10 @@ static int map_make(struct hdr **out)
  * that never resolves a name creates and maps nothing). */
 static int attach(void)
 {
-	struct hdr *p, *none = NULL;
+	void *p, *none = NULL;
 	int rc;
 
-	if (MAP)
+	if (atomic_load_explicit(&g_map, memory_order_acquire))
 		return 0;
 	rc = map_make(&p);
 	if (rc)
@@ -288,17 +159,11 @@ static int attach(void)
 
 static void layout(uint32_t cap, bool random)
 {
-	size_t hdr_len = (size_t)sysconf(_SC_PAGESIZE);
-
+	g.map_len = sfy_fmap_layout(&g.fm, cap);
 	g.sh.cap = cap;
-	g.sh.nslots = 16;
-	while (g.sh.nslots < 2 * cap)
-		g.sh.nslots *= 2;
+	g.sh.nslots = g.fm.mask + 1;
 	g.sh.layout = layout_of(cap, g.sh.nslots);
 	g.sh.random = random;
-	g.slot_off = hdr_len;
-	g.ent_off = hdr_len + (size_t)g.sh.nslots * sizeof(uint32_t);
-	g.map_len = g.ent_off + ((size_t)cap + 1) * sizeof(struct entry);
 }
 
 static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
@@ -306,7 +171,7 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 {
 	uint64_t cap = FAKE_CAP_MAX;
 
-	struct hdr *old = atomic_exchange(&g_map, NULL);
+	void *old = atomic_exchange(&g_map, NULL);
 
 	if (old)
 		munmap(old, g.map_len);
@@ -384,35 +249,14 @@ int sfy_fakeip_init_test(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 
 /* ---- the interface ------------------------------------------------------ */
 
-static uint32_t assign(const char *name, size_t len, uint32_t h)
-{
-	uint32_t idx = MAP->next;
-	struct entry *e = &ENT[idx];
-
-	MAP->next = idx == MAP->cap ? 1 : idx + 1;
-	MAP->dirty = 1;
-	if (e->len != 0) {
-		sfy_debug("fake-IP map full: reusing the address of %s for %s",
-			  e->name, name);
-		table_remove(idx);
-	}
-	e->len = 0;
-	e->hash = h;
-	memcpy(e->name, name, len + 1);
-	e->len = (uint16_t)len;
-	table_insert(idx);
-	if (idx > MAP->used)
-		MAP->used = idx;
-	MAP->dirty = 0;
-	return idx;
-}
-
 int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 			struct in6_addr *v6)
 {
 	char lc[SFY_FAKE_NAME_MAX + 1];
+	struct sfy_fmap_key k;
+	struct sfy_fmap m;
 	size_t n;
-	uint32_t h, idx;
+	uint32_t idx;
 	int rc;
 
 	rc = sfy_fake_normalise(name, len, lc, &n);
@@ -427,14 +271,11 @@ int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 	rc = attach();
 	if (rc)
 		return rc;
-	h = sfy_fake_hash(lc, n);
-	rc = map_lock();
+	sfy_fmap_key(&k, lc, n);
+	m = fmap();
+	rc = sfy_fmap_get(&m, &k, &idx);
 	if (rc)
 		return rc;
-	idx = table_find(lc, n, h);
-	if (idx == 0)
-		idx = assign(lc, n, h);
-	map_unlock();
 
 	if (v4)
 		sfy_fake_index_to_addr(idx, &g.v4, (uint8_t *)&v4->s_addr);
@@ -466,6 +307,7 @@ bool sfy_fakeip_in_range(const struct sockaddr *sa)
 
 int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap)
 {
+	struct sfy_fmap m;
 	int64_t idx;
 	int rc;
 
@@ -482,16 +324,19 @@ int sfy_fakeip_name(const struct sockaddr *sa, char *name, size_t cap)
 	if (rc)
 		return rc;
 
-	rc = map_lock();
+	m = fmap();
+	return sfy_fmap_name(&m, (uint32_t)idx, name, cap);
+}
+
+int sfy_fakeip_hold_lock_test(void)
+{
+	struct sfy_fmap m;
+	int rc = sfy_fakeip_init();
+
+	if (rc == 0)
+		rc = attach();
 	if (rc)
 		return rc;
-	if (ENT[idx].len == 0) {
-		rc = -ENOENT;
-	} else if ((size_t)ENT[idx].len + 1 > cap) {
-		rc = -ENAMETOOLONG;
-	} else {
-		memcpy(name, ENT[idx].name, (size_t)ENT[idx].len + 1);
-	}
-	map_unlock();
-	return rc;
+	m = fmap();
+	return sfy_fmap_hold_lock(&m);
 }

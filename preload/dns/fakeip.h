@@ -12,11 +12,12 @@
  * the program can fork (shared with fork children only). A map starts at a
  * random entry, so an address from another session (or another program
  * image outside any session) is most likely unknown, never silently
- * another name's. The map is guarded by a process-shared robust mutex: a
- * writer SIGKILLed mid-update leaves the lock to the next process, which
- * rebuilds the hash table from the entries (EOWNERDEAD). Lookups are O(1)
- * (hash of the name; the address is the index). Names are matched
- * case-insensitively and without a trailing dot.
+ * another name's. Lookups take no lock (fakemap.h: per-entry sequence
+ * words); only adding a name takes the map's process-shared robust mutex,
+ * and a writer SIGKILLed mid-update leaves the lock to the next process,
+ * which repairs the table. Lookups are O(1) (hash of the name; the
+ * address is the index). Names are matched case-insensitively and without
+ * a trailing dot.
  *
  * Capacity: min(usable addresses of each range, 131072); with the default
  * 198.18.0.0/15 that is 131070 names (the network and broadcast addresses
@@ -66,5 +67,9 @@ int sfy_fakeip_init_ranges(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
  * (state/session.h) when this process belongs to one. */
 int sfy_fakeip_init_test(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 			 size_t capacity, bool session);
+
+/* For unit tests: takes the map's writer lock (attaching first) and never
+ * gives it back, as a writer stopped or killed mid-update. 0 or -errno. */
+int sfy_fakeip_hold_lock_test(void);
 
 #endif

@@ -23,9 +23,10 @@
  * and, for a fake address through the chain, once for its name.
  *
  * Reads the frozen configuration and the lock-free descriptor and
- * association state. Two exceptions, both on step two only: a fake
- * address's name is read under fakeip.c's mutex, and a TCP record found
- * stale is dropped (fdstate.c, which writes nothing in a vfork child).
+ * association state. One exception, on step two only: a TCP record found
+ * stale is dropped (fdstate.c, which writes nothing in a vfork child). A
+ * fake address's name is read without a lock (dns/fakemap.h) unless its
+ * entry stays mid-write for 64 turns.
  * errno is left as it was.
  */
 #ifndef SOCKSIFY_PRELOAD_DECIDE_H

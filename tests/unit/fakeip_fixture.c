@@ -70,3 +70,23 @@ void ffx_killed_writers(void (*remap)(void))
 		ck_assert_str_eq(name, nm);
 	}
 }
+
+void ffx_selfname(char *buf, unsigned tag, unsigned i)
+{
+	int n = snprintf(buf, 256, "v%u-%08x-", tag % 10, i);
+	size_t fill = (i * 7u) % 230;
+
+	memset(buf + n, 'a' + (int)(i % 26), fill);
+	buf[n + fill] = '\0';
+}
+
+int ffx_selfname_ok(const char *s)
+{
+	unsigned tag, i;
+	char want[256];
+
+	if (sscanf(s, "v%1u-%8x-", &tag, &i) != 2)
+		return 0;
+	ffx_selfname(want, tag, i);
+	return strcmp(want, s) == 0;
+}

@@ -25,4 +25,11 @@ int ffx_name4(struct in_addr a, char *name, size_t cap);
  * added afterwards map both ways. */
 void ffx_killed_writers(void (*remap)(void));
 
+/* Name number i that carries its own check (a tag, i, and a filler whose
+ * letter and length follow from i), into buf (256 bytes); 1..250 bytes. */
+void ffx_selfname(char *buf, unsigned tag, unsigned i);
+
+/* True when s is a whole ffx_selfname() (a torn read is not). */
+int ffx_selfname_ok(const char *s);
+
 #endif

@@ -424,6 +424,73 @@ START_TEST(threads)
 }
 END_TEST
 
+/* Lock-free readers against writers that keep reusing entries (a small
+ * map): a name read by address, or found by name, is always a whole name,
+ * and a name found by name is the one asked for. Also run under
+ * ThreadSanitizer (make tsan), which checks the readers' atomics. */
+enum { CHURN_CAP = 64, CHURN_WRITES = 20000 };
+static atomic_int churn_bad, churn_writers_left;
+
+static void *churn_write(void *arg)
+{
+	unsigned tag = (unsigned)(intptr_t)arg;
+	struct in_addr v;
+	char nm[256];
+
+	for (unsigned i = 0; i < CHURN_WRITES; i++) {
+		ffx_selfname(nm, tag, i);
+		if (ffx_assign(nm, &v, NULL))
+			atomic_fetch_add(&churn_bad, 1);
+	}
+	atomic_fetch_sub(&churn_writers_left, 1);
+	return NULL;
+}
+
+static void *churn_read(void *arg)
+{
+	char nm[256], name[256];
+	struct in_addr v;
+
+	(void)arg;
+	for (unsigned turn = 0; atomic_load(&churn_writers_left) > 0 &&
+				turn < 1000000; turn++) {
+		struct in_addr a = { htonl(0xc6120000u + 1 + turn % CHURN_CAP) };
+		int rc = ffx_name4(a, name, sizeof(name));
+
+		if ((rc != 0 && rc != -ENOENT) ||
+		    (rc == 0 && !ffx_selfname_ok(name)))
+			atomic_fetch_add(&churn_bad, 1);
+		/* a name just read, looked up by name: its own entry, or a
+		 * new one if it was reused meanwhile, never another name's */
+		if (rc == 0) {
+			strcpy(nm, name);
+			if (ffx_assign(nm, &v, NULL) ||
+			    (ffx_name4(v, name, sizeof(name)) == 0 &&
+			     !ffx_selfname_ok(name)))
+				atomic_fetch_add(&churn_bad, 1);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(readers_during_reuse)
+{
+	pthread_t t[4];
+
+	ffx_cidr(&c4, AF_INET, "198.18.0.0", 15);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&c4, NULL, CHURN_CAP), 0);
+	atomic_store(&churn_bad, 0);
+	atomic_store(&churn_writers_left, 2);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL,
+						i < 2 ? churn_write : churn_read,
+						(void *)(intptr_t)i), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(atomic_load(&churn_bad), 0);
+}
+END_TEST
+
 /* ---- fork --------------------------------------------------------------- */
 
 START_TEST(fork_shares_both_ways)
@@ -561,6 +628,7 @@ static Suite *fakeip_suite(void)
 	tcase_add_test(tc, wrap_many);
 	tcase_add_test(tc, many_names);
 	tcase_add_test(tc, threads);
+	tcase_add_test(tc, readers_during_reuse);
 	tcase_add_test(tc, fork_shares_both_ways);
 	tcase_add_test(tc, fork_while_threads_assign);
 	tcase_add_test(tc, killed_holder);

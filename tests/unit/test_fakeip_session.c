@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -108,6 +110,134 @@ START_TEST(session_killed_writer)
 }
 END_TEST
 
+/* Lookups take no lock: with the writer lock held by a stopped process,
+ * every known name is found both ways (before, they waited for it); a new
+ * name waits, and goes through once the holder is SIGKILLed (robust lock,
+ * recovery). Processes map the file each on their own. */
+START_TEST(session_lookups_lock_free)
+{
+	enum { N = 1000 };
+	static struct in_addr addr[N];
+	struct timespec ms = { 0, 1000 * 1000 };
+	struct in_addr v;
+	char nm[32], name[256];
+	int fds[2], st, waited;
+	pid_t holder, adder;
+
+	session_make();
+	session_map();
+	for (int i = 0; i < N; i++) {
+		snprintf(nm, sizeof(nm), "known%d.test", i);
+		ck_assert_int_eq(ffx_assign(nm, &addr[i], NULL), 0);
+	}
+	ck_assert_int_eq(pipe(fds), 0);
+	holder = fork();
+	ck_assert_int_ge(holder, 0);
+	if (holder == 0) {
+		session_map();
+		if (sfy_fakeip_hold_lock_test() != 0)
+			_exit(1);
+		if (write(fds[1], "L", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(fds[0], nm, 1), 1);
+	/* a watchdog: a lookup that waits for the lock fails the test */
+	alarm(20);
+	for (int i = 0; i < N; i++) {
+		snprintf(nm, sizeof(nm), "KNOWN%d.test.", i);
+		ck_assert_int_eq(ffx_assign(nm, &v, NULL), 0);
+		ck_assert_uint_eq(v.s_addr, addr[i].s_addr);
+		ck_assert_int_eq(ffx_name4(addr[i], name, sizeof(name)), 0);
+		snprintf(nm, sizeof(nm), "known%d.test", i);
+		ck_assert_str_eq(name, nm);
+	}
+	alarm(0);
+	/* a new name needs the lock: it waits while the holder lives */
+	adder = fork();
+	ck_assert_int_ge(adder, 0);
+	if (adder == 0) {
+		session_map();
+		_exit(ffx_assign("new.test", &v, NULL) != 0 ||
+		      ffx_name4(v, name, sizeof(name)) != 0 ||
+		      strcmp(name, "new.test") != 0);
+	}
+	for (waited = 0; waited < 200; waited++)
+		nanosleep(&ms, NULL);
+	ck_assert_int_eq(waitpid(adder, &st, WNOHANG), 0);
+	kill(holder, SIGKILL);
+	ck_assert_int_eq(waitpid(holder, &st, 0), holder);
+	for (waited = 0; waited < 10000; waited++) {
+		if (waitpid(adder, &st, WNOHANG) == adder)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	if (waited == 10000) {
+		kill(adder, SIGKILL);
+		waitpid(adder, &st, 0);
+	}
+	ck_assert_int_lt(waited, 10000);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	session_drop();
+}
+END_TEST
+
+/* Writers in two processes keep reusing the entries of a small map while
+ * readers in two more read names by address and by name, each process
+ * with its own mapping: every name read is whole (never torn), every name
+ * found by name is the one asked for. */
+START_TEST(session_readers_during_reuse)
+{
+	enum { CAP = 64, WRITES = 20000, TURNS = 200000 };
+	pid_t pid[4];
+	int st;
+
+	session_make();
+	for (int p = 0; p < 4; p++) {
+		pid[p] = fork();
+		ck_assert_int_ge(pid[p], 0);
+		if (pid[p] != 0)
+			continue;
+		ffx_cidr(&c4, AF_INET, "198.18.0.0", 15);
+		if (sfy_fakeip_init_test(&c4, NULL, CAP, true) != 0)
+			_exit(2);
+		for (unsigned i = 0; p < 2 && i < WRITES; i++) {
+			char nm[256];
+			struct in_addr v;
+
+			ffx_selfname(nm, (unsigned)p, i);
+			if (ffx_assign(nm, &v, NULL))
+				_exit(3);
+		}
+		for (unsigned t = 0; p >= 2 && t < TURNS; t++) {
+			struct in_addr a = { htonl(0xc6120001u + t % CAP) }, v;
+			char name[256], again[256];
+			int rc = ffx_name4(a, name, sizeof(name));
+
+			if (rc == -ENOENT)
+				continue;
+			if (rc != 0 || !ffx_selfname_ok(name))
+				_exit(4);
+			if (ffx_assign(name, &v, NULL))
+				_exit(5);
+			rc = ffx_name4(v, again, sizeof(again));
+			if (rc == 0 && !ffx_selfname_ok(again))
+				_exit(6);
+		}
+		_exit(0);
+	}
+	for (int p = 0; p < 4; p++) {
+		ck_assert_int_eq(waitpid(pid[p], &st, 0), pid[p]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			      "process %d: status %d", p, st);
+	}
+	session_drop();
+}
+END_TEST
+
 static int no_init(void *p, size_t len, void *arg)
 {
 	(void)p;
@@ -168,6 +298,8 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, session_writers);
 	tcase_add_test(tc, session_killed_writer);
 	tcase_add_test(tc, session_refusals);
+	tcase_add_test(tc, session_lookups_lock_free);
+	tcase_add_test(tc, session_readers_during_reuse);
 	suite_add_tcase(s, tc);
 	return s;
 }
