@@ -169,6 +169,7 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 			      sizeof(slink));
 	if (r == 0) {
 		set_env("SOCKSIFY_SESSION", sdir);
+		sfy_session_save_settings(sdir);
 		lib = slink;
 	} else if (s->level >= 1) {
 		fprintf(stderr, "socksify: warning: no session directory (%s): names resolved in one program are unknown to the programs it starts\n",

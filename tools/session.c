@@ -144,3 +144,33 @@ int sfy_session_start(const char *lib, pid_t watch, char *dir, size_t dcap,
 	}
 	return 0;
 }
+
+int sfy_session_save_settings(const char *dir)
+{
+	extern char **environ;
+	char path[PATH_MAX];
+	FILE *f;
+	int fd, r = 0;
+
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "SOCKSIFY_", 9) == 0 && strchr(*e, '@'))
+			return -EPERM;
+	if ((size_t)snprintf(path, sizeof(path), "%s/settings", dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "SOCKSIFY_", 9) == 0 &&
+		    strncmp(*e, "SOCKSIFY_SESSION=", 17) != 0)
+			fwrite(*e, 1, strlen(*e) + 1, f);
+	if (fclose(f) != 0)
+		r = -errno;
+	return r;
+}

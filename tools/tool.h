@@ -141,6 +141,14 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv);
 int sfy_session_start(const char *lib, pid_t watch, char *dir, size_t dcap,
 		      char *link, size_t lcap);
 
+/* Saves the program's SOCKSIFY_* settings (all but SOCKSIFY_SESSION) as
+ * "settings" in the session directory dir (0600, NUL-separated
+ * NAME=VALUE), for programs of the session whose environment was cleared
+ * but for LD_PRELOAD (preload/state/session.h). Not when a value holds an
+ * '@' (a password in a proxy URL stays out of files): such programs then
+ * fail closed. 0 or -errno. */
+int sfy_session_save_settings(const char *dir);
+
 /* --check (check.c): probes the chain in s, CONNECT to dest when given
  * (HOST:PORT, [IPv6]:PORT), and UDP ASSOCIATE. Prints one line per step
  * on stdout; returns SFY_CHECK_* or SFY_EXIT_USAGE. */

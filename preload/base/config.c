@@ -43,6 +43,7 @@
 #include "dns/fakeip.h"
 #include "route/bypasslist.h"
 #include "route/policy.h"
+#include "state/session.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 /* The default fake ranges already parsed: most programs start without
@@ -479,7 +480,7 @@ int sfy_config_parse(struct sfy_config *out, char *(*getenv_fn)(const char *))
  * write all of its 30 KiB, 8 pages of memory, at every program's start. */
 static void config_load(void)
 {
-	parse_zeroed(&sfy_config_frozen, getenv);
+	parse_zeroed(&sfy_config_frozen, sfy_session_getenv);
 	atomic_store_explicit(&sfy_config_ready, true, memory_order_release);
 }
 

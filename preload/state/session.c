@@ -161,3 +161,52 @@ int sfy_session_region(const char *name, size_t len, sfy_region_init_fn init,
 	sfy_real()->close(fd);
 	return rc;
 }
+
+/* The session's settings: NUL-separated NAME=VALUE, read once (the
+ * configuration is parsed once, before any thread of the program). */
+static char g_settings[16384];
+static size_t g_settings_len;
+static int g_settings_state; /* 0 unread, 1 environment, 2 file */
+
+static void settings_load(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	g_settings_state = 1;
+	if (getenv("SOCKSIFY_SESSION") || session_dir(dir, sizeof(dir)) != 0)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/settings", dir) >=
+	    sizeof(path))
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 077) == 0 &&
+	    (n = sfy_real()->read(fd, g_settings,
+				      sizeof(g_settings) - 1)) > 0) {
+		g_settings[n] = '\0';
+		g_settings_len = (size_t)n;
+		g_settings_state = 2;
+	}
+	sfy_real()->close(fd);
+}
+
+char *sfy_session_getenv(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (g_settings_state == 0)
+		settings_load();
+	if (g_settings_state != 2 || strncmp(name, "SOCKSIFY_", 9) != 0)
+		return getenv(name);
+	for (size_t at = 0; at < g_settings_len;
+	     at += strlen(g_settings + at) + 1)
+		if (strncmp(g_settings + at, name, len) == 0 &&
+		    g_settings[at + len] == '=')
+			return g_settings + at + len + 1;
+	return NULL;
+}

@@ -43,4 +43,12 @@ typedef int (*sfy_region_init_fn)(void *p, size_t len, void *arg);
 int sfy_session_region(const char *name, size_t len, sfy_region_init_fn init,
 		       void *arg, void **out);
 
+/* getenv() for the configuration (base/config.c, once, at start-up): the
+ * environment, unless it lost SOCKSIFY_SESSION but the library still
+ * finds its session (a program that cleared its environment but for
+ * LD_PRELOAD): then the session's "settings" file, which the command
+ * wrote with the SOCKSIFY_* settings it started the session with. A
+ * program whose environment is intact reads no file. */
+char *sfy_session_getenv(const char *name);
+
 #endif

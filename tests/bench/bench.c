@@ -21,7 +21,9 @@
  *   loop:   exactly N echo connections, for counting system calls
  *   lookup: getaddrinfo of N distinct names; nanoseconds per lookup for the
  *           first 1000 names and for those after the first 10000 (flat =
- *           the map does not slow down as it fills)
+ *           the map does not slow down as it fills); at 10, 10 000 and
+ *           100 000 names, a new name (the last 10 or 100 before) and a
+ *           known one (1000 lookups of names already there)
  *   spawn:  median microseconds to run PROGRAM to its end (posix_spawn +
  *           wait4) and its median peak RSS in KiB
  *
@@ -268,33 +270,83 @@ static int run_loop(void)
 	return 0;
 }
 
-static int run_lookup(void)
+static int lookup_one(const char *name)
 {
 	struct addrinfo hints = { .ai_family = AF_INET,
 				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(name, "80", &hints, &res);
+
+	if (rc)
+		fprintf(stderr, "bench: getaddrinfo %s: %s\n", name,
+			gai_strerror(rc));
+	else
+		freeaddrinfo(res);
+	return rc;
+}
+
+static void lookup_name(char *name, size_t cap, int i)
+{
+	snprintf(name, cap, "h%07d.bench.test", i);
+}
+
+/* At a fill level: 1000 lookups of names already known (spread over
+ * all of them), in nanoseconds each. */
+static double known_ns(int level)
+{
+	char name[64];
+	int64_t t0 = now_ns();
+	int k;
+
+	for (k = 0; k < 1000; k++) {
+		lookup_name(name, sizeof(name), (int)((k * 7919u) % (unsigned)level));
+		if (lookup_one(name))
+			return -1;
+	}
+	return (double)(now_ns() - t0) / 1000.0;
+}
+
+static int run_lookup(void)
+{
+	static const int levels[] = { 10, 10000, 100000 };
 	int64_t limit = now_ns() + (int64_t)o.seconds * 1000000000;
-	int64_t t0 = now_ns(), t10k = 0;
-	int i;
+	int64_t t0 = now_ns(), t10k = 0, win = 0;
+	int i, l = 0;
 
 	for (i = 0; i < o.count; i++) {
-		struct addrinfo *res = NULL;
 		char name[64];
-		int rc;
 
-		snprintf(name, sizeof(name), "h%07d.bench.test", i);
-		rc = getaddrinfo(name, "80", &hints, &res);
-		if (rc) {
-			fprintf(stderr, "bench: getaddrinfo %s (name %d): %s\n",
-				name, i + 1, gai_strerror(rc));
+		/* the window of new names that ends at a level: names 2-10
+		 * (the first maps the session's file: lookup_ns_first), then
+		 * the 100 names up to 10 000 and up to 100 000 */
+		if (l < 3 && i == (levels[l] == 10 ? 1 : levels[l] - 100))
+			win = now_ns();
+		lookup_name(name, sizeof(name), i);
+		if (lookup_one(name)) {
 			printf("lookup_failed_at %d\n", i + 1);
 			return 1;
 		}
-		freeaddrinfo(res);
+		if (i == 0)
+			printf("lookup_ns_first %.0f\n",
+			       (double)(now_ns() - t0));
 		if (i + 1 == 1000)
 			printf("lookup_ns_first_1k %.0f\n",
 			       (double)(now_ns() - t0) / 1000.0);
 		if (i + 1 == 10000)
 			t10k = now_ns();
+		if (l < 3 && i + 1 == levels[l]) {
+			int64_t t = now_ns();
+
+			printf("lookup_new_ns_at_%d %.0f\n", levels[l],
+			       (double)(t - win) / (levels[l] == 10 ? 9.0 : 100.0));
+			printf("lookup_known_ns_at_%d %.0f\n", levels[l],
+			       known_ns(levels[l]));
+			/* the known lookups stay out of the other rows */
+			t0 += now_ns() - t;
+			if (t10k)
+				t10k += now_ns() - t;
+			l++;
+		}
 		if ((i & 255) == 0 && now_ns() > limit) {
 			printf("lookup_stopped_at %d\n", i + 1);
 			return 0;

@@ -19,7 +19,8 @@
 # Environment: B (build dir), BENCH_QUICK=1 (fewer and shorter runs, for a
 # look), BENCH_SHIMS (a subset, e.g. "native socksify"), BENCH_RESULTS (the
 # file for the table instead of tests/bench/RESULTS.md), BENCH_ONLY=evloop
-# (only the event-loop rows, tests/bench/evloop_rows.sh).
+# (only the event-loop rows, tests/bench/evloop_rows.sh) or BENCH_ONLY=lookup
+# (only the name lookup rows).
 #
 # Bounded: each measurement has a timeout, and the whole run stops taking
 # new measurements after BENCH_BUDGET seconds (default 510).
@@ -500,6 +501,13 @@ lookup_rows() {
 	local shim out a b why
 	row lookup1k low "µs" "name lookup (getaddrinfo, remote DNS), first 1,000 distinct names"
 	row lookup100k low "µs" "name lookup, names 10,001 to ${NAMES} (flat = no slow-down as the map fills)"
+	local lv kind
+	row lookup_first low "µs" "the program's first name lookup (maps the session's file)"
+	for kind in new known; do
+		for lv in 10 10000 100000; do
+			row "lookup_${kind}_$lv" low "µs" "name lookup of a $kind name, at $(printf "%'d" "$lv" 2>/dev/null || echo "$lv") names in the map$([ "$kind" = new ] && echo " (the last $([ "$lv" = 10 ] && echo 9 || echo 100) names before)" || echo " (1,000 lookups of names already there)")"
+		done
+	done
 	for shim in $SHIMS; do
 		why=""
 		case $shim in
@@ -516,6 +524,12 @@ lookup_rows() {
 		if [ -n "$why" ]; then
 			put lookup1k "$shim" "" "$why"
 			put lookup100k "$shim" "" "$why"
+			put lookup_first "$shim" "" "$why"
+			for kind in new known; do
+				for lv in 10 10000 100000; do
+					put "lookup_${kind}_$lv" "$shim" "" "$why"
+				done
+			done
 			continue
 		fi
 		out=$(bench_run "$shim" "$DP" dante lookup --count "$NAMES" --seconds 30)
@@ -529,6 +543,15 @@ lookup_rows() {
 		fi
 		put lookup1k "$shim" "$([ -n "$a" ] && awk -v n="$a" 'BEGIN { printf "%.2f", n / 1000 }')" "$why"
 		put lookup100k "$shim" "$([ -n "$b" ] && awk -v n="$b" 'BEGIN { printf "%.2f", n / 1000 }')" "$why"
+		a=$(value lookup_ns_first <<<"$out")
+		put lookup_first "$shim" "$([ -n "$a" ] && awk -v n="$a" 'BEGIN { printf "%.2f", n / 1000 }')" "$why"
+		for kind in new known; do
+			for lv in 10 10000 100000; do
+				a=$(value "lookup_${kind}_ns_at_$lv" <<<"$out")
+				put "lookup_${kind}_$lv" "$shim" "$([ -n "$a" ] && awk -v n="$a" 'BEGIN { printf "%.2f", n / 1000 }')" \
+					"$([ "$lv" -gt "$NAMES" ] && echo "not run (BENCH_QUICK: $NAMES names)" || echo "$why")"
+			done
+		done
 	done
 }
 
@@ -589,6 +612,8 @@ say "bench: $TOPOLOGY"
 . "$ROOT/tests/bench/evloop_rows.sh"
 if [ "${BENCH_ONLY:-}" = evloop ]; then # a look at the event-loop rows alone
 	evloop_rows
+elif [ "${BENCH_ONLY:-}" = lookup ]; then # the name lookup rows alone
+	lookup_rows
 else
 	say "bench: connections through dante-server"
 	conn_rows dante "$DP"

@@ -12,8 +12,14 @@
 #     per-session link LD_PRELOAD names);
 #   - a stale address from another session is refused (EHOSTUNREACH);
 #   - the session directory is private (0700, 0600) and gone after the run;
-#     a program that resolves nothing creates nothing; an --env shell is
-#     one session too.
+#     a program that resolves nothing creates and maps nothing; an --env
+#     shell is one session too;
+#   - the Electron pattern (tests/tools/sessionexec.c): resolve, exec,
+#     connect in the child; and a child that closed every descriptor and
+#     kept only LD_PRELOAD of its environment (it finds the session from
+#     the library's path, and the proxy settings in the session's
+#     "settings" file);
+#   - Chromium --dump-dom by name through dante and through microsocks.
 #
 # Topology (root): the client namespace reaches only the proxy's; echo.test
 # and third.test resolve only there, to two addresses of the target
@@ -115,9 +121,11 @@ if grep -q "^700 $(id -u) directory" <<<"$out" &&
 else
 	fail session_private "$out"
 fi
-# ---- a program that never resolves a name creates nothing
-out=$(run_cli -x "$PX" bash -c 'ls -A "$SOCKSIFY_SESSION"' 2>&1)
-if [ "$out" = libsocksify.so ]; then
+# ---- a program that never resolves a name creates and maps nothing (the
+# command made the link and the settings; grep looks at its own mappings)
+out=$(run_cli -x "$PX" bash -c 'echo $(ls -A "$SOCKSIFY_SESSION") \
+	$(grep -c "$SOCKSIFY_SESSION/names" /proc/self/maps)' 2>&1)
+if [ "$out" = "libsocksify.so settings 0" ]; then
 	pass idle_creates_nothing
 else
 	fail idle_creates_nothing "session holds: $out"
@@ -133,21 +141,39 @@ case $out in
 *) fail env_shell_session "unexpected: $out $(head -c 400 "$T/err")" ;;
 esac
 
+# ---- the Electron pattern in C (tests/tools/sessionexec.c): resolve in a
+# parent, exec, connect in the child; then a child that closes every
+# descriptor but stdio and keeps nothing of its environment but LD_PRELOAD
+for mode in plain clean; do
+	out=$(run_cli -x "$PX" "$B/tests/tools/sessionexec" resolve echo.test "$WEB" \
+		$([ $mode = clean ] && echo clean) 2>"$T/err")
+	echo "$out" | sed 's/^/# /'
+	case $out in
+	*"echo-page-$$"*) pass "exec_child_$mode" ;;
+	*) fail "exec_child_$mode" "unexpected: $out $(head -c 400 "$T/err")" ;;
+	esac
+done
+
 # ---- Chromium: resolves in the browser process, connects from its
 # network service (another exec'd process, every descriptor closed)
 if [ "${SANITIZE:-}" = 1 ]; then
 	skip chromium_dump_dom "Chromium does not start with the ASan runtime preloaded (its own allocator and sandbox setup); run without SANITIZE"
 elif command -v chromium >/dev/null 2>&1; then
-	TGT=$(free_port)
+	TGT=$(free_port) DP=$(free_port)
 	NETNS=$NS_TG LISTEN=198.51.100.2 start_http web_chrome "$TGT" "$T/echo" || fail chromium_setup "web"
-	out=$(in_ns "$NS_CLI" timeout 60 env HOME="$T" "${SFY_RUN_ENV[@]}" "$B/socksify" -x "$PX" \
-		chromium --headless --no-sandbox --disable-gpu --no-first-run \
-		--user-data-dir="$T/chrome" --dump-dom "http://echo.test:$TGT/" 2>"$T/chrome.err")
-	if grep -q "echo-page-$$" <<<"$out"; then
-		pass chromium_dump_dom
-	else
-		fail chromium_dump_dom "$(tail -5 "$T/chrome.err")"
-	fi
+	NETNS=$NS_PX LISTEN=192.0.2.1 EXTERNAL=198.51.100.1 start_danted dante "$DP" ||
+		fail chromium_setup "dante"
+	for px in "microsocks $PX" "dante socks5h://192.0.2.1:$DP"; do
+		name=chromium_dump_dom_${px%% *}
+		out=$(in_ns "$NS_CLI" timeout 60 env HOME="$T" "${SFY_RUN_ENV[@]}" "$B/socksify" -x "${px#* }" \
+			chromium --headless --no-sandbox --disable-gpu --no-first-run \
+			--user-data-dir="$T/chrome-${px%% *}" --dump-dom "http://echo.test:$TGT/" 2>"$T/chrome.err")
+		if grep -q "echo-page-$$" <<<"$out"; then
+			pass "$name"
+		else
+			fail "$name" "$(tail -5 "$T/chrome.err")"
+		fi
+	done
 else
 	skip chromium_dump_dom "chromium is not installed (tools/install-deps.sh)"
 fi
