@@ -24,8 +24,11 @@
  * with the process that ran us: for `eval "$(socksify --env ...)"` in
  * bash, dash and zsh that is the shell itself (a lone command in $(...)
  * is exec'd by the subshell, whose parent is the shell); a shell that
- * keeps an extra subshell in between ends the session at once, and its
- * programs then keep private name spaces, as without a session.
+ * keeps an extra subshell in between ends the session at once, and with
+ * it the link LD_PRELOAD names: its programs then run without the library
+ * (ld.so: "cannot be preloaded"). Known defect (README, session paragraph):
+ * the watched process would have to be the shell, which $$ names but the
+ * command cannot learn by itself.
  *
  * Output is plain sh (export NAME='value' / unset NAME), for bash, dash,
  * zsh and ksh alike.
