@@ -19,7 +19,11 @@
 #     kept only LD_PRELOAD of its environment (it finds the session from
 #     the library's path, and the proxy settings in the session's
 #     "settings" file);
-#   - Chromium --dump-dom by name through dante and through microsocks.
+#   - Chromium --dump-dom by name through dante and through microsocks,
+#     and with its own sandbox on as nobody; Firefox ESR headless
+#     --screenshot by name (its DNS goes through getaddrinfo in the parent
+#     and its socket process is not enabled on Linux ESR 115+ by default;
+#     the page must reach the target from the proxy).
 #
 # Topology (root): the client namespace reaches only the proxy's; echo.test
 # and third.test resolve only there, to two addresses of the target
@@ -201,6 +205,28 @@ elif command -v chromium >/dev/null 2>&1; then
 	fi
 else
 	skip chromium_dump_dom "chromium is not installed (tools/install-deps.sh)"
+fi
+
+# ---- Firefox ESR headless --screenshot of the page by name
+if [ "${SANITIZE:-}" = 1 ]; then
+	skip firefox_screenshot "not with the ASan runtime preloaded"
+elif command -v firefox-esr >/dev/null 2>&1; then
+	FTG=$(free_port)
+	NETNS=$NS_TG LISTEN=198.51.100.2 start_http web_fx "$FTG" "$T/echo" || fail firefox_setup "web"
+	mkdir -p "$T/fx"
+	rm -f "$T/fx.png"
+	(cd "$T" && in_ns "$NS_CLI" timeout 90 env HOME="$T/fx" "${SFY_RUN_ENV[@]}" "$B/socksify" -x "$PX" \
+		firefox-esr --headless --no-remote --profile "$T/fx" \
+		--screenshot "$T/fx.png" "http://echo.test:$FTG/" >"$T/fx.out" 2>&1)
+	if [ -s "$T/fx.png" ] && grep -q "^198.51.100.1 " "$T/web_fx.peers"; then
+		pass firefox_screenshot
+	elif [ -s "$T/fx.png" ]; then
+		fail firefox_screenshot "a screenshot, but the page was not fetched: $(tail -3 "$T/fx.out")"
+	else
+		fail firefox_screenshot "$(tail -5 "$T/fx.out")"
+	fi
+else
+	skip firefox_screenshot "firefox-esr is not installed"
 fi
 
 gone=0
