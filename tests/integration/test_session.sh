@@ -21,9 +21,7 @@
 #     "settings" file);
 #   - Chromium --dump-dom by name through dante and through microsocks,
 #     and with its own sandbox on as nobody; Firefox ESR headless
-#     --screenshot by name (its DNS goes through getaddrinfo in the parent
-#     and its socket process is not enabled on Linux ESR 115+ by default;
-#     the page must reach the target from the proxy).
+#     --screenshot by name (the target must see the proxy as its peer).
 #
 # Topology (root): the client namespace reaches only the proxy's; echo.test
 # and third.test resolve only there, to two addresses of the target
