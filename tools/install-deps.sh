@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what building and testing socksify needs (Debian/Ubuntu).
 # fzf is there as a real Go program (tests/integration/test_static_go.sh);
+# proxychains4 judges the files -f reads (test_proxychains_oracle.sh);
 # chromium (about 45 s to install) for test_session.sh.
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
@@ -11,7 +12,7 @@ set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
-psmisc valgrind tcpdump fzf tinyproxy chromium
+psmisc valgrind tcpdump fzf tinyproxy chromium proxychains4
 krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot

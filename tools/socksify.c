@@ -317,6 +317,9 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 	}
 	for (i = 0; i < pc.nwarn && !(o->level_set && o->level == 0); i++)
 		fprintf(stderr, "socksify: warning: %s\n", pc.warn[i]);
+	if (pc.nwarn_more && !(o->level_set && o->level == 0))
+		fprintf(stderr, "socksify: warning: %s: %d more warnings like these\n",
+			o->conf, pc.nwarn_more);
 	s->proxy = pc.proxy;
 	pc.proxy = NULL;
 	s->source = "-f";
