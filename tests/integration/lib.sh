@@ -266,6 +266,48 @@ start_microsocks() {
 	fi
 }
 
+# start_tinyproxy NAME PORT [CONNECTPORTS [USER PASS]]: tinyproxy (HTTP
+# CONNECT) on $LISTEN:PORT (default 127.0.0.1), in $NETNS when set.
+# CONNECT is allowed to the ports of the space list CONNECTPORTS only
+# (empty: to any port); clients from $ALLOW only when set (a CIDR); Basic
+# auth when USER is given. Log (LogLevel Connect: one line per CONNECT) in
+# $T/NAME.log, made writable first since tinyproxy drops to nobody.
+start_tinyproxy() {
+	local name=$1 port=$2 ports=${3:-} user=${4:-} pass=${5:-} p pid
+	if ! command -v tinyproxy >/dev/null 2>&1; then
+		echo "start_tinyproxy: tinyproxy missing" >&2
+		return 1
+	fi
+	{
+		echo "Port $port"
+		echo "Listen ${LISTEN:-127.0.0.1}"
+		echo "User nobody"
+		echo "Group nogroup"
+		echo "Timeout 30"
+		echo "MaxClients ${MAXCLIENTS:-50}"
+		echo "LogFile \"$T/$name.log\""
+		echo "LogLevel Connect"
+		echo "PidFile \"$T/$name.pid\""
+		[ -n "${ALLOW:-}" ] && echo "Allow $ALLOW"
+		for p in $ports; do
+			echo "ConnectPort $p"
+		done
+		[ -n "$user" ] && echo "BasicAuth $user $pass"
+	} >"$T/$name.conf"
+	: >"$T/$name.log"
+	chmod 666 "$T/$name.log"
+	_sfy_ns_prefix
+	"${SFY_PRE[@]}" tinyproxy -d -c "$T/$name.conf" >>"$T/$name.out" 2>&1 &
+	pid=$!
+	_sfy_track "$pid"
+	eval "SFY_PID_$name=$pid" 2>/dev/null || true
+	if ! wait_port "$port"; then
+		echo "start_tinyproxy: $name failed; log:" >&2
+		cat "$T/$name.out" "$T/$name.log" >&2 2>/dev/null
+		return 1
+	fi
+}
+
 # add_test_user USER PASS: a system user (no home, no shell) for dante's
 # username method. Removed at exit.
 add_test_user() {

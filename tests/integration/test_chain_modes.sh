@@ -26,37 +26,11 @@ netns_up || { fail netns_up "could not build the namespaces"; finish; }
 CLI=(ip netns exec "$NS_CLI")
 PX=192.0.2.1 TG=198.51.100.2
 
-# start_tinyproxy NAME PORT: tinyproxy in $NS_PX on $PX:PORT, CONNECT to
-# the web port and the other hops' ports only, log in $T/NAME.log.
-start_tinyproxy() {
-	local name=$1 port=$2 pid
-	cat >"$T/$name.conf" <<EOF
-Port $port
-Listen $PX
-User nobody
-Group nogroup
-Timeout 30
-MaxClients 50
-LogFile "$T/$name.log"
-LogLevel Connect
-PidFile "$T/$name.pid"
-Allow 192.0.2.0/24
-ConnectPort $WEB
-ConnectPort $TPA
-ConnectPort $TPB
-ConnectPort $TPC
-ConnectPort $DEAD
-EOF
-	: >"$T/$name.log"
-	chmod 666 "$T/$name.log"
-	ip netns exec "$NS_PX" tinyproxy -d -c "$T/$name.conf" \
-		>>"$T/$name.out" 2>&1 &
-	pid=$!
-	_sfy_track "$pid"
-	NETNS=$NS_PX wait_port "$port" || {
-		cat "$T/$name.out" "$T/$name.log" >&2
-		return 1
-	}
+# tp NAME PORT: tinyproxy (lib.sh) in $NS_PX on $PX:PORT, CONNECT to the
+# web port and the other hops' ports only, log in $T/NAME.log.
+tp() {
+	NETNS=$NS_PX LISTEN=$PX ALLOW=192.0.2.0/24 \
+		start_tinyproxy "$1" "$2" "$WEB $TPA $TPB $TPC $DEAD"
 }
 
 # conns.py N [fork]: N connections one after the other to the web server,
@@ -108,9 +82,9 @@ echo "chain-modes-page $$" >"$T/www/index.html"
 
 setup_ok=1
 NETNS=$NS_TG LISTEN=$TG start_http web "$WEB" "$T/www" || setup_ok=0
-start_tinyproxy tpa "$TPA" || setup_ok=0
-start_tinyproxy tpb "$TPB" || setup_ok=0
-start_tinyproxy tpc "$TPC" || setup_ok=0
+tp tpa "$TPA" || setup_ok=0
+tp tpb "$TPB" || setup_ok=0
+tp tpc "$TPC" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall "$STALL" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall2 "$STALL2" || setup_ok=0
 if [ "$setup_ok" != 1 ]; then
