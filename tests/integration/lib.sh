@@ -270,10 +270,13 @@ start_microsocks() {
 # CONNECT) on $LISTEN:PORT (default 127.0.0.1), in $NETNS when set.
 # CONNECT is allowed to the ports of the space list CONNECTPORTS only
 # (empty: to any port); clients from $ALLOW only when set (a CIDR); Basic
-# auth when USER is given. Log (LogLevel Connect: one line per CONNECT) in
-# $T/NAME.log, made writable first since tinyproxy drops to nobody.
+# auth when USER is given. Log (LogLevel Connect: a few lines per CONNECT) in
+# $T/NAME.log, or in $TPLOG when set, made writable first since tinyproxy
+# drops to nobody. tinyproxy fsyncs each line: a benchmark puts the log on
+# a tmpfs (TPLOG=/dev/shm/...), or the disk's fsyncs are what it measures.
 start_tinyproxy() {
 	local name=$1 port=$2 ports=${3:-} user=${4:-} pass=${5:-} p pid
+	local log=${TPLOG:-$T/$name.log}
 	if ! command -v tinyproxy >/dev/null 2>&1; then
 		echo "start_tinyproxy: tinyproxy missing" >&2
 		return 1
@@ -285,7 +288,7 @@ start_tinyproxy() {
 		echo "Group nogroup"
 		echo "Timeout 30"
 		echo "MaxClients ${MAXCLIENTS:-50}"
-		echo "LogFile \"$T/$name.log\""
+		echo "LogFile \"$log\""
 		echo "LogLevel Connect"
 		echo "PidFile \"$T/$name.pid\""
 		[ -n "${ALLOW:-}" ] && echo "Allow $ALLOW"
@@ -294,8 +297,8 @@ start_tinyproxy() {
 		done
 		[ -n "$user" ] && echo "BasicAuth $user $pass"
 	} >"$T/$name.conf"
-	: >"$T/$name.log"
-	chmod 666 "$T/$name.log"
+	: >"$log"
+	chmod 666 "$log"
 	_sfy_ns_prefix
 	"${SFY_PRE[@]}" tinyproxy -d -c "$T/$name.conf" >>"$T/$name.out" 2>&1 &
 	pid=$!
@@ -303,7 +306,7 @@ start_tinyproxy() {
 	eval "SFY_PID_$name=$pid" 2>/dev/null || true
 	if ! wait_port "$port"; then
 		echo "start_tinyproxy: $name failed; log:" >&2
-		cat "$T/$name.out" "$T/$name.log" >&2 2>/dev/null
+		cat "$T/$name.out" "$log" >&2 2>/dev/null
 		return 1
 	fi
 }
