@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	      "                       Basic auth, the proxy resolves). Port defaults\n"
 	      "                       to 1080, IPv6 hosts in brackets. Repeat, or give\n"
 	      "                       a comma list, for a chain (first hop first); any\n"
-	      "                       type at any hop, UDP only with a SOCKS5 last hop.\n"
+	      "                       type at any hop, UDP only with a SOCKS5 first hop.\n"
 	      "  -f, --config FILE    read a proxychains-ng configuration (proxychains.conf)\n"
 	      "  -n, --no-proxy LIST  destinations that go direct: comma list of CIDRs,\n"
 	      "                       host names, .suffix, or *; an empty LIST proxies\n"

@@ -215,13 +215,13 @@ out=$("${CLI[@]}" "$B/socksify" --check -x "http://$PX:$TP" "$TG:$WEB" 2>&1)
 rc=$?
 # UDP is a skipped step there, not a failure: exit 0.
 case "$rc:$out" in
-0:*"connected to $TG:$WEB"*"skip  udp       the last hop is HTTP: no UDP"*) pass check_http_udp_skipped ;;
+0:*"connected to $TG:$WEB"*"skip  udp       the proxy is HTTP: no UDP"*) pass check_http_udp_skipped ;;
 *) fail check_http_udp_skipped "rc=$rc: $out" ;;
 esac
 out=$("${CLI[@]}" "$B/socksify" --check -x "socks4://$PX:$DANTE" "$TG:$WEB" 2>&1)
 rc=$?
 case "$rc:$out" in
-0:*"connected to $TG:$WEB"*"skip  udp       the last hop is SOCKS4: no UDP"*) pass check_socks4_udp_skipped ;;
+0:*"connected to $TG:$WEB"*"skip  udp       the proxy is SOCKS4: no UDP"*) pass check_socks4_udp_skipped ;;
 *) fail check_socks4_udp_skipped "rc=$rc: $out" ;;
 esac
 
