@@ -72,8 +72,7 @@ int pc_warn(struct pc_parser *p, const char *fmt, ...)
 	return 0;
 }
 
-/* Appends item to a malloc'd comma list. */
-static int list_add(char **list, const char *item)
+int pc_list_add(char **list, const char *item)
 {
 	size_t old = *list ? strlen(*list) : 0;
 	char *n = realloc(*list, old + strlen(item) + 2);
@@ -205,7 +204,7 @@ static int localnet(struct pc_parser *p, const char *line)
 			       PC_LOCALNET_MAX);
 	p->nlocalnet++;
 	snprintf(item, sizeof(item), "%s/%d", addr, prefix);
-	return list_add(&p->out->no_proxy, item);
+	return pc_list_add(&p->out->no_proxy, item);
 }
 
 /* tcp_read_time_out, tcp_connect_time_out: sscanf("%s %d"); a value it

@@ -57,6 +57,9 @@ int pc_warn(struct pc_parser *p, const char *fmt, ...)
 bool pc_scan_word(const char **s, char *out, size_t cap);   /* "%s" */
 bool pc_scan_int(const char **s, long *v);                  /* "%d" */
 
+/* Appends item to a malloc'd comma list; 0 or -ENOMEM. */
+int pc_list_add(char **list, const char *item);
+
 /* One [ProxyList] line (trimmed, not a comment). */
 int pc_list_line(struct pc_parser *p, const char *line);
 

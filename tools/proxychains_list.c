@@ -164,21 +164,6 @@ static void percent_encode(const char *in, char out[3 * CRED_MAX + 1])
 	out[o] = '\0';
 }
 
-/* Appends item to a malloc'd comma list. */
-static int list_add(char **list, const char *item)
-{
-	size_t old = *list ? strlen(*list) : 0;
-	char *n = realloc(*list, old + strlen(item) + 2);
-
-	if (!n)
-		return -ENOMEM;
-	if (old)
-		n[old++] = ',';
-	strcpy(n + old, item);
-	*list = n;
-	return 0;
-}
-
 /* The credentials proxychains would send, as socksify can send them:
  * *with_user tells whether the URL gets user[:pass]. */
 static int credentials(struct pc_parser *p, struct pc_entry *e,
@@ -255,7 +240,7 @@ static int add_hop(struct pc_parser *p, struct pc_entry *e)
 		return rc;
 	}
 	socks5_proxy_wipe(&hop);
-	rc = list_add(&p->out->proxy, url);
+	rc = pc_list_add(&p->out->proxy, url);
 	explicit_bzero(url, sizeof(url));
 	if (rc)
 		return rc;
