@@ -92,7 +92,7 @@ static void usage(FILE *f)
 	      "                              at random from the live ones\n"
 	      "  SOCKSIFY_CHAIN=round-robin  SOCKSIFY_CHAIN_LEN live hops in turn\n"
 	      "A hop that fails is skipped for 1 s, doubling to 60 s while it keeps\n"
-	      "failing (remembered by the process and its forked children); failover\n"
+	      "failing (remembered by every program of this run); failover\n"
 	      "stays within SOCKSIFY_TIMEOUT_MS, split evenly between the attempts.\n"
 	      "\n"
 	      "Exit status: the program's; 1 when libsocksify.so is missing; 2 for bad\n"

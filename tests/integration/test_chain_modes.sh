@@ -76,7 +76,7 @@ print("ok=%d first_ms=%d rest_max_ms=%d total_ms=%d" % (
 EOF
 
 WEB=$(free_port) TPA=$(free_port) TPB=$(free_port) TPC=$(free_port)
-DEAD=$(free_port) STALL=$(free_port) STALL2=$(free_port)
+DEAD=$(free_port) STALL=$(free_port) STALL2=$(free_port) STALL3=$(free_port)
 mkdir -p "$T/www"
 echo "chain-modes-page $$" >"$T/www/index.html"
 
@@ -87,6 +87,7 @@ tp tpb "$TPB" || setup_ok=0
 tp tpc "$TPC" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall "$STALL" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall2 "$STALL2" || setup_ok=0
+NETNS=$NS_PX LISTEN=$PX start_silent stall3 "$STALL3" || setup_ok=0
 if [ "$setup_ok" != 1 ]; then
 	fail setup "a server did not start"
 	finish
@@ -159,6 +160,23 @@ if [ "$(field ok)" = 3 ] && [ "$(field rest_max_ms)" -lt 500 ]; then
 	pass "dynamic_memory_shared_with_child (parent's connections at most $(field rest_max_ms) ms)"
 else
 	fail dynamic_memory_shared_with_child "$out; $(head -c 600 "$T/dyn_fork.err")"
+fi
+
+# ---- ... and with the programs of a session, across exec -------------------
+# Under the socksify command (a session), one python meets the stalled hop
+# (named second in its chain) and an exec'd one after it, whose chain names
+# that hop first, skips it at once: the memory is the session's, by hop.
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=3000 \
+	SOCKSIFY_LOG=info "$B/socksify" -n '' -x "socks5://$PX:$DEAD,socks5://$PX:$STALL3,http://$PX:$TPB" -- \
+	sh -c '"$1" "$2" "$3" "$4" 1 && exec env SOCKSIFY_PROXY="socks5://$5,http://$6" "$1" "$2" "$3" "$4" 1' sh \
+	"$PY" "$T/conns.py" "$TG" "$WEB" "$PX:$STALL3" "$PX:$TPB" 2>"$T/dyn_exec.err")
+first=$(sed -n '1s/.*first_ms=\([0-9]*\).*/\1/p' <<<"$out")
+second=$(sed -n '2s/.*first_ms=\([0-9]*\).*/\1/p' <<<"$out")
+if [ "$(grep -c 'ok=1' <<<"$out")" = 2 ] && [ -n "$first" ] && [ "$first" -ge 500 ] &&
+   [ -n "$second" ] && [ "$second" -lt 500 ]; then
+	pass "dynamic_memory_shared_across_exec (first program ${first} ms, the exec'd one ${second} ms)"
+else
+	fail dynamic_memory_shared_across_exec "$out; $(head -c 800 "$T/dyn_exec.err")"
 fi
 
 # ---- dynamic: a dead hop in the middle ---------------------------------------
