@@ -8,8 +8,13 @@
 
 #include "socks5_chainmode.h"
 
-const char *const socks5_chain_mode_names[4] = { "strict", "dynamic",
-						 "random", "round-robin" };
+static const char *const names[4] = { "strict", "dynamic", "random",
+				      "round-robin" };
+
+const char *socks5_chain_mode_name(int mode)
+{
+	return mode >= 0 && mode < 4 ? names[mode] : names[0];
+}
 
 int socks5_chain_mode_parse(const char *mode, const char *len, size_t nhops,
 			    int *mode_out, size_t *len_out, const char **var,
@@ -22,7 +27,7 @@ int socks5_chain_mode_parse(const char *mode, const char *len, size_t nhops,
 	*mode_out = SOCKS5_CHAIN_STRICT;
 	*len_out = nhops;
 	if (mode && *mode) {
-		for (i = 0; i < 4 && strcasecmp(mode, socks5_chain_mode_names[i]); i++)
+		for (i = 0; i < 4 && strcasecmp(mode, names[i]); i++)
 			;
 		if (i == 4) {
 			*var = "SOCKSIFY_CHAIN";

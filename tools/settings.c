@@ -104,7 +104,7 @@ void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
 	if (s->strict) /* the library refuses to exec them too */
 		sfy_env_add(env, "SOCKSIFY_STRICT", "1");
 	if (s->chain_mode >= 0 && s->chain_mode < 4) {
-		sfy_env_add(env, "SOCKSIFY_CHAIN", socks5_chain_mode_names[s->chain_mode]);
+		sfy_env_add(env, "SOCKSIFY_CHAIN", socks5_chain_mode_name(s->chain_mode));
 		if (s->chain_len > 0) {
 			snprintf(num, sizeof(num), "%ld", s->chain_len);
 			sfy_env_add(env, "SOCKSIFY_CHAIN_LEN", num);

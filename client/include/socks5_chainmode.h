@@ -16,8 +16,10 @@
 enum socks5_chain_mode { SOCKS5_CHAIN_STRICT, SOCKS5_CHAIN_DYNAMIC,
 			 SOCKS5_CHAIN_RANDOM, SOCKS5_CHAIN_ROUND_ROBIN };
 
-/* The names as SOCKSIFY_CHAIN spells them, in the enum's order. */
-extern const char *const socks5_chain_mode_names[4];
+/* The mode's name as SOCKSIFY_CHAIN spells it ("strict" for a value out
+ * of range); never NULL. (A function, not an array: the archive exports
+ * no data, whose sanitizer twins would not be socks5_-prefixed.) */
+const char *socks5_chain_mode_name(int mode);
 
 /*
  * mode and len are the two settings' values (NULL or empty: not given),
