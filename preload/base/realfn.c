@@ -102,6 +102,7 @@ static void resolve_all(void)
 	REAL(socketpair);
 	REAL(accept);
 	REAL(accept4);
+	REAL(listen);
 	REAL(getaddrinfo_a);
 	REAL(res_nquery);
 	REAL(res_nsearch);

@@ -21,6 +21,9 @@ enum sfy_fd_kind {
 	SFY_FD_UDP,     /* datagram socket with a UDP association */
 	SFY_FD_CONTROL, /* the library's own control connection of an
 			 * association: hidden from the program */
+	SFY_FD_BIND,    /* a listening socket served by BIND at the proxy:
+			 * the control connection on the program's number,
+			 * peer = BND address (tcp/bind.c) */
 };
 
 struct sfy_fd_info {

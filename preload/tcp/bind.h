@@ -1,0 +1,27 @@
+/*
+ * Listening sockets served by SOCKS5 BIND at the proxy (tcp/bind.c; the
+ * hooks in hooks/hook_listen.c, hook_socket.c's accept, hook_peer.c).
+ * Internal; functions return 0 (or a descriptor) or -errno.
+ */
+#ifndef SOCKSIFY_PRELOAD_TCP_BIND_H
+#define SOCKSIFY_PRELOAD_TCP_BIND_H
+
+#include <sys/socket.h>
+
+#include "socks5.h"
+
+/* A proxied connect() to dst succeeded (tcp/connect.c): dst is the host
+ * the process talks to, whose connection back a later listen() expects. */
+void sfy_bind_note_peer(const struct socks5_addr *dst);
+
+/* listen(fd, backlog): 1 when the socket stays local (the caller calls
+ * the real listen()), else 0 once the proxy gave BIND's first reply, or
+ * -errno. */
+int sfy_bind_listen(int fd, int backlog);
+
+/* accept4(fd, ...) on a socket whose record says SFY_FD_BIND: the new
+ * descriptor once BIND's second reply is in, or -errno (-EAGAIN for a
+ * non-blocking socket while it is not). */
+int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags);
+
+#endif
