@@ -103,6 +103,7 @@ static void resolve_all(void)
 	REAL(accept);
 	REAL(accept4);
 	REAL(listen);
+	REAL(bind);
 	REAL(getaddrinfo_a);
 	REAL(res_nquery);
 	REAL(res_nsearch);

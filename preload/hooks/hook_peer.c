@@ -111,6 +111,14 @@ int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	}
 	if (r->getsockname(fd, (struct sockaddr *)&local, &ll) < 0)
 		return -1;
+	/* A proxied connection: where the destination sees it from (the
+	 * proxy's CONNECT reply), while it is the one we connected. */
+	if (info.kind == SFY_FD_TCP && info.bnd_len &&
+	    sfy_tcp_record_check(fd, &info, &peer, &pl) == 1) {
+		copy_out(sa, len, &info.bnd, info.bnd_len);
+		errno = saved;
+		return 0;
+	}
 	cl = convert_local(&local, info.family, &conv);
 	/* Only a replaced socket is shown otherwise, and only while it is
 	 * the one we connected (a TCP record is checked where it is used). */

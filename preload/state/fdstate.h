@@ -34,6 +34,10 @@ struct sfy_fd_info {
 	int assoc;             /* UDP, CONTROL: index of the association */
 	union sfy_inaddr via;  /* TCP: the proxy address the socket was
 				* connected to (its identity, see below) */
+	socklen_t bnd_len;     /* TCP: bytes of bnd (0: none) */
+	union sfy_inaddr bnd;  /* TCP: CONNECT's BND in the program's family,
+				* the address the destination sees: what
+				* getsockname() shows (tcp/bind.h) */
 };
 
 /* Set once any descriptor has had state (hidden; for the inline checks

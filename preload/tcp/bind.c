@@ -73,34 +73,123 @@
  * have interrupted the writer in its thread). */
 static struct socks5_addr last_peer;
 static atomic_bool have_peer;
+/* The addresses proxied sockets showed as their own (CONNECT's BND), as
+ * plain IPv4 or IPv6 with port 0, the latest few. */
+#define SHOWN_MAX 4
+static struct sockaddr_storage shown_hosts[SHOWN_MAX];
+static unsigned int nshown;
 static atomic_flag peer_lock = ATOMIC_FLAG_INIT;
+
+/* The lock for a reader, who must not give up lightly: a bounded wait. */
+static bool lock_wait(void)
+{
+	struct timespec pause = { 0, 100000 };
+
+	for (int i = 0; i < 1000; i++) {
+		if (!atomic_flag_test_and_set_explicit(&peer_lock,
+						       memory_order_acquire))
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+static void unlock(void)
+{
+	atomic_flag_clear_explicit(&peer_lock, memory_order_release);
+}
 
 void sfy_bind_note_peer(const struct socks5_addr *dst)
 {
 	if (atomic_flag_test_and_set_explicit(&peer_lock, memory_order_acquire))
 		return;
 	last_peer = *dst;
-	atomic_flag_clear_explicit(&peer_lock, memory_order_release);
+	unlock();
 	atomic_store_explicit(&have_peer, true, memory_order_release);
 }
 
 static bool peer_get(struct socks5_addr *out)
 {
-	struct timespec pause = { 0, 100000 };
-
-	if (!atomic_load_explicit(&have_peer, memory_order_acquire))
+	if (!atomic_load_explicit(&have_peer, memory_order_acquire) ||
+	    !lock_wait())
 		return false;
-	for (int i = 0; i < 1000; i++) {
-		if (!atomic_flag_test_and_set_explicit(&peer_lock,
-						       memory_order_acquire)) {
-			*out = last_peer;
-			atomic_flag_clear_explicit(&peer_lock,
-						   memory_order_release);
-			return true;
-		}
-		nanosleep(&pause, NULL);
-	}
-	return false;
+	*out = last_peer;
+	unlock();
+	return true;
+}
+
+/* ss (plain, port 0) compared by family and address. */
+static bool same_host(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/* sa as a plain address with port 0 (false: not an Internet address). */
+static bool host_of(const struct sockaddr *sa, socklen_t len,
+		    struct sockaddr_storage *out)
+{
+	socklen_t l = sfy_addr_copy(sa, len, out);
+
+	if (!l)
+		return false;
+	sfy_addr_plain(out, &l);
+	if (out->ss_family == AF_INET)
+		((struct sockaddr_in *)out)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)out)->sin6_port = 0;
+	return true;
+}
+
+socklen_t sfy_bind_connect_shown(const struct socks5_addr *bnd, int family,
+				 union sfy_inaddr *out)
+{
+	static const uint8_t zero[16];
+	struct sockaddr_storage ss, host;
+	socklen_t len = sizeof(ss), l;
+	unsigned int i;
+
+	if ((bnd->atyp == SOCKS5_ATYP_IPV4 && !memcmp(bnd->u.ipv4, zero, 4)) ||
+	    (bnd->atyp == SOCKS5_ATYP_IPV6 && !memcmp(bnd->u.ipv6, zero, 16)) ||
+	    socks5_addr_to_sockaddr(bnd, &ss, &len) != SOCKS5_OK)
+		return 0;
+	sfy_addr_plain(&ss, &len);
+	l = sfy_addr_in_family((struct sockaddr *)&ss, family, out);
+	if (!l || !host_of((struct sockaddr *)&ss, len, &host) ||
+	    sfy_addr_is_loopback((struct sockaddr *)&host))
+		return l;
+	if (atomic_flag_test_and_set_explicit(&peer_lock, memory_order_acquire))
+		return l; /* another thread notes one just now */
+	for (i = 0; i < nshown && !same_host(&shown_hosts[i], &host); i++)
+		;
+	if (i == nshown)
+		shown_hosts[nshown++ % SHOWN_MAX] = host;
+	if (nshown > SHOWN_MAX)
+		nshown = SHOWN_MAX;
+	unlock();
+	return l;
+}
+
+bool sfy_bind_wanted(const struct sockaddr *sa, socklen_t len)
+{
+	const struct sfy_config *cfg = sfy_config();
+	struct sockaddr_storage host;
+	bool found = false;
+
+	if (!cfg->enabled || cfg->broken || cfg->bind_off ||
+	    !atomic_load_explicit(&have_peer, memory_order_acquire) ||
+	    !host_of(sa, len, &host) || !lock_wait())
+		return false;
+	for (unsigned int i = 0; i < nshown && !found; i++)
+		found = same_host(&shown_hosts[i], &host);
+	unlock();
+	return found;
 }
 
 /* A peer that must not be asked for at the proxy: loopback (the proxy's
@@ -190,28 +279,19 @@ static int move_onto(int s, int fd)
 	return rc;
 }
 
-int sfy_bind_listen(int fd, int backlog)
+/* BIND for fd (of family) expecting peer: the control connection moved
+ * onto fd's number, its record made. 0 or -errno. */
+static int bind_now(int fd, int family, struct socks5_addr *peer)
 {
-	const struct sfy_config *cfg = sfy_config();
 	const struct sfy_real *r = sfy_real();
 	struct sockaddr_storage via;
-	struct socks5_addr peer;
 	struct socks5_reply first;
 	struct sfy_fd_info info;
 	char shown[SOCKS5_DOMAIN_MAX + 16], bnd[SOCKS5_DOMAIN_MAX + 16];
 	socklen_t vlen = sizeof(via);
-	int family, ctl, rc;
+	int ctl, rc;
 
-	(void)backlog; /* the proxy takes one connection */
-	if (!cfg->enabled || cfg->broken || cfg->bind_off || sfy_inside() ||
-	    !r->listen || !r->dup3 || !r->fcntl)
-		return 1;
-	if (sfy_fd_kind(fd) == SFY_FD_BIND && sfy_fd_get(fd, &info) &&
-	    info.kind == SFY_FD_BIND)
-		return 0; /* listen() again: the backlog only, as the kernel */
-	if (!peer_get(&peer) || peer_local(&peer) || !socket_fits(fd, &family))
-		return 1;
-	socks5_addr_format(&peer, shown, sizeof(shown));
+	socks5_addr_format(peer, shown, sizeof(shown));
 	if (sfy_in_vfork_child()) {
 		/* Its control connection would be recorded in the parent's
 		 * table. */
@@ -219,11 +299,11 @@ int sfy_bind_listen(int fd, int backlog)
 			 fd, shown);
 		return -EPERM;
 	}
-	peer.port = 0; /* the port it connects from is not known */
+	peer->port = 0; /* the port it connects from is not known */
 	ctl = sfy_socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ctl < 0)
 		return -errno;
-	rc = sfy_tcp_chain_cmd(ctl, SOCKS5_CMD_BIND, &peer, "BIND for", &first);
+	rc = sfy_tcp_chain_cmd(ctl, SOCKS5_CMD_BIND, peer, "BIND for", &first);
 	if (rc == 0 && r->getpeername(ctl, (struct sockaddr *)&via, &vlen) < 0)
 		rc = -errno;
 	memset(&info, 0, sizeof(info));
@@ -253,6 +333,46 @@ int sfy_bind_listen(int fd, int backlog)
 	sfy_info("listen on fd %d: BIND for %s, the proxy listens on %s", fd,
 		 shown, bnd);
 	return 0;
+}
+
+/* What listen() and bind() ask before BIND. */
+static bool usable(void)
+{
+	const struct sfy_config *cfg = sfy_config();
+	const struct sfy_real *r = sfy_real();
+
+	return cfg->enabled && !cfg->broken && !cfg->bind_off &&
+	       !sfy_inside() && r->listen && r->dup3 && r->fcntl;
+}
+
+int sfy_bind_listen(int fd, int backlog)
+{
+	struct socks5_addr peer;
+	struct sfy_fd_info info;
+	int family;
+
+	(void)backlog; /* the proxy takes one connection */
+	if (!usable())
+		return 1;
+	if (sfy_fd_kind(fd) == SFY_FD_BIND && sfy_fd_get(fd, &info) &&
+	    info.kind == SFY_FD_BIND)
+		return 0; /* listen() again: the backlog only, as the kernel */
+	if (!peer_get(&peer) || peer_local(&peer) || !socket_fits(fd, &family))
+		return 1;
+	return bind_now(fd, family, &peer);
+}
+
+int sfy_bind_at_bind(int fd)
+{
+	struct socks5_addr peer;
+	int family;
+
+	/* The address is not the host's: without BIND, the kernel's
+	 * answer. */
+	if (!usable() || !peer_get(&peer) || peer_local(&peer) ||
+	    !socket_fits(fd, &family))
+		return -EADDRNOTAVAIL;
+	return bind_now(fd, family, &peer);
 }
 
 /* BIND's second reply at the head of fd's stream, peeked: 0 with *used

@@ -6,6 +6,7 @@
 #ifndef SOCKSIFY_PRELOAD_TCP_BIND_H
 #define SOCKSIFY_PRELOAD_TCP_BIND_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "socks5.h"
@@ -13,6 +14,22 @@
 /* A proxied connect() to dst succeeded (tcp/connect.c): dst is the host
  * the process talks to, whose connection back a later listen() expects. */
 void sfy_bind_note_peer(const struct socks5_addr *dst);
+
+/* CONNECT's reply bnd as getsockname() shows it for a socket of family
+ * (*out, its length; 0 when the proxy named no address: 0.0.0.0, a
+ * name). The address is remembered: a later bind() to it means a
+ * socket that listens at the proxy (sfy_bind_wanted). */
+socklen_t sfy_bind_connect_shown(const struct socks5_addr *bnd, int family,
+				 union sfy_inaddr *out);
+
+/* bind(fd, sa) names an address a proxied socket showed as its own
+ * (sfy_bind_connect_shown), which the host does not have: true when the
+ * socket is to listen at the proxy (SOCKSIFY_BIND=auto). */
+bool sfy_bind_wanted(const struct sockaddr *sa, socklen_t len);
+
+/* bind() to such an address: BIND at once, so that getsockname() shows
+ * the port before listen() (curl's active FTP asks then). 0 or -errno. */
+int sfy_bind_at_bind(int fd);
 
 /* listen(fd, backlog): 1 when the socket stays local (the caller calls
  * the real listen()), else 0 once the proxy gave BIND's first reply, or

@@ -387,6 +387,7 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	const struct sfy_config *cfg = sfy_config();
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	struct socks5_reply bound;
 	struct via v;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	bool blocking = false;
@@ -406,7 +407,8 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	 * them, so there is nothing more to save here. */
 	v = (struct via){ .fd = fd, .fam = fam, .dst = &route->dst,
 			  .dstname = shown, .what = "connect to",
-			  .cmd = SOCKS5_CMD_CONNECT, .cfg = cfg };
+			  .cmd = SOCKS5_CMD_CONNECT, .bound = &bound,
+			  .cfg = cfg };
 	v.started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
 	 * handler without SA_RESTART: the handshake of a non-blocking one,
@@ -432,6 +434,11 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	info.peer_len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
 						   sizeof(struct sockaddr_in6);
 	memcpy(&info.peer, sa, len < info.peer_len ? len : info.peer_len);
+	/* getsockname() then shows where the destination sees us from (the
+	 * asynchronous handshake fills it in when done, tcp/async.c). */
+	if (!v.started)
+		info.bnd_len = sfy_bind_connect_shown(&bound.bnd, fam,
+						      &info.bnd);
 	if (sfy_fd_set(fd, &info))
 		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
 			  fd);
