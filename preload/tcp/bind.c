@@ -1,14 +1,20 @@
 /*
  * BIND (RFC 1928, section 4): a program that listens for a connection
  * back from the host it talks to through the proxy (active FTP: PORT
- * tells the server getsockname()'s address) gets the proxy to listen for
- * it, since the host cannot reach the program's own address.
+ * tells the server where to connect) gets the proxy to listen for it,
+ * since the host cannot reach the program's own address.
  *
  * When (SOCKSIFY_BIND=auto, the default; off keeps every listen() local):
- * listen() on a TCP socket (AF_INET or AF_INET6) that is bound to the
- * wildcard address, to none, or to an address of the host other than
- * loopback, in a process that has made a proxied connection. The
- * expected peer (DST.ADDR of the request, port 0: any) is the
+ *   - listen() on a TCP socket (AF_INET or AF_INET6) bound to the
+ *     wildcard address, to none, or to an address of the host other than
+ *     loopback, in a process that has made a proxied connection;
+ *   - bind() of such a socket to an address a proxied socket showed as
+ *     its own (below) which the host does not have (the kernel said
+ *     EADDRNOTAVAIL): BIND at once, so that getsockname() shows the port
+ *     before listen() (curl's active FTP binds to the control
+ *     connection's getsockname() address and reads the port before it
+ *     listens).
+ * The expected peer (DST.ADDR of the request, port 0: any) is the
  * destination of the process's most recent proxied connect() (the FTP
  * control connection), noted by tcp/connect.c; a loopback or bypassed
  * peer keeps the socket local, as does a loopback socket. Direct
@@ -16,17 +22,24 @@
  * connect()), so a process whose latest connection went direct still
  * expects the latest proxied host.
  *
- * How: listen() opens a control connection through the chain as connect()
- * does (tcp/connect.c's attempt, with BIND at the last hop), waits for
- * the first reply within SOCKSIFY_TIMEOUT_MS, and moves the control
- * connection onto the program's descriptor number with the real dup3()
- * (its FD_CLOEXEC and file status flags kept; the program's own socket,
- * never listening, is closed by that). The number is then the control
- * connection, so poll, select and epoll see it readable exactly when the
- * second reply (or the proxy's close) arrives: no substitution in the
- * waits. The record (SFY_FD_BIND) holds BND as getsockname() shows it:
- * 0.0.0.0 or a domain name becomes the address the control connection
- * reached (the proxy, for one hop), in the socket's family.
+ * getsockname() of a proxied TCP socket shows CONNECT's BND, the address
+ * the destination sees the program at (hook_peer.c; the kernel's answer
+ * when the proxy says 0.0.0.0). Clients that put the control
+ * connection's own address into PORT (python's ftplib, curl) then name
+ * the proxy, where BIND listens.
+ *
+ * How: a control connection through the chain as connect() makes it
+ * (tcp/connect.c's attempt, with BIND at the last hop), the first reply
+ * awaited within SOCKSIFY_TIMEOUT_MS, and the control connection moved
+ * onto the program's descriptor number with the real dup3() (FD_CLOEXEC,
+ * file status flags and epoll registrations kept; the program's own
+ * socket, never listening, is closed by that). The number is then the
+ * control connection, so poll, select and epoll see it readable exactly
+ * when the second reply (or the proxy's close) arrives: no substitution
+ * in the waits. The record (SFY_FD_BIND) holds BND as getsockname() shows
+ * it: 0.0.0.0 or a domain name becomes the address the control
+ * connection reached (the proxy, for one hop), in the socket's family;
+ * getpeername() is ENOTCONN, as for a listening socket.
  *
  * accept()/accept4(): the second reply is peeked (a blocking socket waits
  * in recv(MSG_WAITALL), which the kernel interrupts and restarts as it
@@ -34,17 +47,21 @@
  * there), the control connection is duplicated onto the lowest free
  * number with accept4's flags, and the reply is consumed: that new
  * descriptor is the accepted connection (a TCP record whose peer is the
- * second reply's address, for getpeername). The listening number then
- * gets a fresh unconnected socket, with the program's epoll registrations
- * moved onto it: a BIND serves one connection, so a second accept() fails
- * at once with the kernel's EINVAL for a socket that does not listen,
- * rather than waiting for a connection that the peer, told the
- * old port, could not make. A refusal in the second reply fails accept()
- * with DESIGN's errno; the proxy closing first gives ECONNABORTED.
+ * second reply's address, for getpeername). A BIND serves one
+ * connection, so the listening number is re-armed at once with a new
+ * BIND (a new port at the proxy, which getsockname() then shows; a peer
+ * told the old port cannot use it): a later accept() waits as on a
+ * listening socket, and an event loop sees no readiness meanwhile. The
+ * re-arm costs a round trip to the proxy inside accept() and a control
+ * connection until the program closes the socket; should it fail, the
+ * number gets a socket that does not listen (accept(): EINVAL, logged).
+ * A refusal in the second reply fails accept() with DESIGN's errno; the
+ * proxy closing first gives ECONNABORTED.
  *
- * Not covered: servers that accept many connections on one socket,
- * listening before any proxied connection (stays local), proxies without
- * BIND (microsocks: REP 0x07, EOPNOTSUPP), raw syscall(SYS_listen).
+ * Not covered: servers that accept many connections from peers told one
+ * port, listening before any proxied connection (stays local), proxies
+ * without BIND (microsocks: REP 0x07, EOPNOTSUPP), raw
+ * syscall(SYS_listen) and syscall(SYS_bind).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,131 +83,6 @@
 #include "tcp/bind.h"
 #include "tcp/epoll_reg.h"
 #include "tcp/tcp.h"
-
-/* The most recent proxied destination, under a one-word lock: a writer
- * that finds it taken gives up (another connect is noting a peer just
- * now), a reader spins a bounded while (a signal handler's listen() could
- * have interrupted the writer in its thread). */
-static struct socks5_addr last_peer;
-static atomic_bool have_peer;
-/* The addresses proxied sockets showed as their own (CONNECT's BND), as
- * plain IPv4 or IPv6 with port 0, the latest few. */
-#define SHOWN_MAX 4
-static struct sockaddr_storage shown_hosts[SHOWN_MAX];
-static unsigned int nshown;
-static atomic_flag peer_lock = ATOMIC_FLAG_INIT;
-
-/* The lock for a reader, who must not give up lightly: a bounded wait. */
-static bool lock_wait(void)
-{
-	struct timespec pause = { 0, 100000 };
-
-	for (int i = 0; i < 1000; i++) {
-		if (!atomic_flag_test_and_set_explicit(&peer_lock,
-						       memory_order_acquire))
-			return true;
-		nanosleep(&pause, NULL);
-	}
-	return false;
-}
-
-static void unlock(void)
-{
-	atomic_flag_clear_explicit(&peer_lock, memory_order_release);
-}
-
-void sfy_bind_note_peer(const struct socks5_addr *dst)
-{
-	if (atomic_flag_test_and_set_explicit(&peer_lock, memory_order_acquire))
-		return;
-	last_peer = *dst;
-	unlock();
-	atomic_store_explicit(&have_peer, true, memory_order_release);
-}
-
-static bool peer_get(struct socks5_addr *out)
-{
-	if (!atomic_load_explicit(&have_peer, memory_order_acquire) ||
-	    !lock_wait())
-		return false;
-	*out = last_peer;
-	unlock();
-	return true;
-}
-
-/* ss (plain, port 0) compared by family and address. */
-static bool same_host(const struct sockaddr_storage *a,
-		      const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-}
-
-/* sa as a plain address with port 0 (false: not an Internet address). */
-static bool host_of(const struct sockaddr *sa, socklen_t len,
-		    struct sockaddr_storage *out)
-{
-	socklen_t l = sfy_addr_copy(sa, len, out);
-
-	if (!l)
-		return false;
-	sfy_addr_plain(out, &l);
-	if (out->ss_family == AF_INET)
-		((struct sockaddr_in *)out)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)out)->sin6_port = 0;
-	return true;
-}
-
-socklen_t sfy_bind_connect_shown(const struct socks5_addr *bnd, int family,
-				 union sfy_inaddr *out)
-{
-	static const uint8_t zero[16];
-	struct sockaddr_storage ss, host;
-	socklen_t len = sizeof(ss), l;
-	unsigned int i;
-
-	if ((bnd->atyp == SOCKS5_ATYP_IPV4 && !memcmp(bnd->u.ipv4, zero, 4)) ||
-	    (bnd->atyp == SOCKS5_ATYP_IPV6 && !memcmp(bnd->u.ipv6, zero, 16)) ||
-	    socks5_addr_to_sockaddr(bnd, &ss, &len) != SOCKS5_OK)
-		return 0;
-	sfy_addr_plain(&ss, &len);
-	l = sfy_addr_in_family((struct sockaddr *)&ss, family, out);
-	if (!l || !host_of((struct sockaddr *)&ss, len, &host) ||
-	    sfy_addr_is_loopback((struct sockaddr *)&host))
-		return l;
-	if (atomic_flag_test_and_set_explicit(&peer_lock, memory_order_acquire))
-		return l; /* another thread notes one just now */
-	for (i = 0; i < nshown && !same_host(&shown_hosts[i], &host); i++)
-		;
-	if (i == nshown)
-		shown_hosts[nshown++ % SHOWN_MAX] = host;
-	if (nshown > SHOWN_MAX)
-		nshown = SHOWN_MAX;
-	unlock();
-	return l;
-}
-
-bool sfy_bind_wanted(const struct sockaddr *sa, socklen_t len)
-{
-	const struct sfy_config *cfg = sfy_config();
-	struct sockaddr_storage host;
-	bool found = false;
-
-	if (!cfg->enabled || cfg->broken || cfg->bind_off ||
-	    !atomic_load_explicit(&have_peer, memory_order_acquire) ||
-	    !host_of(sa, len, &host) || !lock_wait())
-		return false;
-	for (unsigned int i = 0; i < nshown && !found; i++)
-		found = same_host(&shown_hosts[i], &host);
-	unlock();
-	return found;
-}
 
 /* A peer that must not be asked for at the proxy: loopback (the proxy's
  * own) or one the bypass rules send direct. */
@@ -357,7 +249,7 @@ int sfy_bind_listen(int fd, int backlog)
 	if (sfy_fd_kind(fd) == SFY_FD_BIND && sfy_fd_get(fd, &info) &&
 	    info.kind == SFY_FD_BIND)
 		return 0; /* listen() again: the backlog only, as the kernel */
-	if (!peer_get(&peer) || peer_local(&peer) || !socket_fits(fd, &family))
+	if (!sfy_bind_peer_get(&peer) || peer_local(&peer) || !socket_fits(fd, &family))
 		return 1;
 	return bind_now(fd, family, &peer);
 }
@@ -369,7 +261,7 @@ int sfy_bind_at_bind(int fd)
 
 	/* The address is not the host's: without BIND, the kernel's
 	 * answer. */
-	if (!usable() || !peer_get(&peer) || peer_local(&peer) ||
+	if (!usable() || !sfy_bind_peer_get(&peer) || peer_local(&peer) ||
 	    !socket_fits(fd, &family))
 		return -EADDRNOTAVAIL;
 	return bind_now(fd, family, &peer);
@@ -414,6 +306,7 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info, acc;
+	struct socks5_addr peer;
 	struct socks5_reply second;
 	struct sockaddr_storage ss;
 	uint8_t sink[4 + 1 + SOCKS5_DOMAIN_MAX + 2];
@@ -441,8 +334,8 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	nfd = r->fcntl(fd, (flags & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 	if (nfd < 0)
 		return -errno;
-	/* The listening number gets a socket that does not listen (one
-	 * connection per BIND, see the top). */
+	/* What the listening number gets should a new BIND fail: made now,
+	 * so that no failure leaves the number naming the connection. */
 	s = r->socket(info.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		rc = -errno;
@@ -451,10 +344,18 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	}
 	r->recv(fd, sink, used, MSG_DONTWAIT);
 	sfy_fd_clear(fd);
-	rc = move_onto(s, fd);
-	if (rc)
-		sfy_warn("accept on fd %d: it still names the accepted connection: %s",
+	/* Listening again: a new BIND on the number (its new port in
+	 * getsockname()); failing that, a socket that does not listen. */
+	rc = sfy_bind_peer_get(&peer) ? bind_now(fd, info.family, &peer) : -EAGAIN;
+	if (rc == 0) {
+		r->close(s);
+	} else if (move_onto(s, fd) == 0) {
+		sfy_warn("accept on fd %d: no new BIND (%s): the socket no longer listens",
 			 fd, strerrordesc_np(-rc));
+	} else {
+		sfy_warn("accept on fd %d: it still names the accepted connection",
+			 fd);
+	}
 	r->fcntl(nfd, F_SETFL, (fl & ~O_NONBLOCK) |
 				       ((flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0));
 	memset(&acc, 0, sizeof(acc));
@@ -482,8 +383,8 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		char from[SOCKS5_DOMAIN_MAX + 16];
 
 		socks5_addr_format(&second.bnd, from, sizeof(from));
-		sfy_info("accept on fd %d: connection from %s through the proxy, fd %d; fd %d no longer listens (one connection per BIND)",
-			 fd, from, nfd, fd);
+		sfy_info("accept on fd %d: connection from %s through the proxy, fd %d",
+			 fd, from, nfd);
 	}
 	return nfd;
 }

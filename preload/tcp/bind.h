@@ -15,6 +15,9 @@
  * the process talks to, whose connection back a later listen() expects. */
 void sfy_bind_note_peer(const struct socks5_addr *dst);
 
+/* The destination noted last (false: none yet). */
+bool sfy_bind_peer_get(struct socks5_addr *out);
+
 /* CONNECT's reply bnd as getsockname() shows it for a socket of family
  * (*out, its length; 0 when the proxy named no address: 0.0.0.0, a
  * name). The address is remembered: a later bind() to it means a

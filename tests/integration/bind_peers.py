@@ -98,14 +98,17 @@ def client(mode, host, port):
                 break
             data += chunk
         out.append("data=" + data.decode(errors="replace"))
-        if mode == "epoll":
-            out.append("epoll_after=%d" % len(ep.poll(0)))
+        # re-armed: listening again, on a new port at the proxy
+        name2 = ls.getsockname()
+        out.append("relisten=%s" % ("newport" if name2[1] != name[1] else "sameport"))
         try:
-            ls.setblocking(True)
+            ls.setblocking(False)
             ls.accept()
             out.append("again=accepted")
         except OSError as e:
             out.append("again=" + ename(e))
+        if mode == "epoll":
+            out.append("epoll_after=%d" % len(ep.poll(0)))
     except OSError as e:
         out.append("ERR=" + ename(e))
         out.append("ms=%d" % ((time.monotonic() - t0) * 1000))
