@@ -268,8 +268,9 @@ int sfy_bind_at_bind(int fd)
 }
 
 /* BIND's second reply at the head of fd's stream, peeked: 0 with *used
- * its length, or -errno (-EAGAIN: not all there and wait is false). */
-static int peek_reply(int fd, bool wait, struct socks5_reply *rep,
+ * its length, or -errno (-EAGAIN: not all there and wait is false;
+ * -EBADMSG: malformed, logged unless quiet). */
+static int peek_reply(int fd, bool wait, bool quiet, struct socks5_reply *rep,
 		      size_t *used)
 {
 	const struct sfy_real *r = sfy_real();
@@ -291,9 +292,10 @@ static int peek_reply(int fd, bool wait, struct socks5_reply *rep,
 			return 0;
 		}
 		if (st != SOCKS5_NEED_MORE || (size_t)n + more > sizeof(buf)) {
-			sfy_warn("accept on fd %d: BIND's second reply is malformed: %s",
-				 fd, socks5_strerror(st));
-			return -ECONNREFUSED;
+			if (!quiet)
+				sfy_warn("accept on fd %d: BIND's second reply is malformed: %s",
+					 fd, socks5_strerror(st));
+			return -EBADMSG;
 		}
 		if (!wait)
 			return -EAGAIN;
@@ -302,7 +304,10 @@ static int peek_reply(int fd, bool wait, struct socks5_reply *rep,
 	return -EAGAIN;
 }
 
-int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+/* The accept itself, under accept_lock, once a second reply may be
+ * there: 1 when fd is not (or no longer) a BIND socket, else as
+ * sfy_bind_accept. */
+static int take(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info, acc;
@@ -316,12 +321,12 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 
 	if (!sfy_fd_get(fd, &info) || info.kind != SFY_FD_BIND)
 		return 1;
-	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return -EINVAL;
 	fl = r->fcntl(fd, F_GETFL);
 	if (fl < 0)
 		return -errno;
-	rc = peek_reply(fd, !(fl & O_NONBLOCK), &second, &used);
+	rc = peek_reply(fd, false, false, &second, &used);
+	if (rc == -EBADMSG)
+		return -ECONNREFUSED;
 	if (rc < 0)
 		return rc;
 	if (second.rep != SOCKS5_REP_SUCCEEDED) {
@@ -387,4 +392,45 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 			 fd, from, nfd);
 	}
 	return nfd;
+}
+
+/* Threads accepting on one socket: the waits run outside the lock, each
+ * take() under it checks again what the number names (another thread may
+ * have taken the connection and re-armed the socket meanwhile). The lock
+ * is held for the hand-out and the re-arm (bounded by
+ * SOCKSIFY_TIMEOUT_MS); a blocking waiter naps 1 ms between tries, a
+ * non-blocking caller gets EAGAIN. */
+static atomic_flag accept_lock = ATOMIC_FLAG_INIT;
+
+int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	struct timespec nap = { 0, 1000000 };
+	struct socks5_reply second;
+	size_t used;
+	int fl, rc;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	for (;;) {
+		fl = sfy_real()->fcntl(fd, F_GETFL);
+		if (fl < 0)
+			return -errno;
+		if (!(fl & O_NONBLOCK)) {
+			/* Malformed here may be another thread's connection,
+			 * taken while this one waited: judged under the lock. */
+			rc = peek_reply(fd, true, true, &second, &used);
+			if (rc < 0 && rc != -EBADMSG)
+				return rc;
+		}
+		while (atomic_flag_test_and_set_explicit(&accept_lock,
+							 memory_order_acquire)) {
+			if (fl & O_NONBLOCK)
+				return -EAGAIN;
+			nanosleep(&nap, NULL);
+		}
+		rc = take(fd, sa, len, flags);
+		atomic_flag_clear_explicit(&accept_lock, memory_order_release);
+		if (rc != -EAGAIN || (fl & O_NONBLOCK))
+			return rc;
+	}
 }

@@ -68,6 +68,28 @@ def client(mode, host, port):
             ep = select.epoll()
             ep.register(ls.fileno(), select.EPOLLIN)
             out.append("epolled=%d" % len(ep.poll(10)))
+        if mode == "threads":       # two threads block in accept on one socket
+            got = []
+            def acc():
+                c, a = ls.accept()
+                data = b""
+                while True:
+                    chunk = c.recv(100)
+                    if not chunk:
+                        break
+                    data += chunk
+                got.append("%s:%s" % (a[0], data.decode(errors="replace")))
+            for _ in range(2):
+                threading.Thread(target=acc, daemon=True).start()
+            for _ in range(100):
+                if got:
+                    break
+                time.sleep(0.1)
+            time.sleep(1)
+            out.append("accepts=%d" % len(got))
+            out.extend("got=" + g for g in got)
+            print(" ".join(out), flush=True)
+            os._exit(0)
         if mode == "accept4":       # blocking socket, poll, then accept4 with flags
             libc = ctypes.CDLL(None, use_errno=True)
             p = select.poll()

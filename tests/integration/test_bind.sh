@@ -102,6 +102,13 @@ else
 	fail epoll-accept "$OUT / $(tail -3 "$T/client.err")"
 fi
 
+sfy_client "$DURL" threads
+if has "accepts=1" "got=$TG4:hello-from-target"; then
+	pass "threads-accept (two threads block in accept on one socket: one gets the connection, the other goes on waiting): $OUT"
+else
+	fail threads-accept "$OUT / $(tail -3 "$T/client.err")"
+fi
+
 sfy_client "$DURL" accept4
 if has "polled=1" "flags=nb1,cloexec1" "peer=$TG4:*" "data=hello-from-target"; then
 	pass "accept4-flags (SOCK_NONBLOCK|SOCK_CLOEXEC on the accepted socket): $OUT"
