@@ -20,6 +20,15 @@ def ename(e):
     return errno.errorcode.get(e.errno, str(e.errno)) if isinstance(e, OSError) else str(e)
 
 
+def until_eof(c):
+    data = b""
+    while True:
+        chunk = c.recv(100)
+        if not chunk:
+            return data.decode(errors="replace")
+        data += chunk
+
+
 def client(mode, host, port):
     # BIND_ALARM=N: a blocking accept gives up after N s (ETIMEDOUT)
     def alarm(sig, frame):
@@ -72,13 +81,7 @@ def client(mode, host, port):
             got = []
             def acc():
                 c, a = ls.accept()
-                data = b""
-                while True:
-                    chunk = c.recv(100)
-                    if not chunk:
-                        break
-                    data += chunk
-                got.append("%s:%s" % (a[0], data.decode(errors="replace")))
+                got.append("%s:%s" % (a[0], until_eof(c)))
             for _ in range(2):
                 threading.Thread(target=acc, daemon=True).start()
             for _ in range(100):
@@ -113,13 +116,7 @@ def client(mode, host, port):
         p = c.getpeername()
         out.append("peer=%s:%d" % (p[0], p[1]))
         c.settimeout(10)
-        data = b""
-        while True:
-            chunk = c.recv(100)
-            if not chunk:
-                break
-            data += chunk
-        out.append("data=" + data.decode(errors="replace"))
+        out.append("data=" + until_eof(c))
         # re-armed: listening again, on a new port at the proxy
         name2 = ls.getsockname()
         out.append("relisten=%s" % ("newport" if name2[1] != name[1] else "sameport"))
