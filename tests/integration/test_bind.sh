@@ -130,6 +130,15 @@ else
 	fail listen-inet6 "$OUT / $(tail -3 "$T/client.err")"
 fi
 
+# A chain of two danted: BIND is asked of the last hop.
+sfy_client "socks5://$PX4:$NOBIND,socks5://$PX4:$DANTE" wild SOCKSIFY_LOG=info
+if has "sockname=$OUT4:*" "peer=$TG4:*" "data=hello-from-target" &&
+   grep -q "BIND for .*: ok" "$T/client.err"; then
+	pass "chain-bind (two hops, the first refusing BIND: the last hop listens): $OUT; $(grep -m1 "BIND for" "$T/client.err")"
+else
+	fail chain-bind "$OUT / $(tail -5 "$T/client.err")"
+fi
+
 # ---- what stays local ------------------------------------------------------------
 sfy_client "$DURL" wild SOCKSIFY_BIND=off BIND_ALARM=3
 if has "sockname=0.0.0.0:*" "lpeer=ENOTCONN" "ERR=ETIMEDOUT"; then
