@@ -61,11 +61,15 @@
  * Not covered: servers that accept many connections from peers told one
  * port, listening before any proxied connection (stays local), proxies
  * without BIND (microsocks: REP 0x07, EOPNOTSUPP), raw
- * syscall(SYS_listen) and syscall(SYS_bind).
+ * syscall(SYS_listen) and syscall(SYS_bind); getsockopt(SO_ACCEPTCONN)
+ * is the kernel's (0: the number names a connected socket); a dup() of
+ * the listening socket keeps naming the first control connection, which
+ * becomes the accepted connection.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -401,6 +405,17 @@ static int take(int fd, struct sockaddr *sa, socklen_t *len, int flags)
  * SOCKSIFY_TIMEOUT_MS); a blocking waiter naps 1 ms between tries, a
  * non-blocking caller gets EAGAIN. */
 static atomic_flag accept_lock = ATOMIC_FLAG_INIT;
+
+static void fork_child(void)
+{
+	atomic_flag_clear_explicit(&accept_lock, memory_order_relaxed);
+	sfy_bind_peer_fork_child();
+}
+
+void sfy_bind_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
+}
 
 int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {

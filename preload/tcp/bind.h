@@ -15,6 +15,12 @@
  * the process talks to, whose connection back a later listen() expects. */
 void sfy_bind_note_peer(const struct socks5_addr *dst);
 
+/* At load (init.c): a fork child's handler that releases BIND's locks,
+ * which a thread of the parent may have held (a listen() in the child
+ * would otherwise find no peer and stay local). */
+void sfy_bind_init(void);
+void sfy_bind_peer_fork_child(void); /* bind_peer.c's part */
+
 /* The destination noted last (false: none yet). */
 bool sfy_bind_peer_get(struct socks5_addr *out);
 

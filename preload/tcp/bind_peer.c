@@ -46,6 +46,11 @@ static void unlock(void)
 	atomic_flag_clear_explicit(&peer_lock, memory_order_release);
 }
 
+void sfy_bind_peer_fork_child(void)
+{
+	unlock();
+}
+
 void sfy_bind_note_peer(const struct socks5_addr *dst)
 {
 	if (atomic_flag_test_and_set_explicit(&peer_lock, memory_order_acquire))
