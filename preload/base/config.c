@@ -327,14 +327,15 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 
 	v = env("SOCKSIFY_STRICT");
 	if (v && *v) {
-		static const char *const yn[] = { "0", "1" };
-
-		i = pick(v, yn, 2);
+		i = pick(v, (const char *const[]){ "0", "1" }, 2);
 		if (i < 0)
 			problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
 		c->strict = i == 1;
 	}
 
+	v = env("SOCKSIFY_BIND"); /* tcp/bind.c */
+	if (v && *v && !(c->bind_off = !strcasecmp(v, "off")) && strcasecmp(v, "auto"))
+		problem(c, "SOCKSIFY_BIND", "'%s' is not auto or off", v);
 	c->pipeline = SFY_PIPELINE_AUTO;
 	v = env("SOCKSIFY_PIPELINE");
 	if (v && *v) {

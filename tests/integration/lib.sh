@@ -194,7 +194,8 @@ stop_pid() {
 # start_danted NAME PORT [auth]: dante-server on $LISTEN:PORT (127.0.0.1),
 # going out from $EXTERNAL (default: $LISTEN; may be a space list, e.g.
 # "127.0.0.1 ::1"); auth none (default) or username. CONNECT, BIND and UDP
-# ASSOCIATE allowed from and to anywhere. Log in $T/NAME.log.
+# ASSOCIATE allowed from and to anywhere, after the rules in $DANTE_RULES
+# when set (e.g. a "socks block" for one command). Log in $T/NAME.log.
 start_danted() {
 	local name=$1 port=$2 auth=${3:-none}
 	local listen=${LISTEN:-127.0.0.1}
@@ -219,6 +220,9 @@ client pass {
 	from: 0/0 to: 0/0
 	log: error
 }
+EOF
+		echo "${DANTE_RULES:-}"
+		cat <<'EOF'
 socks pass {
 	from: 0/0 to: 0/0
 	command: connect bind udpassociate bindreply udpreply
