@@ -66,8 +66,8 @@ static int bound(int type, uint16_t *port)
 	in.sin_family = AF_INET;
 	in.sin_port = *port;
 	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&in, sizeof(in)) < 0 ||
-	    (type == SOCK_STREAM && listen(s, 4) < 0) ||
+	if (sfy_real()->bind(s, (struct sockaddr *)&in, sizeof(in)) < 0 ||
+	    (type == SOCK_STREAM && sfy_real()->listen(s, 4) < 0) ||
 	    sfy_real()->getsockname(s, (struct sockaddr *)&in, &len) < 0) {
 		e = -errno;
 		close_own(s);
