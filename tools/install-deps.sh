@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building and testing socksify needs (Debian/Ubuntu).
 # fzf is there as a real Go program (tests/integration/test_static_go.sh);
-# chromium (about 45 s to install) for test_session.sh.
+# chromium (about 45 s to install) for test_session.sh; aria2 (c-ares) for
+# test_dns53.sh.
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
 # (tools/build-dante-gssapi.sh, which make deps runs once).
@@ -10,7 +11,7 @@
 set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
-netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
+netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
 psmisc valgrind tcpdump fzf tinyproxy chromium
 krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev"
 

@@ -250,18 +250,44 @@ static void bypassed(struct sfy_dns_packet *p, unsigned id, const char *name,
 		      addrs, n);
 }
 
+size_t sfy_dns53_answer(const unsigned char *q, size_t n,
+			struct sfy_dns_packet *p)
+{
+	char name[SOCKS5_DOMAIN_MAX + 2];
+	int class, type;
+	unsigned id;
+
+	if (!sfy_dns_parse_question(q, (int)n, name, sizeof(name), &class,
+				    &type)) {
+		sfy_debug("DNS to port 53: a query that is not one question; dropped");
+		return 0;
+	}
+	id = (unsigned)(q[0] << 8 | q[1]);
+	switch (sfy_dns_answer("DNS query to port 53", name, class, type, id,
+			       p)) {
+	case SFY_DNS_REAL:
+		bypassed(p, id, name, class, type);
+		break;
+	case SFY_DNS_FAILED:
+		return 0;
+	default:
+		break;
+	}
+	sfy_debug("DNS query to port 53 for %s (type %d) answered by the library",
+		  name, type);
+	return p->len;
+}
+
 /* Every query waiting at a's socket gets its answer, sent to its source. */
 static void answer_all(struct answerer *a)
 {
 	const struct sfy_real *r = sfy_real();
 	unsigned char q[QUERY_MAX];
-	char name[SOCKS5_DOMAIN_MAX + 2];
 	struct sfy_dns_packet p;
 	union sfy_inaddr from;
 	socklen_t flen;
 	ssize_t n;
-	int i, class, type, saved = errno;
-	unsigned id;
+	int i, saved = errno;
 
 	for (i = 0; i < DRAIN_MAX; i++) {
 		flen = sizeof(from);
@@ -269,23 +295,9 @@ static void answer_all(struct answerer *a)
 				&flen);
 		if (n < 0)
 			break;
-		if (!sfy_dns_parse_question(q, (int)n, name, sizeof(name),
-					    &class, &type)) {
-			sfy_debug("DNS to port 53: a query that is not one question; dropped");
-			continue;
-		}
-		id = (unsigned)(q[0] << 8 | q[1]);
-		switch (sfy_dns_answer("DNS query to port 53", name, class, type,
-				       id, &p)) {
-		case SFY_DNS_REAL:
-			bypassed(&p, id, name, class, type);
-			break;
-		case SFY_DNS_FAILED:
-			continue;
-		default:
-			break;
-		}
-		r->sendto(a->fd, p.b, p.len, MSG_DONTWAIT, &from.sa, flen);
+		if (sfy_dns53_answer(q, (size_t)n, &p))
+			r->sendto(a->fd, p.b, p.len, MSG_DONTWAIT, &from.sa,
+				  flen);
 	}
 	errno = saved;
 }
@@ -334,25 +346,34 @@ bool sfy_dns53_connect(int fd, const struct sockaddr *sa, socklen_t len,
 	union sfy_inaddr to;
 	socklen_t tl;
 	bool refused;
+	int type, set;
 
-	if (!is_dgram(fd))
+	if (sfy_sock_type(fd, &type) ||
+	    (type != SOCK_DGRAM && type != SOCK_STREAM))
 		return false;
 	a = target(sa, &refused);
 	if (!a) {
 		*rc = -ECONNREFUSED;
 		return refused;
 	}
+	/* The answerer's UDP socket, or its TCP listener (same port); a
+	 * non-blocking stream socket's EINPROGRESS as the kernel says. */
 	tl = self_for(a, sa->sa_family, &to);
+	*rc = 0;
 	if (sfy_real()->connect(fd, &to.sa, tl) < 0) {
 		*rc = -errno;
-		return true;
+		if (*rc != -EINPROGRESS)
+			return true;
 	}
 	memset(&info, 0, sizeof(info));
 	info.kind = SFY_FD_DNS53;
 	info.family = sa->sa_family;
+	info.assoc = type;
 	info.peer_len = len < sizeof(info.peer) ? len : sizeof(info.peer);
 	memcpy(&info.peer, sa, info.peer_len);
-	*rc = sfy_fd_set(fd, &info);
+	set = sfy_fd_set(fd, &info);
+	if (*rc == 0)
+		*rc = set;
 	return true;
 }
 
@@ -371,8 +392,12 @@ ssize_t sfy_dns53_send_connected(int fd, const struct msghdr *msg, int flags,
 	if (rc < 0)
 		return -errno;
 	a = find(&info.peer); /* a mapped peer is its IPv4 address */
-	if (a && sfy_fd_id_same(a->fd, &a->id))
-		answer_all(a);
+	if (a && sfy_fd_id_same(a->fd, &a->id)) {
+		if (info.assoc == SOCK_STREAM)
+			sfy_dns53_tcp_sent(fd, a->tcp);
+		else
+			answer_all(a);
+	}
 	return rc;
 }
 

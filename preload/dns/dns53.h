@@ -110,4 +110,13 @@ static inline void sfy_dns53_source(void *sa, socklen_t cap, socklen_t *len)
 		sfy_dns53_source_slow(sa, cap, len);
 }
 
+/* Internal to dns53.c and dns53_tcp.c: the answer to query q (n bytes)
+ * into p; its length, or 0 for no answer (not one question). */
+struct sfy_dns_packet;
+size_t sfy_dns53_answer(const unsigned char *q, size_t n,
+			struct sfy_dns_packet *p);
+/* After the program's send on a stream socket connected to the listener
+ * (the answerer's TCP side): its complete queries answered. */
+void sfy_dns53_tcp_sent(int fd, int listener);
+
 #endif

@@ -94,10 +94,12 @@ round() {
 	# c-ares: aria2c resolves with its own queries to the name server.
 	if command -v aria2c >/dev/null; then
 		rm -f "$T/dl-$tag"
-		run "$px" aria2c -q --async-dns=true --connect-timeout=10 --timeout=10 \
+		run "$px" env SOCKSIFY_LOG=debug aria2c -q --async-dns=true --connect-timeout=10 --timeout=10 \
 			--max-tries=1 -d "$T" -o "dl-$tag" \
 			"http://target.test:$WEB/file.bin" >"$T/aria-$tag" 2>&1
-		cmp -s "$T/dl-$tag" "$T/www/file.bin" && pass "$tag-aria2c" ||
+		cmp -s "$T/dl-$tag" "$T/www/file.bin" &&
+			grep -q "port 53 for target.test (type 1) answered" "$T/aria-$tag" &&
+			pass "$tag-aria2c" ||
 			fail "$tag-aria2c" "$(head -c 600 "$T/aria-$tag" | tr '\n' ' ')"
 	else
 		skip "$tag-aria2c" "aria2c missing (tools/install-deps.sh)"

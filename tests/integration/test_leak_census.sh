@@ -57,6 +57,15 @@ ROWS=(
 	"getnameinfo-hosts ok hosted.test"
 	"gethostbyaddr refused TRY_AGAIN"
 	"gethostbyaddr_r refused TRY_AGAIN"
+	# A program's own DNS to the name server of resolv.conf, port 53
+	# (preload/dns/dns53.h): answered by the library, from the name
+	# server's address.
+	"dns53-sendto ok echo"
+	"syscall-dns53-sendto ok echo"
+	"dns53-sendmsg ok echo"
+	"dns53-sendmmsg ok echo"
+	"dns53-connect-send ok echo"
+	"dns53-tcp ok echo"
 	# Sockets SOCKS cannot carry (preload/route/sockkind.h): refused at
 	# socket() or, by destination, at connect/sendto; loopback as libc.
 	"raw-icmp-sendto refused ENETUNREACH"
@@ -88,6 +97,12 @@ declare -A LOCAL=(
 	[res_search-a]="refused TRY_AGAIN"
 	[res_send-a]="refused ETIMEDOUT"
 	[res_send-mx]="refused ETIMEDOUT"
+	[dns53-sendto]="refused ETIMEDOUT"
+	[syscall-dns53-sendto]="refused ETIMEDOUT"
+	[dns53-sendmsg]="refused ETIMEDOUT"
+	[dns53-sendmmsg]="refused ETIMEDOUT"
+	[dns53-connect-send]="refused ETIMEDOUT"
+	[dns53-tcp]="refused EHOSTUNREACH"
 )
 
 # Which program has each row.

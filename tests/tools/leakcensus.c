@@ -396,6 +396,105 @@ static int row_res_search_a(int n) { (void)n; return res_row(RES_SEARCH, T_A); }
 static int row_res_send_a(int n) { (void)n; return res_row(RES_SEND, T_A); }
 static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
 
+/* ---- DNS to port 53 of the name server (dns/dns53.h) ------------------ */
+
+/* The test's /etc/resolv.conf names it (test_leak_census.sh). */
+#define NS_ADDR "198.51.100.53"
+
+enum dns53_how { D53_SENDTO, D53_SYSCALL, D53_SENDMSG, D53_SENDMMSG,
+		 D53_CONNECT, D53_TCP };
+
+/* Connects to the A record of answer msg (n bytes), port TCPPORT, and
+ * checks the echo. */
+static int connect_answer(const unsigned char *msg, int n)
+{
+	struct sockaddr_in sin = tcp_dst;
+	int fd;
+
+	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
+		return report_fail("no A record");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return report_errno(errno);
+	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
+		return report_errno(errno);
+	return expect_echo(fd, "census");
+}
+
+/* An A query for HOST sent by a program itself to NS_ADDR:53 (UDP by
+ * sendto, syscall(SYS_sendto), sendmsg, sendmmsg, or connect and send;
+ * TCP with its length), its answer read (from NS_ADDR:53 for UDP), then
+ * a connect to the address it gives. No answer in 3 s: ETIMEDOUT. */
+static int row_dns53(int how)
+{
+	struct sockaddr_in ns = { .sin_family = AF_INET,
+				  .sin_port = htons(53) }, from;
+	unsigned char q[2 + 512], msg[2 + 512];
+	struct iovec iov;
+	struct mmsghdr mm;
+	struct pollfd pf;
+	socklen_t fl = sizeof(from);
+	int n, fd, tcp = how == D53_TCP;
+	long rc;
+
+	inet_pton(AF_INET, NS_ADDR, &ns.sin_addr);
+	n = res_mkquery(QUERY, host_arg, C_IN, T_A, NULL, 0, NULL, q + 2,
+			sizeof(q) - 2);
+	if (n < 0)
+		return report_fail("res_mkquery");
+	q[0] = (unsigned char)(n >> 8);
+	q[1] = (unsigned char)n;
+	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	iov.iov_base = tcp ? q : q + 2;
+	iov.iov_len = (size_t)n + (tcp ? 2 : 0);
+	memset(&mm, 0, sizeof(mm));
+	mm.msg_hdr.msg_name = &ns;
+	mm.msg_hdr.msg_namelen = sizeof(ns);
+	mm.msg_hdr.msg_iov = &iov;
+	mm.msg_hdr.msg_iovlen = 1;
+	switch (how) {
+	case D53_SENDTO:
+		rc = sendto(fd, iov.iov_base, iov.iov_len, 0,
+			    (struct sockaddr *)&ns, sizeof(ns));
+		break;
+	case D53_SYSCALL:
+		rc = syscall(SYS_sendto, fd, iov.iov_base, iov.iov_len, 0, &ns,
+			     sizeof(ns));
+		break;
+	case D53_SENDMSG:
+		rc = sendmsg(fd, &mm.msg_hdr, 0);
+		break;
+	case D53_SENDMMSG:
+		rc = sendmmsg(fd, &mm, 1, 0) == 1 ? (long)iov.iov_len : -1;
+		break;
+	default:
+		if (connect(fd, (struct sockaddr *)&ns, sizeof(ns)))
+			return report_errno(errno);
+		rc = send(fd, iov.iov_base, iov.iov_len, MSG_NOSIGNAL);
+		break;
+	}
+	if (rc < 0)
+		return report_errno(errno);
+	pf.fd = fd;
+	pf.events = POLLIN;
+	if (poll(&pf, 1, 3000) != 1)
+		return report_errno(ETIMEDOUT);
+	rc = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &fl);
+	if (rc < 0)
+		return report_errno(errno);
+	if (!tcp && (fl != sizeof(from) || from.sin_addr.s_addr != ns.sin_addr.s_addr ||
+		     from.sin_port != ns.sin_port))
+		return report_fail("the answer is not from the name server");
+	if (tcp && (rc < 2 || (msg[0] << 8 | msg[1]) != rc - 2))
+		return report_fail("not one whole answer");
+	return tcp ? connect_answer(msg + 2, (int)rc - 2) :
+		     connect_answer(msg, (int)rc);
+}
+
 /* ---- reverse lookups ------------------------------------------------- */
 
 /* The target's real address: reachable only through the proxy, not a
@@ -483,6 +582,12 @@ static const struct row rows[] = {
 	{ "getnameinfo-hosts", row_getnameinfo, NI_NAMEREQD | NI_NOFQDN },
 	{ "gethostbyaddr", row_gethostbyaddr, 0 },
 	{ "gethostbyaddr_r", row_gethostbyaddr, 1 },
+	{ "dns53-sendto", row_dns53, D53_SENDTO },
+	{ "syscall-dns53-sendto", row_dns53, D53_SYSCALL },
+	{ "dns53-sendmsg", row_dns53, D53_SENDMSG },
+	{ "dns53-sendmmsg", row_dns53, D53_SENDMMSG },
+	{ "dns53-connect-send", row_dns53, D53_CONNECT },
+	{ "dns53-tcp", row_dns53, D53_TCP },
 };
 
 int main(int argc, char **argv)
