@@ -29,6 +29,7 @@
 #include "dns/dns_tcp.h"
 #include "dns/dnsmsg.h"
 #include "hooks/hooks.h"
+#include "route/dnsroute.h"
 #include "state/fdid.h"
 #include "state/fdstate.h"
 #include "state/vfork.h"
@@ -241,6 +242,8 @@ static void bypassed(struct sfy_dns_packet *p, unsigned id, const char *name,
 		       (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
 		       family == AF_INET ? 4 : 16);
 	}
+	if (rc == 0)
+		sfy_dns_note_addrinfo(name, res); /* its addresses go direct */
 	if (res && sfy_real()->freeaddrinfo)
 		sfy_real()->freeaddrinfo(res);
 	sfy_dns_build(p, id, name, class, type,

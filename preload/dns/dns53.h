@@ -6,7 +6,11 @@
  * through the proxy's relay to the client's name server (not reachable
  * from the proxy): it is answered here, as getaddrinfo would answer the
  * name (dnsmsg.h: A and AAAA from /etc/hosts or the fake map, every other
- * type REFUSED; no name server reachable from the proxy can be named).
+ * type REFUSED: no setting names a name server reachable from the proxy,
+ * and REFUSED is what dig, c-ares and glibc give up on at once, where a
+ * dropped query or an errno would make them retry and time out). A name
+ * on the bypass list gets the real resolver's answer, its addresses then
+ * direct, as getaddrinfo does.
  *
  * Which datagrams: UDP to port 53 of a name server listed in
  * /etc/resolv.conf (read at each such send: no cache to go stale),
@@ -37,6 +41,11 @@
  * query sent where no hook sees it (a raw system call on a connected
  * socket, io_uring) waits in the answerer unanswered until the next hooked
  * send: never sent anywhere else.
+ *
+ * TCP (dig +tcp, a truncated answer's retry): a connect() to the name
+ * server connects to the answerer's TCP listener on the same port, and
+ * after each send the library answers the complete queries on its end of
+ * that connection (dns53_tcp.c).
  *
  * The answerers are made on first use, kept for the life of the process
  * (shared by fork children, which may answer each other's queries: each
