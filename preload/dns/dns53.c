@@ -322,7 +322,8 @@ bool sfy_dns53_sendmsg(int fd, const struct msghdr *msg, int flags,
 	struct msghdr m;
 	bool refused;
 
-	if (!is_dgram(fd))
+	if (!sfy_is_inet(msg->msg_name, msg->msg_namelen) || !remote_dns() ||
+	    !is_dgram(fd))
 		return false;
 	a = target(msg->msg_name, &refused);
 	if (!a) {
@@ -351,7 +352,8 @@ bool sfy_dns53_connect(int fd, const struct sockaddr *sa, socklen_t len,
 	bool refused;
 	int type, set;
 
-	if (sfy_sock_type(fd, &type) ||
+	if (!sfy_is_inet(sa, len) || !remote_dns() ||
+	    sfy_sock_type(fd, &type) ||
 	    (type != SOCK_DGRAM && type != SOCK_STREAM))
 		return false;
 	a = target(sa, &refused);

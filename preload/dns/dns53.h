@@ -68,16 +68,16 @@
  * look (one relaxed load in the receive hooks). */
 extern atomic_bool sfy_dns53_on __attribute__((visibility("hidden")));
 
-/* The inline first look of the send and connect hooks: an AF_INET or
- * AF_INET6 address whose port is 53. */
+/* The inline first look of the send and connect hooks, as cheap as it
+ * can be (every connect and sendto pays it): an address long enough for
+ * AF_INET whose port field says 53 (sin6_port is where sin_port is); the
+ * family and length are checked out of line (sfy_is_inet). */
 static inline bool sfy_dns53_port(const struct sockaddr *sa, socklen_t len)
 {
-	if (!sa || len < sizeof(struct sockaddr_in) ||
-	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
-		return false;
-	/* sin6_port is where sin_port is */
-	return ((const struct sockaddr_in *)sa)->sin_port == htons(53) &&
-	       (sa->sa_family == AF_INET || len >= 24);
+	return __builtin_expect(sa && len >= sizeof(struct sockaddr_in) &&
+					((const struct sockaddr_in *)sa)->sin_port ==
+						htons(53),
+				0);
 }
 
 /* sendto()/sendmsg() (and each of sendmmsg()'s messages) of msg with its
