@@ -13,7 +13,7 @@
 # round, 127.0.0.53, a local resolver that is not running). target.test
 # resolves only in the proxy's namespace, to an HTTP server in the target
 # namespace. Each program runs under `socksify -x socks5h://...` (one
-# session: the fake address dig prints is the one curl connects to), with
+# session: the fake address dig prints is the one python connects to), with
 # dante and with microsocks. lib.sh's wire capture fails the test on any
 # packet from the client to anything but the proxy.
 set -u
@@ -47,6 +47,21 @@ NETNS=$NS_PX LISTEN=192.0.2.1 EXTERNAL=198.51.100.1 start_danted px "$DP" || ok=
 NETNS=$NS_PX LISTEN=192.0.2.1 start_microsocks ms "$MP" || ok=0
 [ $ok = 1 ] || { fail setup "could not start the servers"; finish; }
 
+# fetch.py ADDR PORT: GETs http://ADDR:PORT/ and prints the body (python,
+# not curl: curl deadlocks under the ASan runtime, see lib.sh).
+cat >"$T/fetch.py" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip())
+PY
+
 # run PROXYURL CMD...: CMD under socksify in the client namespace.
 run() {
 	local px=$1
@@ -63,7 +78,7 @@ dig_then_curl() {
 	shift 2
 	run "$px" bash -c 'a=$(dig "$@" +short +tries=1 +time=3 | tail -1)
 		echo "addr $a"
-		curl -s --max-time 10 "http://$a:'"$WEB"'/"' _ "$@" 2>"$T/err-$tag"
+		python3 "'"$T/fetch.py"'" "$a" '"$WEB"'' _ "$@" 2>"$T/err-$tag"
 }
 
 round() {
@@ -92,7 +107,7 @@ round() {
 	grep -q "status: REFUSED" <<<"$out" && pass "$tag-dig-mx-refused" ||
 		fail "$tag-dig-mx-refused" "got '$(tr '\n' ' ' <<<"$out" | head -c 600)'"
 	# c-ares: aria2c resolves with its own queries to the name server.
-	if command -v aria2c >/dev/null; then
+	if command -v aria2c >/dev/null && sfy_preload_works aria2c --version; then
 		rm -f "$T/dl-$tag"
 		run "$px" env SOCKSIFY_LOG=debug aria2c -q --async-dns=true --connect-timeout=10 --timeout=10 \
 			--max-tries=1 -d "$T" -o "dl-$tag" \
@@ -102,10 +117,10 @@ round() {
 			pass "$tag-aria2c" ||
 			fail "$tag-aria2c" "$(head -c 600 "$T/aria-$tag" | tr '\n' ' ')"
 	else
-		skip "$tag-aria2c" "aria2c missing (tools/install-deps.sh)"
+		skip "$tag-aria2c" "aria2c missing (tools/install-deps.sh) or hangs under the sanitizer runtime"
 	fi
 	# node: dns.resolve4 (c-ares) then http.get of the name.
-	if command -v node >/dev/null; then
+	if command -v node >/dev/null && sfy_preload_works node -e 0; then
 		out=$(run "$px" node -e '
 const dns = require("dns"), http = require("http");
 dns.resolve4("target.test", (err, a) => {
@@ -124,7 +139,7 @@ dns.resolveMx("target.test", (err) => console.log("mx " + (err ? err.code : "ans
 		grep -q "^mx EREFUSED" <<<"$out" && pass "$tag-node-resolvemx-refused" ||
 			fail "$tag-node-resolvemx-refused" "got '$(tr '\n' ' ' <<<"$out")'"
 	else
-		skip "$tag-node" "node missing"
+		skip "$tag-node" "node missing, or hangs under the sanitizer runtime"
 	fi
 }
 
