@@ -48,7 +48,7 @@ struct answerer {
 	int fd;                /* our loopback UDP socket */
 	int tcp;               /* its TCP listener on the same port (dns_tcp.h) */
 	struct sfy_fd_id id;
-	struct sockaddr_in self; /* 127.0.0.1:L */
+	union sfy_inaddr self; /* 127.0.0.1:L, or [::1]:L for an IPv6 server */
 };
 
 static struct answerer slots[SLOTS];
@@ -142,19 +142,29 @@ static struct answerer *find(const union sfy_inaddr *ns)
 }
 
 /* Fills slot a for ns (it is SLOT_FILLING, ours): 0 or -errno. */
+/* An IPv6 name server's answerer is on ::1, so that an AF_INET6 socket
+ * with IPV6_V6ONLY (dig's) reaches it; without IPv6 loopback, on
+ * 127.0.0.1 (then reached through its mapped form). */
 static int fill(struct answerer *a, const union sfy_inaddr *ns)
 {
+	int fam = ns->sa.sa_family, rc;
 	uint16_t port;
-	int rc = sfy_dns_loopback_pair(&a->fd, &a->tcp, &port);
 
+	rc = sfy_dns_loopback_pair_in(fam, &a->fd, &a->tcp, &port);
+	if (rc < 0 && fam == AF_INET6)
+		rc = sfy_dns_loopback_pair_in(fam = AF_INET, &a->fd, &a->tcp,
+					      &port);
 	if (rc < 0)
 		return rc;
 	a->ns = *ns;
 	sfy_fd_id_note(a->fd, &a->id);
 	memset(&a->self, 0, sizeof(a->self));
-	a->self.sin_family = AF_INET;
-	a->self.sin_port = port;
-	a->self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->self.sa.sa_family = (sa_family_t)fam;
+	a->self.in.sin_port = port; /* sin6_port is where sin_port is */
+	if (fam == AF_INET)
+		a->self.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		a->self.in6.sin6_addr = in6addr_loopback;
 	return 0;
 }
 
@@ -215,8 +225,7 @@ static struct answerer *target(const struct sockaddr *sa, bool *refused)
 static socklen_t self_for(const struct answerer *a, int family,
 			  union sfy_inaddr *out)
 {
-	return sfy_addr_in_family((const struct sockaddr *)&a->self, family,
-				  out);
+	return sfy_addr_in_family(&a->self.sa, family, out);
 }
 
 /* An answer from the real resolver, for a name on the bypass list (as
@@ -420,11 +429,11 @@ void sfy_dns53_source_slow(struct sockaddr *sa, socklen_t cap, socklen_t *len)
 	int i, fam;
 
 	if (*len > cap || !sfy_is_inet(sa, *len) ||
-	    !sfy_addr_bytes(sa, &fam, &port) || fam != AF_INET)
+	    !sfy_addr_bytes(sa, &fam, &port))
 		return;
 	for (i = 0; i < SLOTS; i++) {
 		if (atomic_load(&slots[i].state) != SLOT_READY ||
-		    !sfy_addr_port_equal(sa, (struct sockaddr *)&slots[i].self))
+		    !sfy_addr_port_equal(sa, &slots[i].self.sa))
 			continue;
 		n = sfy_addr_in_family(&slots[i].ns.sa, sa->sa_family, &out);
 		if (!n || n > cap)

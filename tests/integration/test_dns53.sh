@@ -9,8 +9,9 @@
 #
 # Topology (root): the client namespace has a default route through the
 # proxy's namespace (which does not forward) and /etc/resolv.conf naming
-# 198.51.100.53, behind the proxy, where nothing answers (and, in a second
-# round, 127.0.0.53, a local resolver that is not running). target.test
+# 198.51.100.53, behind the proxy, where nothing answers (and, in later
+# rounds, 127.0.0.53, a local resolver that is not running, and the IPv6
+# 2001:db8:2::53). target.test
 # resolves only in the proxy's namespace, to an HTTP server in the target
 # namespace. Each program runs under `socksify -x socks5h://...` (one
 # session: the fake address dig prints is the one python connects to), with
@@ -143,11 +144,12 @@ dns.resolveMx("target.test", (err) => console.log("mx " + (err ? err.code : "ans
 	fi
 }
 
-for ns in 198.51.100.53 127.0.0.53; do
+for ns in 198.51.100.53 127.0.0.53 2001:db8:2::53; do
 	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$ns" \
 		>"/etc/netns/$NS_CLI/resolv.conf"
 	kind=remote
 	[ "$ns" = 127.0.0.53 ] && kind=loopback
+	[ "$ns" = 2001:db8:2::53 ] && kind=ipv6 # dig's socket is IPV6_V6ONLY
 	round "socks5h://192.0.2.1:$DP" "dante-$kind" "$ns"
 	round "socks5h://192.0.2.1:$MP" "microsocks-$kind" "$ns"
 done
