@@ -335,6 +335,25 @@ static int first_answer(const unsigned char *msg, int n, int want,
 	return -1;
 }
 
+/* Connects to the A record of answer msg (n bytes), port TCPPORT, and
+ * checks the echo. */
+static int connect_answer(const unsigned char *msg, int n)
+{
+	struct sockaddr_in sin = tcp_dst;
+	int fd;
+
+	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
+		return report_fail("no A record");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return report_errno(errno);
+	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
+		return report_errno(errno);
+	return expect_echo(fd, "census");
+}
+
 enum res_how { RES_QUERY, RES_SEARCH, RES_SEND };
 
 /* An A query for HOST (by res_query, res_search or res_send), then a
@@ -342,9 +361,8 @@ enum res_how { RES_QUERY, RES_SEARCH, RES_SEND };
 static int res_row(int how, int type)
 {
 	unsigned char msg[512], q[512];
-	struct sockaddr_in sin = tcp_dst;
 	unsigned char a6[16];
-	int n, fd;
+	int n;
 
 	if (res_init())
 		return report_herr(h_errno);
@@ -377,16 +395,7 @@ static int res_row(int how, int type)
 			       report_ok("aaaa");
 	if (type != T_A)
 		return report_ok("answered");
-	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
-		return report_fail("no A record");
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return report_errno(errno);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return report_errno(errno);
-	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
-		return report_errno(errno);
-	return expect_echo(fd, "census");
+	return connect_answer(msg, n);
 }
 
 static int row_res_query_a(int n) { (void)n; return res_row(RES_QUERY, T_A); }
@@ -403,25 +412,6 @@ static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
 
 enum dns53_how { D53_SENDTO, D53_SYSCALL, D53_SENDMSG, D53_SENDMMSG,
 		 D53_CONNECT, D53_TCP };
-
-/* Connects to the A record of answer msg (n bytes), port TCPPORT, and
- * checks the echo. */
-static int connect_answer(const unsigned char *msg, int n)
-{
-	struct sockaddr_in sin = tcp_dst;
-	int fd;
-
-	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
-		return report_fail("no A record");
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return report_errno(errno);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return report_errno(errno);
-	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
-		return report_errno(errno);
-	return expect_echo(fd, "census");
-}
 
 /* An A query for HOST sent by a program itself to NS_ADDR:53 (UDP by
  * sendto, syscall(SYS_sendto), sendmsg, sendmmsg, or connect and send;
