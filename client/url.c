@@ -331,6 +331,16 @@ static enum socks5_status parse_port(const char *s, size_t n,
 	return SOCKS5_OK;
 }
 
+/* The characters that end a URL's authority (RFC 3986, 3.2): after the
+ * host or the port, a path, a query or a fragment begins. Every test of
+ * where the host or the port ends asks this, so that a delimiter added
+ * here is seen everywhere (an empty host before '?' once slipped through
+ * a test that listed only ':' and '/'). */
+static bool ends_authority(char c)
+{
+	return c == '/' || c == '?' || c == '#';
+}
+
 /* host[:port][/] from s[0..n), the text after the user info. */
 static enum socks5_status parse_hostport(const char *s, size_t n,
 					 struct socks5_proxy *p,
@@ -351,8 +361,7 @@ static enum socks5_status parse_hostport(const char *s, size_t n,
 			sb_printf(why, "an IPv6 address must be in brackets, as in socks5://[::1]:1080");
 			return SOCKS5_E_URL_HOST;
 		}
-		if (i == 0 && (n == 0 || s[0] == ':' || s[0] == '/' ||
-			       s[0] == '?' || s[0] == '#')) {
+		if (i == 0 && (n == 0 || s[0] == ':' || ends_authority(s[0]))) {
 			sb_printf(why, "the host is empty");
 			return SOCKS5_E_URL_HOST;
 		}
@@ -367,7 +376,7 @@ static enum socks5_status parse_hostport(const char *s, size_t n,
 	p->port = SOCKS5_DEFAULT_PORT;
 	if (i < n && s[i] == ':') {
 		for (end = i + 1; end < n; end++)
-			if (s[end] == '/' || s[end] == '?' || s[end] == '#')
+			if (ends_authority(s[end]))
 				break;
 		st = parse_port(s + i + 1, end - i - 1, p, why);
 		if (st != SOCKS5_OK)
@@ -391,7 +400,7 @@ static enum socks5_status parse_hostport(const char *s, size_t n,
 	sb_put_text(why, s + i, n - i);
 	if (i == 0)
 		sb_printf(why, "\" where the host should be");
-	else if (s[i] == '/' || s[i] == '?' || s[i] == '#')
+	else if (ends_authority(s[i]))
 		sb_printf(why, "\" after the host (a proxy URL has no path, query or fragment)");
 	else
 		sb_printf(why, "\" after the host");

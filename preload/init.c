@@ -18,6 +18,7 @@
 #include "route/hopmem.h"
 #include "state/fdstate.h"
 #include "state/vfork.h"
+#include "tcp/bind.h"
 #include "udp/udp_assoc.h"
 
 __attribute__((constructor)) static void sfy_init(void)
@@ -39,6 +40,8 @@ __attribute__((constructor)) static void sfy_init(void)
 	 *    their fork child handlers repair half-written slots. */
 	sfy_fdstate_init();
 	sfy_udp_assoc_init();
+	/*    BIND's locks, released in a fork child. */
+	sfy_bind_init();
 	/* 6. The chain modes' dead-hop memory, shared with forked children
 	 *    (made before any child can be). */
 	sfy_hopmem_init();

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "socks5_chainmode.h"
 #include "tool.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -550,7 +551,7 @@ static int walk_hops_alone(struct sfy_probe *pr)
 	bool alive[SOCKS5_CHAIN_MAX];
 
 	printf("chain mode %s: each hop alone first (programs skip a dead one)\n",
-	       sfy_chain_names[pr->chain_mode]);
+	       socks5_chain_mode_name(pr->chain_mode));
 	for (i = 0; i < pr->nhops; i++) {
 		memset(&one, 0, sizeof(one));
 		one.io = pr->io;
@@ -578,7 +579,7 @@ static int walk_hops_alone(struct sfy_probe *pr)
 		socks5_proxy_wipe(&pr->hops[i]);
 	if (n < need) {
 		printf("result: FAILED: %zu of %zu hops answer, a %s chain needs %zu: programs' connections fail (exit status %d)\n",
-		       n, pr->nhops, sfy_chain_names[pr->chain_mode], need,
+		       n, pr->nhops, socks5_chain_mode_name(pr->chain_mode), need,
 		       SFY_CHECK_FAILED);
 		for (i = 0; i < n; i++)
 			socks5_proxy_wipe(&keep[i]);
@@ -590,7 +591,7 @@ static int walk_hops_alone(struct sfy_probe *pr)
 		socks5_proxy_wipe(&keep[i]);
 	pr->nhops = n;
 	printf("the chain a program would use now (%s%s):",
-	       sfy_chain_names[pr->chain_mode],
+	       socks5_chain_mode_name(pr->chain_mode),
 	       pr->chain_mode == SFY_CHAIN_DYNAMIC ? "" :
 	       ", one of the chains it picks");
 	for (i = 0; i < n; i++)

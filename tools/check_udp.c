@@ -174,7 +174,7 @@ void sfy_check_udp(struct sfy_probe *pr)
 	if (pr->hops[0].type != SOCKS5_HOP_SOCKS5) {
 		sfy_step(pr, STEP_SKIP, 0, "udp",
 			 "%s is %s: no UDP (only a SOCKS5 hop relays datagrams); programs' UDP is refused unless SOCKSIFY_UDP=direct or block",
-			 pr->nhops > 1 ? "hop 1" : "the last hop",
+			 pr->nhops > 1 ? "hop 1" : "the proxy",
 			 pr->hops[0].type == SOCKS5_HOP_HTTP ? "HTTP" : "SOCKS4");
 		return;
 	}

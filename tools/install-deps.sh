@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what building and testing socksify needs (Debian/Ubuntu).
 # fzf is there as a real Go program (tests/integration/test_static_go.sh);
-# chromium (about 45 s to install) for test_session.sh; aria2 (c-ares) for
+# proxychains4 judges the files -f reads (test_proxychains_oracle.sh);
+# chromium (about 45 s to install) for test_session.sh; vsftpd and lftp
+# for test_bind.sh (active FTP through BIND); aria2 (c-ares) for
 # test_dns53.sh.
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
@@ -12,8 +14,8 @@ set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
-psmisc valgrind tcpdump fzf tinyproxy chromium
-krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev"
+psmisc valgrind tcpdump fzf tinyproxy chromium proxychains4
+krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot
 # tell, and say so once.
@@ -46,7 +48,7 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	$missing || exit 1
 # Debian starts danted as a service on install; the tests run their own.
 if command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now danted krb5-kdc krb5-admin-server \
+	systemctl disable --now danted krb5-kdc krb5-admin-server vsftpd \
 		>/dev/null 2>&1 || true
 fi
 exit 0

@@ -1,9 +1,14 @@
 /*
  * proxychains-ng configuration → socksify settings (see the header for the
- * mapping). The file is read line by line: options first, then, after
- * "[ProxyList]", one proxy per line. Fields are separated by blanks or tabs;
- * a field that starts with '#' ends the line (so a password may contain a
- * '#', as it can in proxychains, which reads fields with sscanf).
+ * mapping). The file is read as proxychains-ng 4.17 reads it
+ * (get_chain_data, src/libproxychains.c): lines of at most 1023 bytes
+ * (fgets into 1024; a longer line goes on as the next one), trimmed of
+ * isspace() at both ends; an empty line or one that starts with '#' is
+ * skipped. Before "[ProxyList]" a line is an option: some are compared
+ * whole (strict_chain, proxy_dns, quiet_mode...), some by their start
+ * (tcp_read_time_out 15000, chain_len = 2...), and a line that is neither
+ * is ignored, as there, with a warning naming it. After "[ProxyList]",
+ * every line is an entry (proxychains_list.c).
  *
  * Messages name the file and line and never repeat a whole line, which may
  * hold a password.
@@ -17,36 +22,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proxychains_conf.h"
-#include "socks5.h"
+#include "proxychains_int.h"
 
-#define MAX_FIELDS 8
 #define FILE_MAX (1024 * 1024)
 #define TIMEOUT_MAX_MS 600000L /* SOCKSIFY_TIMEOUT_MS's upper bound */
+/* proxychains' defaults (get_chain_data) */
+#define PC_READ_MS 4000
+#define PC_CONNECT_MS 10000
 
-struct pc_parser {
-	const char *name;
-	unsigned line;
-	bool strict;
-	bool in_list;
-	long chain_len;          /* 0: not given */
-	unsigned chain_len_line;
-	bool have_mode;          /* a *_chain line was read */
-	long read_ms, connect_ms; /* -1: not given */
-	struct sfy_pc *out;
-	char *err;
-	size_t errcap;
-};
+#define STARTS(s, lit) (!strncmp((s), (lit), sizeof(lit) - 1))
 
-static int perr(struct pc_parser *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* "NAME:LINE: message" into the caller's buffer; returns -EINVAL. */
-static int perr(struct pc_parser *p, const char *fmt, ...)
+int pc_err(struct pc_parser *p, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -62,21 +51,28 @@ static int perr(struct pc_parser *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A message for something honoured approximately; an error when strict. */
-static int pwarn(struct pc_parser *p, const char *what)
+int pc_warn(struct pc_parser *p, const char *fmt, ...)
 {
 	struct sfy_pc *o = p->out;
+	char what[1024]; /* the longest message with its quoted words */
+	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (p->strict)
-		return perr(p, "%s (refused with --strict)", what);
-	if (o->nwarn < SFY_PC_WARN_MAX)
-		snprintf(o->warn[o->nwarn++], SFY_PC_MSG_MAX, "%s:%u: %s",
-			 p->name, p->line, what);
+		return pc_err(p, "%s (refused with --strict)", what);
+	if (o->nwarn < SFY_PC_WARN_MAX) {
+		/* a long path cuts the message short, never overflows */
+		if (snprintf(o->warn[o->nwarn++], SFY_PC_MSG_MAX, "%s:%u: %s",
+			     p->name, p->line, what) < 0)
+			o->warn[o->nwarn - 1][0] = '\0';
+	} else
+		o->nwarn_more++;
 	return 0;
 }
 
-/* Appends item to a malloc'd comma list. */
-static int list_add(char **list, const char *item)
+int pc_list_add(char **list, const char *item)
 {
 	size_t old = *list ? strlen(*list) : 0;
 	char *n = realloc(*list, old + strlen(item) + 2);
@@ -90,411 +86,357 @@ static int list_add(char **list, const char *item)
 	return 0;
 }
 
-/* A whole decimal number in [min, max]. */
-static bool number(const char *s, long min, long max, long *v)
+/* Up to max bytes of s that are not in stop (at least one), as
+ * sscanf's "%MAX[^STOP]" takes them, into out. */
+static bool scan_set(const char **s, const char *stop, size_t max, char *out)
 {
-	char *end;
+	size_t n = strcspn(*s, stop);
 
-	if (!isdigit((unsigned char)s[0]))
+	if (n > max)
+		n = max;
+	if (!n)
 		return false;
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	return !*end && !errno && *v >= min && *v <= max;
+	memcpy(out, *s, n);
+	out[n] = '\0';
+	*s += n;
+	return true;
 }
 
-/* RFC 1929 carries a user name and a password of 1..255 bytes each. */
-#define CRED_MAX 255
-
-/* RFC 3986 unreserved characters stay, everything else is %XX. out holds
- * 3 * CRED_MAX + 1 bytes: the longest credential, every byte escaped. The
- * caller has checked the length. */
-static void percent_encode(const char *in, char out[3 * CRED_MAX + 1])
+/* A localnet port: "%5hu" with nothing after it. 0 means none. */
+static bool port_part(const char *s, long *port)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
+	const char *p = s;
 
-	for (; *in; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
+	if (strlen(s) > 5 || !pc_scan_int(&p, port) || *p || *port < 0)
+		return false;
+	*port = (unsigned short)*port;
+	return true;
 }
 
-/*
- * proxychains' "proto://user:pass@host:port" entry (its proxy_from_string):
- * socks5, socks4 or http; user:pass only with both, and never for socks4.
- * Fills f[0..4] with pointers into buf; returns the field count (3 or 5)
- * or 0 when the text is not of that form.
- */
-static int url_entry(const char *text, char *buf, size_t cap, char **f)
+/* localnet's "ADDR[:PORT]" the way proxychains splits it: one ':' or none
+ * is IPv4, "[ADDR]" or "[ADDR]:PORT" is IPv6, other text with colons is an
+ * IPv6 address alone. */
+static int split_addr(struct pc_parser *p, const char *ap, char *addr,
+		      int *family, long *port)
 {
-	char *p, *at, *colon;
-	size_t skip;
+	const char *c = strchr(ap, ':'), *s = ap;
 
-	if (strlen(text) >= cap)
-		return 0;
-	strcpy(buf, text);
-	if (!strncmp(buf, "socks5://", 9) || !strncmp(buf, "socks4://", 9))
-		skip = 9;
-	else if (!strncmp(buf, "http://", 7))
-		skip = 7;
-	else
-		return 0;
-	buf[skip - 3] = '\0';
-	f[0] = buf;
-	p = buf + skip;
-	at = strrchr(p, '@');
-	if (at) {
-		colon = strchr(p, ':');
-		if (!strcmp(f[0], "socks4") || !colon || colon > at)
-			return 0;
-		*colon = '\0';
-		*at = '\0';
-		f[3] = p;
-		f[4] = colon + 1;
-		p = at + 1;
+	*port = 0;
+	if (!c || c == strrchr(ap, ':')) {
+		*family = AF_INET;
+		if (!scan_set(&s, ":", 15, addr) ||
+		    (*s && (*s != ':' || !port_part(s + 1, port))))
+			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
+	} else if (ap[0] == '[') {
+		*family = AF_INET6;
+		s++;
+		if (!scan_set(&s, "[]", 45, addr) || *s != ']' ||
+		    (s[1] && (s[1] != ':' || !port_part(s + 2, port))))
+			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
+	} else {
+		*family = AF_INET6;
+		if (!scan_set(&s, "[]", 45, addr) || *s)
+			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	}
-	colon = strrchr(p, ':');
-	if (!colon)
-		return 0;
-	*colon = '\0';
-	f[1] = p;
-	f[2] = colon + 1;
-	return at ? 5 : 3;
-}
-
-/* "type host port [user pass]", or the URL form. Types: socks5, http
- * (Basic auth), socks4 (a user id; the password field, which proxychains
- * reads and never sends, is refused); raw is refused. */
-static int proxy_entry(struct pc_parser *p, char **f, int n)
-{
-	char user[3 * CRED_MAX + 1], pass[3 * CRED_MAX + 1];
-	/* scheme, user:pass@, [host]:port: never cut short */
-	char url[sizeof("socks5h://") + 2 * 3 * CRED_MAX + 2 +
-		 SOCKS5_DOMAIN_MAX + 2 + sizeof(":65535")];
-	char perrbuf[sizeof(url) + 512]; /* the URL quoted, and why */
-	char hostpart[SOCKS5_DOMAIN_MAX + 3];
-	char form[4096];
-	char *uf[5];
-	struct socks5_proxy hop;
-	const char *host, *scheme;
-	bool v6;
-	long port;
-	int rc;
-
-	if (n == 1 && strstr(f[0], "://")) {
-		n = url_entry(f[0], form, sizeof(form), uf);
-		explicit_bzero(f[0], strlen(f[0]));
-		if (!n) {
-			explicit_bzero(form, sizeof(form));
-			return perr(p, "not a proxy entry: TYPE HOST PORT [USER PASS] or socks5://, socks4:// or http://[USER:PASS@]HOST:PORT (socks4 takes no USER:PASS)");
-		}
-		f = uf;
-	}
-	if (!strcasecmp(f[0], "raw"))
-		return perr(p, "raw proxies are not supported: a raw hop forwards the program's bytes to the proxy unchanged, which is a port forward, not a proxy socksify can chain through");
-	if (strcmp(f[0], "socks5") && strcmp(f[0], "socks4") &&
-	    strcmp(f[0], "http"))
-		rc = perr(p, "unknown proxy type '%.32s' in [ProxyList] (expected socks5, socks4 or http, in lower case as proxychains wants)",
-			  f[0]);
-	else if (n != 3 && n != 5)
-		rc = perr(p, "a proxy entry has 3 or 5 fields (TYPE HOST PORT [USER PASS]), this one has %d",
-			  n);
-	else if (n == 5 && !strcmp(f[0], "socks4"))
-		rc = perr(p, "a socks4 entry with a password: SOCKS4 sends a user id only, and proxychains drops the password without a word; write 'socks4 HOST PORT' and put the user id in SOCKSIFY_PROXY (socks4://USER@HOST:PORT) if the proxy needs one");
-	else if (!number(f[2], 1, 65535, &port))
-		rc = perr(p, "port '%.16s' is not a number in 1..65535", f[2]);
-	else if (p->out->nhops >= SOCKS5_CHAIN_MAX)
-		rc = perr(p, "more than %d proxies: a socksify chain has at most %d hops",
-			  SOCKS5_CHAIN_MAX, SOCKS5_CHAIN_MAX);
-	else
-		rc = 0;
-	if (rc) {
-		explicit_bzero(form, sizeof(form));
-		return rc;
-	}
-	host = f[1];
-	v6 = strchr(host, ':') != NULL;
-	user[0] = pass[0] = '\0';
-	if (n == 5) {
-		if (strlen(f[3]) > CRED_MAX || strlen(f[4]) > CRED_MAX) {
-			rc = perr(p, "the %s is %zu bytes long; SOCKS5 (RFC 1929) allows at most %d (socksify's limit for HTTP too)",
-				  strlen(f[3]) > CRED_MAX ? "user name" : "password",
-				  strlen(strlen(f[3]) > CRED_MAX ? f[3] : f[4]),
-				  CRED_MAX);
-			explicit_bzero(form, sizeof(form));
-			return rc;
-		}
-		percent_encode(f[3], user);
-		percent_encode(f[4], pass);
-	}
-	if (strlen(host) > SOCKS5_DOMAIN_MAX) {
-		explicit_bzero(form, sizeof(form));
-		explicit_bzero(pass, sizeof(pass));
-		return perr(p, "the proxy's host is longer than %d bytes",
-			    SOCKS5_DOMAIN_MAX);
-	}
-	/* Names go to the proxy with proxy_dns, as proxychains sends them
-	 * (socks4 then speaks 4a); HTTP always carries the name. */
-	if (!strcmp(f[0], "http"))
-		scheme = "http";
-	else if (!strcmp(f[0], "socks4"))
-		scheme = p->out->remote_dns ? "socks4a" : "socks4";
-	else
-		scheme = p->out->remote_dns ? "socks5h" : "socks5";
-	snprintf(hostpart, sizeof(hostpart), v6 ? "[%s]" : "%s", host);
-	snprintf(url, sizeof(url), "%s://%s%s%s%s%s:%ld", scheme, user,
-		 n == 5 ? ":" : "", pass, n == 5 ? "@" : "", hostpart, port);
-	explicit_bzero(pass, sizeof(pass));
-	explicit_bzero(form, sizeof(form));
-	perrbuf[0] = '\0';
-	if (socks5_url_parse(url, &hop, perrbuf, sizeof(perrbuf)) != SOCKS5_OK) {
-		explicit_bzero(url, sizeof(url));
-		return perr(p, "bad %s entry: %s", scheme, perrbuf);
-	}
-	socks5_proxy_wipe(&hop);
-	rc = list_add(&p->out->proxy, url);
-	explicit_bzero(url, sizeof(url));
-	if (rc)
-		return rc;
-	p->out->nhops++;
 	return 0;
 }
 
-/* Mask "255.255.0.0" or a prefix length → prefix, or -1. */
-static int mask_prefix(const char *m, int family)
+/* localnet's MASK: a dotted IPv4 mask (any, as proxychains takes it) or a
+ * prefix length; the prefix socksify's list can hold, or an error. */
+static int mask_prefix(struct pc_parser *p, const char *m, int family)
 {
+	const char *s = m;
 	struct in_addr a;
 	uint32_t v;
 	long len;
 	int bits;
 
-	if (number(m, 0, family == AF_INET ? 32 : 128, &len))
-		return (int)len;
-	if (family != AF_INET || inet_pton(AF_INET, m, &a) != 1)
-		return -1;
-	v = ntohl(a.s_addr);
-	for (bits = 0; bits < 32 && (v & (0x80000000u >> bits)); bits++)
-		;
-	/* Only a contiguous mask is a range socksify can express. */
-	if (bits < 32 && (v << bits) != 0)
-		return -1;
-	return bits;
-}
-
-/* localnet ADDR[:PORT]/MASK, where an IPv6 ADDR with a port is [ADDR]. */
-static int localnet(struct pc_parser *p, const char *arg)
-{
-	char addr[INET6_ADDRSTRLEN + 16], item[sizeof(addr) + 16];
-	const char *slash = strrchr(arg, '/'), *port = NULL;
-	unsigned char buf[16];
-	size_t alen;
-	int family, prefix;
-
-	if (!slash || (size_t)(slash - arg) >= sizeof(addr))
-		return perr(p, "localnet needs ADDRESS/MASK");
-	alen = (size_t)(slash - arg);
-	memcpy(addr, arg, alen);
-	addr[alen] = '\0';
-	if (addr[0] == '[') {
-		char *close = strchr(addr, ']');
-
-		if (!close)
-			return perr(p, "localnet: '[' without ']'");
-		*close = '\0';
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1])
-			return perr(p, "localnet: unexpected text after ']'");
-		memmove(addr, addr + 1, strlen(addr + 1) + 1);
-	} else if (strchr(addr, ':') && strchr(addr, '.') &&
-		   strchr(addr, ':') == strrchr(addr, ':')) {
-		port = strchr(addr, ':') + 1; /* a.b.c.d:port */
-		*strchr(addr, ':') = '\0';
+	if (family == AF_INET && strchr(m, '.')) {
+		if (inet_pton(AF_INET, m, &a) != 1)
+			return pc_err(p, "localnet netmask error (proxychains refuses this line too)");
+		v = ntohl(a.s_addr);
+		for (bits = 0; bits < 32 && (v & (0x80000000u >> bits)); bits++)
+			;
+		if (bits < 32 && (v << bits) != 0)
+			return pc_err(p, "localnet: the netmask %.16s is not contiguous; socksify's no-proxy list holds prefixes only, and a wider or narrower range would send other traffic direct or through the proxy",
+				      m);
+		return bits;
 	}
-	if (port)
-		return perr(p, "localnet with a port (:%.8s) cannot be honoured: socksify's no-proxy list has no ports; drop the port to let every port of that range go direct",
-			    port);
-	family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(family, addr, buf) != 1)
-		return perr(p, "localnet: '%.46s' is not an IP address", addr);
-	prefix = mask_prefix(slash + 1, family);
-	if (prefix < 0)
-		return perr(p, "localnet: '%.46s' is not a contiguous netmask or prefix length",
-			    slash + 1);
-	snprintf(item, sizeof(item), "%s/%d", addr, prefix);
-	return list_add(&p->out->no_proxy, item);
+	if (!pc_scan_int(&s, &len) || *s || len < 0 ||
+	    len > (family == AF_INET ? 32 : 128))
+		return pc_err(p, "localnet netmask error (proxychains refuses this line too)");
+	if (family == AF_INET && len == 0)
+		return pc_err(p, "localnet: an IPv4 prefix /0 is undefined in proxychains (a 32-bit shift; on x86 it matches one address only); write the mask 0.0.0.0 to let every IPv4 address go direct");
+	return (int)len;
 }
 
-/* The time-out options: "tcp_read_time_out 15000". */
-static int timeout_opt(struct pc_parser *p, char **f, int n, long *slot)
+/* localnet ADDR[:PORT]/MASK: sscanf(line, "%s %53[^/]/%15s%c") must take
+ * exactly three fields, so nothing may follow the mask. */
+static int localnet(struct pc_parser *p, const char *line)
 {
-	if (n != 2 || !number(f[1], 1, TIMEOUT_MAX_MS, slot))
-		return perr(p, "%s needs milliseconds in 1..%ld", f[0],
-			    TIMEOUT_MAX_MS);
+	char word[PC_LINE_MAX + 1], ap[54], mask[16], addr[46];
+	char item[sizeof(addr) + 16];
+	const char *s = line;
+	unsigned char buf[16];
+	int family, prefix, rc;
+	long port;
+
+	pc_scan_word(&s, word, sizeof(word));
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!scan_set(&s, "/", 53, ap) || *s++ != '/' ||
+	    !pc_scan_word(&s, mask, sizeof(mask)) || strlen(mask) > 15 || *s)
+		return pc_err(p, "localnet needs ADDRESS[:PORT]/MASK and nothing after it (proxychains refuses this line too)");
+	rc = split_addr(p, ap, addr, &family, &port);
+	if (rc)
+		return rc;
+	if (inet_pton(family, addr, buf) != 1)
+		return pc_err(p, "localnet address error: '%.46s' is not an IPv%c address (proxychains refuses this line too)",
+			      addr, family == AF_INET ? '4' : '6');
+	prefix = mask_prefix(p, mask, family);
+	if (prefix < 0)
+		return prefix;
+	if (port)
+		return pc_err(p, "localnet with a port (:%ld) cannot be honoured: socksify's no-proxy list has no ports, and without the port every port of the range would go direct",
+			      port);
+	if (p->nlocalnet >= PC_LOCALNET_MAX)
+		return pc_warn(p, "more than %d localnet lines: proxychains drops this one (its connections go through the proxy), and so does socksify",
+			       PC_LOCALNET_MAX);
+	p->nlocalnet++;
+	snprintf(item, sizeof(item), "%s/%d", addr, prefix);
+	return pc_list_add(&p->out->no_proxy, item);
+}
+
+/* tcp_read_time_out, tcp_connect_time_out: sscanf("%s %d"); a value it
+ * cannot read leaves proxychains' default. */
+static int timeout_opt(struct pc_parser *p, const char *line, long *slot)
+{
+	char word[PC_LINE_MAX + 1];
+	const char *s = line;
+	long v;
+
+	pc_scan_word(&s, word, sizeof(word));
+	if (!pc_scan_int(&s, &v))
+		return pc_warn(p, "%.40s has no number: proxychains keeps its default, and so does socksify",
+			       word);
+	if (!p->timeout_line)
+		p->timeout_line = p->line;
+	if (v < 0) {
+		*slot = TIMEOUT_MAX_MS;
+		return pc_warn(p, "a negative time-out makes proxychains wait for ever; socksify waits its longest, %ld ms",
+			       TIMEOUT_MAX_MS);
+	}
+	if (v == 0) {
+		*slot = 1;
+		return pc_warn(p, "a time-out of 0 makes proxychains give up at once; socksify's shortest is 1 ms");
+	}
+	*slot = v;
 	return 0;
 }
 
-/* Options may also be written "name = value" (chain_len = 2). */
-static int option(struct pc_parser *p, char **f, int n)
+/* remote_dns_subnet N: sscanf("%s %u"); 256 and more refused there. */
+static int dns_subnet(struct pc_parser *p, const char *line)
 {
-	const char *k = f[0];
+	char word[PC_LINE_MAX + 1];
+	const char *s = line;
 	long v;
 
-	if (n >= 3 && !strcmp(f[1], "=") && strcmp(k, "chain_len")) {
-		f[1] = f[2];
-		n = 2;
-	}
-	/* The last chain line wins, as in proxychains. */
-	for (v = 0; v < 4; v++) {
-		static const char *const modes[] = {
-			"strict_chain", "dynamic_chain", "random_chain",
-			"round_robin_chain"
-		};
+	pc_scan_word(&s, word, sizeof(word));
+	if (!pc_scan_int(&s, &v))
+		return pc_warn(p, "remote_dns_subnet has no number: proxychains keeps 224, socksify its own fake range");
+	if (v < 0 || v > 255)
+		return pc_err(p, "remote_dns_subnet: invalid value, it needs a number in 0..255 (proxychains refuses it too)");
+	snprintf(p->out->fake_net, sizeof(p->out->fake_net), "%ld.0.0.0/8", v);
+	return 0;
+}
 
-		if (!strcmp(k, modes[v])) {
-			if (n != 1)
-				return perr(p, "%s takes no value", k);
-			p->out->chain_mode = (int)v;
-			p->have_mode = true;
+/* chain_len: the number after the first '=' of the line, by atoi (0 and
+ * no number are 1); no '=' is refused there. */
+static int chain_len(struct pc_parser *p, const char *line)
+{
+	const char *eq = strchr(line, '='), *s;
+	long v;
+	int rc = 0;
+
+	if (!eq)
+		return pc_err(p, "chain_len needs an equals sign: chain_len = N (proxychains refuses it without)");
+	s = eq + 1;
+	if (!pc_scan_int(&s, &v)) {
+		v = 0;
+		rc = pc_warn(p, "chain_len has no number after '=': proxychains reads 0, which it takes as 1, and so does socksify");
+	}
+	if (v < 0)
+		return pc_err(p, "chain_len = %ld: proxychains takes it as a huge unsigned number and fails every connection (\"need more proxies\")",
+			      v);
+	p->chain_len = v ? v : 1;
+	p->chain_len_line = p->line;
+	return rc;
+}
+
+/* proxy_dns_daemon IP:PORT: sscanf("%s %15[^:]:%5s") and inet_pton of the
+ * IP, which proxychains checks; the port it takes by atoi. */
+static int dns_daemon(struct pc_parser *p, const char *line)
+{
+	char word[PC_LINE_MAX + 1], ip[16], port[PC_LINE_MAX + 1];
+	const char *s = line;
+	struct in_addr a;
+
+	pc_scan_word(&s, word, sizeof(word));
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!scan_set(&s, ":", 15, ip) || *s++ != ':' ||
+	    !pc_scan_word(&s, port, sizeof(port)))
+		return pc_err(p, "proxy_dns_daemon needs IPV4:PORT (proxychains refuses this line too)");
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return pc_err(p, "proxy_dns_daemon: '%.15s' is not an IPv4 address (proxychains refuses it too)",
+			      ip);
+	p->dns = PC_DNS_DAEMON;
+	p->dns_line = p->line;
+	return 0;
+}
+
+/* A line proxychains compares whole, when it has more on it. */
+static const char *const whole[] = {
+	"[ProxyList]", "random_chain", "strict_chain", "dynamic_chain",
+	"round_robin_chain", "quiet_mode", "proxy_dns_old", "proxy_dns",
+};
+
+/* What proxychains ignores: said, and ignored. Only the first word is
+ * quoted (a misplaced entry may hold a password). */
+static int ignored(struct pc_parser *p, const char *line)
+{
+	char word[PC_LINE_MAX + 1];
+	const char *s = line;
+	size_t i;
+
+	pc_scan_word(&s, word, sizeof(word));
+	for (i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (!strcmp(word, whole[i]))
+			return pc_warn(p, "'%s' with more text after it: proxychains compares the whole line and ignores it, and so does socksify; put '%s' alone on its line to have it",
+				       whole[i], whole[i]);
+	if (line[0] == '[') {
+		if (!p->ignored_section)
+			p->ignored_section = p->line;
+		return pc_warn(p, "'%.40s' is not '[ProxyList]' (as proxychains spells it, case and all): ignored, as proxychains does",
+			       word);
+	}
+	return pc_warn(p, "unknown setting '%.40s': ignored, as proxychains does",
+		       word);
+}
+
+/* One option line, in proxychains' order of tests. */
+static int option(struct pc_parser *p, const char *b)
+{
+	static const char *const modes[] = {
+		"strict_chain", "dynamic_chain", "random_chain",
+		"round_robin_chain"
+	};
+	int m;
+
+	if (!strcmp(b, "[ProxyList]")) {
+		p->in_list = true;
+		return 0;
+	}
+	for (m = 0; m < 4; m++) {
+		if (!strcmp(b, modes[m])) {
+			p->out->chain_mode = m; /* the last one wins */
 			return 0;
 		}
 	}
-	if (!strncmp(k, "chain_len", 9)) {
-		/* proxychains: "chain_len = N", the '=' required; 0 is 1. */
-		const char *eq = strchr(k, '=');
-
-		if (!eq && n >= 2 && f[1][0] == '=')
-			eq = f[1];
-		if (eq && !eq[1] && n >= 2 && eq != f[1])
-			eq = f[1] - 1; /* "chain_len= 2" */
-		if (!eq)
-			return perr(p, "chain_len needs an equals sign: chain_len = N (proxychains refuses it without)");
-		if (!eq[1] && n >= 3)
-			eq = f[2] - 1;
-		if (!number(eq + 1, 0, 1000, &v))
-			return perr(p, "chain_len needs a number of proxies");
-		p->chain_len = v ? v : 1;
-		p->chain_len_line = p->line;
-		return 0;
-	}
-	if (!strcmp(k, "quiet_mode")) {
+	if (STARTS(b, "tcp_read_time_out"))
+		return timeout_opt(p, b, &p->read_ms);
+	if (STARTS(b, "tcp_connect_time_out"))
+		return timeout_opt(p, b, &p->connect_ms);
+	if (STARTS(b, "remote_dns_subnet"))
+		return dns_subnet(p, b);
+	if (STARTS(b, "localnet"))
+		return localnet(p, b);
+	if (STARTS(b, "chain_len"))
+		return chain_len(p, b);
+	if (!strcmp(b, "quiet_mode")) {
 		p->out->quiet = true;
 		return 0;
 	}
-	/* Three ways of proxychains to have the proxy resolve names;
-	 * socksify has one (fake addresses, its own DNS forwarder), with the
-	 * same effect: no name is looked up here. The daemon's address is
-	 * checked as proxychains does, then not needed. */
-	if (!strcmp(k, "proxy_dns") || !strcmp(k, "proxy_dns_old")) {
-		p->out->remote_dns = true;
+	if (!strcmp(b, "proxy_dns_old") || !strcmp(b, "proxy_dns")) {
+		p->dns = b[9] ? PC_DNS_OLD : PC_DNS_THREAD;
+		p->dns_line = p->line;
 		return 0;
 	}
-	if (!strcmp(k, "proxy_dns_daemon")) {
-		struct in_addr a;
-		char *colon = n == 2 ? strchr(f[1], ':') : NULL;
-
-		if (colon)
-			*colon = '\0';
-		if (!colon || inet_pton(AF_INET, f[1], &a) != 1 ||
-		    !number(colon + 1, 1, 65535, &v))
-			return perr(p, "proxy_dns_daemon needs IPV4:PORT");
-		p->out->remote_dns = true;
-		return pwarn(p, "proxy_dns_daemon: names are resolved by the proxy, as asked, but through socksify's own fake addresses; the proxychains4-daemon is not used");
-	}
-	if (!strcmp(k, "remote_dns_subnet")) {
-		if (n != 2 || !number(f[1], 0, 255, &v))
-			return perr(p, "remote_dns_subnet needs a number in 0..255");
-		snprintf(p->out->fake_net, sizeof(p->out->fake_net),
-			 "%ld.0.0.0/8", v);
-		return 0;
-	}
-	if (!strcmp(k, "tcp_read_time_out"))
-		return timeout_opt(p, f, n, &p->read_ms);
-	if (!strcmp(k, "tcp_connect_time_out"))
-		return timeout_opt(p, f, n, &p->connect_ms);
-	if (!strcmp(k, "localnet")) {
-		if (n != 2)
-			return perr(p, "localnet needs one ADDRESS/MASK");
-		return localnet(p, f[1]);
-	}
-	if (!strcmp(k, "dnat"))
-		return perr(p, "dnat is not supported: socksify never rewrites destinations");
-	return perr(p, "unknown setting '%.40s'", k);
+	if (STARTS(b, "proxy_dns_daemon"))
+		return dns_daemon(p, b);
+	if (STARTS(b, "dnat"))
+		return pc_err(p, "dnat cannot be honoured: socksify never rewrites destinations, and without the rewrite the connection would go to the original address instead of the one dnat names");
+	return ignored(p, b);
 }
 
-/* Splits a line in place into at most MAX_FIELDS fields. */
-static int fields(char *line, char **f)
+/* One line as fgets gave it to proxychains: trimmed, then skipped, an
+ * option or an entry. */
+static int one_line(struct pc_parser *p, char *b)
 {
-	int n = 0;
-	char *s = line;
+	char *e;
 
-	for (;;) {
-		while (*s == ' ' || *s == '\t' || *s == '\r')
-			s++;
-		if (!*s || *s == '#')
-			return n;
-		if (n == MAX_FIELDS)
-			return n + 1; /* too many */
-		f[n++] = s;
-		while (*s && *s != ' ' && *s != '\t' && *s != '\r')
-			s++;
-		if (*s)
-			*s++ = '\0';
-	}
+	while (isspace((unsigned char)*b))
+		b++;
+	e = b + strlen(b);
+	while (e > b && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	if (!*b || *b == '#')
+		return 0;
+	return p->in_list ? pc_list_line(p, b) : option(p, b);
 }
 
-static int one_line(struct pc_parser *p, char *line)
+/* The time-outs: proxychains bounds the connect to the first proxy by one
+ * and each read of a handshake by the other; socksify bounds the whole
+ * connection by one, their sum (a default for the one not given). */
+static int finish_timeout(struct pc_parser *p)
 {
-	char *f[MAX_FIELDS];
-	int n = fields(line, f);
+	long r = p->read_ms >= 0 ? p->read_ms : PC_READ_MS;
+	long c = p->connect_ms >= 0 ? p->connect_ms : PC_CONNECT_MS;
+	long t = r + c;
 
-	if (n == 0)
+	if (!p->timeout_line)
 		return 0;
-	if (n > MAX_FIELDS)
-		return perr(p, "too many fields");
-	if (f[0][0] == '[') {
-		if (n == 1 && !strcasecmp(f[0], "[ProxyList]")) {
-			p->in_list = true;
-			return 0;
-		}
-		return perr(p, "unknown section '%.40s' (only [ProxyList])", f[0]);
-	}
-	return p->in_list ? proxy_entry(p, f, n) : option(p, f, n);
+	p->out->timeout_ms = t > TIMEOUT_MAX_MS ? TIMEOUT_MAX_MS : t;
+	p->line = p->timeout_line;
+	return pc_warn(p, "tcp_connect_time_out and tcp_read_time_out: socksify bounds a whole connection (the connect and every hop's reply) by one time-out, set to their sum, %ld ms%s",
+		       p->out->timeout_ms, t > TIMEOUT_MAX_MS ? " (socksify's longest)" : "");
 }
 
 /* What can only be judged once the whole file has been read. */
 static int finish(struct pc_parser *p)
 {
 	struct sfy_pc *o = p->out;
+	int rc;
 
-	if (!o->nhops)
-		return perr(p, "no proxy in [ProxyList]");
-	/* proxychains' default is dynamic_chain. */
-	if (!p->have_mode)
-		o->chain_mode = SFY_PC_DYNAMIC;
+	if (!o->nhops) {
+		if (p->ignored_section) {
+			p->line = p->ignored_section;
+			return pc_err(p, "no proxy: this line is not '[ProxyList]' as proxychains spells it, so what follows was read as settings (proxychains: \"no valid proxy found\")");
+		}
+		return pc_err(p, "no proxy in [ProxyList] (proxychains: \"no valid proxy found\")");
+	}
 	o->chain_len = 0;
 	if (o->chain_mode == SFY_PC_RANDOM || o->chain_mode == SFY_PC_ROUND_ROBIN) {
 		o->chain_len = p->chain_len ? p->chain_len : 1;
 		if (o->chain_len > (long)o->nhops) {
 			p->line = p->chain_len_line;
-			return perr(p, "chain_len = %ld, but [ProxyList] has %zu proxies: every connection would fail (proxychains: \"need more proxies\")",
-				    o->chain_len, o->nhops);
+			return pc_err(p, "chain_len = %ld, but [ProxyList] has %zu proxies: every connection would fail (proxychains: \"need more proxies\")",
+				      o->chain_len, o->nhops);
 		}
 	}
-	if (p->read_ms > 0 || p->connect_ms > 0) {
-		long t = (p->read_ms > 0 ? p->read_ms : 0) +
-			 (p->connect_ms > 0 ? p->connect_ms : 0);
-
-		o->timeout_ms = t > TIMEOUT_MAX_MS ? TIMEOUT_MAX_MS : t;
-	}
+	rc = finish_timeout(p);
+	if (rc)
+		return rc;
+	/* All three ways of proxychains have names resolved far away;
+	 * socksify has one (fake addresses, the names sent to the proxy). */
+	o->remote_dns = p->dns != PC_DNS_LOCAL;
+	p->line = p->dns_line;
+	if (p->dns == PC_DNS_OLD)
+		rc = pc_warn(p, "proxy_dns_old: names are resolved by the proxy, as with proxy_dns, not by proxychains' proxyresolv script (a DNS query sent through the proxy)");
+	else if (p->dns == PC_DNS_DAEMON)
+		rc = pc_warn(p, "proxy_dns_daemon: names are resolved by the proxy, as asked, but through socksify's own fake addresses; the proxychains4-daemon is not used");
+	if (rc)
+		return rc;
 	if (!o->no_proxy) {
 		/* proxychains proxies everything not in a localnet line,
 		 * loopback included: the empty list says the same. */
@@ -512,29 +454,40 @@ int sfy_pc_parse(const char *text, size_t len, const char *name, bool strict,
 		.name = name, .strict = strict, .read_ms = -1,
 		.connect_ms = -1, .out = out, .err = err, .errcap = errcap,
 	};
-	char line[4096];
+	char buf[PC_LINE_MAX + 1];
 	size_t pos = 0;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->chain_mode = SFY_PC_DYNAMIC; /* proxychains' default */
 	if (errcap)
 		err[0] = '\0';
 	while (pos < len && rc == 0) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		size_t l = nl ? (size_t)(nl - (text + pos)) + 1 : len - pos;
+		bool first = true;
 
 		p.line++;
-		if (l >= sizeof(line) || memchr(text + pos, '\0', l))
-			rc = perr(&p, l >= sizeof(line) ? "line too long" :
-							  "NUL byte in the file");
-		else {
-			memcpy(line, text + pos, l);
-			line[l] = '\0';
-			rc = one_line(&p, line);
+		/* fgets: 1023 bytes at most, the newline included; the
+		 * rest of a longer line is read as the next line. */
+		while (l > 0 && rc == 0) {
+			size_t k = l > PC_LINE_MAX ? PC_LINE_MAX : l;
+
+			memcpy(buf, text + pos, k);
+			buf[k] = '\0';
+			if (strlen(buf) < k)
+				rc = pc_warn(&p, "a NUL byte: proxychains reads this line only up to it, and so does socksify");
+			if (!first && rc == 0 && strspn(buf, " \t\n\v\f\r") < strlen(buf))
+				rc = pc_warn(&p, "longer than %d bytes: proxychains reads the rest as another line, and so does socksify",
+					     PC_LINE_MAX - 1);
+			if (rc == 0)
+				rc = one_line(&p, buf);
+			first = false;
+			pos += k;
+			l -= k;
 		}
-		pos += l + 1;
 	}
-	explicit_bzero(line, sizeof(line));
+	explicit_bzero(buf, sizeof(buf));
 	if (rc == 0)
 		rc = finish(&p);
 	if (rc == -ENOMEM && errcap)

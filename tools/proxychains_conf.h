@@ -1,34 +1,45 @@
 /*
  * Reading a proxychains-ng configuration (proxychains.conf) for
  * `socksify -f FILE`, so that people moving from proxychains keep their
- * file. What socksify can honour is translated into its own settings;
- * what it cannot is an error naming the file, the line and the reason,
- * never silently dropped (a dropped localnet or dnat line would change
- * where traffic goes).
+ * file. Every file proxychains-ng 4.17 accepts is read the way it reads
+ * it (proxychains_int.h). What socksify honours exactly is translated
+ * into its own settings; what it honours approximately, and what
+ * proxychains ignores, is said in a warning naming the line (an error with
+ * --strict); what would send traffic direct or to another place than
+ * proxychains sends it is refused, naming the line and why.
  *
  *   strict_chain, dynamic_chain, random_chain, round_robin_chain
  *                           SOCKSIFY_CHAIN (the last one wins; none:
  *                           dynamic, proxychains' default)
  *   chain_len = N           SOCKSIFY_CHAIN_LEN for random and round-robin
- *                           (0 is 1; the '=' is required, as proxychains
- *                           does); ignored otherwise, as proxychains does;
- *                           more than the list holds → error
- *   proxy_dns, proxy_dns_old, proxy_dns_daemon IP:PORT
- *                           remote DNS (socks5h://, socks4a://; http://
- *                           always sends the name); the daemon's address
- *                           is checked, not used
- *   remote_dns_subnet N     fake IPv4 range N.0.0.0/8
- *   tcp_read_time_out, tcp_connect_time_out  their sum is the timeout
+ *                           (0 or no number is 1; the '=' is required, as
+ *                           proxychains does); ignored otherwise, as
+ *                           proxychains does; more than the list holds, or
+ *                           negative → error (every connection would fail)
+ *   proxy_dns               remote DNS (socks5h://, socks4a://; http://
+ *                           always sends the name)
+ *   proxy_dns_old, proxy_dns_daemon IP:PORT
+ *                           remote DNS too, with a warning (no proxyresolv
+ *                           script, no daemon); the daemon's address is
+ *                           checked as proxychains does
+ *   remote_dns_subnet N     fake IPv4 range N.0.0.0/8; 256 and more → error
+ *   tcp_read_time_out, tcp_connect_time_out  warning: their sum (the
+ *                           default for one not given) is the timeout
  *                           (socksify has one bound for the whole connect)
- *   localnet ADDR/MASK      a no-proxy range; with a port → error (the
- *                           no-proxy list has no ports)
+ *   localnet ADDR/MASK      a no-proxy range; with a port, with a
+ *                           non-contiguous mask or an IPv4 /0 → error (the
+ *                           no-proxy list has no ports and holds prefixes)
  *   quiet_mode              log errors only
  *   dnat                    → error (socksify never rewrites destinations)
+ *   anything else           ignored with a warning, as proxychains ignores
+ *                           it (also "proxy_dns # comment": proxychains
+ *                           compares such lines whole)
  *   [ProxyList] TYPE HOST PORT [USER PASS], or TYPE://[USER:PASS@]HOST:PORT
- *                           socks5, socks4 (no password: SOCKS4 has a user
- *                           id only), http (Basic auth); raw → error; host
- *                           names at any position (proxychains allows them
- *                           only after the first hop of a strict chain)
+ *                           socks5, socks4 (the user id; a password is
+ *                           not sent, as there), http (Basic auth); raw →
+ *                           error; port 0 skipped, as there; host names at
+ *                           any position (proxychains allows them only
+ *                           after the first hop of a strict chain)
  *
  * Pure: the parser works on a buffer and allocates only its results.
  */
@@ -39,7 +50,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SFY_PC_WARN_MAX 4
+#define SFY_PC_WARN_MAX 8
 /* chain modes, in SOCKSIFY_CHAIN's order (tool.h's SFY_CHAIN_*) */
 enum { SFY_PC_STRICT, SFY_PC_DYNAMIC, SFY_PC_RANDOM, SFY_PC_ROUND_ROBIN };
 /* "FILE:LINE: what": room for any path and the longest message. */
@@ -56,6 +67,7 @@ struct sfy_pc {
 	int chain_mode;     /* SFY_PC_STRICT .. SFY_PC_ROUND_ROBIN */
 	long chain_len;     /* random, round-robin: hops per chain; else 0 */
 	int nwarn;          /* messages for what is honoured approximately */
+	int nwarn_more;     /* warnings past SFY_PC_WARN_MAX, counted only */
 	char warn[SFY_PC_WARN_MAX][SFY_PC_MSG_MAX];
 };
 

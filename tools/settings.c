@@ -13,55 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "socks5_chainmode.h"
 #include "socks5_proxyfile.h"
 #include "tool.h"
 
 const char *const sfy_level_names[4] = { "error", "warn", "info", "debug" };
-const char *const sfy_chain_names[4] = { "strict", "dynamic", "random",
-					 "round-robin" };
-
-/* The library's rules (preload/base/config.c, parse_chain_mode), said
- * here before anything runs. */
+/* The library's reader (socks5_chainmode.h), said here before anything
+ * runs. */
 int sfy_chain_setting(const char *mode, const char *len, size_t nhops,
 		      int *mode_out, size_t *len_out, char *err, size_t cap)
 {
-	char *end;
-	long n;
-	int i;
+	const char *var = NULL;
+	char why[300];
 
-	*mode_out = SFY_CHAIN_STRICT;
-	*len_out = nhops;
-	if (mode && *mode) {
-		for (i = 0; i < 4 && strcasecmp(mode, sfy_chain_names[i]); i++)
-			;
-		if (i == 4) {
-			snprintf(err, cap, "SOCKSIFY_CHAIN: '%s' is not strict, dynamic, random or round-robin",
-				 mode);
-			return -1;
-		}
-		*mode_out = i;
-	}
-	if (*mode_out != SFY_CHAIN_RANDOM && *mode_out != SFY_CHAIN_ROUND_ROBIN) {
-		if (len && *len) {
-			snprintf(err, cap, "SOCKSIFY_CHAIN_LEN: '%s' is given, but only SOCKSIFY_CHAIN=random or round-robin takes a length (a strict or dynamic chain is every hop)",
-				 len);
-			return -1;
-		}
+	if (!socks5_chain_mode_parse(mode, len, nhops, mode_out, len_out, &var,
+				     why, sizeof(why)))
 		return 0;
-	}
-	*len_out = 1;
-	if (!len || !*len)
-		return 0;
-	errno = 0;
-	n = strtol(len, &end, 10);
-	if (len[0] < '0' || len[0] > '9' || *end || errno || n < 1 ||
-	    (size_t)n > nhops) {
-		snprintf(err, cap, "SOCKSIFY_CHAIN_LEN: '%s' is not a number of hops in 1..%zu (the proxies configured)",
-			 len, nhops);
-		return -1;
-	}
-	*len_out = (size_t)n;
-	return 0;
+	snprintf(err, cap, "%s: %s", var, why);
+	return -1;
 }
 
 static void __attribute__((noreturn)) oom(void)
@@ -135,7 +104,7 @@ void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
 	if (s->strict) /* the library refuses to exec them too */
 		sfy_env_add(env, "SOCKSIFY_STRICT", "1");
 	if (s->chain_mode >= 0 && s->chain_mode < 4) {
-		sfy_env_add(env, "SOCKSIFY_CHAIN", sfy_chain_names[s->chain_mode]);
+		sfy_env_add(env, "SOCKSIFY_CHAIN", socks5_chain_mode_name(s->chain_mode));
 		if (s->chain_len > 0) {
 			snprintf(num, sizeof(num), "%ld", s->chain_len);
 			sfy_env_add(env, "SOCKSIFY_CHAIN_LEN", num);

@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	      "                       Basic auth, the proxy resolves). Port defaults\n"
 	      "                       to 1080, IPv6 hosts in brackets. Repeat, or give\n"
 	      "                       a comma list, for a chain (first hop first); any\n"
-	      "                       type at any hop, UDP only with a SOCKS5 last hop.\n"
+	      "                       type at any hop, UDP only with a SOCKS5 first hop.\n"
 	      "  -f, --config FILE    read a proxychains-ng configuration (proxychains.conf)\n"
 	      "  -n, --no-proxy LIST  destinations that go direct: comma list of CIDRs,\n"
 	      "                       host names, .suffix, or *; an empty LIST proxies\n"
@@ -92,8 +92,12 @@ static void usage(FILE *f)
 	      "                              at random from the live ones\n"
 	      "  SOCKSIFY_CHAIN=round-robin  SOCKSIFY_CHAIN_LEN live hops in turn\n"
 	      "A hop that fails is skipped for 1 s, doubling to 60 s while it keeps\n"
-	      "failing (remembered by the process and its forked children); failover\n"
+	      "failing (remembered by every program of this run); failover\n"
 	      "stays within SOCKSIFY_TIMEOUT_MS, split evenly between the attempts.\n"
+	      "\n"
+	      "SOCKSIFY_BIND=auto (default) serves a socket that listens for a\n"
+	      "connection back from a proxied host (active FTP) by SOCKS5 BIND at the\n"
+	      "proxy; off keeps every listen() local.\n"
 	      "\n"
 	      "Exit status: the program's; 1 when libsocksify.so is missing; 2 for bad\n"
 	      "usage or configuration; 3 when --strict refuses the program; 126 when\n"
@@ -317,6 +321,9 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 	}
 	for (i = 0; i < pc.nwarn && !(o->level_set && o->level == 0); i++)
 		fprintf(stderr, "socksify: warning: %s\n", pc.warn[i]);
+	if (pc.nwarn_more && !(o->level_set && o->level == 0))
+		fprintf(stderr, "socksify: warning: %s: %d more warnings like these\n",
+			o->conf, pc.nwarn_more);
 	s->proxy = pc.proxy;
 	pc.proxy = NULL;
 	s->source = "-f";

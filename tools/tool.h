@@ -50,7 +50,6 @@ struct sfy_settings {
 /* SOCKSIFY_CHAIN's values, in the library's order (route/chainpick.h). */
 enum { SFY_CHAIN_STRICT, SFY_CHAIN_DYNAMIC, SFY_CHAIN_RANDOM,
        SFY_CHAIN_ROUND_ROBIN };
-extern const char *const sfy_chain_names[4];
 /* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN (either may be NULL or empty) for
  * a chain of nhops, read by the library's rules: 0 with *mode and *len
  * (the hops per connection: every hop for strict and dynamic), or -1 with

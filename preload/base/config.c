@@ -43,6 +43,7 @@
 #include "dns/fakeip.h"
 #include "route/bypasslist.h"
 #include "route/policy.h"
+#include "socks5_chainmode.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 /* The default fake ranges already parsed: most programs start without
@@ -326,14 +327,15 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 
 	v = env("SOCKSIFY_STRICT");
 	if (v && *v) {
-		static const char *const yn[] = { "0", "1" };
-
-		i = pick(v, yn, 2);
+		i = pick(v, (const char *const[]){ "0", "1" }, 2);
 		if (i < 0)
 			problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
 		c->strict = i == 1;
 	}
 
+	v = env("SOCKSIFY_BIND"); /* tcp/bind.c */
+	if (v && *v && !(c->bind_off = !strcasecmp(v, "off")) && strcasecmp(v, "auto"))
+		problem(c, "SOCKSIFY_BIND", "'%s' is not auto or off", v);
 	c->pipeline = SFY_PIPELINE_AUTO;
 	v = env("SOCKSIFY_PIPELINE");
 	if (v && *v) {
@@ -351,51 +353,23 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 	}
 }
 
-/* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN (chainpick.h): a length only
- * where the mode takes one (1 by default, as proxychains-ng's chain_len),
- * at most the hops configured. */
+/* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN: libsocks5's reader, the one the
+ * command uses too (socks5_chainmode.h). */
+_Static_assert((int)SFY_CHAIN_ROUND_ROBIN == (int)SOCKS5_CHAIN_ROUND_ROBIN &&
+	       (int)SFY_CHAIN_RANDOM == (int)SOCKS5_CHAIN_RANDOM &&
+	       (int)SFY_CHAIN_DYNAMIC == (int)SOCKS5_CHAIN_DYNAMIC,
+	       "chainpick.h's modes in socks5_chainmode.h's order");
 static void parse_chain_mode(struct sfy_config *c, getenv_fn_t env)
 {
-	static const char *const modes[] = { "strict", "dynamic", "random",
-					     "round-robin" };
-	const char *v = env("SOCKSIFY_CHAIN"), *lv = env("SOCKSIFY_CHAIN_LEN");
-	char msg[200], *end;
-	long len;
-	int i;
+	const char *var = NULL;
+	char why[300];
+	int mode;
 
-	c->chain_mode = SFY_CHAIN_STRICT;
-	c->chain_len = c->nhops;
-	if (v && *v) {
-		i = pick(v, modes, 4);
-		if (i < 0)
-			problem(c, "SOCKSIFY_CHAIN",
-				"'%s' is not strict, dynamic, random or round-robin",
-				v);
-		else
-			c->chain_mode = (enum sfy_chain_mode)i;
-	}
-	if (c->chain_mode != SFY_CHAIN_RANDOM &&
-	    c->chain_mode != SFY_CHAIN_ROUND_ROBIN) {
-		if (lv && *lv)
-			problem(c, "SOCKSIFY_CHAIN_LEN",
-				"'%s' is given, but only SOCKSIFY_CHAIN=random or round-robin takes a length (a strict or dynamic chain is every hop)",
-				lv);
-		return;
-	}
-	c->chain_len = 1;
-	if (!lv || !*lv)
-		return;
-	errno = 0;
-	len = strtol(lv, &end, 10);
-	if (!isdigit((unsigned char)lv[0]) || *end || errno || len < 1 ||
-	    (size_t)len > c->nhops) {
-		snprintf(msg, sizeof(msg),
-			 "'%%s' is not a number of hops in 1..%zu (the proxies configured)",
-			 c->nhops);
-		problem(c, "SOCKSIFY_CHAIN_LEN", msg, lv);
-		return;
-	}
-	c->chain_len = (size_t)len;
+	if (socks5_chain_mode_parse(env("SOCKSIFY_CHAIN"),
+				    env("SOCKSIFY_CHAIN_LEN"), c->nhops, &mode,
+				    &c->chain_len, &var, why, sizeof(why)))
+		problem(c, var, "%s", why);
+	c->chain_mode = (enum sfy_chain_mode)mode;
 }
 
 static void report(const struct sfy_config *c)

@@ -59,6 +59,7 @@ struct sfy_config {
 	int timeout_ms;
 	enum sfy_pipeline_mode pipeline;
 	bool strict;         /* SOCKSIFY_STRICT=1: refuse what cannot be reached */
+	bool bind_off;       /* SOCKSIFY_BIND=off: every listen() stays local */
 	int log_level;       /* enum sfy_log_level */
 	int log_fd;          /* 2 or SOCKSIFY_LOG_FILE, CLOEXEC */
 	struct sfy_bypass bypass;

@@ -102,6 +102,8 @@ static void resolve_all(void)
 	REAL(socketpair);
 	REAL(accept);
 	REAL(accept4);
+	REAL(listen);
+	REAL(bind);
 	REAL(getaddrinfo_a);
 	REAL(res_nquery);
 	REAL(res_nsearch);

@@ -78,6 +78,8 @@ struct sfy_real {
 	int (*socketpair)(int, int, int, int[2]);
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*listen)(int, int); /* hook_listen.c */
+	int (*bind)(int, const struct sockaddr *, socklen_t);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 	/* glibc's asynchronous lookups (hook_gai_async.c) */

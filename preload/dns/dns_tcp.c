@@ -70,8 +70,9 @@ static int bound(int family, int type, uint16_t *port)
 		in.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else
 		in.in6.sin6_addr = in6addr_loopback;
-	if (bind(s, &in.sa, family == AF_INET ? sizeof(in.in) : sizeof(in.in6)) < 0 ||
-	    (type == SOCK_STREAM && listen(s, 4) < 0) ||
+	if (sfy_real()->bind(s, &in.sa, family == AF_INET ? sizeof(in.in) :
+							   sizeof(in.in6)) < 0 ||
+	    (type == SOCK_STREAM && sfy_real()->listen(s, 4) < 0) ||
 	    sfy_real()->getsockname(s, &in.sa, &len) < 0) {
 		e = -errno;
 		close_own(s);

@@ -2,7 +2,8 @@
  * getpeername and getsockname: for a proxied socket, what the program
  * asked for (its destination, a local address of the family it created)
  * rather than the proxy; for any other, the kernel's answer unchanged.
- * A TCP record names its socket by the proxy address, checked here
+ * A listening socket served by BIND (tcp/bind.c) shows where the proxy
+ * listens, and no peer. A TCP record names its socket by the proxy address, checked here
  * against the kernel's peer (a number reused after a close we did not
  * see gets the kernel's answer, and its record is dropped).
  */
@@ -57,6 +58,12 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		errno = saved;
 		return 0;
 	}
+	if (info.kind == SFY_FD_BIND) {
+		/* Listening (at the proxy, tcp/bind.c): no peer, as the
+		 * kernel says of a listening socket. */
+		errno = ENOTCONN;
+		return -1;
+	}
 	if (info.kind != SFY_FD_TCP)
 		return r->getpeername(fd, sa, len);
 	/* Still connected? (ENOTCONN after a reset, as without us.) Not the
@@ -103,8 +110,22 @@ int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 		return sfy_nosys();
 	if (!sa || !len || !sfy_fd_is_ours(fd) || !sfy_fd_get(fd, &info))
 		return r->getsockname(fd, sa, len);
+	if (info.kind == SFY_FD_BIND) {
+		/* Where the proxy listens for it (BND, tcp/bind.c). */
+		copy_out(sa, len, &info.peer, info.peer_len);
+		errno = saved;
+		return 0;
+	}
 	if (r->getsockname(fd, (struct sockaddr *)&local, &ll) < 0)
 		return -1;
+	/* A proxied connection: where the destination sees it from (the
+	 * proxy's CONNECT reply), while it is the one we connected. */
+	if (info.kind == SFY_FD_TCP && info.bnd_len &&
+	    sfy_tcp_record_check(fd, &info, &peer, &pl) == 1) {
+		copy_out(sa, len, &info.bnd, info.bnd_len);
+		errno = saved;
+		return 0;
+	}
 	cl = convert_local(&local, info.family, &conv);
 	/* Only a replaced socket is shown otherwise, and only while it is
 	 * the one we connected (a TCP record is checked where it is used). */

@@ -4,6 +4,7 @@
  * descriptor closed where we could not see it (fclose(), a raw system
  * call); the state is dropped before the program uses the new one. This
  * is what lets the UDP data path skip an identity check per datagram.
+ * accept on a listening socket served by BIND goes to tcp/bind.c.
  */
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "state/fdstate.h"
 #include "state/sockhint.h"
 #include "tcp/async.h"
+#include "tcp/bind.h"
 #include "tcp/epoll_reg.h"
 
 /* fd was just made (socket, socketpair, accept): state left by a close
@@ -131,6 +133,20 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 	return rc;
 }
 
+/* accept on a listening socket served by BIND (tcp/bind.h): 1 when fd is
+ * not one. */
+static __attribute__((noinline)) int accept_bind(int fd, struct sockaddr *sa,
+						 socklen_t *len, int flags)
+{
+	int nfd = sfy_bind_accept(fd, sa, len, flags);
+
+	if (nfd < 0) {
+		errno = -nfd;
+		return -1;
+	}
+	return nfd;
+}
+
 int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	const struct sfy_real *r = sfy_real();
@@ -138,6 +154,9 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 
 	if (!r->accept)
 		return sfy_nosys();
+	if (sfy_fd_kind(fd) == SFY_FD_BIND &&
+	    (nfd = accept_bind(fd, sa, len, 0)) != 1)
+		return nfd;
 	nfd = r->accept(fd, sa, len);
 	fresh(nfd, false);
 	return nfd;
@@ -150,6 +169,9 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 
 	if (!r->accept4)
 		return sfy_nosys();
+	if (sfy_fd_kind(fd) == SFY_FD_BIND &&
+	    (nfd = accept_bind(fd, sa, len, flags)) != 1)
+		return nfd;
 	nfd = r->accept4(fd, sa, len, flags);
 	fresh(nfd, false);
 	return nfd;

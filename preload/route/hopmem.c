@@ -1,10 +1,14 @@
 /*
  * The dead-hop memory (hopmem.h): a page of MAP_SHARED | MAP_ANONYMOUS
- * memory made once by the constructor. Words, not records: each is
- * loaded and stored on its own with one atomic operation, so no reader
- * waits and a process killed or forked half-way through an update leaves
- * at worst a hop skipped a little longer or tried a little sooner.
+ * memory made once by the constructor, and, in a session, the session's
+ * region "hops", where each hop's words live in a slot named by the hop
+ * (its type, host and port), so programs exec'd in the session share them
+ * too. Words, not records: each is loaded and stored on its own with one
+ * atomic operation, so no reader waits and a process killed or forked
+ * half-way through an update leaves at worst a hop skipped a little
+ * longer or tried a little sooner.
  */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -13,6 +17,9 @@
 #include <unistd.h>
 
 #include "route/hopmem.h"
+#include "state/session.h"
+
+#include "socks5.h"
 
 struct hopmem {
 	_Atomic int64_t until[SFY_HOPMEM_HOPS]; /* skipped before this ms */
@@ -25,12 +32,51 @@ struct hopmem {
 static struct hopmem local; /* before the constructor, or without mmap */
 static struct hopmem *_Atomic mem;
 
-static struct hopmem *get(void)
+static struct hopmem *get_mem(void)
 {
 	struct hopmem *m = atomic_load_explicit(&mem, memory_order_acquire);
 
 	return m ? m : &local;
 }
+
+/* The session's region: slots claimed by a hop's key (never given back;
+ * a session with more distinct hops than slots keeps the rest per
+ * process tree). A slot's key is set once, by compare-and-swap, and
+ * every process probes from the same place, so two processes that claim
+ * the same hop at once end at the same slot. */
+#define HOPMEM_SLOTS 64
+#define HOPMEM_MAGIC 0x736679686f707331ull /* "sfyhops1" */
+struct hopslot {
+	_Atomic uint64_t key; /* 0: free */
+	_Atomic int64_t until;
+	_Atomic uint32_t fails;
+	uint32_t pad;
+};
+struct hopregion {
+	_Atomic uint64_t magic;
+	struct hopslot slot[HOPMEM_SLOTS];
+};
+/* Configured hop i's slot in the session's region, or NULL (its words
+ * are then mem's). Set once, by sfy_hopmem_session. */
+static struct hopslot *_Atomic bound[SFY_HOPMEM_HOPS];
+static _Atomic int attached; /* 0: not yet, 1: under way, 2: done */
+
+static _Atomic int64_t *until_of(size_t hop)
+{
+	struct hopslot *s = atomic_load_explicit(&bound[hop],
+						 memory_order_acquire);
+
+	return s ? &s->until : &get_mem()->until[hop];
+}
+
+static _Atomic uint32_t *fails_of(size_t hop)
+{
+	struct hopslot *s = atomic_load_explicit(&bound[hop],
+						 memory_order_acquire);
+
+	return s ? &s->fails : &get_mem()->fails[hop];
+}
+
 
 static uint64_t seed_value(void)
 {
@@ -74,12 +120,11 @@ int64_t sfy_hopmem_backoff_ms(uint32_t k)
 
 uint32_t sfy_hopmem_dead(size_t nhops, int64_t now_ms)
 {
-	struct hopmem *m = get();
 	uint32_t dead = 0;
 	size_t i;
 
 	for (i = 0; i < nhops && i < SFY_HOPMEM_HOPS; i++)
-		if (atomic_load_explicit(&m->until[i], memory_order_relaxed) >
+		if (atomic_load_explicit(until_of(i), memory_order_relaxed) >
 		    now_ms)
 			dead |= 1u << i;
 	return dead;
@@ -87,46 +132,43 @@ uint32_t sfy_hopmem_dead(size_t nhops, int64_t now_ms)
 
 void sfy_hopmem_failed(size_t hop, int64_t now_ms)
 {
-	struct hopmem *m = get();
 	uint32_t k;
 
 	if (hop >= SFY_HOPMEM_HOPS)
 		return;
-	k = atomic_fetch_add_explicit(&m->fails[hop], 1,
+	k = atomic_fetch_add_explicit(fails_of(hop), 1,
 				      memory_order_relaxed) + 1;
-	atomic_store_explicit(&m->until[hop], now_ms + sfy_hopmem_backoff_ms(k),
+	atomic_store_explicit(until_of(hop), now_ms + sfy_hopmem_backoff_ms(k),
 			      memory_order_relaxed);
 }
 
 void sfy_hopmem_ok(size_t hop)
 {
-	struct hopmem *m = get();
-
 	/* Both words: a failure racing a success may leave a back-off
 	 * with no count behind it. */
 	if (hop >= SFY_HOPMEM_HOPS ||
-	    (!atomic_load_explicit(&m->fails[hop], memory_order_relaxed) &&
-	     !atomic_load_explicit(&m->until[hop], memory_order_relaxed)))
+	    (!atomic_load_explicit(fails_of(hop), memory_order_relaxed) &&
+	     !atomic_load_explicit(until_of(hop), memory_order_relaxed)))
 		return;
-	atomic_store_explicit(&m->fails[hop], 0, memory_order_relaxed);
-	atomic_store_explicit(&m->until[hop], 0, memory_order_relaxed);
+	atomic_store_explicit(fails_of(hop), 0, memory_order_relaxed);
+	atomic_store_explicit(until_of(hop), 0, memory_order_relaxed);
 }
 
 size_t sfy_hopmem_cursor(void)
 {
-	return atomic_load_explicit(&get()->cursor, memory_order_relaxed);
+	return atomic_load_explicit(&get_mem()->cursor, memory_order_relaxed);
 }
 
 void sfy_hopmem_cursor_move(size_t from, size_t next)
 {
-	atomic_compare_exchange_strong_explicit(&get()->cursor, &from, next,
+	atomic_compare_exchange_strong_explicit(&get_mem()->cursor, &from, next,
 						memory_order_relaxed,
 						memory_order_relaxed);
 }
 
 uint32_t sfy_hopmem_random(void *unused)
 {
-	struct hopmem *m = get();
+	struct hopmem *m = get_mem();
 	uint64_t z;
 
 	(void)unused;
@@ -137,4 +179,81 @@ uint32_t sfy_hopmem_random(void *unused)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+/* A hop's name in the region: FNV-1a over its type, host and port (what
+ * makes it the same proxy; credentials are not part of it). Never 0. */
+static uint64_t hop_key(const struct socks5_proxy *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *c;
+
+	h = (h ^ p->type) * 0x100000001b3ull;
+	for (c = p->host; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+	h = (h ^ (p->port >> 8)) * 0x100000001b3ull;
+	h = (h ^ (p->port & 0xff)) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+static struct hopslot *claim(struct hopregion *r, uint64_t key)
+{
+	size_t j;
+
+	for (j = 0; j < HOPMEM_SLOTS; j++) {
+		struct hopslot *s = &r->slot[(key + j) % HOPMEM_SLOTS];
+		uint64_t k = atomic_load_explicit(&s->key,
+						  memory_order_acquire);
+
+		if (k == 0 &&
+		    (atomic_compare_exchange_strong_explicit(
+			     &s->key, &k, key, memory_order_acq_rel,
+			     memory_order_acquire) ||
+		     k == key))
+			return s;
+		if (k == key)
+			return s;
+	}
+	return NULL;
+}
+
+/* Region initialiser (session.h): a new file is zeroes, every slot free;
+ * the magic word says so, written last. */
+static int init_region(void *p, size_t len, void *arg)
+{
+	struct hopregion *r = p;
+
+	(void)arg;
+	if (len != sizeof(*r))
+		return -EINVAL;
+	if (atomic_load_explicit(&r->magic, memory_order_acquire) !=
+	    HOPMEM_MAGIC)
+		atomic_store_explicit(&r->magic, HOPMEM_MAGIC,
+				      memory_order_release);
+	return 0;
+}
+
+void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops)
+{
+	struct hopregion *r;
+	void *p = NULL;
+	int zero = 0;
+	size_t i;
+
+	if (atomic_load_explicit(&attached, memory_order_acquire) == 2 ||
+	    !atomic_compare_exchange_strong(&attached, &zero, 1))
+		return; /* done, or another thread is at it: its turn */
+	if (sfy_session_present() &&
+	    sfy_session_region("hops", sizeof(struct hopregion), init_region,
+			       NULL, &p) == 0) {
+		r = p;
+		for (i = 0; i < nhops && i < SFY_HOPMEM_HOPS; i++) {
+			struct hopslot *s = claim(r, hop_key(&chain[i]));
+
+			if (s)
+				atomic_store_explicit(&bound[i], s,
+						      memory_order_release);
+		}
+	}
+	atomic_store_explicit(&attached, 2, memory_order_release);
 }

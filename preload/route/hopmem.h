@@ -8,10 +8,14 @@
  * usable). A process that calls before the constructor, or where mmap
  * fails, keeps the same words in its own memory.
  *
- * Hops are named by their index in the configuration, which every
- * process sharing the region has the same. This API is all the connect
- * path sees, so the memory can move into a session-wide store (shared
- * across exec too) without touching its callers.
+ * Hops are named by their index in the configuration. In a session
+ * (session.h) sfy_hopmem_session moves each hop's words into the
+ * session's region "hops", in a slot named by the hop itself (type,
+ * host, port), so every program of the session, exec'd ones included,
+ * shares what any learnt, whatever place the hop has in its own chain.
+ * Outside a session, or once the region's 64 slots are taken, the words
+ * are shared with forked children only. The round-robin cursor and the
+ * random source stay per process tree.
  *
  * Back-off: a hop's k-th failure in a row makes it skipped for
  * min(1 s << (k-1), 60 s); a success forgets its failures.
@@ -28,6 +32,13 @@
 
 /* The constructor's step: the shared region. */
 void sfy_hopmem_init(void);
+
+struct socks5_proxy;
+/* Once per process, before the first pick (the connect path calls it;
+ * cheap after the first: one atomic load): the session's slots for the
+ * configured chain[0..nhops). Opens, locks and maps a file the first
+ * time, so not from the constructor. */
+void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops);
 
 /* Bit i set: hop i (of nhops) failed and its back-off lasts past now_ms
  * (CLOCK_MONOTONIC milliseconds, socks5_now_ms: one clock for every

@@ -21,9 +21,12 @@ enum sfy_fd_kind {
 	SFY_FD_UDP,     /* datagram socket with a UDP association */
 	SFY_FD_CONTROL, /* the library's own control connection of an
 			 * association: hidden from the program */
-	SFY_FD_DNS53,   /* datagram socket connected to a name server that
-			 * the library answers for (dns/dns53.h); peer: the
-			 * name server */
+	SFY_FD_BIND,    /* a listening socket served by BIND at the proxy:
+			 * the control connection on the program's number,
+			 * peer = BND address (tcp/bind.c) */
+	SFY_FD_DNS53,   /* a socket connected to a name server that the
+			 * library answers for (dns/dns53.h); peer: the name
+			 * server, assoc: SOCK_DGRAM or SOCK_STREAM */
 };
 
 struct sfy_fd_info {
@@ -34,6 +37,10 @@ struct sfy_fd_info {
 	int assoc;             /* UDP, CONTROL: index of the association */
 	union sfy_inaddr via;  /* TCP: the proxy address the socket was
 				* connected to (its identity, see below) */
+	socklen_t bnd_len;     /* TCP: bytes of bnd (0: none) */
+	union sfy_inaddr bnd;  /* TCP: CONNECT's BND in the program's family,
+				* the address the destination sees: what
+				* getsockname() shows (tcp/bind.h) */
 };
 
 /* Set once any descriptor has had state (hidden; for the inline checks

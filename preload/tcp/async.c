@@ -19,6 +19,7 @@
 #include "base/realfn.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/bind.h"
 #include "tcp/pipeline.h"
 
 struct slot {
@@ -124,9 +125,13 @@ static void log_failed(const struct slot *s, const struct socks5_failure *why,
 static void finished(struct slot *s, int fd)
 {
 	struct socks5_failure why;
-	int rc = socks5_hs_result(&s->hs, NULL, &why);
+	struct socks5_reply bound;
+	int rc = socks5_hs_result(&s->hs, &bound, &why);
 
 	if (rc == 0) {
+		s->info.bnd_len = sfy_bind_connect_shown(&bound.bnd,
+							 s->info.family,
+							 &s->info.bnd);
 		if (sfy_fd_set(fd, &s->info))
 			sfy_debug("fd %d: no room to remember its destination",
 				  fd);

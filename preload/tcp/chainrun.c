@@ -61,6 +61,7 @@ int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 		a.deadline = end;
 		return fn(arg, &a);
 	}
+	sfy_hopmem_session(cfg->chain, cfg->nhops);
 	memset(&in, 0, sizeof(in));
 	in.mode = cfg->chain_mode;
 	in.nhops = cfg->nhops;

@@ -40,6 +40,7 @@
 #include "route/decide.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/bind.h"
 #include "tcp/chainrun.h"
 #include "tcp/pipeline.h"
 #include "tcp/tcp.h"
@@ -145,7 +146,8 @@ static int prepare(int fd, int *fam, const struct sockaddr_storage *px,
 	return rc;
 }
 
-static void log_failure(const char *dst, const struct sfy_attempt *a,
+static void log_failure(const char *what, const char *dst,
+			const struct sfy_attempt *a,
 			const struct socks5_failure *why, int err, int64_t t0)
 {
 	char hop[600], reason[160];
@@ -163,8 +165,8 @@ static void log_failure(const char *dst, const struct sfy_attempt *a,
 			 errdesc(why->sys_errno));
 	else /* HTTP hops: the status, the 407's schemes */
 		socks5_failure_describe(why, reason, sizeof(reason));
-	sfy_warn("connect to %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
-		 dst, hop, h + 1, a->nhops, why->state ? why->state : "?",
+	sfy_warn("%s %s via %s (hop %zu of %zu) failed in %s: %s (%s), after %.1f ms",
+		 what, dst, hop, h + 1, a->nhops, why->state ? why->state : "?",
 		 reason, errname(err), (double)(sfy_log_now_us() - t0) / 1000.0);
 }
 
@@ -180,6 +182,9 @@ struct via {
 	int fd, fam;
 	const struct socks5_addr *dst;
 	const char *dstname;
+	const char *what; /* "connect to", "BIND for": for the log lines */
+	uint8_t cmd;      /* at the last hop: CONNECT, or BIND (tcp/bind.c) */
+	struct socks5_reply *bound; /* out, when not NULL: the last reply */
 	const struct sfy_config *cfg;
 	struct sockaddr_storage to;
 	bool started; /* in: wait in tcp/async.h; out: the handshake runs there */
@@ -253,8 +258,8 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	}
 	n = sfy_hop_sockaddrs(a->first, px, pxlen, SFY_PROXY_ADDRS_MAX);
 	if (n < 0) {
-		sfy_warn("connect to %s: the proxy's address is unknown (%s)",
-			 v->dstname, errdesc(-n));
+		sfy_warn("%s %s: the proxy's address is unknown (%s)",
+			 v->what, v->dstname, errdesc(-n));
 		return n;
 	}
 	/* Without waiting (SOCKSIFY_CHAIN=strict only: the other modes fail
@@ -276,7 +281,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	/* The pipelining probe (when this connect runs it) dials the first
 	 * address alongside the program's own socket; it learns about the
 	 * configured first hop only. */
-	opts.probe_fd = a->as_configured ?
+	opts.probe_fd = a->as_configured && v->cmd == SOCKS5_CMD_CONNECT ?
 				sfy_pipeline_probe_open(cfg, (struct sockaddr *)&px[0],
 							pxlen[0]) : -1;
 	opts.probe = opts.probe_fd >= 0;
@@ -299,8 +304,8 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 			return rc; /* the program's socket, not the proxy */
 		}
 		socks5_url_format(&a->chain[0], hop, sizeof(hop));
-		sfy_warn("connect to %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
-			 v->dstname, hop, errdesc(-rc), errname(-rc),
+		sfy_warn("%s %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
+			 v->what, v->dstname, hop, errdesc(-rc), errname(-rc),
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 		return rc;
 	}
@@ -316,19 +321,21 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	 * libc's sockets, which must not come back to us. */
 	sfy_inside_enter();
 	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
-				 SOCKS5_CMD_CONNECT, v->dst, deadline, &opts,
+				 v->cmd, v->dst, deadline, &opts,
 				 &bound, &a->why);
 	sfy_inside_leave();
 	if (opts.probe)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {
-		log_failure(v->dstname, a, &a->why, -rc, t0);
+		log_failure(v->what, v->dstname, a, &a->why, -rc, t0);
 		return rc;
 	}
+	if (v->bound)
+		*v->bound = bound;
 	/* -v: one line per proxied connection (failures have their warn). */
 	if (sfy_log_level() >= SFY_LOG_INFO) {
 		sfy_log_chain(hop, sizeof(hop), a->chain, a->nhops);
-		sfy_info("connect to %s via %s: ok in %.1f ms", v->dstname, hop,
+		sfy_info("%s %s via %s: ok in %.1f ms", v->what, v->dstname, hop,
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 	}
 	return 0;
@@ -380,6 +387,7 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	const struct sfy_config *cfg = sfy_config();
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	struct socks5_reply bound;
 	struct via v;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
 	bool blocking = false;
@@ -398,7 +406,9 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	 * after each attempt, and the handshake's I/O does not depend on
 	 * them, so there is nothing more to save here. */
 	v = (struct via){ .fd = fd, .fam = fam, .dst = &route->dst,
-			  .dstname = shown, .cfg = cfg };
+			  .dstname = shown, .what = "connect to",
+			  .cmd = SOCKS5_CMD_CONNECT, .bound = &bound,
+			  .cfg = cfg };
 	v.started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
 	 * handler without SA_RESTART: the handshake of a non-blocking one,
@@ -412,6 +422,9 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	rc = sfy_chain_connect(cfg, shown, via_proxy, &v);
 	if (rc)
 		return family_refusal(fd, sa, len, rc);
+	/* The host a listening socket would expect to connect back (BIND,
+	 * tcp/bind.h). */
+	sfy_bind_note_peer(&route->dst);
 	if (!v.started)
 		connect_again(fd, &v.to);
 	memset(&info, 0, sizeof(info));
@@ -421,6 +434,11 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	info.peer_len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
 						   sizeof(struct sockaddr_in6);
 	memcpy(&info.peer, sa, len < info.peer_len ? len : info.peer_len);
+	/* getsockname() then shows where the destination sees us from (the
+	 * asynchronous handshake fills it in when done, tcp/async.c). */
+	if (!v.started)
+		info.bnd_len = sfy_bind_connect_shown(&bound.bnd, fam,
+						      &info.bnd);
 	if (sfy_fd_set(fd, &info))
 		sfy_debug("fd %d: no room to remember its destination; getpeername() will show the proxy",
 			  fd);
@@ -432,6 +450,23 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	if (blocking && rc == 0)
 		connect_again(fd, &v.to); /* as a blocking connect() leaves it */
 	return rc;
+}
+
+int sfy_tcp_chain_cmd(int fd, uint8_t cmd, const struct socks5_addr *dst,
+		      const char *what, struct socks5_reply *bound)
+{
+	const struct sfy_config *cfg = sfy_config();
+	char shown[SOCKS5_DOMAIN_MAX + 16];
+	struct via v;
+	int fam = sfy_sock_domain(fd);
+
+	if (fam < 0)
+		return fam;
+	socks5_addr_format(dst, shown, sizeof(shown));
+	v = (struct via){ .fd = fd, .fam = fam, .dst = dst, .dstname = shown,
+			  .what = what, .cmd = cmd, .bound = bound,
+			  .cfg = cfg };
+	return sfy_chain_connect(cfg, shown, via_proxy, &v);
 }
 
 int sfy_tcp_record_check(int fd, const struct sfy_fd_info *info,

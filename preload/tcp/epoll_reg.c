@@ -109,6 +109,22 @@ void sfy_epoll_reg_drop_fd(int fd)
 	drop_lock();
 }
 
+int sfy_epoll_reg_of(int fd, int *epfds, struct epoll_event *evs, int max)
+{
+	int n = 0;
+
+	if (!atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed))
+		return 0;
+	take_lock();
+	for (int i = 0; i < nregs && n < max; i++)
+		if (regs[i].epfd >= 0 && regs[i].fd == fd) {
+			epfds[n] = regs[i].epfd;
+			evs[n++] = regs[i].ev;
+		}
+	drop_lock();
+	return n;
+}
+
 int sfy_epoll_reg_match(int epfd, epoll_data_t data)
 {
 	int fd = -1;

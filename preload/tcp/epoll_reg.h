@@ -18,6 +18,10 @@ void sfy_epoll_reg_del(int epfd, int fd);
 /* fd is a new descriptor (socket()): registrations of its number left
  * by a close we did not see go. */
 void sfy_epoll_reg_drop_fd(int fd);
+/* The program's registrations of fd (at most max): their sets in
+ * epfds, its events in evs. For a descriptor number about to name another
+ * socket (tcp/bind.c), whose registrations must move with the number. */
+int sfy_epoll_reg_of(int fd, int *epfds, struct epoll_event *evs, int max);
 /* The connecting (or failed) descriptor registered in epfd with data;
  * -1 when none. */
 int sfy_epoll_reg_match(int epfd, epoll_data_t data);

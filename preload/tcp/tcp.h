@@ -6,7 +6,10 @@
 #ifndef SOCKSIFY_PRELOAD_TCP_H
 #define SOCKSIFY_PRELOAD_TCP_H
 
+#include <stdint.h>
 #include <sys/socket.h>
+
+#include "socks5.h"
 
 struct sfy_fd_info;
 struct sfy_route;
@@ -18,6 +21,14 @@ struct sfy_route;
  * was sent. */
 int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 			const struct sfy_route *route);
+
+/* fd (a fresh stream socket of the library's) connected through the
+ * chain, as connect() does, blocking, with cmd at the last hop (BIND:
+ * tcp/bind.c) to dst; *bound the last hop's reply. what names the
+ * command in log lines ("BIND for"). 0 or -errno, one log line on
+ * failure. */
+int sfy_tcp_chain_cmd(int fd, uint8_t cmd, const struct socks5_addr *dst,
+		      const char *what, struct socks5_reply *bound);
 
 /* Whether fd is still the socket its TCP record (info) was made for: 1
  * when the kernel's peer is the record's proxy address, 0 when it is not

@@ -40,7 +40,7 @@ static int ensure_bound(int fd, int family)
 	memset(&local, 0, sizeof(local));
 	local.sa.sa_family = (sa_family_t)family;
 	len = family == AF_INET ? sizeof(local.in) : sizeof(local.in6);
-	return bind(fd, &local.sa, len) < 0 ? -errno : 0;
+	return sfy_real()->bind(fd, &local.sa, len) < 0 ? -errno : 0;
 }
 
 static bool v6only(int fd)

@@ -3,7 +3,11 @@
  * never the bottleneck. Each connection starts with one command byte:
  *   'e'  the byte comes back, and the connection is closed;
  *   'g'  followed by an 8-byte big-endian count: that many bytes are sent,
- *        then the connection is closed (bulk download).
+ *        then the connection is closed (bulk download);
+ *   'G'  the start of "GET ... HTTP/1.x": a request read to its empty line
+ *        (at most 4 KiB), a short HTTP/1.0 answer, and the connection is
+ *        closed (an HTTP client such as curl makes one connection per
+ *        request, for the HTTP CONNECT row).
  * A fixed pool of threads each accept and serve one connection at a time.
  * Runs until killed.
  */
@@ -67,6 +71,27 @@ static void source(int c)
 	}
 }
 
+static void http(int c)
+{
+	static const char reply[] = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n"
+				    "Connection: close\r\n\r\nok\n";
+	char req[4096];
+	size_t got = 0;
+
+	while (got < sizeof(req) - 1) {
+		ssize_t r = read(c, req + got, sizeof(req) - 1 - got);
+
+		if (r <= 0)
+			return;
+		got += (size_t)r;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	if (write(c, reply, sizeof(reply) - 1) < 0)
+		return;
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -82,6 +107,8 @@ static void *worker(void *arg)
 				echo(c);
 			else if (cmd == 'g')
 				source(c);
+			else if (cmd == 'G')
+				http(c);
 		}
 		close(c);
 	}

@@ -19,7 +19,8 @@
 # Environment: B (build dir), BENCH_QUICK=1 (fewer and shorter runs, for a
 # look), BENCH_SHIMS (a subset, e.g. "native socksify"), BENCH_RESULTS (the
 # file for the table instead of tests/bench/RESULTS.md), BENCH_ONLY=evloop
-# (only the event-loop rows, tests/bench/evloop_rows.sh).
+# (only the event-loop rows, tests/bench/evloop_rows.sh), BENCH_ONLY=http
+# (only the HTTP CONNECT row, tests/bench/http_rows.sh).
 #
 # Bounded: each measurement has a timeout, and the whole run stops taking
 # new measurements after BENCH_BUDGET seconds (default 510).
@@ -587,13 +588,18 @@ udp_rows() {
 
 say "bench: $TOPOLOGY"
 . "$ROOT/tests/bench/evloop_rows.sh"
+. "$ROOT/tests/bench/http_rows.sh"
 if [ "${BENCH_ONLY:-}" = evloop ]; then # a look at the event-loop rows alone
 	evloop_rows
+elif [ "${BENCH_ONLY:-}" = http ]; then # the HTTP CONNECT row alone
+	http_rows
 else
 	say "bench: connections through dante-server"
 	conn_rows dante "$DP"
 	say "bench: event loops (curl -Z, non-blocking connect)"
 	evloop_rows
+	say "bench: connections through tinyproxy (HTTP CONNECT)"
+	http_rows
 	say "bench: connections through microsocks"
 	conn_rows micro "$MP"
 	say "bench: UDP"

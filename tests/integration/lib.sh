@@ -194,7 +194,8 @@ stop_pid() {
 # start_danted NAME PORT [auth]: dante-server on $LISTEN:PORT (127.0.0.1),
 # going out from $EXTERNAL (default: $LISTEN; may be a space list, e.g.
 # "127.0.0.1 ::1"); auth none (default) or username. CONNECT, BIND and UDP
-# ASSOCIATE allowed from and to anywhere. Log in $T/NAME.log.
+# ASSOCIATE allowed from and to anywhere, after the rules in $DANTE_RULES
+# when set (e.g. a "socks block" for one command). Log in $T/NAME.log.
 start_danted() {
 	local name=$1 port=$2 auth=${3:-none}
 	local listen=${LISTEN:-127.0.0.1}
@@ -219,6 +220,9 @@ client pass {
 	from: 0/0 to: 0/0
 	log: error
 }
+EOF
+		echo "${DANTE_RULES:-}"
+		cat <<'EOF'
 socks pass {
 	from: 0/0 to: 0/0
 	command: connect bind udpassociate bindreply udpreply
@@ -262,6 +266,51 @@ start_microsocks() {
 	if ! wait_port "$port" "$listen"; then
 		echo "start_microsocks: $name failed; log:" >&2
 		cat "$T/$name.log" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+# start_tinyproxy NAME PORT [CONNECTPORTS [USER PASS]]: tinyproxy (HTTP
+# CONNECT) on $LISTEN:PORT (default 127.0.0.1), in $NETNS when set.
+# CONNECT is allowed to the ports of the space list CONNECTPORTS only
+# (empty: to any port); clients from $ALLOW only when set (a CIDR); Basic
+# auth when USER is given. Log (LogLevel Connect: a few lines per CONNECT) in
+# $T/NAME.log, or in $TPLOG when set, made writable first since tinyproxy
+# drops to nobody. tinyproxy fsyncs each line: a benchmark puts the log on
+# a tmpfs (TPLOG=/dev/shm/...), or the disk's fsyncs are what it measures.
+start_tinyproxy() {
+	local name=$1 port=$2 ports=${3:-} user=${4:-} pass=${5:-} p pid
+	local log=${TPLOG:-$T/$name.log}
+	if ! command -v tinyproxy >/dev/null 2>&1; then
+		echo "start_tinyproxy: tinyproxy missing" >&2
+		return 1
+	fi
+	{
+		echo "Port $port"
+		echo "Listen ${LISTEN:-127.0.0.1}"
+		echo "User nobody"
+		echo "Group nogroup"
+		echo "Timeout 30"
+		echo "MaxClients ${MAXCLIENTS:-50}"
+		echo "LogFile \"$log\""
+		echo "LogLevel Connect"
+		echo "PidFile \"$T/$name.pid\""
+		[ -n "${ALLOW:-}" ] && echo "Allow $ALLOW"
+		for p in $ports; do
+			echo "ConnectPort $p"
+		done
+		[ -n "$user" ] && echo "BasicAuth $user $pass"
+	} >"$T/$name.conf"
+	: >"$log"
+	chmod 666 "$log"
+	_sfy_ns_prefix
+	"${SFY_PRE[@]}" tinyproxy -d -c "$T/$name.conf" >>"$T/$name.out" 2>&1 &
+	pid=$!
+	_sfy_track "$pid"
+	eval "SFY_PID_$name=$pid" 2>/dev/null || true
+	if ! wait_port "$port"; then
+		echo "start_tinyproxy: $name failed; log:" >&2
+		cat "$T/$name.out" "$log" >&2 2>/dev/null
 		return 1
 	fi
 }

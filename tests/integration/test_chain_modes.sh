@@ -26,37 +26,11 @@ netns_up || { fail netns_up "could not build the namespaces"; finish; }
 CLI=(ip netns exec "$NS_CLI")
 PX=192.0.2.1 TG=198.51.100.2
 
-# start_tinyproxy NAME PORT: tinyproxy in $NS_PX on $PX:PORT, CONNECT to
-# the web port and the other hops' ports only, log in $T/NAME.log.
-start_tinyproxy() {
-	local name=$1 port=$2 pid
-	cat >"$T/$name.conf" <<EOF
-Port $port
-Listen $PX
-User nobody
-Group nogroup
-Timeout 30
-MaxClients 50
-LogFile "$T/$name.log"
-LogLevel Connect
-PidFile "$T/$name.pid"
-Allow 192.0.2.0/24
-ConnectPort $WEB
-ConnectPort $TPA
-ConnectPort $TPB
-ConnectPort $TPC
-ConnectPort $DEAD
-EOF
-	: >"$T/$name.log"
-	chmod 666 "$T/$name.log"
-	ip netns exec "$NS_PX" tinyproxy -d -c "$T/$name.conf" \
-		>>"$T/$name.out" 2>&1 &
-	pid=$!
-	_sfy_track "$pid"
-	NETNS=$NS_PX wait_port "$port" || {
-		cat "$T/$name.out" "$T/$name.log" >&2
-		return 1
-	}
+# tp NAME PORT: tinyproxy (lib.sh) in $NS_PX on $PX:PORT, CONNECT to the
+# web port and the other hops' ports only, log in $T/NAME.log.
+tp() {
+	NETNS=$NS_PX LISTEN=$PX ALLOW=192.0.2.0/24 \
+		start_tinyproxy "$1" "$2" "$WEB $TPA $TPB $TPC $DEAD"
 }
 
 # conns.py N [fork]: N connections one after the other to the web server,
@@ -102,17 +76,18 @@ print("ok=%d first_ms=%d rest_max_ms=%d total_ms=%d" % (
 EOF
 
 WEB=$(free_port) TPA=$(free_port) TPB=$(free_port) TPC=$(free_port)
-DEAD=$(free_port) STALL=$(free_port) STALL2=$(free_port)
+DEAD=$(free_port) STALL=$(free_port) STALL2=$(free_port) STALL3=$(free_port)
 mkdir -p "$T/www"
 echo "chain-modes-page $$" >"$T/www/index.html"
 
 setup_ok=1
 NETNS=$NS_TG LISTEN=$TG start_http web "$WEB" "$T/www" || setup_ok=0
-start_tinyproxy tpa "$TPA" || setup_ok=0
-start_tinyproxy tpb "$TPB" || setup_ok=0
-start_tinyproxy tpc "$TPC" || setup_ok=0
+tp tpa "$TPA" || setup_ok=0
+tp tpb "$TPB" || setup_ok=0
+tp tpc "$TPC" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall "$STALL" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_silent stall2 "$STALL2" || setup_ok=0
+NETNS=$NS_PX LISTEN=$PX start_silent stall3 "$STALL3" || setup_ok=0
 if [ "$setup_ok" != 1 ]; then
 	fail setup "a server did not start"
 	finish
@@ -185,6 +160,23 @@ if [ "$(field ok)" = 3 ] && [ "$(field rest_max_ms)" -lt 500 ]; then
 	pass "dynamic_memory_shared_with_child (parent's connections at most $(field rest_max_ms) ms)"
 else
 	fail dynamic_memory_shared_with_child "$out; $(head -c 600 "$T/dyn_fork.err")"
+fi
+
+# ---- ... and with the programs of a session, across exec -------------------
+# Under the socksify command (a session), one python meets the stalled hop
+# (named second in its chain) and an exec'd one after it, whose chain names
+# that hop first, skips it at once: the memory is the session's, by hop.
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=3000 \
+	SOCKSIFY_LOG=info "$B/socksify" -n '' -x "socks5://$PX:$DEAD,socks5://$PX:$STALL3,http://$PX:$TPB" -- \
+	sh -c '"$1" "$2" "$3" "$4" 1 && exec env SOCKSIFY_PROXY="socks5://$5,http://$6" "$1" "$2" "$3" "$4" 1' sh \
+	"$PY" "$T/conns.py" "$TG" "$WEB" "$PX:$STALL3" "$PX:$TPB" 2>"$T/dyn_exec.err")
+first=$(sed -n '1s/.*first_ms=\([0-9]*\).*/\1/p' <<<"$out")
+second=$(sed -n '2s/.*first_ms=\([0-9]*\).*/\1/p' <<<"$out")
+if [ "$(grep -c 'ok=1' <<<"$out")" = 2 ] && [ -n "$first" ] && [ "$first" -ge 500 ] &&
+   [ -n "$second" ] && [ "$second" -lt 500 ]; then
+	pass "dynamic_memory_shared_across_exec (first program ${first} ms, the exec'd one ${second} ms)"
+else
+	fail dynamic_memory_shared_across_exec "$out; $(head -c 800 "$T/dyn_exec.err")"
 fi
 
 # ---- dynamic: a dead hop in the middle ---------------------------------------

@@ -26,39 +26,6 @@ netns_up || { fail netns_up "could not build the namespaces"; finish; }
 CLI=(ip netns exec "$NS_CLI")
 PX=192.0.2.1 TG=198.51.100.2
 
-# start_tinyproxy NAME PORT CONNECTPORTS [USER PASS]: tinyproxy in $NS_PX
-# on $PX:PORT, CONNECT allowed to the listed ports only, log in
-# $T/NAME.log (it drops to nobody: the log is made writable first).
-start_tinyproxy() {
-	local name=$1 port=$2 ports=$3 user=${4:-} pass=${5:-} p pid
-	{
-		echo "Port $port"
-		echo "Listen $PX"
-		echo "User nobody"
-		echo "Group nogroup"
-		echo "Timeout 30"
-		echo "MaxClients 50"
-		echo "LogFile \"$T/$name.log\""
-		echo "LogLevel Connect"
-		echo "PidFile \"$T/$name.pid\""
-		echo "Allow 192.0.2.0/24"
-		for p in $ports; do
-			echo "ConnectPort $p"
-		done
-		[ -n "$user" ] && echo "BasicAuth $user $pass"
-	} >"$T/$name.conf"
-	: >"$T/$name.log"
-	chmod 666 "$T/$name.log"
-	ip netns exec "$NS_PX" tinyproxy -d -c "$T/$name.conf" \
-		>>"$T/$name.out" 2>&1 &
-	pid=$!
-	_sfy_track "$pid"
-	NETNS=$NS_PX wait_port "$port" || {
-		cat "$T/$name.out" "$T/$name.log" >&2
-		return 1
-	}
-}
-
 # A server that talks first: what a tunnel must not eat.
 cat >"$T/banner.py" <<'EOF'
 import socket, sys
@@ -95,8 +62,8 @@ NETNS=$NS_TG LISTEN=$TG start_http web "$WEB" "$T/www" || setup_ok=0
 ip netns exec "$NS_TG" "$PY" "$T/banner.py" "$TG" "$BAN" >>"$T/banner.log" 2>&1 &
 _sfy_track $!
 NETNS=$NS_TG wait_port "$BAN" || setup_ok=0
-start_tinyproxy tp "$TP" "$WEB $BAN $DANTE" || setup_ok=0
-start_tinyproxy tpauth "$TPAUTH" "$WEB" alice "$PW" || setup_ok=0
+NETNS=$NS_PX LISTEN=$PX ALLOW=192.0.2.0/24 start_tinyproxy tp "$TP" "$WEB $BAN $DANTE" || setup_ok=0
+NETNS=$NS_PX LISTEN=$PX ALLOW=192.0.2.0/24 start_tinyproxy tpauth "$TPAUTH" "$WEB" alice "$PW" || setup_ok=0
 # dante answers SOCKS4 and 4a as well as 5 (socksmethod none).
 NETNS=$NS_PX LISTEN=$PX EXTERNAL="198.51.100.1 $PX" start_danted dante "$DANTE" || setup_ok=0
 NETNS=$NS_PX LISTEN=$PX start_microsocks ms "$MS" || setup_ok=0
@@ -248,13 +215,13 @@ out=$("${CLI[@]}" "$B/socksify" --check -x "http://$PX:$TP" "$TG:$WEB" 2>&1)
 rc=$?
 # UDP is a skipped step there, not a failure: exit 0.
 case "$rc:$out" in
-0:*"connected to $TG:$WEB"*"skip  udp       the last hop is HTTP: no UDP"*) pass check_http_udp_skipped ;;
+0:*"connected to $TG:$WEB"*"skip  udp       the proxy is HTTP: no UDP"*) pass check_http_udp_skipped ;;
 *) fail check_http_udp_skipped "rc=$rc: $out" ;;
 esac
 out=$("${CLI[@]}" "$B/socksify" --check -x "socks4://$PX:$DANTE" "$TG:$WEB" 2>&1)
 rc=$?
 case "$rc:$out" in
-0:*"connected to $TG:$WEB"*"skip  udp       the last hop is SOCKS4: no UDP"*) pass check_socks4_udp_skipped ;;
+0:*"connected to $TG:$WEB"*"skip  udp       the proxy is SOCKS4: no UDP"*) pass check_socks4_udp_skipped ;;
 *) fail check_socks4_udp_skipped "rc=$rc: $out" ;;
 esac
 

@@ -45,13 +45,16 @@ EOF
 : >"$T/echo.peers"
 out=$(sfy -f "$T/chain.conf" bash -c "$(probe localhost)" 2>"$T/err")
 rc=$?
-if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.4 " ] && [ ! -s "$T/err" ]; then
+# stderr: the one warning about the two time-outs (one bound here), no more
+if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.4 " ] &&
+   [ "$(wc -l <"$T/err")" = 1 ] &&
+   grep -q "^socksify: warning: $T/chain.conf:5: tcp_connect_time_out and tcp_read_time_out: .* their sum, 23000 ms" "$T/err"; then
 	pass pc_chain_auth_proxy_dns
 else
 	fail pc_chain_auth_proxy_dns "rc=$rc out='$out' peers: $(peers) err: $(cat "$T/err")"
 fi
 # What the program is handed.
-out=$(sfy -f "$T/chain.conf" sh -c 'echo "$SOCKSIFY_PROXY|$SOCKSIFY_NO_PROXY|$SOCKSIFY_DNS|$SOCKSIFY_TIMEOUT_MS|$SOCKSIFY_FAKE_NET"' 2>&1)
+out=$(sfy -f "$T/chain.conf" sh -c 'echo "$SOCKSIFY_PROXY|$SOCKSIFY_NO_PROXY|$SOCKSIFY_DNS|$SOCKSIFY_TIMEOUT_MS|$SOCKSIFY_FAKE_NET"' 2>/dev/null)
 if [ "$out" = "socks5h://127.0.0.1:$MS,socks5h://bob:$PW@127.0.0.1:$MSA||remote|23000|224.0.0.0/8" ]; then
 	pass pc_environment
 else
@@ -155,8 +158,36 @@ refused() {
 refused pc_raw_entry "[ProxyList]
 socks5 127.0.0.1 $MS
 raw 127.0.0.1 8080 bob $PW" "3: raw proxies are not supported"
-refused pc_socks4_password "[ProxyList]
-socks4 127.0.0.1 9050 bob $PW" "2: a socks4 entry with a password"
+# A socks4 password: proxychains never sends it; neither does -f, and says so.
+printf '[ProxyList]\nsocks4 127.0.0.1 9050 bob %s\n' "$PW" >"$T/s4pw.conf"
+out=$(sfy -f "$T/s4pw.conf" sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)
+if [ $? = 0 ] && grep -q "^socksify: warning: $T/s4pw.conf:2: a socks4 entry with a password" <<<"$out" &&
+   grep -q '^socks4://bob@127.0.0.1:9050$' <<<"$out" && ! grep -q "$PW" <<<"$out"; then
+	pass pc_socks4_password_dropped
+else
+	fail pc_socks4_password_dropped "$out"
+fi
+# What proxychains ignores (an unknown line, "proxy_dns # ..."), -f ignores
+# too, naming the line; --strict refuses it.
+printf 'frobnicate 3\nproxy_dns # remote\n[ProxyList]\nsocks5 127.0.0.1 %s\n' "$MS" >"$T/ignored.conf"
+out=$(sfy -f "$T/ignored.conf" sh -c 'echo "RAN $SOCKSIFY_DNS"' 2>&1)
+if [ $? = 0 ] && grep -q "^socksify: warning: $T/ignored.conf:1: unknown setting 'frobnicate'" <<<"$out" &&
+   grep -q "^socksify: warning: $T/ignored.conf:2: 'proxy_dns' with more text" <<<"$out" &&
+   grep -q '^RAN local$' <<<"$out"; then
+	pass pc_ignored_lines_warned
+else
+	fail pc_ignored_lines_warned "$out"
+fi
+out=$(sfy --strict -f "$T/ignored.conf" sh -c 'echo RAN' 2>&1)
+if [ $? = 2 ] && grep -q "^socksify: -f: $T/ignored.conf:1: unknown setting .*--strict" <<<"$out" &&
+   ! grep -q RAN <<<"$out"; then
+	pass pc_ignored_lines_strict
+else
+	fail pc_ignored_lines_strict "$out"
+fi
+refused pc_dnat "dnat 10.0.0.1 10.0.0.2
+[ProxyList]
+socks5 127.0.0.1 $MS" "1: dnat cannot be honoured"
 refused pc_chain_len_too_long "random_chain
 chain_len = 2
 [ProxyList]

@@ -363,10 +363,12 @@ static void group_names(void)
  * curl -P - connects its control socket, binds a second socket to the
  * control socket's local address (or the wildcard), listens, and asks
  * getsockname() for the address to announce; the server connects back and
- * curl accepts. A listening socket is not proxied, so every answer here is
- * the kernel's, whether the control socket went through the proxy or not
- * (issue 16: curl 7.88's "sa_addr inet_ntop() failed with errno 97" is
- * curl's own, natively too). Ports are the kernel's picks: zeroed. */
+ * curl accepts. The control socket's destination is loopback, which BIND
+ * never asks the proxy for (tcp/bind.c; test_bind.sh covers BIND), so the
+ * listening socket stays local and every answer here is the kernel's,
+ * whether the control socket went through the proxy or not (issue 16:
+ * curl 7.88's "sa_addr inet_ntop() failed with errno 97" is curl's own,
+ * natively too). Ports are the kernel's picks: zeroed. */
 
 static void emit_name(const char *name, int s, bool peer)
 {

@@ -47,7 +47,10 @@ START_TEST(test_debian_default)
 	ck_assert_int_eq(pc.timeout_ms, 23000);
 	ck_assert_str_eq(pc.fake_net, "224.0.0.0/8");
 	ck_assert_str_eq(pc.no_proxy, ""); /* proxychains proxies loopback too */
-	ck_assert_int_eq(pc.nwarn, 0);
+	/* one bound for the whole connection: said once, at the first line */
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "pc.conf:7: ") == pc.warn[0] &&
+		      strstr(pc.warn[0], "their sum, 23000 ms"), "%s", pc.warn[0]);
 	sfy_pc_free(&pc);
 }
 END_TEST
@@ -89,7 +92,11 @@ START_TEST(test_one_timeout)
 
 	ck_assert_int_eq(parse("tcp_connect_time_out 700\n[ProxyList]\n"
 			       "socks5 127.0.0.1 1\n", false, &pc), 0);
-	ck_assert_int_eq(pc.timeout_ms, 700);
+	ck_assert_int_eq(pc.timeout_ms, 4700); /* proxychains' read default */
+	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("tcp_read_time_out 300\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\n", false, &pc), 0);
+	ck_assert_int_eq(pc.timeout_ms, 10300); /* its connect default */
 	sfy_pc_free(&pc);
 	ck_assert_int_eq(parse("tcp_connect_time_out 500000\n"
 			       "tcp_read_time_out 500000\n[ProxyList]\n"
@@ -178,7 +185,14 @@ START_TEST(test_proxy_dns_kinds)
 	struct sfy_pc pc;
 
 	ck_assert_int_eq(parse("proxy_dns_old\n[ProxyList]\nsocks5 127.0.0.1 1\n",
-			       true, &pc), 0);
+			       false, &pc), 0);
+	ck_assert(pc.remote_dns);
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "proxyresolv"), "%s", pc.warn[0]);
+	sfy_pc_free(&pc);
+	/* the last of the three wins, as in proxychains: no warning left */
+	ck_assert_int_eq(parse("proxy_dns_old\nproxy_dns\n[ProxyList]\n"
+			       "socks5 127.0.0.1 1\n", true, &pc), 0);
 	ck_assert(pc.remote_dns);
 	sfy_pc_free(&pc);
 	ck_assert_int_eq(parse("proxy_dns_daemon 127.0.0.1:1053\n[ProxyList]\n"
@@ -203,43 +217,129 @@ struct refused {
 };
 
 static const struct refused refused[] = {
-	{ "random_chain\nchain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "has 1 proxies" },
+	/* refused by proxychains too */
 	{ "round_robin_chain\nchain_len 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "equals sign" },
-	{ "random_chain\nchain_len = x\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "number" },
-	{ "dynamic_chain 1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "takes no value" },
-	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user pass\n", "pc.conf:2:", "SOCKS4 sends a user id only" },
 	{ "[ProxyList]\nsocks4://u:p@127.0.0.1:9050\n", "pc.conf:2:", "socks4 takes no USER:PASS" },
 	{ "[ProxyList]\nsocks5://127.0.0.1\n", "pc.conf:2:", "not a proxy entry" },
 	{ "[ProxyList]\nftp://127.0.0.1:21\n", "pc.conf:2:", "not a proxy entry" },
+	{ "[ProxyList]\nsocks5 127.0.0.1\n", "pc.conf:2:", "not a proxy entry" },
 	{ "[ProxyList]\nHTTP 127.0.0.1 8080\n", "pc.conf:2:", "lower case" },
-	{ "proxy_dns_daemon localhost\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "IPV4:PORT" },
-	{ "[ProxyList]\nraw 127.0.0.1 9050\n", "pc.conf:2:", "raw proxies" },
 	{ "[ProxyList]\nsocks6 127.0.0.1 9050\n", "pc.conf:2:", "unknown proxy type" },
-	{ "[ProxyList]\nsocks5 127.0.0.1\n", "pc.conf:2:", "3 or 5 fields" },
-	{ "[ProxyList]\nsocks5 127.0.0.1 1080 onlyuser\n", "pc.conf:2:", "3 or 5 fields" },
-	{ "[ProxyList]\nsocks5 127.0.0.1 0\n", "pc.conf:2:", "1..65535" },
-	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "1..65535" },
-	{ "[ProxyList]\nsocks5 127.0.0.1 80x\n", "pc.conf:2:", "1..65535" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 0\n", "pc.conf:2:", "no proxy in" },
+	{ "proxy_dns_daemon localhost\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "IPV4:PORT" },
+	{ "proxy_dns_daemon 1.2.3:53\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "not an IPv4" },
+	{ "localnet 10.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "MASK" },
+	{ "localnet 10.0.0.0/8 # lan\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "nothing after" },
+	{ "localnet 10.0.0.300/8\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "not an IPv4" },
+	{ "localnet 10.0.0.0/33\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "netmask error" },
+	{ "localnet ::1/255.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "netmask error" },
+	{ "localnet [::1/128\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "address or port" },
+	{ "remote_dns_subnet 256\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0..255" },
+	{ "remote_dns_subnet -1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0..255" },
+	{ "[Proxies]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "not '[ProxyList]'" },
+	{ "[proxylist]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "not '[ProxyList]'" },
+	{ "strict_chain\n", "pc.conf:1:", "no proxy in" },
+	{ "strict_chain\n[ProxyList]\n# nothing\n", "pc.conf:3:", "no proxy in" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1\nproxy_dns\n", "pc.conf:3:", "not a proxy entry" },
+	/* accepted by proxychains, refused here: see the messages */
+	{ "random_chain\nchain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "has 1 proxies" },
+	{ "random_chain\nchain_len = -1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "need more proxies" },
+	{ "[ProxyList]\nraw 127.0.0.1 9050\n", "pc.conf:2:", "raw proxies" },
+	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "pc.conf:2:", "whatever its destination" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "port 0, what is left" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 -1\n", "pc.conf:2:", "1..65535" },
 	{ "[ProxyList]\nsocks5 bad/host 80\n", "pc.conf:2:", "bad socks5 entry" },
-	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "pc.conf:2:", "port forward" },
 	{ "localnet 192.168.1.0:80/255.255.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:1:", "port" },
+	{ "localnet 0.0.0.0:80/0.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
 	{ "localnet [::]:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
 	{ "localnet 10.0.0.0/255.0.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:1:", "contiguous" },
-	{ "localnet 10.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "MASK" },
-	{ "localnet 10.0.0.300/8\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "not an IP" },
+	{ "localnet 10.0.0.0/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0.0.0.0" },
 	{ "dnat 1.1.1.1 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
-	{ "tcp_read_time_out soon\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "milliseconds" },
-	{ "remote_dns_subnet 256\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0..255" },
-	{ "frobnicate\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "unknown setting" },
-	{ "[Proxies]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "unknown section" },
-	{ "strict_chain\n", "pc.conf:1:", "no proxy in" },
-	{ "strict_chain\n[ProxyList]\n# nothing\n", "pc.conf:3:", "no proxy in" },
+	{ "dnatx\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
 	{ "[ProxyList]\nsocks5 1.1.1.1 1\nsocks5 1.1.1.1 2\nsocks5 1.1.1.1 3\n"
 	  "socks5 1.1.1.1 4\nsocks5 1.1.1.1 5\nsocks5 1.1.1.1 6\nsocks5 1.1.1.1 7\n"
 	  "socks5 1.1.1.1 8\nsocks5 1.1.1.1 9\n", "pc.conf:10:", "at most 8" },
 };
+
+/* Files proxychains accepts, read as it reads them: the proxies, the
+ * chain mode, and the warnings (how many; a word of the first, which
+ * names its line). */
+struct accepted {
+	const char *conf;
+	const char *proxy;
+	int mode;
+	int nwarn;
+	const char *warn; /* in the first warning, after "pc.conf:LINE: " */
+};
+
+#define LIST1 "[ProxyList]\nsocks5 127.0.0.1 1\n"
+static const struct accepted accepted[] = {
+	/* whole-line options with more on the line are ignored there */
+	{ "strict_chain # the safe one\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: 'strict_chain' with more text" },
+	{ "dynamic_chain 1\nstrict_chain\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_STRICT, 1, "1: 'dynamic_chain' with more" },
+	{ "proxy_dns # remote\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: 'proxy_dns' with more" },
+	{ "quiet_mode yes\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: 'quiet_mode' with more" },
+	{ "[ProxyList] # here\n[ProxyList]\nsocks5 127.0.0.1 1\n", "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: '[ProxyList]' with more" },
+	/* unknown settings and sections before the list: ignored */
+	{ "frobnicate 3\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: unknown setting 'frobnicate'" },
+	{ "Strict_Chain\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: unknown setting 'Strict_Chain'" },
+	{ "[Settings]\nround_robin_chain\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_ROUND_ROBIN, 1, "1: '[Settings]' is not" },
+	/* options read by their start, with sscanf's leniency */
+	{ "tcp_read_time_out soon\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: tcp_read_time_out has no number" },
+	{ "tcp_read_time_out 100 # ms\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: tcp_connect_time_out and" },
+	{ "tcp_connect_time_out 0\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 2, "1: a time-out of 0" },
+	{ "tcp_connect_time_out -1\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 2, "1: a negative time-out" },
+	{ "remote_dns_subnet ten\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: remote_dns_subnet has no number" },
+	{ "remote_dns_subnet 10 # ten\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+	{ "random_chain\nchain_len = x\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_RANDOM, 1, "2: chain_len has no number" },
+	{ "random_chain\nchain_len=1 # one\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_RANDOM, 0, NULL },
+	{ "proxy_dns_daemon 127.0.0.1:x\n" LIST1, "socks5h://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: proxy_dns_daemon: names" },
+	{ "localnet 10.0.0.0:0/8\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+	/* entries: sscanf("%s %s %d %s %s"), then proxy_from_string */
+	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user pass\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 1, "2: a socks4 entry with a password" },
+	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1080 onlyuser\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 1, "2: a SOCKS5 user name without a password" },
+	{ "[ProxyList]\nhttp 127.0.0.1 8080 onlyuser\n", "http://onlyuser:@127.0.0.1:8080", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nsocks5 127.0.0.1 80x\n", "socks5://127.0.0.1:80", SFY_PC_DYNAMIC, 2, "2: the port is followed" },
+	{ "[ProxyList]\nhttp 127.0.0.1 80x y\n", "http://x:y@127.0.0.1:80", SFY_PC_DYNAMIC, 1, "2: the port is followed" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1080 # tor\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 1, "2: '#...' after the port" },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1080 u p extra words\n", "socks5://u:p@127.0.0.1:1080", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nsocks5 127.0.0.1 1080 u #p\n", "socks5://u:%23p@127.0.0.1:1080", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nsocks5 127.0.0.1 0\nsocks5 127.0.0.1 1\n", "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "2: port 0" },
+	{ "[ProxyList]\nsocks5://127.0.0.1:1080 # tor\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nsocks5://127.0.0.1:1080/\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nsocks5://:pw@127.0.0.1:1080\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 1, "2: a password without a user" },
+	{ "[ProxyList]\nhttp://u:@127.0.0.1:3128\n", "http://u:@127.0.0.1:3128", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\n  \t socks5\v127.0.0.1\f1 \r\n\n   # c\n", "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+};
+
+START_TEST(test_accepted)
+{
+	const struct accepted *a = &accepted[_i];
+	size_t len = strlen(a->conf);
+	struct sfy_pc pc;
+
+	ck_assert_msg(sfy_pc_parse(a->conf, len, "pc.conf", false, &pc, err,
+				   sizeof(err)) == 0, "case %d: %s", _i, err);
+	ck_assert_msg(!strcmp(pc.proxy, a->proxy), "case %d: %s", _i, pc.proxy);
+	ck_assert_msg(pc.chain_mode == a->mode, "case %d: %d", _i, pc.chain_mode);
+	ck_assert_msg(pc.nwarn == a->nwarn, "case %d: %d warnings, first '%s'",
+		      _i, pc.nwarn, pc.nwarn ? pc.warn[0] : "");
+	if (a->warn)
+		ck_assert_msg(!strncmp(pc.warn[0], "pc.conf:", 8) &&
+			      !strncmp(pc.warn[0] + 8, a->warn, strlen(a->warn)),
+			      "case %d: '%s' lacks '%s'", _i, pc.warn[0], a->warn);
+	sfy_pc_free(&pc);
+	/* --strict: what is only approximated is refused, on that line */
+	if (a->nwarn) {
+		ck_assert_int_eq(sfy_pc_parse(a->conf, len, "pc.conf", true, &pc,
+					      err, sizeof(err)), -EINVAL);
+		ck_assert_msg(strstr(err, "--strict"), "case %d: %s", _i, err);
+	}
+}
+END_TEST
 
 START_TEST(test_refused)
 {
@@ -255,7 +355,8 @@ START_TEST(test_refused)
 }
 END_TEST
 
-/* A refused entry with a password: the message names the line only. */
+/* An entry with a password, refused or warned about: no message holds
+ * the password. */
 START_TEST(test_password_not_in_message)
 {
 	const char *bad[] = {
@@ -265,31 +366,96 @@ START_TEST(test_password_not_in_message)
 		"[ProxyList]\nhttp://alice:Pw0rdXyz@127.0.0.1\n",
 		"[ProxyList]\nsocks4://alice:Pw0rdXyz@127.0.0.1:1\n",
 		"[ProxyList]\nsocks5 127.0.0.1 1080 alice Pw0rdXyz extra\n",
+		"[ProxyList]\nsocks5://:Pw0rdXyz@127.0.0.1:1\n",
+		"socks5 127.0.0.1 1080 alice Pw0rdXyz\n[ProxyList]\nsocks5 h 1\n",
+		"[ProxyList]\nraw 127.0.0.1 1080 alice Pw0rdXyz\n",
 	};
 	struct sfy_pc pc;
 	size_t i;
+	int w;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_int_eq(parse(bad[i], false, &pc), -EINVAL);
+		if (parse(bad[i], false, &pc) == 0) {
+			for (w = 0; w < pc.nwarn; w++)
+				ck_assert_msg(!strstr(pc.warn[w], "Pw0rdXyz"), "%s",
+					      pc.warn[w]);
+			sfy_pc_free(&pc);
+		}
+		ck_assert_msg(!strstr(err, "Pw0rdXyz"), "%s", err);
+		if (parse(bad[i], true, &pc) == 0)
+			sfy_pc_free(&pc);
 		ck_assert_msg(!strstr(err, "Pw0rdXyz"), "%s", err);
 	}
 }
 END_TEST
 
-/* A line longer than any real one, and a NUL byte, are refused. */
-START_TEST(test_garbage)
+/* fgets into 1024 bytes: a longer line goes on as the next line, which
+ * proxychains then reads as a line of its own; a NUL ends a line. */
+START_TEST(test_long_lines)
 {
-	char *big = malloc(10000);
+	char *big = malloc(4000);
 	struct sfy_pc pc;
 
-	memset(big, 'a', 9999);
-	big[9999] = '\0';
+	/* a long comment: its tail is an unknown setting, ignored */
+	memset(big, 'a', 1500);
+	big[0] = '#';
+	strcpy(big + 1500, "\n" LIST1);
+	ck_assert_msg(parse(big, false, &pc) == 0, "%s", err);
+	ck_assert_int_eq(pc.nwarn, 2);
+	ck_assert_msg(strstr(pc.warn[0], "pc.conf:1: longer than 1022 bytes"),
+		      "%s", pc.warn[0]);
+	ck_assert_msg(strstr(pc.warn[1], "pc.conf:1: unknown setting"), "%s",
+		      pc.warn[1]);
+	sfy_pc_free(&pc);
+	/* 1022 bytes and the newline: one line, no warning */
+	memset(big, ' ', 1022);
+	memcpy(big, "#", 1);
+	strcpy(big + 1022, "\n" LIST1);
+	ck_assert_msg(parse(big, false, &pc) == 0, "%s", err);
+	ck_assert_int_eq(pc.nwarn, 0);
+	sfy_pc_free(&pc);
+	/* 1023 bytes: the newline alone is the next line, empty */
+	memset(big, 'b', 1023);
+	big[0] = '#';
+	strcpy(big + 1023, "\n" LIST1);
+	ck_assert_msg(parse(big, false, &pc) == 0, "%s", err);
+	ck_assert_int_eq(pc.nwarn, 0);
+	sfy_pc_free(&pc);
+	/* an entry cut in two: its tail is not an entry */
+	strcpy(big, "[ProxyList]\nsocks5 127.0.0.1 1080 u ");
+	memset(big + strlen(big), 'p', 1100);
+	strcpy(big + 37 + 1100, "\n");
 	ck_assert_int_eq(parse(big, false, &pc), -EINVAL);
-	ck_assert(strstr(err, "line too long"));
+	ck_assert_msg(strstr(err, "pc.conf:2: ") == err, "%s", err);
 	free(big);
+	/* a NUL ends the line */
+	ck_assert_int_eq(sfy_pc_parse("[ProxyList]\nsocks5 127.0.0.1 1\0 u p\n", 36,
+				      "pc.conf", false, &pc, err, sizeof(err)), 0);
+	ck_assert_str_eq(pc.proxy, "socks5://127.0.0.1:1");
+	ck_assert_int_eq(pc.nwarn, 1);
+	ck_assert_msg(strstr(pc.warn[0], "pc.conf:2: a NUL byte"), "%s", pc.warn[0]);
+	sfy_pc_free(&pc);
+	/* a line with nothing but a NUL is empty */
 	ck_assert_int_eq(sfy_pc_parse("[ProxyList]\n\0x", 14, "pc.conf", false,
 				      &pc, err, sizeof(err)), -EINVAL);
-	ck_assert(strstr(err, "NUL"));
+	ck_assert(strstr(err, "no proxy"));
+}
+END_TEST
+
+/* More warnings than the list keeps: counted. */
+START_TEST(test_many_warnings)
+{
+	char conf[512] = "";
+	struct sfy_pc pc;
+	int i;
+
+	for (i = 0; i < SFY_PC_WARN_MAX + 3; i++)
+		strcat(conf, "nonsense\n");
+	strcat(conf, LIST1);
+	ck_assert_int_eq(parse(conf, false, &pc), 0);
+	ck_assert_int_eq(pc.nwarn, SFY_PC_WARN_MAX);
+	ck_assert_int_eq(pc.nwarn_more, 3);
+	sfy_pc_free(&pc);
 }
 END_TEST
 
@@ -411,8 +577,11 @@ static Suite *pc_suite(void)
 	tcase_add_test(tc, test_proxy_dns_kinds);
 	tcase_add_loop_test(tc, test_refused, 0,
 			    (int)(sizeof(refused) / sizeof(refused[0])));
+	tcase_add_loop_test(tc, test_accepted, 0,
+			    (int)(sizeof(accepted) / sizeof(accepted[0])));
 	tcase_add_test(tc, test_password_not_in_message);
-	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_long_lines);
+	tcase_add_test(tc, test_many_warnings);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_longest_credentials);
 	tcase_add_test(tc, test_credentials_too_long);

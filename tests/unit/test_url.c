@@ -83,6 +83,14 @@ static const struct url_case cases[] = {
 	BAD("socks5://h:80/x", SOCKS5_E_URL_GARBAGE, "no path, query or fragment", NULL),
 	BAD("socks5://h?x=1", SOCKS5_E_URL_GARBAGE, "unknown option in the query", NULL),
 	BAD("socks5://h#frag", SOCKS5_E_URL_GARBAGE, "unexpected \"#frag\"", NULL),
+	/* each delimiter that ends the authority, after a port and after a
+	 * bracketed host too (url.c's ends_authority) */
+	BAD("socks5://h:80#f", SOCKS5_E_URL_GARBAGE, "\"#f\" after the host (a proxy URL has no path, query or fragment)", NULL),
+	BAD("socks5://h:80?x=1", SOCKS5_E_URL_GARBAGE, "unknown option in the query", NULL),
+	BAD("socks5://[::1]:80#f", SOCKS5_E_URL_GARBAGE, "no path, query or fragment", NULL),
+	BAD("socks5://[::1]/p", SOCKS5_E_URL_GARBAGE, "no path, query or fragment", NULL),
+	BAD("socks5://[::1]#f", SOCKS5_E_URL_GARBAGE, "no path, query or fragment", NULL),
+	BAD("socks5://u:p9q@#f", SOCKS5_E_URL_HOST, "the host is empty", "p9q"),
 	BAD("socks5://h//", SOCKS5_E_URL_GARBAGE, "unexpected \"//\"", NULL),
 	BAD("socks5://h x", SOCKS5_E_URL_GARBAGE, "unexpected \" x\"", NULL),
 	BAD("socks5://h\n", SOCKS5_E_URL_GARBAGE, "unexpected \"?\"", NULL),
