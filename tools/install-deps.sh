@@ -3,7 +3,8 @@
 # fzf is there as a real Go program (tests/integration/test_static_go.sh);
 # proxychains4 judges the files -f reads (test_proxychains_oracle.sh);
 # chromium (about 45 s to install) and firefox-esr for test_session.sh;
-# vsftpd and lftp for test_bind.sh (active FTP through BIND).
+# vsftpd and lftp for test_bind.sh (active FTP through BIND); aria2
+# (c-ares) for test_dns53.sh.
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
 # (tools/build-dante-gssapi.sh, which make deps runs once).
@@ -12,7 +13,7 @@
 set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
-netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
+netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
 psmisc valgrind tcpdump fzf tinyproxy chromium firefox-esr proxychains4
 krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp"
 

@@ -52,41 +52,51 @@ static void close_own(int s)
 	errno = saved;
 }
 
-/* A socket of type bound to 127.0.0.1:*port (0: any; the port in *port). */
-static int bound(int type, uint16_t *port)
+/* A socket of type bound to loopback (127.0.0.1, or ::1 for AF_INET6)
+ * port *port (0: any; the port in *port). */
+static int bound(int family, int type, uint16_t *port)
 {
-	struct sockaddr_in in;
+	union sfy_inaddr in;
 	socklen_t len = sizeof(in);
 	int s, e;
 
-	s = own_socket(AF_INET, type | SOCK_NONBLOCK);
+	s = own_socket(family, type | SOCK_NONBLOCK);
 	if (s < 0)
 		return s;
 	memset(&in, 0, sizeof(in));
-	in.sin_family = AF_INET;
-	in.sin_port = *port;
-	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (sfy_real()->bind(s, (struct sockaddr *)&in, sizeof(in)) < 0 ||
+	in.sa.sa_family = (sa_family_t)family;
+	in.in.sin_port = *port; /* sin6_port is where sin_port is */
+	if (family == AF_INET)
+		in.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		in.in6.sin6_addr = in6addr_loopback;
+	if (sfy_real()->bind(s, &in.sa, family == AF_INET ? sizeof(in.in) :
+							   sizeof(in.in6)) < 0 ||
 	    (type == SOCK_STREAM && sfy_real()->listen(s, 4) < 0) ||
-	    sfy_real()->getsockname(s, (struct sockaddr *)&in, &len) < 0) {
+	    sfy_real()->getsockname(s, &in.sa, &len) < 0) {
 		e = -errno;
 		close_own(s);
 		return e;
 	}
-	*port = in.sin_port;
+	*port = in.in.sin_port;
 	return s;
 }
 
 int sfy_dns_loopback_pair(int *udp, int *tcp, uint16_t *port)
 {
+	return sfy_dns_loopback_pair_in(AF_INET, udp, tcp, port);
+}
+
+int sfy_dns_loopback_pair_in(int family, int *udp, int *tcp, uint16_t *port)
+{
 	int i, t, u;
 
 	for (i = 0; i < PAIR_TRIES; i++) {
 		*port = 0;
-		t = bound(SOCK_STREAM, port);
+		t = bound(family, SOCK_STREAM, port);
 		if (t < 0)
 			return t;
-		u = bound(SOCK_DGRAM, port);
+		u = bound(family, SOCK_DGRAM, port);
 		if (u >= 0) {
 			*udp = u;
 			*tcp = t;

@@ -25,6 +25,8 @@
 /* A loopback UDP socket and a listening TCP socket on the same port
  * (127.0.0.1:*port). 0 or -errno; nothing is left open on failure. */
 int sfy_dns_loopback_pair(int *udp, int *tcp, uint16_t *port);
+/* The same on family's loopback (AF_INET: 127.0.0.1, AF_INET6: ::1). */
+int sfy_dns_loopback_pair_in(int family, int *udp, int *tcp, uint16_t *port);
 
 struct sfy_dns_tcp {
 	int c;      /* the resolver's connection to our listener, or -1 */

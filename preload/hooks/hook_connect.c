@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "base/realfn.h"
+#include "dns/dns53.h"
 #include "hooks/hooks.h"
 #include "route/decide.h"
 #include "state/fdstate.h"
@@ -23,8 +24,10 @@ static inline int connect_direct(int fd, const struct sockaddr *sa, socklen_t le
 {
 	int rc = sfy_real()->connect(fd, sa, len);
 
-	if (rc == 0 && sfy_fd_maybe_udp(fd))
+	if (rc == 0 && sfy_fd_maybe_dgram(fd)) {
 		sfy_udp_after_connect(fd); /* AF_UNSPEC, or a direct peer */
+		sfy_dns53_disconnected(fd);
+	}
 	return rc;
 }
 
@@ -67,12 +70,36 @@ static __attribute__((noinline)) int connect_routed(int fd,
 	return 0;
 }
 
+/* Port 53: a name server the library answers for (dns/dns53.h), else
+ * as any destination. */
+static __attribute__((noinline)) int connect_dns53(int fd,
+						   const struct sockaddr *sa,
+						   socklen_t len)
+{
+	enum sfy_addr_class cls;
+	int saved = errno, rc;
+
+	if (sfy_dns53_connect(fd, sa, len, &rc)) {
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		errno = saved;
+		return 0;
+	}
+	if (!sfy_route_direct_addr(sa, len, &cls))
+		return connect_routed(fd, sa, len, cls);
+	return connect_direct(fd, sa, len);
+}
+
 int sfy_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	enum sfy_addr_class cls;
 
 	if (!sfy_real()->connect)
 		return sfy_nosys();
+	if (sfy_dns53_port(sa, len))
+		return connect_dns53(fd, sa, len);
 	if (!sfy_route_direct_addr(sa, len, &cls))
 		return connect_routed(fd, sa, len, cls);
 	if (sa && len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC &&

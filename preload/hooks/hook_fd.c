@@ -261,7 +261,8 @@ static void forget_range(unsigned int lo, unsigned int hi)
 	for (fd = lo; fd < lim && fd <= hi; fd++) {
 		int kind = sfy_fd_kind((int)fd);
 
-		if (kind != SFY_FD_TCP && kind != SFY_FD_UDP)
+		if (kind != SFY_FD_TCP && kind != SFY_FD_UDP &&
+		    kind != SFY_FD_DNS53)
 			continue;
 		held = udp_held((int)fd);
 		sfy_fd_clear((int)fd);

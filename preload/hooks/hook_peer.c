@@ -51,6 +51,13 @@ int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		}
 		return r->getpeername(fd, sa, len);
 	}
+	if (info.kind == SFY_FD_DNS53) {
+		/* Connected to the library's answerer for a name server
+		 * (dns/dns53.h): the name server. */
+		copy_out(sa, len, &info.peer, info.peer_len);
+		errno = saved;
+		return 0;
+	}
 	if (info.kind == SFY_FD_BIND) {
 		/* Listening (at the proxy, tcp/bind.c): no peer, as the
 		 * kernel says of a listening socket. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/realfn.h"
+#include "dns/dns53.h"
 #include "hooks/hooks.h"
 #include "tcp/async.h"
 #include "udp/udp_io.h"
@@ -95,6 +96,7 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	socklen_t cap;
 	ssize_t rc;
 
 	if (!r->recvfrom)
@@ -106,13 +108,18 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 		if (!stale(rc, fd))
 			return rc < 0 ? fail(rc) : rc;
 	}
-	return r->recvfrom(fd, buf, n, flags, sa, salen);
+	cap = salen && sfy_dns53_active() ? *salen : 0;
+	rc = r->recvfrom(fd, buf, n, flags, sa, salen);
+	if (rc >= 0)
+		sfy_dns53_source(sa, cap, salen); /* dns/dns53.h */
+	return rc;
 }
 
 ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	socklen_t cap;
 	ssize_t rc;
 
 	if (!r->recvmsg)
@@ -120,9 +127,12 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
 	if (!msg || !relayed(fd, flags, &info)) {
+		cap = msg && sfy_dns53_active() ? msg->msg_namelen : 0;
 		rc = r->recvmsg(fd, msg, flags);
 		if (rc >= 0 && sfy_fds_maybe_received(msg))
 			sfy_fds_received(msg); /* SCM_RIGHTS (hook_fd.c) */
+		if (rc >= 0 && msg)
+			sfy_dns53_source(msg->msg_name, cap, &msg->msg_namelen);
 		return rc;
 	}
 	rc = sfy_udp_recvmsg(fd, &info, msg, flags);
@@ -141,10 +151,20 @@ int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	if (!r->recvmmsg)
 		return (int)fail(-ENOSYS);
 	if (!vec || !relayed(fd, flags, &info)) {
+		socklen_t caps[64];
+		bool dns53 = sfy_dns53_active();
+		unsigned int k;
+
+		for (k = 0; dns53 && vec && k < vlen && k < 64; k++)
+			caps[k] = vec[k].msg_hdr.msg_namelen;
 		rc = r->recvmmsg(fd, vec, vlen, flags, timeout);
-		for (int i = 0; i < rc; i++) /* SCM_RIGHTS (hook_fd.c) */
+		for (int i = 0; i < rc; i++) { /* SCM_RIGHTS (hook_fd.c) */
 			if (sfy_fds_maybe_received(&vec[i].msg_hdr))
 				sfy_fds_received(&vec[i].msg_hdr);
+			if (dns53 && i < 64) /* dns/dns53.h */
+				sfy_dns53_source(vec[i].msg_hdr.msg_name, caps[i],
+						 &vec[i].msg_hdr.msg_namelen);
+		}
 		return rc;
 	}
 	rc = sfy_udp_recvmmsg(fd, &info, vec, vlen, flags, timeout);
@@ -265,6 +285,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	socklen_t cap;
 	ssize_t rc;
 
 	if (!r->recvfrom_chk)
@@ -274,7 +295,11 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 		if (!stale(rc, fd))
 			return rc < 0 ? fail(rc) : rc;
 	}
-	return r->recvfrom_chk(fd, buf, n, buflen, flags, sa, salen);
+	cap = salen && sfy_dns53_active() ? *salen : 0;
+	rc = r->recvfrom_chk(fd, buf, n, buflen, flags, sa, salen);
+	if (rc >= 0)
+		sfy_dns53_source(sa, cap, salen); /* dns/dns53.h */
+	return rc;
 }
 
 ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,

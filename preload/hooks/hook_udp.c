@@ -19,6 +19,7 @@
 
 #include "base/config.h"
 #include "base/realfn.h"
+#include "dns/dns53.h"
 #include "hooks/hooks.h"
 #include "route/decide.h"
 #include "tcp/async.h"
@@ -56,7 +57,7 @@ static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
 	ssize_t rc;
 
 	*handled = 0;
-	if (sfy_inside() || sfy_assoc_of(fd, &info))
+	if (sfy_inside())
 		return 0;
 	if (!msg) {
 		memset(&m, 0, sizeof(m));
@@ -64,6 +65,8 @@ static ssize_t connected_send(int fd, const struct iovec *iov, int iovcnt,
 		m.msg_iovlen = (size_t)iovcnt;
 		msg = &m;
 	}
+	if (sfy_assoc_of(fd, &info)) /* connected to a name server? */
+		return sfy_dns53_send_connected(fd, msg, flags, handled);
 	rc = sfy_udp_send_connected(fd, &info, msg, flags, handled);
 	if (rc == -ENOTSOCK) {
 		/* The number no longer names the socket we knew (closed where
@@ -107,11 +110,20 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (!sa && sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (sfy_dns53_port(sa, len)) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_name = (void *)sa;
+		m.msg_namelen = len;
+		if (sfy_dns53_sendmsg(fd, &m, flags, &rc))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	route.type = -1;
 	if (sfy_route_direct_addr(sa, len, &cls) ||
 	    sfy_route_message(fd, sa, len, flags, true, cls, &route) ==
 		    SFY_DIRECT) {
-		if (!sa && sfy_fd_maybe_udp(fd)) {
+		if (!sa && sfy_fd_maybe_dgram(fd)) {
 			rc = connected_send(fd, &iov, 1, NULL,
 					    SFY_NO_CMSG_COMPAT(flags),
 					    &handled);
@@ -148,7 +160,7 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (sfy_fd_maybe_udp(fd)) {
+	if (sfy_fd_maybe_dgram(fd)) {
 		rc = connected_send(fd, &iov, 1, NULL,
 				    SFY_NO_CMSG_COMPAT(flags), &handled);
 		if (handled)
@@ -185,7 +197,7 @@ static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (sfy_fd_maybe_udp(fd))
+	if (sfy_fd_maybe_dgram(fd))
 		return write_udp(fd, buf, n);
 	return r->write(fd, buf, n);
 }
@@ -211,7 +223,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
-	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
+	if (sfy_fd_maybe_dgram(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
 		if (handled)
 			return rc < 0 ? fail(rc) : rc;
@@ -236,11 +248,17 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	namelen = name_len(msg);
 	if (!namelen && sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (sfy_dns53_port(msg->msg_name, namelen)) {
+		copy = *msg;
+		copy.msg_namelen = namelen;
+		if (sfy_dns53_sendmsg(fd, &copy, flags, &rc))
+			return rc < 0 ? fail(rc) : rc;
+	}
 	route.type = -1;
 	if (sfy_route_direct_addr(msg->msg_name, namelen, &cls) ||
 	    sfy_route_message(fd, msg->msg_name, namelen, flags, true, cls,
 			      &route) == SFY_DIRECT) {
-		if (!namelen && sfy_fd_maybe_udp(fd)) {
+		if (!namelen && sfy_fd_maybe_dgram(fd)) {
 			rc = connected_send(fd, NULL, 0, msg, flags, &handled);
 			if (handled)
 				return rc < 0 ? fail(rc) : rc;
@@ -300,6 +318,28 @@ static int mmsg_route(int fd, const struct msghdr *m, int flags,
 	return 0;
 }
 
+/* sendmmsg() with a message to port 53 (a name server's, dns/dns53.h):
+ * each message by sendmsg(), with sendmmsg()'s result (the count sent;
+ * an error only when the first fails). Rare: no batching. */
+static int one_by_one(int fd, struct mmsghdr *vec, unsigned int vlen,
+		      int flags)
+{
+	unsigned int i;
+	int saved = errno;
+	ssize_t rc;
+
+	for (i = 0; i < vlen; i++) {
+		rc = sfy_sendmsg(fd, &vec[i].msg_hdr, flags);
+		if (rc < 0)
+			break;
+		vec[i].msg_len = (unsigned int)rc;
+	}
+	if (i == 0)
+		return -1;
+	errno = saved;
+	return (int)i;
+}
+
 #define BATCH 16
 #define POOL 64
 
@@ -328,9 +368,15 @@ int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	for (i = 0; i < vlen && !any; i++)
 		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
 				  name_len(&vec[i].msg_hdr)) ||
-		      (!name_len(&vec[i].msg_hdr) && sfy_fd_maybe_udp(fd));
+		      (!name_len(&vec[i].msg_hdr) && sfy_fd_maybe_dgram(fd));
 	if (!any)
 		return r->sendmmsg(fd, vec, vlen, flags);
+	for (i = 0; i < vlen; i++)
+		if (sfy_dns53_port(vec[i].msg_hdr.msg_name,
+				   name_len(&vec[i].msg_hdr)) ||
+		    (!name_len(&vec[i].msg_hdr) &&
+		     sfy_fd_kind(fd) == SFY_FD_DNS53))
+			return one_by_one(fd, vec, vlen, flags);
 	memset(&route.info, 0, sizeof(route.info));
 	route.type = -1;
 	while (done < vlen && rc >= 0) {

@@ -167,7 +167,7 @@ static void note_set(int fd, int kind)
 	while (fd >= lim && !atomic_compare_exchange_weak(&fd_limit, &lim,
 							   fd + 1))
 		;
-	if (kind == SFY_FD_UDP &&
+	if ((kind == SFY_FD_UDP || kind == SFY_FD_DNS53) &&
 	    !atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
 		atomic_store(&sfy_fd_udp_seen, true);
 	atomic_store(&sfy_fd_any_state, true);

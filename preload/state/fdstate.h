@@ -24,6 +24,9 @@ enum sfy_fd_kind {
 	SFY_FD_BIND,    /* a listening socket served by BIND at the proxy:
 			 * the control connection on the program's number,
 			 * peer = BND address (tcp/bind.c) */
+	SFY_FD_DNS53,   /* a socket connected to a name server that the
+			 * library answers for (dns/dns53.h); peer: the name
+			 * server, assoc: SOCK_DGRAM or SOCK_STREAM */
 };
 
 struct sfy_fd_info {
@@ -103,7 +106,8 @@ static inline int sfy_fd_kind(int fd)
 		       sfy_fd_kind_slow(fd) : SFY_FD_NONE;
 }
 
-/* Set once the process has had an associated UDP socket: until then the
+/* Set once the process has had an associated UDP socket (or one connected
+ * to a name server we answer for, SFY_FD_DNS53): until then the
  * data-path hooks (read, write, recv, ...) pass every descriptor straight
  * through after this one relaxed load. */
 extern atomic_bool sfy_fd_udp_seen;
@@ -124,6 +128,18 @@ static inline bool sfy_fd_maybe_udp(int fd)
 {
 	return atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed) &&
 	       sfy_fd_kind(fd) == SFY_FD_UDP;
+}
+
+/* The same, or a socket connected to a name server the library answers
+ * for (SFY_FD_DNS53): for the send paths. */
+static inline bool sfy_fd_maybe_dgram(int fd)
+{
+	int kind;
+
+	if (!atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
+		return false;
+	kind = sfy_fd_kind(fd);
+	return kind == SFY_FD_UDP || kind == SFY_FD_DNS53;
 }
 
 /* Called with the dropped state when a reader finds a slot stale (the

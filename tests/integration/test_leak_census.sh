@@ -2,7 +2,8 @@
 #
 # The leak census (issue 18): tests/tools/leakcensus tries every way out a
 # program has (each hooked call, the same calls by syscall() number,
-# io_uring, the asynchronous and low-level resolvers, reverse lookups)
+# io_uring, the asynchronous and low-level resolvers, reverse lookups) and
+# tests/tools/leakcensus-kinds every socket kind SOCKS cannot carry,
 # against a destination reachable only through the proxy, in the namespace
 # topology with the wire capture, under socks5h:// (remote DNS, the target
 # by name) and socks5:// (local DNS, the target by number). The client
@@ -17,8 +18,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 CENSUS=$B/tests/tools/leakcensus
-if [ ! -x "$CENSUS" ] || [ ! -f "$SFY_LIB" ]; then
-	fail setup "$CENSUS or $SFY_LIB not built (make all-tests)"
+KINDS=$B/tests/tools/leakcensus-kinds
+if [ ! -x "$CENSUS" ] || [ ! -x "$KINDS" ] || [ ! -f "$SFY_LIB" ]; then
+	fail setup "$CENSUS, $KINDS or $SFY_LIB not built (make all-tests)"
 	finish
 fi
 if ! is_root; then
@@ -55,6 +57,15 @@ ROWS=(
 	"getnameinfo-hosts ok hosted.test"
 	"gethostbyaddr refused TRY_AGAIN"
 	"gethostbyaddr_r refused TRY_AGAIN"
+	# A program's own DNS to the name server of resolv.conf, port 53
+	# (preload/dns/dns53.h): answered by the library, from the name
+	# server's address.
+	"dns53-sendto ok echo"
+	"syscall-dns53-sendto ok echo"
+	"dns53-sendmsg ok echo"
+	"dns53-sendmmsg ok echo"
+	"dns53-connect-send ok echo"
+	"dns53-tcp ok echo"
 	# Sockets SOCKS cannot carry (preload/route/sockkind.h): refused at
 	# socket() or, by destination, at connect/sendto; loopback as libc.
 	"raw-icmp-sendto refused ENETUNREACH"
@@ -86,10 +97,21 @@ declare -A LOCAL=(
 	[res_search-a]="refused TRY_AGAIN"
 	[res_send-a]="refused ETIMEDOUT"
 	[res_send-mx]="refused ETIMEDOUT"
+	[dns53-sendto]="refused ETIMEDOUT"
+	[syscall-dns53-sendto]="refused ETIMEDOUT"
+	[dns53-sendmsg]="refused ETIMEDOUT"
+	[dns53-sendmmsg]="refused ETIMEDOUT"
+	[dns53-connect-send]="refused ETIMEDOUT"
+	[dns53-tcp]="refused EHOSTUNREACH"
 )
 
-# Every row of the program has an expectation here.
-listed=$("$CENSUS" --list | sort)
+# Which program has each row.
+declare -A TOOL=()
+for prog in "$CENSUS" "$KINDS"; do
+	while read -r row; do TOOL[$row]=$prog; done < <("$prog" --list)
+done
+# Every row of the programs has an expectation here.
+listed=$({ "$CENSUS" --list; "$KINDS" --list; } | sort)
 known=$(printf '%s\n' "${ROWS[@]}" | awk '{print $1}' | sort)
 [ "$listed" = "$known" ] && pass census-rows-complete ||
 	fail census-rows-complete "program rows and script rows differ: $(diff <(echo "$listed") <(echo "$known") | tr '\n' ' ')"
@@ -124,7 +146,7 @@ census() {
 			read -r outcome detail <<<"${LOCAL[$row]}"
 		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
 			SOCKSIFY_PROXY="$scheme://192.0.2.1:$PX" \
-			"$CENSUS" "$row" "$host" "$TP" "$UP" 2>"$T/err-$scheme-$row")
+			"${TOOL[$row]:-$CENSUS}" "$row" "$host" "$TP" "$UP" 2>"$T/err-$scheme-$row")
 		[ "$got" = "$outcome $row $detail" ] && pass "census-$scheme-$row ($got)" ||
 			fail "census-$scheme-$row" "want '$outcome $row $detail', got '$got' $(head -c 300 "$T/err-$scheme-$row" | tr '\n' ' ')"
 	done
@@ -139,7 +161,7 @@ census() {
 	for row in "${UDP_DIRECT_ROWS[@]}"; do
 		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
 			SOCKSIFY_PROXY="$scheme://192.0.2.1:$PX" SOCKSIFY_UDP=direct \
-			"$CENSUS" "$row" "$host" "$TP" "$UP" 2>/dev/null)
+			"$KINDS" "$row" "$host" "$TP" "$UP" 2>/dev/null)
 		[ "$got" = "refused $row ENETUNREACH" ] && pass "census-$scheme-udp-direct-$row" ||
 			fail "census-$scheme-udp-direct-$row" "got '$got'"
 	done

@@ -1,31 +1,19 @@
 /*
  * leakcensus: every way out of a program the library must see, one row at
  * a time, against a destination reachable only through the proxy (issue
- * 18). The wire capture of the namespace test (test_leak_census.sh) is
- * the judge of leaks; this program says what each attempt gave.
- *
- *   leakcensus ROW HOST TCPPORT UDPPORT
- *
- * HOST is resolved with getaddrinfo (AF_INET): a name under socks5h://
- * (a fake address), a number under socks5://. TCPPORT is a TCP echo
- * server there, UDPPORT a UDP echo server. Prints one line:
- *
- *   ok ROW <detail>        the attempt worked (the echo came back)
- *   refused ROW <errno>    the attempt failed with that errno name
- *   fail ROW <detail>      anything else (a wrong echo, a timeout)
- *
- * and exits 0 for ok, 3 for refused, 1 for fail, 2 for a usage error.
- * Every wait is bounded (3 s per receive).
+ * 18): each hooked call, the same calls by syscall() number, io_uring,
+ * the asynchronous and low-level resolvers, reverse lookups. The sockets
+ * SOCKS cannot carry have their own program, leakcensus-kinds.c. The wire
+ * capture of the namespace test (test_leak_census.sh) is the judge of
+ * leaks; this program says what each attempt gave (census.h: arguments,
+ * output lines, exit codes).
  *
  * Keep it growing: every new hook and every new way out gets a row.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <resolv.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,52 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const char *row_name, *host_arg, *tcp_port_arg;
-static struct sockaddr_in tcp_dst, udp_dst;
-
-static int report_ok(const char *detail)
-{
-	printf("ok %s %s\n", row_name, detail);
-	return 0;
-}
-
-static int report_errno(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	printf("refused %s %s\n", row_name, n ? n : "?");
-	return 3;
-}
-
-static int report_fail(const char *detail)
-{
-	printf("fail %s %s\n", row_name, detail);
-	return 1;
-}
-
-/* Waits (bounded) for fd to be readable, then reads the echo of want:
- * 0, or 1 after a "fail" line. */
-static int expect_echo_quiet(int fd, const char *want)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char buf[256];
-	ssize_t n;
-
-	if (poll(&p, 1, 3000) != 1)
-		return report_fail("no echo within 3 s");
-	n = recv(fd, buf, sizeof(buf) - 1, 0);
-	if (n < 0)
-		return report_errno(errno);
-	buf[n] = 0;
-	if (strcmp(buf, want))
-		return report_fail("a different echo");
-	return 0;
-}
-
-static int expect_echo(int fd, const char *want)
-{
-	return expect_echo_quiet(fd, want) ? 1 : report_ok("echo");
-}
+#include "census.h"
 
 /* ---- TCP connect ------------------------------------------------------ */
 
@@ -392,6 +335,25 @@ static int first_answer(const unsigned char *msg, int n, int want,
 	return -1;
 }
 
+/* Connects to the A record of answer msg (n bytes), port TCPPORT, and
+ * checks the echo. */
+static int connect_answer(const unsigned char *msg, int n)
+{
+	struct sockaddr_in sin = tcp_dst;
+	int fd;
+
+	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
+		return report_fail("no A record");
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return report_errno(errno);
+	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
+		return report_errno(errno);
+	return expect_echo(fd, "census");
+}
+
 enum res_how { RES_QUERY, RES_SEARCH, RES_SEND };
 
 /* An A query for HOST (by res_query, res_search or res_send), then a
@@ -399,9 +361,8 @@ enum res_how { RES_QUERY, RES_SEARCH, RES_SEND };
 static int res_row(int how, int type)
 {
 	unsigned char msg[512], q[512];
-	struct sockaddr_in sin = tcp_dst;
 	unsigned char a6[16];
-	int n, fd;
+	int n;
 
 	if (res_init())
 		return report_herr(h_errno);
@@ -434,16 +395,7 @@ static int res_row(int how, int type)
 			       report_ok("aaaa");
 	if (type != T_A)
 		return report_ok("answered");
-	if (first_answer(msg, n, T_A, (unsigned char *)&sin.sin_addr, 4))
-		return report_fail("no A record");
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return report_errno(errno);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		return report_errno(errno);
-	if (send(fd, "census", 6, MSG_NOSIGNAL) != 6)
-		return report_errno(errno);
-	return expect_echo(fd, "census");
+	return connect_answer(msg, n);
 }
 
 static int row_res_query_a(int n) { (void)n; return res_row(RES_QUERY, T_A); }
@@ -452,6 +404,86 @@ static int row_res_query_mx(int n) { (void)n; return res_row(RES_QUERY, T_MX); }
 static int row_res_search_a(int n) { (void)n; return res_row(RES_SEARCH, T_A); }
 static int row_res_send_a(int n) { (void)n; return res_row(RES_SEND, T_A); }
 static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
+
+/* ---- DNS to port 53 of the name server (dns/dns53.h) ------------------ */
+
+/* The test's /etc/resolv.conf names it (test_leak_census.sh). */
+#define NS_ADDR "198.51.100.53"
+
+enum dns53_how { D53_SENDTO, D53_SYSCALL, D53_SENDMSG, D53_SENDMMSG,
+		 D53_CONNECT, D53_TCP };
+
+/* An A query for HOST sent by a program itself to NS_ADDR:53 (UDP by
+ * sendto, syscall(SYS_sendto), sendmsg, sendmmsg, or connect and send;
+ * TCP with its length), its answer read (from NS_ADDR:53 for UDP), then
+ * a connect to the address it gives. No answer in 3 s: ETIMEDOUT. */
+static int row_dns53(int how)
+{
+	struct sockaddr_in ns = { .sin_family = AF_INET,
+				  .sin_port = htons(53) }, from;
+	unsigned char q[2 + 512], msg[2 + 512];
+	struct iovec iov;
+	struct mmsghdr mm;
+	struct pollfd pf;
+	socklen_t fl = sizeof(from);
+	int n, fd, tcp = how == D53_TCP;
+	long rc;
+
+	inet_pton(AF_INET, NS_ADDR, &ns.sin_addr);
+	n = res_mkquery(QUERY, host_arg, C_IN, T_A, NULL, 0, NULL, q + 2,
+			sizeof(q) - 2);
+	if (n < 0)
+		return report_fail("res_mkquery");
+	q[0] = (unsigned char)(n >> 8);
+	q[1] = (unsigned char)n;
+	fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd < 0)
+		return report_errno(errno);
+	iov.iov_base = tcp ? q : q + 2;
+	iov.iov_len = (size_t)n + (tcp ? 2 : 0);
+	memset(&mm, 0, sizeof(mm));
+	mm.msg_hdr.msg_name = &ns;
+	mm.msg_hdr.msg_namelen = sizeof(ns);
+	mm.msg_hdr.msg_iov = &iov;
+	mm.msg_hdr.msg_iovlen = 1;
+	switch (how) {
+	case D53_SENDTO:
+		rc = sendto(fd, iov.iov_base, iov.iov_len, 0,
+			    (struct sockaddr *)&ns, sizeof(ns));
+		break;
+	case D53_SYSCALL:
+		rc = syscall(SYS_sendto, fd, iov.iov_base, iov.iov_len, 0, &ns,
+			     sizeof(ns));
+		break;
+	case D53_SENDMSG:
+		rc = sendmsg(fd, &mm.msg_hdr, 0);
+		break;
+	case D53_SENDMMSG:
+		rc = sendmmsg(fd, &mm, 1, 0) == 1 ? (long)iov.iov_len : -1;
+		break;
+	default:
+		if (connect(fd, (struct sockaddr *)&ns, sizeof(ns)))
+			return report_errno(errno);
+		rc = send(fd, iov.iov_base, iov.iov_len, MSG_NOSIGNAL);
+		break;
+	}
+	if (rc < 0)
+		return report_errno(errno);
+	pf.fd = fd;
+	pf.events = POLLIN;
+	if (poll(&pf, 1, 3000) != 1)
+		return report_errno(ETIMEDOUT);
+	rc = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &fl);
+	if (rc < 0)
+		return report_errno(errno);
+	if (!tcp && (fl != sizeof(from) || from.sin_addr.s_addr != ns.sin_addr.s_addr ||
+		     from.sin_port != ns.sin_port))
+		return report_fail("the answer is not from the name server");
+	if (tcp && (rc < 2 || (msg[0] << 8 | msg[1]) != rc - 2))
+		return report_fail("not one whole answer");
+	return tcp ? connect_answer(msg + 2, (int)rc - 2) :
+		     connect_answer(msg, (int)rc);
+}
 
 /* ---- reverse lookups ------------------------------------------------- */
 
@@ -506,124 +538,7 @@ static int row_gethostbyaddr(int reentrant)
 	return report_ok(res->h_name);
 }
 
-/* ---- sockets SOCKS cannot carry (route/sockkind.h) --------------------- */
-
-/* An ICMP echo request (checksum left to the kernel for ping sockets,
- * computed here for raw ones). */
-static size_t icmp_echo(unsigned char *b)
-{
-	unsigned long sum = 0;
-	size_t i;
-
-	memset(b, 0, 16);
-	b[0] = 8; /* echo request */
-	memcpy(b + 8, "census!!", 8);
-	for (i = 0; i < 16; i += 2)
-		sum += (unsigned)(b[i] << 8 | b[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	b[2] = (unsigned char)(~sum >> 8);
-	b[3] = (unsigned char)~sum;
-	return 16;
-}
-
-/* socket(AF_INET, type, proto), then a connect (how 1) or a sendto (how
- * 0) of an ICMP echo to the destination, or to loopback (how 2: what
- * libc does must not change there). */
-static int row_unproxied(int type, int proto, int how)
-{
-	struct sockaddr_in dst = udp_dst;
-	unsigned char pkt[16];
-	size_t n = icmp_echo(pkt);
-	int fd = socket(AF_INET, type, proto);
-	long rc;
-
-	if (fd < 0)
-		return report_errno(errno);
-	if (how == 2)
-		dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	dst.sin_port = proto == IPPROTO_UDPLITE ? dst.sin_port : 0;
-	if (how == 1)
-		rc = connect(fd, (struct sockaddr *)&dst, sizeof(dst));
-	else
-		rc = sendto(fd, pkt, n, 0, (struct sockaddr *)&dst,
-			    sizeof(dst));
-	if (rc < 0)
-		return report_errno(errno);
-	close(fd);
-	return report_ok(how == 1 ? "connected" : "sent");
-}
-
-static int row_raw_icmp(int how) { return row_unproxied(SOCK_RAW, IPPROTO_ICMP, how); }
-static int row_ping(int how) { return row_unproxied(SOCK_DGRAM, IPPROTO_ICMP, how); }
-static int row_udplite(int how) { return row_unproxied(SOCK_DGRAM, IPPROTO_UDPLITE, how); }
-
-/* A socket that must not be made at all: "ok made" if it was. */
-static int row_made(int which)
-{
-	static const int spec[][3] = {
-		{ AF_INET, SOCK_RAW, IPPROTO_RAW },
-		{ AF_INET, SOCK_STREAM, IPPROTO_SCTP },
-		{ AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP },
-		{ 44 /* AF_XDP */, SOCK_RAW, 0 },
-	};
-	int fd = socket(spec[which][0], spec[which][1], spec[which][2]);
-
-	if (fd < 0)
-		return report_errno(errno);
-	close(fd);
-	return report_ok("made");
-}
-
-/* AF_PACKET: an IPv4 packet to the destination, framed by the kernel
- * (SOCK_DGRAM) and broadcast on the client's interface. */
-static int row_packet(int by_number)
-{
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_IP),
-				  .sll_halen = 6 };
-	unsigned char ip[20 + 16] = { 0x45, 0, 0, sizeof(ip), 0, 0, 0x40, 0,
-				      64, IPPROTO_ICMP };
-	int fd = by_number ? (int)syscall(SYS_socket, AF_PACKET, SOCK_DGRAM,
-					  htons(ETH_P_IP)) :
-			     socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-
-	if (fd < 0)
-		return report_errno(errno);
-	ll.sll_ifindex = (int)if_nametoindex("to-px");
-	memset(ll.sll_addr, 0xff, 6);
-	inet_pton(AF_INET, "192.0.2.2", ip + 12);
-	memcpy(ip + 16, &udp_dst.sin_addr, 4);
-	icmp_echo(ip + 20);
-	if (sendto(fd, ip, sizeof(ip), 0, (struct sockaddr *)&ll,
-		   sizeof(ll)) < 0)
-		return report_errno(errno);
-	close(fd);
-	return report_ok("sent");
-}
-
-/* MPTCP: a TCP connection as far as SOCKS goes, so proxied. */
-static int row_mptcp(int unused)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 262 /* IPPROTO_MPTCP */);
-
-	(void)unused;
-	if (fd < 0)
-		return report_errno(errno);
-	if (connect(fd, (struct sockaddr *)&tcp_dst, sizeof(tcp_dst)))
-		return report_errno(errno);
-	if (send(fd, "census", 6, 0) != 6)
-		return report_errno(errno);
-	return expect_echo(fd, "census");
-}
-
 /* ---- the table -------------------------------------------------------- */
-
-struct row {
-	const char *name;
-	int (*fn)(int);
-	int arg;
-};
 
 static int row_sendto(int n) { return row_udp(SEND_TO, n); }
 static int row_sendmsg(int n) { return row_udp(SEND_MSG, n); }
@@ -657,62 +572,16 @@ static const struct row rows[] = {
 	{ "getnameinfo-hosts", row_getnameinfo, NI_NAMEREQD | NI_NOFQDN },
 	{ "gethostbyaddr", row_gethostbyaddr, 0 },
 	{ "gethostbyaddr_r", row_gethostbyaddr, 1 },
-	{ "raw-icmp-sendto", row_raw_icmp, 0 },
-	{ "raw-icmp-connect", row_raw_icmp, 1 },
-	{ "raw-icmp-loopback", row_raw_icmp, 2 },
-	{ "ping-sendto", row_ping, 0 },
-	{ "ping-connect", row_ping, 1 },
-	{ "ping-loopback", row_ping, 2 },
-	{ "udplite-sendto", row_udplite, 0 },
-	{ "udplite-connect", row_udplite, 1 },
-	{ "udplite-loopback", row_udplite, 2 },
-	{ "raw-ipproto-raw", row_made, 0 },
-	{ "sctp-stream", row_made, 1 },
-	{ "sctp-seqpacket", row_made, 2 },
-	{ "xdp", row_made, 3 },
-	{ "packet-sendto", row_packet, 0 },
-	{ "syscall-packet-sendto", row_packet, 1 },
-	{ "mptcp-connect", row_mptcp, 0 },
+	{ "dns53-sendto", row_dns53, D53_SENDTO },
+	{ "syscall-dns53-sendto", row_dns53, D53_SYSCALL },
+	{ "dns53-sendmsg", row_dns53, D53_SENDMSG },
+	{ "dns53-sendmmsg", row_dns53, D53_SENDMMSG },
+	{ "dns53-connect-send", row_dns53, D53_CONNECT },
+	{ "dns53-tcp", row_dns53, D53_TCP },
 };
-
-static int lookup(const char *host, const char *port, struct sockaddr_in *out)
-{
-	struct addrinfo hints = { .ai_family = AF_INET }, *res;
-	int rc = getaddrinfo(host, port, &hints, &res);
-
-	if (rc) {
-		fprintf(stderr, "leakcensus: %s: %s\n", host, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(out, res->ai_addr, sizeof(*out));
-	freeaddrinfo(res);
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc == 2 && !strcmp(argv[1], "--list")) {
-		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-			puts(rows[i].name);
-		return 0;
-	}
-	if (argc != 5) {
-		fprintf(stderr, "usage: leakcensus ROW HOST TCPPORT UDPPORT | --list\n");
-		return 2;
-	}
-	row_name = argv[1];
-	host_arg = argv[2];
-	tcp_port_arg = argv[3];
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (strcmp(rows[i].name, argv[1]))
-			continue;
-		if (lookup(argv[2], argv[3], &tcp_dst) ||
-		    lookup(argv[2], argv[4], &udp_dst))
-			return report_fail("the destination did not resolve");
-		return rows[i].fn(rows[i].arg);
-	}
-	fprintf(stderr, "leakcensus: no row %s\n", argv[1]);
-	return 2;
+	return census_main("leakcensus", rows, sizeof(rows) / sizeof(rows[0]),
+			   argc, argv);
 }
