@@ -76,9 +76,10 @@ static size_t copy_entries(char *out, size_t used, const char *old,
 	return used;
 }
 
-char *sfy_preload_value(const char *lib, const char *old)
+char *sfy_preload_value(const char *link, const char *lib, const char *old)
 {
-	size_t cap = strlen(lib) + (old ? strlen(old) : 0) + 3;
+	size_t cap = (link ? strlen(link) + 1 : 0) + strlen(lib) +
+		     (old ? strlen(old) : 0) + 3;
 	char *out = malloc(cap);
 	size_t used;
 
@@ -87,6 +88,11 @@ char *sfy_preload_value(const char *lib, const char *old)
 	used = copy_entries(out, 0, old, lib, KEEP_SANITIZERS);
 	if (used)
 		out[used++] = ' ';
+	if (link) {
+		memcpy(out + used, link, strlen(link));
+		used += strlen(link);
+		out[used++] = ' ';
+	}
 	memcpy(out + used, lib, strlen(lib));
 	used += strlen(lib);
 	used = copy_entries(out, used, old, lib, KEEP_OTHERS);

@@ -132,6 +132,7 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	struct sfy_env env = { 0 };
 	enum socks5_elf_kind kind = SOCKS5_ELF_OTHER;
 	char path[PATH_MAX], sdir[PATH_MAX], slink[PATH_MAX], *preload;
+	const char *link = NULL;
 	size_t i;
 	int r;
 
@@ -170,12 +171,12 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	if (r == 0) {
 		set_env("SOCKSIFY_SESSION", sdir);
 		sfy_session_save_settings(sdir);
-		lib = slink;
+		link = slink;
 	} else if (s->level >= 1) {
 		fprintf(stderr, "socksify: warning: no session directory (%s): names resolved in one program are unknown to the programs it starts\n",
 			strerror(-r));
 	}
-	preload = sfy_preload_value(lib, getenv("LD_PRELOAD"));
+	preload = sfy_preload_value(link, lib, getenv("LD_PRELOAD"));
 	if (!preload) {
 		fputs("socksify: out of memory\n", stderr);
 		return SFY_EXIT_USAGE;

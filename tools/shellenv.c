@@ -24,11 +24,10 @@
  * with the process that ran us: for `eval "$(socksify --env ...)"` in
  * bash, dash and zsh that is the shell itself (a lone command in $(...)
  * is exec'd by the subshell, whose parent is the shell); a shell that
- * keeps an extra subshell in between ends the session at once, and with
- * it the link LD_PRELOAD names: its programs then run without the library
- * (ld.so: "cannot be preloaded"). Known defect (README, session paragraph):
- * the watched process would have to be the shell, which $$ names but the
- * command cannot learn by itself.
+ * keeps an extra subshell in between ends the session at once. The
+ * shell's programs then still load the library, from the entry after the
+ * session's link in LD_PRELOAD (sfy_preload_value), each with a name
+ * space of its own; ld.so prints a line for the missing link.
  *
  * Output is plain sh (export NAME='value' / unset NAME), for bash, dash,
  * zsh and ksh alike.
@@ -74,6 +73,7 @@ int sfy_shell_on(const struct sfy_settings *s, const char *lib)
 	struct sfy_env env = { 0 };
 	const char *old = getenv("LD_PRELOAD");
 	char sdir[PATH_MAX], slink[PATH_MAX], *preload;
+	const char *link = NULL;
 	size_t i;
 
 	/* Only the first "on" records: a second one (another proxy) must
@@ -96,9 +96,9 @@ int sfy_shell_on(const struct sfy_settings *s, const char *lib)
 	if (sfy_session_start(lib, getppid(), sdir, sizeof(sdir), slink,
 			      sizeof(slink)) == 0) {
 		export("SOCKSIFY_SESSION", sdir);
-		lib = slink;
+		link = slink;
 	}
-	preload = sfy_preload_value(lib, old);
+	preload = sfy_preload_value(link, lib, old);
 	if (!preload) {
 		fputs("socksify: out of memory\n", stderr);
 		return SFY_EXIT_USAGE;

@@ -101,13 +101,18 @@ int sfy_find_library(char *out, size_t cap, char *looked, size_t lcap);
 int sfy_find_program(const char *name, char *path, size_t cap);
 
 /*
- * The LD_PRELOAD value with lib first and the old entries after it (space
+ * The LD_PRELOAD value with ours first and the old entries after it (space
  * separated; sanitizer runtimes, which must load first, stay ahead),
  * dropping any old entry that is this library or another copy of
- * libsocksify.so: two copies would hook every call twice. Returns a
- * malloc'd string, or NULL when out of memory.
+ * libsocksify.so: two copies would hook every call twice. Ours is the
+ * session's link (when there is one) followed by lib itself: ld.so loads
+ * the file once (it matches the second name to the first by device and
+ * inode), and once the session has ended and its link is gone, the
+ * library still loads from lib — with a line from ld.so about the
+ * missing link, never without the library. Returns a malloc'd string, or
+ * NULL when out of memory.
  */
-char *sfy_preload_value(const char *lib, const char *old);
+char *sfy_preload_value(const char *link, const char *lib, const char *old);
 
 /* The entries of old that are not libsocksify.so (nor lib, when given),
  * in order, space separated; "" when none. Malloc'd, NULL when out of

@@ -5,8 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 
 # The run's LD_PRELOAD as the program sees it, with the per-session link
-# (socksify-XXXXXX/libsocksify.so, tools/session.c) shown as its target.
-SHOW_PRELOAD='s=; for e in $LD_PRELOAD; do case $e in */socksify-*/libsocksify.so) e=$(readlink "$e");; esac; printf "%s%s" "$s" "$e"; s=" "; done'
+# (socksify-XXXXXX/libsocksify.so, tools/session.c) left out when the
+# library it points to follows it, as it must.
+SHOW_PRELOAD='s=; l=; for e in $LD_PRELOAD; do case $e in */socksify-*/libsocksify.so) l=$(readlink "$e"); continue;; esac; if [ -n "$l" ] && [ "$e" != "$l" ]; then printf "%s(link to %s, not followed by it)" "$s" "$l"; s=" "; fi; l=; printf "%s%s" "$s" "$e"; s=" "; done'
 
 PW=s3cr3tPW
 LIB=$(realpath "$SFY_LIB")

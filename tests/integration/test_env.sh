@@ -32,10 +32,10 @@ export PROBE
 
 # in_shell SHELL SCRIPT: the script in a clean environment (PATH, HOME, the
 # variables above), LD_PRELOAD as $PRE when PRE is set.
-# unsession: the per-session link (tools/session.c) in LD_PRELOAD shown
-# as the library it points to.
+# unsession: the per-session link (tools/session.c) that LD_PRELOAD names
+# ahead of the library itself left out.
 unsession() {
-	sed -E "s#/[^ :|]*/socksify-[A-Za-z0-9]{6}/libsocksify\.so#$LIB#g"
+	sed -E "s#/[^ :|]*/socksify-[A-Za-z0-9]{6}/libsocksify\.so ##g"
 }
 
 in_shell() {
@@ -77,6 +77,22 @@ for sh in bash dash; do
 		pass "env_${sh}_grandchildren_socksified"
 	else
 		fail "env_${sh}_grandchildren_socksified" "rc=$rc out='$out' peers: $(peers)"
+	fi
+
+	# A session that ended under a running shell (a subshell between the
+	# shell and the command ends it at once in bash; a daemon outlives
+	# its session): the shell's programs must still load the library (the
+	# entry after the session's link), never go direct.
+	: >"$T/echo.peers"
+	out=$(PRE=$BASE in_shell "$sh" '
+		eval "$("$SFY" --env -x "socks5://127.0.0.1:$MS" -n "")" || exit 9
+		rm -rf "$SOCKSIFY_SESSION"
+		eval "$PROBE"' 2>/dev/null)
+	rc=$?
+	if [ $rc = 0 ] && [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ]; then
+		pass "env_${sh}_ended_session_still_socksified"
+	else
+		fail "env_${sh}_ended_session_still_socksified" "rc=$rc out='$out' peers: $(peers)"
 	fi
 
 	# ---- off: the same probe goes direct again ------------------------------
