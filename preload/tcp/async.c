@@ -11,7 +11,6 @@
  * FAILED, adding POLLERR/EPOLLERR and answering SO_ERROR once.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 #include "base/realfn.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/asyncprobe.h"
 #include "tcp/pipeline.h"
 
 struct slot {
@@ -39,75 +39,6 @@ struct slot {
 atomic_int sfy_async_live;
 static struct slot slots[SFY_ASYNC_MAX];
 static atomic_int hiwater; /* one above the highest slot ever claimed */
-
-/*
- * The pipelining probe (tcp/pipeline.c), when a connect that runs here
- * is the one to run it: its machine on its own connection to the first
- * hop, stepped with its owner's (under the owner's lock; pipeline.c lets
- * one probe run at a time), judged and closed when the owner's handshake
- * ends, as the blocking driver does beside its handshake.
- */
-static struct {
-	_Atomic(struct slot *) owner; /* NULL: no probe */
-	_Atomic int fd;
-	_Atomic short need; /* read unlocked by sfy_async_block's poll */
-	int64_t rx_ms;      /* when its bytes last came */
-	struct socks5_hs hs;
-} probe;
-
-static void probe_start(struct slot *s, const struct sfy_config *cfg)
-{
-	const struct sockaddr *to = &s->info.via.sa;
-	int fd;
-
-	if (!cfg->nhops || cfg->chain[0].type != SOCKS5_HOP_SOCKS5)
-		return;
-	fd = sfy_pipeline_probe_open(cfg, to,
-				     to->sa_family == AF_INET ?
-					     sizeof(struct sockaddr_in) :
-					     sizeof(struct sockaddr_in6));
-	if (fd < 0)
-		return;
-	probe.fd = fd;
-	probe.rx_ms = socks5_now_ms();
-	probe.need = POLLOUT;
-	socks5_probe_begin(&probe.hs, &cfg->chain[0]);
-	atomic_store_explicit(&probe.owner, s, memory_order_release);
-}
-
-/* Under s's lock: the probe's I/O, when s runs it. */
-static void probe_step(struct slot *s)
-{
-	enum socks5_hs_state st;
-	size_t in;
-	bool replied;
-
-	if (atomic_load_explicit(&probe.owner, memory_order_acquire) != s ||
-	    socks5_hs_over(&probe.hs))
-		return;
-	st = probe.hs.state;
-	in = probe.hs.in_len;
-	replied = probe.hs.replied;
-	probe.need = socks5_hs_step(sfy_real_io(), probe.fd, &probe.hs);
-	if (probe.hs.answered && (st != probe.hs.state ||
-				  in != probe.hs.in_len ||
-				  replied != probe.hs.replied))
-		probe.rx_ms = socks5_now_ms();
-}
-
-/* Under s's lock, its handshake over or abandoned: the probe's verdict. */
-static void probe_end(struct slot *s)
-{
-	enum socks5_probe v;
-
-	if (atomic_load_explicit(&probe.owner, memory_order_acquire) != s)
-		return;
-	probe_step(s); /* an answer that came with the owner's last bytes */
-	v = socks5_probe_verdict(&probe.hs, socks5_now_ms() - probe.rx_ms);
-	explicit_bzero(probe.hs.out, sizeof(probe.hs.out));
-	atomic_store_explicit(&probe.owner, NULL, memory_order_release);
-	sfy_pipeline_probe_done(probe.fd, v);
-}
 
 static struct slot *find(int fd)
 {
@@ -137,10 +68,11 @@ static void unlock(struct slot *s)
 	atomic_store_explicit(&s->busy, 0, memory_order_release);
 }
 
+
 /* Under the lock. */
 static void release(struct slot *s)
 {
-	probe_end(s);
+	sfy_async_probe_end(s);
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
 	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
@@ -197,7 +129,7 @@ static void finished(struct slot *s, int fd)
 	struct socks5_failure why;
 	int rc = socks5_hs_result(&s->hs, NULL, &why);
 
-	probe_end(s);
+	sfy_async_probe_end(s);
 	if (rc == 0) {
 		if (sfy_fd_set(fd, &s->info))
 			sfy_debug("fd %d: no room to remember its destination",
@@ -230,7 +162,7 @@ static int step(struct slot *s, int fd)
 
 	if (socks5_now_ms() >= s->deadline)
 		socks5_hs_fail(&s->hs, SOCKS5_E_TIMEOUT, 0);
-	probe_step(s);
+	sfy_async_probe_step(s);
 	/* Inside: a GSSAPI hop's Kerberos library may talk to the KDC. */
 	sfy_inside_enter();
 	ev = socks5_hs_over(&s->hs) ? 0 :
@@ -288,7 +220,7 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	/* Opens the data hooks' gate (sfy_async_gated): from now on read,
 	 * write, send, recv... look at the descriptor. */
 	atomic_store_explicit(&sfy_fd_udp_seen, true, memory_order_relaxed);
-	probe_start(s, cfg);
+	sfy_async_probe_start(s, cfg, &s->info.via.sa);
 	atomic_store_explicit(&s->st, SFY_ASYNC_PENDING, memory_order_release);
 	st = step(s, fd);
 	/* Failed already (a refusal on loopback comes back at once): as the
@@ -428,15 +360,8 @@ int sfy_async_block(int fd, int sndtimeo_ms)
 			return -take(fd);
 		p[0].events = sfy_async_need(fd);
 		/* The probe's answers, read as they come (its verdict wants
-		 * the time of the last one). Only a look: s may be stepped by
-		 * another thread meanwhile. */
-		n = 1;
-		if (s && atomic_load_explicit(&probe.owner,
-					      memory_order_acquire) == s) {
-			p[1] = (struct pollfd){ .fd = probe.fd,
-						.events = probe.need };
-			n = p[1].events ? 2 : 1;
-		}
+		 * the time of the last one). */
+		n = s ? 1 + sfy_async_probe_pollfd(s, &p[1]) : 1;
 		ms = until < 0 ? -1 : (int)(until - socks5_now_ms());
 		if (until >= 0 && ms <= 0)
 			return -EINPROGRESS;
