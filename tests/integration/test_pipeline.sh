@@ -178,7 +178,7 @@ RP=$(free_port)
 "$BB/bench_relay" "$RP" 127.0.0.1 "$DP" 20 >"$T/relay.log" 2>&1 &
 _sfy_track $!
 wait_port "$RP"
-run ttfb-on "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=on -- ttfb --count 5
+run ttfb-on "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=on SOCKSIFY_EARLY_DATA=off -- ttfb --count 5
 run ttfb-off "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=off -- ttfb --count 5
 on=$(awk '$1 == "ttfb_us" { print $2 }' "$T/ttfb-on.out")
 off=$(awk '$1 == "ttfb_us" { print $2 }' "$T/ttfb-off.out")
