@@ -320,11 +320,16 @@ short sfy_async_need(int fd)
 	return s ? atomic_load_explicit(&s->need, memory_order_relaxed) : 0;
 }
 
+/* An open slot stays until the program's first read (or the deadline):
+ * past half the table, handshakes are not opened early, so that those of
+ * event loops still find room. */
 bool sfy_async_early_ok(const struct sfy_config *cfg)
 {
 	return cfg->early_data && cfg->chain_mode == SFY_CHAIN_STRICT &&
 	       cfg->nhops == 1 && cfg->chain[0].type == SOCKS5_HOP_SOCKS5 &&
-	       (sfy_pipeline_hops(cfg) & 1u);
+	       (sfy_pipeline_hops(cfg) & 1u) &&
+	       atomic_load_explicit(&sfy_async_live, memory_order_relaxed) <
+		       SFY_ASYNC_MAX / 2;
 }
 
 void sfy_async_flush(int fd)
