@@ -155,7 +155,8 @@ $(B)/bench/%: tests/bench/%.c $(B)/libsocks5.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(B)/tests/tools/evloop $(B)/tests/tools/ttfb
+	@sh tools/install-deps.sh bench
 	@B=$(B) sh tests/bench/run.sh
 
 # The installed command finds the library in ../lib/ beside its bin/, so

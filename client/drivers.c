@@ -28,7 +28,14 @@
 
 static const struct socks5_addr probe_dst = { .atyp = SOCKS5_ATYP_IPV4 };
 
-static enum socks5_probe probe_verdict(const struct socks5_hs *h,
+void socks5_probe_begin(struct socks5_hs *h, const struct socks5_proxy *hop0)
+{
+	static const struct socks5_hs_opts piped = { .pipeline = 1 };
+
+	socks5_hs_begin(h, hop0, 1, SOCKS5_CMD_CONNECT, &probe_dst, &piped);
+}
+
+enum socks5_probe socks5_probe_verdict(const struct socks5_hs *h,
 				       int64_t quiet_ms)
 {
 	if (h->replied)
@@ -49,7 +56,6 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 			int64_t deadline_ms, struct socks5_hs_opts *opts,
 			struct socks5_reply *bound, struct socks5_failure *why)
 {
-	static const struct socks5_hs_opts piped = { .pipeline = 1 };
 	struct socks5_hs h, ph;
 	struct socks5_task t = { .h = &h, .fd = fd };
 	struct socks5_task pt = { .h = &ph, .connecting = true,
@@ -67,13 +73,12 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 		return socks5_hs_result(&h, NULL, why);
 	if (probing) {
 		pt.fd = opts->probe_fd;
-		socks5_hs_begin(&ph, chain, 1, SOCKS5_CMD_CONNECT, &probe_dst,
-				&piped);
+		socks5_probe_begin(&ph, chain);
 	}
 	socks5_drive(io, &t, probing ? &pt : NULL, deadline_ms);
 	if (probing) {
 		opts->probe_result =
-			probe_verdict(&ph, socks5_now_ms() - pt.rx_ms);
+			socks5_probe_verdict(&ph, socks5_now_ms() - pt.rx_ms);
 		explicit_bzero(ph.out, sizeof(ph.out));
 	}
 	return socks5_hs_result(&h, bound, why);

@@ -8,6 +8,8 @@
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
 # (tools/build-dante-gssapi.sh, which make deps runs once).
+# With the argument "bench": also the shims make bench compares socksify
+# with (proxychains4, torsocks, dante-client; tests/bench/run.sh).
 # As root: apt-get installs the missing packages. Otherwise: prints them.
 # Quiet and fast when everything is already there.
 set -u
@@ -16,6 +18,7 @@ PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
 psmisc valgrind tcpdump fzf tinyproxy chromium firefox-esr proxychains4
 krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp"
+[ "${1:-}" = bench ] && PKGS="$PKGS torsocks dante-client"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot
 # tell, and say so once.

@@ -629,6 +629,18 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 			int64_t deadline_ms, struct socks5_hs_opts *opts,
 			struct socks5_reply *bound, struct socks5_failure *why);
 
+/*
+ * The pipelining probe for an event loop of its own (the blocking driver
+ * above runs it for its callers): begin sets up the probe's machine for
+ * hop0 on a second connection to it (step it like any machine, on a
+ * non-blocking socket whose connect() has started); verdict, at any
+ * time, says what it learnt so far, quiet_ms being the time since bytes
+ * last came on that connection. The caller closes the descriptor.
+ */
+void socks5_probe_begin(struct socks5_hs *h, const struct socks5_proxy *hop0);
+enum socks5_probe socks5_probe_verdict(const struct socks5_hs *h,
+				       int64_t quiet_ms);
+
 /* BIND's second reply (the incoming connection's address), read with the
  * same rules. Returns 0 or a negative errno. */
 int socks5_read_reply(const struct socks5_io *io, int fd, int64_t deadline_ms,

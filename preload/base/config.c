@@ -88,6 +88,21 @@ static int pick(const char *value, const char *const *names, int n)
 	return -1;
 }
 
+/* auto, on or off (1, 0) in variable name; dflt when unset. */
+static enum sfy_pipeline_mode tristate(struct sfy_config *c, getenv_fn_t env,
+				       const char *name,
+				       enum sfy_pipeline_mode dflt)
+{
+	static const char *const pl[] = { "auto", "on", "off", "1", "0" };
+	const char *v = env(name);
+	int i = v && *v ? pick(v, pl, 5) : -2;
+
+	if (i == -1)
+		problem(c, name, "'%s' is not auto, on or off", v);
+	return i < 0 ? dflt : i == 0 ? SFY_PIPELINE_AUTO :
+	       i == 1 || i == 3 ? SFY_PIPELINE_ON : SFY_PIPELINE_OFF;
+}
+
 /* The level only: reading it has no side effect, so it can happen before
  * we know whether a proxy is configured. Returns false for a bad value. */
 static bool parse_level(struct sfy_config *c, getenv_fn_t env)
@@ -327,31 +342,18 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 	}
 
 	v = env("SOCKSIFY_STRICT");
-	if (v && *v) {
-		i = pick(v, (const char *const[]){ "0", "1" }, 2);
-		if (i < 0)
-			problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
-		c->strict = i == 1;
-	}
+	i = v && *v ? pick(v, (const char *const[]){ "0", "1" }, 2) : 0;
+	if (i < 0)
+		problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
+	c->strict = i == 1;
 
 	v = env("SOCKSIFY_BIND"); /* tcp/bind.c */
 	if (v && *v && !(c->bind_off = !strcasecmp(v, "off")) && strcasecmp(v, "auto"))
 		problem(c, "SOCKSIFY_BIND", "'%s' is not auto or off", v);
-	c->pipeline = SFY_PIPELINE_AUTO;
-	v = env("SOCKSIFY_PIPELINE");
-	if (v && *v) {
-		static const char *const pl[] = { "auto", "on", "off", "1",
-						  "0" };
 
-		i = pick(v, pl, 5);
-		if (i < 0)
-			problem(c, "SOCKSIFY_PIPELINE",
-				"'%s' is not auto, on or off", v);
-		else
-			c->pipeline = i == 0 ? SFY_PIPELINE_AUTO :
-				      i == 1 || i == 3 ? SFY_PIPELINE_ON :
-							 SFY_PIPELINE_OFF;
-	}
+	c->pipeline = tristate(c, env, "SOCKSIFY_PIPELINE", SFY_PIPELINE_AUTO);
+	c->early_data = tristate(c, env, "SOCKSIFY_EARLY_DATA",
+				 SFY_PIPELINE_AUTO) != SFY_PIPELINE_OFF;
 }
 
 /* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN: libsocks5's reader, the one the

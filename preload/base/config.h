@@ -58,6 +58,7 @@ struct sfy_config {
 	enum sfy_udp_mode udp;
 	int timeout_ms;
 	enum sfy_pipeline_mode pipeline;
+	bool early_data;     /* SOCKSIFY_EARLY_DATA (tcp/async.h) */
 	bool strict;         /* SOCKSIFY_STRICT=1: refuse what cannot be reached */
 	bool bind_off;       /* SOCKSIFY_BIND=off: every listen() stays local */
 	int log_level;       /* enum sfy_log_level */

@@ -113,6 +113,7 @@ static int wait_loop(int epfd, struct epoll_event *ev, int max,
 	int ms, hs, n;
 	bool progress;
 
+	sfy_async_flush_all(); /* open ones the program wrote nothing on */
 	for (;;) {
 		ms = end < 0 ? -1 : clamp_ms(end - socks5_now_ms());
 		hs = sfy_async_ms_left();

@@ -50,6 +50,9 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 	bool progress;
 	nfds_t i;
 
+	for (i = 0; i < n; i++) /* written nothing since it opened */
+		if (p[i].fd >= 0)
+			sfy_async_flush(p[i].fd);
 	for (;;) {
 		ns = 0;
 		for (i = 0; i < n && ns < SFY_ASYNC_MAX; i++) {
@@ -62,7 +65,8 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 			p[i].events = need;
 		}
 		ms = ms_left(end);
-		hs = ns ? sfy_async_ms_left() : -1;
+		/* Open ones too: their replies are due by then. */
+		hs = sfy_async_ms_left();
 		if (hs >= 0 && (ms < 0 || hs < ms))
 			ms = hs;
 		rc = w(p, n, ms, ctx);
@@ -85,6 +89,8 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 			errno = err;
 			return -1;
 		}
+		if (rc == 0)
+			sfy_async_expire();
 		for (i = 0; i < n; i++) {
 			if (p[i].fd < 0 ||
 			    sfy_async_state(p[i].fd) != SFY_ASYNC_FAILED)

@@ -81,7 +81,7 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 	if (!r->recv)
 		return fail(-ENOSYS);
-	if (sfy_async_gated(fd, &rc))
+	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
@@ -101,7 +101,7 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 
 	if (!r->recvfrom)
 		return fail(-ENOSYS);
-	if (sfy_async_gated(fd, &rc))
+	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
@@ -124,7 +124,7 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!r->recvmsg)
 		return fail(-ENOSYS);
-	if (sfy_async_gated(fd, &rc))
+	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
 	if (!msg || !relayed(fd, flags, &info)) {
 		cap = msg && sfy_dns53_active() ? msg->msg_namelen : 0;
@@ -198,7 +198,7 @@ static __attribute__((noinline)) ssize_t read_slow(int fd, void *buf,
 
 	if (!r->read)
 		return fail(-ENOSYS);
-	if (sfy_async_gated(fd, &rc))
+	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
 	if (sfy_fd_maybe_udp(fd))
 		return read_udp(fd, buf, n);
@@ -224,7 +224,7 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->readv)
 		return fail(-ENOSYS);
-	if (sfy_async_gated(fd, &rc))
+	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (iovcnt < 0 || iovcnt > UIO_MAXIOV || !relayed(fd, 0, &info))

@@ -11,14 +11,18 @@
  * FAILED, adding POLLERR/EPOLLERR and answering SO_ERROR once.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "base/log.h"
 #include "base/realfn.h"
+#include "base/sockopt.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/asyncprobe.h"
 #include "tcp/bind.h"
 #include "tcp/pipeline.h"
 
@@ -27,8 +31,14 @@ struct slot {
 	_Atomic int fd;
 	atomic_int busy;  /* the try-lock of the stepping thread */
 	_Atomic short need;
+	bool early;          /* may open before the proxy's replies */
+	_Atomic bool open;   /* early, and all its bytes handed out */
+	_Atomic bool corked; /* open, its bytes held (MSG_MORE) for the
+			      * program's first write */
 	int err;          /* FAILED: the errno */
-	int64_t deadline; /* socks5_now_ms() */
+	/* socks5_now_ms(); read by any waiter (ms_left, expire), even
+	 * while the slot is being claimed anew */
+	_Atomic int64_t deadline;
 	int64_t t0;       /* sfy_log_now_us(), for the log line */
 	struct socks5_addr dst;
 	struct sfy_fd_info info; /* stored on success */
@@ -37,6 +47,7 @@ struct slot {
 };
 
 atomic_int sfy_async_live;
+static atomic_int corked_n; /* slots corked */
 static struct slot slots[SFY_ASYNC_MAX];
 static atomic_int hiwater; /* one above the highest slot ever claimed */
 
@@ -68,9 +79,14 @@ static void unlock(struct slot *s)
 	atomic_store_explicit(&s->busy, 0, memory_order_release);
 }
 
+
 /* Under the lock. */
 static void release(struct slot *s)
 {
+	sfy_async_probe_end(s);
+	if (atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
+		atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
+	atomic_store_explicit(&s->open, false, memory_order_relaxed);
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
 	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
@@ -127,7 +143,10 @@ static void finished(struct slot *s, int fd)
 	struct socks5_failure why;
 	struct socks5_reply bound;
 	int rc = socks5_hs_result(&s->hs, &bound, &why);
+	/* An open socket has the program's own registration already. */
+	bool was_open = atomic_load_explicit(&s->open, memory_order_relaxed);
 
+	sfy_async_probe_end(s);
 	if (rc == 0) {
 		s->info.bnd_len = sfy_bind_connect_shown(&bound.bnd,
 							 s->info.family,
@@ -145,7 +164,8 @@ static void finished(struct slot *s, int fd)
 				 (double)(sfy_log_now_us() - s->t0) / 1000.0);
 		}
 		release(s);
-		sfy_epoll_reg_restore(fd);
+		if (!was_open)
+			sfy_epoll_reg_restore(fd);
 		return;
 	}
 	log_failed(s, &why, -rc);
@@ -153,21 +173,71 @@ static void finished(struct slot *s, int fd)
 	shutdown(fd, SHUT_RDWR);
 	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FAILED, memory_order_release);
+	if (!was_open)
+		sfy_epoll_reg_restore(fd);
+}
+
+/* The machine's sends of an early slot: held back until the program's
+ * first write, which then leaves in the same segment. */
+static ssize_t send_more(int fd, const void *buf, size_t n, int flags)
+{
+	return sfy_real()->send(fd, buf, n, flags | MSG_MORE);
+}
+
+/* Sends what MSG_MORE held back: setting TCP_NODELAY pushes pending
+ * output (tcp(7)); the program's setting is put back. */
+static void flush(struct slot *s, int fd)
+{
+	int on = 1, was = 0;
+
+	if (!atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
+		return;
+	atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
+	sfy_sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, &was);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (!was)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &was, sizeof(was));
+}
+
+/* An early slot whose bytes are all handed to the kernel: from now on the
+ * socket is the program's (writable, SO_ERROR 0, its own epoll events);
+ * the replies are read before its first read. */
+static void open_early(struct slot *s, int fd)
+{
+	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->corked, true, memory_order_relaxed);
+	atomic_fetch_add_explicit(&corked_n, 1, memory_order_relaxed);
+	atomic_store_explicit(&s->open, true, memory_order_release);
 	sfy_epoll_reg_restore(fd);
 }
 
-/* Under the lock, s PENDING: one step (or the time-out). */
+/* Under the lock, s PENDING: one step (then the time-out: replies that
+ * came in time but were read late still count). */
 static int step(struct slot *s, int fd)
 {
+	struct socks5_io io = *sfy_real_io();
+	bool open = atomic_load_explicit(&s->open, memory_order_relaxed);
 	short ev;
 
-	if (socks5_now_ms() >= s->deadline)
-		socks5_hs_fail(&s->hs, SOCKS5_E_TIMEOUT, 0);
+	if (s->early && !open)
+		io.send = send_more;
+	sfy_async_probe_step(s);
 	/* Inside: a GSSAPI hop's Kerberos library may talk to the KDC. */
 	sfy_inside_enter();
-	ev = socks5_hs_over(&s->hs) ? 0 :
-				      socks5_hs_step(sfy_real_io(), fd, &s->hs);
+	ev = socks5_hs_over(&s->hs) ? 0 : socks5_hs_step(&io, fd, &s->hs);
 	sfy_inside_leave();
+	if (ev && socks5_now_ms() >=
+			  atomic_load_explicit(&s->deadline, memory_order_relaxed)) {
+		socks5_hs_fail(&s->hs, SOCKS5_E_TIMEOUT, 0);
+		ev = 0;
+	}
+	if (ev && open)
+		return SFY_ASYNC_PENDING;
+	/* Pipelined: after the one write only replies are due. */
+	if (ev && s->early && !socks5_hs_sending(&s->hs) && s->hs.piped) {
+		open_early(s, fd);
+		return SFY_ASYNC_PENDING;
+	}
 	if (ev) {
 		atomic_store_explicit(&s->need, ev, memory_order_relaxed);
 		sfy_epoll_reg_arm(fd, ev);
@@ -202,8 +272,10 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 		return 1; /* the table is full: the caller waits in connect() */
 	s->busy = 1;
 	s->err = 0;
+	s->early = sfy_async_early_ok(cfg);
 	s->t0 = sfy_log_now_us();
-	s->deadline = socks5_now_ms() + cfg->timeout_ms;
+	atomic_store_explicit(&s->deadline, socks5_now_ms() + cfg->timeout_ms,
+			      memory_order_relaxed);
 	s->dst = *dst;
 	s->info = *info;
 	snprintf(s->name, sizeof(s->name), "%s", dstname);
@@ -220,6 +292,7 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	/* Opens the data hooks' gate (sfy_async_gated): from now on read,
 	 * write, send, recv... look at the descriptor. */
 	atomic_store_explicit(&sfy_fd_udp_seen, true, memory_order_relaxed);
+	sfy_async_probe_start(s, cfg, &s->info.via.sa);
 	atomic_store_explicit(&s->st, SFY_ASYNC_PENDING, memory_order_release);
 	st = step(s, fd);
 	/* Failed already (a refusal on loopback comes back at once): as the
@@ -229,11 +302,19 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	return rc;
 }
 
+/* What the hooks are told: a PENDING slot that is open is OPEN. */
+static int shown(struct slot *s, int st)
+{
+	return st == SFY_ASYNC_PENDING &&
+			       atomic_load_explicit(&s->open, memory_order_acquire) ?
+		       SFY_ASYNC_OPEN : st;
+}
+
 int sfy_async_state(int fd)
 {
 	struct slot *s = find(fd);
 
-	return s ? atomic_load_explicit(&s->st, memory_order_acquire) :
+	return s ? shown(s, atomic_load_explicit(&s->st, memory_order_acquire)) :
 		   SFY_ASYNC_FREE;
 }
 
@@ -244,6 +325,40 @@ short sfy_async_need(int fd)
 	return s ? atomic_load_explicit(&s->need, memory_order_relaxed) : 0;
 }
 
+/* An open slot stays until the program's first read (or the deadline):
+ * past half the table, handshakes are not opened early, so that those of
+ * event loops still find room. */
+bool sfy_async_early_ok(const struct sfy_config *cfg)
+{
+	return cfg->early_data && cfg->chain_mode == SFY_CHAIN_STRICT &&
+	       cfg->nhops == 1 && cfg->chain[0].type == SOCKS5_HOP_SOCKS5 &&
+	       (sfy_pipeline_hops(cfg) & 1u) &&
+	       atomic_load_explicit(&sfy_async_live, memory_order_relaxed) <
+		       SFY_ASYNC_MAX / 2;
+}
+
+void sfy_async_flush(int fd)
+{
+	struct slot *s;
+
+	if (!atomic_load_explicit(&corked_n, memory_order_relaxed) ||
+	    !(s = find(fd)) || !lock(s))
+		return;
+	if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+		flush(s, fd);
+	unlock(s);
+}
+
+void sfy_async_flush_all(void)
+{
+	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+
+	for (i = 0; i < n &&
+		    atomic_load_explicit(&corked_n, memory_order_relaxed); i++)
+		if (atomic_load_explicit(&slots[i].corked, memory_order_relaxed))
+			sfy_async_flush(atomic_load(&slots[i].fd));
+}
+
 int sfy_async_advance(int fd, short revents)
 {
 	struct slot *s = find(fd);
@@ -252,12 +367,13 @@ int sfy_async_advance(int fd, short revents)
 	(void)revents; /* the step itself finds out what the socket holds */
 	if (!s)
 		return SFY_ASYNC_FREE;
-	if (!lock(s))
-		return SFY_ASYNC_PENDING; /* another thread is stepping it */
+	if (!lock(s)) /* another thread is stepping it */
+		return shown(s, SFY_ASYNC_PENDING);
 	st = atomic_load_explicit(&s->st, memory_order_relaxed);
 	if (st == SFY_ASYNC_PENDING &&
 	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
 		st = step(s, fd);
+	st = shown(s, st);
 	unlock(s);
 	return st;
 }
@@ -271,7 +387,8 @@ int sfy_async_ms_left(void)
 		if (atomic_load_explicit(&slots[i].st, memory_order_acquire) !=
 		    SFY_ASYNC_PENDING)
 			continue;
-		int64_t left = slots[i].deadline - now;
+		int64_t left = atomic_load_explicit(&slots[i].deadline,
+						    memory_order_relaxed) - now;
 
 		if (left < 0)
 			left = 0;
@@ -291,13 +408,13 @@ void sfy_async_expire(void)
 
 		if (atomic_load_explicit(&s->st, memory_order_acquire) ==
 			    SFY_ASYNC_PENDING &&
-		    now >= s->deadline)
+		    now >= atomic_load_explicit(&s->deadline,
+						memory_order_relaxed))
 			sfy_async_advance(atomic_load(&s->fd), 0);
 	}
 }
 
-/* A FAILED slot's errno, freeing it; 0 when fd has none. */
-static int take(int fd)
+int sfy_async_take(int fd)
 {
 	struct slot *s = find(fd);
 	int err = 0;
@@ -318,7 +435,7 @@ int sfy_async_take_error(int fd)
 {
 	if (sfy_async_advance(fd, 0) != SFY_ASYNC_FAILED)
 		return 0;
-	return take(fd);
+	return sfy_async_take(fd);
 }
 
 int sfy_async_reconnect(int fd)
@@ -327,8 +444,10 @@ int sfy_async_reconnect(int fd)
 
 	if (st == SFY_ASYNC_PENDING)
 		return -EALREADY;
+	if (st == SFY_ASYNC_OPEN)
+		return -EISCONN;
 	if (st == SFY_ASYNC_FAILED) {
-		err = take(fd);
+		err = sfy_async_take(fd);
 		return err ? -err : -EALREADY;
 	}
 	return 1;
@@ -337,37 +456,22 @@ int sfy_async_reconnect(int fd)
 int sfy_async_io(int fd)
 {
 	int st = sfy_async_advance(fd, 0);
+	struct slot *s;
 
 	if (st == SFY_ASYNC_PENDING)
 		return -EAGAIN;
-	return st == SFY_ASYNC_FAILED ? -take(fd) : 0;
+	if (st == SFY_ASYNC_OPEN && (s = find(fd)) &&
+	    atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
+		/* this write takes the held bytes along */
+		atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
+	return st == SFY_ASYNC_FAILED ? -sfy_async_take(fd) : 0;
 }
 
-int sfy_async_block(int fd, int sndtimeo_ms)
+int sfy_async_probe_poll(int fd, struct pollfd *p)
 {
-	int64_t until = sndtimeo_ms > 0 ? socks5_now_ms() + sndtimeo_ms : -1;
-	struct pollfd p = { .fd = fd };
-	int st, ms, hs;
+	struct slot *s = find(fd);
 
-	for (;;) {
-		st = sfy_async_advance(fd, 0);
-		if (st == SFY_ASYNC_FREE)
-			return 0;
-		if (st == SFY_ASYNC_FAILED)
-			return -take(fd);
-		p.events = sfy_async_need(fd);
-		ms = until < 0 ? -1 : (int)(until - socks5_now_ms());
-		if (until >= 0 && ms <= 0)
-			return -EINPROGRESS;
-		hs = sfy_async_ms_left(); /* the handshake's own deadline */
-		if (hs >= 0 && (ms < 0 || hs < ms))
-			ms = hs;
-		if (sfy_real()->poll(&p, 1, ms) < 0 && errno == EINTR &&
-		    (sndtimeo_ms > 0 ||
-		     atomic_load_explicit(&sfy_sig_interrupts,
-					  memory_order_relaxed)))
-			return -EINTR;
-	}
+	return s ? sfy_async_probe_pollfd(s, p) : 0;
 }
 
 void sfy_async_forget(int fd)

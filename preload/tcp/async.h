@@ -15,6 +15,18 @@
  * Stepping takes a per-slot try-lock: one thread (or a signal handler)
  * steps at a time, the others see the descriptor as still connecting.
  *
+ * Early data (SOCKSIFY_EARLY_DATA, on by default; deliverable 3): where
+ * the one hop is known to take a pipelined handshake (SOCKSIFY_PIPELINE's
+ * verdict), the slot *opens* once greeting, credentials and request are
+ * handed to the kernel, held back with MSG_MORE: the socket is then the
+ * program's (writable, SO_ERROR 0, its own epoll registration; a blocking
+ * connect() returns 0), its first write leaves in the same segment, and
+ * the proxy's replies are read before its first read (a blocking read
+ * waits for them). A refusal then shows as the errno of the next read,
+ * write or SO_ERROR, and as POLLERR/EPOLLERR (the socket is shut down),
+ * as for TCP_FASTOPEN_CONNECT. A read or a wait before any write sends
+ * the held bytes alone (sfy_async_flush).
+ *
  * Fast path of every waiting hook: sfy_async_none(), one relaxed load.
  */
 #ifndef SOCKSIFY_PRELOAD_TCP_ASYNC_H
@@ -38,6 +50,7 @@ enum sfy_async_st {
 	SFY_ASYNC_CLAIMED, /* being filled in */
 	SFY_ASYNC_PENDING,
 	SFY_ASYNC_FAILED,
+	SFY_ASYNC_OPEN,    /* shown only: PENDING, but open (early data) */
 };
 
 /* Slots in use (PENDING or FAILED). Hidden. */
@@ -88,9 +101,24 @@ int sfy_async_take_error(int fd);
  * has no slot. */
 int sfy_async_reconnect(int fd);
 
-/* read, write, send, recv... on fd (sfy_async_gate): -EAGAIN while its
- * handshake runs (after a step), a failed one's -errno once, else 0. */
+/* write, send... on fd (sfy_async_gated): -EAGAIN while its handshake
+ * runs (after a step), a failed one's -errno once, else 0 (an open one's
+ * held bytes leave with this write). */
 int sfy_async_io(int fd);
+
+/* read, recv... on fd (sfy_async_gated_rd): the same, but an open
+ * handshake's replies are read first: -EAGAIN while they have not all
+ * come on a non-blocking socket (or flags has MSG_DONTWAIT), else a wait
+ * for them. */
+int sfy_async_io_read(int fd, int flags);
+
+/* Whether connects under cfg open early (see above). */
+bool sfy_async_early_ok(const struct sfy_config *cfg);
+
+/* Before a program's wait: sends what an open handshake of fd (of any,
+ * flush_all) still holds back, the program having written nothing. */
+void sfy_async_flush(int fd);
+void sfy_async_flush_all(void);
 
 /* For the data hooks, behind their sfy_fd_no_udp_yet() gate (which
  * sfy_async_start opens): nonzero (*rc the -errno) when fd's I/O must
@@ -100,8 +128,13 @@ static inline bool sfy_async_gated(int fd, ssize_t *rc)
 	return !sfy_async_none() && (*rc = sfy_async_io(fd)) < 0;
 }
 
+static inline bool sfy_async_gated_rd(int fd, int flags, ssize_t *rc)
+{
+	return !sfy_async_none() && (*rc = sfy_async_io_read(fd, flags)) < 0;
+}
+
 /* A blocking connect(): waits for fd's handshake in poll() until it is
- * over (0 or its -errno), until sndtimeo_ms (> 0: SO_SNDTIMEO) passes
+ * over or open (0, or its -errno), until sndtimeo_ms (> 0: SO_SNDTIMEO) passes
  * (-EINPROGRESS, as the kernel's), or until a signal interrupts the wait
  * when the kernel's connect() would give EINTR then (-EINTR; see
  * hook_signal.c). After EINPROGRESS or EINTR the handshake goes on in the
@@ -111,6 +144,12 @@ int sfy_async_block(int fd, int sndtimeo_ms);
 /* Set once the program installed a signal handler without SA_RESTART
  * (hook_signal.c). Hidden. */
 extern atomic_bool sfy_sig_interrupts __attribute__((visibility("hidden")));
+
+/* For asyncwait.c: a FAILED slot's errno, freeing it (0 when fd has
+ * none); 1 and *p filled when fd's handshake runs the pipelining probe
+ * and it waits for something (tcp/asyncprobe.h), else 0. */
+int sfy_async_take(int fd);
+int sfy_async_probe_poll(int fd, struct pollfd *p);
 
 /* fd is being closed (or its number reused): its slot, if any, goes. */
 void sfy_async_forget(int fd);

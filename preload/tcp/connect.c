@@ -413,9 +413,10 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
 	 * handler without SA_RESTART: the handshake of a non-blocking one,
 	 * waited for here, so that both interrupt it as they interrupt the
-	 * kernel's connect() (sfy_async_block). */
+	 * kernel's connect() (sfy_async_block); and where early data is on,
+	 * so that connect() returns once the handshake is sent. */
 	sndtimeo = v.started ? 0 : sndtimeo_ms(fd);
-	if (!v.started && (sndtimeo > 0 ||
+	if (!v.started && (sndtimeo > 0 || sfy_async_early_ok(cfg) ||
 			   atomic_load_explicit(&sfy_sig_interrupts,
 						memory_order_relaxed)))
 		blocking = v.started = true;

@@ -13,11 +13,26 @@
 #                handshake when it runs it inside connect(). Native: the
 #                program's own non-blocking connect() to the proxy, which
 #                is what curl's own client does.
+#   evloop-rtt-block, evloop-rtt-nonblock
+#                time to the first echo byte (tests/tools/ttfb: connect,
+#                write one byte, read its echo; median of 9, the first
+#                two before the pipelining probe's verdict) in round trips
+#                of the same relay, blocking and non-blocking (poll for
+#                POLLOUT, SO_ERROR, write, poll for POLLIN, read). Native:
+#                the bench program's own lock-step SOCKS5 client, blocking
+#                (as curl's and python's own clients: 3 round trips).
 #
 # The files (1000 bytes each) are served by python3 on the target.
 
 EVLOOP_DELAY_MS=${EVLOOP_DELAY_MS:-25}
 EVLOOP_TOOL=$B/tests/tools/evloop
+TTFB_TOOL=$B/tests/tools/ttfb
+
+# rtts US: microseconds in round trips of the relay (empty stays empty).
+rtts() {
+	[ -n "$1" ] && [ "$1" -gt 0 ] 2>/dev/null &&
+		awk -v u="$1" -v d="$EVLOOP_DELAY_MS" 'BEGIN { printf "%.2f", u / 1000 / (2 * d) }'
+}
 
 # wall_ms CMD...: CMD's wall time in ms, in the client's namespace (empty
 # when it failed).
@@ -33,6 +48,8 @@ evloop_rows() {
 	local shim v i acc rp hp dir urls=() out
 	row evloop-curl low "ms" "32 parallel fetches, curl -Z, ${EVLOOP_DELAY_MS} ms each way relay, dante (native: curl's own SOCKS client)"
 	row evloop-hold low "ms" "time one non-blocking connect() holds the thread, ${EVLOOP_DELAY_MS} ms each way relay, dante (native: the program's own connect to the proxy)"
+	row evloop-rtt-block low "RTT" "time to first echo byte, blocking, in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante (native: lock-step client)"
+	row evloop-rtt-nonblock low "RTT" "time to first echo byte, non-blocking (poll), in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante"
 	rp=$(free_port)
 	hp=$(free_port)
 	dir=$T/evloop-www
@@ -79,5 +96,22 @@ evloop_rows() {
 		fi
 		v=$(sed -n 's/.*connect_median_us=\([0-9]*\).*/\1/p' <<<"$out")
 		put evloop-hold "$shim" "$([ -n "$v" ] && awk -v u="$v" 'BEGIN { printf "%.2f", u / 1000 }')" "failed"
+		if [ ! -x "$TTFB_TOOL" ]; then
+			put evloop-rtt-block "$shim" "" "tests/tools/ttfb missing"
+			put evloop-rtt-nonblock "$shim" "" "tests/tools/ttfb missing"
+		elif [ "$shim" = native ]; then
+			v=$(timeout 60 "${CLI[@]}" "$BB/bench" ttfb --target "$TADDR:$TP" \
+				--native "socks5://127.0.0.1:$rp" --count 9 2>>"$T/bench.err" |
+				awk '$1 == "ttfb_us" { print $2 }')
+			put evloop-rtt-block native "$(rtts "$v")" "failed"
+			put evloop-rtt-nonblock native "" "the bench's client blocks"
+		else
+			for m in block nonblock; do
+				out=$(timeout 120 "${CLI[@]}" "${PRE[@]}" "$TTFB_TOOL" "$m" \
+					"$TADDR" "$TP" 9 2>>"$T/bench.err")
+				v=$(sed -n 's/.*ttfb_us=\([0-9]*\).*/\1/p' <<<"$out")
+				put "evloop-rtt-$m" "$shim" "$(rtts "$v")" "failed"
+			done
+		fi
 	done
 }

@@ -126,6 +126,32 @@ sleep 0.3
 expect pipeline-off-no-probe '[ $(($(served) - a)) = 4 ] && [ $(($(probes) - b)) = 0 ] && [ "$(lockstep_count d-off)" = 4 ]' \
 	"served $(($(served) - a)), probes $(($(probes) - b)), lock-step $(lockstep_count d-off)"
 
+# python's default SIGINT handler has no SA_RESTART, so its blocking
+# connects run in the event-loop machine (tcp/async.c): the probe must
+# run there too, and auto pipeline from then on as for a plain program.
+if command -v python3 >/dev/null; then
+	: >"$T/py-auto.log"
+	timeout 60 env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="socks5://127.0.0.1:$DP" \
+		SOCKSIFY_NO_PROXY= SOCKSIFY_LOG=debug SOCKSIFY_LOG_FILE="$T/py-auto.log" \
+		python3 -c '
+import signal, socket, sys
+assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+n = 0
+for i in range(6):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+    s.sendall(b"e")
+    n += s.recv(1) == b"e"
+    s.close()
+print("echoes", n)' "$TP" >"$T/py-auto.out" 2>&1
+	expect pipeline-python-auto-works 'grep -q "echoes 6" "$T/py-auto.out"' "$(cat "$T/py-auto.out")"
+	expect pipeline-python-async-path-probes 'grep -q "takes pipelined" "$T/py-auto.log"' \
+		"$(grep pipelining "$T/py-auto.log")"
+	expect pipeline-python-pipelined-after-probe 'l=$(lockstep_count py-auto); [ "$l" -ge 2 ] && [ "$l" -le 4 ]' \
+		"$(lockstep_count py-auto) lock-step of 6"
+else
+	skip pipeline-python "no python3"
+fi
+
 run d-on "socks5://127.0.0.1:$DP" SOCKSIFY_PIPELINE=on -- loop --count 3
 expect pipeline-dante-forced-on '[ "$(lockstep_count d-on)" = 0 ] && grep -q "connections 3" "$T/d-on.out"' \
 	"$(lockstep_count d-on) lock-step; $(cat "$T/d-on.out")"
@@ -152,7 +178,7 @@ RP=$(free_port)
 "$BB/bench_relay" "$RP" 127.0.0.1 "$DP" 20 >"$T/relay.log" 2>&1 &
 _sfy_track $!
 wait_port "$RP"
-run ttfb-on "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=on -- ttfb --count 5
+run ttfb-on "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=on SOCKSIFY_EARLY_DATA=off -- ttfb --count 5
 run ttfb-off "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=off -- ttfb --count 5
 on=$(awk '$1 == "ttfb_us" { print $2 }' "$T/ttfb-on.out")
 off=$(awk '$1 == "ttfb_us" { print $2 }' "$T/ttfb-off.out")
