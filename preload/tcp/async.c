@@ -19,6 +19,8 @@
 #include "base/realfn.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/gss_stream.h"
+#include "socks5_gssapi.h"
 #include "tcp/pipeline.h"
 
 struct slot {
@@ -124,8 +126,19 @@ static void log_failed(const struct slot *s, const struct socks5_failure *why,
 static void finished(struct slot *s, int fd)
 {
 	struct socks5_failure why;
+	bool wrap = s->hs.gss_wrap;
+	struct socks5_gss_sec *sec = socks5_hs_gss_take(&s->hs);
 	int rc = socks5_hs_result(&s->hs, NULL, &why);
 
+	/* Integrity or confidentiality: the data is wrapped from now on. */
+	if (rc == 0 && wrap &&
+	    (rc = sec ? sfy_gss_adopt(fd, sec) : -ENOMEM) < 0) {
+		memset(&why, 0, sizeof(why));
+		why.status = SOCKS5_E_IO;
+		why.sys_errno = -rc;
+		why.hop = -1;
+		why.state = "done";
+	}
 	if (rc == 0) {
 		if (sfy_fd_set(fd, &s->info))
 			sfy_debug("fd %d: no room to remember its destination",

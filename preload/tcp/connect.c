@@ -40,6 +40,7 @@
 #include "route/decide.h"
 #include "state/fdstate.h"
 #include "tcp/async.h"
+#include "tcp/gss_stream.h"
 #include "tcp/chainrun.h"
 #include "tcp/pipeline.h"
 #include "tcp/tcp.h"
@@ -315,6 +316,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	/* Inside: a GSSAPI hop's Kerberos library talks to the KDC with
 	 * libc's sockets, which must not come back to us. */
 	sfy_inside_enter();
+	opts.gss_take = true;
 	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
 				 SOCKS5_CMD_CONNECT, v->dst, deadline, &opts,
 				 &bound, &a->why);
@@ -323,6 +325,13 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 		sfy_pipeline_probe_done(opts.probe_fd, opts.probe_result);
 	if (rc < 0) {
 		log_failure(v->dstname, a, &a->why, -rc, t0);
+		return rc;
+	}
+	/* Integrity or confidentiality: the data is wrapped from now on. */
+	if (opts.gss_sec && (rc = sfy_gss_adopt(v->fd, opts.gss_sec)) < 0) {
+		sfy_warn("connect to %s: no room for a GSSAPI-protected stream (%s)",
+			 v->dstname, errname(-rc));
+		a->final = true;
 		return rc;
 	}
 	/* -v: one line per proxied connection (failures have their warn). */
