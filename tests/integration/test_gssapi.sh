@@ -173,6 +173,48 @@ else
 	fail small-reads "${out:-nothing}; $(tail -n 3 "$T/py_small.err" | tr '\n' ' ')"
 fi
 
+# Plaintext left over from a message is readable although the kernel has
+# nothing more: 3000 bytes echoed in one message, read 1000 at a time with
+# poll (python's timeout), select and epoll before each recv; a wait that
+# did not know would sit out its 3 s and print "timeout".
+ECHO_PORT=$(free_port)
+NETNS=$NS_TG LISTEN=$TG start_tcp_echo echo "$ECHO_PORT" ||
+	fail echo "the echo server did not start"
+cat >"$T/waits.py" <<'EOF'
+import selectors, select, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+mode = sys.argv[3]
+s.sendall(b"x" * 3000)
+if mode != "poll":
+    s.setblocking(False)
+sel = selectors.EpollSelector()
+sel.register(s, selectors.EVENT_READ)
+got = b""
+while len(got) < 3000:
+    if mode == "select" and not select.select([s], [], [], 3)[0]:
+        break
+    if mode == "epoll" and not sel.select(3):
+        break
+    try:
+        d = s.recv(1000)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    got += d
+print(len(got) if len(got) == 3000 else "timeout after %d" % len(got))
+EOF
+for mode in poll select epoll; do
+	out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi&level=integrity" \
+		timeout 20 "$PY" "$T/waits.py" "$TG" "$ECHO_PORT" "$mode" 2>"$T/waits_$mode.err")
+	if [ "$out" = 3000 ]; then
+		pass "buffered-readable-$mode (integrity: 3000 bytes echoed, read 1000 at a time after $mode)"
+	else
+		fail "buffered-readable-$mode" "${out:-nothing}; $(tail -n 2 "$T/waits_$mode.err" | tr '\n' ' ')"
+	fi
+done
+
 # A level the proxy does not offer: it closes, EACCES with a line naming
 # what was asked (the default, confidentiality, of a clear-only sockd).
 out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
