@@ -254,6 +254,52 @@ else
 	fail "level-refused" "${out:-nothing}; $(tail -n 2 "$T/py_level.err" | tr '\n' ' ')"
 fi
 
+# A proxy that picks method X'01' and then misbehaves: it never answers
+# the first context token (ETIMEDOUT after SOCKSIFY_TIMEOUT_MS), or it
+# answers with a message of version 2 (ECONNREFUSED, DESIGN's errno for a
+# malformed reply); each with the log line that says where.
+cat >"$T/badgss.py" <<'EOF'
+import socket, sys, time
+mode, port = sys.argv[1], int(sys.argv[2])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("192.0.2.1", port))
+ls.listen(8)
+while True:
+    c, _ = ls.accept()
+    c.recv(16)                      # greeting: 05 01 01
+    c.sendall(b"\x05\x01")          # GSSAPI
+    hdr = c.recv(4)                 # 01 01 LEN LEN, then the token
+    n = int.from_bytes(hdr[2:4], "big") if len(hdr) == 4 else 0
+    while n > 0:
+        n -= len(c.recv(n))
+    if mode == "malformed":
+        c.sendall(b"\x02\x01\x00\x01\x00")
+    time.sleep(30 if mode == "stall" else 1)
+    c.close()
+EOF
+for mode in stall malformed; do
+	port=$(free_port)
+	ip netns exec "$NS_PX" "$PY" "$T/badgss.py" $mode "$port" &
+	_sfy_track $!
+	NETNS=$NS_PX wait_port "$port" || fail "bad-$mode" "fake proxy did not start"
+	t0=$(date +%s%N)
+	out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_TIMEOUT_MS=1500 \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi" \
+		timeout 20 "$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/bad_$mode.err")
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ $mode = stall ]; then
+		want="errno 110" line="failed in gssapi-recv.*timed out\|failed in gssapi-recv.*ETIMEDOUT"
+	else
+		want="errno 111" line="failed in gssapi-recv: GSSAPI message has a version other than 1"
+	fi
+	if [ "$out" = "$want" ] && grep -q "$line" "$T/bad_$mode.err"; then
+		pass "gss-$mode ($want in $ms ms: $(grep -o 'failed in gssapi-recv.*' "$T/bad_$mode.err" | head -n 1))"
+	else
+		fail "gss-$mode" "${out:-nothing}; $(tail -n 2 "$T/bad_$mode.err" | tr '\n' ' ')"
+	fi
+done
+
 # No ticket: EACCES and "run kinit".
 out=$("${CLI[@]}" env "${lib_env[@]}" KRB5CCNAME="FILE:$T/none" \
 	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_noticket.err")
