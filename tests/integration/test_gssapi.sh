@@ -309,6 +309,20 @@ else
 	fail no-ticket "${out:-nothing}; $(tail -n 2 "$T/py_noticket.err" | tr '\n' ' ')"
 fi
 
+# An expired ticket: alice's ticket of 2 seconds, used 3 seconds later:
+# EACCES and "run kinit".
+ip netns exec "$NS_CLI" env KRB5CCNAME="FILE:$T/short.cc" kinit -l 2s \
+	-k -t "$KRB5_DIR/alice.keytab" alice >>"$KRB5_DIR/kinit.log" 2>&1
+sleep 3
+out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" KRB5CCNAME="FILE:$T/short.cc" \
+	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi" \
+	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_expired.err")
+if [ "$out" = "errno 13" ] && grep -q "run kinit" "$T/py_expired.err"; then
+	pass "expired-ticket (EACCES: $(grep -o 'failed in.*' "$T/py_expired.err" | head -n 1))"
+else
+	fail expired-ticket "${out:-nothing}; $(tail -n 2 "$T/py_expired.err" | tr '\n' ' ')"
+fi
+
 # A service the realm does not know: EACCES, the mechanism's words.
 out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
 	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi&service=nosuch" \
