@@ -31,7 +31,8 @@
 
 /* A protected stream's send of iov (tcp/gss_stream.c): true when it
  * answered, *rc the count or -errno. */
-static bool gss_out(int fd, const struct iovec *iov, int iovcnt, int flags,
+static __attribute__((noinline, cold)) bool
+gss_out(int fd, const struct iovec *iov, int iovcnt, int flags,
 		    ssize_t *rc)
 {
 	int slot = sfy_gss_of(fd);
@@ -43,7 +44,8 @@ static bool gss_out(int fd, const struct iovec *iov, int iovcnt, int flags,
 	return handled;
 }
 
-static bool gss_out1(int fd, const void *buf, size_t n, int flags,
+static __attribute__((noinline, cold)) bool
+gss_out1(int fd, const void *buf, size_t n, int flags,
 		     ssize_t *rc)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
@@ -133,7 +135,7 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (!sa && sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (gss_out1(fd, buf, n, flags, &rc))
+	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, flags, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	route.type = -1;
 	if (sfy_route_direct_addr(sa, len, &cls) ||
@@ -176,7 +178,7 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (gss_out1(fd, buf, n, flags, &rc))
+	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, flags, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	if (sfy_fd_maybe_udp(fd)) {
 		rc = connected_send(fd, &iov, 1, NULL,
@@ -215,7 +217,7 @@ static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (gss_out1(fd, buf, n, 0, &rc))
+	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, 0, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	if (sfy_fd_maybe_udp(fd))
 		return write_udp(fd, buf, n);
@@ -243,7 +245,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
 	if (iovcnt >= 0 && iovcnt <= UIO_MAXIOV &&
-	    gss_out(fd, iov, iovcnt, 0, &rc))
+	    sfy_gss_of(fd) && gss_out(fd, iov, iovcnt, 0, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (sfy_fd_maybe_udp(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
@@ -271,7 +273,8 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	namelen = name_len(msg);
 	if (!namelen && sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (gss_out(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc))
+	if (sfy_gss_of(fd) &&
+	    gss_out(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	route.type = -1;
 	if (sfy_route_direct_addr(msg->msg_name, namelen, &cls) ||
