@@ -115,9 +115,16 @@ static _Atomic uint16_t by_fd[SFY_GSS_FD_MAX];
 atomic_int sfy_gss_live;
 atomic_int sfy_gss_buffered;
 
-static void init_slot_locks(void)
+/* In a fork child: the locks of streams in use, which a thread of the
+ * parent may have held (glibc's zeroed mutex is PTHREAD_MUTEX_INITIALIZER,
+ * which the static table starts as). Nothing while no stream exists. */
+static void child_locks(void)
 {
+	if (!atomic_load_explicit(&sfy_gss_live, memory_order_relaxed))
+		return;
 	for (int i = 0; i < SFY_GSS_MAX; i++) {
+		if (!atomic_load_explicit(&slots[i].used, memory_order_relaxed))
+			continue;
 		pthread_mutex_init(&slots[i].rx_lock, NULL);
 		pthread_mutex_init(&slots[i].tx_lock, NULL);
 		pthread_mutex_init(&slots[i].gss_lock, NULL);
@@ -126,8 +133,7 @@ static void init_slot_locks(void)
 
 void sfy_gss_init(void)
 {
-	init_slot_locks();
-	pthread_atfork(NULL, NULL, init_slot_locks);
+	pthread_atfork(NULL, NULL, child_locks);
 }
 
 int sfy_gss_slot_slow(int fd)
