@@ -4,7 +4,8 @@
 # chromium (about 45 s to install) for test_session.sh.
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
-# (tools/build-dante-gssapi.sh, which make deps runs once).
+# (tools/build-dante-gssapi.sh, which make deps runs once); faketime puts
+# the GSSAPI client's clock 20 min ahead for the clock-skew case.
 # As root: apt-get installs the missing packages. Otherwise: prints them.
 # Quiet and fast when everything is already there.
 set -u
@@ -12,7 +13,7 @@ set -u
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils iproute2 python3 clang libclang-rt-14-dev procps
 psmisc valgrind tcpdump fzf tinyproxy chromium
-krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev"
+krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev faketime"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot
 # tell, and say so once.

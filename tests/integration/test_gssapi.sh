@@ -323,6 +323,35 @@ else
 	fail expired-ticket "${out:-nothing}; $(tail -n 2 "$T/py_expired.err" | tr '\n' ' ')"
 fi
 
+# Clock skew: a fresh ticket, then the client's clock 20 min ahead
+# (libfaketime) and its library told not to correct it (kdc_timesync = 0):
+# the KDC refuses the service ticket request, EACCES with "clock skew".
+FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+if [ -z "$FT" ]; then
+	skip clock-skew "libfaketime missing (faketime, tools/install-deps.sh)"
+else
+	sed 's/^\[libdefaults\]/[libdefaults]\n\tkdc_timesync = 0/' \
+		"$KRB5_DIR/krb5.conf" >"$T/krb5-skew.conf"
+	ip netns exec "$NS_CLI" env KRB5CCNAME="FILE:$T/skew.cc" kinit \
+		-k -t "$KRB5_DIR/alice.keytab" alice >>"$KRB5_DIR/kinit.log" 2>&1
+	skew_env=()
+	for e in "${SFY_PRELOAD_ENV[@]}"; do
+		case $e in
+		LD_PRELOAD=*) skew_env+=("LD_PRELOAD=${e#LD_PRELOAD=}:$FT") ;;
+		*) skew_env+=("$e") ;;
+		esac
+	done
+	out=$("${CLI[@]}" env "${skew_env[@]}" FAKETIME="+20m" \
+		KRB5_CONFIG="$T/krb5-skew.conf" KRB5CCNAME="FILE:$T/skew.cc" \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi" \
+		"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_skew.err")
+	if [ "$out" = "errno 13" ] && grep -q "clock skew" "$T/py_skew.err"; then
+		pass "clock-skew (EACCES: $(grep -o 'GSSAPI failed: clock skew.*' "$T/py_skew.err" | head -n 1))"
+	else
+		fail clock-skew "${out:-nothing}; $(tail -n 2 "$T/py_skew.err" | tr '\n' ' ')"
+	fi
+fi
+
 # A service the realm does not know: EACCES, the mechanism's words.
 out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
 	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi&service=nosuch" \
