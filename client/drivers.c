@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hs.h"
+#include "socks5_gssapi.h"
 
 /*
  * The probe: on its own connection to hop 0, a pipelined greeting
@@ -64,8 +65,10 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 	bool probing = opts && opts->probe && opts->probe_fd >= 0 && chain &&
 		       nhops && chain[0].type == SOCKS5_HOP_SOCKS5;
 
-	if (opts)
+	if (opts) {
 		opts->probe_result = SOCKS5_PROBE_NONE;
+		opts->gss_sec = NULL;
+	}
 	/* Without a chain the machine refuses to start (SOCKS5_E_ARG). */
 	socks5_hs_begin(&h, io && fd >= 0 && dst ? chain : NULL, nhops, cmd,
 			dst, opts);
@@ -80,6 +83,13 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 		opts->probe_result =
 			socks5_probe_verdict(&ph, socks5_now_ms() - pt.rx_ms);
 		explicit_bzero(ph.out, sizeof(ph.out));
+	}
+	if (opts && opts->gss_take) {
+		bool wrap = h.gss_wrap && socks5_hs_state(&h) == SOCKS5_HS_DONE;
+
+		opts->gss_sec = socks5_hs_gss_take(&h);
+		if (wrap && !opts->gss_sec) /* out of memory */
+			socks5_hs_fail(&h, SOCKS5_E_GSS_CONTEXT, 0);
 	}
 	return socks5_hs_result(&h, bound, why);
 }

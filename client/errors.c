@@ -90,7 +90,7 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 	[SOCKS5_E_GSS_SKEW] = { "GSSAPI failed: clock skew too great between this host and the KDC or proxy",
 				EACCES },
 	[SOCKS5_E_GSS_CONTEXT] = { "GSSAPI security context failed", EACCES },
-	[SOCKS5_E_GSS_LEVEL] = { "GSSAPI protection level refused: socksify does \"clear\" only (proxy: gssapi.enctype: clear)",
+	[SOCKS5_E_GSS_LEVEL] = { "GSSAPI protection level refused (the URL's &level= must be one the proxy offers: clear, integrity, confidentiality)",
 				 EACCES },
 
 	[SOCKS5_E_NO_METHODS] = { "no authentication method to offer", EINVAL },

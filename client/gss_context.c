@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hs.h"
@@ -66,6 +67,8 @@ static struct {
 	OM_uint32 (*release_buffer)(OM_uint32 *, gss_buffer_desc *);
 	OM_uint32 (*display_status)(OM_uint32 *, OM_uint32, int, gss_OID_desc *,
 				    OM_uint32 *, gss_buffer_desc *);
+	OM_uint32 (*wrap_size_limit)(OM_uint32 *, void *, int, OM_uint32,
+				     OM_uint32, OM_uint32 *);
 	bool ok;
 } gss;
 
@@ -87,9 +90,11 @@ static void gss_load(void)
 	*(void **)&gss.unwrap = dlsym(lib, "gss_unwrap");
 	*(void **)&gss.release_buffer = dlsym(lib, "gss_release_buffer");
 	*(void **)&gss.display_status = dlsym(lib, "gss_display_status");
+	*(void **)&gss.wrap_size_limit = dlsym(lib, "gss_wrap_size_limit");
 	gss.ok = gss.import_name && gss.release_name && gss.init_sec_context &&
 		 gss.delete_sec_context && gss.wrap && gss.unwrap &&
-		 gss.release_buffer && gss.display_status;
+		 gss.release_buffer && gss.display_status &&
+		 gss.wrap_size_limit;
 }
 
 /* The mechanism's words for minor (or the GSS words for major). */
@@ -123,6 +128,21 @@ static enum socks5_status gss_status(OM_uint32 major, OM_uint32 minor,
 	return SOCKS5_E_GSS_CONTEXT;
 }
 
+/* Where the messages to send are framed (after the receive half). */
+static uint8_t *gss_tx(struct socks5_hs *h)
+{
+	return h->gss_buf + SOCKS5_GSS_FRAME_MAX;
+}
+
+/* The level this hop asks for (URL &level=; confidentiality unset). */
+static uint8_t gss_asked(const struct socks5_hs *h)
+{
+	const struct socks5_proxy *p = &h->chain[h->hop];
+
+	return p->gss_level_set ? p->gss_level :
+				  SOCKS5_GSS_LEVEL_CONFIDENTIALITY;
+}
+
 /* One step of gss_init_sec_context with the server's token (NULL at the
  * start); the output token framed into h->out. */
 static enum socks5_status gss_step(struct socks5_hs *h, const uint8_t *tok,
@@ -144,7 +164,7 @@ static enum socks5_status gss_step(struct socks5_hs *h, const uint8_t *tok,
 		h->gss_established = major == GSS_S_COMPLETE;
 		h->out_len = h->out_off = 0;
 		if (out.length)
-			st = socks5_gss_encode(h->out, sizeof(h->out),
+			st = socks5_gss_encode(gss_tx(h), SOCKS5_GSS_FRAME_MAX,
 					       SOCKS5_GSS_MTYP_AUTH, out.value,
 					       out.length, &n);
 		h->out_len = n;
@@ -159,7 +179,7 @@ static enum socks5_status gss_step(struct socks5_hs *h, const uint8_t *tok,
 static enum socks5_status gss_encode_level(struct socks5_hs *h)
 {
 	OM_uint32 major, minor;
-	uint8_t level = SOCKS5_GSS_LEVEL_CLEAR;
+	uint8_t level = gss_asked(h);
 	gss_buffer_desc in = { 1, &level }, out = { 0, NULL };
 	enum socks5_status st;
 	size_t n = 0;
@@ -168,8 +188,9 @@ static enum socks5_status gss_encode_level(struct socks5_hs *h)
 	major = gss.wrap(&minor, h->gss_ctx, 0, 0, &in, &conf, &out);
 	if (major != GSS_S_COMPLETE)
 		return gss_status(major, minor, &h->fail);
-	st = socks5_gss_encode(h->out, sizeof(h->out), SOCKS5_GSS_MTYP_PROT,
-			       out.value, out.length, &n);
+	st = socks5_gss_encode(gss_tx(h), SOCKS5_GSS_FRAME_MAX,
+			       SOCKS5_GSS_MTYP_PROT, out.value, out.length,
+			       &n);
 	gss.release_buffer(&minor, &out);
 	h->out_len = n;
 	h->out_off = 0;
@@ -190,11 +211,67 @@ enum socks5_status socks5_hs_gss_begin(struct socks5_hs *h)
 		 p->gss_service[0] ? p->gss_service : "rcmd", p->host);
 	nb.length = strlen(name);
 	nb.value = name;
+	if (!h->gss_buf)
+		h->gss_buf = malloc(2 * SOCKS5_GSS_FRAME_MAX);
+	if (!h->gss_buf) {
+		snprintf(h->fail.detail, sizeof(h->fail.detail),
+			 "out of memory for the GSSAPI messages");
+		return SOCKS5_E_GSS_CONTEXT;
+	}
+	h->gss_rx_len = 0;
 	major = gss.import_name(&minor, &nb, &nt_hostbased, &h->gss_name);
 	if (major != GSS_S_COMPLETE)
 		return gss_status(major, minor, &h->fail);
 	h->gss_established = false;
 	return gss_step(h, NULL, 0);
+}
+
+/* The level the proxy answered: the one asked for, or for a protected
+ * level asked, the other protected one (Dante's client accepts that
+ * too); never clear when protection was asked, never per-message. A
+ * protected level wraps everything after it: only at the last hop (the
+ * next hop's handshake would have to be wrapped too) and only for
+ * CONNECT (UDP ASSOCIATE's datagrams and BIND's second reply would need
+ * it as well). */
+static enum socks5_status gss_agree(struct socks5_hs *h, uint8_t level,
+				    bool *agreed)
+{
+	uint8_t asked = gss_asked(h);
+	OM_uint32 major, minor, max = 0;
+	bool prot = level == SOCKS5_GSS_LEVEL_INTEGRITY ||
+		    level == SOCKS5_GSS_LEVEL_CONFIDENTIALITY;
+
+	h->gss_level = level;
+	if (level != asked && !(prot && asked != SOCKS5_GSS_LEVEL_CLEAR)) {
+		snprintf(h->fail.detail, sizeof(h->fail.detail),
+			 "asked for %s, proxy answered %s (%u)",
+			 socks5_gss_level_name(asked),
+			 socks5_gss_level_name(level), level);
+		return SOCKS5_E_GSS_LEVEL;
+	}
+	if (prot && (h->hop + 1 < h->nhops ||
+		     (h->dst && h->cmd != SOCKS5_CMD_CONNECT))) {
+		snprintf(h->fail.detail, sizeof(h->fail.detail),
+			 "%s: CONNECT at the last hop only",
+			 socks5_gss_level_name(level));
+		return SOCKS5_E_GSS_LEVEL;
+	}
+	if (prot) {
+		major = gss.wrap_size_limit(&minor, h->gss_ctx,
+					    level == SOCKS5_GSS_LEVEL_CONFIDENTIALITY,
+					    0, SOCKS5_GSS_TOKEN_MAX, &max);
+		if (major != GSS_S_COMPLETE)
+			return gss_status(major, minor, &h->fail);
+		if (max == 0) {
+			snprintf(h->fail.detail, sizeof(h->fail.detail),
+				 "gss_wrap_size_limit gave 0");
+			return SOCKS5_E_GSS_CONTEXT;
+		}
+		h->gss_wrap = true;
+		h->gss_max = max;
+	}
+	*agreed = true;
+	return SOCKS5_OK;
 }
 
 /*
@@ -231,20 +308,12 @@ enum socks5_status socks5_hs_gss_input(struct socks5_hs *h, const uint8_t *tok,
 	}
 	level = *(uint8_t *)out.value;
 	gss.release_buffer(&minor, &out);
-	h->gss_level = level;
-	if (level != SOCKS5_GSS_LEVEL_CLEAR) {
-		/* Per-message protection of the data is not implemented. */
-		snprintf(h->fail.detail, sizeof(h->fail.detail),
-			 "proxy wants %s; socksify does clear only",
-			 socks5_gss_level_name(level));
-		return SOCKS5_E_GSS_LEVEL;
-	}
-	*agreed = true;
-	return SOCKS5_OK;
+	return gss_agree(h, level, agreed);
 }
 
 /* After the context is no longer needed (level clear: nothing is wrapped
- * afterwards), or on failure. */
+ * afterwards; a protected level: once the machine is over and the caller
+ * took the context or not), or on failure. */
 void socks5_hs_gss_end(struct socks5_hs *h)
 {
 	OM_uint32 minor;
@@ -255,6 +324,72 @@ void socks5_hs_gss_end(struct socks5_hs *h)
 		gss.release_name(&minor, &h->gss_name);
 	h->gss_ctx = NULL;
 	h->gss_name = NULL;
+	if (h->gss_buf)
+		explicit_bzero(h->gss_buf, 2 * SOCKS5_GSS_FRAME_MAX);
+	free(h->gss_buf);
+	h->gss_buf = NULL;
+	h->gss_rx_len = 0;
+	h->gss_wrap = false;
+}
+
+/* gss_wrap of in[0..n) (conf_req: confidentiality) framed as mtyp 3. */
+static enum socks5_status seal_ctx(void *ctx, bool conf_req, const void *in,
+				   size_t n, uint8_t *frame, size_t cap,
+				   size_t *len, char *why, size_t whycap)
+{
+	OM_uint32 major, minor;
+	gss_buffer_desc ib = { n, (void *)in }, ob = { 0, NULL };
+	enum socks5_status st;
+	struct socks5_failure f;
+	int conf = 0;
+
+	major = gss.wrap(&minor, ctx, conf_req, 0, &ib, &conf, &ob);
+	if (major != GSS_S_COMPLETE) {
+		st = gss_status(major, minor, &f);
+		snprintf(why, whycap, "gss_wrap: %s", f.detail);
+		return st == SOCKS5_E_GSS_NO_CREDS ? st : SOCKS5_E_GSS_CONTEXT;
+	}
+	st = socks5_gss_encode(frame, cap, SOCKS5_GSS_MTYP_DATA, ob.value,
+			       ob.length, len);
+	if (st != SOCKS5_OK)
+		snprintf(why, whycap, "wrapped %zu bytes into %zu, over 65535",
+			 n, (size_t)ob.length);
+	gss.release_buffer(&minor, &ob);
+	return st == SOCKS5_OK ? st : SOCKS5_E_GSS_CONTEXT;
+}
+
+/* gss_unwrap of a token into out; a level of confidentiality refuses a
+ * message that was not sealed. */
+static enum socks5_status open_ctx(void *ctx, bool conf_req,
+				   const uint8_t *tok, size_t tlen,
+				   uint8_t *out, size_t cap, size_t *n,
+				   char *why, size_t whycap)
+{
+	OM_uint32 major, minor;
+	gss_buffer_desc ib = { tlen, (void *)tok }, ob = { 0, NULL };
+	struct socks5_failure f;
+	int conf = 0;
+
+	major = gss.unwrap(&minor, ctx, &ib, &ob, &conf, NULL);
+	if (major != GSS_S_COMPLETE) {
+		gss_status(major, minor, &f);
+		snprintf(why, whycap, "gss_unwrap: %s", f.detail[0] ? f.detail :
+			 "the message does not verify");
+		return SOCKS5_E_GSS_CONTEXT;
+	}
+	if (ob.length > cap || (conf_req && !conf)) {
+		snprintf(why, whycap, ob.length > cap ?
+			 "unwrapped %zu bytes, room for %zu" :
+			 "message without confidentiality (%zu bytes, %zu)",
+			 (size_t)ob.length, cap);
+		gss.release_buffer(&minor, &ob);
+		return SOCKS5_E_GSS_CONTEXT;
+	}
+	if (ob.length)
+		memcpy(out, ob.value, ob.length);
+	*n = ob.length;
+	gss.release_buffer(&minor, &ob);
+	return SOCKS5_OK;
 }
 
 enum socks5_status socks5_hs_gss_recv(struct socks5_hs *h, size_t *n,
@@ -264,20 +399,62 @@ enum socks5_status socks5_hs_gss_recv(struct socks5_hs *h, size_t *n,
 	size_t tlen = 0;
 
 	*agreed = false;
-	st = socks5_gss_parse(h->in, h->in_len, h->gss_established ?
+	st = socks5_gss_parse(h->gss_buf, h->gss_rx_len, h->gss_established ?
 			      SOCKS5_GSS_MTYP_PROT : SOCKS5_GSS_MTYP_AUTH,
 			      &tlen, n);
-	if (st == SOCKS5_NEED_MORE && *n > sizeof(h->in) - h->in_len) {
-		/* Kerberos' AP-REP and a wrapped octet are far smaller */
-		snprintf(h->fail.detail, sizeof(h->fail.detail),
-			 "server token over %zu bytes",
-			 sizeof(h->in) - SOCKS5_GSS_HEADER_LEN);
-		return SOCKS5_E_GSS_CONTEXT;
-	}
 	if (st != SOCKS5_OK)
 		return st;
-	return socks5_hs_gss_input(h, h->in + SOCKS5_GSS_HEADER_LEN, tlen,
+	/* Reads never pass the message's end: it is all of gss_buf. */
+	h->gss_rx_len = 0;
+	*n = 0;
+	return socks5_hs_gss_input(h, h->gss_buf + SOCKS5_GSS_HEADER_LEN, tlen,
 				   agreed);
+}
+
+/* Wrapped request: the plaintext h->out[0..out_len) becomes one mtyp 3
+ * message in the send half of gss_buf. */
+enum socks5_status socks5_hs_gss_wrap_out(struct socks5_hs *h)
+{
+	enum socks5_status st;
+	size_t n = 0;
+
+	st = seal_ctx(h->gss_ctx, h->gss_level ==
+		      SOCKS5_GSS_LEVEL_CONFIDENTIALITY, h->out, h->out_len,
+		      gss_tx(h), SOCKS5_GSS_FRAME_MAX, &n, h->fail.detail,
+		      sizeof(h->fail.detail));
+	explicit_bzero(h->out, h->out_len);
+	h->out_len = n;
+	h->out_off = 0;
+	return st;
+}
+
+/* Wrapped reply: a reply in h->in, or the next message read whole into
+ * gss_buf and its plaintext appended to h->in, as often as it takes. */
+enum socks5_status socks5_hs_gss_reply(struct socks5_hs *h, size_t *n)
+{
+	enum socks5_status st;
+	size_t tlen = 0, got = 0;
+
+	for (;;) {
+		if (h->in_len) {
+			st = socks5_parse_reply(h->in, h->in_len, &h->reply, n);
+			if (st != SOCKS5_NEED_MORE)
+				return st;
+		}
+		st = socks5_gss_parse(h->gss_buf, h->gss_rx_len,
+				      SOCKS5_GSS_MTYP_DATA, &tlen, n);
+		if (st != SOCKS5_OK)
+			return st;
+		h->gss_rx_len = 0;
+		st = open_ctx(h->gss_ctx, h->gss_level ==
+			      SOCKS5_GSS_LEVEL_CONFIDENTIALITY,
+			      h->gss_buf + SOCKS5_GSS_HEADER_LEN, tlen,
+			      h->in + h->in_len, sizeof(h->in) - h->in_len,
+			      &got, h->fail.detail, sizeof(h->fail.detail));
+		if (st != SOCKS5_OK)
+			return st;
+		h->in_len += got;
+	}
 }
 
 /* RFC 1961 section 4: a server that refuses the level we asked for
@@ -288,6 +465,69 @@ enum socks5_status socks5_hs_gss_closed(struct socks5_hs *h,
 	if (st != SOCKS5_E_CLOSED || !h->gss_established)
 		return st;
 	snprintf(h->fail.detail, sizeof(h->fail.detail),
-		 "asked for clear, proxy closed");
+		 "asked for %s, proxy closed",
+		 socks5_gss_level_name(gss_asked(h)));
 	return SOCKS5_E_GSS_LEVEL;
+}
+
+/* The handed-over context, with its level and limit. */
+struct socks5_gss_sec {
+	void *ctx;
+	uint8_t level;
+	size_t max;
+};
+
+struct socks5_gss_sec *socks5_hs_gss_take(struct socks5_hs *h)
+{
+	struct socks5_gss_sec *s;
+
+	if (h->state != SOCKS5_HS_DONE || !h->gss_wrap || !h->gss_ctx)
+		return NULL;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	s->ctx = h->gss_ctx;
+	s->level = h->gss_level;
+	s->max = h->gss_max;
+	h->gss_ctx = NULL;
+	socks5_hs_gss_end(h);
+	return s;
+}
+
+uint8_t socks5_gss_sec_level(const struct socks5_gss_sec *s)
+{
+	return s->level;
+}
+
+size_t socks5_gss_sec_max(const struct socks5_gss_sec *s)
+{
+	return s->max;
+}
+
+enum socks5_status socks5_gss_seal(struct socks5_gss_sec *s, const void *in,
+				   size_t n, uint8_t *frame, size_t cap,
+				   size_t *len, char *why, size_t whycap)
+{
+	return seal_ctx(s->ctx, s->level == SOCKS5_GSS_LEVEL_CONFIDENTIALITY,
+			in, n, frame, cap, len, why, whycap);
+}
+
+enum socks5_status socks5_gss_open(struct socks5_gss_sec *s,
+				   const uint8_t *tok, size_t tlen,
+				   uint8_t *out, size_t cap, size_t *n,
+				   char *why, size_t whycap)
+{
+	return open_ctx(s->ctx, s->level == SOCKS5_GSS_LEVEL_CONFIDENTIALITY,
+			tok, tlen, out, cap, n, why, whycap);
+}
+
+void socks5_gss_sec_free(struct socks5_gss_sec *s)
+{
+	OM_uint32 minor;
+
+	if (!s)
+		return;
+	if (s->ctx && gss.ok)
+		gss.delete_sec_context(&minor, &s->ctx, NULL);
+	free(s);
 }

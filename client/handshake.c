@@ -47,6 +47,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hs.h"
@@ -68,6 +69,24 @@ static const char *const hs_state_names[SOCKS5_HS_STATE_COUNT] = {
 };
 
 static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next);
+
+/* GSSAPI messages (and, at a protected level, the wrapped request) are
+ * sent from gss_buf's send half; the rest from h->out. */
+static uint8_t *out_buf(struct socks5_hs *h)
+{
+	if (h->gss_buf && (h->state == SOCKS5_HS_GSS_SEND ||
+			   (h->state == SOCKS5_HS_REQUEST_SEND && h->gss_wrap)))
+		return h->gss_buf + SOCKS5_GSS_FRAME_MAX;
+	return h->out;
+}
+
+/* GSSAPI messages (and, at a protected level, the reply's) are read
+ * whole into gss_buf's receive half. */
+static bool in_gss(const struct socks5_hs *h)
+{
+	return h->gss_buf && (h->state == SOCKS5_HS_GSS_RECV ||
+			      (h->state == SOCKS5_HS_REPLY_RECV && h->gss_wrap));
+}
 
 void socks5_hs_fail(struct socks5_hs *h, enum socks5_status st, int sys_errno)
 {
@@ -217,11 +236,21 @@ static void hs_encode(struct socks5_hs *h)
 {
 	enum socks5_hs_state s = h->state;
 
+	enum socks5_status st;
+
 	if (s == SOCKS5_HS_GSS_SEND)
-		return; /* gss_context.c filled h->out */
+		return; /* gss_context.c filled gss_buf */
 	h->out_len = 0;
 	h->out_off = 0;
-	if (!hs_append(h, s) || s != SOCKS5_HS_GREETING_SEND || !h->piped)
+	if (!hs_append(h, s))
+		return;
+	if (s == SOCKS5_HS_REQUEST_SEND && h->gss_wrap) {
+		st = socks5_hs_gss_wrap_out(h);
+		if (st != SOCKS5_OK)
+			socks5_hs_fail(h, st, 0);
+		return;
+	}
+	if (s != SOCKS5_HS_GREETING_SEND || !h->piped)
 		return;
 	if (h->chain[h->hop].has_auth && !hs_append(h, SOCKS5_HS_AUTH_SEND))
 		return;
@@ -275,8 +304,10 @@ static enum socks5_hs_state hs_gss(struct socks5_hs *h, enum socks5_status st,
 	}
 	if (!agreed)
 		return SOCKS5_HS_GSS_SEND;
-	/* Level clear: nothing is wrapped from here on. */
-	socks5_hs_gss_end(h);
+	/* Level clear: nothing is wrapped from here on; a protected level
+	 * keeps the context for the request, the reply and the data. */
+	if (!h->gss_wrap)
+		socks5_hs_gss_end(h);
 	return request_due(h) ? SOCKS5_HS_REQUEST_SEND : SOCKS5_HS_DONE;
 }
 
@@ -385,6 +416,8 @@ static void hs_parse(struct socks5_hs *h)
 
 		if (h->state == SOCKS5_HS_GSS_RECV)
 			st = parse_gss(h, &n, &next);
+		else if (h->state == SOCKS5_HS_REPLY_RECV && h->gss_wrap)
+			st = socks5_hs_gss_reply(h, &n);
 		else if (hop_type(h) != SOCKS5_HOP_SOCKS5)
 			st = parse_other(h, &n, &verdict);
 		else if (h->state == SOCKS5_HS_METHOD_RECV)
@@ -396,7 +429,9 @@ static void hs_parse(struct socks5_hs *h)
 			st = socks5_parse_reply(h->in, h->in_len, &h->reply, &n);
 		if (st == SOCKS5_NEED_MORE) {
 			h->want = n + lookahead(h);
-			if (n == 0 || h->want > sizeof(h->in) - h->in_len)
+			if (n == 0 || h->want > (in_gss(h) ?
+						 SOCKS5_GSS_FRAME_MAX - h->gss_rx_len :
+						 sizeof(h->in) - h->in_len))
 				socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* codec broke its word */
 			return;
 		}
@@ -443,6 +478,15 @@ static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 			return;
 		}
 	}
+	/* Data in the reply's wrapped message (Dante sends the reply in a
+	 * message of its own): nowhere to keep it. */
+	if (next == SOCKS5_HS_DONE && h->gss_wrap && h->in_len) {
+		snprintf(h->fail.detail, sizeof(h->fail.detail),
+			 "%u bytes past the wrapped reply",
+			 (unsigned)(h->in_len & 0xffff));
+		socks5_hs_fail(h, SOCKS5_E_GSS_CONTEXT, 0);
+		return;
+	}
 	if (socks5_hs_sending(h))
 		hs_encode(h);
 }
@@ -450,7 +494,7 @@ static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 const uint8_t *socks5_hs_out(const struct socks5_hs *h, size_t *len)
 {
 	*len = h->out_len - h->out_off;
-	return h->out + h->out_off;
+	return out_buf((struct socks5_hs *)h) + h->out_off;
 }
 
 void socks5_hs_sent(struct socks5_hs *h, size_t n)
@@ -464,7 +508,7 @@ void socks5_hs_sent(struct socks5_hs *h, size_t n)
 	if (h->out_off < h->out_len)
 		return;
 	/* The password is not left lying in a buffer. */
-	explicit_bzero(h->out, h->out_len);
+	explicit_bzero(out_buf(h), h->out_len);
 	h->out_len = h->out_off = 0;
 	h->state = h->state == SOCKS5_HS_AUTH_SEND ? SOCKS5_HS_AUTH_RECV :
 		   h->state == SOCKS5_HS_GSS_SEND ? SOCKS5_HS_GSS_RECV :
@@ -478,6 +522,8 @@ void socks5_hs_sent(struct socks5_hs *h, size_t n)
 uint8_t *socks5_hs_in(struct socks5_hs *h, size_t *max)
 {
 	*max = socks5_hs_over(h) || socks5_hs_sending(h) ? 0 : h->want;
+	if (in_gss(h))
+		return h->gss_buf + h->gss_rx_len;
 	return h->in + h->in_len;
 }
 
@@ -488,7 +534,10 @@ void socks5_hs_received(struct socks5_hs *h, size_t n)
 			socks5_hs_fail(h, SOCKS5_E_ARG, 0); /* caller's error */
 		return;
 	}
-	h->in_len += n;
+	if (in_gss(h))
+		h->gss_rx_len += n;
+	else
+		h->in_len += n;
 	h->answered = true;
 	hs_parse(h);
 }

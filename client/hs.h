@@ -64,6 +64,14 @@ SOCKS5_INTERNAL void socks5_hs_gss_end(struct socks5_hs *h);
  * more bytes to read; OK: *n its length) and feeds its token to input. */
 SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_recv(struct socks5_hs *h,
 						      size_t *n, bool *agreed);
+/* A protected level agreed (h->gss_wrap): the request in h->out wrapped
+ * into one message (in gss_buf's send half, h->out_len its length). */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_wrap_out(struct socks5_hs *h);
+/* The reply under a protected level: parses h->in, reading whole messages
+ * into gss_buf and their plaintext into h->in until it is complete (as
+ * socks5_parse_reply; NEED_MORE: *n bytes of a message to read). */
+SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_reply(struct socks5_hs *h,
+						       size_t *n);
 /* The status a failure st in the GSS receive state stands for: a close
  * after our level request is the level refused. */
 SOCKS5_INTERNAL enum socks5_status socks5_hs_gss_closed(struct socks5_hs *h,

@@ -49,6 +49,7 @@
 #include <strings.h>
 
 #include "hs.h"
+#include "socks5_gssapi.h"
 #include "wipe.h"
 
 /* A bounded, always-terminated string builder for messages. */
@@ -677,8 +678,9 @@ void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap)
 	}
 	sb_printf(&b, ":%u", p->port);
 	if (p->gssapi)
-		sb_printf(&b, "?auth=gssapi%s%s", p->gss_service[0] ? "&service=" : "",
-			  p->gss_service);
+		sb_printf(&b, "?auth=gssapi%s%s%s%s", p->gss_service[0] ? "&service=" : "",
+			  p->gss_service, p->gss_level_set ? "&level=" : "",
+			  p->gss_level_set ? socks5_gss_level_name(p->gss_level) : "");
 }
 
 void socks5_proxy_wipe(struct socks5_proxy *p)

@@ -1,18 +1,43 @@
 /*
  * The query of a proxy URL, for the options a hop may carry:
  *
- *   socks5h://proxy:1080?auth=gssapi[&service=NAME]
+ *   socks5h://proxy:1080?auth=gssapi[&service=NAME][&level=LEVEL]
  *
  * auth=gssapi: authenticate with GSSAPI (RFC 1961, Kerberos ticket from
  * the user's cache, as `kinit` leaves it) and offer nothing else.
  * service=NAME: the proxy's service name (default "rcmd", Dante's), the
  * principal being NAME/HOST@REALM of the URL's host. Only SOCKS5 hops,
- * and not with a user and password. Anything else is refused with a
+ * and not with a user and password.
+ * level=clear|integrity|confidentiality: the protection level asked of
+ * the proxy (RFC 1961 section 4; "clear" is Dante's level 0, no
+ * protection after authentication); default confidentiality, as Dante's
+ * own client offers. A server such as Dante's answers with the level
+ * asked or closes, so this must be one its gssapi.enctype allows. Anything else is refused with a
  * message naming it.
  */
 #include <string.h>
 
 #include "hs.h"
+#include "socks5_gssapi.h"
+
+static const char *const level_names[] = {
+	[SOCKS5_GSS_LEVEL_CLEAR] = "clear",
+	[SOCKS5_GSS_LEVEL_INTEGRITY] = "integrity",
+	[SOCKS5_GSS_LEVEL_CONFIDENTIALITY] = "confidentiality",
+};
+
+/* level=NAME (s, k: the name): true with p's level set. */
+static bool level_of(const char *s, size_t k, struct socks5_proxy *p)
+{
+	for (uint8_t l = 0; l < sizeof(level_names) / sizeof(level_names[0]);
+	     l++)
+		if (strlen(level_names[l]) == k && memcmp(level_names[l], s, k) == 0) {
+			p->gss_level = l;
+			p->gss_level_set = true;
+			return true;
+		}
+	return false;
+}
 
 static bool service_char(char c)
 {
@@ -43,14 +68,19 @@ enum socks5_status socks5_url_query(const char *s, size_t n,
 				}
 			memcpy(p->gss_service, s + i + 8, k);
 			p->gss_service[k] = '\0';
+		} else if (end - i >= 6 && memcmp(s + i, "level=", 6) == 0) {
+			if (!level_of(s + i + 6, end - i - 6, p)) {
+				*why = "level= takes clear, integrity or confidentiality";
+				return SOCKS5_E_URL_GARBAGE;
+			}
 		} else {
-			*why = "unknown option in the query: a proxy URL takes ?auth=gssapi and &service=NAME";
+			*why = "unknown option in the query: a proxy URL takes ?auth=gssapi, &service=NAME and &level=LEVEL";
 			return SOCKS5_E_URL_GARBAGE;
 		}
 		i = end + 1;
 	}
-	if (p->gss_service[0] && !p->gssapi) {
-		*why = "service= needs auth=gssapi";
+	if ((p->gss_service[0] || p->gss_level_set) && !p->gssapi) {
+		*why = "service= and level= need auth=gssapi";
 		return SOCKS5_E_URL_GARBAGE;
 	}
 	if (p->gssapi && p->type != SOCKS5_HOP_SOCKS5) {

@@ -17,6 +17,7 @@
 #include "route/decide.h"
 #include "route/hopmem.h"
 #include "state/fdstate.h"
+#include "tcp/gss_stream.h"
 #include "state/vfork.h"
 #include "tcp/bind.h"
 #include "udp/udp_assoc.h"
@@ -39,6 +40,7 @@ __attribute__((constructor)) static void sfy_init(void)
 	/* 5. Descriptor state, then the UDP associations that live on it:
 	 *    their fork child handlers repair half-written slots. */
 	sfy_fdstate_init();
+	sfy_gss_init();
 	sfy_udp_assoc_init();
 	/*    BIND's locks, released in a fork child. */
 	sfy_bind_init();

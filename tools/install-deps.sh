@@ -7,7 +7,8 @@
 # (c-ares) for test_dns53.sh.
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
-# (tools/build-dante-gssapi.sh, which make deps runs once).
+# (tools/build-dante-gssapi.sh, which make deps runs once); faketime puts
+# the GSSAPI client's clock 20 min ahead for the clock-skew case.
 # With the argument "bench": also the shims make bench compares socksify
 # with (proxychains4, torsocks, dante-client; tests/bench/run.sh).
 # As root: apt-get installs the missing packages. Otherwise: prints them.
@@ -17,7 +18,7 @@ set -u
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
 psmisc valgrind tcpdump fzf tinyproxy chromium firefox-esr proxychains4
-krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp"
+krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp faketime"
 [ "${1:-}" = bench ] && PKGS="$PKGS torsocks dante-client"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot

@@ -294,6 +294,11 @@ struct socks5_proxy {
 	 * the service of ?service=NAME (empty: "rcmd", as Dante's) */
 	bool gssapi;
 	char gss_service[SOCKS5_GSS_SERVICE_MAX + 1];
+	/* &level=clear|integrity|confidentiality: the protection level asked
+	 * for (enum socks5_gss_level); unset: confidentiality, as Dante's
+	 * client offers by default */
+	bool gss_level_set;
+	uint8_t gss_level;
 };
 
 /* Parses one URL. On failure, err (if given) gets a precise message in which
@@ -317,7 +322,7 @@ void socks5_url_format(const struct socks5_proxy *p, char *buf, size_t cap);
 #define SOCKS5_URL_SHOWN_MAX \
 	(sizeof("socks5h://") + 3 * SOCKS5_DOMAIN_MAX + sizeof(":***@[]:65535") + \
 	 SOCKS5_DOMAIN_MAX + sizeof("?auth=gssapi&service=") + \
-	 SOCKS5_GSS_SERVICE_MAX)
+	 SOCKS5_GSS_SERVICE_MAX + sizeof("&level=confidentiality"))
 /* Overwrites the credentials so they do not linger in memory. */
 void socks5_proxy_wipe(struct socks5_proxy *p);
 /* The hop's address as a request names it: an IPv4 or IPv6 literal as
@@ -437,6 +442,13 @@ struct socks5_hs_opts {
 	 * logs; NULL for none. hop is 0-based. */
 	void (*trace)(void *arg, size_t hop, const char *state);
 	void *trace_arg;
+	/* Out, socks5_handshake_ex on success: a GSSAPI hop's context when
+	 * its level wraps the data (integrity, confidentiality), handed to
+	 * the caller (socks5_gssapi.h: socks5_gss_seal/open, then
+	 * socks5_gss_sec_free); NULL otherwise. Left NULL by a caller that
+	 * does not ask (gss_take false): the context is then deleted. */
+	bool gss_take;
+	struct socks5_gss_sec *gss_sec;
 };
 
 /* ------------------------------------------------------------------ */
@@ -537,6 +549,12 @@ struct socks5_hs {
 	void *gss_ctx, *gss_name;
 	bool gss_established;             /* context complete */
 	uint8_t gss_level;                /* protection level agreed */
+	bool gss_wrap;                    /* the level wraps what follows */
+	size_t gss_max;                   /* plaintext per wrapped message */
+	/* GSSAPI messages, allocated when the method is chosen (a server's
+	 * token may be 65535 bytes): received first, to send after */
+	uint8_t *gss_buf;
+	size_t gss_rx_len;
 
 	void (*trace)(void *arg, size_t hop, const char *state);
 	void *trace_arg;

@@ -38,6 +38,8 @@
 
 #define SOCKS5_GSS_HEADER_LEN 4
 #define SOCKS5_GSS_TOKEN_MAX 65535
+/* The longest message: header and a 65535-byte token. */
+#define SOCKS5_GSS_FRAME_MAX (SOCKS5_GSS_HEADER_LEN + SOCKS5_GSS_TOKEN_MAX)
 
 enum socks5_gss_level {
 	SOCKS5_GSS_LEVEL_CLEAR = 0,        /* Dante: none after auth */
@@ -64,5 +66,44 @@ enum socks5_status socks5_gss_encode(uint8_t *buf, size_t cap, uint8_t mtyp,
  */
 enum socks5_status socks5_gss_parse(const uint8_t *buf, size_t avail,
 				    uint8_t mtyp, size_t *tlen, size_t *len);
+
+/*
+ * Per-message protection (RFC 1961 section 5) once the handshake agreed
+ * on integrity or confidentiality: every byte after the method
+ * negotiation (the SOCKS request and reply, which the machine wraps
+ * itself, then the program's data) travels as mtyp 3 messages whose token
+ * is gss_wrap's output, conf_req set for confidentiality.
+ *
+ * A socks5_gss_sec is the established context handed over by the
+ * handshake (socks5_hs_opts.gss_take; socks5_hs_gss_take). Its calls are
+ * not thread-safe for one context: the caller serialises them (GSS-API
+ * sequence numbers order the messages anyway).
+ */
+struct socks5_gss_sec;
+
+/* The context of a DONE machine whose level wraps data, handed over (the
+ * machine forgets it); NULL when there is none or on allocation failure
+ * (the context is then deleted with the machine). */
+struct socks5_gss_sec *socks5_hs_gss_take(struct socks5_hs *h);
+/* The agreed level (SOCKS5_GSS_LEVEL_INTEGRITY or _CONFIDENTIALITY). */
+uint8_t socks5_gss_sec_level(const struct socks5_gss_sec *s);
+/* The most plaintext one message carries (gss_wrap_size_limit for a
+ * 65535-byte token). */
+size_t socks5_gss_sec_max(const struct socks5_gss_sec *s);
+/* n bytes (1..socks5_gss_sec_max) wrapped into one whole message at frame
+ * (cap: SOCKS5_GSS_FRAME_MAX suffices), *len its length. On failure
+ * (SOCKS5_E_GSS_CONTEXT) why gets the mechanism's words. */
+enum socks5_status socks5_gss_seal(struct socks5_gss_sec *s, const void *in,
+				   size_t n, uint8_t *frame, size_t cap,
+				   size_t *len, char *why, size_t whycap);
+/* A message's token unwrapped into out (cap: SOCKS5_GSS_TOKEN_MAX
+ * suffices), *n the plaintext length. A token that does not verify (a
+ * changed, replayed or reordered message) is SOCKS5_E_GSS_CONTEXT. */
+enum socks5_status socks5_gss_open(struct socks5_gss_sec *s,
+				   const uint8_t *tok, size_t tlen,
+				   uint8_t *out, size_t cap, size_t *n,
+				   char *why, size_t whycap);
+/* Deletes the context (gss_delete_sec_context) and frees s; NULL: none. */
+void socks5_gss_sec_free(struct socks5_gss_sec *s);
 
 #endif

@@ -125,6 +125,9 @@ static void resolve_all(void)
 	REAL(execvpe);
 	REAL(posix_spawn);
 	REAL(posix_spawnp);
+	REAL(sendfile);
+	REAL(sendfile64);
+	REAL(splice);
 #undef REAL
 	sfy_real_table.read_chk = (__typeof__(sfy_real_table.read_chk))lookup("__read_chk");
 	sfy_real_table.recv_chk = (__typeof__(sfy_real_table.recv_chk))lookup("__recv_chk");

@@ -116,6 +116,10 @@ struct sfy_real {
 			   char *const[], char *const[]);
 	int (*posix_spawnp)(pid_t *, const char *, const void *, const void *,
 			    char *const[], char *const[]);
+	/* the zero-copy calls (hook_sendfile.c) */
+	ssize_t (*sendfile)(int, int, off_t *, size_t);
+	ssize_t (*sendfile64)(int, int, off_t *, size_t);
+	ssize_t (*splice)(int, off_t *, int, off_t *, size_t, unsigned int);
 };
 
 /* The table, resolved on first use. Never NULL; entries may be NULL only

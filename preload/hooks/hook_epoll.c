@@ -12,6 +12,10 @@
  * EPOLLOUT and EPOLLHUP, until SO_ERROR is read) comes exactly then, for
  * level- and edge-triggered and one-shot registrations alike.
  *
+ * A GSSAPI-protected stream holding plaintext (tcp/gss_stream.h) is
+ * reported EPOLLIN to a registration for it, whatever the kernel says
+ * (level-triggered: while plaintext is left).
+ *
  * Fast path: epoll_ctl of a descriptor our socket() did not make, and
  * every wait while no handshake runs: one or two relaxed loads.
  */
@@ -24,6 +28,7 @@
 #include "state/sockhint.h"
 #include "tcp/async.h"
 #include "tcp/epoll_reg.h"
+#include "tcp/gss_stream.h"
 
 static __attribute__((noinline)) int ctl_slow(int epfd, int op, int fd,
 					      struct epoll_event *ev)
@@ -105,6 +110,36 @@ static int clamp_ms(int64_t v)
 	return v <= 0 ? 0 : v > 0x7fffffff ? 0x7fffffff : (int)v;
 }
 
+/* Protected streams with plaintext first in ev (their events merged with
+ * the kernel's for the same registration), then one look at the kernel
+ * without waiting. -1 with errno, or the count; 0: none buffered. */
+static int gss_round(int epfd, struct epoll_event *ev, int max, round_fn f,
+		     const sigset_t *mask)
+{
+	int k = 0, n, i, j, m;
+	bool progress = false, dup;
+
+	if (atomic_load_explicit(&sfy_gss_buffered, memory_order_relaxed))
+		k = sfy_epoll_reg_ready(epfd, sfy_gss_readable, ev, max);
+	if (!k)
+		return 0;
+	n = k < max ? f(epfd, ev + k, max - k, 0, mask) : 0;
+	if (n < 0)
+		return k;
+	n = filter(epfd, ev + k, n, &progress);
+	for (i = 0, m = k; i < n; i++) {
+		dup = false;
+		for (j = 0; j < k && !dup; j++)
+			if (ev[j].data.u64 == ev[k + i].data.u64) {
+				ev[j].events |= ev[k + i].events;
+				dup = true;
+			}
+		if (!dup)
+			ev[m++] = ev[k + i];
+	}
+	return m;
+}
+
 /* The rounds of one wait while handshakes run; timeout_ms -1: none. */
 static int wait_loop(int epfd, struct epoll_event *ev, int max,
 		     int timeout_ms, round_fn f, const sigset_t *mask)
@@ -115,6 +150,9 @@ static int wait_loop(int epfd, struct epoll_event *ev, int max,
 
 	sfy_async_flush_all(); /* open ones the program wrote nothing on */
 	for (;;) {
+		n = gss_round(epfd, ev, max, f, mask);
+		if (n)
+			return n;
 		ms = end < 0 ? -1 : clamp_ms(end - socks5_now_ms());
 		hs = sfy_async_ms_left();
 		if (hs >= 0 && (ms < 0 || hs < ms))

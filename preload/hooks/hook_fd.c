@@ -43,6 +43,7 @@
 #include "state/sockhint.h"
 #include "state/vfork.h"
 #include "tcp/async.h"
+#include "tcp/gss_stream.h"
 #include "udp/udp_assoc.h"
 #include "udp/udp_io.h"
 
@@ -71,6 +72,7 @@ static void copied(int oldfd, int newfd)
 		sfy_fd_clear(newfd);
 	} else {
 		sfy_fd_copy(oldfd, newfd);
+		sfy_gss_dup(oldfd, newfd);
 		if (kind == SFY_FD_UDP && sfy_fd_get(newfd, &info) &&
 		    info.kind == SFY_FD_UDP)
 			sfy_assoc_ref(info.assoc);
@@ -84,8 +86,10 @@ static void copied(int oldfd, int newfd)
  * before the copy is recorded. */
 static void duplicated(int oldfd, int newfd)
 {
-	if (sfy_fd_kind(newfd) != SFY_FD_NONE)
+	if (sfy_fd_kind(newfd) != SFY_FD_NONE) {
 		sfy_fd_drop_stale(newfd);
+		sfy_gss_forget(newfd);
+	}
 	copied(oldfd, newfd);
 }
 
@@ -122,6 +126,7 @@ static __attribute__((noinline)) int close_ours(int fd)
 	/* Cleared before the real close: once closed, the number may be
 	 * reused by another thread's socket at once. */
 	sfy_fd_clear(fd);
+	sfy_gss_forget(fd);
 	rc = r->close(fd);
 	if (held >= 0) {
 		saved = errno;
@@ -266,6 +271,7 @@ static void forget_range(unsigned int lo, unsigned int hi)
 			continue;
 		held = udp_held((int)fd);
 		sfy_fd_clear((int)fd);
+		sfy_gss_forget((int)fd);
 		if (held >= 0)
 			sfy_assoc_unref(held);
 	}

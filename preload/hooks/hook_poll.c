@@ -12,6 +12,9 @@
  * round bounded by the nearest handshake deadline (SOCKSIFY_TIMEOUT_MS),
  * so a stalled proxy turns into ETIMEDOUT through the program's own wait.
  *
+ * A GSSAPI-protected stream holding plaintext (tcp/gss_stream.h) is
+ * readable whatever the kernel says: POLLIN, and the round does not wait.
+ *
  * Fast path, with no handshake running: one relaxed load, then the real
  * function. select and pselect are run as a poll over the same
  * descriptors while a handshake runs (same answer, same updated time-out).
@@ -25,6 +28,7 @@
 #include "base/realfn.h"
 #include "hooks/hooks.h"
 #include "tcp/async.h"
+#include "tcp/gss_stream.h"
 
 /* One round of the real wait over p, at most ms (-1: no limit). */
 typedef int (*wait_fn)(struct pollfd *p, nfds_t n, int ms, const void *ctx);
@@ -39,6 +43,26 @@ static int ms_left(int64_t end)
 	return left <= 0 ? 0 : left > 0x7fffffff ? 0x7fffffff : (int)left;
 }
 
+/* Protected streams asked for POLLIN with plaintext buffered: how many
+ * (mark: their POLLIN set too, counting those that had no event). */
+static int gss_ready(struct pollfd *p, nfds_t n, bool mark)
+{
+	int k = 0;
+
+	if (!atomic_load_explicit(&sfy_gss_buffered, memory_order_relaxed))
+		return 0;
+	for (nfds_t i = 0; i < n; i++) {
+		if (p[i].fd < 0 || !(p[i].events & POLLIN) ||
+		    !sfy_gss_readable(p[i].fd))
+			continue;
+		if (!mark || !p[i].revents)
+			k++;
+		if (mark)
+			p[i].revents |= POLLIN;
+	}
+	return k;
+}
+
 /* The rounds of one poll while handshakes run. timeout_ms: the program's
  * (-1: none). The result as poll() gives it (-1 with errno on failure). */
 static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
@@ -46,7 +70,7 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 {
 	struct { nfds_t i; short ev; } sv[SFY_ASYNC_MAX];
 	int64_t end = timeout_ms < 0 ? -1 : socks5_now_ms() + timeout_ms;
-	int ns, rc, ms, hs, k, err;
+	int ns, rc, ms, hs, k, err, gk;
 	bool progress;
 	nfds_t i;
 
@@ -69,6 +93,9 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 		hs = sfy_async_ms_left();
 		if (hs >= 0 && (ms < 0 || hs < ms))
 			ms = hs;
+		gk = gss_ready(p, n, false);
+		if (gk)
+			ms = 0;
 		rc = w(p, n, ms, ctx);
 		err = errno;
 		progress = false;
@@ -99,6 +126,8 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 				rc++;
 			p[i].revents |= POLLERR;
 		}
+		if (gk)
+			rc += gss_ready(p, n, true);
 		if (rc > 0)
 			return rc;
 		if (!progress && ms_left(end) == 0)

@@ -12,6 +12,10 @@
  *
  * MSG_ERRQUEUE reads the socket's error queue, which holds what we sent
  * (with our header) and ancillary data: passed through untouched.
+ *
+ * On a GSSAPI-protected stream (tcp/gss_stream.h) each of them reads the
+ * unwrapped bytes instead: one more relaxed load (sfy_gss_of) for every
+ * other descriptor, and none for read() and readv()'s fast path.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 #include "dns/dns53.h"
 #include "hooks/hooks.h"
 #include "tcp/async.h"
+#include "tcp/gss_stream.h"
 #include "udp/udp_io.h"
 
 static ssize_t fail(ssize_t rc)
@@ -47,6 +52,35 @@ static bool relayed(int fd, int flags, struct sfy_fd_info *info)
 {
 	return sfy_fd_maybe_udp(fd) && !(flags & MSG_ERRQUEUE) &&
 	       !sfy_inside() && sfy_assoc_of(fd, info) == 0;
+}
+
+/* A protected stream's read into iov (tcp/gss_stream.c): true when it
+ * answered, *rc the count or -errno. */
+static __attribute__((noinline, cold)) bool
+gss_in(int fd, const struct iovec *iov, int iovcnt, int flags,
+		   ssize_t *rc)
+{
+	int slot = sfy_gss_of(fd);
+	bool handled = false;
+
+	if (__builtin_expect(!slot, 1) || sfy_inside())
+		return false;
+	*rc = sfy_gss_recv(fd, slot, iov, iovcnt, flags, &handled);
+	return handled;
+}
+
+static __attribute__((noinline, cold)) bool
+gss_in1(int fd, void *buf, size_t n, int flags, ssize_t *rc)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+
+	return gss_in(fd, &iov, 1, flags, rc);
+}
+
+/* The answer of a hook: the count, or -1 with errno. */
+static ssize_t answer(ssize_t rc)
+{
+	return rc < 0 ? fail(rc) : rc;
 }
 
 /* One datagram into buf: its length, or -errno. */
@@ -83,6 +117,8 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc))
+		return answer(rc);
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
 		if (!stale(rc, fd))
@@ -103,6 +139,11 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc)) {
+		if (rc >= 0 && sa && salen)
+			*salen = 0; /* a connected stream names no sender */
+		return answer(rc);
+	}
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
 		if (!stale(rc, fd))
@@ -126,6 +167,15 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
+	if (msg && sfy_gss_of(fd) &&
+	    gss_in(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc)) {
+		if (rc >= 0) {
+			msg->msg_namelen = 0;
+			msg->msg_controllen = 0;
+			msg->msg_flags = 0;
+		}
+		return answer(rc);
+	}
 	if (!msg || !relayed(fd, flags, &info)) {
 		cap = msg && sfy_dns53_active() ? msg->msg_namelen : 0;
 		rc = r->recvmsg(fd, msg, flags);
@@ -146,10 +196,23 @@ int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 {
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
+	ssize_t rc2;
 	int rc;
 
 	if (!r->recvmmsg)
 		return (int)fail(-ENOSYS);
+	/* A protected stream: one message's worth, as a stream gives. */
+	if (vec && vlen && sfy_gss_of(fd) && gss_in(fd, vec[0].msg_hdr.msg_iov,
+				  (int)vec[0].msg_hdr.msg_iovlen,
+				  flags & ~MSG_WAITFORONE, &rc2)) {
+		if (rc2 < 0)
+			return (int)fail(rc2);
+		vec[0].msg_len = (unsigned int)rc2;
+		vec[0].msg_hdr.msg_namelen = 0;
+		vec[0].msg_hdr.msg_controllen = 0;
+		vec[0].msg_hdr.msg_flags = 0;
+		return 1;
+	}
 	if (!vec || !relayed(fd, flags, &info)) {
 		socklen_t caps[64];
 		bool dns53 = sfy_dns53_active();
@@ -200,6 +263,8 @@ static __attribute__((noinline)) ssize_t read_slow(int fd, void *buf,
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) && gss_in1(fd, buf, n, 0, &rc))
+		return answer(rc);
 	if (sfy_fd_maybe_udp(fd))
 		return read_udp(fd, buf, n);
 	return r->read(fd, buf, n);
@@ -227,7 +292,11 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
-	if (iovcnt < 0 || iovcnt > UIO_MAXIOV || !relayed(fd, 0, &info))
+	if (iovcnt < 0 || iovcnt > UIO_MAXIOV)
+		return r->readv(fd, iov, iovcnt);
+	if (sfy_gss_of(fd) && gss_in(fd, iov, iovcnt, 0, &rc))
+		return answer(rc);
+	if (!relayed(fd, 0, &info))
 		return r->readv(fd, iov, iovcnt);
 	memset(&m, 0, sizeof(m));
 	m.msg_iov = (struct iovec *)iov;
@@ -256,6 +325,8 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 	if (!r->read_chk)
 		return fail(-ENOSYS);
+	if (n <= buflen && sfy_gss_of(fd) && gss_in1(fd, buf, n, 0, &rc))
+		return answer(rc);
 	if (n <= buflen && relayed(fd, 0, &info)) {
 		rc = recv_one(fd, &info, buf, n, 0, NULL, NULL);
 		if (!stale(rc, fd))
@@ -272,6 +343,8 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 
 	if (!r->recv_chk)
 		return fail(-ENOSYS);
+	if (n <= buflen && sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc))
+		return answer(rc);
 	if (n <= buflen && relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
 		if (!stale(rc, fd))
@@ -290,6 +363,11 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 
 	if (!r->recvfrom_chk)
 		return fail(-ENOSYS);
+	if (n <= buflen && sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc)) {
+		if (rc >= 0 && sa && salen)
+			*salen = 0;
+		return answer(rc);
+	}
 	if (n <= buflen && relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
 		if (!stale(rc, fd))

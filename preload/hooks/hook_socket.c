@@ -19,6 +19,7 @@
 #include "state/sockhint.h"
 #include "tcp/async.h"
 #include "tcp/bind.h"
+#include "tcp/gss_stream.h"
 #include "tcp/epoll_reg.h"
 
 /* fd was just made (socket, socketpair, accept): state left by a close
@@ -38,8 +39,10 @@ static inline void fresh(int fd, bool stream)
 {
 	if (fd < 0)
 		return;
-	if (sfy_fd_kind(fd) != SFY_FD_NONE)
+	if (sfy_fd_kind(fd) != SFY_FD_NONE) {
 		sfy_fd_drop_stale(fd);
+		sfy_gss_forget(fd); /* closed where we could not see */
+	}
 	if (__builtin_expect(
 		    (atomic_load_explicit(&sfy_async_live, memory_order_relaxed) |
 		     atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed)) != 0,

@@ -10,6 +10,9 @@
  * send()/write()/writev() are on every program's hot path: one relaxed
  * load (nothing ever associated) or two (its slot), then the real call.
  * Mid-handshake (tcp/async.h) the stream send paths answer EAGAIN.
+ * On a GSSAPI-protected stream (tcp/gss_stream.h) every send path wraps
+ * (an address given to sendto/sendmsg is ignored, as the kernel ignores
+ * it on a connected TCP socket): one relaxed load for other descriptors.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,8 +26,33 @@
 #include "hooks/hooks.h"
 #include "route/decide.h"
 #include "tcp/async.h"
+#include "tcp/gss_stream.h"
 #include "tcp/tcp.h"
 #include "udp/udp_io.h"
+
+/* A protected stream's send of iov (tcp/gss_stream.c): true when it
+ * answered, *rc the count or -errno. */
+static __attribute__((noinline, cold)) bool
+gss_out(int fd, const struct iovec *iov, int iovcnt, int flags,
+		    ssize_t *rc)
+{
+	int slot = sfy_gss_of(fd);
+	bool handled = false;
+
+	if (__builtin_expect(!slot, 1) || sfy_inside())
+		return false;
+	*rc = sfy_gss_send(fd, slot, iov, iovcnt, flags, &handled);
+	return handled;
+}
+
+static __attribute__((noinline, cold)) bool
+gss_out1(int fd, const void *buf, size_t n, int flags,
+		     ssize_t *rc)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+
+	return gss_out(fd, &iov, 1, flags, rc);
+}
 
 /* A message's address length as sendmsg() takes it (not as sendto()):
  * 0, no address, for a NULL name or length 0; longer than
@@ -110,6 +138,8 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (!sa && sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, flags, &rc))
+		return rc < 0 ? fail(rc) : rc;
 	if (sfy_dns53_port(sa, len)) {
 		memset(&m, 0, sizeof(m));
 		m.msg_iov = &iov;
@@ -160,6 +190,8 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, flags, &rc))
+		return rc < 0 ? fail(rc) : rc;
 	if (sfy_fd_maybe_dgram(fd)) {
 		rc = connected_send(fd, &iov, 1, NULL,
 				    SFY_NO_CMSG_COMPAT(flags), &handled);
@@ -197,6 +229,8 @@ static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, 0, &rc))
+		return rc < 0 ? fail(rc) : rc;
 	if (sfy_fd_maybe_dgram(fd))
 		return write_udp(fd, buf, n);
 	return r->write(fd, buf, n);
@@ -222,6 +256,9 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (iovcnt >= 0 && iovcnt <= UIO_MAXIOV &&
+	    sfy_gss_of(fd) && gss_out(fd, iov, iovcnt, 0, &rc))
+		return rc < 0 ? fail(rc) : rc;
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (sfy_fd_maybe_dgram(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
 		rc = connected_send(fd, iov, iovcnt, NULL, 0, &handled);
@@ -248,6 +285,9 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	namelen = name_len(msg);
 	if (!namelen && sfy_async_gated(fd, &rc))
 		return fail(rc);
+	if (sfy_gss_of(fd) &&
+	    gss_out(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc))
+		return rc < 0 ? fail(rc) : rc;
 	if (sfy_dns53_port(msg->msg_name, namelen)) {
 		copy = *msg;
 		copy.msg_namelen = namelen;
@@ -340,6 +380,27 @@ static int one_by_one(int fd, struct mmsghdr *vec, unsigned int vlen,
 	return (int)i;
 }
 
+/* sendmmsg() on a protected stream: each message wrapped in turn; the
+ * count sent, an error only when the first fails. */
+static int gss_mmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+		    int flags)
+{
+	unsigned int i;
+	ssize_t rc = 0;
+
+	for (i = 0; i < vlen; i++) {
+		if (!gss_out(fd, vec[i].msg_hdr.msg_iov,
+			     (int)vec[i].msg_hdr.msg_iovlen, flags, &rc))
+			return sfy_real()->sendmmsg(fd, vec + i, vlen - i, flags);
+		if (rc < 0)
+			break;
+		vec[i].msg_len = (unsigned int)rc;
+	}
+	if (i == 0)
+		return (int)fail(rc);
+	return (int)i;
+}
+
 #define BATCH 16
 #define POOL 64
 
@@ -365,6 +426,8 @@ int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		return r->sendmmsg(fd, vec, vlen, flags);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV; /* the kernel sends no more either */
+	if (vlen && sfy_gss_of(fd))
+		return gss_mmsg(fd, vec, vlen, flags);
 	for (i = 0; i < vlen && !any; i++)
 		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
 				  name_len(&vec[i].msg_hdr)) ||

@@ -173,6 +173,12 @@ static void note_set(int fd, int kind)
 	atomic_store(&sfy_fd_any_state, true);
 }
 
+void sfy_fd_data_path_on(void)
+{
+	if (!atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
+		atomic_store(&sfy_fd_udp_seen, true);
+}
+
 int sfy_fd_kind_slow(int fd)
 {
 	struct slot *s = slot_of(fd, false);

@@ -112,6 +112,10 @@ static inline int sfy_fd_kind(int fd)
  * through after this one relaxed load. */
 extern atomic_bool sfy_fd_udp_seen;
 
+/* A protected stream (tcp/gss_stream.h) exists: the data-path hooks
+ * leave their fast path, as for an association. */
+void sfy_fd_data_path_on(void);
+
 /* No descriptor of the process ever had an association: one load. */
 static inline bool sfy_fd_no_udp_yet(void)
 {

@@ -24,6 +24,8 @@
 #include "tcp/async.h"
 #include "tcp/asyncprobe.h"
 #include "tcp/bind.h"
+#include "tcp/gss_stream.h"
+#include "socks5_gssapi.h"
 #include "tcp/pipeline.h"
 
 struct slot {
@@ -142,11 +144,22 @@ static void finished(struct slot *s, int fd)
 {
 	struct socks5_failure why;
 	struct socks5_reply bound;
+	bool wrap = s->hs.gss_wrap;
+	struct socks5_gss_sec *sec = socks5_hs_gss_take(&s->hs);
 	int rc = socks5_hs_result(&s->hs, &bound, &why);
 	/* An open socket has the program's own registration already. */
 	bool was_open = atomic_load_explicit(&s->open, memory_order_relaxed);
 
 	sfy_async_probe_end(s);
+	/* Integrity or confidentiality: the data is wrapped from now on. */
+	if (rc == 0 && wrap &&
+	    (rc = sec ? sfy_gss_adopt(fd, sec) : -ENOMEM) < 0) {
+		memset(&why, 0, sizeof(why));
+		why.status = SOCKS5_E_IO;
+		why.sys_errno = -rc;
+		why.hop = -1;
+		why.state = "done";
+	}
 	if (rc == 0) {
 		s->info.bnd_len = sfy_bind_connect_shown(&bound.bnd,
 							 s->info.family,

@@ -41,6 +41,7 @@
 #include "state/fdstate.h"
 #include "tcp/async.h"
 #include "tcp/bind.h"
+#include "tcp/gss_stream.h"
 #include "tcp/chainrun.h"
 #include "tcp/pipeline.h"
 #include "tcp/tcp.h"
@@ -320,6 +321,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	/* Inside: a GSSAPI hop's Kerberos library talks to the KDC with
 	 * libc's sockets, which must not come back to us. */
 	sfy_inside_enter();
+	opts.gss_take = true;
 	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
 				 v->cmd, v->dst, deadline, &opts,
 				 &bound, &a->why);
@@ -332,6 +334,13 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	}
 	if (v->bound)
 		*v->bound = bound;
+	/* Integrity or confidentiality: the data is wrapped from now on. */
+	if (opts.gss_sec && (rc = sfy_gss_adopt(v->fd, opts.gss_sec)) < 0) {
+		sfy_warn("connect to %s: no room for a GSSAPI-protected stream (%s)",
+			 v->dstname, errname(-rc));
+		a->final = true;
+		return rc;
+	}
 	/* -v: one line per proxied connection (failures have their warn). */
 	if (sfy_log_level() >= SFY_LOG_INFO) {
 		sfy_log_chain(hop, sizeof(hop), a->chain, a->nhops);

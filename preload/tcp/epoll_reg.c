@@ -184,3 +184,20 @@ void sfy_epoll_reg_restore(int fd)
 {
 	remod(fd, 0);
 }
+
+int sfy_epoll_reg_ready(int epfd, bool (*ready)(int fd),
+			struct epoll_event *out, int max)
+{
+	int k = 0;
+
+	take_lock();
+	for (int i = 0; i < nregs && k < max; i++)
+		if (regs[i].epfd == epfd && regs[i].epfd >= 0 &&
+		    (regs[i].ev.events & EPOLLIN) && ready(regs[i].fd)) {
+			out[k].events = EPOLLIN;
+			out[k].data = regs[i].ev.data;
+			k++;
+		}
+	drop_lock();
+	return k;
+}

@@ -25,6 +25,12 @@ int sfy_epoll_reg_of(int fd, int *epfds, struct epoll_event *evs, int max);
 /* The connecting (or failed) descriptor registered in epfd with data;
  * -1 when none. */
 int sfy_epoll_reg_match(int epfd, epoll_data_t data);
+/* Up to max EPOLLIN events (with the program's data) for descriptors
+ * registered in epfd for EPOLLIN for which ready(fd) is true: protected
+ * streams holding plaintext (tcp/gss_stream.h). Returns how many. */
+#include <stdbool.h>
+int sfy_epoll_reg_ready(int epfd, bool (*ready)(int fd),
+			struct epoll_event *out, int max);
 /* The kernel's events for a machine that waits for need (POLLIN, POLLOUT). */
 uint32_t sfy_epoll_reg_need(short need);
 

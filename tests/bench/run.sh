@@ -20,8 +20,10 @@
 # look), BENCH_SHIMS (a subset, e.g. "native socksify"), BENCH_RESULTS (the
 # file for the table instead of tests/bench/RESULTS.md), BENCH_ONLY=evloop
 # (only the event-loop rows, tests/bench/evloop_rows.sh), BENCH_ONLY=http
-# (only the HTTP CONNECT row, tests/bench/http_rows.sh) or BENCH_ONLY=lookup
-# (only the name lookup rows).
+# (only the HTTP CONNECT row, tests/bench/http_rows.sh), BENCH_ONLY=lookup
+# (only the name lookup rows) or BENCH_ONLY=gss (only the GSSAPI throughput
+# table, tests/bench/gss_rows.sh, which a full run adds under the main
+# table when build/dante-gssapi exists).
 #
 # Bounded: each measurement has a timeout, and the whole run stops taking
 # new measurements after BENCH_BUDGET seconds (default 510).
@@ -33,6 +35,10 @@ set -u
 
 . "$(dirname "$0")/../integration/lib.sh"
 cd "$ROOT" || exit 1
+if [ "${BENCH_ONLY:-}" = gss ]; then # its own namespaces and realm
+	B=$B bash "$ROOT/tests/bench/gss_rows.sh"
+	exit
+fi
 BB=$B/bench
 RESULTS=${BENCH_RESULTS:-$ROOT/tests/bench/RESULTS.md}
 BUDGET=${BENCH_BUDGET:-510}
@@ -639,6 +645,12 @@ shim_versions() {
 }
 
 TABLE=$(table)
+GSS_TABLE=
+if [ -z "${BENCH_ONLY:-}" ] && [ -x "$B/dante-gssapi/sockd" ] &&
+	! over_budget; then
+	say "bench: GSSAPI throughput per level"
+	GSS_TABLE=$(B=$B bash "$ROOT/tests/bench/gss_rows.sh" 2>>"$T/bench.err")
+fi
 {
 	echo "# socksify benchmarks"
 	echo
@@ -657,6 +669,12 @@ TABLE=$(table)
 	echo "- every shim was first checked to reach the target through the proxy (the proxy's log counts its connections); one that went direct is shown as n/a"
 	echo
 	echo "$TABLE"
+	if [ -n "$GSS_TABLE" ]; then
+		echo
+		echo "GSSAPI (RFC 1961) bulk throughput per protection level (tests/bench/gss_rows.sh):"
+		echo
+		echo "$GSS_TABLE"
+	fi
 	# the reading notes under the table (plain text, kept beside this script)
 	cat "$ROOT/tests/bench/reading.md"
 } >"$RESULTS"

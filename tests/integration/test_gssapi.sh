@@ -41,7 +41,7 @@ krb5_realm_up "$KDC_PORT" || { fail krb5-realm "the KDC did not start"; finish; 
 pass "krb5-realm (KDC of $KRB5_REALM on 192.0.2.1:$KDC_PORT)"
 
 mkdir -p "$T/www"
-head -c 100000 /dev/urandom >"$T/www/blob"
+head -c 4194304 /dev/urandom >"$T/www/blob" # 4 MiB
 PAGE_SUM=$(sha256sum <"$T/www/blob" | cut -d' ' -f1)
 HTTP_PORT=$(free_port)
 NETNS=$NS_TG LISTEN=$TG start_http web "$HTTP_PORT" "$T/www" ||
@@ -85,7 +85,11 @@ EOF
 	eval "SOCKD_PORT_$enc=$port"
 done
 
-# ---- socksify: method X'01' at the level "clear" ----------------------
+# ---- socksify: method X'01' at each level sockd offers -----------------
+# A 4 MiB download checked by hash, by address and by name, curl and
+# python; at integrity and confidentiality every byte after the method
+# negotiation is wrapped (RFC 1961 section 5), so a byte ours got wrong
+# would break the hash or the proxy's unwrap.
 cat >"$T/client.py" <<'EOF'
 import hashlib, socket, sys
 try:
@@ -96,42 +100,49 @@ except OSError as e:
 s.sendall(b"GET /blob HTTP/1.0\r\nHost: x\r\n\r\n")
 data = b""
 while True:
-    d = s.recv(65536)
+    d = s.recv(int(sys.argv[3]) if len(sys.argv) > 3 else 65536)
     if not d:
         break
     data += d
 print(hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest())
 EOF
-URL="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi"
 # curl deadlocks before main under the ASan runtime alone (lib.sh).
 CURL_OK=1
 sfy_preload_works curl --version || CURL_OK=0
-lib_env=("${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="$URL")
-for how in address name; do
-	host=$TG
-	[ $how = name ] && host=target.test
-	if [ "$CURL_OK" = 0 ]; then
-		skip "curl-by-$how" "curl hangs under the ASan runtime (sfy_preload_works)"
-	else
-	before=$(grep -c "gssapi/clear%alice" "$T/sockd_clear.log")
-	sum=$("${CLI[@]}" env "${lib_env[@]}" curl -sS --max-time 20 \
-		"http://$host:$HTTP_PORT/blob" 2>>"$T/curl.err" |
-		sha256sum | cut -d' ' -f1)
-	after=$(grep -c "gssapi/clear%alice" "$T/sockd_clear.log")
-	if [ "$sum" = "$PAGE_SUM" ] && [ "$after" -gt "$before" ]; then
-		pass "curl-by-$how (socksify, $URL, sockd logs gssapi/clear for alice)"
-	else
-		fail "curl-by-$how" "sum ${sum:-none}; $(tail -n 3 "$T/curl.err" | tr '\n' ' ')"
-	fi
-	fi
-	out=$("${CLI[@]}" env "${lib_env[@]}" "$PY" "$T/client.py" "$host" \
-		"$HTTP_PORT" 2>"$T/py.err")
-	if [ "$out" = "$PAGE_SUM" ]; then
-		pass "python-by-$how (socksify, GSSAPI clear)"
-	else
-		fail "python-by-$how" "${out:-nothing}; $(tail -n 3 "$T/py.err" | tr '\n' ' ')"
-	fi
+for enc in clear integrity confidentiality; do
+	eval "port=\$SOCKD_PORT_$enc"
+	URL="socks5h://proxy.test:$port?auth=gssapi&level=$enc"
+	lib_env=("${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="$URL")
+	for how in address name; do
+		host=$TG
+		[ $how = name ] && host=target.test
+		if [ "$CURL_OK" = 0 ]; then
+			skip "curl-$enc-by-$how" "curl hangs under the ASan runtime (sfy_preload_works)"
+		else
+		before=$(grep -c "gssapi/$enc%alice" "$T/sockd_$enc.log")
+		t0=$(date +%s%N)
+		sum=$("${CLI[@]}" env "${lib_env[@]}" curl -sS --max-time 30 \
+			"http://$host:$HTTP_PORT/blob" 2>>"$T/curl.err" |
+			sha256sum | cut -d' ' -f1)
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		after=$(grep -c "gssapi/$enc%alice" "$T/sockd_$enc.log")
+		if [ "$sum" = "$PAGE_SUM" ] && [ "$after" -gt "$before" ]; then
+			pass "curl-$enc-by-$how (4 MiB in $ms ms, sockd logs gssapi/$enc for alice)"
+		else
+			fail "curl-$enc-by-$how" "sum ${sum:-none}; $(tail -n 3 "$T/curl.err" | tr '\n' ' ')"
+		fi
+		fi
+		out=$("${CLI[@]}" env "${lib_env[@]}" "$PY" "$T/client.py" "$host" \
+			"$HTTP_PORT" 2>"$T/py.err")
+		if [ "$out" = "$PAGE_SUM" ]; then
+			pass "python-$enc-by-$how (socksify, GSSAPI $enc, 4 MiB)"
+		else
+			fail "python-$enc-by-$how" "${out:-nothing}; $(tail -n 3 "$T/py.err" | tr '\n' ' ')"
+		fi
+	done
 done
+URL="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi&level=clear"
+lib_env=("${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="$URL")
 
 # socksify --check walks the GSSAPI steps and says where it stopped.
 out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" "$B/socksify" --check -x "$URL" 2>&1)
@@ -150,18 +161,142 @@ else
 	fail check-no-ticket "$(tr '\n' ' ' <<<"$out" | cut -c1-400)"
 fi
 
-# Levels with per-message protection are refused, with EACCES and a line
-# that says so (wrapping every byte of the socket is not implemented).
-for enc in integrity confidentiality; do
-	eval "port=\$SOCKD_PORT_$enc"
+# Reads smaller than a message: the plaintext left over is read by the
+# next call, and poll (python's timeout) sees it readable although the
+# kernel has nothing more (recv of 1000 bytes from 64 KiB messages).
+out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_confidentiality?auth=gssapi" \
+	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 1000 2>"$T/py_small.err")
+if [ "$out" = "$PAGE_SUM" ]; then
+	pass "small-reads (confidentiality, the default level; recv(1000) through 4 MiB)"
+else
+	fail small-reads "${out:-nothing}; $(tail -n 3 "$T/py_small.err" | tr '\n' ' ')"
+fi
+
+# Plaintext left over from a message is readable although the kernel has
+# nothing more: 3000 bytes echoed in one message, read 1000 at a time with
+# poll (python's timeout), select and epoll before each recv; a wait that
+# did not know would sit out its 3 s and print "timeout".
+ECHO_PORT=$(free_port)
+NETNS=$NS_TG LISTEN=$TG start_tcp_echo echo "$ECHO_PORT" ||
+	fail echo "the echo server did not start"
+cat >"$T/waits.py" <<'EOF'
+import selectors, select, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+mode = sys.argv[3]
+s.sendall(b"x" * 3000)
+if mode != "poll":
+    s.setblocking(False)
+sel = selectors.EpollSelector()
+sel.register(s, selectors.EVENT_READ)
+got = b""
+while len(got) < 3000:
+    if mode == "select" and not select.select([s], [], [], 3)[0]:
+        break
+    if mode == "epoll" and not sel.select(3):
+        break
+    try:
+        d = s.recv(1000)
+    except socket.timeout:
+        break
+    if not d:
+        break
+    got += d
+print(len(got) if len(got) == 3000 else "timeout after %d" % len(got))
+EOF
+for mode in poll select epoll; do
 	out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
-		SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi" \
-		"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_$enc.err")
-	if [ "$out" = "errno 13" ] &&
-		grep -q 'socksify does "clear" only' "$T/py_$enc.err"; then
-		pass "level-$enc-refused (EACCES: $(grep -o 'GSSAPI protection.*' "$T/py_$enc.err" | head -n 1))"
+		SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi&level=integrity" \
+		timeout 20 "$PY" "$T/waits.py" "$TG" "$ECHO_PORT" "$mode" 2>"$T/waits_$mode.err")
+	if [ "$out" = 3000 ]; then
+		pass "buffered-readable-$mode (integrity: 3000 bytes echoed, read 1000 at a time after $mode)"
 	else
-		fail "level-$enc-refused" "${out:-nothing}; $(tail -n 2 "$T/py_$enc.err" | tr '\n' ' ')"
+		fail "buffered-readable-$mode" "${out:-nothing}; $(tail -n 2 "$T/waits_$mode.err" | tr '\n' ' ')"
+	fi
+done
+
+# sendfile on a protected stream would put raw bytes among the wrapped
+# messages: refused with EINVAL and a log line, and Python's
+# socket.sendfile falls back to send (200 KB echoed back, by hash).
+head -c 200000 /dev/urandom >"$T/up.bin"
+cat >"$T/sendfile.py" <<'EOF'
+import hashlib, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+with open(sys.argv[3], "rb") as f:
+    s.sendfile(f)
+got = b""
+while len(got) < 200000:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print(hashlib.sha256(got).hexdigest())
+EOF
+out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_confidentiality?auth=gssapi" \
+	timeout 30 "$PY" "$T/sendfile.py" "$TG" "$ECHO_PORT" "$T/up.bin" 2>"$T/sendfile.err")
+if [ "$out" = "$(sha256sum <"$T/up.bin" | cut -d' ' -f1)" ] &&
+	grep -q "sendfile on fd [0-9]* refused (EINVAL)" "$T/sendfile.err"; then
+	pass "sendfile-refused (EINVAL and a log line; python fell back to send, 200 KB echoed intact)"
+else
+	fail sendfile-refused "${out:-nothing}; $(tail -n 2 "$T/sendfile.err" | tr '\n' ' ')"
+fi
+
+# A level the proxy does not offer: it closes, EACCES with a line naming
+# what was asked (the default, confidentiality, of a clear-only sockd).
+out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" \
+	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi" \
+	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_level.err")
+if [ "$out" = "errno 13" ] &&
+	grep -q 'asked for confidentiality, proxy closed' "$T/py_level.err"; then
+	pass "level-refused (EACCES: $(grep -o 'GSSAPI protection.*' "$T/py_level.err" | head -n 1))"
+else
+	fail "level-refused" "${out:-nothing}; $(tail -n 2 "$T/py_level.err" | tr '\n' ' ')"
+fi
+
+# A proxy that picks method X'01' and then misbehaves: it never answers
+# the first context token (ETIMEDOUT after SOCKSIFY_TIMEOUT_MS), or it
+# answers with a message of version 2 (ECONNREFUSED, DESIGN's errno for a
+# malformed reply); each with the log line that says where.
+cat >"$T/badgss.py" <<'EOF'
+import socket, sys, time
+mode, port = sys.argv[1], int(sys.argv[2])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("192.0.2.1", port))
+ls.listen(8)
+while True:
+    c, _ = ls.accept()
+    c.recv(16)                      # greeting: 05 01 01
+    c.sendall(b"\x05\x01")          # GSSAPI
+    hdr = c.recv(4)                 # 01 01 LEN LEN, then the token
+    n = int.from_bytes(hdr[2:4], "big") if len(hdr) == 4 else 0
+    while n > 0:
+        n -= len(c.recv(n))
+    if mode == "malformed":
+        c.sendall(b"\x02\x01\x00\x01\x00")
+    time.sleep(30 if mode == "stall" else 1)
+    c.close()
+EOF
+for mode in stall malformed; do
+	port=$(free_port)
+	ip netns exec "$NS_PX" "$PY" "$T/badgss.py" $mode "$port" &
+	_sfy_track $!
+	NETNS=$NS_PX wait_port "$port" || fail "bad-$mode" "fake proxy did not start"
+	t0=$(date +%s%N)
+	out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_TIMEOUT_MS=1500 \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi" \
+		timeout 20 "$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/bad_$mode.err")
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if [ $mode = stall ]; then
+		want="errno 110" line="failed in gssapi-recv.*timed out\|failed in gssapi-recv.*ETIMEDOUT"
+	else
+		want="errno 111" line="failed in gssapi-recv: GSSAPI message has a version other than 1"
+	fi
+	if [ "$out" = "$want" ] && grep -q "$line" "$T/bad_$mode.err"; then
+		pass "gss-$mode ($want in $ms ms: $(grep -o 'failed in gssapi-recv.*' "$T/bad_$mode.err" | head -n 1))"
+	else
+		fail "gss-$mode" "${out:-nothing}; $(tail -n 2 "$T/bad_$mode.err" | tr '\n' ' ')"
 	fi
 done
 
@@ -172,6 +307,49 @@ if [ "$out" = "errno 13" ] && grep -q "run kinit" "$T/py_noticket.err"; then
 	pass "no-ticket (EACCES, the log says: run kinit)"
 else
 	fail no-ticket "${out:-nothing}; $(tail -n 2 "$T/py_noticket.err" | tr '\n' ' ')"
+fi
+
+# An expired ticket: alice's ticket of 2 seconds, used 3 seconds later:
+# EACCES and "run kinit".
+ip netns exec "$NS_CLI" env KRB5CCNAME="FILE:$T/short.cc" kinit -l 2s \
+	-k -t "$KRB5_DIR/alice.keytab" alice >>"$KRB5_DIR/kinit.log" 2>&1
+sleep 3
+out=$("${CLI[@]}" env "${SFY_PRELOAD_ENV[@]}" KRB5CCNAME="FILE:$T/short.cc" \
+	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi" \
+	"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_expired.err")
+if [ "$out" = "errno 13" ] && grep -q "run kinit" "$T/py_expired.err"; then
+	pass "expired-ticket (EACCES: $(grep -o 'failed in.*' "$T/py_expired.err" | head -n 1))"
+else
+	fail expired-ticket "${out:-nothing}; $(tail -n 2 "$T/py_expired.err" | tr '\n' ' ')"
+fi
+
+# Clock skew: a fresh ticket, then the client's clock 20 min ahead
+# (libfaketime) and its library told not to correct it (kdc_timesync = 0):
+# the KDC refuses the service ticket request, EACCES with "clock skew".
+FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+if [ -z "$FT" ]; then
+	skip clock-skew "libfaketime missing (faketime, tools/install-deps.sh)"
+else
+	sed 's/^\[libdefaults\]/[libdefaults]\n\tkdc_timesync = 0/' \
+		"$KRB5_DIR/krb5.conf" >"$T/krb5-skew.conf"
+	ip netns exec "$NS_CLI" env KRB5CCNAME="FILE:$T/skew.cc" kinit \
+		-k -t "$KRB5_DIR/alice.keytab" alice >>"$KRB5_DIR/kinit.log" 2>&1
+	skew_env=()
+	for e in "${SFY_PRELOAD_ENV[@]}"; do
+		case $e in
+		LD_PRELOAD=*) skew_env+=("LD_PRELOAD=${e#LD_PRELOAD=}:$FT") ;;
+		*) skew_env+=("$e") ;;
+		esac
+	done
+	out=$("${CLI[@]}" env "${skew_env[@]}" FAKETIME="+20m" \
+		KRB5_CONFIG="$T/krb5-skew.conf" KRB5CCNAME="FILE:$T/skew.cc" \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi" \
+		"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_skew.err")
+	if [ "$out" = "errno 13" ] && grep -q "clock skew" "$T/py_skew.err"; then
+		pass "clock-skew (EACCES: $(grep -o 'GSSAPI failed: clock skew.*' "$T/py_skew.err" | head -n 1))"
+	else
+		fail clock-skew "${out:-nothing}; $(tail -n 2 "$T/py_skew.err" | tr '\n' ' ')"
+	fi
 fi
 
 # A service the realm does not know: EACCES, the mechanism's words.

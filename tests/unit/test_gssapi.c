@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "socks5_gssapi.h"
@@ -136,6 +137,42 @@ START_TEST(url_query)
 }
 END_TEST
 
+/* &level=: the protection level asked for; unset, confidentiality (the
+ * handshake's default), and the URL shown says what was given. */
+START_TEST(url_level)
+{
+	static const char *const names[] = { "clear", "integrity",
+					     "confidentiality" };
+	struct socks5_proxy p;
+	char err[512], url[128], shown[SOCKS5_URL_SHOWN_MAX];
+
+	ck_assert_int_eq(socks5_url_parse("socks5h://px?auth=gssapi", &p, err,
+					  sizeof(err)), SOCKS5_OK);
+	ck_assert(!p.gss_level_set);
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(url, sizeof(url),
+			 "socks5h://px:1080?auth=gssapi&service=socks&level=%s",
+			 names[i]);
+		ck_assert_int_eq(socks5_url_parse(url, &p, err, sizeof(err)),
+				 SOCKS5_OK);
+		ck_assert(p.gss_level_set);
+		ck_assert_uint_eq(p.gss_level, i);
+		socks5_url_format(&p, shown, sizeof(shown));
+		ck_assert_str_eq(shown, url);
+	}
+	ck_assert_int_eq(socks5_url_parse("socks5://px?auth=gssapi&level=", &p,
+					  err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_ptr_nonnull(strstr(err, "clear, integrity or confidentiality"));
+	ck_assert_int_eq(socks5_url_parse("socks5://px?auth=gssapi&level=per-message",
+					  &p, err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_int_eq(socks5_url_parse("socks5://px?auth=gssapi&level=clearx",
+					  &p, err, sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_int_eq(socks5_url_parse("socks5://px?level=clear", &p, err,
+					  sizeof(err)), SOCKS5_E_URL_GARBAGE);
+	ck_assert_ptr_nonnull(strstr(err, "need auth=gssapi"));
+}
+END_TEST
+
 /* A hop with auth=gssapi offers method X'01' alone, never pipelined. */
 START_TEST(greeting_offers_gssapi_only)
 {
@@ -169,6 +206,7 @@ static Suite *gssapi_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("url");
 	tcase_add_test(tc, url_query);
+	tcase_add_test(tc, url_level);
 	tcase_add_test(tc, greeting_offers_gssapi_only);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,59 @@
+/*
+ * Protected streams: a proxied TCP socket whose GSSAPI hop agreed on
+ * integrity or confidentiality (RFC 1961 section 5). See gss_stream.c for
+ * the design. The data hooks ask sfy_gss_of() first: one relaxed load
+ * while no protected stream exists in the process.
+ */
+#ifndef SOCKSIFY_PRELOAD_TCP_GSS_STREAM_H
+#define SOCKSIFY_PRELOAD_TCP_GSS_STREAM_H
+
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct socks5_gss_sec;
+
+/* Streams alive (hidden): the data hooks' fast check. */
+extern atomic_int sfy_gss_live __attribute__((visibility("hidden")));
+
+/* fd's stream slot (1-based), 0 for none; the fast check inline. */
+int sfy_gss_slot_slow(int fd);
+static inline int sfy_gss_of(int fd)
+{
+	if (__builtin_expect(!atomic_load_explicit(&sfy_gss_live,
+						   memory_order_relaxed), 1))
+		return 0;
+	return sfy_gss_slot_slow(fd);
+}
+
+/* After a handshake that handed over sec: fd's data is wrapped from now
+ * on. Takes sec (freed on failure). 0 or -errno (-ENOMEM, -EMFILE for a
+ * descriptor beyond the table). */
+int sfy_gss_adopt(int fd, struct socks5_gss_sec *sec);
+
+/* The data calls on a protected stream (slot: sfy_gss_of's answer).
+ * Bytes moved or -errno; *handled false: fd is no longer the stream (the
+ * caller makes the real call). flags are send()'s or recv()'s. */
+ssize_t sfy_gss_send(int fd, int slot, const struct iovec *iov, int iovcnt,
+		     int flags, bool *handled);
+ssize_t sfy_gss_recv(int fd, int slot, const struct iovec *iov, int iovcnt,
+		     int flags, bool *handled);
+
+/* close(), or a dup2() onto fd: fd no longer names its stream (the
+ * stream goes when no descriptor names it). dup(): to names from's. */
+void sfy_gss_forget(int fd);
+void sfy_gss_dup(int from, int to);
+
+/* Plaintext is buffered for fd (it reads without waiting although the
+ * kernel may say otherwise): for poll, select and epoll. */
+bool sfy_gss_readable(int fd);
+/* Streams with buffered plaintext (the waits' fast check). */
+extern atomic_int sfy_gss_buffered __attribute__((visibility("hidden")));
+
+/* At load (init.c): the fork child's locks. */
+void sfy_gss_init(void);
+
+#endif

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+#
+# GSSAPI bulk throughput (issue 17), run by `make bench` when Dante's
+# GSSAPI build is there (build/dante-gssapi, tools/build-dante-gssapi.sh),
+# or alone: `B=build bash tests/bench/gss_rows.sh` (BENCH_ONLY=gss).
+#
+# The integration topology (three namespaces, lib.sh), a KDC of its own
+# realm (krb5_realm.sh) and one sockd per protection level; curl in the
+# client namespace downloads GSS_MIB MiB (default 64) from python's HTTP
+# server on the target, GSS_ROUNDS times (default 3), through socksify at
+# each level and through Dante's own client (libdsocks.so of the same
+# build, gssapi.enctype of that level); the median of curl's
+# speed_download in MiB/s. Prints a markdown table on stdout.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/krb5_realm.sh"
+unset SOCKSIFY_PROXY LD_PRELOAD ALL_PROXY all_proxy
+
+MIB=${GSS_MIB:-64}
+ROUNDS=${GSS_ROUNDS:-3}
+say() { printf '%s\n' "$*" >&2; }
+is_root || { say "gss bench: needs root"; exit 0; }
+dante_gss_build || { say "gss bench: no dante with GSSAPI"; exit 0; }
+netns_up || { say "gss bench: no namespaces"; exit 1; }
+CLI=(ip netns exec "$NS_CLI")
+TG=198.51.100.2
+krb5_realm_up "$(free_port)" || { say "gss bench: the KDC did not start"; exit 1; }
+krb5_kinit alice || { say "gss bench: kinit failed"; exit 1; }
+mkdir -p "$T/www"
+head -c $((MIB * 1048576)) /dev/zero >"$T/www/bulk"
+HP=$(free_port)
+NETNS=$NS_TG LISTEN=$TG start_http web "$HP" "$T/www" || exit 1
+
+# speed ENV...: MiB/s of one download (empty when it failed or was short).
+speed() {
+	local out
+	out=$("${CLI[@]}" env "$@" curl -s --max-time 120 -o /dev/null \
+		-w '%{size_download} %{speed_download}' "http://$TG:$HP/bulk" 2>/dev/null)
+	[ "${out%% *}" = $((MIB * 1048576)) ] || return 0
+	awk -v s="${out#* }" 'BEGIN { printf "%.1f\n", s / 1048576 }'
+}
+med() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+
+echo "| GSSAPI level (curl, $MIB MiB through Dante's sockd) | socksify MiB/s | Dante's own client MiB/s |"
+echo "|---|---|---|"
+for enc in clear integrity confidentiality; do
+	port=$(free_port)
+	start_sockd_gss "sockd_$enc" "$port" "$enc" || { say "sockd $enc did not start"; continue; }
+	cat >"$T/dsocks_$enc.conf" <<EOF
+route {
+	from: 0.0.0.0/0 to: 0.0.0.0/0 via: proxy.test port = $port
+	proxyprotocol: socks_v5
+	method: gssapi
+	gssapi.servicename: rcmd
+	gssapi.enctype: $enc
+}
+EOF
+	s=() d=()
+	for ((i = 0; i < ROUNDS; i++)); do
+		s+=("$(speed "${SFY_PRELOAD_ENV[@]}" \
+			SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
+		d+=("$(speed SOCKS_CONF="$T/dsocks_$enc.conf" \
+			LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
+	done
+	sm=$(printf '%s\n' "${s[@]}" | grep . | med)
+	dm=$(printf '%s\n' "${d[@]}" | grep . | med)
+	say "gss bench $enc: socksify ${s[*]}; dante ${d[*]}"
+	echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
+done
