@@ -54,29 +54,6 @@ static bool relayed(int fd, int flags, struct sfy_fd_info *info)
 	       !sfy_inside() && sfy_assoc_of(fd, info) == 0;
 }
 
-/* A protected stream's read into iov (tcp/gss_stream.c): true when it
- * answered, *rc the count or -errno. */
-static __attribute__((noinline, cold)) bool
-gss_in(int fd, const struct iovec *iov, int iovcnt, int flags,
-		   ssize_t *rc)
-{
-	int slot = sfy_gss_of(fd);
-	bool handled = false;
-
-	if (__builtin_expect(!slot, 1) || sfy_inside())
-		return false;
-	*rc = sfy_gss_recv(fd, slot, iov, iovcnt, flags, &handled);
-	return handled;
-}
-
-static __attribute__((noinline, cold)) bool
-gss_in1(int fd, void *buf, size_t n, int flags, ssize_t *rc)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = n };
-
-	return gss_in(fd, &iov, 1, flags, rc);
-}
-
 /* The answer of a hook: the count, or -1 with errno. */
 static ssize_t answer(ssize_t rc)
 {
@@ -117,7 +94,7 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
-	if (sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc))
+	if (sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc))
 		return answer(rc);
 	if (relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
@@ -139,7 +116,7 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
-	if (sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc)) {
+	if (sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc)) {
 		if (rc >= 0 && sa && salen)
 			*salen = 0; /* a connected stream names no sender */
 		return answer(rc);
@@ -168,7 +145,7 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
 	if (msg && sfy_gss_of(fd) &&
-	    gss_in(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc)) {
+	    sfy_gss_recv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc)) {
 		if (rc >= 0) {
 			msg->msg_namelen = 0;
 			msg->msg_controllen = 0;
@@ -202,7 +179,7 @@ int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	if (!r->recvmmsg)
 		return (int)fail(-ENOSYS);
 	/* A protected stream: one message's worth, as a stream gives. */
-	if (vec && vlen && sfy_gss_of(fd) && gss_in(fd, vec[0].msg_hdr.msg_iov,
+	if (vec && vlen && sfy_gss_of(fd) && sfy_gss_recv(fd, vec[0].msg_hdr.msg_iov,
 				  (int)vec[0].msg_hdr.msg_iovlen,
 				  flags & ~MSG_WAITFORONE, &rc2)) {
 		if (rc2 < 0)
@@ -263,7 +240,7 @@ static __attribute__((noinline)) ssize_t read_slow(int fd, void *buf,
 		return fail(-ENOSYS);
 	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
-	if (sfy_gss_of(fd) && gss_in1(fd, buf, n, 0, &rc))
+	if (sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, 0, &rc))
 		return answer(rc);
 	if (sfy_fd_maybe_udp(fd))
 		return read_udp(fd, buf, n);
@@ -294,7 +271,7 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (iovcnt < 0 || iovcnt > UIO_MAXIOV)
 		return r->readv(fd, iov, iovcnt);
-	if (sfy_gss_of(fd) && gss_in(fd, iov, iovcnt, 0, &rc))
+	if (sfy_gss_of(fd) && sfy_gss_recv(fd, iov, iovcnt, 0, &rc))
 		return answer(rc);
 	if (!relayed(fd, 0, &info))
 		return r->readv(fd, iov, iovcnt);
@@ -325,7 +302,7 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 	if (!r->read_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && sfy_gss_of(fd) && gss_in1(fd, buf, n, 0, &rc))
+	if (n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, 0, &rc))
 		return answer(rc);
 	if (n <= buflen && relayed(fd, 0, &info)) {
 		rc = recv_one(fd, &info, buf, n, 0, NULL, NULL);
@@ -343,7 +320,7 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 
 	if (!r->recv_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc))
+	if (n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc))
 		return answer(rc);
 	if (n <= buflen && relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, NULL, NULL);
@@ -363,7 +340,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 
 	if (!r->recvfrom_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && sfy_gss_of(fd) && gss_in1(fd, buf, n, flags, &rc)) {
+	if (n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc)) {
 		if (rc >= 0 && sa && salen)
 			*salen = 0;
 		return answer(rc);

@@ -30,30 +30,6 @@
 #include "tcp/tcp.h"
 #include "udp/udp_io.h"
 
-/* A protected stream's send of iov (tcp/gss_stream.c): true when it
- * answered, *rc the count or -errno. */
-static __attribute__((noinline, cold)) bool
-gss_out(int fd, const struct iovec *iov, int iovcnt, int flags,
-		    ssize_t *rc)
-{
-	int slot = sfy_gss_of(fd);
-	bool handled = false;
-
-	if (__builtin_expect(!slot, 1) || sfy_inside())
-		return false;
-	*rc = sfy_gss_send(fd, slot, iov, iovcnt, flags, &handled);
-	return handled;
-}
-
-static __attribute__((noinline, cold)) bool
-gss_out1(int fd, const void *buf, size_t n, int flags,
-		     ssize_t *rc)
-{
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
-
-	return gss_out(fd, &iov, 1, flags, rc);
-}
-
 /* A message's address length as sendmsg() takes it (not as sendto()):
  * 0, no address, for a NULL name or length 0; longer than
  * sockaddr_storage cut to it; a negative one left to the real call. */
@@ -138,7 +114,7 @@ ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		return fail(-ENOSYS);
 	if (!sa && sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, flags, &rc))
+	if (sfy_gss_of(fd) && sfy_gss_send1(fd, buf, n, flags, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	if (sfy_dns53_port(sa, len)) {
 		memset(&m, 0, sizeof(m));
@@ -190,7 +166,7 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, flags, &rc))
+	if (sfy_gss_of(fd) && sfy_gss_send1(fd, buf, n, flags, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	if (sfy_fd_maybe_dgram(fd)) {
 		rc = connected_send(fd, &iov, 1, NULL,
@@ -229,7 +205,7 @@ static __attribute__((noinline)) ssize_t write_slow(int fd, const void *buf,
 		return fail(-ENOSYS);
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
-	if (sfy_gss_of(fd) && gss_out1(fd, buf, n, 0, &rc))
+	if (sfy_gss_of(fd) && sfy_gss_send1(fd, buf, n, 0, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	if (sfy_fd_maybe_dgram(fd))
 		return write_udp(fd, buf, n);
@@ -257,7 +233,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	if (sfy_async_gated(fd, &rc))
 		return fail(rc);
 	if (iovcnt >= 0 && iovcnt <= UIO_MAXIOV &&
-	    sfy_gss_of(fd) && gss_out(fd, iov, iovcnt, 0, &rc))
+	    sfy_gss_of(fd) && sfy_gss_send(fd, iov, iovcnt, 0, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
 	if (sfy_fd_maybe_dgram(fd) && iovcnt >= 0 && iovcnt <= UIO_MAXIOV) {
@@ -286,7 +262,7 @@ ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (!namelen && sfy_async_gated(fd, &rc))
 		return fail(rc);
 	if (sfy_gss_of(fd) &&
-	    gss_out(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc))
+	    sfy_gss_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc))
 		return rc < 0 ? fail(rc) : rc;
 	if (sfy_dns53_port(msg->msg_name, namelen)) {
 		copy = *msg;
@@ -380,27 +356,6 @@ static int one_by_one(int fd, struct mmsghdr *vec, unsigned int vlen,
 	return (int)i;
 }
 
-/* sendmmsg() on a protected stream: each message wrapped in turn; the
- * count sent, an error only when the first fails. */
-static int gss_mmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
-		    int flags)
-{
-	unsigned int i;
-	ssize_t rc = 0;
-
-	for (i = 0; i < vlen; i++) {
-		if (!gss_out(fd, vec[i].msg_hdr.msg_iov,
-			     (int)vec[i].msg_hdr.msg_iovlen, flags, &rc))
-			return sfy_real()->sendmmsg(fd, vec + i, vlen - i, flags);
-		if (rc < 0)
-			break;
-		vec[i].msg_len = (unsigned int)rc;
-	}
-	if (i == 0)
-		return (int)fail(rc);
-	return (int)i;
-}
-
 #define BATCH 16
 #define POOL 64
 
@@ -426,8 +381,10 @@ int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		return r->sendmmsg(fd, vec, vlen, flags);
 	if (vlen > UIO_MAXIOV)
 		vlen = UIO_MAXIOV; /* the kernel sends no more either */
-	if (vlen && sfy_gss_of(fd))
-		return gss_mmsg(fd, vec, vlen, flags);
+	if (vlen && sfy_gss_of(fd)) {
+		rc = sfy_gss_sendmmsg(fd, vec, vlen, flags);
+		return rc < 0 ? (int)fail(rc) : rc;
+	}
 	for (i = 0; i < vlen && !any; i++)
 		any = sfy_is_inet(vec[i].msg_hdr.msg_name,
 				  name_len(&vec[i].msg_hdr)) ||

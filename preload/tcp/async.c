@@ -3,12 +3,12 @@
  * async.h). A fixed table: no malloc, async-signal-safe (a try-lock per
  * slot; a wait that finds a slot busy leaves it for its owner).
  *
- * The slot's lifetime: claimed and filled by connect(), published as
- * PENDING; stepped by whichever hook gets the descriptor's readiness;
- * on success the TCP record (getpeername) is stored and the slot freed;
- * on failure the socket is shut down (so every wait sees it readable,
- * writable and hung up, as a failed connect is) and the slot stays
- * FAILED, adding POLLERR/EPOLLERR and answering SO_ERROR once.
+ * A slot: claimed and filled by connect(), published as PENDING; stepped
+ * by whichever hook gets the descriptor's readiness; on success the TCP
+ * record (getpeername) is stored and the slot freed; on failure the
+ * socket is shut down (every wait sees it readable, writable and hung
+ * up, as a failed connect is) and the slot stays FAILED, adding
+ * POLLERR/EPOLLERR and answering SO_ERROR once.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "socks5_gssapi.h"
 #include "base/log.h"
 #include "base/realfn.h"
 #include "base/sockopt.h"
@@ -25,7 +26,6 @@
 #include "tcp/asyncprobe.h"
 #include "tcp/bind.h"
 #include "tcp/gss_stream.h"
-#include "socks5_gssapi.h"
 #include "tcp/pipeline.h"
 
 struct slot {
@@ -35,8 +35,7 @@ struct slot {
 	_Atomic short need;
 	bool early;          /* may open before the proxy's replies */
 	_Atomic bool open;   /* early, and all its bytes handed out */
-	_Atomic bool corked; /* open, its bytes held (MSG_MORE) for the
-			      * program's first write */
+	_Atomic bool corked; /* open, bytes held (MSG_MORE) for 1st write */
 	int err;          /* FAILED: the errno */
 	/* socks5_now_ms(); read by any waiter (ms_left, expire), even
 	 * while the slot is being claimed anew */
@@ -80,7 +79,6 @@ static void unlock(struct slot *s)
 {
 	atomic_store_explicit(&s->busy, 0, memory_order_release);
 }
-
 
 /* Under the lock. */
 static void release(struct slot *s)

@@ -5,11 +5,9 @@
  * plain socket to the proxy, and its record (state/fdstate.h) remembers
  * the destination for getpeername().
  *
- * Blocking and non-blocking sockets alike do the handshake here, bounded
- * by SOCKSIFY_TIMEOUT_MS, and return 0: a non-blocking caller's poll(),
- * epoll or getsockopt(SO_ERROR) then sees a connected socket, which every
- * caller of a non-blocking connect() must handle (it may succeed at once).
- * The caller's file status flags are restored exactly.
+ * A blocking socket does the handshake here, bounded by
+ * SOCKSIFY_TIMEOUT_MS; a non-blocking one (or a blocking one a signal or
+ * SO_SNDTIMEO may cut short) hands it to tcp/async.c's machine.
  *
  * Socket family and proxy family may differ:
  *   - AF_INET6 socket, IPv4 proxy: the IPv4-mapped proxy address, unless

@@ -34,13 +34,20 @@ static inline int sfy_gss_of(int fd)
  * descriptor beyond the table). */
 int sfy_gss_adopt(int fd, struct socks5_gss_sec *sec);
 
-/* The data calls on a protected stream (slot: sfy_gss_of's answer).
- * Bytes moved or -errno; *handled false: fd is no longer the stream (the
- * caller makes the real call). flags are send()'s or recv()'s. */
-ssize_t sfy_gss_send(int fd, int slot, const struct iovec *iov, int iovcnt,
-		     int flags, bool *handled);
-ssize_t sfy_gss_recv(int fd, int slot, const struct iovec *iov, int iovcnt,
-		     int flags, bool *handled);
+/* The data calls (gss_io.c): true when fd is a protected stream and the
+ * call was answered there, *rc the bytes moved or -errno; false: the
+ * caller makes its own call. flags are send()'s or recv()'s. Callers ask
+ * sfy_gss_of() first. */
+bool sfy_gss_send(int fd, const struct iovec *iov, int iovcnt, int flags,
+		  ssize_t *rc);
+bool sfy_gss_send1(int fd, const void *buf, size_t n, int flags, ssize_t *rc);
+bool sfy_gss_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
+		  ssize_t *rc);
+bool sfy_gss_recv1(int fd, void *buf, size_t n, int flags, ssize_t *rc);
+/* sendmmsg() on a protected stream: each message wrapped in turn; the
+ * count sent, -errno only when the first fails. */
+int sfy_gss_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+		     int flags);
 
 /* close(), or a dup2() onto fd: fd no longer names its stream (the
  * stream goes when no descriptor names it). dup(): to names from's. */
