@@ -352,8 +352,11 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 		problem(c, "SOCKSIFY_BIND", "'%s' is not auto or off", v);
 
 	c->pipeline = tristate(c, env, "SOCKSIFY_PIPELINE", SFY_PIPELINE_AUTO);
+	/* Off unless asked for: a poll woken by the proxy's replies alone
+	 * finds nothing to read, where the kernel's socket would have data
+	 * (test_differential, fd group). */
 	c->early_data = tristate(c, env, "SOCKSIFY_EARLY_DATA",
-				 SFY_PIPELINE_AUTO) != SFY_PIPELINE_OFF;
+				 SFY_PIPELINE_OFF) != SFY_PIPELINE_OFF;
 }
 
 /* SOCKSIFY_CHAIN and SOCKSIFY_CHAIN_LEN: libsocks5's reader, the one the

@@ -15,7 +15,7 @@
  * Stepping takes a per-slot try-lock: one thread (or a signal handler)
  * steps at a time, the others see the descriptor as still connecting.
  *
- * Early data (SOCKSIFY_EARLY_DATA, on by default; deliverable 3): where
+ * Early data (SOCKSIFY_EARLY_DATA=on, off by default; deliverable 3): where
  * the one hop is known to take a pipelined handshake (SOCKSIFY_PIPELINE's
  * verdict), the slot *opens* once greeting, credentials and request are
  * handed to the kernel, held back with MSG_MORE: the socket is then the

@@ -48,8 +48,8 @@ evloop_rows() {
 	local shim v i acc rp hp dir urls=() out
 	row evloop-curl low "ms" "32 parallel fetches, curl -Z, ${EVLOOP_DELAY_MS} ms each way relay, dante (native: curl's own SOCKS client)"
 	row evloop-hold low "ms" "time one non-blocking connect() holds the thread, ${EVLOOP_DELAY_MS} ms each way relay, dante (native: the program's own connect to the proxy)"
-	row evloop-rtt-block low "RTT" "time to first echo byte, blocking, in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante (native: lock-step client)"
-	row evloop-rtt-nonblock low "RTT" "time to first echo byte, non-blocking (poll), in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante"
+	row evloop-rtt-block low "RTT" "time to first echo byte, blocking, in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante, SOCKSIFY_EARLY_DATA=on (native: lock-step client)"
+	row evloop-rtt-nonblock low "RTT" "time to first echo byte, non-blocking (poll), in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante, SOCKSIFY_EARLY_DATA=on"
 	rp=$(free_port)
 	hp=$(free_port)
 	dir=$T/evloop-www
@@ -107,7 +107,9 @@ evloop_rows() {
 			put evloop-rtt-nonblock native "" "the bench's client blocks"
 		else
 			for m in block nonblock; do
-				out=$(timeout 120 "${CLI[@]}" "${PRE[@]}" "$TTFB_TOOL" "$m" \
+				# early data is opt-in (socksify's; other shims ignore it)
+				out=$(timeout 120 "${CLI[@]}" env SOCKSIFY_EARLY_DATA=on \
+					"${PRE[@]}" "$TTFB_TOOL" "$m" \
 					"$TADDR" "$TP" 9 2>>"$T/bench.err")
 				v=$(sed -n 's/.*ttfb_us=\([0-9]*\).*/\1/p' <<<"$out")
 				put "evloop-rtt-$m" "$shim" "$(rtts "$v")" "failed"

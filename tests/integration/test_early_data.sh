@@ -41,6 +41,9 @@ wait_port "$RP" || { fail early-setup "relay"; finish; }
 
 # tt NAME PROXY-PORT [ENV...] -- TTFB-ARGS: tests/tools/ttfb under the
 # preload; output in $T/NAME.out, debug log in $T/NAME.log.
+# Early data is off by default (config.c): on for every run here unless a
+# run says off.
+export SOCKSIFY_EARLY_DATA=on
 tt() {
 	local name=$1 port=$2
 	shift 2
