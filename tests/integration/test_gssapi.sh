@@ -329,6 +329,10 @@ fi
 FT=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
 if [ -z "$FT" ]; then
 	skip clock-skew "libfaketime missing (faketime, tools/install-deps.sh)"
+elif [ "${SANITIZE:-0}" = 1 ]; then
+	# libfaketime's time hooks and the ASan runtime deadlock at start-up
+	# (a futex wait before main, seen in CI); the plain run has the case.
+	skip clock-skew "libfaketime deadlocks under the ASan runtime"
 else
 	sed 's/^\[libdefaults\]/[libdefaults]\n\tkdc_timesync = 0/' \
 		"$KRB5_DIR/krb5.conf" >"$T/krb5-skew.conf"
@@ -341,7 +345,7 @@ else
 		*) skew_env+=("$e") ;;
 		esac
 	done
-	out=$("${CLI[@]}" env "${skew_env[@]}" FAKETIME="+20m" \
+	out=$("${CLI[@]}" timeout 60 env "${skew_env[@]}" FAKETIME="+20m" \
 		KRB5_CONFIG="$T/krb5-skew.conf" KRB5CCNAME="FILE:$T/skew.cc" \
 		SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi" \
 		"$PY" "$T/client.py" "$TG" "$HTTP_PORT" 2>"$T/py_skew.err")
