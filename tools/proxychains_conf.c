@@ -196,14 +196,17 @@ static int localnet(struct pc_parser *p, const char *line)
 	prefix = mask_prefix(p, mask, family);
 	if (prefix < 0)
 		return prefix;
-	if (port)
-		return pc_err(p, "localnet with a port (:%ld) cannot be honoured: socksify's no-proxy list has no ports, and without the port every port of the range would go direct",
-			      port);
 	if (p->nlocalnet >= PC_LOCALNET_MAX)
 		return pc_warn(p, "more than %d localnet lines: proxychains drops this one (its connections go through the proxy), and so does socksify",
 			       PC_LOCALNET_MAX);
 	p->nlocalnet++;
-	snprintf(item, sizeof(item), "%s/%d", addr, prefix);
+	/* the no-proxy list's spelling of a port: "A:P/N", "[A6]:P/N" */
+	if (!port)
+		snprintf(item, sizeof(item), "%s/%d", addr, prefix);
+	else if (family == AF_INET)
+		snprintf(item, sizeof(item), "%s:%ld/%d", addr, port, prefix);
+	else
+		snprintf(item, sizeof(item), "[%s]:%ld/%d", addr, port, prefix);
 	return pc_list_add(&p->out->no_proxy, item);
 }
 

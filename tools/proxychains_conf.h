@@ -26,9 +26,10 @@
  *   tcp_read_time_out, tcp_connect_time_out  warning: their sum (the
  *                           default for one not given) is the timeout
  *                           (socksify has one bound for the whole connect)
- *   localnet ADDR/MASK      a no-proxy range; with a port, with a
- *                           non-contiguous mask or an IPv4 /0 → error (the
- *                           no-proxy list has no ports and holds prefixes)
+ *   localnet ADDR[:PORT]/MASK  a no-proxy range (with the port, that
+ *                           port of it only: "A:P/N"); a non-contiguous
+ *                           mask or an IPv4 /0 → error (the no-proxy list
+ *                           holds prefixes)
  *   quiet_mode              log errors only
  *   dnat                    → error (socksify never rewrites destinations)
  *   anything else           ignored with a warning, as proxychains ignores

@@ -50,9 +50,9 @@
 /* The default fake ranges already parsed: most programs start without
  * SOCKSIFY_FAKE_NET, and parsing it would map inet_pton's pages into
  * every one (test_config checks these against the texts). */
-static const struct sfy_cidr default_fake4 = { AF_INET, { 198, 18 }, 15 };
+static const struct sfy_cidr default_fake4 = { AF_INET, { 198, 18 }, 15, 0 };
 static const struct sfy_cidr default_fake6 = {
-	AF_INET6, { 0xfd, 0x53, 0x6f, 0x63, 0x6b, 0x73, 0x69, 0x66 }, 64
+	AF_INET6, { 0xfd, 0x53, 0x6f, 0x63, 0x6b, 0x73, 0x69, 0x66 }, 64, 0
 };
 #define MAX_TIMEOUT_MS 600000
 #define LOG_FD_MIN SFY_LOG_FD_MIN

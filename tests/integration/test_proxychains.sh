@@ -1,6 +1,7 @@
 #!/bin/bash
 # socksify -f FILE: a proxychains-ng configuration runs a real program
-# through a real proxy (chain, credentials, proxy_dns, localnet); what
+# through a real proxy (chain, credentials, proxy_dns, localnet with and
+# without a port); what
 # socksify cannot honour is an error naming the line; chain modes, http
 # and socks4 entries are honoured.
 . "$(dirname "$0")/lib.sh"
@@ -81,6 +82,25 @@ if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.1 " ]; then
 	pass pc_localnet_direct
 else
 	fail pc_localnet_direct "out='$out' peers: $(peers)"
+fi
+# localnet with a port: that port of the range goes direct, the others
+# through the proxy (as proxychains compares the port too).
+OTHER=$(free_port)
+printf 'localnet 127.0.0.0:%s/255.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+	"$ECHO" "$MS" >"$T/lnport.conf"
+printf 'localnet 127.0.0.0:%s/8\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+	"$OTHER" "$MS" >"$T/lnother.conf"
+: >"$T/echo.peers"
+out=$(sfy -f "$T/lnport.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+p1=$(peers)
+: >"$T/echo.peers"
+out2=$(sfy -f "$T/lnother.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+p2=$(peers)
+if [ "$out" = ping ] && [ "$p1" = "127.0.0.1 " ] && [ "$out2" = ping ] &&
+   [ "$p2" = "127.0.0.3 " ]; then
+	pass pc_localnet_port
+else
+	fail pc_localnet_port "its port: out='$out' peers: $p1; another port: out='$out2' peers: $p2"
 fi
 # No localnet line: proxychains proxies loopback too, and so does -f.
 cat >"$T/nolocal.conf" <<EOF
@@ -196,9 +216,6 @@ refused pc_chain_len_no_equals "round_robin_chain
 chain_len 1
 [ProxyList]
 socks5 127.0.0.1 $MS" "2: chain_len needs an equals sign"
-refused pc_localnet_port "localnet 10.0.0.0:80/255.0.0.0
-[ProxyList]
-socks5 127.0.0.1 $MS" "1: localnet with a port"
 refused pc_empty_list "strict_chain
 [ProxyList]" "2: no proxy in \\[ProxyList\\]"
 

@@ -125,7 +125,7 @@ START_TEST(config_as_set_by_main)
 
 	ck_assert(cfg->enabled);
 	ck_assert(!cfg->broken);
-	ck_assert_int_eq(cfg->bypass.ncidrs, 4);
+	ck_assert_int_eq(cfg->bypass.ncidrs, 7);
 	ck_assert_int_eq(cfg->bypass.nnames, 4);
 }
 END_TEST
@@ -142,6 +142,16 @@ START_TEST(direct_addresses)
 	ck_assert(!sfy_policy_direct_addr(addr("2001:db9::5", 80)));
 	ck_assert(sfy_policy_direct_addr(addr("2001:db9::7", 80))); /* [v6] */
 	ck_assert(!sfy_policy_direct_addr(addr("203.0.113.1", 443)));
+	/* ranges with a port (proxychains' localnet ADDR:PORT/MASK): that
+	 * port of the range only */
+	ck_assert(sfy_policy_direct_addr(addr("172.30.3.4", 8080)));
+	ck_assert(sfy_policy_direct_addr(addr("::ffff:172.30.3.4", 8080)));
+	ck_assert(!sfy_policy_direct_addr(addr("172.30.3.4", 8081)));
+	ck_assert(!sfy_policy_direct_addr(addr("172.31.3.4", 8080)));
+	ck_assert(sfy_policy_direct_addr(addr("2001:dba::1", 443)));
+	ck_assert(!sfy_policy_direct_addr(addr("2001:dba::1", 80)));
+	ck_assert(sfy_policy_direct_addr(addr("192.0.2.9", 53)));
+	ck_assert(!sfy_policy_direct_addr(addr("192.0.2.9", 54)));
 	/* loopback is not in this bypass list: proxied */
 	ck_assert(!sfy_policy_direct_addr(addr("127.0.0.1", 80)));
 	ck_assert(!sfy_policy_direct_addr(addr("::1", 80)));
@@ -479,7 +489,8 @@ int main(int argc, char **argv)
 		setenv("SOCKSIFY_PROXY", "socks5://" PROXY_IP ":1080", 1);
 		setenv("SOCKSIFY_NO_PROXY",
 		       "10.0.0.0/8,192.168.1.0/24,.example.com,exact.test,2001:db8::/32,"
-		       "*.wild.test,Trail.Test.,[2001:db9::7]",
+		       "*.wild.test,Trail.Test.,[2001:db9::7],172.30.0.0:8080/16,"
+		       "[2001:dba::]:443/32,192.0.2.9:53",
 		       1);
 		unsetenv("SOCKSIFY_FAKE_NET");
 		unsetenv("SOCKSIFY_LOG_FILE");

@@ -64,6 +64,9 @@ START_TEST(test_chain_auth_localnet)
 		"localnet 10.0.0.0/8\n"
 		"localnet 172.16.0.0/255.240.0.0\n"
 		"localnet ::1/128\n"
+		"localnet 192.168.1.0:80/255.255.255.0\n"
+		"localnet [fe80::]:443/10\n"
+		"localnet 10.9.0.0:0/16\n"
 		"[ProxyList]\n"
 		"socks5 192.0.2.1 1080 alice s3cr#t:@x # a comment\n"
 		"socks5 2001:db8::1 1081\n"
@@ -81,7 +84,8 @@ START_TEST(test_chain_auth_localnet)
 	ck_assert_int_eq(pc.timeout_ms, 0);
 	ck_assert_str_eq(pc.fake_net, "");
 	ck_assert_str_eq(pc.no_proxy,
-			 "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,::1/128");
+			 "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,::1/128,"
+			 "192.168.1.0:80/24,[fe80::]:443/10,10.9.0.0/16");
 	sfy_pc_free(&pc);
 }
 END_TEST
@@ -249,10 +253,7 @@ static const struct refused refused[] = {
 	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "port 0, what is left" },
 	{ "[ProxyList]\nsocks5 127.0.0.1 -1\n", "pc.conf:2:", "1..65535" },
 	{ "[ProxyList]\nsocks5 bad/host 80\n", "pc.conf:2:", "bad socks5 entry" },
-	{ "localnet 192.168.1.0:80/255.255.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
-	  "pc.conf:1:", "port" },
-	{ "localnet 0.0.0.0:80/0.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
-	{ "localnet [::]:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
+	{ "localnet 10.0.0.0:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0.0.0.0" },
 	{ "localnet 10.0.0.0/255.0.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:1:", "contiguous" },
 	{ "localnet 10.0.0.0/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0.0.0.0" },
@@ -297,6 +298,8 @@ static const struct accepted accepted[] = {
 	{ "random_chain\nchain_len=1 # one\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_RANDOM, 0, NULL },
 	{ "proxy_dns_daemon 127.0.0.1:x\n" LIST1, "socks5h://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: proxy_dns_daemon: names" },
 	{ "localnet 10.0.0.0:0/8\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+	{ "localnet 0.0.0.0:80/0.0.0.0\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+	{ "localnet [::]:80/0\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
 	/* entries: sscanf("%s %s %d %s %s"), then proxy_from_string */
 	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user pass\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 1, "2: a socks4 entry with a password" },
 	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 0, NULL },
