@@ -108,7 +108,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/preload/init.o $(B)/libsocks5.
 		$(B)/preload/init.o $(B)/libsocksify_internal.a $(B)/libsocks5.a $(CHECK_LIBS) $(LDLIBS_PRELOAD)
 
 # A unit test of a piece of the command links that piece's object.
-$(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o $(B)/tools/proxychains_list.o
+$(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o $(B)/tools/proxychains_list.o $(B)/tools/proxychains_dnat.o
 
 $(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(B)/libsocks5.a
 	@mkdir -p $(dir $@)

@@ -200,6 +200,15 @@ static int localnet(struct pc_parser *p, const char *line)
 		return pc_warn(p, "more than %d localnet lines: proxychains drops this one (its connections go through the proxy), and so does socksify",
 			       PC_LOCALNET_MAX);
 	p->nlocalnet++;
+	if (family == AF_INET) {
+		struct pc_net4 *l = &p->local4[p->nlocal4++];
+		uint32_t a;
+
+		memcpy(&a, buf, sizeof(a));
+		l->mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+		l->net = ntohl(a) & l->mask;
+		l->port = (uint16_t)port;
+	}
 	/* the no-proxy list's spelling of a port: "A:P/N", "[A6]:P/N" */
 	if (!port)
 		snprintf(item, sizeof(item), "%s/%d", addr, prefix);
@@ -368,7 +377,7 @@ static int option(struct pc_parser *p, const char *b)
 	if (STARTS(b, "proxy_dns_daemon"))
 		return dns_daemon(p, b);
 	if (STARTS(b, "dnat"))
-		return pc_err(p, "dnat cannot be honoured: socksify never rewrites destinations, and without the rewrite the connection would go to the original address instead of the one dnat names");
+		return pc_dnat_line(p, b);
 	return ignored(p, b);
 }
 
@@ -428,6 +437,9 @@ static int finish(struct pc_parser *p)
 		}
 	}
 	rc = finish_timeout(p);
+	if (rc)
+		return rc;
+	rc = pc_dnat_finish(p);
 	if (rc)
 		return rc;
 	/* All three ways of proxychains have names resolved far away;
@@ -560,6 +572,7 @@ void sfy_pc_free(struct sfy_pc *pc)
 		explicit_bzero(pc->proxy, strlen(pc->proxy));
 	free(pc->proxy);
 	free(pc->no_proxy);
-	pc->proxy = pc->no_proxy = NULL;
+	free(pc->dnat);
+	pc->proxy = pc->no_proxy = pc->dnat = NULL;
 	pc->nhops = 0;
 }

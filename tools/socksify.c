@@ -343,6 +343,8 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 	s->dns = pc.remote_dns ? 1 : 0;
 	s->timeout_ms = pc.timeout_ms;
 	snprintf(s->fake_net, sizeof(s->fake_net), "%s", pc.fake_net);
+	s->dnat = pc.dnat;
+	pc.dnat = NULL;
 	s->chain_mode = pc.chain_mode;
 	s->chain_len = pc.chain_len;
 	sfy_pc_free(&pc);
@@ -549,6 +551,7 @@ int main(int argc, char **argv)
 	free_wiped(s.proxy);
 	free_wiped(o.proxy);
 	free(s.no_proxy);
+	free(s.dnat);
 	free(o.no_proxy);
 	return rc;
 }

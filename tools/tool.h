@@ -43,6 +43,7 @@ struct sfy_settings {
 	long timeout_ms;        /* 0: not given (-f only) */
 	int dns;                /* -1: not given; 0 local; 1 remote (-f only) */
 	char fake_net[24];      /* "": not given (-f only) */
+	char *dnat;             /* SOCKSIFY_DNAT (-f only), or NULL */
 	int chain_mode;         /* -1: not given (-f only); else SFY_CHAIN_* */
 	long chain_len;         /* 0: not given (-f only) */
 };

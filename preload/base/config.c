@@ -247,6 +247,17 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 	}
 }
 
+static void parse_dnat(struct sfy_config *c, getenv_fn_t env)
+{
+	const char *v = env("SOCKSIFY_DNAT");
+	char bad[160];
+
+	if (v && sfy_dnat_parse(&c->dnat, v, bad, sizeof(bad))) {
+		memset(&c->dnat, 0, sizeof(c->dnat));
+		problem(c, "SOCKSIFY_DNAT", "%s", bad);
+	}
+}
+
 static void parse_fake_net(struct sfy_config *c, getenv_fn_t env)
 {
 	const char *v = env("SOCKSIFY_FAKE_NET");
@@ -439,6 +450,7 @@ static int parse_zeroed(struct sfy_config *out, char *(*getenv_fn)(const char *)
 	parse_modes(out, getenv_fn);
 	parse_chain_mode(out, getenv_fn);
 	parse_fake_net(out, getenv_fn);
+	parse_dnat(out, getenv_fn);
 	report(out);
 	errno = saved;
 	return out->broken ? -EINVAL : 0;

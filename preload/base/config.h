@@ -19,6 +19,7 @@
 
 #include "route/chainpick.h"
 #include "route/cidr.h"
+#include "route/dnat.h"
 #include "socks5.h"
 
 enum sfy_dns_mode { SFY_DNS_LOCAL, SFY_DNS_REMOTE };
@@ -65,6 +66,7 @@ struct sfy_config {
 	int log_fd;          /* 2 or SOCKSIFY_LOG_FILE, CLOEXEC */
 	struct sfy_bypass bypass;
 	struct sfy_cidr fake4, fake6; /* SOCKSIFY_FAKE_NET */
+	struct sfy_dnat dnat;         /* SOCKSIFY_DNAT (route/dnat.h) */
 };
 
 /* The frozen configuration; initialises it on first call. Never NULL.

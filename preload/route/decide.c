@@ -125,6 +125,14 @@ static enum sfy_verdict stream(int fd, const struct sockaddr *sa,
 		return refuse(r, -EISCONN, "connected through the proxy already");
 	if (cls == SFY_ADDR_DIRECT)
 		return verdict(r, SFY_DIRECT);
+	/* dnat (dnat.h): the rewritten address judged again; bypassed, the
+	 * program's own address goes direct, as proxychains connects. */
+	if (cls == SFY_ADDR_PROXIED && cfg->dnat.n && norm.ss_family == AF_INET &&
+	    sfy_dnat_apply(&cfg->dnat, (struct sockaddr_in *)&norm)) {
+		cls = sfy_route_classify((struct sockaddr *)&norm);
+		if (cls == SFY_ADDR_DIRECT)
+			return verdict(r, SFY_DIRECT);
+	}
 	if (cfg->broken) {
 		sfy_info("connect refused: the socksify configuration is broken (see the first message)");
 		return refuse(r, -cfg->broken_errno,

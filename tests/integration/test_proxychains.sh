@@ -102,6 +102,26 @@ if [ "$out" = ping ] && [ "$p1" = "127.0.0.1 " ] && [ "$out2" = ping ] &&
 else
 	fail pc_localnet_port "its port: out='$out' peers: $p1; another port: out='$out2' peers: $p2"
 fi
+# dnat: the destination rewritten before it is proxied (the echo server
+# listens on 127.0.0.1 only: 127.0.0.99 and .98 reach it only rewritten),
+# the port too when the rule names one; a rewritten address in a
+# localnet range goes direct to the program's own address, as
+# proxychains connects (127.0.0.97: nothing there, the probe fails).
+printf 'dnat 127.0.0.99 127.0.0.1\ndnat 127.0.0.98:9 127.0.0.1:%s\nlocalnet 127.0.0.2/32\ndnat 127.0.0.97 127.0.0.2\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+	"$ECHO" "$MS" >"$T/dnat.conf"
+: >"$T/echo.peers"
+out=$(sfy -f "$T/dnat.conf" bash -c "$(probe 127.0.0.99)" 2>&1)
+p1=$(peers)
+: >"$T/echo.peers"
+out2=$(sfy -f "$T/dnat.conf" bash -c 'exec 3<>/dev/tcp/127.0.0.98/9 && echo ping >&3 && head -n 1 <&3' 2>&1)
+p2=$(peers)
+out3=$(sfy -f "$T/dnat.conf" bash -c "$(probe 127.0.0.97) || echo failed" 2>&1)
+if [ "$out" = ping ] && [ "$p1" = "127.0.0.3 " ] && [ "$out2" = ping ] &&
+   [ "$p2" = "127.0.0.3 " ] && [ "${out3##*$'\n'}" = failed ]; then
+	pass pc_dnat
+else
+	fail pc_dnat "address: out='$out' peers: $p1; port: out='$out2' peers: $p2; localnet: '$out3'"
+fi
 # No localnet line: proxychains proxies loopback too, and so does -f.
 cat >"$T/nolocal.conf" <<EOF
 [ProxyList]
@@ -205,9 +225,10 @@ if [ $? = 2 ] && grep -q "^socksify: -f: $T/ignored.conf:1: unknown setting .*--
 else
 	fail pc_ignored_lines_strict "$out"
 fi
-refused pc_dnat "dnat 10.0.0.1 10.0.0.2
+refused pc_dnat_localnet_first "localnet 10.0.0.0/255.0.0.0
+dnat 10.0.0.1 11.0.0.2
 [ProxyList]
-socks5 127.0.0.1 $MS" "1: dnat cannot be honoured"
+socks5 127.0.0.1 $MS" "2: dnat: 10.0.0.1 is in a localnet range and 11.0.0.2 is not"
 refused pc_chain_len_too_long "random_chain
 chain_len = 2
 [ProxyList]

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include "base/config.h"
 #include "route/bypassmap.h"
 #include "route/dnsroute.h"
+#include "route/dnat.h"
 #include "route/policy.h"
 
 #define PROXY_IP "192.0.2.10"
@@ -116,6 +118,39 @@ START_TEST(cidr_match)
 	ck_assert_int_eq(sfy_cidr_parse("::ffff:0:0/96", &c), 0);
 	ck_assert(sfy_cidr_match(&c, addr("::ffff:192.0.2.1", 1)));
 	ck_assert(!sfy_cidr_match(&c, addr("192.0.2.1", 1)));
+}
+END_TEST
+
+/* SOCKSIFY_DNAT's rules: a port-specific rule before an address-only
+ * one whatever their order, the new port only when given. */
+START_TEST(dnat_rules)
+{
+	static struct sfy_dnat d;
+	struct sockaddr_in in;
+	char bad[160];
+
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1=2.2.2.2, 1.1.1.1:443=3.3.3.3:8443,4.4.4.4:53=5.5.5.5",
+				       bad, sizeof(bad)), 0);
+	ck_assert_int_eq(d.n, 3);
+	memcpy(&in, addr("1.1.1.1", 443), sizeof(in));
+	ck_assert(sfy_dnat_apply(&d, &in));
+	ck_assert_uint_eq(in.sin_addr.s_addr, inet_addr("3.3.3.3"));
+	ck_assert_uint_eq(ntohs(in.sin_port), 8443);
+	memcpy(&in, addr("1.1.1.1", 80), sizeof(in));
+	ck_assert(sfy_dnat_apply(&d, &in));
+	ck_assert_uint_eq(in.sin_addr.s_addr, inet_addr("2.2.2.2"));
+	ck_assert_uint_eq(ntohs(in.sin_port), 80);
+	memcpy(&in, addr("4.4.4.4", 54), sizeof(in));
+	ck_assert(!sfy_dnat_apply(&d, &in));
+	memcpy(&in, addr("4.4.4.4", 53), sizeof(in));
+	ck_assert(sfy_dnat_apply(&d, &in));
+	ck_assert_uint_eq(ntohs(in.sin_port), 53);
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1=::1", bad, sizeof(bad)), -EINVAL);
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1:0=2.2.2.2", bad, sizeof(bad)), -EINVAL);
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1", bad, sizeof(bad)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(bad, "ORIG[:PORT]=NEW[:PORT]"));
 }
 END_TEST
 
@@ -456,6 +491,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, cidr_parse_table, 0,
 			    sizeof(cidr_cases) / sizeof(cidr_cases[0]));
 	tcase_add_test(tc, cidr_match);
+	tcase_add_test(tc, dnat_rules);
 	suite_add_tcase(s, tc);
 	tcase_add_test(td, config_as_set_by_main);
 	tcase_add_test(td, direct_addresses);

@@ -90,6 +90,30 @@ START_TEST(test_chain_auth_localnet)
 }
 END_TEST
 
+START_TEST(test_dnat)
+{
+	const char *conf =
+		"dnat 1.1.1.1 1.1.1.2\n"
+		"dnat 1.1.1.1:443 1.1.1.2:8443\n"
+		"dnat\t2.2.2.2:0  3.3.3.3:x\n"
+		"localnet 10.0.0.0/8\n"
+		"dnat 10.1.1.1 10.2.2.2\n"
+		"dnat 11.1.1.1 10.2.2.2\n"
+		"[ProxyList]\n"
+		"socks5 127.0.0.1 1\n";
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse(conf, false, &pc), 0);
+	ck_assert_str_eq(pc.dnat, "1.1.1.1=1.1.1.2,1.1.1.1:443=1.1.1.2:8443,"
+				  "2.2.2.2=3.3.3.3,10.1.1.1=10.2.2.2,"
+				  "11.1.1.1=10.2.2.2");
+	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("[ProxyList]\nsocks5 127.0.0.1 1\n", false, &pc), 0);
+	ck_assert_ptr_null(pc.dnat);
+	sfy_pc_free(&pc);
+}
+END_TEST
+
 START_TEST(test_one_timeout)
 {
 	struct sfy_pc pc;
@@ -257,8 +281,13 @@ static const struct refused refused[] = {
 	{ "localnet 10.0.0.0/255.0.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:1:", "contiguous" },
 	{ "localnet 10.0.0.0/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0.0.0.0" },
-	{ "dnat 1.1.1.1 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
-	{ "dnatx\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
+	{ "dnat 1.1.1.1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat format error" },
+	{ "dnatx\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat format error" },
+	{ "dnat ::1 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "no address before" },
+	{ "dnat 1.1.1.300:80 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "original destination" },
+	{ "dnat 1.1.1.1 host\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "effective destination" },
+	{ "localnet 10.0.0.0/8\ndnat 10.1.1.1:80 11.0.0.1\n[ProxyList]\nsocks5 127.0.0.1 1\n",
+	  "pc.conf:2:", "in a localnet range" },
 	{ "[ProxyList]\nsocks5 1.1.1.1 1\nsocks5 1.1.1.1 2\nsocks5 1.1.1.1 3\n"
 	  "socks5 1.1.1.1 4\nsocks5 1.1.1.1 5\nsocks5 1.1.1.1 6\nsocks5 1.1.1.1 7\n"
 	  "socks5 1.1.1.1 8\nsocks5 1.1.1.1 9\n", "pc.conf:10:", "at most 8" },
@@ -574,6 +603,7 @@ static Suite *pc_suite(void)
 
 	tcase_add_test(tc, test_debian_default);
 	tcase_add_test(tc, test_chain_auth_localnet);
+	tcase_add_test(tc, test_dnat);
 	tcase_add_test(tc, test_one_timeout);
 	tcase_add_test(tc, test_chain_modes);
 	tcase_add_test(tc, test_hop_types);
