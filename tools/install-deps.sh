@@ -17,7 +17,7 @@ set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
-psmisc valgrind tcpdump fzf tinyproxy chromium firefox-esr proxychains4
+psmisc valgrind tcpdump fzf tinyproxy socat chromium firefox-esr proxychains4
 krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp faketime"
 [ "${1:-}" = bench ] && PKGS="$PKGS torsocks dante-client"
 

@@ -195,9 +195,28 @@ refused() {
 		fail "$name" "rc=$rc: $out"
 	fi
 }
-refused pc_raw_entry "[ProxyList]
-socks5 127.0.0.1 $MS
-raw 127.0.0.1 8080 bob $PW" "3: raw proxies are not supported"
+# A raw entry: a plain TCP forwarder (socat, to microsocks) asked nothing;
+# the socks5 entry after it is greeted through it, as proxychains does.
+if command -v socat >/dev/null 2>&1; then
+	RAWP=$(free_port)
+	socat "TCP-LISTEN:$RAWP,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$MS" \
+		2>>"$T/socat.log" &
+	_sfy_track $!
+	wait_port "$RAWP"
+	printf 'strict_chain\n[ProxyList]\nraw 127.0.0.1 %s bob %s\nsocks5 127.0.0.1 %s\n' \
+		"$RAWP" "$PW" "$MS" >"$T/raw.conf"
+	: >"$T/echo.peers"
+	out=$(sfy -f "$T/raw.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+	env_out=$(sfy -f "$T/raw.conf" sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)
+	if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ] &&
+	   [ "$env_out" = "raw://127.0.0.1:$RAWP,socks5://127.0.0.1:$MS" ]; then
+		pass pc_raw_entry
+	else
+		fail pc_raw_entry "out='$out' peers: $(peers) env: $env_out"
+	fi
+else
+	skip pc_raw_entry "socat missing (tools/install-deps.sh)"
+fi
 # A socks4 password: proxychains never sends it; neither does -f, and says so.
 printf '[ProxyList]\nsocks4 127.0.0.1 9050 bob %s\n' "$PW" >"$T/s4pw.conf"
 out=$(sfy -f "$T/s4pw.conf" sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)

@@ -25,7 +25,7 @@ if ! command -v proxychains4 >/dev/null || [ ! -f "$STOCK" ]; then
 fi
 
 # The refusals socksify argues for (tools/proxychains_conf.h).
-ARGUED='raw proxies are not supported|is in a localnet range and|the previous dnat line|is not contiguous|IPv4 prefix /0|need more proxies|what is left of it in 16 bits|socksify holds at most'
+ARGUED='is in a localnet range and|the previous dnat line|is not contiguous|IPv4 prefix /0|need more proxies|what is left of it in 16 bits|socksify holds at most'
 
 n_same=0 n_argued=0 n_more=0
 # judge NAME FILE: proxychains4's verdict against socksify's.

@@ -272,8 +272,6 @@ static const struct refused refused[] = {
 	/* accepted by proxychains, refused here: see the messages */
 	{ "random_chain\nchain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "has 1 proxies" },
 	{ "random_chain\nchain_len = -1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "need more proxies" },
-	{ "[ProxyList]\nraw 127.0.0.1 9050\n", "pc.conf:2:", "raw proxies" },
-	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "pc.conf:2:", "whatever its destination" },
 	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "port 0, what is left" },
 	{ "[ProxyList]\nsocks5 127.0.0.1 -1\n", "pc.conf:2:", "1..65535" },
 	{ "[ProxyList]\nsocks5 bad/host 80\n", "pc.conf:2:", "bad socks5 entry" },
@@ -332,6 +330,7 @@ static const struct accepted accepted[] = {
 	/* entries: sscanf("%s %s %d %s %s"), then proxy_from_string */
 	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user pass\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 1, "2: a socks4 entry with a password" },
 	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "raw://127.0.0.1:9050", SFY_PC_DYNAMIC, 0, NULL },
 	{ "[ProxyList]\nsocks5 127.0.0.1 1080 onlyuser\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 1, "2: a SOCKS5 user name without a password" },
 	{ "[ProxyList]\nhttp 127.0.0.1 8080 onlyuser\n", "http://onlyuser:@127.0.0.1:8080", SFY_PC_DYNAMIC, 0, NULL },
 	{ "[ProxyList]\nsocks5 127.0.0.1 80x\n", "socks5://127.0.0.1:80", SFY_PC_DYNAMIC, 2, "2: the port is followed" },
