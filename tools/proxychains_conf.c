@@ -86,9 +86,7 @@ int pc_list_add(char **list, const char *item)
 	return 0;
 }
 
-/* Up to max bytes of s that are not in stop (at least one), as
- * sscanf's "%MAX[^STOP]" takes them, into out. */
-static bool scan_set(const char **s, const char *stop, size_t max, char *out)
+bool pc_scan_set(const char **s, const char *stop, size_t max, char *out)
 {
 	size_t n = strcspn(*s, stop);
 
@@ -124,18 +122,18 @@ static int split_addr(struct pc_parser *p, const char *ap, char *addr,
 	*port = 0;
 	if (!c || c == strrchr(ap, ':')) {
 		*family = AF_INET;
-		if (!scan_set(&s, ":", 15, addr) ||
+		if (!pc_scan_set(&s, ":", 15, addr) ||
 		    (*s && (*s != ':' || !port_part(s + 1, port))))
 			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	} else if (ap[0] == '[') {
 		*family = AF_INET6;
 		s++;
-		if (!scan_set(&s, "[]", 45, addr) || *s != ']' ||
+		if (!pc_scan_set(&s, "[]", 45, addr) || *s != ']' ||
 		    (s[1] && (s[1] != ':' || !port_part(s + 2, port))))
 			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	} else {
 		*family = AF_INET6;
-		if (!scan_set(&s, "[]", 45, addr) || *s)
+		if (!pc_scan_set(&s, "[]", 45, addr) || *s)
 			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	}
 	return 0;
@@ -184,7 +182,7 @@ static int localnet(struct pc_parser *p, const char *line)
 	pc_scan_word(&s, word, sizeof(word));
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!scan_set(&s, "/", 53, ap) || *s++ != '/' ||
+	if (!pc_scan_set(&s, "/", 53, ap) || *s++ != '/' ||
 	    !pc_scan_word(&s, mask, sizeof(mask)) || strlen(mask) > 15 || *s)
 		return pc_err(p, "localnet needs ADDRESS[:PORT]/MASK and nothing after it (proxychains refuses this line too)");
 	rc = split_addr(p, ap, addr, &family, &port);
@@ -296,7 +294,7 @@ static int dns_daemon(struct pc_parser *p, const char *line)
 	pc_scan_word(&s, word, sizeof(word));
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!scan_set(&s, ":", 15, ip) || *s++ != ':' ||
+	if (!pc_scan_set(&s, ":", 15, ip) || *s++ != ':' ||
 	    !pc_scan_word(&s, port, sizeof(port)))
 		return pc_err(p, "proxy_dns_daemon needs IPV4:PORT (proxychains refuses this line too)");
 	if (inet_pton(AF_INET, ip, &a) != 1)

@@ -22,21 +22,6 @@
 
 #include "proxychains_int.h"
 
-/* Up to max bytes that are not in stop, at least one (sscanf's %N[^..]). */
-static bool take_set(const char **s, const char *stop, size_t max, char *out)
-{
-	size_t n = strcspn(*s, stop);
-
-	if (n > max)
-		n = max;
-	if (!n)
-		return false;
-	memcpy(out, *s, n);
-	out[n] = '\0';
-	*s += n;
-	return true;
-}
-
 /* Up to max non-space bytes, after skipping spaces (sscanf's %Ns). */
 static bool take_word(const char **s, size_t max, char *out)
 {
@@ -60,7 +45,7 @@ static int addr_port(const char *field, uint32_t *addr, uint16_t *port)
 	const char *s = field;
 	struct in_addr in;
 
-	if (!take_set(&s, ":", 15, a))
+	if (!pc_scan_set(&s, ":", 15, a))
 		return -1;
 	if (*s == ':') {
 		s++;
@@ -83,7 +68,7 @@ int pc_dnat_line(struct pc_parser *p, const char *line)
 	pc_scan_word(&s, word, sizeof(word));
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!take_set(&s, " ", 21, orig) || !take_word(&s, 21, to))
+	if (!pc_scan_set(&s, " ", 21, orig) || !take_word(&s, 21, to))
 		return pc_err(p, "dnat needs ORIGINAL[:PORT] NEW[:PORT] (proxychains refuses this line too: \"dnat format error\")");
 	memset(&d, 0, sizeof(d));
 	rc = addr_port(orig, &d.orig, &d.orig_port);

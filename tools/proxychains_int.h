@@ -74,6 +74,8 @@ int pc_warn(struct pc_parser *p, const char *fmt, ...)
  * take). Each skips leading isspace() as sscanf does. */
 bool pc_scan_word(const char **s, char *out, size_t cap);   /* "%s" */
 bool pc_scan_int(const char **s, long *v);                  /* "%d" */
+/* Up to max bytes not in stop, at least one ("%MAX[^STOP]"); no skip. */
+bool pc_scan_set(const char **s, const char *stop, size_t max, char *out);
 
 /* Appends item to a malloc'd comma list; 0 or -ENOMEM. */
 int pc_list_add(char **list, const char *item);
