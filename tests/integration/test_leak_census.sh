@@ -19,8 +19,10 @@ set -u
 
 CENSUS=$B/tests/tools/leakcensus
 KINDS=$B/tests/tools/leakcensus-kinds
-if [ ! -x "$CENSUS" ] || [ ! -x "$KINDS" ] || [ ! -f "$SFY_LIB" ]; then
-	fail setup "$CENSUS, $KINDS or $SFY_LIB not built (make all-tests)"
+URING=$B/tests/tools/leakcensus-uring
+if [ ! -x "$CENSUS" ] || [ ! -x "$KINDS" ] || [ ! -x "$URING" ] ||
+	[ ! -f "$SFY_LIB" ] || [ ! -x "$B/socksify" ]; then
+	fail setup "$CENSUS, $KINDS, $URING, $SFY_LIB or $B/socksify not built (make all-tests)"
 	finish
 fi
 if ! is_root; then
@@ -85,6 +87,14 @@ ROWS=(
 	"syscall-packet-sendto refused EPERM"
 	"mptcp-connect ok echo"
 )
+# io_uring through liburing (tests/tools/leakcensus-uring.c): its system
+# calls are its own instructions, so only the socksify command's seccomp
+# filter (tools/ioring.c) refuses them; these rows run under the command.
+URING_ROWS=(
+	"uring-connect refused ENOSYS"
+	"uring-sendmsg refused ENOSYS"
+	"uring-fallback ok fallback"
+)
 # SOCKSIFY_UDP=direct is about UDP: these stay refused under it.
 UDP_DIRECT_ROWS=(raw-icmp-sendto ping-sendto ping-connect udplite-sendto)
 # Where socks5:// (local DNS, the target by number) gives another line:
@@ -115,6 +125,10 @@ listed=$({ "$CENSUS" --list; "$KINDS" --list; } | sort)
 known=$(printf '%s\n' "${ROWS[@]}" | awk '{print $1}' | sort)
 [ "$listed" = "$known" ] && pass census-rows-complete ||
 	fail census-rows-complete "program rows and script rows differ: $(diff <(echo "$listed") <(echo "$known") | tr '\n' ' ')"
+
+[ "$("$URING" --list | sort)" = "$(printf '%s\n' "${URING_ROWS[@]}" | awk '{print $1}' | sort)" ] &&
+	pass census-uring-rows-complete ||
+	fail census-uring-rows-complete "leakcensus-uring's rows and URING_ROWS differ"
 
 netns_up || { fail setup "netns_up"; finish; }
 ip -n "$NS_CLI" route add default via 192.0.2.1 &&
@@ -158,6 +172,14 @@ census() {
 		grep -q "ICMP to .* refused (ENETUNREACH)" "$T/err-$scheme-ping-sendto" &&
 		pass "census-$scheme-unproxied-logged" ||
 		fail "census-$scheme-unproxied-logged" "$(cat "$T/err-$scheme-packet-sendto" "$T/err-$scheme-ping-sendto")"
+	for r in "${URING_ROWS[@]}"; do
+		read -r row outcome detail <<<"$r"
+		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_RUN_ENV[@]}" \
+			"$B/socksify" -x "$scheme://192.0.2.1:$PX" \
+			"$URING" "$row" "$host" "$TP" "$UP" 2>"$T/err-$scheme-$row")
+		[ "$got" = "$outcome $row $detail" ] && pass "census-$scheme-$row ($got)" ||
+			fail "census-$scheme-$row" "want '$outcome $row $detail', got '$got' $(head -c 300 "$T/err-$scheme-$row" | tr '\n' ' ')"
+	done
 	for row in "${UDP_DIRECT_ROWS[@]}"; do
 		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
 			SOCKSIFY_PROXY="$scheme://192.0.2.1:$PX" SOCKSIFY_UDP=direct \
