@@ -68,6 +68,8 @@ ROWS=(
 	"dns53-sendmmsg ok echo"
 	"dns53-connect-send ok echo"
 	"dns53-tcp ok echo"
+	"dns53-syscall-recvfrom ok echo"
+	"dns53-syscall-recvmsg ok echo"
 	# Sockets SOCKS cannot carry (preload/route/sockkind.h): refused at
 	# socket() or, by destination, at connect/sendto; loopback as libc.
 	"raw-icmp-sendto refused ENETUNREACH"
@@ -113,6 +115,8 @@ declare -A LOCAL=(
 	[dns53-sendmmsg]="refused ETIMEDOUT"
 	[dns53-connect-send]="refused ETIMEDOUT"
 	[dns53-tcp]="refused EHOSTUNREACH"
+	[dns53-syscall-recvfrom]="refused ETIMEDOUT"
+	[dns53-syscall-recvmsg]="refused ETIMEDOUT"
 )
 
 # Which program has each row.
