@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -100,7 +101,7 @@ int sfy_refuse_io_uring(const struct sfy_settings *s)
 	const char *v = getenv("SOCKSIFY_IO_URING");
 	int r;
 
-	if (v && !strcmp(v, "allow"))
+	if (v && !strcasecmp(v, "allow")) /* the library reads it so */
 		return 0;
 	r = install();
 	if (r == -EACCES && s->strict) {

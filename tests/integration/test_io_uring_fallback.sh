@@ -109,4 +109,26 @@ run allow "${SFY_RUN_ENV[@]}" SOCKSIFY_IO_URING=allow "$B/socksify" -x "socks5:/
 	pass "node-io_uring-allowed" ||
 	fail node-io_uring-allowed "out '$out'; $(head -c 300 "$T/allow.st"); $(head -c 300 "$T/allow.err")"
 
+# The setting from the session's settings file (base/config.c): a program
+# that cleared its environment but kept LD_PRELOAD still has it.
+CENSUS=$B/tests/tools/leakcensus
+out=$(timeout 30 env "${SFY_RUN_ENV[@]}" SOCKSIFY_IO_URING=allow "$B/socksify" \
+	-x "socks5://127.0.0.1:$PX" sh -c 'exec env -i LD_PRELOAD="$LD_PRELOAD" "$0" io_uring-setup 127.0.0.1 1 1' \
+	"$CENSUS" 2>"$T/cleared.err")
+[ "$out" = "ok io_uring-setup io_uring" ] &&
+	pass "io_uring-allow-from-session-settings (environment cleared)" ||
+	fail io_uring-allow-from-session-settings "out '$out'; $(head -c 300 "$T/cleared.err")"
+out=$(timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" \
+	-x "socks5://127.0.0.1:$PX" sh -c 'exec env -i LD_PRELOAD="$LD_PRELOAD" "$0" io_uring-setup 127.0.0.1 1 1' \
+	"$CENSUS" 2>"$T/cleared.err")
+[ "$out" = "refused io_uring-setup ENOSYS" ] && grep -q "io_uring_setup refused" "$T/cleared.err" &&
+	pass "io_uring-refused-with-environment-cleared (the library, from the session's settings)" ||
+	fail io_uring-refused-with-environment-cleared "out '$out'; $(head -c 300 "$T/cleared.err")"
+# An unknown value fails closed, as every setting does.
+out=$(timeout 30 env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_PROXY="socks5://127.0.0.1:$PX" \
+	SOCKSIFY_IO_URING=yes "$CENSUS" io_uring-setup 127.0.0.1 1 1 2>"$T/bad.err")
+grep -q "SOCKSIFY_IO_URING: 'yes' is not allow or refuse" "$T/bad.err" &&
+	pass "io_uring-setting-checked" ||
+	fail io_uring-setting-checked "out '$out'; $(head -c 300 "$T/bad.err")"
+
 finish
