@@ -134,12 +134,7 @@ known=$(printf '%s\n' "${ROWS[@]}" | awk '{print $1}' | sort)
 	pass census-uring-rows-complete ||
 	fail census-uring-rows-complete "leakcensus-uring's rows and URING_ROWS differ"
 
-netns_up || { fail setup "netns_up"; finish; }
-ip -n "$NS_CLI" route add default via 192.0.2.1 &&
-	ip -n "$NS_CLI" -6 route add default via 2001:db8:1::1 ||
-	{ fail setup "default routes"; finish; }
-mkdir -p "/etc/netns/$NS_CLI" || { fail setup "mkdir /etc/netns/$NS_CLI"; finish; }
-trap 'sfy_rc=$?; rm -rf "/etc/netns/$NS_CLI"; (exit $sfy_rc); _sfy_cleanup' EXIT
+netns_routed_up || { fail setup "netns_routed_up"; finish; }
 # ICMP datagram ("ping") sockets for root in the client namespace.
 ip netns exec "$NS_CLI" sysctl -q -w net.ipv4.ping_group_range="0 0" ||
 	{ fail setup "ping_group_range"; finish; }
