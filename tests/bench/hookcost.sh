@@ -5,9 +5,10 @@
 # run.sh's hook_rows counts them (N and 6N iterations, the difference).
 #   B=build bash tests/bench/hookcost.sh [MODE...]
 # Modes: close rw wait unix bypass tcpbypass peer send (default: all).
-# Prints "MODE INSTRUCTIONS" lines: per call for close and rw (as
-# run.sh), per round for the others (send: one send() and one recv()). Environment: LIB (the library,
-# default $B/libsocksify.so), and the program's environment as usual
+# Prints "MODE INSTRUCTIONS" lines: per call for close and rw, per three
+# calls for wait (as run.sh), per round for the others (send: one send()
+# and one recv()). Environment: LIB (the library, default
+# $B/libsocksify.so), and the program's environment as usual
 # (SOCKSIFY_PROXY defaults to a socks5h:// address nothing listens on:
 # none of these calls is proxied).
 set -u
@@ -20,14 +21,8 @@ trap 'rm -rf "$T"' EXIT
 command -v valgrind >/dev/null || { echo "hookcost.sh: valgrind missing" >&2; exit 1; }
 modes=${*:-close rw wait unix bypass tcpbypass peer send}
 n0=1000 n1=6000
-instr() { # MODE N [ENV...]
-	local mode=$1 n=$2 f=$T/cg.out
-	shift 2
-	rm -f "$f"
-	timeout 120 env "$@" valgrind --tool=callgrind --callgrind-out-file="$f" \
-		"$HC" "$mode" "$n" >/dev/null 2>&1 || return 1
-	awk '/^(summary|totals):/ { print $2; exit }' "$f"
-}
+. "$(dirname "$0")/hookinstr.sh"
+instr() { hook_instr "$HC" "$T/cg.out" "$@"; } # MODE N [ENV...]
 for m in $modes; do
 	a=$(instr "$m" $n0) && b=$(instr "$m" $n1) || { echo "$m failed"; continue; }
 	bare=$(( (b - a) / (n1 - n0) ))
