@@ -57,6 +57,10 @@ struct sfy_assoc {
 	_Atomic int64_t next_check; /* coarse ms before which we do not poll */
 	int family;                /* the program's socket family */
 	size_t max_dgram;          /* largest datagram towards the relay */
+	/* A GSSAPI hop at integrity or confidentiality: every datagram to
+	 * and from the relay wrapped (udp_gss.h); NULL otherwise. Set before
+	 * the association is published, freed with it. */
+	struct sfy_udp_gss *gss;
 	socklen_t relay_len;
 	union sfy_inaddr relay;    /* in the program's socket family */
 	atomic_uint seq;           /* seqlock over dyn_words: even, copy
