@@ -27,8 +27,7 @@ dante_gss_build || { say "gss bench: no dante with GSSAPI"; exit 0; }
 netns_up || { say "gss bench: no namespaces"; exit 1; }
 CLI=(ip netns exec "$NS_CLI")
 TG=198.51.100.2
-krb5_realm_up "$(free_port)" || { say "gss bench: the KDC did not start"; exit 1; }
-krb5_kinit alice || { say "gss bench: kinit failed"; exit 1; }
+gss_lab_up || { say "gss bench: no realm and sockd"; exit 1; }
 mkdir -p "$T/www"
 head -c $((MIB * 1048576)) /dev/zero >"$T/www/bulk"
 HP=$(free_port)
@@ -47,17 +46,7 @@ med() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }
 echo "| GSSAPI level (curl, $MIB MiB through Dante's sockd) | socksify MiB/s | Dante's own client MiB/s |"
 echo "|---|---|---|"
 for enc in clear integrity confidentiality; do
-	port=$(free_port)
-	start_sockd_gss "sockd_$enc" "$port" "$enc" || { say "sockd $enc did not start"; continue; }
-	cat >"$T/dsocks_$enc.conf" <<EOF
-route {
-	from: 0.0.0.0/0 to: 0.0.0.0/0 via: proxy.test port = $port
-	proxyprotocol: socks_v5
-	method: gssapi
-	gssapi.servicename: rcmd
-	gssapi.enctype: $enc
-}
-EOF
+	eval "port=\$SOCKD_PORT_$enc"
 	s=() d=()
 	for ((i = 0; i < ROUNDS; i++)); do
 		s+=("$(speed "${SFY_PRELOAD_ENV[@]}" \
