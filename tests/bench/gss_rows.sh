@@ -59,3 +59,47 @@ for enc in clear integrity confidentiality; do
 	say "gss bench $enc: socksify ${s[*]}; dante ${d[*]}"
 	echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
 done
+
+# UDP ASSOCIATE (RFC 1961 section 6 at integrity and confidentiality):
+# GSS_UDP_N (default 2000) round trips of a 1 KiB datagram to a UDP echo on
+# the target, one at a time, python through socksify and through Dante's
+# client; the median over GSS_ROUNDS of round trips per second.
+UN=${GSS_UDP_N:-2000}
+UP=$(free_port)
+NETNS=$NS_TG LISTEN=$TG start_udp_echo uecho "$UP" || exit 1
+cat >"$T/udp_rate.py" <<'EOP'
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+data = b"x" * 1024
+ok, t0 = 0, time.time()
+for _ in range(n):
+    s.sendto(data, (host, port))
+    try:
+        ok += s.recvfrom(2048)[0] == data
+    except socket.timeout:
+        pass
+dt = time.time() - t0
+print("%.0f" % (n / dt) if ok == n else "")
+EOP
+rate() {
+	"${CLI[@]}" env "$@" timeout 120 "$PY" "$T/udp_rate.py" "$TG" "$UP" "$UN" 2>/dev/null
+}
+echo
+echo "| GSSAPI level (UDP, $UN round trips of 1 KiB through Dante's sockd) | socksify round trips/s | Dante's own client round trips/s |"
+echo "|---|---|---|"
+for enc in clear integrity confidentiality; do
+	eval "port=\$SOCKD_PORT_$enc"
+	s=() d=()
+	for ((i = 0; i < ROUNDS; i++)); do
+		s+=("$(rate "${SFY_PRELOAD_ENV[@]}" \
+			SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
+		d+=("$(rate SOCKS_CONF="$T/dsocks_$enc.conf" \
+			LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
+	done
+	sm=$(printf '%s\n' "${s[@]}" | grep . | med)
+	dm=$(printf '%s\n' "${d[@]}" | grep . | med)
+	say "gss bench udp $enc: socksify ${s[*]}; dante ${d[*]}"
+	echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
+done
