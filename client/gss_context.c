@@ -263,7 +263,8 @@ static enum socks5_status gss_agree(struct socks5_hs *h, uint8_t level,
 	if (prot && (h->hop + 1 < h->nhops ||
 		     (h->dst && h->cmd == SOCKS5_CMD_BIND))) {
 		snprintf(h->fail.detail, sizeof(h->fail.detail),
-			 "%s: CONNECT, UDP at the last hop only",
+			 h->hop + 1 < h->nhops ? "%s: at the last hop only" :
+						 "%s: BIND needs level=clear",
 			 socks5_gss_level_name(level));
 		return SOCKS5_E_GSS_LEVEL;
 	}

@@ -243,8 +243,10 @@ static int associate(int fd, struct sfy_assoc *a, int idx)
 					 SOCKS5_CMD_UDP_ASSOCIATE, &dst,
 					 deadline, &opts, &bound, &why);
 	if (rc == 0 && opts.gss_sec) {
-		a->gss = sfy_udp_gss_new(opts.gss_sec);
-		if (!a->gss) {
+		a->gss = sfy_udp_gss_new(a->gss_mem, opts.gss_sec);
+		if (a->gss)
+			a->gss_mem = a->gss;
+		else {
 			rc = -ENOMEM;
 			log_fail("no memory for the GSSAPI datagram buffers",
 				 NULL, ENOMEM);

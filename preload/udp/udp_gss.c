@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -60,29 +61,38 @@ static void warn_limited(const char *what, const char *why)
 		why && why[0] ? ": " : "", why ? why : "");
 }
 
-struct sfy_udp_gss *sfy_udp_gss_new(struct socks5_gss_sec *sec)
+struct sfy_udp_gss *sfy_udp_gss_new(struct sfy_udp_gss *reuse,
+				    struct socks5_gss_sec *sec)
 {
-	struct sfy_udp_gss *g = calloc(1, sizeof(*g));
+	struct sfy_udp_gss *g = reuse;
 
 	if (!g) {
-		socks5_gss_sec_free(sec);
-		return NULL;
+		g = calloc(1, sizeof(*g));
+		if (!g) {
+			socks5_gss_sec_free(sec);
+			return NULL;
+		}
+		pthread_mutex_init(&g->rx_lock, NULL);
+		pthread_mutex_init(&g->tx_lock, NULL);
+		pthread_mutex_init(&g->ctx_lock, NULL);
 	}
-	pthread_mutex_init(&g->rx_lock, NULL);
-	pthread_mutex_init(&g->tx_lock, NULL);
-	pthread_mutex_init(&g->ctx_lock, NULL);
+	pthread_mutex_lock(&g->ctx_lock);
 	g->sec = sec;
 	g->max = socks5_gss_sec_max(sec);
+	g->pend = false;
+	pthread_mutex_unlock(&g->ctx_lock);
 	return g;
 }
 
-void sfy_udp_gss_free(struct sfy_udp_gss *g)
+void sfy_udp_gss_end(struct sfy_udp_gss *g)
 {
 	if (!g)
 		return;
+	pthread_mutex_lock(&g->ctx_lock);
 	socks5_gss_sec_free(g->sec);
-	explicit_bzero(g, sizeof(*g));
-	free(g);
+	g->sec = NULL;
+	g->max = 0;
+	pthread_mutex_unlock(&g->ctx_lock);
 }
 
 void sfy_udp_gss_child(struct sfy_udp_gss *g)
@@ -108,11 +118,14 @@ ssize_t sfy_udp_gss_send(int fd, struct sfy_udp_gss *g,
 	char why[256];
 	struct iovec one;
 	struct msghdr w;
-	size_t i, n = 0, len = 0;
+	size_t i, n = 0, len = 0, max;
 	ssize_t sent;
 
+	pthread_mutex_lock(&g->ctx_lock);
+	max = g->max; /* 0 once ended */
+	pthread_mutex_unlock(&g->ctx_lock);
 	for (i = 0; i < m->msg_iovlen; i++) {
-		if (m->msg_iov[i].iov_len > g->max - n)
+		if (m->msg_iov[i].iov_len > max - n)
 			return -EMSGSIZE;
 		if (bad_iov(&m->msg_iov[i]))
 			return -EFAULT;
@@ -125,6 +138,11 @@ ssize_t sfy_udp_gss_send(int fd, struct sfy_udp_gss *g,
 		n += m->msg_iov[i].iov_len;
 	}
 	pthread_mutex_lock(&g->ctx_lock);
+	if (!g->sec) { /* ended meanwhile: the socket was closed */
+		pthread_mutex_unlock(&g->ctx_lock);
+		pthread_mutex_unlock(&g->tx_lock);
+		return -EBADF;
+	}
 	if (socks5_gss_seal(g->sec, g->gather, n, g->tx, sizeof(g->tx), &len,
 			    why, sizeof(why)) != SOCKS5_OK) {
 		pthread_mutex_unlock(&g->ctx_lock);
@@ -233,10 +251,13 @@ static ssize_t unwrap(struct sfy_udp_gss *g, size_t n)
 		return -EBADMSG;
 	}
 	pthread_mutex_lock(&g->ctx_lock);
-	st = socks5_gss_open(g->sec, g->rx + SOCKS5_GSS_HEADER_LEN, tlen,
-			     g->plain, sizeof(g->plain), &got, why,
-			     sizeof(why));
+	st = !g->sec ? SOCKS5_E_GSS_CONTEXT :
+		       socks5_gss_open(g->sec, g->rx + SOCKS5_GSS_HEADER_LEN,
+				       tlen, g->plain, sizeof(g->plain), &got,
+				       why, sizeof(why));
 	pthread_mutex_unlock(&g->ctx_lock);
+	if (st != SOCKS5_OK && !g->sec)
+		snprintf(why, sizeof(why), "the association ended");
 	if (st != SOCKS5_OK) {
 		warn_limited("dropped a datagram from the relay that does not unwrap",
 			     why);

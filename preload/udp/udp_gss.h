@@ -18,10 +18,14 @@ struct socks5_gss_sec;
 struct sfy_udp_gss;
 
 /* The association's protection from the handshake's context (taken: freed
- * on failure). NULL: out of memory. */
-struct sfy_udp_gss *sfy_udp_gss_new(struct socks5_gss_sec *sec);
-/* At the association's end; NULL: none. */
-void sfy_udp_gss_free(struct sfy_udp_gss *g);
+ * on failure), in reuse (an ended one of the same entry) or new memory.
+ * NULL: out of memory. */
+struct sfy_udp_gss *sfy_udp_gss_new(struct sfy_udp_gss *reuse,
+				    struct socks5_gss_sec *sec);
+/* At the association's end: the context deleted; the memory stays (a
+ * thread may still be in a call on it), its calls then fail (-EBADF).
+ * NULL: none. */
+void sfy_udp_gss_end(struct sfy_udp_gss *g);
 
 /* m's iovecs (the SOCKS UDP header first, hlen bytes, then the program's
  * payload) wrapped into one datagram sent with m's name and ancillary

@@ -43,22 +43,30 @@ speed() {
 }
 med() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 
+# rows MEASURE TAG: a table row per level, the median over ROUNDS of
+# MEASURE ENV... (one number, empty on failure) through socksify and
+# through Dante's client.
+rows() {
+	local measure=$1 tag=$2 enc port s d sm dm i
+	for enc in clear integrity confidentiality; do
+		eval "port=\$SOCKD_PORT_$enc"
+		s=() d=()
+		for ((i = 0; i < ROUNDS; i++)); do
+			s+=("$($measure "${SFY_PRELOAD_ENV[@]}" \
+				SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
+			d+=("$($measure SOCKS_CONF="$T/dsocks_$enc.conf" \
+				LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
+		done
+		sm=$(printf '%s\n' "${s[@]}" | grep . | med)
+		dm=$(printf '%s\n' "${d[@]}" | grep . | med)
+		say "gss bench $tag $enc: socksify ${s[*]}; dante ${d[*]}"
+		echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
+	done
+}
+
 echo "| GSSAPI level (curl, $MIB MiB through Dante's sockd) | socksify MiB/s | Dante's own client MiB/s |"
 echo "|---|---|---|"
-for enc in clear integrity confidentiality; do
-	eval "port=\$SOCKD_PORT_$enc"
-	s=() d=()
-	for ((i = 0; i < ROUNDS; i++)); do
-		s+=("$(speed "${SFY_PRELOAD_ENV[@]}" \
-			SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
-		d+=("$(speed SOCKS_CONF="$T/dsocks_$enc.conf" \
-			LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
-	done
-	sm=$(printf '%s\n' "${s[@]}" | grep . | med)
-	dm=$(printf '%s\n' "${d[@]}" | grep . | med)
-	say "gss bench $enc: socksify ${s[*]}; dante ${d[*]}"
-	echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
-done
+rows speed tcp
 
 # UDP ASSOCIATE (RFC 1961 section 6 at integrity and confidentiality):
 # GSS_UDP_N (default 2000) round trips of a 1 KiB datagram to a UDP echo on
@@ -89,17 +97,4 @@ rate() {
 echo
 echo "| GSSAPI level (UDP, $UN round trips of 1 KiB through Dante's sockd) | socksify round trips/s | Dante's own client round trips/s |"
 echo "|---|---|---|"
-for enc in clear integrity confidentiality; do
-	eval "port=\$SOCKD_PORT_$enc"
-	s=() d=()
-	for ((i = 0; i < ROUNDS; i++)); do
-		s+=("$(rate "${SFY_PRELOAD_ENV[@]}" \
-			SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
-		d+=("$(rate SOCKS_CONF="$T/dsocks_$enc.conf" \
-			LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
-	done
-	sm=$(printf '%s\n' "${s[@]}" | grep . | med)
-	dm=$(printf '%s\n' "${d[@]}" | grep . | med)
-	say "gss bench udp $enc: socksify ${s[*]}; dante ${d[*]}"
-	echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
-done
+rows rate udp

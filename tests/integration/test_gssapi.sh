@@ -303,6 +303,36 @@ gss_fail_case() {
 gss_fail_case level-refused EACCES 'asked for confidentiality, proxy closed' \
 	SOCKSIFY_PROXY="socks5h://proxy.test:$SOCKD_PORT_clear?auth=gssapi"
 
+# BIND (listen() after a proxied connection, tcp/bind.c): at clear the
+# proxy listens for us; at a protected level it is refused once the level
+# is agreed (its second reply and the connection it accepts would need the
+# context): listen() fails with EACCES and the line says why.
+cat >"$T/bind.py" <<'EOF'
+import errno, socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+s = socket.socket()
+s.bind(("0.0.0.0", 0))
+try:
+    s.listen(1)
+    print("listening")
+except OSError as e:
+    print("errno", errno.errorcode.get(e.errno, e.errno))
+EOF
+for enc in clear integrity; do
+	eval "port=\$SOCKD_PORT_$enc"
+	out=$("${CLI[@]}" timeout 60 env "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc" \
+		"$PY" "$T/bind.py" "$TG" "$HTTP_PORT" 2>"$T/bind_$enc.err")
+	if [ $enc = clear ] && [ "$out" = listening ]; then
+		pass "bind-clear (listen() through BIND at level clear)"
+	elif [ $enc = integrity ] && [ "$out" = "errno EACCES" ] &&
+		grep -q "BIND needs level=clear" "$T/bind_$enc.err"; then
+		pass "bind-integrity-refused (EACCES: $(grep -m 1 -o 'GSSAPI protection.*' "$T/bind_$enc.err" | cut -c1-160))"
+	else
+		fail "bind-$enc" "${out:-nothing}; $(tail -n 2 "$T/bind_$enc.err" | tr '\n' ' ')"
+	fi
+done
+
 # A proxy that picks method X'01' and then misbehaves: it never answers
 # the first context token (ETIMEDOUT after SOCKSIFY_TIMEOUT_MS), or it
 # answers with a message of version 2 (ECONNREFUSED, DESIGN's errno for a
