@@ -87,6 +87,7 @@ static void release(struct slot *s)
 	if (atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
 		atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
 	atomic_store_explicit(&s->open, false, memory_order_relaxed);
+	sfy_fd_path_unmark(atomic_load_explicit(&s->fd, memory_order_relaxed));
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
 	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
@@ -300,9 +301,9 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	atomic_store_explicit(&s->need, POLLOUT, memory_order_relaxed);
 	atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sfy_async_live, 1, memory_order_relaxed);
-	/* Opens the data hooks' gate (sfy_async_gated): from now on read,
-	 * write, send, recv... look at the descriptor. */
-	atomic_store_explicit(&sfy_fd_udp_seen, true, memory_order_relaxed);
+	/* Opens the data hooks' gate (sfy_fd_plain_io) for fd: from now on
+	 * its read, write, send, recv... ask sfy_async_gated. */
+	sfy_fd_path_mark(fd);
 	sfy_async_probe_start(s, cfg, &s->info.via.sa);
 	atomic_store_explicit(&s->st, SFY_ASYNC_PENDING, memory_order_release);
 	st = step(s, fd);
