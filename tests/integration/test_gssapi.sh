@@ -254,6 +254,20 @@ for mode in poll select epoll; do
 	fi
 done
 
+# socksify --check at a protected level: the CONNECT and the datagram
+# through UDP ASSOCIATE (wrapped whole, RFC 1961 section 6) to an echo on
+# the target, TCP and UDP on one port; the echo proves sockd unwrapped it.
+NETNS=$NS_TG LISTEN=$TG start_udp_echo uecho2 "$ECHO_PORT" ||
+	fail echo "the UDP echo server did not start"
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" timeout 60 "$B/socksify" --check -x \
+	"socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi&level=integrity" \
+	"$TG:$ECHO_PORT" 2>&1)
+if grep -q "^  ok    datagram .*echoed" <<<"$out" && grep -q "result: OK" <<<"$out"; then
+	pass "check-udp-integrity ($(grep -o 'ok    datagram.*' <<<"$out" | cut -c1-120))"
+else
+	fail check-udp-integrity "$(tr '\n' ' ' <<<"$out" | cut -c1-500)"
+fi
+
 # sendfile on a protected stream would put raw bytes among the wrapped
 # messages: refused with EINVAL and a log line, and Python's
 # socket.sendfile falls back to send (200 KB echoed back, by hash).
