@@ -262,7 +262,8 @@ NETNS=$NS_TG LISTEN=$TG start_udp_echo uecho2 "$ECHO_PORT" ||
 out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" timeout 60 "$B/socksify" --check -x \
 	"socks5h://proxy.test:$SOCKD_PORT_integrity?auth=gssapi&level=integrity" \
 	"$TG:$ECHO_PORT" 2>&1)
-if grep -q "^  ok    datagram .*echoed" <<<"$out" && grep -q "result: OK" <<<"$out"; then
+if grep -q "^  ok    datagram .*echoed" <<<"$out" && grep -q "result: OK" <<<"$out" &&
+	grep -q "protection level integrity accepted" <<<"$out"; then
 	pass "check-udp-integrity ($(grep -o 'ok    datagram.*' <<<"$out" | cut -c1-120))"
 else
 	fail check-udp-integrity "$(tr '\n' ' ' <<<"$out" | cut -c1-500)"
