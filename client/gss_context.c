@@ -143,6 +143,15 @@ static uint8_t gss_asked(const struct socks5_hs *h)
 				  SOCKS5_GSS_LEVEL_CONFIDENTIALITY;
 }
 
+/* The context will protect UDP ASSOCIATE's datagrams (RFC 1961 section
+ * 6), which may be lost or come out of order: replay detection only, no
+ * sequencing (as Dante's client asks for UDP), else a lost datagram would
+ * make every later one fail to unwrap. */
+static bool gss_for_udp(const struct socks5_hs *h)
+{
+	return h->cmd == SOCKS5_CMD_UDP_ASSOCIATE && h->hop + 1 == h->nhops;
+}
+
 /* One step of gss_init_sec_context with the server's token (NULL at the
  * start); the output token framed into h->out. */
 static enum socks5_status gss_step(struct socks5_hs *h, const uint8_t *tok,
@@ -155,7 +164,8 @@ static enum socks5_status gss_step(struct socks5_hs *h, const uint8_t *tok,
 
 	major = gss.init_sec_context(&minor, NULL, &h->gss_ctx, h->gss_name,
 				     NULL, GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
-				     GSS_C_SEQUENCE_FLAG, 0, NULL,
+				     (gss_for_udp(h) ? 0 : GSS_C_SEQUENCE_FLAG),
+				     0, NULL,
 				     tok ? &in : NULL, NULL, &out, &flags,
 				     NULL);
 	if (major != GSS_S_COMPLETE && major != GSS_S_CONTINUE_NEEDED) {
@@ -231,8 +241,9 @@ enum socks5_status socks5_hs_gss_begin(struct socks5_hs *h)
  * too); never clear when protection was asked, never per-message. A
  * protected level wraps everything after it: only at the last hop (the
  * next hop's handshake would have to be wrapped too) and only for
- * CONNECT (UDP ASSOCIATE's datagrams and BIND's second reply would need
- * it as well). */
+ * CONNECT and UDP ASSOCIATE (whose datagrams the caller wraps with the
+ * handed-over context); not for BIND (its second reply and the accepted
+ * connection would need the context too: refused, EACCES). */
 static enum socks5_status gss_agree(struct socks5_hs *h, uint8_t level,
 				    bool *agreed)
 {
@@ -250,9 +261,10 @@ static enum socks5_status gss_agree(struct socks5_hs *h, uint8_t level,
 		return SOCKS5_E_GSS_LEVEL;
 	}
 	if (prot && (h->hop + 1 < h->nhops ||
-		     (h->dst && h->cmd != SOCKS5_CMD_CONNECT))) {
+		     (h->dst && h->cmd == SOCKS5_CMD_BIND))) {
 		snprintf(h->fail.detail, sizeof(h->fail.detail),
-			 "%s: CONNECT at the last hop only",
+			 h->hop + 1 < h->nhops ? "%s: at the last hop only" :
+						 "%s: BIND needs level=clear",
 			 socks5_gss_level_name(level));
 		return SOCKS5_E_GSS_LEVEL;
 	}

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "socks5_gssapi.h"
 #include "socks5_chainmode.h"
 #include "tool.h"
 
@@ -207,9 +208,13 @@ static void negotiated(struct tcp_run *r, size_t h)
 		return;
 	}
 	if (r->prev == SOCKS5_HS_GSS_RECV) {
+		/* The level was agreed too (a refusal fails the step). */
 		sfy_step(r->pr, STEP_OK, h, "gssapi",
-			 "Kerberos context with %s@%s established, protection level clear",
-			 p->gss_service[0] ? p->gss_service : "rcmd", p->host);
+			 "Kerberos context with %s@%s established, protection level %s accepted",
+			 p->gss_service[0] ? p->gss_service : "rcmd", p->host,
+			 socks5_gss_level_name(p->gss_level_set ?
+					       p->gss_level :
+					       SOCKS5_GSS_LEVEL_CONFIDENTIALITY));
 		return;
 	}
 	sfy_step(r->pr, STEP_OK, h, "method", "the proxy chose no authentication");

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "socks5_gssapi.h"
 
 #define ANSWER_WAIT_MS 2000
 #define PAYLOAD "socksify --check\n"
@@ -67,11 +68,52 @@ static void show_sockaddr(const struct sockaddr_storage *ss, socklen_t len,
 		socks5_addr_format(&a, buf, cap);
 }
 
-/* One datagram to the destination through the relay, and its answer. */
-static void datagram(struct sfy_probe *pr, const struct sockaddr_storage *relay,
-		     socklen_t rlen)
+/* A GSSAPI hop at integrity or confidentiality (RFC 1961 section 6): the
+ * datagram wrapped whole into one message, as the library sends it
+ * (preload/udp/udp_gss.c); the command is single-threaded. */
+static uint8_t gss_frame[SOCKS5_GSS_FRAME_MAX];
+
+static ssize_t gss_send(int us, struct socks5_gss_sec *sec, const uint8_t *pkt,
+			size_t plen, char *why, size_t whycap)
 {
-	uint8_t pkt[SOCKS5_UDP_HEADER_MAX + sizeof(PAYLOAD)], in[2048];
+	size_t len = 0;
+
+	if (socks5_gss_seal(sec, pkt, plen, gss_frame, sizeof(gss_frame), &len,
+			    why, whycap) != SOCKS5_OK) {
+		errno = EPROTO;
+		return -1;
+	}
+	return send(us, gss_frame, len, 0) == (ssize_t)len ? (ssize_t)plen : -1;
+}
+
+/* The answer's plaintext into in (cap bytes): its length, or -1 with why. */
+static ssize_t gss_recv(int us, struct socks5_gss_sec *sec, uint8_t *in,
+			size_t cap, char *why, size_t whycap)
+{
+	size_t tlen = 0, len = 0, got = 0;
+	ssize_t n = recv(us, gss_frame, sizeof(gss_frame), MSG_DONTWAIT);
+
+	if (n < 0)
+		return -1;
+	if (socks5_gss_parse(gss_frame, (size_t)n, SOCKS5_GSS_MTYP_DATA, &tlen,
+			     &len) != SOCKS5_OK || len != (size_t)n) {
+		snprintf(why, whycap, "not one GSSAPI-protected message");
+		return -2;
+	}
+	if (socks5_gss_open(sec, gss_frame + SOCKS5_GSS_HEADER_LEN, tlen, in,
+			    cap, &got, why, whycap) != SOCKS5_OK)
+		return -2;
+	return (ssize_t)got;
+}
+
+/* One datagram to the destination through the relay, and its answer
+ * (sec: wrapped, else NULL). */
+static void datagram(struct sfy_probe *pr, const struct sockaddr_storage *relay,
+		     socklen_t rlen, struct socks5_gss_sec *sec)
+{
+	static uint8_t in[SOCKS5_GSS_TOKEN_MAX];
+	uint8_t pkt[SOCKS5_UDP_HEADER_MAX + sizeof(PAYLOAD)];
+	char why[256] = "";
 	int wait = pr->timeout_ms < ANSWER_WAIT_MS ? pr->timeout_ms : ANSWER_WAIT_MS;
 	char from[SOCKS5_DOMAIN_MAX + 16];
 	struct socks5_addr src;
@@ -88,9 +130,10 @@ static void datagram(struct sfy_probe *pr, const struct sockaddr_storage *relay,
 	/* Connected: only the relay's datagrams come back, and an ICMP
 	 * "port unreachable" from it shows up as ECONNREFUSED. */
 	if (us < 0 || connect(us, (const struct sockaddr *)relay, rlen) < 0 ||
-	    send(us, pkt, plen, 0) != (ssize_t)plen) {
+	    (sec ? gss_send(us, sec, pkt, plen, why, sizeof(why)) :
+		   send(us, pkt, plen, 0)) != (ssize_t)plen) {
 		sfy_step(pr, STEP_FAIL, 0, "datagram", "cannot send to the relay: %s",
-			 strerror(errno));
+			 why[0] ? why : strerror(errno));
 		pr->udp_failed = true;
 		if (us >= 0)
 			close(us);
@@ -105,8 +148,13 @@ static void datagram(struct sfy_probe *pr, const struct sockaddr_storage *relay,
 		close(us);
 		return;
 	}
-	n = recv(us, in, sizeof(in), MSG_DONTWAIT);
-	if (n < 0) {
+	n = sec ? gss_recv(us, sec, in, sizeof(in), why, sizeof(why)) :
+		  recv(us, in, sizeof(in), MSG_DONTWAIT);
+	if (n == -2) {
+		sfy_step(pr, STEP_FAIL, 0, "datagram",
+			 "the relay's answer does not unwrap (GSSAPI): %s", why);
+		pr->udp_failed = true;
+	} else if (n < 0) {
 		sfy_step(pr, STEP_FAIL, 0, "datagram", "%s%s", strerror(errno),
 			 errno == ECONNREFUSED ?
 				 ": the destination's UDP port is closed and the proxy passed the ICMP error on (dante does), or the relay dropped the association" : "");
@@ -147,6 +195,7 @@ void sfy_check_udp(struct sfy_probe *pr)
 {
 	struct sockaddr_storage relay;
 	struct socks5_failure why;
+	struct socks5_hs_opts opts;
 	struct socks5_reply bound;
 	struct socks5_addr any;
 	char shown[SOCKS5_DOMAIN_MAX + 16];
@@ -193,8 +242,12 @@ void sfy_check_udp(struct sfy_probe *pr)
 						     SOCKS5_ATYP_IPV4;
 	t0 = sfy_now_us();
 	memset(&why, 0, sizeof(why));
-	rc = socks5_handshake(pr->io, fd, pr->hops, 1, SOCKS5_CMD_UDP_ASSOCIATE,
-			      &any, socks5_now_ms() + pr->timeout_ms, &bound, &why);
+	memset(&opts, 0, sizeof(opts));
+	opts.gss_take = true; /* a protected level wraps the datagram */
+	rc = socks5_handshake_ex(pr->io, fd, pr->hops, 1,
+				 SOCKS5_CMD_UDP_ASSOCIATE, &any,
+				 socks5_now_ms() + pr->timeout_ms, &opts, &bound,
+				 &why);
 	if (rc) {
 		associate_failed(pr, &why);
 		close(fd);
@@ -206,6 +259,7 @@ void sfy_check_udp(struct sfy_probe *pr)
 		sfy_step(pr, STEP_FAIL, 0, "udp", "the relay address %s is unusable: %s",
 			 shown, strerror(-rc));
 		pr->udp_failed = true;
+		socks5_gss_sec_free(opts.gss_sec);
 		close(fd);
 		return;
 	}
@@ -219,9 +273,10 @@ void sfy_check_udp(struct sfy_probe *pr)
 	sfy_step(pr, STEP_OK, 0, "udp", "UDP ASSOCIATE accepted in %.1f ms; relay at %s",
 		 (double)(sfy_now_us() - t0) / 1000.0, shown);
 	if (pr->have_dst)
-		datagram(pr, &relay, rlen);
+		datagram(pr, &relay, rlen, opts.gss_sec);
 	else
 		sfy_step(pr, STEP_SKIP, 0, "datagram", "no destination named");
 	/* The association lives as long as this connection: close it last. */
+	socks5_gss_sec_free(opts.gss_sec);
 	close(fd);
 }

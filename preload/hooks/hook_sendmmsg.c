@@ -160,7 +160,7 @@ int sfy_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 				       hlen[k] = d.conn_hlen);
 			if (rc < 0)
 				break;
-			if (n + 1 > POOL - used) {
+			if (n + 1 > POOL - used || a->gss) { /* GSSAPI: 1 by 1 */
 				if (k > 0)
 					break; /* send what we have first */
 				sent = (int)sfy_udp_relay_send(

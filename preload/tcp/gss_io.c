@@ -254,45 +254,21 @@ static ssize_t recv_stream(int fd, int slot, const struct iovec *iov, int iovcnt
 	return done ? (ssize_t)done : rc;
 }
 
-/* The hooks' entries: true when fd is a protected stream and the call was
- * answered here, *rc the count or -errno. Out of line and cold: the hooks
- * ask sfy_gss_of() first. */
-bool sfy_gss_send(int fd, const struct iovec *iov, int iovcnt, int flags,
-		  ssize_t *rc)
+/* The hooks' one entry (gss_stream.h wraps it per direction): true when
+ * fd is a protected stream and the call was answered here, *rc the count
+ * or -errno. Out of line and cold: the hooks ask sfy_gss_of() first. */
+bool sfy_gss_io(int fd, enum sfy_gss_dir dir, const struct iovec *iov,
+		int iovcnt, int flags, ssize_t *rc)
 {
 	int slot = sfy_gss_of(fd);
 	bool handled = false;
 
 	if (__builtin_expect(!slot, 1) || sfy_inside())
 		return false;
-	*rc = send_stream(fd, slot, iov, iovcnt, flags, &handled);
+	*rc = dir == SFY_GSS_SEND ?
+		      send_stream(fd, slot, iov, iovcnt, flags, &handled) :
+		      recv_stream(fd, slot, iov, iovcnt, flags, &handled);
 	return handled;
-}
-
-bool sfy_gss_send1(int fd, const void *buf, size_t n, int flags, ssize_t *rc)
-{
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
-
-	return sfy_gss_send(fd, &iov, 1, flags, rc);
-}
-
-bool sfy_gss_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
-		  ssize_t *rc)
-{
-	int slot = sfy_gss_of(fd);
-	bool handled = false;
-
-	if (__builtin_expect(!slot, 1) || sfy_inside())
-		return false;
-	*rc = recv_stream(fd, slot, iov, iovcnt, flags, &handled);
-	return handled;
-}
-
-bool sfy_gss_recv1(int fd, void *buf, size_t n, int flags, ssize_t *rc)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = n };
-
-	return sfy_gss_recv(fd, &iov, 1, flags, rc);
 }
 
 int sfy_gss_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,

@@ -37,13 +37,39 @@ int sfy_gss_adopt(int fd, struct socks5_gss_sec *sec);
 /* The data calls (gss_io.c): true when fd is a protected stream and the
  * call was answered there, *rc the bytes moved or -errno; false: the
  * caller makes its own call. flags are send()'s or recv()'s. Callers ask
- * sfy_gss_of() first. */
-bool sfy_gss_send(int fd, const struct iovec *iov, int iovcnt, int flags,
-		  ssize_t *rc);
-bool sfy_gss_send1(int fd, const void *buf, size_t n, int flags, ssize_t *rc);
-bool sfy_gss_recv(int fd, const struct iovec *iov, int iovcnt, int flags,
-		  ssize_t *rc);
-bool sfy_gss_recv1(int fd, void *buf, size_t n, int flags, ssize_t *rc);
+ * sfy_gss_of() first. One entry with a direction; the hooks call the
+ * wrappers below. */
+enum sfy_gss_dir { SFY_GSS_SEND, SFY_GSS_RECV };
+bool sfy_gss_io(int fd, enum sfy_gss_dir dir, const struct iovec *iov,
+		int iovcnt, int flags, ssize_t *rc);
+
+static inline bool sfy_gss_send(int fd, const struct iovec *iov, int iovcnt,
+				int flags, ssize_t *rc)
+{
+	return sfy_gss_io(fd, SFY_GSS_SEND, iov, iovcnt, flags, rc);
+}
+
+static inline bool sfy_gss_recv(int fd, const struct iovec *iov, int iovcnt,
+				int flags, ssize_t *rc)
+{
+	return sfy_gss_io(fd, SFY_GSS_RECV, iov, iovcnt, flags, rc);
+}
+
+static inline bool sfy_gss_send1(int fd, const void *buf, size_t n, int flags,
+				 ssize_t *rc)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+
+	return sfy_gss_io(fd, SFY_GSS_SEND, &iov, 1, flags, rc);
+}
+
+static inline bool sfy_gss_recv1(int fd, void *buf, size_t n, int flags,
+				 ssize_t *rc)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+
+	return sfy_gss_io(fd, SFY_GSS_RECV, &iov, 1, flags, rc);
+}
 /* sendmmsg() on a protected stream: each message wrapped in turn; the
  * count sent, -errno only when the first fails. */
 int sfy_gss_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,

@@ -57,6 +57,13 @@ struct sfy_assoc {
 	_Atomic int64_t next_check; /* coarse ms before which we do not poll */
 	int family;                /* the program's socket family */
 	size_t max_dgram;          /* largest datagram towards the relay */
+	/* A GSSAPI hop at integrity or confidentiality: every datagram to
+	 * and from the relay wrapped (udp_gss.h); NULL otherwise. Set before
+	 * the association is published, ended (its context deleted) with it.
+	 * Its memory is never freed (a thread may still be blocked in a
+	 * receive on it when the socket is closed): gss_mem keeps it for the
+	 * entry's next protected association. */
+	struct sfy_udp_gss *gss, *gss_mem;
 	socklen_t relay_len;
 	union sfy_inaddr relay;    /* in the program's socket family */
 	atomic_uint seq;           /* seqlock over dyn_words: even, copy

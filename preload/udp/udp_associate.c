@@ -20,6 +20,7 @@
 #include "hooks/hooks.h"
 #include "state/vfork.h"
 #include "udp/udp_assoc.h"
+#include "udp/udp_gss.h"
 
 /* Where control connections live: above the descriptors programs use
  * for themselves (select() users, "close everything from 3" loops). */
@@ -217,6 +218,7 @@ static int associate(int fd, struct sfy_assoc *a, int idx)
 	int64_t deadline = socks5_now_ms() + cfg->timeout_ms;
 	int64_t t0 = sfy_log_now_us();
 	struct socks5_failure why;
+	struct socks5_hs_opts opts;
 	struct socks5_reply bound;
 	struct socks5_addr dst;
 	const char *what = "";
@@ -234,10 +236,22 @@ static int associate(int fd, struct sfy_assoc *a, int idx)
 	}
 	rc = request_dst(fd, ctl, &dst);
 	memset(&why, 0, sizeof(why));
+	memset(&opts, 0, sizeof(opts));
+	opts.gss_take = true; /* a protected level wraps the datagrams */
 	if (rc == 0)
-		rc = socks5_handshake(sfy_real_io(), ctl, &cfg->chain[0], 1,
-				      SOCKS5_CMD_UDP_ASSOCIATE, &dst, deadline,
-				      &bound, &why);
+		rc = socks5_handshake_ex(sfy_real_io(), ctl, &cfg->chain[0], 1,
+					 SOCKS5_CMD_UDP_ASSOCIATE, &dst,
+					 deadline, &opts, &bound, &why);
+	if (rc == 0 && opts.gss_sec) {
+		a->gss = sfy_udp_gss_new(a->gss_mem, opts.gss_sec);
+		if (a->gss)
+			a->gss_mem = a->gss;
+		else {
+			rc = -ENOMEM;
+			log_fail("no memory for the GSSAPI datagram buffers",
+				 NULL, ENOMEM);
+		}
+	}
 	if (rc == 0) {
 		rc = relay_addr(a, ctl, &bound.bnd);
 		if (rc)

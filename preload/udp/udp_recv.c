@@ -30,6 +30,7 @@
  * caller's MSG_TRUNC and for msg_flags. MSG_PEEK works as it is (the
  * datagram stays queued); a datagram we drop while peeking is consumed
  * first, so that the next peek sees the next one.
+ * (GSSAPI: the relay's datagrams are unwrapped first, udp_gss.c.)
  *
  * Which datagrams reach the program:
  *   - from the relay, well formed, FRAG 0: payload and origin;
@@ -64,6 +65,7 @@
 #include "dns/fakeip.h"
 #include "hooks/hooks.h"
 #include "route/decide.h"
+#include "udp/udp_gss.h"
 #include "udp/udp_io.h"
 
 #define HDR_MIN 8 /* domain of one byte: 3 + 1 + 1 + 1 + 2 */
@@ -369,7 +371,6 @@ static const char *parse(const uint8_t *head, size_t got, size_t *hl,
 ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 			struct msghdr *msg, int flags)
 {
-	const struct sfy_real *r = sfy_real();
 	struct sfy_assoc *a = sfy_assoc_at(info->assoc);
 	uint8_t head[SOCKS5_UDP_HEADER_MAX];
 	const size_t H = sizeof(head);
@@ -410,9 +411,12 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 			m.msg_iovlen = (size_t)kn;
 			m.msg_control = msg->msg_control;
 			m.msg_controllen = msg->msg_controllen;
-			n = r->recvmsg(fd, &m, flags | MSG_TRUNC);
+			n = sfy_udp_gss_recvmsg(fd, a->gss, &a->relay, &m,
+						flags | MSG_TRUNC);
+			if (n == -EBADMSG)
+				continue; /* dropped (and logged) there */
 			if (n < 0)
-				return -errno;
+				return n;
 			got = (size_t)n < H + C ? (size_t)n : H + C;
 			why = NULL;
 			hl = 0;
@@ -436,7 +440,7 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 				break;
 			drop_log(why);
 			if (flags & MSG_PEEK)
-				r->recv(fd, NULL, 0, MSG_DONTWAIT);
+				sfy_udp_gss_consume(fd, a->gss);
 		}
 		payload = (size_t)n - hl;
 		avail = got - hl;

@@ -25,6 +25,7 @@
 #include "base/sockaddr.h"
 #include "dns/fakeip.h"
 #include "hooks/hooks.h"
+#include "udp/udp_gss.h"
 #include "udp/udp_io.h"
 
 int sfy_udp_header(const struct sockaddr *sa, socklen_t len, uint8_t *hdr,
@@ -149,6 +150,9 @@ ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
 	m.msg_iovlen = (size_t)rc;
 	m.msg_name = connected ? NULL : &a->relay;
 	m.msg_namelen = connected ? 0 : a->relay_len;
+	if (a->gss)
+		return sfy_udp_gss_send(fd, a->gss, &m, hlen, flags & ~MSG_OOB,
+					a->max_dgram);
 	sent = r->sendmsg(fd, &m, flags & ~MSG_OOB);
 	if (sent < 0)
 		return -errno;

@@ -27,8 +27,7 @@ dante_gss_build || { say "gss bench: no dante with GSSAPI"; exit 0; }
 netns_up || { say "gss bench: no namespaces"; exit 1; }
 CLI=(ip netns exec "$NS_CLI")
 TG=198.51.100.2
-krb5_realm_up "$(free_port)" || { say "gss bench: the KDC did not start"; exit 1; }
-krb5_kinit alice || { say "gss bench: kinit failed"; exit 1; }
+gss_lab_up || { say "gss bench: no realm and sockd"; exit 1; }
 mkdir -p "$T/www"
 head -c $((MIB * 1048576)) /dev/zero >"$T/www/bulk"
 HP=$(free_port)
@@ -44,29 +43,58 @@ speed() {
 }
 med() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 
+# rows MEASURE TAG: a table row per level, the median over ROUNDS of
+# MEASURE ENV... (one number, empty on failure) through socksify and
+# through Dante's client.
+rows() {
+	local measure=$1 tag=$2 enc port s d sm dm i
+	for enc in clear integrity confidentiality; do
+		eval "port=\$SOCKD_PORT_$enc"
+		s=() d=()
+		for ((i = 0; i < ROUNDS; i++)); do
+			s+=("$($measure "${SFY_PRELOAD_ENV[@]}" \
+				SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
+			d+=("$($measure SOCKS_CONF="$T/dsocks_$enc.conf" \
+				LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
+		done
+		sm=$(printf '%s\n' "${s[@]}" | grep . | med)
+		dm=$(printf '%s\n' "${d[@]}" | grep . | med)
+		say "gss bench $tag $enc: socksify ${s[*]}; dante ${d[*]}"
+		echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
+	done
+}
+
 echo "| GSSAPI level (curl, $MIB MiB through Dante's sockd) | socksify MiB/s | Dante's own client MiB/s |"
 echo "|---|---|---|"
-for enc in clear integrity confidentiality; do
-	port=$(free_port)
-	start_sockd_gss "sockd_$enc" "$port" "$enc" || { say "sockd $enc did not start"; continue; }
-	cat >"$T/dsocks_$enc.conf" <<EOF
-route {
-	from: 0.0.0.0/0 to: 0.0.0.0/0 via: proxy.test port = $port
-	proxyprotocol: socks_v5
-	method: gssapi
-	gssapi.servicename: rcmd
-	gssapi.enctype: $enc
+rows speed tcp
+
+# UDP ASSOCIATE (RFC 1961 section 6 at integrity and confidentiality):
+# GSS_UDP_N (default 2000) round trips of a 1 KiB datagram to a UDP echo on
+# the target, one at a time, python through socksify and through Dante's
+# client; the median over GSS_ROUNDS of round trips per second.
+UN=${GSS_UDP_N:-2000}
+UP=$(free_port)
+NETNS=$NS_TG LISTEN=$TG start_udp_echo uecho "$UP" || exit 1
+cat >"$T/udp_rate.py" <<'EOP'
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+data = b"x" * 1024
+ok, t0 = 0, time.time()
+for _ in range(n):
+    s.sendto(data, (host, port))
+    try:
+        ok += s.recvfrom(2048)[0] == data
+    except socket.timeout:
+        pass
+dt = time.time() - t0
+print("%.0f" % (n / dt) if ok == n else "")
+EOP
+rate() {
+	"${CLI[@]}" env "$@" timeout 120 "$PY" "$T/udp_rate.py" "$TG" "$UP" "$UN" 2>/dev/null
 }
-EOF
-	s=() d=()
-	for ((i = 0; i < ROUNDS; i++)); do
-		s+=("$(speed "${SFY_PRELOAD_ENV[@]}" \
-			SOCKSIFY_PROXY="socks5h://proxy.test:$port?auth=gssapi&level=$enc")")
-		d+=("$(speed SOCKS_CONF="$T/dsocks_$enc.conf" \
-			LD_PRELOAD="$DANTE_GSS/libdsocks.so")")
-	done
-	sm=$(printf '%s\n' "${s[@]}" | grep . | med)
-	dm=$(printf '%s\n' "${d[@]}" | grep . | med)
-	say "gss bench $enc: socksify ${s[*]}; dante ${d[*]}"
-	echo "| $enc | ${sm:-n/a} | ${dm:-n/a} |"
-done
+echo
+echo "| GSSAPI level (UDP, $UN round trips of 1 KiB through Dante's sockd) | socksify round trips/s | Dante's own client round trips/s |"
+echo "|---|---|---|"
+rows rate udp

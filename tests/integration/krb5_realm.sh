@@ -160,3 +160,38 @@ EOF
 		return 1
 	}
 }
+
+# gss_lab_up: what test_gssapi.sh and tests/bench/gss_rows.sh both stand
+# on, in namespaces already up (netns_up): the realm's KDC on a free port
+# (krb5_realm_up), alice's ticket (krb5_kinit), and one GSSAPI sockd per
+# protection level, its port in SOCKD_PORT_<level> and Dante's client
+# configuration for it in $T/dsocks_<level>.conf. 0, or 1 after a line on
+# stderr saying which step failed.
+gss_lab_up() {
+	local enc port
+	krb5_realm_up "$(free_port)" || {
+		echo "gss_lab_up: the KDC did not start" >&2
+		return 1
+	}
+	krb5_kinit alice || {
+		echo "gss_lab_up: kinit alice failed: $(cat "$KRB5_DIR/kinit.log")" >&2
+		return 1
+	}
+	for enc in clear integrity confidentiality; do
+		port=$(free_port)
+		start_sockd_gss "sockd_$enc" "$port" "$enc" || {
+			echo "gss_lab_up: sockd ($enc) did not start" >&2
+			return 1
+		}
+		eval "SOCKD_PORT_$enc=$port"
+		cat >"$T/dsocks_$enc.conf" <<EOC
+route {
+	from: 0.0.0.0/0 to: 0.0.0.0/0 via: proxy.test port = $port
+	proxyprotocol: socks_v5
+	method: gssapi
+	gssapi.servicename: rcmd
+	gssapi.enctype: $enc
+}
+EOC
+	done
+}
