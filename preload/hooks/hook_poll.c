@@ -12,6 +12,11 @@
  * round bounded by the nearest handshake deadline (SOCKSIFY_TIMEOUT_MS),
  * so a stalled proxy turns into ETIMEDOUT through the program's own wait.
  *
+ * An open early-data socket (tcp/async.h) the kernel shows readable for
+ * the proxy's replies alone is not readable to the program: the replies
+ * are consumed inside the wait, which goes on until the program's own
+ * bytes come (sfy_async_replies_only).
+ *
  * A GSSAPI-protected stream holding plaintext (tcp/gss_stream.h) is
  * readable whatever the kernel says: POLLIN, and the round does not wait.
  *
@@ -116,6 +121,13 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 			errno = err;
 			return -1;
 		}
+		for (i = 0; rc > 0 && i < n; i++) /* early data's replies */
+			if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLRDNORM)) &&
+			    sfy_async_replies_only(p[i].fd)) {
+				p[i].revents &= ~(POLLIN | POLLRDNORM);
+				if (!p[i].revents)
+					rc--;
+			}
 		if (rc == 0)
 			sfy_async_expire();
 		for (i = 0; i < n; i++) {

@@ -115,6 +115,11 @@ int sfy_async_io_read(int fd, int flags);
 /* Whether connects under cfg open early (see above). */
 bool sfy_async_early_ok(const struct sfy_config *cfg);
 
+/* After a wait saw fd readable: true when those bytes were only the
+ * proxy's replies to an open handshake (consumed now, so the program is
+ * not told; it is when its own bytes came with them). */
+bool sfy_async_replies_only(int fd);
+
 /* Before a program's wait: sends what an open handshake of fd (of any,
  * flush_all) still holds back, the program having written nothing. */
 void sfy_async_flush(int fd);
