@@ -1,7 +1,8 @@
 /*
  * The per-descriptor handshake machines of non-blocking connects (see
- * async.h). A fixed table: no malloc, async-signal-safe (a try-lock per
- * slot; a wait that finds a slot busy leaves it for its owner).
+ * async.h), in a table that grows in mmap'ed chunks (asynctable.c): no
+ * malloc, async-signal-safe (a try-lock per slot; a wait that finds a
+ * slot busy leaves it for its owner).
  *
  * A slot: claimed and filled by connect(), published as PENDING; stepped
  * by whichever hook gets the descriptor's readiness; on success the TCP
@@ -28,48 +29,7 @@
 #include "tcp/gss_stream.h"
 #include "tcp/pipeline.h"
 
-
 atomic_int sfy_async_live;
-static struct async_slot slots[SFY_ASYNC_MAX];
-static atomic_int hiwater; /* one above the highest slot ever claimed */
-
-int sfy_async_hiwater(void)
-{
-	return atomic_load_explicit(&hiwater, memory_order_acquire);
-}
-
-struct async_slot *sfy_async_slot(int i)
-{
-	return &slots[i];
-}
-
-struct async_slot *sfy_async_find(int fd)
-{
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
-
-	for (i = 0; i < n; i++) {
-		struct async_slot *s = &slots[i];
-		int st = atomic_load_explicit(&s->st, memory_order_acquire);
-
-		if (st >= SFY_ASYNC_PENDING &&
-		    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
-			return s;
-	}
-	return NULL;
-}
-
-bool sfy_async_lock(struct async_slot *s)
-{
-	int z = 0;
-
-	return atomic_compare_exchange_strong_explicit(
-		&s->busy, &z, 1, memory_order_acquire, memory_order_relaxed);
-}
-
-void sfy_async_unlock(struct async_slot *s)
-{
-	atomic_store_explicit(&s->busy, 0, memory_order_release);
-}
 
 /* Under the lock. */
 static void release(struct async_slot *s)
@@ -79,25 +39,6 @@ static void release(struct async_slot *s)
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
 	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
-}
-
-static struct async_slot *claim(void)
-{
-	int i, n;
-
-	for (i = 0; i < SFY_ASYNC_MAX; i++) {
-		int z = SFY_ASYNC_FREE;
-
-		if (atomic_compare_exchange_strong(&slots[i].st, &z,
-						   SFY_ASYNC_CLAIMED))
-			break;
-	}
-	if (i == SFY_ASYNC_MAX)
-		return NULL;
-	n = atomic_load(&hiwater);
-	while (n <= i && !atomic_compare_exchange_weak(&hiwater, &n, i + 1))
-		;
-	return &slots[i];
 }
 
 /* The warn line of a failure, in the blocking path's words
@@ -233,7 +174,7 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 		release(old);
 		sfy_async_unlock(old);
 	}
-	s = claim();
+	s = sfy_async_claim();
 	if (!s)
 		return 1; /* the table is full: the caller waits in connect() */
 	s->busy = 1;
@@ -312,14 +253,16 @@ int sfy_async_advance(int fd, short revents)
 
 int sfy_async_ms_left(void)
 {
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int n = sfy_async_hiwater(), i;
 	int64_t now = socks5_now_ms(), best = -1;
 
 	for (i = 0; i < n; i++) {
-		if (atomic_load_explicit(&slots[i].st, memory_order_acquire) !=
+		struct async_slot *s = sfy_async_slot(i);
+
+		if (atomic_load_explicit(&s->st, memory_order_acquire) !=
 		    SFY_ASYNC_PENDING)
 			continue;
-		int64_t left = atomic_load_explicit(&slots[i].deadline,
+		int64_t left = atomic_load_explicit(&s->deadline,
 						    memory_order_relaxed) - now;
 
 		if (left < 0)
@@ -332,11 +275,11 @@ int sfy_async_ms_left(void)
 
 void sfy_async_expire(void)
 {
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int n = sfy_async_hiwater(), i;
 	int64_t now = socks5_now_ms();
 
 	for (i = 0; i < n; i++) {
-		struct async_slot *s = &slots[i];
+		struct async_slot *s = sfy_async_slot(i);
 
 		if (atomic_load_explicit(&s->st, memory_order_acquire) ==
 			    SFY_ASYNC_PENDING &&

@@ -3,7 +3,7 @@
  *
  * connect() on a non-blocking socket to a proxied destination starts the
  * TCP connection to the first hop, sets up the public handshake machine
- * (socks5_hs_*) in a slot of a fixed table here, and returns EINPROGRESS.
+ * (socks5_hs_*) in a slot of a table that grows without malloc, and returns EINPROGRESS.
  * The machine then advances whenever the program waits or looks at the
  * socket: poll, ppoll, select, pselect (hook_poll.c), epoll_wait and its
  * siblings (hook_epoll.c), getsockopt(SO_ERROR) (hook_sockopt.c). No
@@ -43,7 +43,9 @@
 #include "socks5.h"
 #include "state/fdstate.h"
 
-#define SFY_ASYNC_MAX 256
+/* Handshakes at once: a static chunk, then mmap'ed ones (asynctable.c). */
+#define SFY_ASYNC_CHUNK 256
+#define SFY_ASYNC_MAX (64 * SFY_ASYNC_CHUNK)
 
 enum sfy_async_st {
 	SFY_ASYNC_FREE = 0,
@@ -65,7 +67,7 @@ static inline bool sfy_async_none(void)
  * or -EINPROGRESS): starts the machine to dst over cfg's chain and steps
  * it once. Returns -EINPROGRESS (running, or failed already: SO_ERROR
  * says so), 0 (all done at once), 1 when the table is
- * full (then connect() waits as for a blocking socket). dstname for log
+ * full (then connect() gives EAGAIN). dstname for log
  * lines; info is stored as fd's TCP record on success. */
 int sfy_async_start(int fd, const struct sfy_config *cfg,
 		    const struct socks5_addr *dst, const char *dstname,

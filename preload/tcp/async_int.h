@@ -27,10 +27,12 @@ struct async_slot {
 	char name[SOCKS5_DOMAIN_MAX + 16];
 };
 
-/* The table: slot i below sfy_async_hiwater() (one above the highest
+/* The table (asynctable.c): slot i below sfy_async_hiwater() (one above the highest
  * slot ever claimed). */
 int sfy_async_hiwater(void);
 struct async_slot *sfy_async_slot(int i);
+/* A FREE slot, now CLAIMED (NULL: the table is full). */
+struct async_slot *sfy_async_claim(void);
 /* fd's slot (PENDING or FAILED), or NULL. */
 struct async_slot *sfy_async_find(int fd);
 /* The per-slot try-lock. */
