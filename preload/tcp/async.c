@@ -31,12 +31,28 @@
 
 atomic_int sfy_async_live;
 
+/* The epoll registrations of every number of s's socket: armed for
+ * need, or the program's own put back (need 0). */
+void sfy_async_remod(struct async_slot *s, short need)
+{
+	int fds[1 + SFY_ASYNC_ALIASES], n = sfy_async_numbers(s, fds);
+
+	for (int i = 0; i < n; i++) {
+		if (need)
+			sfy_epoll_reg_arm(fds[i], need);
+		else
+			sfy_epoll_reg_restore(fds[i]);
+	}
+}
+
 /* Under the lock. */
 static void release(struct async_slot *s)
 {
 	sfy_async_probe_end(s);
 	sfy_async_early_end(s);
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
+	for (int i = 0; i < SFY_ASYNC_ALIASES; i++)
+		atomic_store_explicit(&s->alias[i], 0, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
 	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
 }
@@ -77,6 +93,7 @@ static void finished(struct async_slot *s, int fd)
 	int rc = socks5_hs_result(&s->hs, &bound, &why);
 	/* An open socket has the program's own registration already. */
 	bool was_open = atomic_load_explicit(&s->open, memory_order_relaxed);
+	int fds[1 + SFY_ASYNC_ALIASES], nn, i;
 
 	sfy_async_probe_end(s);
 	/* Integrity or confidentiality: the data is wrapped from now on. */
@@ -92,9 +109,11 @@ static void finished(struct async_slot *s, int fd)
 		s->info.bnd_len = sfy_bind_connect_shown(&bound.bnd,
 							 s->info.family,
 							 &s->info.bnd);
-		if (sfy_fd_set(fd, &s->info))
-			sfy_debug("fd %d: no room to remember its destination",
-				  fd);
+		nn = sfy_async_numbers(s, fds);
+		for (i = 0; i < nn; i++)
+			if (sfy_fd_set(fds[i], &s->info))
+				sfy_debug("fd %d: no room to remember its destination",
+					  fds[i]);
 		if (sfy_log_level() >= SFY_LOG_INFO) {
 			const struct sfy_config *cfg = sfy_config();
 			char hop[SOCKS5_CHAIN_MAX * 600];
@@ -104,9 +123,11 @@ static void finished(struct async_slot *s, int fd)
 				 s->name, hop,
 				 (double)(sfy_log_now_us() - s->t0) / 1000.0);
 		}
+		/* released first: a waiter woken by the re-armed
+		 * registration must find the handshake over */
 		release(s);
-		if (!was_open)
-			sfy_epoll_reg_restore(fd);
+		for (i = 0; i < nn && !was_open; i++)
+			sfy_epoll_reg_restore(fds[i]);
 		return;
 	}
 	log_failed(s, &why, -rc);
@@ -115,7 +136,7 @@ static void finished(struct async_slot *s, int fd)
 	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FAILED, memory_order_release);
 	if (!was_open)
-		sfy_epoll_reg_restore(fd);
+		sfy_async_remod(s, 0);
 }
 
 /* Under the lock, s PENDING: one step (then the time-out: replies that
@@ -142,12 +163,12 @@ static int step(struct async_slot *s, int fd)
 		return SFY_ASYNC_PENDING;
 	/* Pipelined: after the one write only replies are due. */
 	if (ev && s->early && !socks5_hs_sending(&s->hs) && s->hs.piped) {
-		sfy_async_open_early(s, fd);
+		sfy_async_open_early(s);
 		return SFY_ASYNC_PENDING;
 	}
 	if (ev) {
 		atomic_store_explicit(&s->need, ev, memory_order_relaxed);
-		sfy_epoll_reg_arm(fd, ev);
+		sfy_async_remod(s, ev);
 		return SFY_ASYNC_PENDING;
 	}
 	finished(s, fd);
@@ -244,7 +265,7 @@ int sfy_async_advance(int fd, short revents)
 		return shown(s, SFY_ASYNC_PENDING);
 	st = atomic_load_explicit(&s->st, memory_order_relaxed);
 	if (st == SFY_ASYNC_PENDING &&
-	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+	    sfy_async_has(s, fd))
 		st = step(s, fd);
 	st = shown(s, st);
 	sfy_async_unlock(s);
@@ -298,7 +319,7 @@ int sfy_async_take(int fd)
 		return 0;
 	if (atomic_load_explicit(&s->st, memory_order_relaxed) ==
 		    SFY_ASYNC_FAILED &&
-	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd) {
+	    sfy_async_has(s, fd)) {
 		err = s->err;
 		release(s);
 	}
@@ -356,9 +377,10 @@ void sfy_async_forget(int fd)
 
 	/* Busy: the stepping thread finds the number closed and fails. */
 	if (s && sfy_async_lock(s)) {
-		if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd &&
+		if (sfy_async_has(s, fd) &&
 		    atomic_load_explicit(&s->st, memory_order_relaxed) >=
-			    SFY_ASYNC_PENDING)
+			    SFY_ASYNC_PENDING &&
+		    !sfy_async_unnumber(s, fd))
 			release(s);
 		sfy_async_unlock(s);
 	}

@@ -158,7 +158,12 @@ extern atomic_bool sfy_sig_interrupts __attribute__((visibility("hidden")));
 int sfy_async_take(int fd);
 int sfy_async_probe_poll(int fd, struct pollfd *p);
 
-/* fd is being closed (or its number reused): its slot, if any, goes. */
+/* newfd is a copy of oldfd (dup, dup2, dup3, F_DUPFD): a handshake of
+ * oldfd's socket is followed through either number (up to 4 copies). */
+void sfy_async_dup(int oldfd, int newfd);
+
+/* fd is being closed (or its number reused): its slot, if any, goes
+ * with its last number. */
 void sfy_async_forget(int fd);
 
 /* The epoll registrations of connecting descriptors (epoll_reg.c): told

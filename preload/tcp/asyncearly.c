@@ -45,14 +45,14 @@ static void flush(struct async_slot *s, int fd)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &was, sizeof(was));
 }
 
-void sfy_async_open_early(struct async_slot *s, int fd)
+void sfy_async_open_early(struct async_slot *s)
 {
 	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->corked, true, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sfy_async_corked, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sfy_async_opened, 1, memory_order_relaxed);
 	atomic_store_explicit(&s->open, true, memory_order_release);
-	sfy_epoll_reg_restore(fd);
+	sfy_async_remod(s, 0);
 }
 
 void sfy_async_early_end(struct async_slot *s)
@@ -84,7 +84,7 @@ void sfy_async_flush(int fd)
 	if (!atomic_load_explicit(&sfy_async_corked, memory_order_relaxed) ||
 	    !(s = sfy_async_find(fd)) || !sfy_async_lock(s))
 		return;
-	if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+	if (sfy_async_has(s, fd))
 		flush(s, fd);
 	sfy_async_unlock(s);
 }

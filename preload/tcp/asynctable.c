@@ -36,6 +36,68 @@ struct async_slot *sfy_async_slot(int i)
 	       i % SFY_ASYNC_CHUNK;
 }
 
+bool sfy_async_has(struct async_slot *s, int fd)
+{
+	if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+		return true;
+	for (int i = 0; i < SFY_ASYNC_ALIASES; i++)
+		if (atomic_load_explicit(&s->alias[i], memory_order_relaxed) ==
+		    fd + 1)
+			return true;
+	return false;
+}
+
+int sfy_async_numbers(struct async_slot *s, int *out)
+{
+	int n = 0, a;
+
+	out[n++] = atomic_load_explicit(&s->fd, memory_order_relaxed);
+	for (int i = 0; i < SFY_ASYNC_ALIASES; i++)
+		if ((a = atomic_load_explicit(&s->alias[i],
+					      memory_order_relaxed)))
+			out[n++] = a - 1;
+	return n;
+}
+
+bool sfy_async_unnumber(struct async_slot *s, int fd)
+{
+	int a;
+
+	for (int i = 0; i < SFY_ASYNC_ALIASES; i++) {
+		a = atomic_load_explicit(&s->alias[i], memory_order_relaxed);
+		if (!a)
+			continue;
+		if (a == fd + 1) {
+			atomic_store_explicit(&s->alias[i], 0,
+					      memory_order_relaxed);
+			return true;
+		}
+		if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd) {
+			/* the first number goes: a copy takes its place */
+			atomic_store_explicit(&s->fd, a - 1,
+					      memory_order_relaxed);
+			atomic_store_explicit(&s->alias[i], 0,
+					      memory_order_relaxed);
+			return true;
+		}
+	}
+	return false;
+}
+
+void sfy_async_dup(int oldfd, int newfd)
+{
+	struct async_slot *s;
+
+	sfy_async_forget(newfd); /* a slot of a number closed unseen */
+	s = sfy_async_find(oldfd);
+	for (int i = 0; s && i < SFY_ASYNC_ALIASES; i++) {
+		int z = 0;
+
+		if (atomic_compare_exchange_strong(&s->alias[i], &z, newfd + 1))
+			return;
+	}
+}
+
 struct async_slot *sfy_async_find(int fd)
 {
 	int n = sfy_async_hiwater(), i;
@@ -44,8 +106,7 @@ struct async_slot *sfy_async_find(int fd)
 		struct async_slot *s = sfy_async_slot(i);
 		int st = atomic_load_explicit(&s->st, memory_order_acquire);
 
-		if (st >= SFY_ASYNC_PENDING &&
-		    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+		if (st >= SFY_ASYNC_PENDING && sfy_async_has(s, fd))
 			return s;
 	}
 	return NULL;

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+#
+# A handshake of the event-loop machine (tcp/async.h) and the program's
+# descriptor bookkeeping: a non-blocking connect() through the proxy
+# followed through a copy of the descriptor (dup, dup2, fcntl(F_DUPFD),
+# the original closed or kept; poll and edge-triggered epoll on the copy:
+# tests/tools/evloop_dup.c). Once, the copy was a stranger: it turned
+# writable when the TCP connection to the proxy did, and the program's
+# bytes went into the handshake (or, the original closed, to a proxy
+# whose handshake had been dropped).
+. "$(dirname "$0")/lib.sh"
+
+DUPT=$B/tests/tools/evloop_dup
+if [ ! -f "$B/libsocksify.so" ] || [ ! -x "$DUPT" ]; then
+	fail setup "$B/libsocksify.so or $DUPT missing (make all-tests)"
+	finish
+fi
+E=$(free_port)
+DP=$(free_port)
+MP=$(free_port)
+start_tcp_echo echo "$E" || { fail setup "echo server"; finish; }
+EXTERNAL=127.0.0.2 start_danted dante "$DP" || { fail setup danted; finish; }
+EXTERNAL=127.0.0.2 start_microsocks ms "$MP" || { fail setup microsocks; finish; }
+
+# run PORT CMD...: CMD preloaded, through the proxy at PORT.
+run() {
+	local port=$1
+	shift
+	env -u SOCKSIFY_NO_PROXY -u SOCKSIFY_LOG -u SOCKSIFY_LOG_FILE \
+		-u SOCKSIFY_TIMEOUT_MS "${SFY_PRELOAD_ENV[@]}" \
+		SOCKSIFY_PROXY="socks5://127.0.0.1:$port" SOCKSIFY_NO_PROXY= \
+		timeout 30 "$@"
+}
+
+for px in ms dante; do
+	port=$MP
+	[ $px = dante ] && port=$DP
+	for mode in dup-close dup-keep dup2 fcntl epoll; do
+		name=evloop_fd_${px}_$mode
+		n0=$(wc -l <"$T/echo.peers")
+		out=$(run "$port" "$DUPT" "$mode" 127.0.0.1 "$E" 2>"$T/$name.err")
+		seen=$(tail -n +$((n0 + 1)) "$T/echo.peers" | grep -c '^127\.0\.0\.2 ')
+		if [ "$out" = ok ] && [ "$seen" = 1 ]; then
+			pass "$name"
+		else
+			fail "$name" "output '$out', $seen proxied connection(s); $(head -c 300 "$T/$name.err")"
+		fi
+	done
+done
+finish
