@@ -162,6 +162,10 @@ int sfy_async_probe_poll(int fd, struct pollfd *p);
  * oldfd's socket is followed through either number (up to 4 copies). */
 void sfy_async_dup(int oldfd, int newfd);
 
+/* At start-up (init.c): the fork child handler, which unlocks the slots
+ * (and the epoll registrations' table) that other threads held. */
+void sfy_async_init(void);
+
 /* fd is being closed (or its number reused): its slot, if any, goes
  * with its last number. */
 void sfy_async_forget(int fd);

@@ -9,13 +9,21 @@
  * table is full and connect() fails with EAGAIN (tcp/connect.c, logged),
  * as the kernel's does when it has no room.
  *
+ * A fork child has only the forking thread: a slot another thread was
+ * stepping would stay locked for good (never stepped, never expired, and
+ * every wait after its deadline would spin), so the child handler
+ * unlocks every slot; the child's waits step them from there (a step cut
+ * short left the machine where its last whole I/O put it).
+ *
  * hiwater is raised only after the chunk of its slot is published: a
  * reader that loads it (acquire) finds every chunk below it mapped.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 
 #include "tcp/async_int.h"
+#include "tcp/epoll_reg.h"
 
 #define NCHUNKS (SFY_ASYNC_MAX / SFY_ASYNC_CHUNK)
 
@@ -171,4 +179,19 @@ struct async_slot *sfy_async_claim(void)
 	while (n <= i && !atomic_compare_exchange_weak(&hiwater, &n, i + 1))
 		;
 	return &p[j];
+}
+
+static void fork_child(void)
+{
+	int n = sfy_async_hiwater();
+
+	for (int i = 0; i < n; i++)
+		atomic_store_explicit(&sfy_async_slot(i)->busy, 0,
+				      memory_order_relaxed);
+	sfy_epoll_reg_fork_child();
+}
+
+void sfy_async_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
 }

@@ -7,13 +7,27 @@
 # tests/tools/evloop_dup.c). Once, the copy was a stranger: it turned
 # writable when the TCP connection to the proxy did, and the program's
 # bytes went into the handshake (or, the original closed, to a proxy
-# whose handshake had been dropped).
+# whose handshake had been dropped). And fork() while another thread is
+# inside a step of a handshake (tests/tools/evloop_fork.c): the child once
+# inherited a slot locked by a thread it does not have, and every wait
+# after that handshake's deadline spun at full CPU.
 . "$(dirname "$0")/lib.sh"
 
 DUPT=$B/tests/tools/evloop_dup
-if [ ! -f "$B/libsocksify.so" ] || [ ! -x "$DUPT" ]; then
-	fail setup "$B/libsocksify.so or $DUPT missing (make all-tests)"
-	finish
+FORKT=$B/tests/tools/evloop_fork
+if [ ! -f "$B/libsocksify.so" ] || [ ! -x "$DUPT" ] || [ ! -x "$FORKT" ]; then
+	fail setup "$B/libsocksify.so, $DUPT or $FORKT missing (make all-tests)"
+	
+# fork while a step is held (its log line blocked): the child's 1 s poll
+# of its own pipe costs next to no CPU
+out=$(run "$MP" env SOCKSIFY_TIMEOUT_MS=300 "$FORKT" 127.0.0.1 "$E" 2>"$T/fork.err")
+cpu=$(sed -n 's/^child_cpu_ms=\([0-9]*\)$/\1/p' <<<"$out")
+if [ -n "$cpu" ] && [ "$cpu" -lt 200 ]; then
+	pass evloop_fork_stepping
+else
+	fail evloop_fork_stepping "output '$out' (the child spun?); $(head -c 300 "$T/fork.err")"
+fi
+finish
 fi
 E=$(free_port)
 DP=$(free_port)
@@ -47,4 +61,14 @@ for px in ms dante; do
 		fi
 	done
 done
+
+# fork while a step is held (its log line blocked): the child's 1 s poll
+# of its own pipe costs next to no CPU
+out=$(run "$MP" env SOCKSIFY_TIMEOUT_MS=300 "$FORKT" 127.0.0.1 "$E" 2>"$T/fork.err")
+cpu=$(sed -n 's/^child_cpu_ms=\([0-9]*\)$/\1/p' <<<"$out")
+if [ -n "$cpu" ] && [ "$cpu" -lt 200 ]; then
+	pass evloop_fork_stepping
+else
+	fail evloop_fork_stepping "output '$out' (the child spun?); $(head -c 300 "$T/fork.err")"
+fi
 finish
