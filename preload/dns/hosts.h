@@ -1,9 +1,11 @@
 /*
  * A small /etc/hosts reader, so that remote DNS can tell local names from
  * names the proxy must resolve without asking the resolver (which could
- * send the name to a DNS server). Reads the file on each lookup through a
- * bounded stack buffer with open/pread (not hooked): no shared state, so
- * it is thread-safe; a line longer than the buffer is ignored.
+ * send the name to a DNS server). sfy_hosts_lookup_file reads a file
+ * through a bounded stack buffer with open/pread (not hooked);
+ * sfy_hosts_lookup keeps /etc/hosts in memory, keyed by its device,
+ * inode, mtime and size (one stat() per lookup; hosts.c says how it stays
+ * thread- and fork-safe). A line of 4096 bytes or more is ignored.
  */
 #ifndef SOCKSIFY_PRELOAD_HOSTS_H
 #define SOCKSIFY_PRELOAD_HOSTS_H
@@ -37,7 +39,13 @@ struct sfy_hosts_result {
 int sfy_hosts_lookup_file(const char *path, const char *name,
 			  struct sfy_hosts_result *out);
 
-/* The same on /etc/hosts. */
+/* The same from an in-memory copy of the file at path, read again when
+ * its identity (device, inode, mtime, size) changes. One copy per process,
+ * for one path: the library's is /etc/hosts. */
+int sfy_hosts_lookup_cached(const char *path, const char *name,
+			    struct sfy_hosts_result *out);
+
+/* sfy_hosts_lookup_cached on /etc/hosts. */
 int sfy_hosts_lookup(const char *name, struct sfy_hosts_result *out);
 
 #endif

@@ -5,17 +5,16 @@
  * association take the relay's header off and report the true origin
  * (udp_recv.c).
  *
- * These are on the hot path of every program: for any descriptor that is
- * not an associated UDP socket the cost is one relaxed atomic load (no
- * association ever made in this process) or two (the descriptor's table
- * slot), then the real call. No system call, no lock.
+ * These are on the hot path of every program: one check, sfy_fd_plain_io
+ * (state/fdstate.h: one relaxed load while no descriptor of the process
+ * ever had a special data path, else one load of the descriptor's slot),
+ * then the real call. No system call, no lock. Only a descriptor marked
+ * special asks the three modules: a handshake in progress (tcp/async.h:
+ * EAGAIN, or its replies read first), a GSSAPI-protected stream
+ * (tcp/gss_stream.h: the unwrapped bytes), an association (udp_recv.c).
  *
  * MSG_ERRQUEUE reads the socket's error queue, which holds what we sent
  * (with our header) and ancillary data: passed through untouched.
- *
- * On a GSSAPI-protected stream (tcp/gss_stream.h) each of them reads the
- * unwrapped bytes instead: one more relaxed load (sfy_gss_of) for every
- * other descriptor, and none for read() and readv()'s fast path.
  */
 #include <errno.h>
 #include <string.h>
@@ -92,6 +91,8 @@ ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 	if (!r->recv)
 		return fail(-ENOSYS);
+	if (sfy_fd_plain_io(fd))
+		return r->recv(fd, buf, n, flags);
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
 	if (sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc))
@@ -114,6 +115,8 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 
 	if (!r->recvfrom)
 		return fail(-ENOSYS);
+	if (sfy_fd_plain_io(fd))
+		goto real;
 	if (sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
 	if (sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc)) {
@@ -126,6 +129,7 @@ ssize_t sfy_recvfrom(int fd, void *buf, size_t n, int flags,
 		if (!stale(rc, fd))
 			return rc < 0 ? fail(rc) : rc;
 	}
+real:
 	cap = salen && sfy_dns53_active() ? *salen : 0;
 	rc = r->recvfrom(fd, buf, n, flags, sa, salen);
 	if (rc >= 0)
@@ -139,12 +143,14 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 	struct sfy_fd_info info;
 	socklen_t cap;
 	ssize_t rc;
+	bool plain;
 
 	if (!r->recvmsg)
 		return fail(-ENOSYS);
-	if (sfy_async_gated_rd(fd, flags, &rc))
+	plain = sfy_fd_plain_io(fd);
+	if (!plain && sfy_async_gated_rd(fd, flags, &rc))
 		return fail(rc);
-	if (msg && sfy_gss_of(fd) &&
+	if (!plain && msg && sfy_gss_of(fd) &&
 	    sfy_gss_recv(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, &rc)) {
 		if (rc >= 0) {
 			msg->msg_namelen = 0;
@@ -153,7 +159,7 @@ ssize_t sfy_recvmsg(int fd, struct msghdr *msg, int flags)
 		}
 		return answer(rc);
 	}
-	if (!msg || !relayed(fd, flags, &info)) {
+	if (plain || !msg || !relayed(fd, flags, &info)) {
 		cap = msg && sfy_dns53_active() ? msg->msg_namelen : 0;
 		rc = r->recvmsg(fd, msg, flags);
 		if (rc >= 0 && sfy_fds_maybe_received(msg))
@@ -174,12 +180,14 @@ int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	const struct sfy_real *r = sfy_real();
 	struct sfy_fd_info info;
 	ssize_t rc2;
+	bool plain;
 	int rc;
 
 	if (!r->recvmmsg)
 		return (int)fail(-ENOSYS);
+	plain = sfy_fd_plain_io(fd);
 	/* A protected stream: one message's worth, as a stream gives. */
-	if (vec && vlen && sfy_gss_of(fd) && sfy_gss_recv(fd, vec[0].msg_hdr.msg_iov,
+	if (!plain && vec && vlen && sfy_gss_of(fd) && sfy_gss_recv(fd, vec[0].msg_hdr.msg_iov,
 				  (int)vec[0].msg_hdr.msg_iovlen,
 				  flags & ~MSG_WAITFORONE, &rc2)) {
 		if (rc2 < 0)
@@ -190,7 +198,7 @@ int sfy_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		vec[0].msg_hdr.msg_flags = 0;
 		return 1;
 	}
-	if (!vec || !relayed(fd, flags, &info)) {
+	if (plain || !vec || !relayed(fd, flags, &info)) {
 		socklen_t caps[64];
 		bool dns53 = sfy_dns53_active();
 		unsigned int k;
@@ -238,6 +246,8 @@ static __attribute__((noinline)) ssize_t read_slow(int fd, void *buf,
 
 	if (!r->read)
 		return fail(-ENOSYS);
+	if (sfy_fd_plain_io(fd))
+		return r->read(fd, buf, n);
 	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
 	if (sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, 0, &rc))
@@ -266,6 +276,8 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!r->readv)
 		return fail(-ENOSYS);
+	if (sfy_fd_plain_io(fd))
+		return r->readv(fd, iov, iovcnt);
 	if (sfy_async_gated_rd(fd, 0, &rc))
 		return fail(rc);
 	/* More than IOV_MAX: the real call's EINVAL (not EMSGSIZE). */
@@ -302,6 +314,8 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 
 	if (!r->read_chk)
 		return fail(-ENOSYS);
+	if (sfy_fd_plain_io(fd))
+		return r->read_chk(fd, buf, n, buflen);
 	if (n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, 0, &rc))
 		return answer(rc);
 	if (n <= buflen && relayed(fd, 0, &info)) {
@@ -320,6 +334,8 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 
 	if (!r->recv_chk)
 		return fail(-ENOSYS);
+	if (sfy_fd_plain_io(fd))
+		return r->recv_chk(fd, buf, n, buflen, flags);
 	if (n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc))
 		return answer(rc);
 	if (n <= buflen && relayed(fd, flags, &info)) {
@@ -340,12 +356,12 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 
 	if (!r->recvfrom_chk)
 		return fail(-ENOSYS);
-	if (n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc)) {
+	if (!sfy_fd_plain_io(fd) && n <= buflen && sfy_gss_of(fd) && sfy_gss_recv1(fd, buf, n, flags, &rc)) {
 		if (rc >= 0 && sa && salen)
 			*salen = 0;
 		return answer(rc);
 	}
-	if (n <= buflen && relayed(fd, flags, &info)) {
+	if (n <= buflen && !sfy_fd_plain_io(fd) && relayed(fd, flags, &info)) {
 		rc = recv_one(fd, &info, buf, n, flags, sa, salen);
 		if (!stale(rc, fd))
 			return rc < 0 ? fail(rc) : rc;

@@ -72,6 +72,19 @@ int sfy_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 struct addrinfo;
 int sfy_getaddrinfo(const char *node, const char *service,
 		    const struct addrinfo *hints, struct addrinfo **res);
+/* A message's address length as sendmsg() takes it (not as sendto()):
+ * 0, no address, for a NULL name or length 0; longer than
+ * sockaddr_storage cut to it; a negative one left to the real call. */
+static inline socklen_t sfy_msg_name_len(const struct msghdr *m)
+{
+	if (!m->msg_name)
+		return 0;
+	if ((int)m->msg_namelen >= 0 &&
+	    m->msg_namelen > sizeof(struct sockaddr_storage))
+		return sizeof(struct sockaddr_storage);
+	return m->msg_namelen;
+}
+
 ssize_t sfy_sendto(int fd, const void *buf, size_t n, int flags,
 		   const struct sockaddr *sa, socklen_t len);
 ssize_t sfy_sendmsg(int fd, const struct msghdr *msg, int flags);

@@ -48,27 +48,9 @@
 #include <sys/stat.h>
 
 #include "state/fdstate.h"
+#include "state/fdstate_int.h"
 #include "state/seqlock.h"
 #include "state/vfork.h"
-
-#define CHUNK_SHIFT 10
-#define CHUNK_SLOTS (1u << CHUNK_SHIFT)
-#define NCHUNKS 4096u /* 4M descriptors, beyond any fs.nr_open default */
-
-struct record {
-	struct sfy_fd_info info;
-	uint64_t dev, ino;
-};
-
-#define RECORD_WORDS ((sizeof(struct record) + 7) / 8)
-
-/* seq even: copy (seq / 2) % 2 is current; odd: a writer fills the other
- * one. kind mirrors the current copy's kind. */
-struct slot {
-	atomic_uint seq;
-	atomic_int kind;
-	_Atomic uint64_t words[2][RECORD_WORDS];
-};
 
 static _Atomic(struct slot *) chunks[NCHUNKS];
 /* Not static: fdstate.h's inline checks read it (hidden). */
@@ -76,7 +58,8 @@ atomic_bool sfy_fd_any_state;
 static atomic_int fd_limit;
 static void (*_Atomic stale_fn)(int, const struct sfy_fd_info *);
 atomic_bool sfy_fd_udp_seen;
-static struct slot *slot_of(int fd, bool create)
+
+struct slot *sfy_fd_slot_of(int fd, bool create)
 {
 	unsigned int i;
 	struct slot *c, *expected = NULL;
@@ -131,6 +114,7 @@ static void slot_store(struct slot *s, const struct record *rec)
 	memcpy(w, rec, sizeof(*rec));
 	sfy_seq_store_words(s->words[next], RECORD_WORDS, w);
 	atomic_store_explicit(&s->kind, rec->info.kind, memory_order_relaxed);
+	sfy_fd_path_kind(s, rec->info.kind);
 }
 
 static void copy_load(struct slot *s, unsigned int c, struct record *rec)
@@ -167,21 +151,15 @@ static void note_set(int fd, int kind)
 	while (fd >= lim && !atomic_compare_exchange_weak(&fd_limit, &lim,
 							   fd + 1))
 		;
-	if ((kind == SFY_FD_UDP || kind == SFY_FD_DNS53) &&
+	if (sfy_fd_dgram_kind(kind) &&
 	    !atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
 		atomic_store(&sfy_fd_udp_seen, true);
 	atomic_store(&sfy_fd_any_state, true);
 }
 
-void sfy_fd_data_path_on(void)
-{
-	if (!atomic_load_explicit(&sfy_fd_udp_seen, memory_order_relaxed))
-		atomic_store(&sfy_fd_udp_seen, true);
-}
-
 int sfy_fd_kind_slow(int fd)
 {
-	struct slot *s = slot_of(fd, false);
+	struct slot *s = sfy_fd_slot_of(fd, false);
 
 	return s ? atomic_load_explicit(&s->kind, memory_order_relaxed) :
 		   SFY_FD_NONE;
@@ -205,7 +183,7 @@ static void slot_load_locked(struct slot *s, struct record *rec)
 
 bool sfy_fd_is_ours_slow(int fd)
 {
-	struct slot *s = slot_of(fd, false);
+	struct slot *s = sfy_fd_slot_of(fd, false);
 
 	return s && atomic_load_explicit(&s->kind, memory_order_relaxed) !=
 			    SFY_FD_NONE;
@@ -227,7 +205,7 @@ static int new_record(int fd, const struct sfy_fd_info *info,
 
 	if (stamped(info->kind) && fstat(fd, &st) < 0)
 		return -errno;
-	*slot = slot_of(fd, true);
+	*slot = sfy_fd_slot_of(fd, true);
 	if (!*slot)
 		return fd < 0 || (unsigned int)fd >= NCHUNKS * CHUNK_SLOTS ?
 			       -EBADF : -ENOMEM;
@@ -329,7 +307,7 @@ bool sfy_fd_get(int fd, struct sfy_fd_info *out)
 
 	if (!sfy_fd_is_ours(fd))
 		return false;
-	s = slot_of(fd, false);
+	s = sfy_fd_slot_of(fd, false);
 	slot_load(s, &rec);
 	if (rec.info.kind == SFY_FD_NONE)
 		return false;
@@ -368,7 +346,7 @@ bool sfy_fd_get_fast(int fd, struct sfy_fd_info *out)
 
 	if (!sfy_fd_is_ours(fd))
 		return false;
-	s = slot_of(fd, false);
+	s = sfy_fd_slot_of(fd, false);
 	slot_load(s, &rec);
 	if (rec.info.kind == SFY_FD_NONE)
 		return false;
@@ -385,7 +363,7 @@ void sfy_fd_drop_stale(int fd)
 
 	if (!sfy_fd_is_ours(fd))
 		return;
-	s = slot_of(fd, false);
+	s = sfy_fd_slot_of(fd, false);
 	slot_load(s, &rec);
 	if (rec.info.kind != SFY_FD_NONE && !sfy_in_vfork_child() &&
 	    slot_clear_if(s, &rec) && fn)
@@ -399,7 +377,7 @@ void sfy_fd_clear(int fd)
 
 	if (!sfy_fd_is_ours(fd) || sfy_in_vfork_child())
 		return;
-	s = slot_of(fd, false);
+	s = sfy_fd_slot_of(fd, false);
 	slot_clear(s);
 }
 
@@ -411,7 +389,7 @@ void sfy_fd_copy(int from, int to)
 	if (from == to || !atomic_load_explicit(&sfy_fd_any_state,
 						memory_order_relaxed))
 		return;
-	src = sfy_fd_is_ours(from) ? slot_of(from, false) : NULL;
+	src = sfy_fd_is_ours(from) ? sfy_fd_slot_of(from, false) : NULL;
 	if (!src) {
 		sfy_fd_clear(to);
 		return;
@@ -425,7 +403,7 @@ void sfy_fd_copy(int from, int to)
 	 * so the copied identity stays valid for the new number. */
 	if (sfy_in_vfork_child())
 		return;
-	dst = slot_of(to, true);
+	dst = sfy_fd_slot_of(to, true);
 	if (!dst)
 		return;
 	note_set(to, rec.info.kind);
@@ -442,7 +420,7 @@ static void fork_child(void)
 	struct slot *s;
 
 	for (fd = 0; fd < lim; fd++) {
-		s = slot_of((int)fd, false);
+		s = sfy_fd_slot_of((int)fd, false);
 		if (!s) {
 			fd |= CHUNK_SLOTS - 1; /* the whole chunk is absent */
 			continue;
@@ -450,6 +428,7 @@ static void fork_child(void)
 		if (sfy_seq_fork_repair(&s->seq)) {
 			copy_load(s, sfy_seq_current(&s->seq), &rec);
 			atomic_store(&s->kind, rec.info.kind);
+			sfy_fd_path_kind(s, rec.info.kind);
 		}
 	}
 }

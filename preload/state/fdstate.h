@@ -106,15 +106,38 @@ static inline int sfy_fd_kind(int fd)
 		       sfy_fd_kind_slow(fd) : SFY_FD_NONE;
 }
 
-/* Set once the process has had an associated UDP socket (or one connected
- * to a name server we answer for, SFY_FD_DNS53): until then the
- * data-path hooks (read, write, recv, ...) pass every descriptor straight
- * through after this one relaxed load. */
+/* Set once any descriptor of the process has had a special data path:
+ * an associated UDP socket, one connected to a name server we answer for
+ * (SFY_FD_DNS53), or one marked below. Until then the data-path hooks
+ * (read, write, recv, send, ...) pass every descriptor straight through
+ * after this one relaxed load. */
 extern atomic_bool sfy_fd_udp_seen;
 
-/* A protected stream (tcp/gss_stream.h) exists: the data-path hooks
- * leave their fast path, as for an association. */
-void sfy_fd_data_path_on(void);
+/*
+ * The special data path of one descriptor: its reads and writes must go
+ * through the library (a handshake in progress, tcp/async.h; a GSSAPI-
+ * protected stream, tcp/gss_stream.h; a UDP association or a name-server
+ * socket, by its record's kind). The hooks ask sfy_fd_plain_io() once and
+ * only then the modules' own checks. A module marks each descriptor it
+ * takes over, and unmarks it exactly once when it lets go (the marks are
+ * counted, so two modules, or an unmark racing a new mark of a reused
+ * number, keep a marked descriptor marked). Async-signal-safe; a mark may
+ * map the table's chunk. Marks are not copied by dup: the modules key
+ * their own tables by descriptor and mark each number they hold.
+ */
+void sfy_fd_path_mark(int fd);
+void sfy_fd_path_unmark(int fd);
+bool sfy_fd_path_slow(int fd);
+
+/* True when fd's reads and writes go straight to the kernel: one relaxed
+ * load while no descriptor ever had a special data path, else one load
+ * of fd's slot. */
+static inline bool sfy_fd_plain_io(int fd)
+{
+	return __builtin_expect(!atomic_load_explicit(&sfy_fd_udp_seen,
+						      memory_order_relaxed), 1) ||
+	       !sfy_fd_path_slow(fd);
+}
 
 /* No descriptor of the process ever had an association: one load. */
 static inline bool sfy_fd_no_udp_yet(void)

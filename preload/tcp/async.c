@@ -50,6 +50,12 @@ static void release(struct async_slot *s)
 {
 	sfy_async_probe_end(s);
 	sfy_async_early_end(s);
+	{ /* every number the handshake held */
+		int fds[1 + SFY_ASYNC_ALIASES], n = sfy_async_numbers(s, fds);
+
+		for (int i = 0; i < n; i++)
+			sfy_fd_path_unmark(fds[i]);
+	}
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
 	for (int i = 0; i < SFY_ASYNC_ALIASES; i++)
 		atomic_store_explicit(&s->alias[i], 0, memory_order_relaxed);
@@ -217,9 +223,9 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	atomic_store_explicit(&s->need, POLLOUT, memory_order_relaxed);
 	atomic_store_explicit(&s->fd, fd, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sfy_async_live, 1, memory_order_relaxed);
-	/* Opens the data hooks' gate (sfy_async_gated): from now on read,
-	 * write, send, recv... look at the descriptor. */
-	atomic_store_explicit(&sfy_fd_udp_seen, true, memory_order_relaxed);
+	/* Opens the data hooks' gate (sfy_fd_plain_io) for fd: from now on
+	 * its read, write, send, recv... ask sfy_async_gated. */
+	sfy_fd_path_mark(fd);
 	sfy_async_probe_start(s, cfg, &s->info.via.sa);
 	atomic_store_explicit(&s->st, SFY_ASYNC_PENDING, memory_order_release);
 	st = step(s, fd);

@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 
+#include "state/fdstate.h"
 #include "tcp/async_int.h"
 #include "tcp/epoll_reg.h"
 
@@ -78,6 +79,7 @@ bool sfy_async_unnumber(struct async_slot *s, int fd)
 		if (a == fd + 1) {
 			atomic_store_explicit(&s->alias[i], 0,
 					      memory_order_relaxed);
+			sfy_fd_path_unmark(fd);
 			return true;
 		}
 		if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd) {
@@ -86,6 +88,7 @@ bool sfy_async_unnumber(struct async_slot *s, int fd)
 					      memory_order_relaxed);
 			atomic_store_explicit(&s->alias[i], 0,
 					      memory_order_relaxed);
+			sfy_fd_path_unmark(fd);
 			return true;
 		}
 	}
@@ -98,12 +101,18 @@ void sfy_async_dup(int oldfd, int newfd)
 
 	sfy_async_forget(newfd); /* a slot of a number closed unseen */
 	s = sfy_async_find(oldfd);
-	for (int i = 0; s && i < SFY_ASYNC_ALIASES; i++) {
+	if (!s)
+		return;
+	/* marked first: a data hook that finds the number in the slot
+	 * has looked (state/fdstate.h: marks are not copied by dup) */
+	sfy_fd_path_mark(newfd);
+	for (int i = 0; i < SFY_ASYNC_ALIASES; i++) {
 		int z = 0;
 
 		if (atomic_compare_exchange_strong(&s->alias[i], &z, newfd + 1))
 			return;
 	}
+	sfy_fd_path_unmark(newfd); /* no room: not followed */
 }
 
 struct async_slot *sfy_async_find(int fd)

@@ -16,9 +16,9 @@
  *     (1-based; 0 none). Slots are never freed, only their buffers, so a
  *     racing reader that finds a slot can always lock it, and then checks
  *     that fd still names it. The fast check is sfy_gss_live, one relaxed
- *     load, for every data call of every program; once a stream exists
- *     fdstate's data-path flag (sfy_fd_data_path_on) sends read() and
- *     write() off their fast paths too. The socket's fdstate record stays
+ *     load, for every data call of every program; each descriptor that
+ *     names a stream is marked in fdstate (sfy_fd_path_mark), which is
+ *     the data hooks' one check before they ask sfy_gss_of. The socket's fdstate record stays
  *     SFY_FD_TCP: getpeername and the rest see a proxied TCP socket.
  *   - Buffers: allocated once at adopt (a message being read, up to 4 +
  *     65535 bytes; its plaintext not yet read; a message being sent and
@@ -191,7 +191,7 @@ int sfy_gss_adopt(int fd, struct socks5_gss_sec *sec)
 	s->counted = false;
 	s->broken = 0;
 	atomic_fetch_add(&sfy_gss_live, 1);
-	sfy_fd_data_path_on();
+	sfy_fd_path_mark(fd);
 	atomic_store_explicit(&by_fd[fd], (uint16_t)(s - slots + 1),
 			      memory_order_release);
 	unlock_both(s);
@@ -226,6 +226,7 @@ void sfy_gss_forget(int fd)
 	lock_both(s);
 	if (atomic_load(&by_fd[fd]) == slot) {
 		atomic_store(&by_fd[fd], 0);
+		sfy_fd_path_unmark(fd);
 		if (s->sec && --s->refs == 0)
 			release(s);
 	}
@@ -245,6 +246,7 @@ void sfy_gss_dup(int from, int to)
 	lock_both(s);
 	if (s->sec && sfy_gss_slot_slow(from) == slot) {
 		s->refs++;
+		sfy_fd_path_mark(to);
 		atomic_store(&by_fd[to], (uint16_t)slot);
 	}
 	unlock_both(s);

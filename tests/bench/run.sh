@@ -21,7 +21,8 @@
 # file for the table instead of tests/bench/RESULTS.md), BENCH_ONLY=evloop
 # (only the event-loop rows, tests/bench/evloop_rows.sh), BENCH_ONLY=http
 # (only the HTTP CONNECT row, tests/bench/http_rows.sh), BENCH_ONLY=lookup
-# (only the name lookup rows) or BENCH_ONLY=gss (only the GSSAPI throughput
+# (only the name lookup rows), BENCH_ONLY=hook (only the hook cost rows;
+# tests/bench/hookcost.sh counts them for socksify alone) or BENCH_ONLY=gss (only the GSSAPI throughput
 # table, tests/bench/gss_rows.sh, which a full run adds under the main
 # table when build/dante-gssapi exists).
 #
@@ -443,28 +444,24 @@ hook_rows() {
 	row hook_wait low "instr." "hook cost: poll(), epoll_wait() or getsockopt(SO_ERROR) with no handshake running, per call"
 	row hook_unix low "instr." "hook cost: socket() + connect() AF_UNIX + close(), per round"
 	row hook_bypass low "instr." "hook cost: socket() + connect() UDP to 127.0.0.1 (direct) + close(), per round"
+	row hook_tcpbypass low "instr." "hook cost: socket() + connect() TCP to 127.0.0.1 (direct) + accept() + 2 close(), per round"
+	row hook_send low "instr." "hook cost: send() + recv() of one byte on a direct TCP socket, per round"
 	row hook_sys low "calls" "system calls added to that round (bare: 3)"
 	if ! command -v valgrind >/dev/null; then
 		for shim in $SHIMS; do
-			for m in close rw wait unix bypass; do put "hook_$m" "$shim" "" "valgrind not installed"; done
+			for m in close rw wait unix bypass tcpbypass send; do put "hook_$m" "$shim" "" "valgrind not installed"; done
 		done
 		return
 	fi
-	instr() { # MODE N [ENV...]: instructions of one run
-		local mode=$1 n=$2 f=$T/cg.out
-		shift 2
-		rm -f "$f"
-		timeout 120 env "$@" valgrind --tool=callgrind --callgrind-out-file="$f" \
-			"$BB/hookcost" "$mode" "$n" >/dev/null 2>&1 || return 1
-		awk '/^(summary|totals):/ { print $2; exit }' "$f"
-	}
-	for m in close rw wait unix bypass; do
+	. "$ROOT/tests/bench/hookinstr.sh"
+	instr() { hook_instr "$BB/hookcost" "$T/cg.out" "$@"; } # MODE N [ENV...]
+	for m in close rw wait unix bypass tcpbypass send; do
 		a=$(instr "$m" $n0) b=$(instr "$m" $n1)
 		bare[$m]=$(( (b - a) / (n1 - n0) ))
 	done
 	put hook_sys native 0
 	for shim in $SHIMS; do
-		for m in close rw wait unix bypass; do
+		for m in close rw wait unix bypass tcpbypass send; do
 			if [ "$shim" = native ]; then
 				put "hook_$m" native "0"
 				continue
@@ -613,6 +610,8 @@ elif [ "${BENCH_ONLY:-}" = http ]; then # the HTTP CONNECT row alone
 	http_rows
 elif [ "${BENCH_ONLY:-}" = lookup ]; then # the name lookup rows alone
 	lookup_rows
+elif [ "${BENCH_ONLY:-}" = hook ]; then # the hook cost rows alone
+	hook_rows
 else
 	say "bench: connections through dante-server"
 	conn_rows dante "$DP"

@@ -68,7 +68,9 @@ def client(mode, host, port):
         ip = name[0]
         if ip.startswith("::ffff:"):
             ip = ip[7:]
-        ctl.sendall(b"BACK %s %d\n" % (ip.encode(), name[1]))
+        back = b"BACK %s %d\n" % (ip.encode(), name[1])
+        if mode != "threads":   # threads: once they all wait in accept
+            ctl.sendall(back)
         if mode == "nonblock":
             p = select.poll()
             p.register(ls, select.POLLIN)
@@ -77,20 +79,32 @@ def client(mode, host, port):
             ep = select.epoll()
             ep.register(ls.fileno(), select.EPOLLIN)
             out.append("epolled=%d" % len(ep.poll(10)))
-        if mode == "threads":       # two threads block in accept on one socket
-            got = []
+        if mode == "threads":
+            # Eight threads blocked in accept on one socket when the
+            # connection comes: all wake on the one second reply at once,
+            # and exactly one may take it (bind.c's accept_lock).
+            got, errs = [], []
+            gate = threading.Barrier(9)
             def acc():
-                c, a = ls.accept()
-                got.append("%s:%s" % (a[0], until_eof(c)))
-            for _ in range(2):
+                gate.wait()
+                try:
+                    c, a = ls.accept()
+                    got.append("%s:%s" % (a[0], until_eof(c)))
+                except OSError as e:
+                    errs.append(ename(e))
+            for _ in range(8):
                 threading.Thread(target=acc, daemon=True).start()
+            gate.wait()
+            time.sleep(0.5)     # every thread in accept() by now
+            ctl.sendall(back)
             for _ in range(100):
-                if got:
+                if got or errs:
                     break
                 time.sleep(0.1)
             time.sleep(1)
             out.append("accepts=%d" % len(got))
             out.extend("got=" + g for g in got)
+            out.extend("err=" + e for e in errs)
             print(" ".join(out), flush=True)
             os._exit(0)
         if mode == "accept4":       # blocking socket, poll, then accept4 with flags

@@ -308,6 +308,47 @@ START_TEST(fork_while_writing)
 }
 END_TEST
 
+/* The data path's one check (sfy_fd_plain_io): marks are counted per
+ * descriptor, follow the record's kind for UDP, never go below zero, and
+ * a mark that finds no slot makes every slot-less descriptor special. */
+START_TEST(data_path_marks)
+{
+	struct sfy_fd_info tcp = tcp_info(80), udp = tcp_info(53);
+	int fd = new_socket(), other = new_socket();
+
+	ck_assert(sfy_fd_plain_io(fd)); /* nothing ever: the one load */
+	sfy_fd_path_mark(fd);
+	ck_assert(!sfy_fd_plain_io(fd));
+	ck_assert(sfy_fd_plain_io(other));
+	sfy_fd_path_mark(fd); /* a second module */
+	sfy_fd_path_unmark(fd);
+	ck_assert(!sfy_fd_plain_io(fd));
+	sfy_fd_path_unmark(fd);
+	ck_assert(sfy_fd_plain_io(fd));
+	sfy_fd_path_unmark(fd); /* one too many: no wrap */
+	ck_assert(sfy_fd_plain_io(fd));
+	/* A record neither adds nor takes a mark; UDP is special by kind. */
+	ck_assert_int_eq(sfy_fd_set(other, &tcp), 0);
+	ck_assert(sfy_fd_plain_io(other));
+	sfy_fd_path_mark(other);
+	sfy_fd_clear(other);
+	ck_assert(!sfy_fd_plain_io(other));
+	sfy_fd_path_unmark(other);
+	udp.kind = SFY_FD_UDP;
+	ck_assert_int_eq(sfy_fd_set(other, &udp), 0);
+	ck_assert(!sfy_fd_plain_io(other));
+	sfy_fd_clear(other);
+	ck_assert(sfy_fd_plain_io(other));
+	/* Beyond the table: every descriptor without a slot turns special. */
+	ck_assert(sfy_fd_plain_io(5000));
+	sfy_fd_path_mark(1 << 30);
+	ck_assert(!sfy_fd_plain_io(5000));
+	ck_assert(sfy_fd_plain_io(fd));
+	close(fd);
+	close(other);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fdstate");
@@ -323,6 +364,7 @@ int main(void)
 	tcase_add_test(tc, high_descriptor);
 	tcase_add_test(tc, readers_never_see_torn_records);
 	tcase_add_test(tc, fork_while_writing);
+	tcase_add_test(tc, data_path_marks);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
