@@ -17,17 +17,7 @@ DUPT=$B/tests/tools/evloop_dup
 FORKT=$B/tests/tools/evloop_fork
 if [ ! -f "$B/libsocksify.so" ] || [ ! -x "$DUPT" ] || [ ! -x "$FORKT" ]; then
 	fail setup "$B/libsocksify.so, $DUPT or $FORKT missing (make all-tests)"
-	
-# fork while a step is held (its log line blocked): the child's 1 s poll
-# of its own pipe costs next to no CPU
-out=$(run "$MP" env SOCKSIFY_TIMEOUT_MS=300 "$FORKT" 127.0.0.1 "$E" 2>"$T/fork.err")
-cpu=$(sed -n 's/^child_cpu_ms=\([0-9]*\)$/\1/p' <<<"$out")
-if [ -n "$cpu" ] && [ "$cpu" -lt 200 ]; then
-	pass evloop_fork_stepping
-else
-	fail evloop_fork_stepping "output '$out' (the child spun?); $(head -c 300 "$T/fork.err")"
-fi
-finish
+	finish
 fi
 E=$(free_port)
 DP=$(free_port)
