@@ -112,7 +112,9 @@ $(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o $(B)/tools/proxy
 
 $(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(B)/libsocks5.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread
+	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread $(TESTTOOL_LIBS)
+# io_uring through liburing, the census rows no hook can see.
+$(B)/tests/tools/leakcensus-uring: TESTTOOL_LIBS := -luring
 
 deps:
 	@sh tools/install-deps.sh

@@ -347,6 +347,12 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 		problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
 	c->strict = i == 1;
 
+	v = env("SOCKSIFY_IO_URING"); /* route/decide.c */
+	i = v && *v ? pick(v, (const char *const[]){ "refuse", "allow" }, 2) : 0;
+	if (i < 0)
+		problem(c, "SOCKSIFY_IO_URING", "'%s' is not allow or refuse", v);
+	c->io_uring_allow = i == 1;
+
 	v = env("SOCKSIFY_BIND"); /* tcp/bind.c */
 	if (v && *v && !(c->bind_off = !strcasecmp(v, "off")) && strcasecmp(v, "auto"))
 		problem(c, "SOCKSIFY_BIND", "'%s' is not auto or off", v);

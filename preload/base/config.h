@@ -61,6 +61,7 @@ struct sfy_config {
 	bool early_data;     /* SOCKSIFY_EARLY_DATA (tcp/async.h) */
 	bool strict;         /* SOCKSIFY_STRICT=1: refuse what cannot be reached */
 	bool bind_off;       /* SOCKSIFY_BIND=off: every listen() stays local */
+	bool io_uring_allow; /* SOCKSIFY_IO_URING=allow (route/decide.c) */
 	int log_level;       /* enum sfy_log_level */
 	int log_fd;          /* 2 or SOCKSIFY_LOG_FILE, CLOEXEC */
 	struct sfy_bypass bypass;

@@ -150,7 +150,7 @@ static __attribute__((noinline)) int accept_bind(int fd, struct sockaddr *sa,
 	return nfd;
 }
 
-int accept(int fd, struct sockaddr *sa, socklen_t *len)
+int sfy_accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	const struct sfy_real *r = sfy_real();
 	int nfd;
@@ -165,7 +165,7 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	return nfd;
 }
 
-int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+int sfy_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	const struct sfy_real *r = sfy_real();
 	int nfd;
@@ -179,3 +179,8 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	fresh(nfd, false);
 	return nfd;
 }
+
+int accept(int fd, struct sockaddr *sa, socklen_t *len)
+	SFY_EXPORT_AS(sfy_accept);
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+	SFY_EXPORT_AS(sfy_accept4);
