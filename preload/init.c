@@ -19,6 +19,7 @@
 #include "state/fdstate.h"
 #include "tcp/gss_stream.h"
 #include "state/vfork.h"
+#include "tcp/async.h"
 #include "tcp/bind.h"
 #include "udp/udp_assoc.h"
 
@@ -44,6 +45,8 @@ __attribute__((constructor)) static void sfy_init(void)
 	sfy_udp_assoc_init();
 	/*    BIND's locks, released in a fork child. */
 	sfy_bind_init();
+	/*    The event-loop handshakes' locks, released in a fork child. */
+	sfy_async_init();
 	/* 6. The chain modes' dead-hop memory, shared with forked children
 	 *    (made before any child can be). */
 	sfy_hopmem_init();

@@ -12,6 +12,9 @@
  * EPOLLOUT and EPOLLHUP, until SO_ERROR is read) comes exactly then, for
  * level- and edge-triggered and one-shot registrations alike.
  *
+ * An open early-data socket's EPOLLIN for the proxy's replies alone is
+ * dropped, the replies consumed (sfy_async_replies_only), as in poll.
+ *
  * A GSSAPI-protected stream holding plaintext (tcp/gss_stream.h) is
  * reported EPOLLIN to a registration for it, whatever the kernel says
  * (level-triggered: while plaintext is left).
@@ -84,6 +87,16 @@ static int filter(int epfd, struct epoll_event *ev, int n, bool *progress)
 		}
 		if (st == SFY_ASYNC_FAILED)
 			ev[i].events |= EPOLLERR;
+		if (st == SFY_ASYNC_OPEN &&
+		    (ev[i].events & (EPOLLIN | EPOLLRDNORM)) &&
+		    sfy_async_replies_only(fd)) {
+			ev[i].events &= ~(EPOLLIN | EPOLLRDNORM);
+			if (!ev[i].events) {
+				/* a one-shot registration is armed again */
+				sfy_epoll_reg_restore(fd);
+				continue;
+			}
+		}
 		ev[k++] = ev[i];
 	}
 	return k;

@@ -68,6 +68,8 @@ static void copied(int oldfd, int newfd)
 	struct sfy_fd_info info;
 
 	sfy_hint_set(newfd, sfy_hint_stream(oldfd));
+	if (!sfy_async_none()) /* a handshake under way follows the copy */
+		sfy_async_dup(oldfd, newfd);
 	if (kind == SFY_FD_CONTROL) {
 		sfy_fd_clear(newfd);
 	} else {

@@ -12,6 +12,11 @@
  * round bounded by the nearest handshake deadline (SOCKSIFY_TIMEOUT_MS),
  * so a stalled proxy turns into ETIMEDOUT through the program's own wait.
  *
+ * An open early-data socket (tcp/async.h) the kernel shows readable for
+ * the proxy's replies alone is not readable to the program: the replies
+ * are consumed inside the wait, which goes on until the program's own
+ * bytes come (sfy_async_replies_only).
+ *
  * A GSSAPI-protected stream holding plaintext (tcp/gss_stream.h) is
  * readable whatever the kernel says: POLLIN, and the round does not wait.
  *
@@ -23,6 +28,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 
 #include "base/realfn.h"
@@ -63,12 +69,18 @@ static int gss_ready(struct pollfd *p, nfds_t n, bool mark)
 	return k;
 }
 
+/* A connecting descriptor's entry: its place in p, the program's events. */
+struct saved {
+	nfds_t i;
+	short ev;
+};
+
 /* The rounds of one poll while handshakes run. timeout_ms: the program's
- * (-1: none). The result as poll() gives it (-1 with errno on failure). */
-static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
-		     const void *ctx)
+ * (-1: none); sv: room for cap entries. The result as poll() gives it
+ * (-1 with errno on failure). */
+static int poll_rounds(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
+		       const void *ctx, struct saved *sv, nfds_t cap)
 {
-	struct { nfds_t i; short ev; } sv[SFY_ASYNC_MAX];
 	int64_t end = timeout_ms < 0 ? -1 : socks5_now_ms() + timeout_ms;
 	int ns, rc, ms, hs, k, err, gk;
 	bool progress;
@@ -79,7 +91,7 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 			sfy_async_flush(p[i].fd);
 	for (;;) {
 		ns = 0;
-		for (i = 0; i < n && ns < SFY_ASYNC_MAX; i++) {
+		for (i = 0; i < n && (nfds_t)ns < cap; i++) {
 			short need = sfy_async_need(p[i].fd);
 
 			if (p[i].fd < 0 || !need)
@@ -116,6 +128,13 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 			errno = err;
 			return -1;
 		}
+		for (i = 0; rc > 0 && i < n; i++) /* early data's replies */
+			if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLRDNORM)) &&
+			    sfy_async_replies_only(p[i].fd)) {
+				p[i].revents &= ~(POLLIN | POLLRDNORM);
+				if (!p[i].revents)
+					rc--;
+			}
 		if (rc == 0)
 			sfy_async_expire();
 		for (i = 0; i < n; i++) {
@@ -135,6 +154,38 @@ static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
 		if (progress && end >= 0 && ms_left(end) == 0)
 			end = socks5_now_ms(); /* one more look, no wait */
 	}
+}
+
+/* poll_rounds with room for every connecting descriptor of p: on the
+ * stack for SFY_ASYNC_CHUNK, mmap'ed for more (then many handshakes run
+ * at once, and a poll costs more anyway); without memory, the first
+ * SFY_ASYNC_CHUNK are hidden while they connect. */
+static int poll_loop(struct pollfd *p, nfds_t n, int timeout_ms, wait_fn w,
+		     const void *ctx)
+{
+	struct saved stk[SFY_ASYNC_CHUNK], *sv = stk;
+	size_t len = 0;
+	int rc, err;
+
+	if (n > SFY_ASYNC_CHUNK &&
+	    atomic_load_explicit(&sfy_async_live, memory_order_relaxed) >
+		    SFY_ASYNC_CHUNK) {
+		len = sizeof(*sv) * n;
+		sv = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sv == MAP_FAILED) {
+			sv = stk;
+			len = 0;
+		}
+	}
+	rc = poll_rounds(p, n, timeout_ms, w, ctx, sv,
+			 len ? n : SFY_ASYNC_CHUNK);
+	if (len) {
+		err = errno;
+		munmap(sv, len);
+		errno = err;
+	}
+	return rc;
 }
 
 static int poll_round(struct pollfd *p, nfds_t n, int ms, const void *ctx)

@@ -1,7 +1,8 @@
 /*
  * The per-descriptor handshake machines of non-blocking connects (see
- * async.h). A fixed table: no malloc, async-signal-safe (a try-lock per
- * slot; a wait that finds a slot busy leaves it for its owner).
+ * async.h), in a table that grows in mmap'ed chunks (asynctable.c): no
+ * malloc, async-signal-safe (a try-lock per slot; a wait that finds a
+ * slot busy leaves it for its owner).
  *
  * A slot: claimed and filled by connect(), published as PENDING; stepped
  * by whichever hook gets the descriptor's readiness; on success the TCP
@@ -22,99 +23,49 @@
 #include "base/realfn.h"
 #include "base/sockopt.h"
 #include "state/fdstate.h"
-#include "tcp/async.h"
+#include "tcp/async_int.h"
 #include "tcp/asyncprobe.h"
 #include "tcp/bind.h"
 #include "tcp/gss_stream.h"
 #include "tcp/pipeline.h"
 
-struct slot {
-	_Atomic int st;   /* enum sfy_async_st */
-	_Atomic int fd;
-	atomic_int busy;  /* the try-lock of the stepping thread */
-	_Atomic short need;
-	bool early;          /* may open before the proxy's replies */
-	_Atomic bool open;   /* early, and all its bytes handed out */
-	_Atomic bool corked; /* open, bytes held (MSG_MORE) for 1st write */
-	int err;          /* FAILED: the errno */
-	/* socks5_now_ms(); read by any waiter (ms_left, expire), even
-	 * while the slot is being claimed anew */
-	_Atomic int64_t deadline;
-	int64_t t0;       /* sfy_log_now_us(), for the log line */
-	struct socks5_addr dst;
-	struct sfy_fd_info info; /* stored on success */
-	struct socks5_hs hs;
-	char name[SOCKS5_DOMAIN_MAX + 16];
-};
-
 atomic_int sfy_async_live;
-static atomic_int corked_n; /* slots corked */
-static struct slot slots[SFY_ASYNC_MAX];
-static atomic_int hiwater; /* one above the highest slot ever claimed */
 
-static struct slot *find(int fd)
+/* The epoll registrations of every number of s's socket: armed for
+ * need, or the program's own put back (need 0). */
+void sfy_async_remod(struct async_slot *s, short need)
 {
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int fds[1 + SFY_ASYNC_ALIASES], n = sfy_async_numbers(s, fds);
 
-	for (i = 0; i < n; i++) {
-		struct slot *s = &slots[i];
-		int st = atomic_load_explicit(&s->st, memory_order_acquire);
-
-		if (st >= SFY_ASYNC_PENDING &&
-		    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
-			return s;
+	for (int i = 0; i < n; i++) {
+		if (need)
+			sfy_epoll_reg_arm(fds[i], need);
+		else
+			sfy_epoll_reg_restore(fds[i]);
 	}
-	return NULL;
-}
-
-static bool lock(struct slot *s)
-{
-	int z = 0;
-
-	return atomic_compare_exchange_strong_explicit(
-		&s->busy, &z, 1, memory_order_acquire, memory_order_relaxed);
-}
-
-static void unlock(struct slot *s)
-{
-	atomic_store_explicit(&s->busy, 0, memory_order_release);
 }
 
 /* Under the lock. */
-static void release(struct slot *s)
+static void release(struct async_slot *s)
 {
 	sfy_async_probe_end(s);
-	if (atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
-		atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
-	atomic_store_explicit(&s->open, false, memory_order_relaxed);
-	sfy_fd_path_unmark(atomic_load_explicit(&s->fd, memory_order_relaxed));
+	sfy_async_early_end(s);
+	{ /* every number the handshake held */
+		int fds[1 + SFY_ASYNC_ALIASES], n = sfy_async_numbers(s, fds);
+
+		for (int i = 0; i < n; i++)
+			sfy_fd_path_unmark(fds[i]);
+	}
 	atomic_store_explicit(&s->fd, -1, memory_order_relaxed);
+	for (int i = 0; i < SFY_ASYNC_ALIASES; i++)
+		atomic_store_explicit(&s->alias[i], 0, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FREE, memory_order_release);
 	atomic_fetch_sub_explicit(&sfy_async_live, 1, memory_order_relaxed);
 }
 
-static struct slot *claim(void)
-{
-	int i, n;
-
-	for (i = 0; i < SFY_ASYNC_MAX; i++) {
-		int z = SFY_ASYNC_FREE;
-
-		if (atomic_compare_exchange_strong(&slots[i].st, &z,
-						   SFY_ASYNC_CLAIMED))
-			break;
-	}
-	if (i == SFY_ASYNC_MAX)
-		return NULL;
-	n = atomic_load(&hiwater);
-	while (n <= i && !atomic_compare_exchange_weak(&hiwater, &n, i + 1))
-		;
-	return &slots[i];
-}
-
 /* The warn line of a failure, in the blocking path's words
  * (tcp/connect.c): the proxy unreachable, or the hop and state. */
-static void log_failed(const struct slot *s, const struct socks5_failure *why,
+static void log_failed(const struct async_slot *s, const struct socks5_failure *why,
 		       int err)
 {
 	const struct sfy_config *cfg = sfy_config();
@@ -139,7 +90,7 @@ static void log_failed(const struct slot *s, const struct socks5_failure *why,
 		 why->state ? why->state : "?", reason, name ? name : "?", ms);
 }
 
-static void finished(struct slot *s, int fd)
+static void finished(struct async_slot *s, int fd)
 {
 	struct socks5_failure why;
 	struct socks5_reply bound;
@@ -148,6 +99,7 @@ static void finished(struct slot *s, int fd)
 	int rc = socks5_hs_result(&s->hs, &bound, &why);
 	/* An open socket has the program's own registration already. */
 	bool was_open = atomic_load_explicit(&s->open, memory_order_relaxed);
+	int fds[1 + SFY_ASYNC_ALIASES], nn, i;
 
 	sfy_async_probe_end(s);
 	/* Integrity or confidentiality: the data is wrapped from now on. */
@@ -163,9 +115,11 @@ static void finished(struct slot *s, int fd)
 		s->info.bnd_len = sfy_bind_connect_shown(&bound.bnd,
 							 s->info.family,
 							 &s->info.bnd);
-		if (sfy_fd_set(fd, &s->info))
-			sfy_debug("fd %d: no room to remember its destination",
-				  fd);
+		nn = sfy_async_numbers(s, fds);
+		for (i = 0; i < nn; i++)
+			if (sfy_fd_set(fds[i], &s->info))
+				sfy_debug("fd %d: no room to remember its destination",
+					  fds[i]);
 		if (sfy_log_level() >= SFY_LOG_INFO) {
 			const struct sfy_config *cfg = sfy_config();
 			char hop[SOCKS5_CHAIN_MAX * 600];
@@ -175,9 +129,11 @@ static void finished(struct slot *s, int fd)
 				 s->name, hop,
 				 (double)(sfy_log_now_us() - s->t0) / 1000.0);
 		}
+		/* released first: a waiter woken by the re-armed
+		 * registration must find the handshake over */
 		release(s);
-		if (!was_open)
-			sfy_epoll_reg_restore(fd);
+		for (i = 0; i < nn && !was_open; i++)
+			sfy_epoll_reg_restore(fds[i]);
 		return;
 	}
 	log_failed(s, &why, -rc);
@@ -186,53 +142,19 @@ static void finished(struct slot *s, int fd)
 	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->st, SFY_ASYNC_FAILED, memory_order_release);
 	if (!was_open)
-		sfy_epoll_reg_restore(fd);
-}
-
-/* The machine's sends of an early slot: held back until the program's
- * first write, which then leaves in the same segment. */
-static ssize_t send_more(int fd, const void *buf, size_t n, int flags)
-{
-	return sfy_real()->send(fd, buf, n, flags | MSG_MORE);
-}
-
-/* Sends what MSG_MORE held back: setting TCP_NODELAY pushes pending
- * output (tcp(7)); the program's setting is put back. */
-static void flush(struct slot *s, int fd)
-{
-	int on = 1, was = 0;
-
-	if (!atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
-		return;
-	atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
-	sfy_sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, &was);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (!was)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &was, sizeof(was));
-}
-
-/* An early slot whose bytes are all handed to the kernel: from now on the
- * socket is the program's (writable, SO_ERROR 0, its own epoll events);
- * the replies are read before its first read. */
-static void open_early(struct slot *s, int fd)
-{
-	atomic_store_explicit(&s->need, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->corked, true, memory_order_relaxed);
-	atomic_fetch_add_explicit(&corked_n, 1, memory_order_relaxed);
-	atomic_store_explicit(&s->open, true, memory_order_release);
-	sfy_epoll_reg_restore(fd);
+		sfy_async_remod(s, 0);
 }
 
 /* Under the lock, s PENDING: one step (then the time-out: replies that
  * came in time but were read late still count). */
-static int step(struct slot *s, int fd)
+static int step(struct async_slot *s, int fd)
 {
 	struct socks5_io io = *sfy_real_io();
 	bool open = atomic_load_explicit(&s->open, memory_order_relaxed);
 	short ev;
 
 	if (s->early && !open)
-		io.send = send_more;
+		io.send = sfy_async_send_more;
 	sfy_async_probe_step(s);
 	/* Inside: a GSSAPI hop's Kerberos library may talk to the KDC. */
 	sfy_inside_enter();
@@ -247,12 +169,12 @@ static int step(struct slot *s, int fd)
 		return SFY_ASYNC_PENDING;
 	/* Pipelined: after the one write only replies are due. */
 	if (ev && s->early && !socks5_hs_sending(&s->hs) && s->hs.piped) {
-		open_early(s, fd);
+		sfy_async_open_early(s);
 		return SFY_ASYNC_PENDING;
 	}
 	if (ev) {
 		atomic_store_explicit(&s->need, ev, memory_order_relaxed);
-		sfy_epoll_reg_arm(fd, ev);
+		sfy_async_remod(s, ev);
 		return SFY_ASYNC_PENDING;
 	}
 	finished(s, fd);
@@ -272,14 +194,14 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 		    const struct sfy_fd_info *info)
 {
 	struct socks5_hs_opts opts = { 0 };
-	struct slot *old = find(fd), *s;
+	struct async_slot *old = sfy_async_find(fd), *s;
 	int st, rc;
 
-	if (old && lock(old)) { /* left by a close we did not see */
+	if (old && sfy_async_lock(old)) { /* left by a close we did not see */
 		release(old);
-		unlock(old);
+		sfy_async_unlock(old);
 	}
-	s = claim();
+	s = sfy_async_claim();
 	if (!s)
 		return 1; /* the table is full: the caller waits in connect() */
 	s->busy = 1;
@@ -310,12 +232,12 @@ int sfy_async_start(int fd, const struct sfy_config *cfg,
 	/* Failed already (a refusal on loopback comes back at once): as the
 	 * kernel, EINPROGRESS, and the error through SO_ERROR. */
 	rc = st == SFY_ASYNC_FREE ? 0 : -EINPROGRESS;
-	unlock(s);
+	sfy_async_unlock(s);
 	return rc;
 }
 
 /* What the hooks are told: a PENDING slot that is open is OPEN. */
-static int shown(struct slot *s, int st)
+static int shown(struct async_slot *s, int st)
 {
 	return st == SFY_ASYNC_PENDING &&
 			       atomic_load_explicit(&s->open, memory_order_acquire) ?
@@ -324,7 +246,7 @@ static int shown(struct slot *s, int st)
 
 int sfy_async_state(int fd)
 {
-	struct slot *s = find(fd);
+	struct async_slot *s = sfy_async_find(fd);
 
 	return s ? shown(s, atomic_load_explicit(&s->st, memory_order_acquire)) :
 		   SFY_ASYNC_FREE;
@@ -332,74 +254,42 @@ int sfy_async_state(int fd)
 
 short sfy_async_need(int fd)
 {
-	struct slot *s = find(fd);
+	struct async_slot *s = sfy_async_find(fd);
 
 	return s ? atomic_load_explicit(&s->need, memory_order_relaxed) : 0;
 }
 
-/* An open slot stays until the program's first read (or the deadline):
- * past half the table, handshakes are not opened early, so that those of
- * event loops still find room. */
-bool sfy_async_early_ok(const struct sfy_config *cfg)
-{
-	return cfg->early_data && cfg->chain_mode == SFY_CHAIN_STRICT &&
-	       cfg->nhops == 1 && cfg->chain[0].type == SOCKS5_HOP_SOCKS5 &&
-	       (sfy_pipeline_hops(cfg) & 1u) &&
-	       atomic_load_explicit(&sfy_async_live, memory_order_relaxed) <
-		       SFY_ASYNC_MAX / 2;
-}
-
-void sfy_async_flush(int fd)
-{
-	struct slot *s;
-
-	if (!atomic_load_explicit(&corked_n, memory_order_relaxed) ||
-	    !(s = find(fd)) || !lock(s))
-		return;
-	if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
-		flush(s, fd);
-	unlock(s);
-}
-
-void sfy_async_flush_all(void)
-{
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
-
-	for (i = 0; i < n &&
-		    atomic_load_explicit(&corked_n, memory_order_relaxed); i++)
-		if (atomic_load_explicit(&slots[i].corked, memory_order_relaxed))
-			sfy_async_flush(atomic_load(&slots[i].fd));
-}
-
 int sfy_async_advance(int fd, short revents)
 {
-	struct slot *s = find(fd);
+	struct async_slot *s = sfy_async_find(fd);
 	int st;
 
 	(void)revents; /* the step itself finds out what the socket holds */
 	if (!s)
 		return SFY_ASYNC_FREE;
-	if (!lock(s)) /* another thread is stepping it */
+	if (!sfy_async_lock(s)) /* another thread is stepping it */
 		return shown(s, SFY_ASYNC_PENDING);
 	st = atomic_load_explicit(&s->st, memory_order_relaxed);
 	if (st == SFY_ASYNC_PENDING &&
-	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd)
+	    sfy_async_has(s, fd))
 		st = step(s, fd);
 	st = shown(s, st);
-	unlock(s);
+	sfy_async_unlock(s);
 	return st;
 }
 
 int sfy_async_ms_left(void)
 {
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int n = sfy_async_hiwater(), i;
 	int64_t now = socks5_now_ms(), best = -1;
 
 	for (i = 0; i < n; i++) {
-		if (atomic_load_explicit(&slots[i].st, memory_order_acquire) !=
+		struct async_slot *s = sfy_async_slot(i);
+
+		if (atomic_load_explicit(&s->st, memory_order_acquire) !=
 		    SFY_ASYNC_PENDING)
 			continue;
-		int64_t left = atomic_load_explicit(&slots[i].deadline,
+		int64_t left = atomic_load_explicit(&s->deadline,
 						    memory_order_relaxed) - now;
 
 		if (left < 0)
@@ -412,11 +302,11 @@ int sfy_async_ms_left(void)
 
 void sfy_async_expire(void)
 {
-	int n = atomic_load_explicit(&hiwater, memory_order_acquire), i;
+	int n = sfy_async_hiwater(), i;
 	int64_t now = socks5_now_ms();
 
 	for (i = 0; i < n; i++) {
-		struct slot *s = &slots[i];
+		struct async_slot *s = sfy_async_slot(i);
 
 		if (atomic_load_explicit(&s->st, memory_order_acquire) ==
 			    SFY_ASYNC_PENDING &&
@@ -428,18 +318,18 @@ void sfy_async_expire(void)
 
 int sfy_async_take(int fd)
 {
-	struct slot *s = find(fd);
+	struct async_slot *s = sfy_async_find(fd);
 	int err = 0;
 
-	if (!s || !lock(s))
+	if (!s || !sfy_async_lock(s))
 		return 0;
 	if (atomic_load_explicit(&s->st, memory_order_relaxed) ==
 		    SFY_ASYNC_FAILED &&
-	    atomic_load_explicit(&s->fd, memory_order_relaxed) == fd) {
+	    sfy_async_has(s, fd)) {
 		err = s->err;
 		release(s);
 	}
-	unlock(s);
+	sfy_async_unlock(s);
 	return err;
 }
 
@@ -468,34 +358,36 @@ int sfy_async_reconnect(int fd)
 int sfy_async_io(int fd)
 {
 	int st = sfy_async_advance(fd, 0);
-	struct slot *s;
+	struct async_slot *s;
 
 	if (st == SFY_ASYNC_PENDING)
 		return -EAGAIN;
-	if (st == SFY_ASYNC_OPEN && (s = find(fd)) &&
+	if (st == SFY_ASYNC_OPEN && (s = sfy_async_find(fd)) &&
 	    atomic_exchange_explicit(&s->corked, false, memory_order_relaxed))
 		/* this write takes the held bytes along */
-		atomic_fetch_sub_explicit(&corked_n, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&sfy_async_corked, 1,
+					  memory_order_relaxed);
 	return st == SFY_ASYNC_FAILED ? -sfy_async_take(fd) : 0;
 }
 
 int sfy_async_probe_poll(int fd, struct pollfd *p)
 {
-	struct slot *s = find(fd);
+	struct async_slot *s = sfy_async_find(fd);
 
 	return s ? sfy_async_probe_pollfd(s, p) : 0;
 }
 
 void sfy_async_forget(int fd)
 {
-	struct slot *s = find(fd);
+	struct async_slot *s = sfy_async_find(fd);
 
 	/* Busy: the stepping thread finds the number closed and fails. */
-	if (s && lock(s)) {
-		if (atomic_load_explicit(&s->fd, memory_order_relaxed) == fd &&
+	if (s && sfy_async_lock(s)) {
+		if (sfy_async_has(s, fd) &&
 		    atomic_load_explicit(&s->st, memory_order_relaxed) >=
-			    SFY_ASYNC_PENDING)
+			    SFY_ASYNC_PENDING &&
+		    !sfy_async_unnumber(s, fd))
 			release(s);
-		unlock(s);
+		sfy_async_unlock(s);
 	}
 }

@@ -3,7 +3,7 @@
  *
  * connect() on a non-blocking socket to a proxied destination starts the
  * TCP connection to the first hop, sets up the public handshake machine
- * (socks5_hs_*) in a slot of a fixed table here, and returns EINPROGRESS.
+ * (socks5_hs_*) in a slot of a table that grows without malloc, and returns EINPROGRESS.
  * The machine then advances whenever the program waits or looks at the
  * socket: poll, ppoll, select, pselect (hook_poll.c), epoll_wait and its
  * siblings (hook_epoll.c), getsockopt(SO_ERROR) (hook_sockopt.c). No
@@ -43,7 +43,9 @@
 #include "socks5.h"
 #include "state/fdstate.h"
 
-#define SFY_ASYNC_MAX 256
+/* Handshakes at once: a static chunk, then mmap'ed ones (asynctable.c). */
+#define SFY_ASYNC_CHUNK 256
+#define SFY_ASYNC_MAX (64 * SFY_ASYNC_CHUNK)
 
 enum sfy_async_st {
 	SFY_ASYNC_FREE = 0,
@@ -65,7 +67,7 @@ static inline bool sfy_async_none(void)
  * or -EINPROGRESS): starts the machine to dst over cfg's chain and steps
  * it once. Returns -EINPROGRESS (running, or failed already: SO_ERROR
  * says so), 0 (all done at once), 1 when the table is
- * full (then connect() waits as for a blocking socket). dstname for log
+ * full (then connect() gives EAGAIN). dstname for log
  * lines; info is stored as fd's TCP record on success. */
 int sfy_async_start(int fd, const struct sfy_config *cfg,
 		    const struct socks5_addr *dst, const char *dstname,
@@ -115,6 +117,11 @@ int sfy_async_io_read(int fd, int flags);
 /* Whether connects under cfg open early (see above). */
 bool sfy_async_early_ok(const struct sfy_config *cfg);
 
+/* After a wait saw fd readable: true when those bytes were only the
+ * proxy's replies to an open handshake (consumed now, so the program is
+ * not told; it is when its own bytes came with them). */
+bool sfy_async_replies_only(int fd);
+
 /* Before a program's wait: sends what an open handshake of fd (of any,
  * flush_all) still holds back, the program having written nothing. */
 void sfy_async_flush(int fd);
@@ -151,7 +158,16 @@ extern atomic_bool sfy_sig_interrupts __attribute__((visibility("hidden")));
 int sfy_async_take(int fd);
 int sfy_async_probe_poll(int fd, struct pollfd *p);
 
-/* fd is being closed (or its number reused): its slot, if any, goes. */
+/* newfd is a copy of oldfd (dup, dup2, dup3, F_DUPFD): a handshake of
+ * oldfd's socket is followed through either number (up to 4 copies). */
+void sfy_async_dup(int oldfd, int newfd);
+
+/* At start-up (init.c): the fork child handler, which unlocks the slots
+ * (and the epoll registrations' table) that other threads held. */
+void sfy_async_init(void);
+
+/* fd is being closed (or its number reused): its slot, if any, goes
+ * with its last number. */
 void sfy_async_forget(int fd);
 
 /* The epoll registrations of connecting descriptors (epoll_reg.c): told

@@ -47,6 +47,12 @@ static void drop_lock(void)
 	atomic_flag_clear_explicit(&reg_lock, memory_order_release);
 }
 
+/* A fork child: the lock's holder may be a thread the child has not. */
+void sfy_epoll_reg_fork_child(void)
+{
+	drop_lock();
+}
+
 static struct reg *lookup(int epfd, int fd)
 {
 	for (int i = 0; i < nregs; i++)

@@ -34,4 +34,7 @@ int sfy_epoll_reg_ready(int epfd, bool (*ready)(int fd),
 /* The kernel's events for a machine that waits for need (POLLIN, POLLOUT). */
 uint32_t sfy_epoll_reg_need(short need);
 
+/* The fork child handler's part (tcp/asynctable.c). */
+void sfy_epoll_reg_fork_child(void);
+
 #endif

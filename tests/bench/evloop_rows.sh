@@ -23,10 +23,13 @@
 #                (as curl's and python's own clients: 3 round trips).
 #
 # The files (1000 bytes each) are served by python3 on the target.
+# EVLOOP_EARLY (on): socksify's SOCKSIFY_EARLY_DATA in every row (the
+# other shims ignore it), so that both settings can be measured.
 
 EVLOOP_DELAY_MS=${EVLOOP_DELAY_MS:-25}
 EVLOOP_TOOL=$B/tests/tools/evloop
 TTFB_TOOL=$B/tests/tools/ttfb
+EVLOOP_EARLY=${EVLOOP_EARLY:-on}
 
 # rtts US: microseconds in round trips of the relay (empty stays empty).
 rtts() {
@@ -48,8 +51,8 @@ evloop_rows() {
 	local shim v i acc rp hp dir urls=() out
 	row evloop-curl low "ms" "32 parallel fetches, curl -Z, ${EVLOOP_DELAY_MS} ms each way relay, dante (native: curl's own SOCKS client)"
 	row evloop-hold low "ms" "time one non-blocking connect() holds the thread, ${EVLOOP_DELAY_MS} ms each way relay, dante (native: the program's own connect to the proxy)"
-	row evloop-rtt-block low "RTT" "time to first echo byte, blocking, in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante, SOCKSIFY_EARLY_DATA=on (native: lock-step client)"
-	row evloop-rtt-nonblock low "RTT" "time to first echo byte, non-blocking (poll), in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante, SOCKSIFY_EARLY_DATA=on"
+	row evloop-rtt-block low "RTT" "time to first echo byte, blocking, in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante, SOCKSIFY_EARLY_DATA=$EVLOOP_EARLY (native: lock-step client)"
+	row evloop-rtt-nonblock low "RTT" "time to first echo byte, non-blocking (poll), in round trips of the ${EVLOOP_DELAY_MS} ms each way relay, dante, SOCKSIFY_EARLY_DATA=$EVLOOP_EARLY"
 	rp=$(free_port)
 	hp=$(free_port)
 	dir=$T/evloop-www
@@ -82,7 +85,7 @@ evloop_rows() {
 				v=$(wall_ms curl -sS --no-progress-meter -Z --parallel-immediate --parallel-max 32 \
 					-x "socks5h://127.0.0.1:$rp" "${urls[@]}")
 			else
-				v=$(wall_ms "${PRE[@]}" curl -sS --no-progress-meter -Z --parallel-immediate --parallel-max 32 \
+				v=$(wall_ms env SOCKSIFY_EARLY_DATA="$EVLOOP_EARLY" "${PRE[@]}" curl -sS --no-progress-meter -Z --parallel-immediate --parallel-max 32 \
 					"${urls[@]}")
 			fi
 			acc="$acc $v"
@@ -91,7 +94,8 @@ evloop_rows() {
 		if [ "$shim" = native ]; then
 			out=$(timeout 60 "${CLI[@]}" "$EVLOOP_TOOL" poll 32 127.0.0.1 "$rp" 2>>"$T/bench.err")
 		else
-			out=$(timeout 120 "${CLI[@]}" "${PRE[@]}" "$EVLOOP_TOOL" poll 32 \
+			out=$(timeout 120 "${CLI[@]}" env SOCKSIFY_EARLY_DATA="$EVLOOP_EARLY" \
+				"${PRE[@]}" "$EVLOOP_TOOL" poll 32 \
 				"$TADDR" "$TP" 2>>"$T/bench.err")
 		fi
 		v=$(sed -n 's/.*connect_median_us=\([0-9]*\).*/\1/p' <<<"$out")
@@ -107,8 +111,7 @@ evloop_rows() {
 			put evloop-rtt-nonblock native "" "the bench's client blocks"
 		else
 			for m in block nonblock; do
-				# early data is opt-in (socksify's; other shims ignore it)
-				out=$(timeout 120 "${CLI[@]}" env SOCKSIFY_EARLY_DATA=on \
+				out=$(timeout 120 "${CLI[@]}" env SOCKSIFY_EARLY_DATA="$EVLOOP_EARLY" \
 					"${PRE[@]}" "$TTFB_TOOL" "$m" \
 					"$TADDR" "$TP" 9 2>>"$T/bench.err")
 				v=$(sed -n 's/.*ttfb_us=\([0-9]*\).*/\1/p' <<<"$out")

@@ -440,6 +440,24 @@ start_http() {
 	wait_port "$2" "${LISTEN:-127.0.0.1}"
 }
 
+# start_bench_target NAME PORT: the bench's echo target (build's
+# bench/bench_target) on 127.0.0.1:PORT, log in $T/NAME.log.
+start_bench_target() {
+	"$B/bench/bench_target" 127.0.0.1 "$2" >"$T/$1.log" 2>&1 &
+	_sfy_track $!
+	wait_port "$2"
+}
+
+# start_latency_relay NAME PORT TO_PORT DELAY_MS: bench/bench_relay on
+# 127.0.0.1:PORT forwarding to 127.0.0.1:TO_PORT, adding DELAY_MS each
+# way (the round trips of test_pipeline and test_early_data); log in
+# $T/NAME.log.
+start_latency_relay() {
+	"$B/bench/bench_relay" "$2" 127.0.0.1 "$3" "$4" >"$T/$1.log" 2>&1 &
+	_sfy_track $!
+	wait_port "$2"
+}
+
 # start_silent NAME PORT: a TCP server that accepts and never answers (a
 # stalled proxy); peers logged.
 start_silent() {

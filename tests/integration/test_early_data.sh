@@ -29,15 +29,11 @@ if ! is_root; then
 fi
 
 TP=$(free_port)
-"$BB/bench_target" 127.0.0.1 "$TP" >"$T/target.log" 2>&1 &
-_sfy_track $!
-wait_port "$TP" || { fail early-setup "target did not start"; finish; }
+start_bench_target target "$TP" || { fail early-setup "target did not start"; finish; }
 DP=$(free_port)
 start_danted d "$DP" || { fail early-setup "danted"; finish; }
 RP=$(free_port)
-"$BB/bench_relay" "$RP" 127.0.0.1 "$DP" 20 >"$T/relay.log" 2>&1 &
-_sfy_track $!
-wait_port "$RP" || { fail early-setup "relay"; finish; }
+start_latency_relay relay "$RP" "$DP" 20 || { fail early-setup "relay"; finish; }
 
 # tt NAME PROXY-PORT [ENV...] -- TTFB-ARGS: tests/tools/ttfb under the
 # preload; output in $T/NAME.out, debug log in $T/NAME.log.

@@ -25,6 +25,10 @@
 
 . "$(dirname "$0")/lib.sh"
 
+# the event-loop programs both scripts run (tests/tools/)
+AIO=$ROOT/tests/tools/evloop_asyncio.py
+NODEJS=$ROOT/tests/tools/evloop_node.js
+
 EV=$B/tests/tools/evloop
 PEER=$ROOT/tests/faults/peer.py
 if [ ! -f "$B/libsocksify.so" ] || [ ! -x "$EV" ]; then
@@ -243,42 +247,21 @@ else
 fi
 
 # ---- python asyncio, 32 open_connection ----------------------------------
-cat >"$T/aio.py" <<'EOF2'
-import asyncio, errno, sys
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-async def one(i):
-    try:
-        r, w = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
-    except asyncio.TimeoutError:
-        return "HANG"
-    msg = b"asyncio %d\n" % i
-    w.write(msg)
-    await w.drain()
-    got = await asyncio.wait_for(r.readexactly(len(msg)), 10)
-    w.close()
-    return "OK" if got == msg else "BAD"
-async def main():
-    res = await asyncio.gather(*(one(i) for i in range(n)))
-    print(" ".join(sorted(set(res))), res.count("OK"))
-asyncio.run(main())
-EOF2
 for px in dante ms; do
 	port=$DP
 	[ $px = ms ] && port=$MP
 	n0=$(peers echo)
-	out=$(run "socks5://127.0.0.1:$port" -- "$PY" "$T/aio.py" 127.0.0.1 "$E" 32 2>"$T/aio.err")
+	out=$(run "socks5://127.0.0.1:$port" -- "$PY" "$AIO" 127.0.0.1 "$E" 32 2>"$T/aio.err")
 	if [ "$out" = "OK 32" ] && [ "$(no_direct echo "$n0")" = 0 ]; then
 		pass evloop_asyncio_$px
 	else
 		fail evloop_asyncio_$px "output '$out'; $(head -c 400 "$T/aio.err")"
 	fi
 done
-out=$(run "socks5://127.0.0.1:$SP" SOCKSIFY_TIMEOUT_MS=700 -- "$PY" "$T/aio.py" 127.0.0.1 "$E" 8 2>"$T/aio.err")
+out=$(run "socks5://127.0.0.1:$SP" SOCKSIFY_TIMEOUT_MS=700 -- "$PY" "$AIO" 127.0.0.1 "$E" 8 2>"$T/aio.err")
 [ "$out" = "ETIMEDOUT 0" ] && pass evloop_asyncio_stall ||
 	fail evloop_asyncio_stall "output '$out', want 'ETIMEDOUT 0'; $(head -c 300 "$T/aio.err")"
-out=$(run "socks5://127.0.0.1:$NP" -- "$PY" "$T/aio.py" 127.0.0.1 "$E" 8 2>"$T/aio.err")
+out=$(run "socks5://127.0.0.1:$NP" -- "$PY" "$AIO" 127.0.0.1 "$E" 8 2>"$T/aio.err")
 [ "$out" = "ECONNREFUSED 0" ] && pass evloop_asyncio_refused ||
 	fail evloop_asyncio_refused "output '$out', want 'ECONNREFUSED 0'; $(head -c 300 "$T/aio.err")"
 
@@ -287,34 +270,18 @@ NODE=$(command -v node || command -v nodejs)
 if [ -z "$NODE" ]; then
 	skip evloop_node "node not installed"
 else
-	cat >"$T/n.js" <<'EOF2'
-const net = require("net"), http = require("http");
-const [host, eport, hport, n] = process.argv.slice(2);
-let pending = 2 * n, ok = 0; const errs = {};
-const done = (e) => { if (e) errs[e.code || e.message] = 1; else ok++;
-	if (--pending === 0) { console.log(ok, Object.keys(errs).sort().join(",") || "-"); process.exit(0); } };
-for (let i = 0; i < n; i++) {
-	const s = net.connect(+eport, host, () => s.write("node " + i + "\n"));
-	let got = ""; s.on("data", (d) => { got += d; if (got === "node " + i + "\n") { s.end(); done(); } });
-	s.on("error", done);
-	http.get({ host, port: +hport, path: "/f" + (i % 32 + 1), agent: false }, (r) => {
-		r.resume(); r.on("end", () => done(r.statusCode === 200 ? null : { code: "HTTP" + r.statusCode }));
-	}).on("error", done);
-}
-setTimeout(() => { console.log(ok, "HANG"); process.exit(1); }, 20000);
-EOF2
 	for px in dante ms; do
 		port=$DP
 		[ $px = ms ] && port=$MP
 		n0=$(peers echo)
-		out=$(run "socks5://127.0.0.1:$port" -- "$NODE" "$T/n.js" 127.0.0.1 "$E" "$H" 16 2>"$T/node.err")
+		out=$(run "socks5://127.0.0.1:$port" -- "$NODE" "$NODEJS" 127.0.0.1 "$E" "$H" 16 2>"$T/node.err")
 		if [ "$out" = "32 -" ] && [ "$(no_direct echo "$n0")" = 0 ]; then
 			pass evloop_node_$px
 		else
 			fail evloop_node_$px "output '$out'; $(head -c 400 "$T/node.err")"
 		fi
 	done
-	out=$(run "socks5://127.0.0.1:$SP" SOCKSIFY_TIMEOUT_MS=700 -- "$NODE" "$T/n.js" 127.0.0.1 "$E" "$H" 4 2>"$T/node.err")
+	out=$(run "socks5://127.0.0.1:$SP" SOCKSIFY_TIMEOUT_MS=700 -- "$NODE" "$NODEJS" 127.0.0.1 "$E" "$H" 4 2>"$T/node.err")
 	[ "$out" = "0 ETIMEDOUT" ] && pass evloop_node_stall ||
 		fail evloop_node_stall "output '$out', want '0 ETIMEDOUT'; $(head -c 300 "$T/node.err")"
 fi

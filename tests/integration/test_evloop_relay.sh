@@ -21,6 +21,10 @@
 
 . "$(dirname "$0")/lib.sh"
 
+# the event-loop programs both scripts run (tests/tools/)
+AIO=$ROOT/tests/tools/evloop_asyncio.py
+NODEJS=$ROOT/tests/tools/evloop_node.js
+
 EV=$B/tests/tools/evloop
 RELAY=$B/bench/bench_relay
 PEER=$ROOT/tests/faults/peer.py
@@ -115,35 +119,14 @@ for f in "${FAULTS[@]}"; do
 done
 
 # ---- python asyncio, 32 open_connection --------------------------------
-cat >"$T/aio.py" <<'EOF2'
-import asyncio, errno, sys
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-async def one(i):
-    try:
-        r, w = await asyncio.open_connection(host, port)
-        msg = b"asyncio %d\n" % i
-        w.write(msg)
-        await w.drain()
-        got = await r.readexactly(len(msg))
-        w.close()
-        return "OK" if got == msg else "BAD"
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
-    except asyncio.IncompleteReadError:
-        return "EOF"
-async def main():
-    res = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), 20)
-    print(" ".join(sorted(set(res))), res.count("OK"))
-asyncio.run(main())
-EOF2
 for px in dante ms; do
-	out=$(run $px -- python3 "$T/aio.py" "$TG" "$E" 32 2>"$T/aio.err")
+	out=$(run $px -- python3 "$AIO" "$TG" "$E" 32 2>"$T/aio.err")
 	check "relay_asyncio_$px" "$out" "OK 32" "$(head -c 300 "$T/aio.err")"
 done
 for f in "${FAULTS[@]}"; do
 	read -r px port var want name <<<"$f"
 	[ "$var" = - ] && var=X=1
-	out=$(run $px "$var" -- python3 "$T/aio.py" "$TG" "$port" 8 2>"$T/aio.err")
+	out=$(run $px "$var" -- python3 "$AIO" "$TG" "$port" 8 2>"$T/aio.err")
 	w="$want 0"
 	[ "$name" = reset ] && w='^(ECONNREFUSED|ECONNRESET)( ECONNRESET)? 0$'
 	check "relay_asyncio_$name" "$out" "$w" "$(head -c 300 "$T/aio.err")"
@@ -189,32 +172,14 @@ NODE=$(command -v node || command -v nodejs)
 if [ -z "$NODE" ]; then
 	skip relay_node "node not installed"
 else
-	cat >"$T/n.js" <<'EOF2'
-const net = require("net"), http = require("http");
-const [host, eport, hport, n] = process.argv.slice(2);
-let pending = 2 * n, ok = 0; const errs = {};
-const done = (e) => { if (e) errs[e.code || e.message] = 1; else ok++;
-	if (--pending === 0) { console.log(ok, Object.keys(errs).sort().join(",") || "-"); process.exit(0); } };
-for (let i = 0; i < n; i++) {
-	let fin = false; const once = (e) => { if (!fin) { fin = true; done(e); } };
-	const s = net.connect(+eport, host, () => s.write("node " + i + "\n"));
-	let got = ""; s.on("data", (d) => { got += d; if (got === "node " + i + "\n") { s.end(); once(); } });
-	s.on("error", once); s.on("close", () => once({ code: "CLOSED" }));
-	let hfin = false; const honce = (e) => { if (!hfin) { hfin = true; done(e); } };
-	http.get({ host, port: +hport, path: "/f" + (i % 32 + 1), agent: false }, (r) => {
-		r.resume(); r.on("end", () => honce(r.statusCode === 200 ? null : { code: "HTTP" + r.statusCode }));
-	}).on("error", honce);
-}
-setTimeout(() => { console.log(ok, "HANG"); process.exit(1); }, 20000);
-EOF2
 	for px in dante ms; do
-		out=$(run $px -- "$NODE" "$T/n.js" "$TG" "$E" "$H" 16 2>"$T/node.err")
+		out=$(run $px -- "$NODE" "$NODEJS" "$TG" "$E" "$H" 16 2>"$T/node.err")
 		check "relay_node_$px" "$out" "32 -" "$(head -c 300 "$T/node.err")"
 	done
 	for f in "${FAULTS[@]}"; do
 		read -r px port var want name <<<"$f"
 		[ "$var" = - ] && var=X=1
-		out=$(run $px "$var" -- "$NODE" "$T/n.js" "$TG" "$port" "$port" 4 2>"$T/node.err")
+		out=$(run $px "$var" -- "$NODE" "$NODEJS" "$TG" "$port" "$port" 4 2>"$T/node.err")
 		w="0 $want"
 		[ "$name" = reset ] && w='^0 (ECONNREFUSED|ECONNRESET)(,ECONNRESET)?$'
 		check "relay_node_$name" "$out" "$w" "$(head -c 300 "$T/node.err")"

@@ -22,9 +22,7 @@ if [ ! -x "$BB/bench" ] || [ ! -x "$BB/bench_target" ] || [ ! -x "$BB/bench_rela
 fi
 
 TP=$(free_port)
-"$BB/bench_target" 127.0.0.1 "$TP" >"$T/target.log" 2>&1 &
-_sfy_track $!
-wait_port "$TP" || { fail pipeline-setup "target did not start"; finish; }
+start_bench_target target "$TP" || { fail pipeline-setup "target did not start"; finish; }
 
 # run NAME PROXY-URL [ENV...] -- BENCH-ARGS: the bench program under the
 # preload with debug logs in $T/NAME.log; its output in $T/NAME.out.
@@ -175,9 +173,7 @@ expect pipeline-dante-auth-pipelined 'l=$(lockstep_count du-auto); [ "$l" -ge 2 
 # trips (120 ms); pipelined = 2 (80 ms). The median of 5 connections after
 # the probe must be under 2.5 round trips.
 RP=$(free_port)
-"$BB/bench_relay" "$RP" 127.0.0.1 "$DP" 20 >"$T/relay.log" 2>&1 &
-_sfy_track $!
-wait_port "$RP"
+start_latency_relay relay "$RP" "$DP" 20
 run ttfb-on "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=on SOCKSIFY_EARLY_DATA=off -- ttfb --count 5
 run ttfb-off "socks5://127.0.0.1:$RP" SOCKSIFY_PIPELINE=off -- ttfb --count 5
 on=$(awk '$1 == "ttfb_us" { print $2 }' "$T/ttfb-on.out")
