@@ -108,11 +108,13 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(B)/preload/init.o $(B)/libsocks5.
 		$(B)/preload/init.o $(B)/libsocksify_internal.a $(B)/libsocks5.a $(CHECK_LIBS) $(LDLIBS_PRELOAD)
 
 # A unit test of a piece of the command links that piece's object.
-$(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o $(B)/tools/proxychains_list.o
+$(B)/tests/test_proxychains_conf: $(B)/tools/proxychains_conf.o $(B)/tools/proxychains_list.o $(B)/tools/proxychains_dnat.o
 
 $(B)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(B)/libsocks5.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread
+	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsocks5.a -lpthread $(TESTTOOL_LIBS)
+# io_uring through liburing, the census rows no hook can see.
+$(B)/tests/tools/leakcensus-uring: TESTTOOL_LIBS := -luring
 
 deps:
 	@sh tools/install-deps.sh

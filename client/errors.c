@@ -72,7 +72,7 @@ static const struct status_info status_table[SOCKS5_STATUS_COUNT] = {
 				    ECONNREFUSED },
 	[SOCKS5_E_HOST_CHARS] = { "host name has characters other than letters, digits, '.', '-' and '_'",
 				  EINVAL },
-	[SOCKS5_E_HOP_CMD] = { "only a SOCKS5 hop can BIND or relay UDP (this hop is SOCKS4 or HTTP)",
+	[SOCKS5_E_HOP_CMD] = { "only a SOCKS5 hop can BIND or relay UDP (this hop is SOCKS4, HTTP or raw)",
 			       EOPNOTSUPP },
 
 	/* Authentication failures are EACCES, as a refused password; a
@@ -231,6 +231,8 @@ const char *socks5_hop_type_name(uint8_t type)
 		return "socks4a";
 	case SOCKS5_HOP_HTTP:
 		return "http";
+	case SOCKS5_HOP_RAW:
+		return "raw";
 	default:
 		return "unknown";
 	}

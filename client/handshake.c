@@ -461,6 +461,28 @@ static void hs_parse(struct socks5_hs *h)
 /* The one place a new state is entered; runs what entering it means. */
 static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 {
+	/* A raw hop is asked nothing: the hop after it speaks through it,
+	 * and at the end the connection is made (no address comes back:
+	 * 0.0.0.0:0, as for HTTP). A raw last hop cannot BIND or relay
+	 * UDP. */
+	while (next == SOCKS5_HS_GREETING_SEND &&
+	       hop_type(h) == SOCKS5_HOP_RAW) {
+		if (h->hop + 1 >= h->nhops && h->cmd != SOCKS5_CMD_CONNECT &&
+		    h->dst) {
+			h->state = next;
+			socks5_hs_fail(h, SOCKS5_E_HOP_CMD, 0);
+			return;
+		}
+		if (h->trace)
+			h->trace(h->trace_arg, h->hop, hs_state_names[next]);
+		if (h->hop + 1 < h->nhops) {
+			h->hop++;
+			continue;
+		}
+		memset(&h->reply, 0, sizeof(h->reply));
+		h->reply.bnd.atyp = SOCKS5_ATYP_IPV4;
+		next = SOCKS5_HS_DONE;
+	}
 	/* Only SOCKS5 negotiates: the other hop types start with their
 	 * request, and a hop that is only checked is done once reached. */
 	if (next == SOCKS5_HS_GREETING_SEND &&

@@ -198,8 +198,10 @@ static enum socks5_status parse_userinfo(const char *s, size_t n,
 	size_t ulen = colon ? (size_t)(colon - s) : n;
 	size_t len = 0, bad = 0;
 
-	if (ulen == 0) {
-		sb_printf(why, "the user name is empty");
+	if (p->type == SOCKS5_HOP_RAW || ulen == 0) {
+		sb_printf(why, p->type == SOCKS5_HOP_RAW ?
+				       "a raw hop (a plain TCP forwarder) takes no user" :
+				       "the user name is empty");
 		return SOCKS5_E_URL_USER;
 	}
 	switch (pct_decode(s, ulen, p->user, &len, &bad)) {
@@ -446,6 +448,7 @@ static enum socks5_status parse_one(const char *s, size_t n,
 		{ "socks4", SOCKS5_HOP_SOCKS4, false },
 		{ "socks4a", SOCKS5_HOP_SOCKS4A, true },
 		{ "http", SOCKS5_HOP_HTTP, true },
+		{ "raw", SOCKS5_HOP_RAW, false },
 	};
 	const char *rest, *at;
 	size_t skip, k, i;

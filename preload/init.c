@@ -47,7 +47,5 @@ __attribute__((constructor)) static void sfy_init(void)
 	/* 6. The chain modes' dead-hop memory, shared with forked children
 	 *    (made before any child can be). */
 	sfy_hopmem_init();
-	/* 7. Settings read once for single hooks. */
-	sfy_io_uring_init();
 	errno = saved;
 }

@@ -175,7 +175,9 @@ void sfy_check_udp(struct sfy_probe *pr)
 		sfy_step(pr, STEP_SKIP, 0, "udp",
 			 "%s is %s: no UDP (only a SOCKS5 hop relays datagrams); programs' UDP is refused unless SOCKSIFY_UDP=direct or block",
 			 pr->nhops > 1 ? "hop 1" : "the proxy",
-			 pr->hops[0].type == SOCKS5_HOP_HTTP ? "HTTP" : "SOCKS4");
+			 pr->hops[0].type == SOCKS5_HOP_HTTP ? "HTTP" :
+			 pr->hops[0].type == SOCKS5_HOP_RAW ? "a raw forwarder" :
+							      "SOCKS4");
 		return;
 	}
 	fd = sfy_probe_connect_first(pr);

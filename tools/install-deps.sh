@@ -4,7 +4,8 @@
 # proxychains4 judges the files -f reads (test_proxychains_oracle.sh);
 # chromium (about 45 s to install) and firefox-esr for test_session.sh;
 # vsftpd and lftp for test_bind.sh (active FTP through BIND); aria2
-# (c-ares) for test_dns53.sh.
+# (c-ares) for test_dns53.sh; liburing-dev for the census's io_uring rows
+# (tests/tools/leakcensus-uring.c).
 # The krb5 packages make the realm of tests/integration/test_gssapi.sh;
 # libkrb5-dev and dpkg-dev (apt-get source) build Dante with GSSAPI
 # (tools/build-dante-gssapi.sh, which make deps runs once); faketime puts
@@ -17,8 +18,9 @@ set -u
 
 PKGS="build-essential check pkg-config dante-server microsocks curl wget
 netcat-openbsd dnsutils aria2 iproute2 python3 clang libclang-rt-14-dev procps
-psmisc valgrind tcpdump fzf tinyproxy chromium firefox-esr proxychains4
-krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp faketime"
+psmisc valgrind tcpdump fzf tinyproxy socat chromium firefox-esr proxychains4
+krb5-kdc krb5-admin-server krb5-user libkrb5-dev dpkg-dev vsftpd lftp faketime
+liburing-dev"
 [ "${1:-}" = bench ] && PKGS="$PKGS torsocks dante-client"
 
 # is_installed PKG: dpkg knows it as installed. Without dpkg we cannot

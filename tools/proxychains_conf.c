@@ -86,9 +86,7 @@ int pc_list_add(char **list, const char *item)
 	return 0;
 }
 
-/* Up to max bytes of s that are not in stop (at least one), as
- * sscanf's "%MAX[^STOP]" takes them, into out. */
-static bool scan_set(const char **s, const char *stop, size_t max, char *out)
+bool pc_scan_set(const char **s, const char *stop, size_t max, char *out)
 {
 	size_t n = strcspn(*s, stop);
 
@@ -124,18 +122,18 @@ static int split_addr(struct pc_parser *p, const char *ap, char *addr,
 	*port = 0;
 	if (!c || c == strrchr(ap, ':')) {
 		*family = AF_INET;
-		if (!scan_set(&s, ":", 15, addr) ||
+		if (!pc_scan_set(&s, ":", 15, addr) ||
 		    (*s && (*s != ':' || !port_part(s + 1, port))))
 			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	} else if (ap[0] == '[') {
 		*family = AF_INET6;
 		s++;
-		if (!scan_set(&s, "[]", 45, addr) || *s != ']' ||
+		if (!pc_scan_set(&s, "[]", 45, addr) || *s != ']' ||
 		    (s[1] && (s[1] != ':' || !port_part(s + 2, port))))
 			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	} else {
 		*family = AF_INET6;
-		if (!scan_set(&s, "[]", 45, addr) || *s)
+		if (!pc_scan_set(&s, "[]", 45, addr) || *s)
 			return pc_err(p, "localnet address or port error (proxychains refuses this line too)");
 	}
 	return 0;
@@ -184,7 +182,7 @@ static int localnet(struct pc_parser *p, const char *line)
 	pc_scan_word(&s, word, sizeof(word));
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!scan_set(&s, "/", 53, ap) || *s++ != '/' ||
+	if (!pc_scan_set(&s, "/", 53, ap) || *s++ != '/' ||
 	    !pc_scan_word(&s, mask, sizeof(mask)) || strlen(mask) > 15 || *s)
 		return pc_err(p, "localnet needs ADDRESS[:PORT]/MASK and nothing after it (proxychains refuses this line too)");
 	rc = split_addr(p, ap, addr, &family, &port);
@@ -196,14 +194,26 @@ static int localnet(struct pc_parser *p, const char *line)
 	prefix = mask_prefix(p, mask, family);
 	if (prefix < 0)
 		return prefix;
-	if (port)
-		return pc_err(p, "localnet with a port (:%ld) cannot be honoured: socksify's no-proxy list has no ports, and without the port every port of the range would go direct",
-			      port);
 	if (p->nlocalnet >= PC_LOCALNET_MAX)
 		return pc_warn(p, "more than %d localnet lines: proxychains drops this one (its connections go through the proxy), and so does socksify",
 			       PC_LOCALNET_MAX);
 	p->nlocalnet++;
-	snprintf(item, sizeof(item), "%s/%d", addr, prefix);
+	if (family == AF_INET) {
+		struct pc_net4 *l = &p->local4[p->nlocal4++];
+		uint32_t a;
+
+		memcpy(&a, buf, sizeof(a));
+		l->mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+		l->net = ntohl(a) & l->mask;
+		l->port = (uint16_t)port;
+	}
+	/* the no-proxy list's spelling of a port: "A:P/N", "[A6]:P/N" */
+	if (!port)
+		snprintf(item, sizeof(item), "%s/%d", addr, prefix);
+	else if (family == AF_INET)
+		snprintf(item, sizeof(item), "%s:%ld/%d", addr, port, prefix);
+	else
+		snprintf(item, sizeof(item), "[%s]:%ld/%d", addr, port, prefix);
 	return pc_list_add(&p->out->no_proxy, item);
 }
 
@@ -284,7 +294,7 @@ static int dns_daemon(struct pc_parser *p, const char *line)
 	pc_scan_word(&s, word, sizeof(word));
 	while (isspace((unsigned char)*s))
 		s++;
-	if (!scan_set(&s, ":", 15, ip) || *s++ != ':' ||
+	if (!pc_scan_set(&s, ":", 15, ip) || *s++ != ':' ||
 	    !pc_scan_word(&s, port, sizeof(port)))
 		return pc_err(p, "proxy_dns_daemon needs IPV4:PORT (proxychains refuses this line too)");
 	if (inet_pton(AF_INET, ip, &a) != 1)
@@ -365,7 +375,7 @@ static int option(struct pc_parser *p, const char *b)
 	if (STARTS(b, "proxy_dns_daemon"))
 		return dns_daemon(p, b);
 	if (STARTS(b, "dnat"))
-		return pc_err(p, "dnat cannot be honoured: socksify never rewrites destinations, and without the rewrite the connection would go to the original address instead of the one dnat names");
+		return pc_dnat_line(p, b);
 	return ignored(p, b);
 }
 
@@ -425,6 +435,9 @@ static int finish(struct pc_parser *p)
 		}
 	}
 	rc = finish_timeout(p);
+	if (rc)
+		return rc;
+	rc = pc_dnat_finish(p);
 	if (rc)
 		return rc;
 	/* All three ways of proxychains have names resolved far away;
@@ -557,6 +570,7 @@ void sfy_pc_free(struct sfy_pc *pc)
 		explicit_bzero(pc->proxy, strlen(pc->proxy));
 	free(pc->proxy);
 	free(pc->no_proxy);
-	pc->proxy = pc->no_proxy = NULL;
+	free(pc->dnat);
+	pc->proxy = pc->no_proxy = pc->dnat = NULL;
 	pc->nhops = 0;
 }

@@ -26,11 +26,16 @@
  *   tcp_read_time_out, tcp_connect_time_out  warning: their sum (the
  *                           default for one not given) is the timeout
  *                           (socksify has one bound for the whole connect)
- *   localnet ADDR/MASK      a no-proxy range; with a port, with a
- *                           non-contiguous mask or an IPv4 /0 → error (the
- *                           no-proxy list has no ports and holds prefixes)
+ *   localnet ADDR[:PORT]/MASK  a no-proxy range (with the port, that
+ *                           port of it only: "A:P/N"); a non-contiguous
+ *                           mask or an IPv4 /0 → error (the no-proxy list
+ *                           holds prefixes)
  *   quiet_mode              log errors only
- *   dnat                    → error (socksify never rewrites destinations)
+ *   dnat ORIG[:P] NEW[:P]   SOCKSIFY_DNAT (the library rewrites the TCP
+ *                           destination before proxying, as proxychains);
+ *                           error: its original address in a localnet
+ *                           range and its new one not (socksify would go
+ *                           direct where proxychains proxies)
  *   anything else           ignored with a warning, as proxychains ignores
  *                           it (also "proxy_dns # comment": proxychains
  *                           compares such lines whole)
@@ -59,6 +64,7 @@ enum { SFY_PC_STRICT, SFY_PC_DYNAMIC, SFY_PC_RANDOM, SFY_PC_ROUND_ROBIN };
 struct sfy_pc {
 	char *proxy;        /* comma list of URLs (socks5, socks4, http) */
 	char *no_proxy;     /* comma list of CIDRs; "" when no localnet line */
+	char *dnat;         /* SOCKSIFY_DNAT's rules, or NULL when none */
 	size_t nhops;
 	bool remote_dns;    /* proxy_dns */
 	bool quiet;         /* quiet_mode */

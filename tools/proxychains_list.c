@@ -10,8 +10,10 @@
  *
  * What proxychains would send and socksify cannot (a SOCKS5 user with an
  * empty password, a SOCKS4 password, a '#...' word read as a user name) is
- * said in a warning; what would go elsewhere (raw hops, a port outside
- * 1..65535, which proxychains wraps) is refused.
+ * said in a warning; what would go elsewhere (a port outside 1..65535,
+ * which proxychains wraps) is refused. A raw entry is a raw:// hop (a
+ * plain TCP forwarder, asked nothing; its user and password unused, as
+ * there).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -173,6 +175,10 @@ static int credentials(struct pc_parser *p, struct pc_entry *e,
 	bool http = !strcmp(e->type, "http");
 
 	*with_user = *with_pass = false;
+	if (!strcmp(e->type, "raw")) {
+		e->user[0] = e->pass[0] = '\0';
+		return 0; /* proxychains sends a raw hop nothing */
+	}
 	if (e->user[0] == '#') {
 		e->user[0] = e->pass[0] = '\0';
 		return pc_warn(p, "'#...' after the port is read as a comment; proxychains sends that word as a user name (and the next one as the password), which only a proxy that asks for a password would notice");
@@ -224,6 +230,8 @@ static int add_hop(struct pc_parser *p, struct pc_entry *e)
 	 * (socks4 then speaks 4a); HTTP always carries the name. */
 	if (!strcmp(e->type, "http"))
 		scheme = "http";
+	else if (!strcmp(e->type, "raw"))
+		scheme = "raw";
 	else if (!strcmp(e->type, "socks4"))
 		scheme = p->dns != PC_DNS_LOCAL ? "socks4a" : "socks4";
 	else
@@ -256,10 +264,8 @@ static int entry(struct pc_parser *p, const char *line, struct pc_entry *e)
 	n = scan_fields(line, e);
 	if (n < 3 && !url_fields(line, e))
 		return pc_err(p, "not a proxy entry: TYPE HOST PORT [USER PASS] or socks5://, socks4:// or http://[USER:PASS@]HOST:PORT (socks4 takes no USER:PASS; proxychains refuses this line too)");
-	if (!strcmp(e->type, "raw"))
-		return pc_err(p, "raw proxies are not supported: a raw hop sends every connection to that one address unchanged, whatever its destination; socksify has no such hop and will not send the traffic elsewhere instead");
 	if (strcmp(e->type, "socks5") && strcmp(e->type, "socks4") &&
-	    strcmp(e->type, "http"))
+	    strcmp(e->type, "http") && strcmp(e->type, "raw"))
 		return pc_err(p, "unknown proxy type '%.32s' in [ProxyList] (expected socks5, socks4, http or raw, in lower case as proxychains wants)",
 			      e->type);
 	if (e->port == 0)

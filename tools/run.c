@@ -185,6 +185,9 @@ int sfy_run(const struct sfy_settings *s, const char *lib, char **argv)
 	free(preload);
 	if (s->level >= 2)
 		say_plan(s, lib, prog);
+	r = sfy_refuse_io_uring(s); /* ioring.c */
+	if (r)
+		return r;
 
 	execvp(argv[0], argv);
 	r = errno;

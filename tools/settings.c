@@ -101,6 +101,8 @@ void sfy_env_from_settings(struct sfy_env *env, const struct sfy_settings *s,
 	}
 	if (s->fake_net[0])
 		sfy_env_add(env, "SOCKSIFY_FAKE_NET", s->fake_net);
+	if (s->dnat)
+		sfy_env_add(env, "SOCKSIFY_DNAT", s->dnat);
 	if (s->strict) /* the library refuses to exec them too */
 		sfy_env_add(env, "SOCKSIFY_STRICT", "1");
 	if (s->chain_mode >= 0 && s->chain_mode < 4) {

@@ -60,14 +60,16 @@ static void usage(FILE *f)
 	      "                       socks4://[user@]host[:port] (local DNS, IPv4\n"
 	      "                       only), socks4a://... (the proxy resolves);\n"
 	      "                       http://[user[:pass]@]host[:port] (HTTP CONNECT,\n"
-	      "                       Basic auth, the proxy resolves). Port defaults\n"
+	      "                       Basic auth, the proxy resolves); raw://host:port\n"
+	      "                       (a TCP forwarder, asked nothing). Port defaults\n"
 	      "                       to 1080, IPv6 hosts in brackets. Repeat, or give\n"
 	      "                       a comma list, for a chain (first hop first); any\n"
 	      "                       type at any hop, UDP only with a SOCKS5 first hop.\n"
 	      "  -f, --config FILE    read a proxychains-ng configuration (proxychains.conf)\n"
-	      "  -n, --no-proxy LIST  destinations that go direct: comma list of CIDRs,\n"
-	      "                       host names, .suffix, or *; an empty LIST proxies\n"
-	      "                       everything, loopback included\n"
+	      "  -n, --no-proxy LIST  destinations that go direct: comma list of CIDRs\n"
+	      "                       (ADDR:PORT/N for one port), host names, .suffix,\n"
+	      "                       or *; an empty LIST proxies everything, loopback\n"
+	      "                       included\n"
 	      "  -q                   log errors only\n"
 	      "  -v                   log more (-v: info, one line per connection;\n"
 	      "                       -vv: debug)\n"
@@ -342,6 +344,8 @@ static void apply_conf(const struct opts *o, struct sfy_settings *s)
 	s->dns = pc.remote_dns ? 1 : 0;
 	s->timeout_ms = pc.timeout_ms;
 	snprintf(s->fake_net, sizeof(s->fake_net), "%s", pc.fake_net);
+	s->dnat = pc.dnat;
+	pc.dnat = NULL;
 	s->chain_mode = pc.chain_mode;
 	s->chain_len = pc.chain_len;
 	sfy_pc_free(&pc);
@@ -548,6 +552,7 @@ int main(int argc, char **argv)
 	free_wiped(s.proxy);
 	free_wiped(o.proxy);
 	free(s.no_proxy);
+	free(s.dnat);
 	free(o.no_proxy);
 	return rc;
 }

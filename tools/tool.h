@@ -43,6 +43,7 @@ struct sfy_settings {
 	long timeout_ms;        /* 0: not given (-f only) */
 	int dns;                /* -1: not given; 0 local; 1 remote (-f only) */
 	char fake_net[24];      /* "": not given (-f only) */
+	char *dnat;             /* SOCKSIFY_DNAT (-f only), or NULL */
 	int chain_mode;         /* -1: not given (-f only); else SFY_CHAIN_* */
 	long chain_len;         /* 0: not given (-f only) */
 };
@@ -138,6 +139,11 @@ void sfy_shell_quote(FILE *f, const char *value);
 /* The run mode (run.c): checks the program, sets the environment, execs.
  * Returns an exit status only when the program could not be started. */
 int sfy_run(const struct sfy_settings *s, const char *lib, char **argv);
+/* ioring.c: a seccomp filter answering io_uring_setup with ENOSYS for
+ * the program and everything it starts, unless SOCKSIFY_IO_URING=allow
+ * (root always; other users with --strict, under no_new_privs). 0, or
+ * SFY_EXIT_STRICT when --strict cannot have it (said on stderr). */
+int sfy_refuse_io_uring(const struct sfy_settings *s);
 
 /* session.c: a new session directory (into dir) holding a link to lib
  * (into link, for LD_PRELOAD), removed when process watch ends. 0 or

@@ -275,8 +275,13 @@ enum socks5_hop_type {
 	SOCKS5_HOP_SOCKS4,     /* socks4://: IPv4 addresses only */
 	SOCKS5_HOP_SOCKS4A,    /* socks4a://: names go to the proxy */
 	SOCKS5_HOP_HTTP,       /* http://: CONNECT, names go to the proxy */
+	/* raw://: a plain TCP forwarder (proxychains' "raw"): connected to
+	 * and asked nothing; the next hop, or at the end the connection
+	 * itself, is wherever it forwards to (the destination is not sent:
+	 * the forwarder decides it). No user, CONNECT only. */
+	SOCKS5_HOP_RAW,
 };
-/* "socks5", "socks4", "socks4a", "http"; never NULL. */
+/* "socks5", "socks4", "socks4a", "http", "raw"; never NULL. */
 const char *socks5_hop_type_name(uint8_t type);
 
 struct socks5_proxy {

@@ -50,9 +50,9 @@
 /* The default fake ranges already parsed: most programs start without
  * SOCKSIFY_FAKE_NET, and parsing it would map inet_pton's pages into
  * every one (test_config checks these against the texts). */
-static const struct sfy_cidr default_fake4 = { AF_INET, { 198, 18 }, 15 };
+static const struct sfy_cidr default_fake4 = { AF_INET, { 198, 18 }, 15, 0 };
 static const struct sfy_cidr default_fake6 = {
-	AF_INET6, { 0xfd, 0x53, 0x6f, 0x63, 0x6b, 0x73, 0x69, 0x66 }, 64
+	AF_INET6, { 0xfd, 0x53, 0x6f, 0x63, 0x6b, 0x73, 0x69, 0x66 }, 64, 0
 };
 #define MAX_TIMEOUT_MS 600000
 #define LOG_FD_MIN SFY_LOG_FD_MIN
@@ -247,6 +247,17 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 	}
 }
 
+static void parse_dnat(struct sfy_config *c, getenv_fn_t env)
+{
+	const char *v = env("SOCKSIFY_DNAT");
+	char bad[160];
+
+	if (v && sfy_dnat_parse(&c->dnat, v, bad, sizeof(bad))) {
+		memset(&c->dnat, 0, sizeof(c->dnat));
+		problem(c, "SOCKSIFY_DNAT", "%s", bad);
+	}
+}
+
 static void parse_fake_net(struct sfy_config *c, getenv_fn_t env)
 {
 	const char *v = env("SOCKSIFY_FAKE_NET");
@@ -347,6 +358,12 @@ static void parse_modes(struct sfy_config *c, getenv_fn_t env)
 		problem(c, "SOCKSIFY_STRICT", "'%s' is not 1 or 0", v);
 	c->strict = i == 1;
 
+	v = env("SOCKSIFY_IO_URING"); /* route/decide.c */
+	i = v && *v ? pick(v, (const char *const[]){ "refuse", "allow" }, 2) : 0;
+	if (i < 0)
+		problem(c, "SOCKSIFY_IO_URING", "'%s' is not allow or refuse", v);
+	c->io_uring_allow = i == 1;
+
 	v = env("SOCKSIFY_BIND"); /* tcp/bind.c */
 	if (v && *v && !(c->bind_off = !strcasecmp(v, "off")) && strcasecmp(v, "auto"))
 		problem(c, "SOCKSIFY_BIND", "'%s' is not auto or off", v);
@@ -439,6 +456,7 @@ static int parse_zeroed(struct sfy_config *out, char *(*getenv_fn)(const char *)
 	parse_modes(out, getenv_fn);
 	parse_chain_mode(out, getenv_fn);
 	parse_fake_net(out, getenv_fn);
+	parse_dnat(out, getenv_fn);
 	report(out);
 	errno = saved;
 	return out->broken ? -EINVAL : 0;

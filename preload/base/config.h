@@ -19,6 +19,7 @@
 
 #include "route/chainpick.h"
 #include "route/cidr.h"
+#include "route/dnat.h"
 #include "socks5.h"
 
 enum sfy_dns_mode { SFY_DNS_LOCAL, SFY_DNS_REMOTE };
@@ -61,10 +62,12 @@ struct sfy_config {
 	bool early_data;     /* SOCKSIFY_EARLY_DATA (tcp/async.h) */
 	bool strict;         /* SOCKSIFY_STRICT=1: refuse what cannot be reached */
 	bool bind_off;       /* SOCKSIFY_BIND=off: every listen() stays local */
+	bool io_uring_allow; /* SOCKSIFY_IO_URING=allow (route/decide.c) */
 	int log_level;       /* enum sfy_log_level */
 	int log_fd;          /* 2 or SOCKSIFY_LOG_FILE, CLOEXEC */
 	struct sfy_bypass bypass;
 	struct sfy_cidr fake4, fake6; /* SOCKSIFY_FAKE_NET */
+	struct sfy_dnat dnat;         /* SOCKSIFY_DNAT (route/dnat.h) */
 };
 
 /* The frozen configuration; initialises it on first call. Never NULL.

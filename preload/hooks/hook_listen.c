@@ -12,7 +12,7 @@
 #include "state/sockhint.h"
 #include "tcp/bind.h"
 
-int listen(int fd, int backlog)
+int sfy_listen(int fd, int backlog)
 {
 	const struct sfy_real *r = sfy_real();
 	int rc;
@@ -36,7 +36,7 @@ int listen(int fd, int backlog)
  * connection showed (curl's active FTP binds to the control connection's
  * getsockname()): BIND now, so that getsockname() shows the port the
  * proxy listens on before listen(). */
-int bind(int fd, const struct sockaddr *sa, socklen_t len)
+int sfy_bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	const struct sfy_real *r = sfy_real();
 	int saved = errno, rc;
@@ -55,3 +55,7 @@ int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	errno = saved;
 	return 0;
 }
+
+int listen(int fd, int backlog) SFY_EXPORT_AS(sfy_listen);
+int bind(int fd, const struct sockaddr *sa, socklen_t len)
+	SFY_EXPORT_AS(sfy_bind);

@@ -190,7 +190,7 @@ static __attribute__((noinline)) int accept_other(int fd, struct sockaddr *sa,
 /* No descriptor state in the process (sfy_fd_any_state): fd cannot be a
  * BIND socket, so the real call, then fresh(), with nothing kept across
  * it. */
-int accept(int fd, struct sockaddr *sa, socklen_t *len)
+int sfy_accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	int (*real)(int, struct sockaddr *, socklen_t *) = SFY_REAL_FAST(accept);
 
@@ -201,7 +201,7 @@ int accept(int fd, struct sockaddr *sa, socklen_t *len)
 	return fresh(real(fd, sa, len), false);
 }
 
-int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+int sfy_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	int (*real)(int, struct sockaddr *, socklen_t *, int) =
 		SFY_REAL_FAST(accept4);
@@ -212,3 +212,8 @@ int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		return accept_other(fd, sa, len, flags, true);
 	return fresh(real(fd, sa, len, flags), false);
 }
+
+int accept(int fd, struct sockaddr *sa, socklen_t *len)
+	SFY_EXPORT_AS(sfy_accept);
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+	SFY_EXPORT_AS(sfy_accept4);

@@ -5,8 +5,11 @@
  * the sends (sendto, sendmsg, sendmmsg) by number go to the same code as
  * the named calls, whatever the descriptor: a destination address is
  * proxied, relayed or refused there, never sent direct (issue 18). The
- * receives are routed to our hooks when their descriptor is an
- * associated UDP socket. io_uring_setup is refused unless allowed
+ * receives (recvfrom, recvmsg, recvmmsg) go to the named hooks too: a
+ * relayed UDP socket's datagrams, the port-53 answerer's source shown as
+ * the name server's (dns/dns53.h), SCM_RIGHTS. listen, bind, accept and
+ * accept4 go to theirs: a socket listening for a connection back from a
+ * proxied host is served by BIND at the proxy (tcp/bind.h). io_uring_setup is refused unless allowed
  * (route/decide.c says why); execve and execveat follow the exec rule
  * (hook_exec.c). The waits, epoll_ctl and getsockopt by number go to
  * their hooks while a handshake runs in the program's waits
@@ -52,7 +55,7 @@
 enum route {
 	ROUTE_NONE,       /* the real syscall(), nothing else */
 	ROUTE_DESCRIPTOR, /* hook_fd.c's bookkeeping must see it */
-	ROUTE_DATAGRAM,   /* through the relay when fd is associated UDP */
+	ROUTE_DATAGRAM,   /* the receives: the named hooks */
 	ROUTE_OUT,        /* connect and the sends: the named hooks decide */
 	ROUTE_IO_URING,   /* refused unless allowed (route/decide.c) */
 	ROUTE_WAIT,       /* the waits, while handshakes run (tcp/async.h) */
@@ -74,6 +77,8 @@ static enum route route_of(long n)
 	case SYS_socketpair:
 	case SYS_accept:
 	case SYS_accept4:
+	case SYS_listen:
+	case SYS_bind:
 #ifdef SYS_close_range
 	case SYS_close_range:
 #endif
@@ -212,25 +217,28 @@ static long descriptor_route(long n, const long *a)
 		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 			return sfy_fcntl_dupfd((int)a[0], cmd, (int)a[2]);
 		break;
+	case SYS_accept:
+		return sfy_accept((int)a[0], (struct sockaddr *)a[1],
+				  (socklen_t *)a[2]);
+	case SYS_accept4:
+		return sfy_accept4((int)a[0], (struct sockaddr *)a[1],
+				   (socklen_t *)a[2], (int)a[3]);
+	case SYS_listen:
+		return sfy_listen((int)a[0], (int)a[1]);
+	case SYS_bind:
+		return sfy_bind((int)a[0], (const struct sockaddr *)a[1],
+				(socklen_t)a[2]);
 	}
 	if (!r->syscall) {
 		errno = ENOSYS;
 		return -1;
 	}
 	rc = r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (rc < 0)
+	if (rc < 0 || n != SYS_socketpair)
 		return rc;
-	switch (n) {
-	case SYS_socketpair:
-		sv = (int *)a[3];
-		sfy_fd_made(sv[0], false);
-		sfy_fd_made(sv[1], false);
-		break;
-	case SYS_accept:
-	case SYS_accept4:
-		sfy_fd_made((int)rc, false);
-		break;
-	}
+	sv = (int *)a[3];
+	sfy_fd_made(sv[0], false);
+	sfy_fd_made(sv[1], false);
 	return rc;
 }
 
@@ -299,7 +307,7 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 			return -1;
 		}
 	}
-	if (route == ROUTE_DATAGRAM && sfy_fd_maybe_udp((int)a[0])) {
+	if (route == ROUTE_DATAGRAM) {
 		int fd = (int)a[0];
 
 		switch (n) {
@@ -309,7 +317,7 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 					(struct timespec *)a[4]);
 		case SYS_recvmsg:
 			return sfy_recvmsg(fd, (struct msghdr *)a[1], (int)a[2]);
-		case SYS_recvfrom:
+		default: /* SYS_recvfrom */
 			return sfy_recvfrom(fd, (void *)a[1], (size_t)a[2], (int)a[3],
 					(struct sockaddr *)a[4],
 					(socklen_t *)a[5]);
@@ -318,13 +326,6 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 	if (!r->syscall) {
 		errno = ENOSYS;
 		return -1;
-	}
-	if (n == SYS_recvmsg) { /* not a relayed UDP socket: SCM_RIGHTS? */
-		long rc = r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-
-		if (rc >= 0 && sfy_fds_maybe_received((struct msghdr *)a[1]))
-			sfy_fds_received((struct msghdr *)a[1]);
-		return rc;
 	}
 	return r->syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

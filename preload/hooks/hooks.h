@@ -47,6 +47,10 @@ int sfy_fcntl_dupfd(int fd, int cmd, int arg);
  * exported name; the build checks it). */
 #define SFY_EXPORT_AS(internal) __attribute__((alias(#internal)))
 int sfy_socket(int domain, int type, int protocol);
+int sfy_accept(int fd, struct sockaddr *sa, socklen_t *len);
+int sfy_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags);
+int sfy_listen(int fd, int backlog);
+int sfy_bind(int fd, const struct sockaddr *sa, socklen_t len);
 int sfy_execve(const char *path, char *const argv[], char *const envp[]);
 int sfy_execveat(int dirfd, const char *path, char *const argv[],
 		 char *const envp[], int flags);

@@ -13,10 +13,10 @@
 
 /* SFY_DEFAULT_BYPASS, parsed. */
 static const struct sfy_cidr default_cidrs[] = {
-	{ AF_INET, { 127 }, 8 },
-	{ AF_INET6, { [15] = 1 }, 128 },
-	{ AF_INET, { 0 }, 32 },
-	{ AF_INET6, { 0 }, 128 },
+	{ AF_INET, { 127 }, 8, 0 },
+	{ AF_INET6, { [15] = 1 }, 128, 0 },
+	{ AF_INET, { 0 }, 32, 0 },
+	{ AF_INET6, { 0 }, 128, 0 },
 };
 #define DEFAULT_BYPASS_NAME "localhost"
 
@@ -61,12 +61,64 @@ static int add_name(struct sfy_bypass *b, const char *item)
 	return 0;
 }
 
+/* "a.b.c.d:PORT[/N]" or "[v6]:PORT[/N]" (proxychains' localnet
+ * spelling): the range without the port into text, the port (network
+ * order) into *port; 0 and *port 0 when item names no port. */
+static int split_port(const char *item, char *text, size_t cap,
+		      uint16_t *port)
+{
+	const char *colon, *slash = strchr(item, '/');
+	size_t alen = slash ? (size_t)(slash - item) : strlen(item);
+	unsigned long v = 0;
+	const char *d;
+
+	*port = 0;
+	if (item[0] == '[') {
+		colon = memchr(item, ']', alen);
+		if (!colon || colon[1] != ':')
+			return 0;
+		colon++;
+	} else {
+		colon = memchr(item, ':', alen);
+		if (!colon || memchr(colon + 1, ':', alen - (size_t)(colon + 1 - item)))
+			return 0; /* none, or an IPv6 address */
+	}
+	d = colon + 1;
+	if (d == item + alen || item + alen - d > 5)
+		return -EINVAL;
+	for (; d < item + alen; d++) {
+		if (*d < '0' || *d > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*d - '0');
+	}
+	if (v < 1 || v > 65535 ||
+	    (size_t)(colon - item) + strlen(item + alen) >= cap)
+		return -EINVAL;
+	memcpy(text, item, (size_t)(colon - item));
+	strcpy(text + (colon - item), item + alen);
+	*port = htons((uint16_t)v);
+	return 0;
+}
+
 static int add_item(struct sfy_bypass *b, const char *item)
 {
+	char text[SOCKS5_DOMAIN_MAX + 2];
 	struct sfy_cidr cidr;
+	uint16_t port;
 
 	if (!strcmp(item, "*")) {
 		b->all = true;
+		return 0;
+	}
+	if (split_port(item, text, sizeof(text), &port))
+		return -EINVAL;
+	if (port) {
+		if (sfy_cidr_parse(text, &cidr))
+			return -EINVAL;
+		cidr.port = port;
+		if (b->ncidrs >= SFY_BYPASS_CIDRS_MAX)
+			return -ENOSPC;
+		b->cidrs[b->ncidrs++] = cidr;
 		return 0;
 	}
 	if (!sfy_cidr_parse(item, &cidr)) {
@@ -111,7 +163,7 @@ static int parse_list(struct sfy_bypass *b, const char *list, char *bad,
 		}
 		if (rc) {
 			snprintf(bad, badcap,
-				 "'%s' is not an address, a CIDR range, a host name, '.suffix' or '*'",
+				 "'%s' is not an address, a CIDR range (with ':PORT' after the address for one port), a host name, '.suffix' or '*'",
 				 item);
 			return rc;
 		}
@@ -149,7 +201,8 @@ static int add_localhost_addrs(struct sfy_bypass *b, char *bad, size_t badcap)
 	for (i = 0; any && i < 2; i++) {
 		sa = i == 0 ? (struct sockaddr *)&in : (struct sockaddr *)&in6;
 		for (j = 0, covered = false; j < b->ncidrs && !covered; j++)
-			covered = sfy_cidr_match(&b->cidrs[j], sa);
+			covered = !b->cidrs[j].port &&
+				  sfy_cidr_match(&b->cidrs[j], sa);
 		if (covered)
 			continue;
 		if (b->ncidrs >= SFY_BYPASS_CIDRS_MAX) {

@@ -6,7 +6,10 @@
  * Items, comma or space separated: an address or CIDR range ("10.0.0.0/8",
  * "::1", "[2001:db8::]/32"), a host name (stored lowercase without a
  * leading "." or "*." and without a trailing "."; as in curl it covers
- * itself and every name under it), or "*" (everything). A localhost name
+ * itself and every name under it), or "*" (everything). An address or
+ * range may name one port, as proxychains' localnet does: "10.0.0.1:80",
+ * "10.0.0.0:80/8", "[::1]:80", "[2001:db8::]:443/32" (only that port of
+ * the range goes direct). A localhost name
  * on the list adds 127.0.0.1 and ::1 (see bypasslist.c).
  */
 #ifndef SOCKSIFY_PRELOAD_BYPASSLIST_H

@@ -15,11 +15,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* An address range: family AF_INET or AF_INET6, network-order bytes. */
+/* An address range: family AF_INET or AF_INET6, network-order bytes.
+ * port (network order) narrows it to one port, for the bypass list's
+ * "ADDR:PORT/N" (bypasslist.h); 0 is every port, and what
+ * sfy_cidr_parse makes. It fills what was padding: the struct keeps its
+ * size. */
 struct sfy_cidr {
 	int family;
 	uint8_t addr[16];
 	uint8_t prefix;
+	uint16_t port;
 };
 
 /* "a.b.c.d", "a.b.c.d/n", "v6", "v6/n", "[v6]", "[v6]/n": 0 or -EINVAL.

@@ -14,17 +14,19 @@
  * and the ordinary calls (libuv >= 1.45, tokio-uring's users, liburing's
  * callers that handle io_uring_queue_init failing). One log line per
  * refusal (rare: once per ring a program tries to make).
- * SOCKSIFY_IO_URING=allow lets io_uring_setup through, for programs that
- * use io_uring only for files; their io_uring network operations then go
- * direct (README's coverage table). What no LD_PRELOAD can see: a program
- * (or library) that makes the system call with its own instruction
- * (liburing >= 2.2 on x86_64, aarch64 and riscv64; Go programs; static
- * binaries). Only syscall(SYS_io_uring_setup, ...) through libc is
- * refused (glibc has no io_uring_setup wrapper).
+ * SOCKSIFY_IO_URING=allow (base/config.c, so that a program that cleared
+ * its environment reads it from the session's settings too) lets
+ * io_uring_setup through, for programs that use io_uring only for files;
+ * their io_uring network operations then go direct (README's coverage
+ * table). What no LD_PRELOAD can see: a program (or library) that makes
+ * the system call with its own instruction (liburing >= 2.2 on x86_64,
+ * aarch64 and riscv64; Go programs; static binaries). Only
+ * syscall(SYS_io_uring_setup, ...) through libc is refused here (glibc has
+ * no io_uring_setup wrapper); the socksify command's seccomp filter
+ * (tools/ioring.c) refuses the rest for the processes it starts.
  */
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -45,7 +47,6 @@
 #define UDP_WARN_LIMIT 8
 
 static atomic_int udp_warned;
-static bool io_uring_allowed;
 
 static enum sfy_verdict verdict(struct sfy_route *r, enum sfy_verdict v)
 {
@@ -125,6 +126,14 @@ static enum sfy_verdict stream(int fd, const struct sockaddr *sa,
 		return refuse(r, -EISCONN, "connected through the proxy already");
 	if (cls == SFY_ADDR_DIRECT)
 		return verdict(r, SFY_DIRECT);
+	/* dnat (dnat.h): the rewritten address judged again; bypassed, the
+	 * program's own address goes direct, as proxychains connects. */
+	if (cls == SFY_ADDR_PROXIED && cfg->dnat.n && norm.ss_family == AF_INET &&
+	    sfy_dnat_apply(&cfg->dnat, (struct sockaddr_in *)&norm)) {
+		cls = sfy_route_classify((struct sockaddr *)&norm);
+		if (cls == SFY_ADDR_DIRECT)
+			return verdict(r, SFY_DIRECT);
+	}
 	if (cfg->broken) {
 		sfy_info("connect refused: the socksify configuration is broken (see the first message)");
 		return refuse(r, -cfg->broken_errno,
@@ -244,18 +253,11 @@ enum sfy_verdict sfy_route_stream(int fd, const struct sockaddr *sa,
 	return stream(fd, sa, len, sfy_route_classify(sa), r);
 }
 
-void sfy_io_uring_init(void)
-{
-	const char *v = getenv("SOCKSIFY_IO_URING");
-
-	io_uring_allowed = v && !strcmp(v, "allow");
-}
-
 enum sfy_verdict sfy_route_io_uring(struct sfy_route *r)
 {
 	const struct sfy_config *cfg = sfy_config();
 
-	if (io_uring_allowed || sfy_inside() ||
+	if (cfg->io_uring_allow || sfy_inside() ||
 	    (!cfg->enabled && !cfg->broken))
 		return verdict(r, SFY_DIRECT);
 	sfy_warn("io_uring_setup refused (ENOSYS): its network operations would bypass the proxy; the program falls back to ordinary calls if it can (SOCKSIFY_IO_URING=allow lets it through, direct)");

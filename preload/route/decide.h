@@ -142,7 +142,4 @@ enum sfy_verdict sfy_udp_rule(const struct sockaddr *sa,
  * -ENOSYS (logged). */
 enum sfy_verdict sfy_route_io_uring(struct sfy_route *r);
 
-/* At load (init.c): SOCKSIFY_IO_URING, read once. */
-void sfy_io_uring_init(void);
-
 #endif

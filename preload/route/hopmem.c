@@ -3,8 +3,8 @@
  * memory made once by the constructor, and, in a session, the session's
  * region "hops", where each hop's words live in a slot named by the hop
  * (its type, host and port), so programs exec'd in the session share them
- * too. Words, not records: each is loaded and stored on its own with one
- * atomic operation, so no reader waits and a process killed or forked
+ * too (and "rr", the round-robin cursors by chain). Words, not records:
+ * each is loaded and stored on its own with one atomic operation, so no reader waits and a process killed or forked
  * half-way through an update leaves at worst a hop skipped a little
  * longer or tried a little sooner.
  */
@@ -60,6 +60,32 @@ struct hopregion {
  * are then mem's). Set once, by sfy_hopmem_session. */
 static struct hopslot *_Atomic bound[SFY_HOPMEM_HOPS];
 static _Atomic int attached; /* 0: not yet, 1: under way, 2: done */
+
+/* The session's region "rr": round-robin cursors, one per chain, in a
+ * slot named by the whole chain (its hops' keys in order), so a program
+ * exec'd with the same chain goes on where the last one stopped, and one
+ * with another chain keeps its own turn. A separate region, so the
+ * layout of "hops" (which running sessions have mapped) is unchanged. */
+#define RR_SLOTS 16
+#define RR_MAGIC 0x7366797272637531ull /* "sfyrrcu1" */
+struct rrslot {
+	_Atomic uint64_t key; /* 0: free */
+	_Atomic size_t cursor;
+};
+struct rrregion {
+	_Atomic uint64_t magic;
+	struct rrslot slot[RR_SLOTS];
+};
+/* This process's chain's cursor in the session, or NULL (mem's). */
+static _Atomic size_t *_Atomic rr_bound;
+
+static _Atomic size_t *cursor_of(void)
+{
+	_Atomic size_t *c = atomic_load_explicit(&rr_bound,
+						 memory_order_acquire);
+
+	return c ? c : &get_mem()->cursor;
+}
 
 static _Atomic int64_t *until_of(size_t hop)
 {
@@ -156,12 +182,12 @@ void sfy_hopmem_ok(size_t hop)
 
 size_t sfy_hopmem_cursor(void)
 {
-	return atomic_load_explicit(&get_mem()->cursor, memory_order_relaxed);
+	return atomic_load_explicit(cursor_of(), memory_order_relaxed);
 }
 
 void sfy_hopmem_cursor_move(size_t from, size_t next)
 {
-	atomic_compare_exchange_strong_explicit(&get_mem()->cursor, &from, next,
+	atomic_compare_exchange_strong_explicit(cursor_of(), &from, next,
 						memory_order_relaxed,
 						memory_order_relaxed);
 }
@@ -196,45 +222,81 @@ static uint64_t hop_key(const struct socks5_proxy *p)
 	return h ? h : 1;
 }
 
-static struct hopslot *claim(struct hopregion *r, uint64_t key)
+/* The slot whose key word is key, claimed if free, among n slots of
+ * size bytes from base (a slot's key word first); -1 when all are
+ * taken by other keys. */
+static long claim_slot(void *base, size_t size, size_t n, uint64_t key)
 {
 	size_t j;
 
-	for (j = 0; j < HOPMEM_SLOTS; j++) {
-		struct hopslot *s = &r->slot[(key + j) % HOPMEM_SLOTS];
-		uint64_t k = atomic_load_explicit(&s->key,
-						  memory_order_acquire);
+	for (j = 0; j < n; j++) {
+		size_t at = (size_t)((key + j) % n);
+		_Atomic uint64_t *kw =
+			(_Atomic uint64_t *)((char *)base + at * size);
+		uint64_t k = atomic_load_explicit(kw, memory_order_acquire);
 
 		if (k == 0 &&
 		    (atomic_compare_exchange_strong_explicit(
-			     &s->key, &k, key, memory_order_acq_rel,
+			     kw, &k, key, memory_order_acq_rel,
 			     memory_order_acquire) ||
 		     k == key))
-			return s;
+			return (long)at;
 		if (k == key)
-			return s;
+			return (long)at;
 	}
-	return NULL;
+	return -1;
 }
 
-/* Region initialiser (session.h): a new file is zeroes, every slot free;
- * the magic word says so, written last. */
+static struct hopslot *claim(struct hopregion *r, uint64_t key)
+{
+	long at = claim_slot(r->slot, sizeof(r->slot[0]), HOPMEM_SLOTS, key);
+
+	return at < 0 ? NULL : &r->slot[at];
+}
+
+/* Region initialiser (session.h), for both regions: a new file is
+ * zeroes, every slot free; the magic word (the first, arg points to its
+ * value) says so, written last. */
 static int init_region(void *p, size_t len, void *arg)
 {
-	struct hopregion *r = p;
+	_Atomic uint64_t *magic = p;
+	const uint64_t *want = arg;
 
-	(void)arg;
-	if (len != sizeof(*r))
+	if (len < sizeof(*magic))
 		return -EINVAL;
-	if (atomic_load_explicit(&r->magic, memory_order_acquire) !=
-	    HOPMEM_MAGIC)
-		atomic_store_explicit(&r->magic, HOPMEM_MAGIC,
-				      memory_order_release);
+	if (atomic_load_explicit(magic, memory_order_acquire) != *want)
+		atomic_store_explicit(magic, *want, memory_order_release);
 	return 0;
+}
+
+/* The round-robin cursor of this chain in the session's region "rr". */
+static void attach_cursor(const struct socks5_proxy *chain, size_t nhops)
+{
+	static const uint64_t magic = RR_MAGIC;
+	uint64_t key = 0xcbf29ce484222325ull;
+	struct rrregion *r;
+	void *p = NULL;
+	size_t i;
+	long at;
+
+	for (i = 0; i < nhops; i++)
+		key = (key ^ hop_key(&chain[i])) * 0x100000001b3ull;
+	key = (key ^ nhops) * 0x100000001b3ull;
+	if (!key)
+		key = 1;
+	if (sfy_session_region("rr", sizeof(struct rrregion), init_region,
+			       (void *)&magic, &p) != 0)
+		return;
+	r = p;
+	at = claim_slot(r->slot, sizeof(r->slot[0]), RR_SLOTS, key);
+	if (at >= 0)
+		atomic_store_explicit(&rr_bound, &r->slot[at].cursor,
+				      memory_order_release);
 }
 
 void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops)
 {
+	static const uint64_t hops_magic = HOPMEM_MAGIC;
 	struct hopregion *r;
 	void *p = NULL;
 	int zero = 0;
@@ -245,7 +307,7 @@ void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops)
 		return; /* done, or another thread is at it: its turn */
 	if (sfy_session_present() &&
 	    sfy_session_region("hops", sizeof(struct hopregion), init_region,
-			       NULL, &p) == 0) {
+			       (void *)&hops_magic, &p) == 0) {
 		r = p;
 		for (i = 0; i < nhops && i < SFY_HOPMEM_HOPS; i++) {
 			struct hopslot *s = claim(r, hop_key(&chain[i]));
@@ -255,5 +317,7 @@ void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops)
 						      memory_order_release);
 		}
 	}
+	if (sfy_session_present())
+		attach_cursor(chain, nhops);
 	atomic_store_explicit(&attached, 2, memory_order_release);
 }

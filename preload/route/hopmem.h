@@ -14,8 +14,10 @@
  * host, port), so every program of the session, exec'd ones included,
  * shares what any learnt, whatever place the hop has in its own chain.
  * Outside a session, or once the region's 64 slots are taken, the words
- * are shared with forked children only. The round-robin cursor and the
- * random source stay per process tree.
+ * are shared with forked children only. The round-robin cursor moves
+ * into the session's region "rr", in a slot named by the whole chain, so
+ * an exec'd program with the same chain takes the next hop in turn, not
+ * the first again; the random source stays per process tree.
  *
  * Back-off: a hop's k-th failure in a row makes it skipped for
  * min(1 s << (k-1), 60 s); a success forgets its failures.

@@ -31,6 +31,14 @@ static bool is_first_hop(const struct sockaddr *sa)
 	return false;
 }
 
+/* sa's port (network order), AF_INET or AF_INET6. */
+static inline uint16_t port_of(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET ?
+		       ((const struct sockaddr_in *)sa)->sin_port :
+		       ((const struct sockaddr_in6 *)sa)->sin6_port;
+}
+
 bool sfy_policy_direct_addr(const struct sockaddr *sa)
 {
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
@@ -52,10 +60,11 @@ bool sfy_policy_bypassed(const struct sockaddr *sa)
 	for (i = 0; i < cfg->bypass.ncidrs; i++) {
 		const struct sfy_cidr *c = &cfg->bypass.cidrs[i];
 
-		if (sa->sa_family == AF_INET && c->family == AF_INET ?
-			    sfy_cidr_has4(c, ((const struct sockaddr_in *)sa)
-							  ->sin_addr.s_addr) :
-			    sfy_cidr_match(c, sa))
+		if ((sa->sa_family == AF_INET && c->family == AF_INET ?
+			     sfy_cidr_has4(c, ((const struct sockaddr_in *)sa)
+							   ->sin_addr.s_addr) :
+			     sfy_cidr_match(c, sa)) &&
+		    (!c->port || c->port == port_of(sa)))
 			return true;
 	}
 	/* An address the resolver gave this process for a bypassed name. */

@@ -29,6 +29,15 @@ def until_eof(c):
         data += chunk
 
 
+# syscall(2) numbers of the syscall-* modes (the hooks' syscall() routing)
+SYSNR = {"x86_64": {"accept": 43, "bind": 49, "listen": 50},
+         "aarch64": {"bind": 200, "listen": 201, "accept": 202}}.get(
+             os.uname().machine, {})
+LIBC = ctypes.CDLL(None, use_errno=True)
+LIBC.syscall.restype = ctypes.c_long
+L = ctypes.c_long
+
+
 def client(mode, host, port):
     # BIND_ALARM=N: a blocking accept gives up after N s (ETIMEDOUT)
     def alarm(sig, frame):
@@ -44,11 +53,20 @@ def client(mode, host, port):
             ls.bind(("127.0.0.1", 0))
         elif mode == "own":
             ls.bind((ctl.getsockname()[0], 0))
+        elif mode == "syscall-bind":  # bind(own address), listen, accept by number
+            a = socket.inet_aton(ctl.getsockname()[0])
+            sa = ctypes.create_string_buffer(struct.pack("=H", socket.AF_INET) + b"\0\0" + a + bytes(8), 16)
+            if LIBC.syscall(L(SYSNR["bind"]), L(ls.fileno()), sa, L(16)) != 0:
+                raise OSError(ctypes.get_errno(), "syscall(SYS_bind)")
         elif mode != "nobind":
             ls.bind(("::" if mode == "v6" else "0.0.0.0", 0))
         t0 = time.monotonic()
         try:
-            ls.listen(1)
+            if mode.startswith("syscall"):
+                if LIBC.syscall(L(SYSNR["listen"]), L(ls.fileno()), L(1)) != 0:
+                    raise OSError(ctypes.get_errno(), "syscall(SYS_listen)")
+            else:
+                ls.listen(1)
         finally:
             out.append("listen_ms=%d" % ((time.monotonic() - t0) * 1000))
         name = ls.getsockname()
@@ -121,6 +139,12 @@ def client(mode, host, port):
                 bool(fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)))
             c = socket.socket(fileno=fd)
             c.setblocking(True)
+            addr = c.getpeername()
+        elif mode.startswith("syscall"):
+            fd = LIBC.syscall(L(SYSNR["accept"]), L(ls.fileno()), None, None)
+            if fd < 0:
+                raise OSError(ctypes.get_errno(), "syscall(SYS_accept)")
+            c = socket.socket(fileno=fd)
             addr = c.getpeername()
         else:
             if mode in ("nonblock", "epoll"):

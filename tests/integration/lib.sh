@@ -676,13 +676,26 @@ EOF
 	SFY_CAP_PID=$SFY_CAPTURE_PID
 }
 
+# netns_routed_up: netns_up, and a default route in $NS_CLI through the
+# proxy's namespace (which does not forward), so that whatever the client
+# would send anywhere but the proxy leaves on the captured link instead of
+# failing at once; /etc/netns/$NS_CLI holds a hosts file naming only
+# localhost (the caller writes its resolv.conf, or another hosts file).
+netns_routed_up() {
+	netns_up || return 1
+	ip -n "$NS_CLI" route add default via 192.0.2.1 &&
+		ip -n "$NS_CLI" -6 route add default via 2001:db8:1::1 &&
+		mkdir -p "/etc/netns/$NS_CLI" || return 1
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$NS_CLI/hosts"
+}
+
 _sfy_netns_down() {
 	local ns
 	[ "$SFY_NETNS_MADE" = 1 ] || return 0
 	for ns in "$NS_CLI" "$NS_PX" "$NS_TG"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	rm -rf "/etc/netns/$NS_PX"
+	rm -rf "/etc/netns/$NS_PX" "/etc/netns/$NS_CLI"
 	[ "$SFY_ETC_NETNS_MADE" = 1 ] && rmdir /etc/netns 2>/dev/null
 	return 0
 }

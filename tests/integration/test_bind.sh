@@ -123,6 +123,21 @@ else
 	fail listen-own-address "$OUT / $(tail -3 "$T/client.err")"
 fi
 
+# listen, bind and accept by syscall() number (hook_syscall.c routes them
+# to the hooks): served by BIND as the named calls are.
+sfy_client "$DURL" syscall-listen
+if has "sockname=$OUT4:*" "accepted=$TG4:*" "data=hello-from-target" && target_back_ok; then
+	pass "syscall-listen (listen and accept by number): $OUT"
+else
+	fail syscall-listen "$OUT / $(tail -c 400 "$T/client.err")"
+fi
+sfy_client "$DURL" syscall-bind
+if has "sockname=$OUT4:*" "accepted=$TG4:*" "data=hello-from-target" && target_back_ok; then
+	pass "syscall-bind (bind to the client's own address, listen and accept by number): $OUT"
+else
+	fail syscall-bind "$OUT / $(tail -c 400 "$T/client.err")"
+fi
+
 sfy_client "$DURL" v6
 if has "sockname=::ffff:$OUT4:*" "peer=::ffff:$TG4:*" "data=hello-from-target"; then
 	pass "listen-inet6 (an AF_INET6 socket: the addresses mapped): $OUT"

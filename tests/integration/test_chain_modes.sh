@@ -226,6 +226,20 @@ a=$(($(count tpa) - a0)) b=$(($(count tpb) - b0)) c=$(($(count tpc) - c0))
 	pass round_robin_in_turn ||
 	fail round_robin_in_turn "$out; counts $a/$b/$c; $(head -c 600 "$T/rr.err")"
 
+# ... and across exec in a session: three programs run one after the
+# other under the socksify command, one connection each, take the three
+# hops in turn (the cursor is the session's, by chain), not the first
+# hop three times.
+a0=$(count tpa) b0=$(count tpb) c0=$(count tpc)
+out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" SOCKSIFY_CHAIN=round-robin SOCKSIFY_LOG=info \
+	"$B/socksify" -n '' -x "http://$PX:$TPA,http://$PX:$TPB,http://$PX:$TPC" -- \
+	sh -c 'for i in 1 2 3; do "$1" "$2" "$3" "$4" 1 || exit 1; done' sh \
+	"$PY" "$T/conns.py" "$TG" "$WEB" 2>"$T/rr_exec.err")
+a=$(($(count tpa) - a0)) b=$(($(count tpb) - b0)) c=$(($(count tpc) - c0))
+[ "$(grep -c 'ok=1' <<<"$out")" = 3 ] && [ "$a/$b/$c" = 1/1/1 ] &&
+	pass round_robin_shared_across_exec ||
+	fail round_robin_shared_across_exec "$out; counts $a/$b/$c; $(head -c 600 "$T/rr_exec.err")"
+
 # Round-robin with a length and a dead hop: chains of two live hops.
 before=$(grep -c "CONNECT $PX:" "$T/tpa.log" "$T/tpb.log" "$T/tpc.log" |
 	awk -F: '{s += $NF} END {print s}')

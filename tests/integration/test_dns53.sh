@@ -30,13 +30,7 @@ if ! is_root; then
 fi
 command -v dig >/dev/null || { skip dns53 "dig missing (dnsutils)"; finish; }
 
-netns_up || { fail setup "netns_up"; finish; }
-ip -n "$NS_CLI" route add default via 192.0.2.1 &&
-	ip -n "$NS_CLI" -6 route add default via 2001:db8:1::1 ||
-	{ fail setup "default routes"; finish; }
-mkdir -p "/etc/netns/$NS_CLI" || { fail setup "mkdir /etc/netns/$NS_CLI"; finish; }
-trap 'sfy_rc=$?; rm -rf "/etc/netns/$NS_CLI"; (exit $sfy_rc); _sfy_cleanup' EXIT
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"/etc/netns/$NS_CLI/hosts"
+netns_routed_up || { fail setup "netns_routed_up"; finish; }
 
 WEB=$(free_port) DP=$(free_port) MP=$(free_port)
 mkdir -p "$T/www"
@@ -48,20 +42,8 @@ NETNS=$NS_PX LISTEN=192.0.2.1 EXTERNAL=198.51.100.1 start_danted px "$DP" || ok=
 NETNS=$NS_PX LISTEN=192.0.2.1 start_microsocks ms "$MP" || ok=0
 [ $ok = 1 ] || { fail setup "could not start the servers"; finish; }
 
-# fetch.py ADDR PORT: GETs http://ADDR:PORT/ and prints the body (python,
-# not curl: curl deadlocks under the ASan runtime, see lib.sh).
-cat >"$T/fetch.py" <<'PY'
-import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    data += b
-print(data.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip())
-PY
+# GETs http://ADDR:PORT/, prints the body.
+FETCH=$ROOT/tests/tools/fetch.py
 
 # run PROXYURL CMD...: CMD under socksify in the client namespace.
 run() {
@@ -79,7 +61,7 @@ dig_then_curl() {
 	shift 2
 	run "$px" bash -c 'a=$(dig "$@" +short +tries=1 +time=3 | tail -1)
 		echo "addr $a"
-		python3 "'"$T/fetch.py"'" "$a" '"$WEB"'' _ "$@" 2>"$T/err-$tag"
+		python3 "'"$FETCH"'" "$a" '"$WEB"'' _ "$@" 2>"$T/err-$tag"
 }
 
 round() {

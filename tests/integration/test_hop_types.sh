@@ -199,6 +199,39 @@ out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" "$B/socksify" -x "$CHAIN" \
 [ "$out" = "BANNER-hop-types" ] && pass chain_server_speaks_first ||
 	fail chain_server_speaks_first "got [$out] $(head -c 300 "$T/chainbanner.err")"
 
+# ---- raw: a plain TCP forwarder (socat), asked nothing ---------------------------
+# raw -> dante: socat forwards to dante, which socksify greets through it;
+# raw alone: socat forwards to the web server, whatever the destination
+# the program named (198.51.100.99:9 exists nowhere: only the forwarder's
+# choice answers), as proxychains' raw hops do.
+if command -v socat >/dev/null 2>&1; then
+	RAW=$(free_port) RAW2=$(free_port)
+	ip netns exec "$NS_PX" socat -d -d "TCP-LISTEN:$RAW,bind=$PX,fork,reuseaddr" \
+		"TCP:$PX:$DANTE" 2>>"$T/socat.log" &
+	_sfy_track $!
+	ip netns exec "$NS_PX" socat "TCP-LISTEN:$RAW2,bind=$PX,fork,reuseaddr" \
+		"TCP:$TG:$WEB" 2>>"$T/socat2.log" &
+	_sfy_track $!
+	if NETNS=$NS_PX wait_port "$RAW" && NETNS=$NS_PX wait_port "$RAW2"; then
+		before_dante=$(grep -c "connect" "$T/dante.log" 2>/dev/null || echo 0)
+		curl_via raw_then_socks5 "raw://$PX:$RAW,socks5h://$PX:$DANTE" "http://target.test:$WEB/"
+		after_dante=$(grep -c "connect" "$T/dante.log" 2>/dev/null || echo 0)
+		grep -q "accepting connection" "$T/socat.log" &&
+			[ "$after_dante" -gt "$before_dante" ] && pass raw_forwarder_carried ||
+			fail raw_forwarder_carried "socat log: $(head -c 300 "$T/socat.log"); dante $before_dante -> $after_dante"
+		curl_via raw_last_hop "raw://$PX:$RAW2" "http://198.51.100.99:9/"
+		out=$("${CLI[@]}" env "${SFY_RUN_ENV[@]}" "$B/socksify" -x "raw://u:p@$PX:$RAW" true 2>&1)
+		case $out in
+		*"a raw hop (a plain TCP forwarder) takes no user"*) pass raw_no_user ;;
+		*) fail raw_no_user "$out" ;;
+		esac
+	else
+		fail raw_setup "socat did not listen"
+	fi
+else
+	skip raw_hops "socat missing (tools/install-deps.sh)"
+fi
+
 # ---- --check over each type ----------------------------------------------------
 out=$("${CLI[@]}" "$B/socksify" --check -x "$CHAIN" "target.test:$WEB" 2>&1)
 rc=$?

@@ -19,8 +19,10 @@ set -u
 
 CENSUS=$B/tests/tools/leakcensus
 KINDS=$B/tests/tools/leakcensus-kinds
-if [ ! -x "$CENSUS" ] || [ ! -x "$KINDS" ] || [ ! -f "$SFY_LIB" ]; then
-	fail setup "$CENSUS, $KINDS or $SFY_LIB not built (make all-tests)"
+URING=$B/tests/tools/leakcensus-uring
+if [ ! -x "$CENSUS" ] || [ ! -x "$KINDS" ] || [ ! -x "$URING" ] ||
+	[ ! -f "$SFY_LIB" ] || [ ! -x "$B/socksify" ]; then
+	fail setup "$CENSUS, $KINDS, $URING, $SFY_LIB or $B/socksify not built (make all-tests)"
 	finish
 fi
 if ! is_root; then
@@ -66,6 +68,8 @@ ROWS=(
 	"dns53-sendmmsg ok echo"
 	"dns53-connect-send ok echo"
 	"dns53-tcp ok echo"
+	"dns53-syscall-recvfrom ok echo"
+	"dns53-syscall-recvmsg ok echo"
 	# Sockets SOCKS cannot carry (preload/route/sockkind.h): refused at
 	# socket() or, by destination, at connect/sendto; loopback as libc.
 	"raw-icmp-sendto refused ENETUNREACH"
@@ -85,6 +89,14 @@ ROWS=(
 	"syscall-packet-sendto refused EPERM"
 	"mptcp-connect ok echo"
 )
+# io_uring through liburing (tests/tools/leakcensus-uring.c): its system
+# calls are its own instructions, so only the socksify command's seccomp
+# filter (tools/ioring.c) refuses them; these rows run under the command.
+URING_ROWS=(
+	"uring-connect refused ENOSYS"
+	"uring-sendmsg refused ENOSYS"
+	"uring-fallback ok fallback"
+)
 # SOCKSIFY_UDP=direct is about UDP: these stay refused under it.
 UDP_DIRECT_ROWS=(raw-icmp-sendto ping-sendto ping-connect udplite-sendto)
 # Where socks5:// (local DNS, the target by number) gives another line:
@@ -103,6 +115,8 @@ declare -A LOCAL=(
 	[dns53-sendmmsg]="refused ETIMEDOUT"
 	[dns53-connect-send]="refused ETIMEDOUT"
 	[dns53-tcp]="refused EHOSTUNREACH"
+	[dns53-syscall-recvfrom]="refused ETIMEDOUT"
+	[dns53-syscall-recvmsg]="refused ETIMEDOUT"
 )
 
 # Which program has each row.
@@ -116,12 +130,11 @@ known=$(printf '%s\n' "${ROWS[@]}" | awk '{print $1}' | sort)
 [ "$listed" = "$known" ] && pass census-rows-complete ||
 	fail census-rows-complete "program rows and script rows differ: $(diff <(echo "$listed") <(echo "$known") | tr '\n' ' ')"
 
-netns_up || { fail setup "netns_up"; finish; }
-ip -n "$NS_CLI" route add default via 192.0.2.1 &&
-	ip -n "$NS_CLI" -6 route add default via 2001:db8:1::1 ||
-	{ fail setup "default routes"; finish; }
-mkdir -p "/etc/netns/$NS_CLI" || { fail setup "mkdir /etc/netns/$NS_CLI"; finish; }
-trap 'sfy_rc=$?; rm -rf "/etc/netns/$NS_CLI"; (exit $sfy_rc); _sfy_cleanup' EXIT
+[ "$("$URING" --list | sort)" = "$(printf '%s\n' "${URING_ROWS[@]}" | awk '{print $1}' | sort)" ] &&
+	pass census-uring-rows-complete ||
+	fail census-uring-rows-complete "leakcensus-uring's rows and URING_ROWS differ"
+
+netns_routed_up || { fail setup "netns_routed_up"; finish; }
 # ICMP datagram ("ping") sockets for root in the client namespace.
 ip netns exec "$NS_CLI" sysctl -q -w net.ipv4.ping_group_range="0 0" ||
 	{ fail setup "ping_group_range"; finish; }
@@ -158,6 +171,14 @@ census() {
 		grep -q "ICMP to .* refused (ENETUNREACH)" "$T/err-$scheme-ping-sendto" &&
 		pass "census-$scheme-unproxied-logged" ||
 		fail "census-$scheme-unproxied-logged" "$(cat "$T/err-$scheme-packet-sendto" "$T/err-$scheme-ping-sendto")"
+	for r in "${URING_ROWS[@]}"; do
+		read -r row outcome detail <<<"$r"
+		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_RUN_ENV[@]}" \
+			"$B/socksify" -x "$scheme://192.0.2.1:$PX" \
+			"$URING" "$row" "$host" "$TP" "$UP" 2>"$T/err-$scheme-$row")
+		[ "$got" = "$outcome $row $detail" ] && pass "census-$scheme-$row ($got)" ||
+			fail "census-$scheme-$row" "want '$outcome $row $detail', got '$got' $(head -c 300 "$T/err-$scheme-$row" | tr '\n' ' ')"
+	done
 	for row in "${UDP_DIRECT_ROWS[@]}"; do
 		got=$(timeout 30 ip netns exec "$NS_CLI" env "${SFY_PRELOAD_ENV[@]}" \
 			SOCKSIFY_PROXY="$scheme://192.0.2.1:$PX" SOCKSIFY_UDP=direct \

@@ -1,6 +1,7 @@
 #!/bin/bash
 # socksify -f FILE: a proxychains-ng configuration runs a real program
-# through a real proxy (chain, credentials, proxy_dns, localnet); what
+# through a real proxy (chain, credentials, proxy_dns, localnet with and
+# without a port); what
 # socksify cannot honour is an error naming the line; chain modes, http
 # and socks4 entries are honoured.
 . "$(dirname "$0")/lib.sh"
@@ -82,6 +83,45 @@ if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.1 " ]; then
 else
 	fail pc_localnet_direct "out='$out' peers: $(peers)"
 fi
+# localnet with a port: that port of the range goes direct, the others
+# through the proxy (as proxychains compares the port too).
+OTHER=$(free_port)
+printf 'localnet 127.0.0.0:%s/255.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+	"$ECHO" "$MS" >"$T/lnport.conf"
+printf 'localnet 127.0.0.0:%s/8\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+	"$OTHER" "$MS" >"$T/lnother.conf"
+: >"$T/echo.peers"
+out=$(sfy -f "$T/lnport.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+p1=$(peers)
+: >"$T/echo.peers"
+out2=$(sfy -f "$T/lnother.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+p2=$(peers)
+if [ "$out" = ping ] && [ "$p1" = "127.0.0.1 " ] && [ "$out2" = ping ] &&
+   [ "$p2" = "127.0.0.3 " ]; then
+	pass pc_localnet_port
+else
+	fail pc_localnet_port "its port: out='$out' peers: $p1; another port: out='$out2' peers: $p2"
+fi
+# dnat: the destination rewritten before it is proxied (the echo server
+# listens on 127.0.0.1 only: 127.0.0.99 and .98 reach it only rewritten),
+# the port too when the rule names one; a rewritten address in a
+# localnet range goes direct to the program's own address, as
+# proxychains connects (127.0.0.97: nothing there, the probe fails).
+printf 'dnat 127.0.0.99 127.0.0.1\ndnat 127.0.0.98:9 127.0.0.1:%s\nlocalnet 127.0.0.2/32\ndnat 127.0.0.97 127.0.0.2\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+	"$ECHO" "$MS" >"$T/dnat.conf"
+: >"$T/echo.peers"
+out=$(sfy -f "$T/dnat.conf" bash -c "$(probe 127.0.0.99)" 2>&1)
+p1=$(peers)
+: >"$T/echo.peers"
+out2=$(sfy -f "$T/dnat.conf" bash -c 'exec 3<>/dev/tcp/127.0.0.98/9 && echo ping >&3 && head -n 1 <&3' 2>&1)
+p2=$(peers)
+out3=$(sfy -f "$T/dnat.conf" bash -c "$(probe 127.0.0.97) || echo failed" 2>&1)
+if [ "$out" = ping ] && [ "$p1" = "127.0.0.3 " ] && [ "$out2" = ping ] &&
+   [ "$p2" = "127.0.0.3 " ] && [ "${out3##*$'\n'}" = failed ]; then
+	pass pc_dnat
+else
+	fail pc_dnat "address: out='$out' peers: $p1; port: out='$out2' peers: $p2; localnet: '$out3'"
+fi
 # No localnet line: proxychains proxies loopback too, and so does -f.
 cat >"$T/nolocal.conf" <<EOF
 [ProxyList]
@@ -155,9 +195,28 @@ refused() {
 		fail "$name" "rc=$rc: $out"
 	fi
 }
-refused pc_raw_entry "[ProxyList]
-socks5 127.0.0.1 $MS
-raw 127.0.0.1 8080 bob $PW" "3: raw proxies are not supported"
+# A raw entry: a plain TCP forwarder (socat, to microsocks) asked nothing;
+# the socks5 entry after it is greeted through it, as proxychains does.
+if command -v socat >/dev/null 2>&1; then
+	RAWP=$(free_port)
+	socat "TCP-LISTEN:$RAWP,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$MS" \
+		2>>"$T/socat.log" &
+	_sfy_track $!
+	wait_port "$RAWP"
+	printf 'strict_chain\n[ProxyList]\nraw 127.0.0.1 %s bob %s\nsocks5 127.0.0.1 %s\n' \
+		"$RAWP" "$PW" "$MS" >"$T/raw.conf"
+	: >"$T/echo.peers"
+	out=$(sfy -f "$T/raw.conf" bash -c "$(probe 127.0.0.1)" 2>&1)
+	env_out=$(sfy -f "$T/raw.conf" sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)
+	if [ "$out" = ping ] && [ "$(peers)" = "127.0.0.3 " ] &&
+	   [ "$env_out" = "raw://127.0.0.1:$RAWP,socks5://127.0.0.1:$MS" ]; then
+		pass pc_raw_entry
+	else
+		fail pc_raw_entry "out='$out' peers: $(peers) env: $env_out"
+	fi
+else
+	skip pc_raw_entry "socat missing (tools/install-deps.sh)"
+fi
 # A socks4 password: proxychains never sends it; neither does -f, and says so.
 printf '[ProxyList]\nsocks4 127.0.0.1 9050 bob %s\n' "$PW" >"$T/s4pw.conf"
 out=$(sfy -f "$T/s4pw.conf" sh -c 'echo "$SOCKSIFY_PROXY"' 2>&1)
@@ -185,9 +244,10 @@ if [ $? = 2 ] && grep -q "^socksify: -f: $T/ignored.conf:1: unknown setting .*--
 else
 	fail pc_ignored_lines_strict "$out"
 fi
-refused pc_dnat "dnat 10.0.0.1 10.0.0.2
+refused pc_dnat_localnet_first "localnet 10.0.0.0/255.0.0.0
+dnat 10.0.0.1 11.0.0.2
 [ProxyList]
-socks5 127.0.0.1 $MS" "1: dnat cannot be honoured"
+socks5 127.0.0.1 $MS" "2: dnat: 10.0.0.1 is in a localnet range and 11.0.0.2 is not"
 refused pc_chain_len_too_long "random_chain
 chain_len = 2
 [ProxyList]
@@ -196,9 +256,6 @@ refused pc_chain_len_no_equals "round_robin_chain
 chain_len 1
 [ProxyList]
 socks5 127.0.0.1 $MS" "2: chain_len needs an equals sign"
-refused pc_localnet_port "localnet 10.0.0.0:80/255.0.0.0
-[ProxyList]
-socks5 127.0.0.1 $MS" "1: localnet with a port"
 refused pc_empty_list "strict_chain
 [ProxyList]" "2: no proxy in \\[ProxyList\\]"
 

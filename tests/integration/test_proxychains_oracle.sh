@@ -25,7 +25,7 @@ if ! command -v proxychains4 >/dev/null || [ ! -f "$STOCK" ]; then
 fi
 
 # The refusals socksify argues for (tools/proxychains_conf.h).
-ARGUED='raw proxies are not supported|dnat cannot be honoured|localnet with a port|is not contiguous|IPv4 prefix /0|need more proxies|what is left of it in 16 bits|socksify holds at most'
+ARGUED='is in a localnet range and|the previous dnat line|is not contiguous|IPv4 prefix /0|need more proxies|what is left of it in 16 bits|socksify holds at most'
 
 n_same=0 n_argued=0 n_more=0
 # judge NAME FILE: proxychains4's verdict against socksify's.
@@ -138,6 +138,16 @@ $L
 ~dnat 1.1.1.1 1.1.1.2
 $L
 ~dnat 1.1.1.1
+$L
+~dnat 1.1.1.1:443 1.1.1.2:8443
+dnat 1.1.1.3:x 1.1.1.4:
+$L
+~dnat ::1 1.1.1.2
+$L
+~dnat 1.1.1.1 1.1.1.2
+dnat :80 1.1.1.3
+$L
+~dnat 1.1.1.1 host.example
 $L
 ~[ProxyList]
 socks4 127.0.0.1 9050 user pass

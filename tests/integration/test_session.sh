@@ -53,29 +53,8 @@ NETNS=$NS_PX LISTEN=192.0.2.1 start_microsocks ms "$MS" || ok=0
 [ $ok = 1 ] || { fail setup "could not start the servers"; finish; }
 
 PX=socks5h://192.0.2.1:$MS
-# fetch.py ADDR PORT [NAME]: resolves NAME first (if given), then GETs
-# http://ADDR:PORT/ and prints the body, or "errno N".
-cat >"$T/fetch.py" <<'PY'
-import socket, sys
-addr, port = sys.argv[1], int(sys.argv[2])
-if len(sys.argv) > 3:
-    socket.getaddrinfo(sys.argv[3], port, socket.AF_INET, socket.SOCK_STREAM)
-s = socket.socket()
-s.settimeout(10)
-try:
-    s.connect((addr, port))
-except OSError as e:
-    print("errno", e.errno)
-    sys.exit(0)
-s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-data = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    data += b
-print(data.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip())
-PY
+# fetch.py ADDR PORT [NAME]: resolves NAME, GETs http://ADDR:PORT/.
+FETCH=$ROOT/tests/tools/fetch.py
 
 run_cli() {
 	in_ns "$NS_CLI" timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" "$@"
@@ -85,7 +64,7 @@ run_cli() {
 out=$(run_cli -x "$PX" bash -c '
 	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
 	echo "addr $a"
-	python3 "$1" "$a" "$2" third.test' _ "$T/fetch.py" "$WEB" 2>"$T/err")
+	python3 "$1" "$a" "$2" third.test' _ "$FETCH" "$WEB" 2>"$T/err")
 echo "$out" | sed 's/^/# /'
 case $out in
 *"echo-page-$$"*) pass wrong_host_exec ;;
@@ -96,7 +75,7 @@ esac
 # ---- a child that dropped SOCKSIFY_SESSION finds the session from LD_PRELOAD
 out=$(run_cli -x "$PX" bash -c '
 	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
-	env -u SOCKSIFY_SESSION python3 "$1" "$a" "$2" third.test' _ "$T/fetch.py" "$WEB" 2>"$T/err")
+	env -u SOCKSIFY_SESSION python3 "$1" "$a" "$2" third.test' _ "$FETCH" "$WEB" 2>"$T/err")
 case $out in
 *"echo-page-$$"*) pass session_from_preload_path ;;
 *) fail session_from_preload_path "unexpected: $out $(head -c 400 "$T/err")" ;;
@@ -104,7 +83,7 @@ esac
 
 # ---- a stale address from another session -----------------------------------
 a=$(run_cli -x "$PX" getent ahostsv4 echo.test | awk 'NR==1 {print $1}')
-out=$(run_cli -x "$PX" python3 "$T/fetch.py" "$a" "$WEB" 2>"$T/err")
+out=$(run_cli -x "$PX" python3 "$FETCH" "$a" "$WEB" 2>"$T/err")
 if [ "$out" = "errno 113" ]; then
 	pass stale_address_refused
 else
@@ -137,7 +116,7 @@ fi
 out=$(in_ns "$NS_CLI" timeout 30 env "${SFY_RUN_ENV[@]}" bash -c '
 	eval "$("$1" --env -x "$2")"
 	a=$(getent ahostsv4 echo.test | awk "NR==1 {print \$1}")
-	python3 "$3" "$a" "$4" third.test' _ "$B/socksify" "$PX" "$T/fetch.py" "$WEB" 2>"$T/err")
+	python3 "$3" "$a" "$4" third.test' _ "$B/socksify" "$PX" "$FETCH" "$WEB" 2>"$T/err")
 case $out in
 *"echo-page-$$"*) pass env_shell_session ;;
 *) fail env_shell_session "unexpected: $out $(head -c 400 "$T/err")" ;;

@@ -411,7 +411,9 @@ static int row_res_send_mx(int n) { (void)n; return res_row(RES_SEND, T_MX); }
 #define NS_ADDR "198.51.100.53"
 
 enum dns53_how { D53_SENDTO, D53_SYSCALL, D53_SENDMSG, D53_SENDMMSG,
-		 D53_CONNECT, D53_TCP };
+		 D53_CONNECT, D53_TCP,
+		 /* sent by sendto(), the answer received by number */
+		 D53_SYSCALL_RECVFROM, D53_SYSCALL_RECVMSG };
 
 /* An A query for HOST sent by a program itself to NS_ADDR:53 (UDP by
  * sendto, syscall(SYS_sendto), sendmsg, sendmmsg, or connect and send;
@@ -448,6 +450,8 @@ static int row_dns53(int how)
 	mm.msg_hdr.msg_iovlen = 1;
 	switch (how) {
 	case D53_SENDTO:
+	case D53_SYSCALL_RECVFROM:
+	case D53_SYSCALL_RECVMSG:
 		rc = sendto(fd, iov.iov_base, iov.iov_len, 0,
 			    (struct sockaddr *)&ns, sizeof(ns));
 		break;
@@ -473,7 +477,19 @@ static int row_dns53(int how)
 	pf.events = POLLIN;
 	if (poll(&pf, 1, 3000) != 1)
 		return report_errno(ETIMEDOUT);
-	rc = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from, &fl);
+	if (how == D53_SYSCALL_RECVFROM) {
+		rc = syscall(SYS_recvfrom, fd, msg, sizeof(msg), 0, &from, &fl);
+	} else if (how == D53_SYSCALL_RECVMSG) {
+		iov.iov_base = msg;
+		iov.iov_len = sizeof(msg);
+		mm.msg_hdr.msg_name = &from;
+		mm.msg_hdr.msg_namelen = fl;
+		rc = syscall(SYS_recvmsg, fd, &mm.msg_hdr, 0);
+		fl = mm.msg_hdr.msg_namelen;
+	} else {
+		rc = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from,
+			      &fl);
+	}
 	if (rc < 0)
 		return report_errno(errno);
 	if (!tcp && (fl != sizeof(from) || from.sin_addr.s_addr != ns.sin_addr.s_addr ||
@@ -578,6 +594,8 @@ static const struct row rows[] = {
 	{ "dns53-sendmmsg", row_dns53, D53_SENDMMSG },
 	{ "dns53-connect-send", row_dns53, D53_CONNECT },
 	{ "dns53-tcp", row_dns53, D53_TCP },
+	{ "dns53-syscall-recvfrom", row_dns53, D53_SYSCALL_RECVFROM },
+	{ "dns53-syscall-recvmsg", row_dns53, D53_SYSCALL_RECVMSG },
 };
 
 int main(int argc, char **argv)

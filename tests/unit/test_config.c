@@ -387,6 +387,20 @@ START_TEST(bad_bypass_fails_closed)
 	ck_assert_int_eq(parse(&c, badcidr), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(logged(), "NO_PROXY: '10.0.0.0/33'"));
 
+	/* A port after an address: 1..65535, digits only, before the
+	 * prefix; "ADDR/N:PORT" and a port on a name are refused. */
+	for (i = 0; i < 8; i++) {
+		static const char *const ports[] = {
+			"SOCKSIFY_NO_PROXY=10.0.0.1:0", "SOCKSIFY_NO_PROXY=10.0.0.1:65536",
+			"SOCKSIFY_NO_PROXY=10.0.0.1:", "SOCKSIFY_NO_PROXY=10.0.0.1:8x",
+			"SOCKSIFY_NO_PROXY=10.0.0.0/8:80", "SOCKSIFY_NO_PROXY=[::1]:",
+			"SOCKSIFY_NO_PROXY=10.0.0.0:80/33", "SOCKSIFY_NO_PROXY=a.test:80" };
+		const char *d[] = { PX, ports[i], NULL };
+
+		ck_assert_msg(parse(&c, d) == -EINVAL, "accepted %s", ports[i]);
+		ck_assert_int_eq(c.bypass.ncidrs, 0);
+	}
+
 	strcpy(many, "SOCKSIFY_NO_PROXY=");
 	for (i = 0; i < 65; i++) {
 		snprintf(item, sizeof(item), "10.0.%d.0/24,", i);

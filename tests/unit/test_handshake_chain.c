@@ -110,6 +110,52 @@ START_TEST(chain_two_hops)
 }
 END_TEST
 
+/* A raw hop (a TCP forwarder) is sent nothing: raw -> socks5 greets the
+ * SOCKS5 hop at once; socks5 -> raw asks hop 0 for the forwarder only;
+ * a raw hop alone is done once connected; BIND cannot end at one. */
+START_TEST(chain_raw_hops)
+{
+	struct socks5_proxy c[2] = { sio_hop("127.0.0.1", 1080, NULL, NULL),
+				     sio_hop("10.1.2.3", 1081, NULL, NULL) };
+	struct socks5_addr dst = sio_ip4(192, 0, 2, 7, 80);
+	struct socks5_reply r;
+	struct socks5_failure why;
+
+	c[0].type = SOCKS5_HOP_RAW;
+	sio_reset();
+	SIO_EXPECT(SIO_GREET_NOAUTH);
+	SIO_SAYS(SIO_METHOD_NOAUTH);
+	SIO_EXPECT(SIO_REQ_CONNECT);
+	SIO_SAYS(SIO_REPLY_OK);
+	ck_assert_int_eq(socks5_handshake(&sio_io, 3, c, 2, SOCKS5_CMD_CONNECT,
+					  &dst, DEADLINE, &r, &why), 0);
+	ck_assert_uint_eq(sio_st.sent, sio_st.expect_len);
+
+	c[0].type = SOCKS5_HOP_SOCKS5;
+	c[1].type = SOCKS5_HOP_RAW;
+	sio_reset();
+	SIO_EXPECT(SIO_GREET_NOAUTH);
+	SIO_SAYS(SIO_METHOD_NOAUTH);
+	SEND(5, 1, 0, 1, 10, 1, 2, 3, 0x04, 0x39); /* CONNECT the forwarder */
+	SAYS(5, 0, 0, 1, 127, 0, 0, 1, 0, 1);
+	ck_assert_int_eq(socks5_handshake(&sio_io, 3, c, 2, SOCKS5_CMD_CONNECT,
+					  &dst, DEADLINE, &r, &why), 0);
+	ck_assert_uint_eq(sio_st.sent, sio_st.expect_len);
+
+	sio_reset();
+	ck_assert_int_eq(socks5_handshake(&sio_io, 3, &c[1], 1,
+					  SOCKS5_CMD_CONNECT, &dst, DEADLINE,
+					  &r, &why), 0);
+	ck_assert_uint_eq(sio_st.sent, 0);
+	ck_assert_uint_eq(r.bnd.atyp, SOCKS5_ATYP_IPV4);
+
+	sio_reset();
+	ck_assert_int_ne(socks5_handshake(&sio_io, 3, &c[1], 1, SOCKS5_CMD_BIND,
+					  &dst, DEADLINE, &r, &why), 0);
+	ck_assert_int_eq(why.status, SOCKS5_E_HOP_CMD);
+}
+END_TEST
+
 /* Three hops: IPv6 literal with credentials in the middle, a name last. */
 START_TEST(chain_three_hops)
 {
@@ -411,6 +457,7 @@ static Suite *handshake_chain_suite(void)
 	tcase_add_test(ok, bind_two_replies);
 	tcase_add_test(ok, chain_two_hops);
 	tcase_add_test(ok, chain_three_hops);
+	tcase_add_test(ok, chain_raw_hops);
 	suite_add_tcase(s, ok);
 
 	tcase_add_test(bad, bind_second_reply_refused);

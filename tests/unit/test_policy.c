@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include "base/config.h"
 #include "route/bypassmap.h"
 #include "route/dnsroute.h"
+#include "route/dnat.h"
 #include "route/policy.h"
 
 #define PROXY_IP "192.0.2.10"
@@ -119,13 +121,46 @@ START_TEST(cidr_match)
 }
 END_TEST
 
+/* SOCKSIFY_DNAT's rules: a port-specific rule before an address-only
+ * one whatever their order, the new port only when given. */
+START_TEST(dnat_rules)
+{
+	static struct sfy_dnat d;
+	struct sockaddr_in in;
+	char bad[160];
+
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1=2.2.2.2, 1.1.1.1:443=3.3.3.3:8443,4.4.4.4:53=5.5.5.5",
+				       bad, sizeof(bad)), 0);
+	ck_assert_int_eq(d.n, 3);
+	memcpy(&in, addr("1.1.1.1", 443), sizeof(in));
+	ck_assert(sfy_dnat_apply(&d, &in));
+	ck_assert_uint_eq(in.sin_addr.s_addr, inet_addr("3.3.3.3"));
+	ck_assert_uint_eq(ntohs(in.sin_port), 8443);
+	memcpy(&in, addr("1.1.1.1", 80), sizeof(in));
+	ck_assert(sfy_dnat_apply(&d, &in));
+	ck_assert_uint_eq(in.sin_addr.s_addr, inet_addr("2.2.2.2"));
+	ck_assert_uint_eq(ntohs(in.sin_port), 80);
+	memcpy(&in, addr("4.4.4.4", 54), sizeof(in));
+	ck_assert(!sfy_dnat_apply(&d, &in));
+	memcpy(&in, addr("4.4.4.4", 53), sizeof(in));
+	ck_assert(sfy_dnat_apply(&d, &in));
+	ck_assert_uint_eq(ntohs(in.sin_port), 53);
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1=::1", bad, sizeof(bad)), -EINVAL);
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1:0=2.2.2.2", bad, sizeof(bad)), -EINVAL);
+	ck_assert_int_eq(sfy_dnat_parse(&d, "1.1.1.1", bad, sizeof(bad)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(bad, "ORIG[:PORT]=NEW[:PORT]"));
+}
+END_TEST
+
 START_TEST(config_as_set_by_main)
 {
 	const struct sfy_config *cfg = sfy_config();
 
 	ck_assert(cfg->enabled);
 	ck_assert(!cfg->broken);
-	ck_assert_int_eq(cfg->bypass.ncidrs, 4);
+	ck_assert_int_eq(cfg->bypass.ncidrs, 7);
 	ck_assert_int_eq(cfg->bypass.nnames, 4);
 }
 END_TEST
@@ -142,6 +177,16 @@ START_TEST(direct_addresses)
 	ck_assert(!sfy_policy_direct_addr(addr("2001:db9::5", 80)));
 	ck_assert(sfy_policy_direct_addr(addr("2001:db9::7", 80))); /* [v6] */
 	ck_assert(!sfy_policy_direct_addr(addr("203.0.113.1", 443)));
+	/* ranges with a port (proxychains' localnet ADDR:PORT/MASK): that
+	 * port of the range only */
+	ck_assert(sfy_policy_direct_addr(addr("172.30.3.4", 8080)));
+	ck_assert(sfy_policy_direct_addr(addr("::ffff:172.30.3.4", 8080)));
+	ck_assert(!sfy_policy_direct_addr(addr("172.30.3.4", 8081)));
+	ck_assert(!sfy_policy_direct_addr(addr("172.31.3.4", 8080)));
+	ck_assert(sfy_policy_direct_addr(addr("2001:dba::1", 443)));
+	ck_assert(!sfy_policy_direct_addr(addr("2001:dba::1", 80)));
+	ck_assert(sfy_policy_direct_addr(addr("192.0.2.9", 53)));
+	ck_assert(!sfy_policy_direct_addr(addr("192.0.2.9", 54)));
 	/* loopback is not in this bypass list: proxied */
 	ck_assert(!sfy_policy_direct_addr(addr("127.0.0.1", 80)));
 	ck_assert(!sfy_policy_direct_addr(addr("::1", 80)));
@@ -446,6 +491,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, cidr_parse_table, 0,
 			    sizeof(cidr_cases) / sizeof(cidr_cases[0]));
 	tcase_add_test(tc, cidr_match);
+	tcase_add_test(tc, dnat_rules);
 	suite_add_tcase(s, tc);
 	tcase_add_test(td, config_as_set_by_main);
 	tcase_add_test(td, direct_addresses);
@@ -479,7 +525,8 @@ int main(int argc, char **argv)
 		setenv("SOCKSIFY_PROXY", "socks5://" PROXY_IP ":1080", 1);
 		setenv("SOCKSIFY_NO_PROXY",
 		       "10.0.0.0/8,192.168.1.0/24,.example.com,exact.test,2001:db8::/32,"
-		       "*.wild.test,Trail.Test.,[2001:db9::7]",
+		       "*.wild.test,Trail.Test.,[2001:db9::7],172.30.0.0:8080/16,"
+		       "[2001:dba::]:443/32,192.0.2.9:53",
 		       1);
 		unsetenv("SOCKSIFY_FAKE_NET");
 		unsetenv("SOCKSIFY_LOG_FILE");

@@ -64,6 +64,9 @@ START_TEST(test_chain_auth_localnet)
 		"localnet 10.0.0.0/8\n"
 		"localnet 172.16.0.0/255.240.0.0\n"
 		"localnet ::1/128\n"
+		"localnet 192.168.1.0:80/255.255.255.0\n"
+		"localnet [fe80::]:443/10\n"
+		"localnet 10.9.0.0:0/16\n"
 		"[ProxyList]\n"
 		"socks5 192.0.2.1 1080 alice s3cr#t:@x # a comment\n"
 		"socks5 2001:db8::1 1081\n"
@@ -81,7 +84,32 @@ START_TEST(test_chain_auth_localnet)
 	ck_assert_int_eq(pc.timeout_ms, 0);
 	ck_assert_str_eq(pc.fake_net, "");
 	ck_assert_str_eq(pc.no_proxy,
-			 "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,::1/128");
+			 "127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,::1/128,"
+			 "192.168.1.0:80/24,[fe80::]:443/10,10.9.0.0/16");
+	sfy_pc_free(&pc);
+}
+END_TEST
+
+START_TEST(test_dnat)
+{
+	const char *conf =
+		"dnat 1.1.1.1 1.1.1.2\n"
+		"dnat 1.1.1.1:443 1.1.1.2:8443\n"
+		"dnat\t2.2.2.2:0  3.3.3.3:x\n"
+		"localnet 10.0.0.0/8\n"
+		"dnat 10.1.1.1 10.2.2.2\n"
+		"dnat 11.1.1.1 10.2.2.2\n"
+		"[ProxyList]\n"
+		"socks5 127.0.0.1 1\n";
+	struct sfy_pc pc;
+
+	ck_assert_int_eq(parse(conf, false, &pc), 0);
+	ck_assert_str_eq(pc.dnat, "1.1.1.1=1.1.1.2,1.1.1.1:443=1.1.1.2:8443,"
+				  "2.2.2.2=3.3.3.3,10.1.1.1=10.2.2.2,"
+				  "11.1.1.1=10.2.2.2");
+	sfy_pc_free(&pc);
+	ck_assert_int_eq(parse("[ProxyList]\nsocks5 127.0.0.1 1\n", false, &pc), 0);
+	ck_assert_ptr_null(pc.dnat);
 	sfy_pc_free(&pc);
 }
 END_TEST
@@ -244,20 +272,20 @@ static const struct refused refused[] = {
 	/* accepted by proxychains, refused here: see the messages */
 	{ "random_chain\nchain_len = 2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "has 1 proxies" },
 	{ "random_chain\nchain_len = -1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:2:", "need more proxies" },
-	{ "[ProxyList]\nraw 127.0.0.1 9050\n", "pc.conf:2:", "raw proxies" },
-	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "pc.conf:2:", "whatever its destination" },
 	{ "[ProxyList]\nsocks5 127.0.0.1 65536\n", "pc.conf:2:", "port 0, what is left" },
 	{ "[ProxyList]\nsocks5 127.0.0.1 -1\n", "pc.conf:2:", "1..65535" },
 	{ "[ProxyList]\nsocks5 bad/host 80\n", "pc.conf:2:", "bad socks5 entry" },
-	{ "localnet 192.168.1.0:80/255.255.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
-	  "pc.conf:1:", "port" },
-	{ "localnet 0.0.0.0:80/0.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
-	{ "localnet [::]:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "port" },
+	{ "localnet 10.0.0.0:80/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0.0.0.0" },
 	{ "localnet 10.0.0.0/255.0.255.0\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:1:", "contiguous" },
 	{ "localnet 10.0.0.0/0\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "0.0.0.0" },
-	{ "dnat 1.1.1.1 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
-	{ "dnatx\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat" },
+	{ "dnat 1.1.1.1\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat format error" },
+	{ "dnatx\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "dnat format error" },
+	{ "dnat ::1 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "no address before" },
+	{ "dnat 1.1.1.300:80 1.1.1.2\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "original destination" },
+	{ "dnat 1.1.1.1 host\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "effective destination" },
+	{ "localnet 10.0.0.0/8\ndnat 10.1.1.1:80 11.0.0.1\n[ProxyList]\nsocks5 127.0.0.1 1\n",
+	  "pc.conf:2:", "in a localnet range" },
 	{ "[ProxyList]\nsocks5 1.1.1.1 1\nsocks5 1.1.1.1 2\nsocks5 1.1.1.1 3\n"
 	  "socks5 1.1.1.1 4\nsocks5 1.1.1.1 5\nsocks5 1.1.1.1 6\nsocks5 1.1.1.1 7\n"
 	  "socks5 1.1.1.1 8\nsocks5 1.1.1.1 9\n", "pc.conf:10:", "at most 8" },
@@ -297,9 +325,12 @@ static const struct accepted accepted[] = {
 	{ "random_chain\nchain_len=1 # one\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_RANDOM, 0, NULL },
 	{ "proxy_dns_daemon 127.0.0.1:x\n" LIST1, "socks5h://127.0.0.1:1", SFY_PC_DYNAMIC, 1, "1: proxy_dns_daemon: names" },
 	{ "localnet 10.0.0.0:0/8\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+	{ "localnet 0.0.0.0:80/0.0.0.0\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
+	{ "localnet [::]:80/0\n" LIST1, "socks5://127.0.0.1:1", SFY_PC_DYNAMIC, 0, NULL },
 	/* entries: sscanf("%s %s %d %s %s"), then proxy_from_string */
 	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user pass\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 1, "2: a socks4 entry with a password" },
 	{ "[ProxyList]\nsocks4 127.0.0.1 9050 user\n", "socks4://user@127.0.0.1:9050", SFY_PC_DYNAMIC, 0, NULL },
+	{ "[ProxyList]\nraw 127.0.0.1 9050 u p\n", "raw://127.0.0.1:9050", SFY_PC_DYNAMIC, 0, NULL },
 	{ "[ProxyList]\nsocks5 127.0.0.1 1080 onlyuser\n", "socks5://127.0.0.1:1080", SFY_PC_DYNAMIC, 1, "2: a SOCKS5 user name without a password" },
 	{ "[ProxyList]\nhttp 127.0.0.1 8080 onlyuser\n", "http://onlyuser:@127.0.0.1:8080", SFY_PC_DYNAMIC, 0, NULL },
 	{ "[ProxyList]\nsocks5 127.0.0.1 80x\n", "socks5://127.0.0.1:80", SFY_PC_DYNAMIC, 2, "2: the port is followed" },
@@ -571,6 +602,7 @@ static Suite *pc_suite(void)
 
 	tcase_add_test(tc, test_debian_default);
 	tcase_add_test(tc, test_chain_auth_localnet);
+	tcase_add_test(tc, test_dnat);
 	tcase_add_test(tc, test_one_timeout);
 	tcase_add_test(tc, test_chain_modes);
 	tcase_add_test(tc, test_hop_types);
