@@ -53,6 +53,8 @@ static struct {
  * inherit), read with one acquire load. NULL until attached. */
 static _Atomic(void *) g_map;
 
+_Atomic uint64_t sfy_fake4_word;
+
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static atomic_bool g_ready;
 
@@ -175,6 +177,7 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 
 	if (old)
 		munmap(old, g.map_len);
+	atomic_store_explicit(&sfy_fake4_word, 0, memory_order_relaxed);
 	memset(&g, 0, sizeof(g));
 	g.has4 = sfy_fake_cidr_valid(v4, AF_INET) && sfy_fake_range_usable(v4) > 0;
 	g.has6 = sfy_fake_cidr_valid(v6, AF_INET6) && sfy_fake_range_usable(v6) > 0;
@@ -182,6 +185,9 @@ static int setup(const struct sfy_cidr *v4, const struct sfy_cidr *v6,
 		g.v4 = *v4;
 		sfy_cidr_clear_host_bits(&g.v4);
 		g.v4p = sfy_cidr4_of(&g.v4);
+		atomic_store_explicit(&sfy_fake4_word,
+				      (uint64_t)g.v4p.mask << 32 | g.v4p.net,
+				      memory_order_relaxed);
 		cap = cap < sfy_fake_range_usable(v4) ? cap : sfy_fake_range_usable(v4);
 	}
 	if (g.has6) {
@@ -284,9 +290,9 @@ int sfy_fakeip_for_name(const char *name, size_t len, struct in_addr *v4,
 	return 0;
 }
 
-/* On every connect() and sendto() of the program: the range test alone,
- * without working out the entry index. */
-bool sfy_fakeip_in_range(const struct sockaddr *sa)
+/* The range test alone, without working out the entry index: what
+ * fakeip.h's inline test does not answer from sfy_fake4_word. */
+bool sfy_fakeip_in_range_slow(const struct sockaddr *sa)
 {
 	const struct in6_addr *a6;
 

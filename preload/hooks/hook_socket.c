@@ -22,9 +22,6 @@
 #include "tcp/gss_stream.h"
 #include "tcp/epoll_reg.h"
 
-/* fd was just made (socket, socketpair, accept): state left by a close
- * we did not see is dropped, and its hint says whether it is a stream
- * socket we saw made (sockhint.h). Inline: socket() runs it every time. */
 /* Out of line: only while a program has handshakes in its waits or
  * sockets registered in epoll sets. */
 static __attribute__((noinline)) void fresh_in_event_loop(int fd)
@@ -35,20 +32,45 @@ static __attribute__((noinline)) void fresh_in_event_loop(int fd)
 		sfy_epoll_reg_drop_fd(fd);
 }
 
-static inline void fresh(int fd, bool stream)
+/* fresh() past its fast path: a failed call, a number past the hint
+ * table, or a process that has had descriptor state or event-loop work.
+ * Returns fd, so that fresh() ends in a tail call. */
+static __attribute__((noinline)) int fresh_slow(int fd, bool stream)
 {
 	if (fd < 0)
-		return;
+		return fd;
 	if (sfy_fd_kind(fd) != SFY_FD_NONE) {
 		sfy_fd_drop_stale(fd);
 		sfy_gss_forget(fd); /* closed where we could not see */
 	}
-	if (__builtin_expect(
-		    (atomic_load_explicit(&sfy_async_live, memory_order_relaxed) |
-		     atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed)) != 0,
-		    0))
+	if ((atomic_load_explicit(&sfy_async_live, memory_order_relaxed) |
+	     atomic_load_explicit(&sfy_epoll_regs, memory_order_relaxed)) != 0)
 		fresh_in_event_loop(fd);
 	sfy_hint_set(fd, stream);
+	return fd;
+}
+
+/* fd was just made (socket, socketpair, accept): state left by a close
+ * we did not see is dropped, and its hint says whether it is a stream
+ * socket we saw made (sockhint.h). Returns fd. Inline: socket() and
+ * accept() run it every time; while no descriptor has had state and no
+ * event loop is watched (three flags, one test), it is the hint alone,
+ * and the caller keeps nothing but stream across its real call. */
+static inline int fresh(int fd, bool stream)
+{
+	if (__builtin_expect(
+		    (unsigned int)fd < SFY_HINT_FDS &&
+			    ((unsigned int)atomic_load_explicit(&sfy_fd_any_state,
+								memory_order_relaxed) |
+			     (unsigned int)atomic_load_explicit(&sfy_async_live,
+								memory_order_relaxed) |
+			     (unsigned int)atomic_load_explicit(&sfy_epoll_regs,
+								memory_order_relaxed)) == 0,
+		    1)) {
+		sfy_hint_set(fd, stream);
+		return fd;
+	}
+	return fresh_slow(fd, stream);
 }
 
 void sfy_fd_made(int fd, bool stream)
@@ -99,24 +121,20 @@ static __attribute__((noinline)) int socket_other(int domain, int type,
 			return -1;
 		}
 	}
-	fresh(fd, stream);
-	return fd;
+	return fresh(fd, stream);
 }
 
-/* Every socket() of every program: the real call, then one load for the
- * descriptor table and one for the hint (a store only when it changes). */
+/* Every socket() of every program: the real call, then fresh() (three
+ * flags and the hint, a store only when it changes). */
 int sfy_socket(int domain, int type, int protocol)
 {
 	int (*real)(int, int, int) = SFY_REAL_FAST(socket);
 	bool stream = (domain == AF_INET || domain == AF_INET6) &&
 		      (type & 0xf) == SOCK_STREAM;
-	int fd;
 
 	if (__builtin_expect(!real || !sfy_sock_plain(domain, type, protocol), 0))
 		return socket_other(domain, type, protocol, stream);
-	fd = real(domain, type, protocol);
-	fresh(fd, stream);
-	return fd;
+	return fresh(real(domain, type, protocol), stream);
 }
 
 int socket(int domain, int type, int protocol) SFY_EXPORT_AS(sfy_socket);
@@ -150,34 +168,49 @@ static __attribute__((noinline)) int accept_bind(int fd, struct sockaddr *sa,
 	return nfd;
 }
 
-int sfy_accept(int fd, struct sockaddr *sa, socklen_t *len)
+/* accept() or accept4() (four) when the fast path cannot answer: the
+ * table not resolved yet, or a process that has had descriptor state
+ * (fd may be a listening socket served by BIND). */
+static __attribute__((noinline)) int accept_other(int fd, struct sockaddr *sa,
+						  socklen_t *len, int flags,
+						  bool four)
 {
 	const struct sfy_real *r = sfy_real();
 	int nfd;
 
-	if (!r->accept)
-		return sfy_nosys();
-	if (sfy_fd_kind(fd) == SFY_FD_BIND &&
-	    (nfd = accept_bind(fd, sa, len, 0)) != 1)
-		return nfd;
-	nfd = r->accept(fd, sa, len);
-	fresh(nfd, false);
-	return nfd;
-}
-
-int sfy_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
-{
-	const struct sfy_real *r = sfy_real();
-	int nfd;
-
-	if (!r->accept4)
+	if (four ? !r->accept4 : !r->accept)
 		return sfy_nosys();
 	if (sfy_fd_kind(fd) == SFY_FD_BIND &&
 	    (nfd = accept_bind(fd, sa, len, flags)) != 1)
 		return nfd;
-	nfd = r->accept4(fd, sa, len, flags);
-	fresh(nfd, false);
-	return nfd;
+	nfd = four ? r->accept4(fd, sa, len, flags) : r->accept(fd, sa, len);
+	return fresh(nfd, false);
+}
+
+/* No descriptor state in the process (sfy_fd_any_state): fd cannot be a
+ * BIND socket, so the real call, then fresh(), with nothing kept across
+ * it. */
+int sfy_accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int (*real)(int, struct sockaddr *, socklen_t *) = SFY_REAL_FAST(accept);
+
+	if (__builtin_expect(!real || atomic_load_explicit(&sfy_fd_any_state,
+							  memory_order_relaxed),
+			     0))
+		return accept_other(fd, sa, len, 0, false);
+	return fresh(real(fd, sa, len), false);
+}
+
+int sfy_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	int (*real)(int, struct sockaddr *, socklen_t *, int) =
+		SFY_REAL_FAST(accept4);
+
+	if (__builtin_expect(!real || atomic_load_explicit(&sfy_fd_any_state,
+							  memory_order_relaxed),
+			     0))
+		return accept_other(fd, sa, len, flags, true);
+	return fresh(real(fd, sa, len, flags), false);
 }
 
 int accept(int fd, struct sockaddr *sa, socklen_t *len)

@@ -252,6 +252,55 @@ START_TEST(small_ranges)
 }
 END_TEST
 
+/* The IPv4 range test answers from one word (fakeip.h): each setup must
+ * replace it, a range without IPv4 must clear it, and the edges of the
+ * prefix (/0, /1, host bits in the base) must match as the range says. */
+static bool in4(const char *text)
+{
+	struct sockaddr_in in = sin4(text);
+
+	return sfy_fakeip_in_range((struct sockaddr *)&in);
+}
+
+START_TEST(range_word)
+{
+	struct sfy_cidr r4, none;
+
+	setup_default();
+	ck_assert(in4("198.18.1.1"));
+	ffx_cidr(&r4, AF_INET, "203.0.113.7", 30);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&r4, NULL, 0), 0);
+	ck_assert(!in4("198.18.1.1"));
+	ck_assert(in4("203.0.113.4"));
+	ck_assert(in4("203.0.113.7"));
+	ck_assert(!in4("203.0.113.3"));
+	ck_assert(!in4("203.0.113.8"));
+
+	memset(&none, 0, sizeof(none));
+	ffx_cidr(&c6, AF_INET6, "fd00::", 120);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&none, &c6, 0), 0);
+	ck_assert(!in4("203.0.113.5"));
+	ck_assert(!in4("0.0.0.0"));
+
+	ffx_cidr(&r4, AF_INET, "128.0.0.0", 1);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&r4, NULL, 0), 0);
+	ck_assert(in4("200.1.1.1"));
+	ck_assert(in4("128.0.0.0"));
+	ck_assert(!in4("127.255.255.255"));
+
+	ffx_cidr(&r4, AF_INET, "10.1.2.3", 0); /* everything, host bits too */
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&r4, NULL, 0), 0);
+	ck_assert(in4("127.0.0.1"));
+	ck_assert(in4("0.0.0.0"));
+
+	/* no usable IPv4 address: no IPv4 range at all */
+	ffx_cidr(&r4, AF_INET, "203.0.113.4", 32);
+	ck_assert_int_eq(sfy_fakeip_init_ranges(&r4, NULL, 0), -EINVAL);
+	ck_assert(!in4("203.0.113.4"));
+	setup_default();
+}
+END_TEST
+
 START_TEST(wrap_around)
 {
 	const char *names[] = { "n1", "n2", "n3", "n4" };
@@ -624,6 +673,7 @@ static Suite *fakeip_suite(void)
 	tcase_add_test(tc, ranges);
 	tcase_add_test(tc, v4_mapped);
 	tcase_add_test(tc, small_ranges);
+	tcase_add_test(tc, range_word);
 	tcase_add_test(tc, wrap_around);
 	tcase_add_test(tc, wrap_many);
 	tcase_add_test(tc, many_names);
