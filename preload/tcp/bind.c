@@ -73,6 +73,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/config.h"
@@ -432,9 +433,19 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 			return -errno;
 		if (!(fl & O_NONBLOCK)) {
 			/* Malformed here may be another thread's connection,
-			 * taken while this one waited: judged under the lock. */
+			 * taken while this one waited: judged under the lock.
+			 * So may an end or an error: this wait can outlive
+			 * the socket it began on (another thread handed that
+			 * one out and re-armed the number), and the accepted
+			 * connection's end is not this socket's. */
+			struct stat before, after;
+			bool known = fstat(fd, &before) == 0;
+
 			rc = peek_reply(fd, true, true, &second, &used);
-			if (rc < 0 && rc != -EBADMSG)
+			if (rc < 0 && rc != -EBADMSG &&
+			    !(known && fstat(fd, &after) == 0 &&
+			      (after.st_ino != before.st_ino ||
+			       after.st_dev != before.st_dev)))
 				return rc;
 		}
 		while (atomic_flag_test_and_set_explicit(&accept_lock,
