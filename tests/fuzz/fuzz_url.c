@@ -21,7 +21,8 @@ static void check_proxy(const struct socks5_proxy *p)
 
 	CHECK(p->host[0] != '\0' && strlen(p->host) <= SOCKS5_DOMAIN_MAX);
 	CHECK(p->port >= 1);
-	CHECK(p->type <= SOCKS5_HOP_HTTP);
+	CHECK(p->type <= SOCKS5_HOP_RAW);
+	CHECK(p->type != SOCKS5_HOP_RAW || !p->has_auth); /* raw takes no user */
 	CHECK(p->remote_dns == (p->type == SOCKS5_HOP_SOCKS4A ||
 				p->type == SOCKS5_HOP_HTTP) ||
 	      p->type == SOCKS5_HOP_SOCKS5);
