@@ -353,24 +353,34 @@ done
 # answers with a message of version 2 (ECONNREFUSED, DESIGN's errno for a
 # malformed reply); each with the log line that says where.
 cat >"$T/badgss.py" <<'EOF'
-import socket, sys, time
+import socket, sys, threading, time
 mode, port = sys.argv[1], int(sys.argv[2])
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("192.0.2.1", port))
 ls.listen(8)
+# A thread per connection: wait_port's probe (which closes at once) must
+# not hold the client's greeting back past its 1.5 s time-out.
+def serve(c):
+    try:
+        c.recv(16)                      # greeting: 05 01 01
+        c.sendall(b"\x05\x01")          # GSSAPI
+        hdr = c.recv(4)                 # 01 01 LEN LEN, then the token
+        n = int.from_bytes(hdr[2:4], "big") if len(hdr) == 4 else 0
+        while n > 0:
+            got = len(c.recv(n))
+            if not got:
+                break
+            n -= got
+        if mode == "malformed":
+            c.sendall(b"\x02\x01\x00\x01\x00")
+        time.sleep(30 if mode == "stall" else 1)
+    except OSError:
+        pass
+    c.close()
 while True:
     c, _ = ls.accept()
-    c.recv(16)                      # greeting: 05 01 01
-    c.sendall(b"\x05\x01")          # GSSAPI
-    hdr = c.recv(4)                 # 01 01 LEN LEN, then the token
-    n = int.from_bytes(hdr[2:4], "big") if len(hdr) == 4 else 0
-    while n > 0:
-        n -= len(c.recv(n))
-    if mode == "malformed":
-        c.sendall(b"\x02\x01\x00\x01\x00")
-    time.sleep(30 if mode == "stall" else 1)
-    c.close()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
 for mode in stall malformed; do
 	port=$(free_port)
