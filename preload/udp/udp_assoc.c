@@ -168,8 +168,7 @@ void sfy_assoc_unref(int i)
 	ctl = atomic_exchange(&a->ctl, -1);
 	if (ctl >= 0)
 		close_ctl(ctl, i);
-	sfy_udp_gss_end(a->gss);
-	a->gss = NULL;
+	sfy_udp_gss_end(&a->gss);
 	atomic_store(&a->refs, 0);
 	sfy_debug("UDP association %d released", i);
 	errno = saved;
@@ -343,7 +342,7 @@ static void fork_child(void)
 
 	for (i = 0; i < n; i++) {
 		sfy_seq_fork_repair(&table[i].seq);
-		sfy_udp_gss_child(table[i].gss_mem);
+		sfy_udp_gss_child(&table[i].gss);
 		closing = -1;
 		atomic_compare_exchange_strong(&table[i].refs, &closing, 0);
 	}

@@ -24,6 +24,7 @@
 #include "base/sockaddr.h"
 #include "socks5.h"
 #include "state/fdstate.h"
+#include "udp/udp_gss.h"
 
 /* Associations alive at once in one process (each holds a descriptor). */
 #define SFY_ASSOC_MAX 1024
@@ -58,12 +59,11 @@ struct sfy_assoc {
 	int family;                /* the program's socket family */
 	size_t max_dgram;          /* largest datagram towards the relay */
 	/* A GSSAPI hop at integrity or confidentiality: every datagram to
-	 * and from the relay wrapped (udp_gss.h); NULL otherwise. Set before
-	 * the association is published, ended (its context deleted) with it.
-	 * Its memory is never freed (a thread may still be blocked in a
-	 * receive on it when the socket is closed): gss_mem keeps it for the
-	 * entry's next protected association. */
-	struct sfy_udp_gss *gss, *gss_mem;
+	 * and from the relay wrapped (udp_gss.h); 0 otherwise. Set before
+	 * the association is published, ended with it; a call takes it with
+	 * sfy_udp_gss_get and gives it back (its memory goes after the last
+	 * call inside it, which may come back after the end). */
+	sfy_udp_gss_slot gss;
 	socklen_t relay_len;
 	union sfy_inaddr relay;    /* in the program's socket family */
 	atomic_uint seq;           /* seqlock over dyn_words: even, copy

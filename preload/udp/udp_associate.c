@@ -243,14 +243,10 @@ static int associate(int fd, struct sfy_assoc *a, int idx)
 					 SOCKS5_CMD_UDP_ASSOCIATE, &dst,
 					 deadline, &opts, &bound, &why);
 	if (rc == 0 && opts.gss_sec) {
-		a->gss = sfy_udp_gss_new(a->gss_mem, opts.gss_sec);
-		if (a->gss)
-			a->gss_mem = a->gss;
-		else {
-			rc = -ENOMEM;
+		rc = sfy_udp_gss_start(&a->gss, opts.gss_sec);
+		if (rc)
 			log_fail("no memory for the GSSAPI datagram buffers",
-				 NULL, ENOMEM);
-		}
+				 NULL, -rc);
 	}
 	if (rc == 0) {
 		rc = relay_addr(a, ctl, &bound.bnd);

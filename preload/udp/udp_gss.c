@@ -13,29 +13,60 @@
  * as an error of the socket.
  *
  * The plaintext has to be gathered for gss_wrap and the token received
- * whole before gss_unwrap: the buffers (64 KiB each way) are the
- * association's, made with it, under one lock per direction; the
- * context's calls under a third (GSS-API contexts are not thread-safe).
- * Threads receiving on one such socket take turns, a blocking receive
- * holding the receive lock while it waits.
+ * whole before gss_unwrap: the buffers (64 KiB each way, about 256 KiB
+ * with the plaintexts) are the association's, mmap'ed with it, under one
+ * lock per direction; the context's calls under a third (GSS-API
+ * contexts are not thread-safe).
+ *
+ * Nobody waits for a datagram holding a lock: a receive first takes what
+ * the kernel has queued (MSG_DONTWAIT, under the receive lock, unwrapped
+ * there), and when nothing is queued it waits outside every lock with a
+ * zero-length MSG_PEEK, which blocks exactly as the program's call would
+ * (blocking or not, SO_RCVTIMEO, EINTR) and leaves the datagram queued;
+ * then it tries again. So a send never waits for a receiver, a receiver
+ * waits for another only while that one unwraps, and a MSG_DONTWAIT
+ * receive never waits at all. The price: two more system calls for a
+ * receive that had to wait (the try before, the peek).
+ *
+ * Lifetime: the association's end (its last descriptor closed) deletes
+ * the context at once, but a thread may still be inside a call with the
+ * memory -- blocked in a receive on the closed socket, say. The slot
+ * (struct sfy_assoc's gss) is one word: the page-aligned address of the
+ * memory with, in its low 12 bits, the number of calls inside it. A call
+ * takes it with one compare-and-swap (the count + 1) and gives it back
+ * with another (the count - 1) while the slot still holds it. The end
+ * empties the slot and moves the count into the memory's own counter;
+ * a call that finds the slot emptied counts itself out there, and the
+ * last one out munmaps. No lock, no malloc: async-signal-safe like the
+ * rest of the data path. A woken receiver whose socket was closed
+ * meanwhile gets EBADF rather than reading another socket that took the
+ * number (checked before the read; a close and a reuse between that
+ * check and the read itself remain, a window of a few instructions).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include "base/log.h"
 #include "base/realfn.h"
 #include "socks5_gssapi.h"
+#include "state/fdstate.h"
 #include "udp/udp_gss.h"
 
 #define WARN_LIMIT 4
+/* The slot's low bits: calls inside (the memory is page-aligned). */
+#define INSIDE_MASK ((uintptr_t)4095)
 
 struct sfy_udp_gss {
+	/* Calls still inside after the end moved the slot's count here,
+	 * less those that left after the end (see the top comment). */
+	atomic_long held;
 	pthread_mutex_t rx_lock, tx_lock, ctx_lock;
 	struct socks5_gss_sec *sec;
 	size_t max;                 /* plaintext per message */
@@ -50,6 +81,8 @@ struct sfy_udp_gss {
 	uint8_t gather[SOCKS5_GSS_TOKEN_MAX];
 };
 
+#define MAP_LEN ((sizeof(struct sfy_udp_gss) + 4095) & ~(size_t)4095)
+
 static atomic_int warned;
 
 static void warn_limited(const char *what, const char *why)
@@ -61,31 +94,74 @@ static void warn_limited(const char *what, const char *why)
 		why && why[0] ? ": " : "", why ? why : "");
 }
 
-struct sfy_udp_gss *sfy_udp_gss_new(struct sfy_udp_gss *reuse,
-				    struct socks5_gss_sec *sec)
-{
-	struct sfy_udp_gss *g = reuse;
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                             */
 
-	if (!g) {
-		g = calloc(1, sizeof(*g));
-		if (!g) {
-			socks5_gss_sec_free(sec);
-			return NULL;
-		}
-		pthread_mutex_init(&g->rx_lock, NULL);
-		pthread_mutex_init(&g->tx_lock, NULL);
-		pthread_mutex_init(&g->ctx_lock, NULL);
+int sfy_udp_gss_start(sfy_udp_gss_slot *slot, struct socks5_gss_sec *sec)
+{
+	struct sfy_udp_gss *g;
+
+	g = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g == MAP_FAILED) {
+		socks5_gss_sec_free(sec);
+		return -ENOMEM;
 	}
-	pthread_mutex_lock(&g->ctx_lock);
+	pthread_mutex_init(&g->rx_lock, NULL);
+	pthread_mutex_init(&g->tx_lock, NULL);
+	pthread_mutex_init(&g->ctx_lock, NULL);
 	g->sec = sec;
 	g->max = socks5_gss_sec_max(sec);
-	g->pend = false;
-	pthread_mutex_unlock(&g->ctx_lock);
-	return g;
+	atomic_store(slot, (uintptr_t)g);
+	return 0;
 }
 
-void sfy_udp_gss_end(struct sfy_udp_gss *g)
+struct sfy_udp_gss *sfy_udp_gss_get(sfy_udp_gss_slot *slot)
 {
+	uintptr_t w = atomic_load_explicit(slot, memory_order_acquire);
+
+	for (;;) {
+		if (!(w & ~INSIDE_MASK))
+			return NULL;
+		if ((w & INSIDE_MASK) == INSIDE_MASK) {
+			/* 4095 calls inside at once: wait for one to leave. */
+			sched_yield();
+			w = atomic_load_explicit(slot, memory_order_acquire);
+			continue;
+		}
+		if (atomic_compare_exchange_weak_explicit(
+			    slot, &w, w + 1, memory_order_acquire,
+			    memory_order_acquire))
+			return (struct sfy_udp_gss *)(w & ~INSIDE_MASK);
+	}
+}
+
+void sfy_udp_gss_put(sfy_udp_gss_slot *slot, struct sfy_udp_gss *g)
+{
+	uintptr_t w = atomic_load_explicit(slot, memory_order_relaxed);
+
+	if (!g)
+		return;
+	/* While the slot holds g our call is counted there: g cannot be
+	 * published again (it is not freed before we leave), so the
+	 * address is no other memory's. */
+	while ((w & ~INSIDE_MASK) == (uintptr_t)g && (w & INSIDE_MASK)) {
+		if (atomic_compare_exchange_weak_explicit(
+			    slot, &w, w - 1, memory_order_release,
+			    memory_order_relaxed))
+			return;
+	}
+	/* The end moved our count into g->held. */
+	if (atomic_fetch_sub_explicit(&g->held, 1, memory_order_acq_rel) == 1)
+		munmap(g, MAP_LEN);
+}
+
+void sfy_udp_gss_end(sfy_udp_gss_slot *slot)
+{
+	uintptr_t w = atomic_exchange(slot, 0);
+	struct sfy_udp_gss *g = (struct sfy_udp_gss *)(w & ~INSIDE_MASK);
+	long inside = (long)(w & INSIDE_MASK);
+
 	if (!g)
 		return;
 	pthread_mutex_lock(&g->ctx_lock);
@@ -93,16 +169,31 @@ void sfy_udp_gss_end(struct sfy_udp_gss *g)
 	g->sec = NULL;
 	g->max = 0;
 	pthread_mutex_unlock(&g->ctx_lock);
+	/* Those that left since the exchange took themselves off already
+	 * (held below 0): whoever brings it to 0 unmaps. */
+	if (atomic_fetch_add_explicit(&g->held, inside, memory_order_acq_rel) +
+		    inside ==
+	    0)
+		munmap(g, MAP_LEN);
 }
 
-void sfy_udp_gss_child(struct sfy_udp_gss *g)
+/* The calls of the parent's other threads never leave in the child: their
+ * counts stay, and the memory outlives the association there (leaked,
+ * never freed early). */
+void sfy_udp_gss_child(sfy_udp_gss_slot *slot)
 {
+	uintptr_t w = atomic_load(slot);
+	struct sfy_udp_gss *g = (struct sfy_udp_gss *)(w & ~INSIDE_MASK);
+
 	if (!g)
 		return;
 	pthread_mutex_init(&g->rx_lock, NULL);
 	pthread_mutex_init(&g->tx_lock, NULL);
 	pthread_mutex_init(&g->ctx_lock, NULL);
 }
+
+/* ------------------------------------------------------------------ */
+/* Datagrams                                                            */
 
 /* Whether an iovec we are to touch is in the first page (the kernel's
  * EFAULT rather than a crash here). */
@@ -124,6 +215,8 @@ ssize_t sfy_udp_gss_send(int fd, struct sfy_udp_gss *g,
 	pthread_mutex_lock(&g->ctx_lock);
 	max = g->max; /* 0 once ended */
 	pthread_mutex_unlock(&g->ctx_lock);
+	if (!max)
+		return -EBADF; /* the socket was closed */
 	for (i = 0; i < m->msg_iovlen; i++) {
 		if (m->msg_iov[i].iov_len > max - n)
 			return -EMSGSIZE;
@@ -266,34 +359,38 @@ static ssize_t unwrap(struct sfy_udp_gss *g, size_t n)
 	return (ssize_t)got;
 }
 
-ssize_t sfy_udp_gss_recvmsg(int fd, struct sfy_udp_gss *g,
-			    const union sfy_inaddr *relay, struct msghdr *m,
-			    int flags)
+/* Blocks until a datagram is queued on fd, as a receive with flags
+ * would (the socket's mode, SO_RCVTIMEO, MSG_DONTWAIT, signals), and
+ * leaves it there: 0, or -errno. Under no lock. */
+static int wait_queued(int fd, int flags)
+{
+	struct msghdr w;
+
+	memset(&w, 0, sizeof(w));
+	if (sfy_real()->recvmsg(fd, &w, flags | MSG_PEEK | MSG_TRUNC) < 0)
+		return -errno;
+	return 0;
+}
+
+/* One datagram already queued, under rx_lock: its plaintext (or as it
+ * came, when not from the relay) into m; -EAGAIN when another thread took
+ * it first. */
+static ssize_t take(int fd, struct sfy_udp_gss *g,
+		    const union sfy_inaddr *relay, struct msghdr *m, int flags)
 {
 	const union sfy_inaddr *src = m->msg_name;
-	struct iovec one = { NULL, sizeof(g->rx) };
+	struct iovec one = { g->rx, sizeof(g->rx) };
 	struct msghdr k;
 	ssize_t n, rc;
 
-	if (!g) {
-		n = sfy_real()->recvmsg(fd, m, flags);
-		return n < 0 ? -errno : n;
-	}
-	pthread_mutex_lock(&g->rx_lock);
-	if (g->pend) {
-		rc = from_pending(fd, g, m, flags);
-		pthread_mutex_unlock(&g->rx_lock);
-		return rc;
-	}
-	one.iov_base = g->rx;
+	if (g->pend)
+		return from_pending(fd, g, m, flags);
 	k = *m;
 	k.msg_iov = &one;
 	k.msg_iovlen = 1;
-	n = sfy_real()->recvmsg(fd, &k, flags | MSG_TRUNC);
-	if (n < 0) {
-		rc = -errno;
-		goto out;
-	}
+	n = sfy_real()->recvmsg(fd, &k, flags | MSG_TRUNC | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
 	m->msg_namelen = k.msg_namelen;
 	m->msg_controllen = k.msg_controllen;
 	if (!src || k.msg_namelen < sizeof(sa_family_t) ||
@@ -303,15 +400,13 @@ ssize_t sfy_udp_gss_recvmsg(int fd, struct sfy_udp_gss *g,
 		rc = scatter(g->rx, (size_t)n < sizeof(g->rx) ? (size_t)n :
 								 sizeof(g->rx),
 			     m, k.msg_flags);
-		if (rc >= 0)
-			rc = n;
-		goto out;
+		return rc >= 0 ? n : rc;
 	}
 	rc = (size_t)n > sizeof(g->rx) ? -EBADMSG : unwrap(g, (size_t)n);
 	if (rc < 0) {
 		if (flags & MSG_PEEK)
 			consume(fd, NULL, 0);
-		goto out;
+		return rc;
 	}
 	if (flags & MSG_PEEK) {
 		g->pend = true;
@@ -320,8 +415,31 @@ ssize_t sfy_udp_gss_recvmsg(int fd, struct sfy_udp_gss *g,
 		memcpy(&g->pend_name, src, k.msg_namelen < sizeof(g->pend_name) ?
 			   k.msg_namelen : sizeof(g->pend_name));
 	}
-	rc = scatter(g->plain, (size_t)rc, m, k.msg_flags);
-out:
-	pthread_mutex_unlock(&g->rx_lock);
-	return rc;
+	return scatter(g->plain, (size_t)rc, m, k.msg_flags);
+}
+
+ssize_t sfy_udp_gss_recvmsg(int fd, struct sfy_udp_gss *g,
+			    const union sfy_inaddr *relay, struct msghdr *m,
+			    int flags)
+{
+	ssize_t n;
+	int rc;
+
+	if (!g) {
+		n = sfy_real()->recvmsg(fd, m, flags);
+		return n < 0 ? -errno : n;
+	}
+	for (;;) {
+		pthread_mutex_lock(&g->rx_lock);
+		n = take(fd, g, relay, m, flags);
+		pthread_mutex_unlock(&g->rx_lock);
+		if (n != -EAGAIN || (flags & MSG_DONTWAIT))
+			return n;
+		rc = wait_queued(fd, flags);
+		if (rc < 0)
+			return rc;
+		/* Closed while we waited: the number may be another's now. */
+		if (sfy_fd_kind(fd) != SFY_FD_UDP)
+			return -EBADF;
+	}
 }

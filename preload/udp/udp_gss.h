@@ -8,7 +8,9 @@
 #ifndef SOCKSIFY_PRELOAD_UDP_UDP_GSS_H
 #define SOCKSIFY_PRELOAD_UDP_UDP_GSS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -17,15 +19,21 @@
 struct socks5_gss_sec;
 struct sfy_udp_gss;
 
-/* The association's protection from the handshake's context (taken: freed
- * on failure), in reuse (an ended one of the same entry) or new memory.
- * NULL: out of memory. */
-struct sfy_udp_gss *sfy_udp_gss_new(struct sfy_udp_gss *reuse,
-				    struct socks5_gss_sec *sec);
-/* At the association's end: the context deleted; the memory stays (a
- * thread may still be in a call on it), its calls then fail (-EBADF).
- * NULL: none. */
-void sfy_udp_gss_end(struct sfy_udp_gss *g);
+/* An association's protection: the address of its memory and the number
+ * of calls inside it in one word (udp_gss.c); 0: none. */
+typedef _Atomic uintptr_t sfy_udp_gss_slot;
+
+/* The protection of a new association from the handshake's context
+ * (taken: freed on failure) into slot (0 before): 0, or -ENOMEM. */
+int sfy_udp_gss_start(sfy_udp_gss_slot *slot, struct socks5_gss_sec *sec);
+/* For one call: the slot's protection, NULL when none; it stays mapped
+ * until the call gives it back with put, even past the end. */
+struct sfy_udp_gss *sfy_udp_gss_get(sfy_udp_gss_slot *slot);
+void sfy_udp_gss_put(sfy_udp_gss_slot *slot, struct sfy_udp_gss *g);
+/* At the association's end: the slot emptied and the context deleted
+ * (calls still inside then fail with -EBADF); the memory is unmapped when
+ * the last call inside gives it back. */
+void sfy_udp_gss_end(sfy_udp_gss_slot *slot);
 
 /* m's iovecs (the SOCKS UDP header first, hlen bytes, then the program's
  * payload) wrapped into one datagram sent with m's name and ancillary
@@ -45,7 +53,8 @@ ssize_t sfy_udp_gss_send(int fd, struct sfy_udp_gss *g,
  * the relay that is not a valid protected message (consumed even with
  * MSG_PEEK, logged): the caller drops it and waits for the next. A
  * datagram unwrapped for MSG_PEEK is kept, so that the read after it
- * gets the same plaintext (a second unwrap would be a replay). */
+ * gets the same plaintext (a second unwrap would be a replay). Waits for
+ * a datagram holding no lock; -EBADF when fd was closed meanwhile. */
 ssize_t sfy_udp_gss_recvmsg(int fd, struct sfy_udp_gss *g,
 			    const union sfy_inaddr *relay, struct msghdr *m,
 			    int flags);
@@ -54,7 +63,8 @@ ssize_t sfy_udp_gss_recvmsg(int fd, struct sfy_udp_gss *g,
  * the one kept; g NULL: the kernel's). */
 void sfy_udp_gss_consume(int fd, struct sfy_udp_gss *g);
 
-/* In a fork child: the locks of g (their holders are not there). */
-void sfy_udp_gss_child(struct sfy_udp_gss *g);
+/* In a fork child: the locks of the slot's protection (their holders
+ * are not there). */
+void sfy_udp_gss_child(sfy_udp_gss_slot *slot);
 
 #endif

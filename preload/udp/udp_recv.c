@@ -368,10 +368,12 @@ static const char *parse(const uint8_t *head, size_t got, size_t *hl,
 	return NULL;
 }
 
-ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
-			struct msghdr *msg, int flags)
+/* sfy_udp_recvmsg with the association's protection g (NULL: none),
+ * held by the caller for the whole call (the socket may be closed while
+ * we wait, and its association end). */
+static ssize_t recv_with(int fd, struct sfy_assoc *a, struct sfy_udp_gss *g,
+			 struct msghdr *msg, int flags)
 {
-	struct sfy_assoc *a = sfy_assoc_at(info->assoc);
 	uint8_t head[SOCKS5_UDP_HEADER_MAX];
 	const size_t H = sizeof(head);
 	size_t i, C = 0, got, hl, payload, avail, copy;
@@ -384,8 +386,6 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 	struct msghdr m;
 	ssize_t n;
 
-	if (!a)
-		return -EBADF;
 	if (msg->msg_iovlen > UIO_MAXIOV || (niov && !msg->msg_iov))
 		return msg->msg_iovlen > UIO_MAXIOV ? -EMSGSIZE : -EFAULT;
 	for (i = 0; i < (size_t)niov; i++) {
@@ -411,7 +411,7 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 			m.msg_iovlen = (size_t)kn;
 			m.msg_control = msg->msg_control;
 			m.msg_controllen = msg->msg_controllen;
-			n = sfy_udp_gss_recvmsg(fd, a->gss, &a->relay, &m,
+			n = sfy_udp_gss_recvmsg(fd, g, &a->relay, &m,
 						flags | MSG_TRUNC);
 			if (n == -EBADMSG)
 				continue; /* dropped (and logged) there */
@@ -440,7 +440,7 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 				break;
 			drop_log(why);
 			if (flags & MSG_PEEK)
-				sfy_udp_gss_consume(fd, a->gss);
+				sfy_udp_gss_consume(fd, g);
 		}
 		payload = (size_t)n - hl;
 		avail = got - hl;
@@ -460,6 +460,21 @@ ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
 			 (payload > C ? MSG_TRUNC : 0);
 	name_out(msg, &from, fromlen);
 	return (flags & MSG_TRUNC) ? (ssize_t)payload : (ssize_t)copy;
+}
+
+ssize_t sfy_udp_recvmsg(int fd, const struct sfy_fd_info *info,
+			struct msghdr *msg, int flags)
+{
+	struct sfy_assoc *a = sfy_assoc_at(info->assoc);
+	struct sfy_udp_gss *g;
+	ssize_t n;
+
+	if (!a)
+		return -EBADF;
+	g = sfy_udp_gss_get(&a->gss);
+	n = recv_with(fd, a, g, msg, flags);
+	sfy_udp_gss_put(&a->gss, g);
+	return n;
 }
 
 int sfy_udp_recvmmsg(int fd, const struct sfy_fd_info *info,

@@ -136,6 +136,7 @@ ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
 	size_t n = msg->msg_iovlen <= UIO_MAXIOV ? msg->msg_iovlen : 0;
 	uint8_t bounce[SFY_UDP_BOUNCE];
 	struct iovec iov[n + 1];
+	struct sfy_udp_gss *g;
 	struct msghdr m;
 	ssize_t sent;
 	int rc;
@@ -150,9 +151,13 @@ ssize_t sfy_udp_relay_send(int fd, struct sfy_assoc *a, bool connected,
 	m.msg_iovlen = (size_t)rc;
 	m.msg_name = connected ? NULL : &a->relay;
 	m.msg_namelen = connected ? 0 : a->relay_len;
-	if (a->gss)
-		return sfy_udp_gss_send(fd, a->gss, &m, hlen, flags & ~MSG_OOB,
+	g = sfy_udp_gss_get(&a->gss);
+	if (g) {
+		sent = sfy_udp_gss_send(fd, g, &m, hlen, flags & ~MSG_OOB,
 					a->max_dgram);
+		sfy_udp_gss_put(&a->gss, g);
+		return sent;
+	}
 	sent = r->sendmsg(fd, &m, flags & ~MSG_OOB);
 	if (sent < 0)
 		return -errno;
