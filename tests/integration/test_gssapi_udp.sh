@@ -8,7 +8,7 @@
 #
 #   churn: 201 protected associations, 40 open at once, each closed: the
 #     process's VmSize ends where it was after the first (the ~256 KiB of
-#     buffers of each goes with it).
+#     buffers of each goes with it; not judged under ASan).
 #   threads: a thread blocked in recvfrom() does not hold up another's
 #     recv(MSG_DONTWAIT) nor its sendto()s; 10 echoes all arrive.
 #   closewait: the socket a thread waits on is closed and a new one takes
@@ -70,7 +70,11 @@ run_tool() {
 	fi
 }
 
-run_tool integrity udp-gss-churn churn "$TG" "$UDP_PORT" 5 40
+# Under ASan its allocator keeps (quarantines) what krb5 frees, so the
+# process's size says nothing there: the run checks the echoes only.
+slack=1024
+[ "${SANITIZE:-0}" = 1 ] && slack=-1
+run_tool integrity udp-gss-churn churn "$TG" "$UDP_PORT" 5 40 $slack
 run_tool integrity udp-gss-threads threads "$TG" "$UDP_PORT"
 for enc in integrity confidentiality; do
 	run_tool $enc "udp-gss-closewait-$enc" closewait "$TG" "$UDP_PORT"
