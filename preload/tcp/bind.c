@@ -64,7 +64,13 @@
  * syscall(SYS_listen) and syscall(SYS_bind); getsockopt(SO_ACCEPTCONN)
  * is the kernel's (0: the number names a connected socket); a dup() of
  * the listening socket keeps naming the first control connection, which
- * becomes the accepted connection.
+ * becomes the accepted connection. Threads accepting on one socket while
+ * another re-arms it (one round trip to the proxy): an accept() that
+ * begins in that window gets EINVAL (the number's record is cleared until
+ * the new BIND is in); one that began before and woke late waits on the
+ * handed-out connection until that connection reads something or ends
+ * (then it goes on waiting on the re-armed socket; tests/tools/bindrace.c),
+ * so an idle accepted connection keeps it from the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
