@@ -312,7 +312,9 @@ vsftpd_port_to_proxy() {
 FTPURL=ftp://$TG4:$FTP/pub
 CURL=(timeout 60 env "${SFY_RUN_ENV[@]}" "$B/socksify" -x "$DURL" curl -sS --max-time 50)
 if [ "${SANITIZE:-0}" = 1 ] && ! sfy_preload_works curl -sS --max-time 2 file:///dev/null; then
-	skip curl-active-ftp "curl hangs under the ASan runtime alone (setlocale deadlock)"
+	for c in curl-active-list curl-active-download curl-passive-download; do
+		skip "$c" "curl hangs under the ASan runtime alone (setlocale deadlock)"
+	done
 else
 	: >"$T/vsftpd.log"
 	list=$("${CLI[@]}" "${CURL[@]}" -P - "$FTPURL/" 2>"$T/curl.err")
