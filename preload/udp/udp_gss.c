@@ -26,7 +26,9 @@
  * then it tries again. So a send never waits for a receiver, a receiver
  * waits for another only while that one unwraps, and a MSG_DONTWAIT
  * receive never waits at all. The price: two more system calls for a
- * receive that had to wait (the try before, the peek).
+ * receive that had to wait (the try before, the peek). Unlike the
+ * kernel's: a waiter whose datagram another thread took first waits
+ * again with the socket's whole SO_RCVTIMEO.
  *
  * Lifetime: the association's end (its last descriptor closed) deletes
  * the context at once, but a thread may still be inside a call with the
@@ -38,10 +40,12 @@
  * empties the slot and moves the count into the memory's own counter;
  * a call that finds the slot emptied counts itself out there, and the
  * last one out munmaps. No lock, no malloc: async-signal-safe like the
- * rest of the data path. A woken receiver whose socket was closed
+ * rest of the data path. A woken receiver whose descriptor was closed
  * meanwhile gets EBADF rather than reading another socket that took the
  * number (checked before the read; a close and a reuse between that
  * check and the read itself remain, a window of a few instructions).
+ * The kernel would go on waiting there, on a socket nobody can name; the
+ * same EBADF comes when only that copy of a dup'ed socket was closed.
  */
 #include <errno.h>
 #include <pthread.h>
