@@ -551,7 +551,8 @@ static bool check_tcp(struct sfy_probe *pr);
 static int walk_hops_alone(struct sfy_probe *pr)
 {
 	static struct sfy_probe one; /* large: not on the stack */
-	struct socks5_proxy keep[SOCKS5_CHAIN_MAX];
+	static struct socks5_proxy one_hop;
+	static size_t one_label;
 	size_t i, n = 0, dead = 0, need;
 	bool alive[SOCKS5_CHAIN_MAX];
 
@@ -559,6 +560,8 @@ static int walk_hops_alone(struct sfy_probe *pr)
 	       socks5_chain_mode_name(pr->chain_mode));
 	for (i = 0; i < pr->nhops; i++) {
 		memset(&one, 0, sizeof(one));
+		one.hops = &one_hop;
+		one.label = &one_label;
 		one.io = pr->io;
 		one.hops[0] = pr->hops[i];
 		one.nhops = 1;
@@ -574,26 +577,25 @@ static int walk_hops_alone(struct sfy_probe *pr)
 		}
 	}
 	need = pr->chain_mode == SFY_CHAIN_DYNAMIC ? 1 : pr->chain_len;
+	/* The hops kept move to the front, in order (n <= i). */
 	for (i = 0; i < pr->nhops; i++) {
 		if (alive[i] && (pr->chain_mode == SFY_CHAIN_DYNAMIC || n < need)) {
-			keep[n] = pr->hops[i];
+			if (n != i)
+				pr->hops[n] = pr->hops[i];
 			pr->label[n++] = i;
 		}
 	}
-	for (i = 0; i < pr->nhops; i++)
+	for (i = n; i < pr->nhops; i++)
 		socks5_proxy_wipe(&pr->hops[i]);
 	if (n < need) {
 		printf("result: FAILED: %zu of %zu hops answer, a %s chain needs %zu: programs' connections fail (exit status %d)\n",
 		       n, pr->nhops, socks5_chain_mode_name(pr->chain_mode), need,
 		       SFY_CHECK_FAILED);
 		for (i = 0; i < n; i++)
-			socks5_proxy_wipe(&keep[i]);
+			socks5_proxy_wipe(&pr->hops[i]);
 		pr->nhops = 0;
 		return -1;
 	}
-	memcpy(pr->hops, keep, n * sizeof(keep[0]));
-	for (i = 0; i < n; i++)
-		socks5_proxy_wipe(&keep[i]);
 	pr->nhops = n;
 	printf("the chain a program would use now (%s%s):",
 	       socks5_chain_mode_name(pr->chain_mode),
@@ -644,45 +646,45 @@ static bool check_tcp(struct sfy_probe *pr)
 	return !step || !strcmp(step, "connect");
 }
 
-int sfy_check(const struct sfy_settings *s, const char *dest)
+/* sfy_check over pr's allocated hops; every hop wiped on return. */
+static int check_run(struct sfy_probe *p, const struct sfy_settings *s,
+		     const char *dest)
 {
-	struct sfy_probe pr;
 	bool negotiated;
 	int dead = 0;
 	size_t i;
 
-	memset(&pr, 0, sizeof(pr));
-	if (!setup(&pr, s))
+	if (!setup(p, s))
 		return SFY_EXIT_USAGE;
-	if (dest && !parse_dest(&pr, dest)) {
-		for (i = 0; i < pr.nhops; i++)
-			socks5_proxy_wipe(&pr.hops[i]);
+	if (dest && !parse_dest(p, dest)) {
+		for (i = 0; i < p->nhops; i++)
+			socks5_proxy_wipe(&p->hops[i]);
 		return SFY_EXIT_USAGE;
 	}
-	header(&pr);
-	if (pr.chain_mode != SFY_CHAIN_STRICT && pr.nhops > 1) {
-		dead = walk_hops_alone(&pr);
+	header(p);
+	if (p->chain_mode != SFY_CHAIN_STRICT && p->nhops > 1) {
+		dead = walk_hops_alone(p);
 		if (dead < 0)
 			return SFY_CHECK_FAILED;
 	}
-	negotiated = check_tcp(&pr);
-	pr.tcp_failed = pr.failed_step != NULL;
+	negotiated = check_tcp(p);
+	p->tcp_failed = p->failed_step != NULL;
 	if (negotiated)
-		sfy_check_udp(&pr);
-	for (i = 0; i < pr.nhops; i++)
-		socks5_proxy_wipe(&pr.hops[i]);
-	if (pr.tcp_failed && !strcmp(pr.failed_step, "connect")) {
+		sfy_check_udp(p);
+	for (i = 0; i < p->nhops; i++)
+		socks5_proxy_wipe(&p->hops[i]);
+	if (p->tcp_failed && !strcmp(p->failed_step, "connect")) {
 		printf("result: FAILED: the proxy%s works, but %s cannot be reached through it (exit status %d)\n",
-		       pr.nhops > 1 ? " chain" : "", pr.dst_shown, SFY_CHECK_FAILED);
+		       p->nhops > 1 ? " chain" : "", p->dst_shown, SFY_CHECK_FAILED);
 		return SFY_CHECK_FAILED;
 	}
-	if (pr.tcp_failed) {
+	if (p->tcp_failed) {
 		printf("result: FAILED at hop %zu, %s: programs cannot use this proxy%s (exit status %d)\n",
-		       pr.label[pr.failed_hop] + 1, pr.failed_step,
-		       pr.nhops > 1 ? " chain" : "", SFY_CHECK_FAILED);
+		       p->label[p->failed_hop] + 1, p->failed_step,
+		       p->nhops > 1 ? " chain" : "", SFY_CHECK_FAILED);
 		return SFY_CHECK_FAILED;
 	}
-	if (pr.udp_failed) {
+	if (p->udp_failed) {
 		printf("result: TCP works, UDP does not: UDP programs will fail unless SOCKSIFY_UDP=direct or block (exit status %d)\n",
 		       SFY_CHECK_UDP_FAILED);
 		return SFY_CHECK_UDP_FAILED;
@@ -694,4 +696,20 @@ int sfy_check(const struct sfy_settings *s, const char *dest)
 	}
 	printf("result: OK, everything checked works\n");
 	return SFY_CHECK_OK;
+}
+
+int sfy_check(const struct sfy_settings *s, const char *dest)
+{
+	struct sfy_probe pr = { 0 };
+	int rc = SFY_EXIT_USAGE;
+
+	pr.hops = calloc(SOCKS5_CHAIN_MAX, sizeof(*pr.hops));
+	pr.label = calloc(SOCKS5_CHAIN_MAX, sizeof(*pr.label));
+	if (pr.hops && pr.label)
+		rc = check_run(&pr, s, dest);
+	else
+		fputs("socksify: --check: out of memory\n", stderr);
+	free(pr.hops);
+	free(pr.label);
+	return rc;
 }

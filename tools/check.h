@@ -16,9 +16,11 @@ enum sfy_step_result { STEP_OK, STEP_FAIL, STEP_SKIP, STEP_NOTE };
 
 struct sfy_probe {
 	const struct socks5_io *io;
-	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
+	/* room for SOCKS5_CHAIN_MAX of each (allocated: 512 proxies are some
+	 * 430 KiB, too many for a stack) */
+	struct socks5_proxy *hops;
 	size_t nhops;
-	size_t label[SOCKS5_CHAIN_MAX]; /* each hop's place in the settings */
+	size_t *label;            /* each hop's place in the settings */
 	int chain_mode;           /* SFY_CHAIN_* (tool.h) */
 	size_t chain_len;         /* random, round-robin: hops per chain */
 	int timeout_ms;

@@ -153,7 +153,7 @@ static void log_failure(const char *what, const char *dst,
 	size_t h = why->hop >= 0 && (size_t)why->hop < a->nhops ?
 			   (size_t)why->hop : 0;
 
-	socks5_url_format(&a->chain[h], hop, sizeof(hop));
+	socks5_url_format(sfy_attempt_hop(a, h), hop, sizeof(hop));
 	if (why->status == SOCKS5_E_REPLY)
 		snprintf(reason, sizeof(reason), "%s: %s",
 			 socks5_strerror(why->status),
@@ -247,7 +247,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	struct socks5_reply bound;
 	int64_t deadline = a->deadline;
 	int64_t t0 = sfy_log_now_us();
-	char hop[SOCKS5_CHAIN_MAX * 600];
+	char hop[SFY_LOG_CHAIN_MAX];
 	int n, i, rc = -ECONNREFUSED;
 
 	if (a->n > 0) {
@@ -302,7 +302,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 			a->final = true;
 			return rc; /* the program's socket, not the proxy */
 		}
-		socks5_url_format(&a->chain[0], hop, sizeof(hop));
+		socks5_url_format(sfy_attempt_hop(a, 0), hop, sizeof(hop));
 		sfy_warn("%s %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
 			 v->what, v->dstname, hop, errdesc(-rc), errname(-rc),
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
@@ -320,6 +320,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	 * libc's sockets, which must not come back to us. */
 	sfy_inside_enter();
 	opts.gss_take = true;
+	opts.pick = a->pick;
 	rc = socks5_handshake_ex(io, v->fd, a->chain, a->nhops,
 				 v->cmd, v->dst, deadline, &opts,
 				 &bound, &a->why);
@@ -341,7 +342,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	}
 	/* -v: one line per proxied connection (failures have their warn). */
 	if (sfy_log_level() >= SFY_LOG_INFO) {
-		sfy_log_chain(hop, sizeof(hop), a->chain, a->nhops);
+		sfy_log_chain(hop, sizeof(hop), a->chain, a->pick, a->nhops);
 		sfy_info("%s %s via %s: ok in %.1f ms", v->what, v->dstname, hop,
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 	}
