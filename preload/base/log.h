@@ -58,8 +58,10 @@ void sfy_log_move_fd(void);
  * "socks5://a:1080 > socks5h://u:***@b:1080"; the hops are
  * chain[pick[i]] (pick NULL: chain[i]). Always terminated; a chain
  * longer than cap ends "> ... (N more)". SFY_LOG_CHAIN_MAX is a buffer
- * for a stack: a few hops in full, not 512 of them. */
-#define SFY_LOG_CHAIN_MAX 4096
+ * for a stack, sized so that the tail still fits a log line (1024 bytes
+ * with its prefix and the words around the chain): a few hops in full,
+ * not 512 of them. */
+#define SFY_LOG_CHAIN_MAX 768
 void sfy_log_chain(char *buf, size_t cap, const struct socks5_proxy *chain,
 		   const uint16_t *pick, size_t nhops);
 /* Microseconds on CLOCK_MONOTONIC, for the "in N ms" of log lines. */
