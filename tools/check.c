@@ -10,7 +10,7 @@
  *   then    UDP ASSOCIATE and a datagram through the relay (check_udp.c)
  *
  * In a chain mode other than strict (SOCKSIFY_CHAIN), each hop is first
- * reached and negotiated alone, so the report says which hops are dead;
+ * reached and negotiated alone (check_modes.c), so the report says which hops are dead;
  * the walk above then runs over the hops a program would use now (the
  * live ones in order for dynamic; the first SOCKSIFY_CHAIN_LEN live ones
  * for random and round-robin, which vary from connection to connection).
@@ -541,72 +541,6 @@ static bool setup(struct sfy_probe *pr, const struct sfy_settings *s)
 	return true;
 }
 
-static bool check_tcp(struct sfy_probe *pr);
-
-/*
- * A chain mode other than strict: each hop alone (reach, method, auth),
- * then pr keeps the hops a program would use now. Returns how many hops
- * are dead, or -1 when too few are alive for a chain (said).
- */
-static int walk_hops_alone(struct sfy_probe *pr)
-{
-	static struct sfy_probe one; /* large: not on the stack */
-	static struct socks5_proxy one_hop;
-	static size_t one_label;
-	size_t i, n = 0, dead = 0, need;
-	bool alive[SOCKS5_CHAIN_MAX];
-
-	printf("chain mode %s: each hop alone first (programs skip a dead one)\n",
-	       socks5_chain_mode_name(pr->chain_mode));
-	for (i = 0; i < pr->nhops; i++) {
-		memset(&one, 0, sizeof(one));
-		one.hops = &one_hop;
-		one.label = &one_label;
-		one.io = pr->io;
-		one.hops[0] = pr->hops[i];
-		one.nhops = 1;
-		one.label[0] = i;
-		one.timeout_ms = pr->timeout_ms;
-		one.udp_mode = pr->udp_mode;
-		alive[i] = check_tcp(&one);
-		socks5_proxy_wipe(&one.hops[0]);
-		if (!alive[i]) {
-			dead++;
-			printf("  DEAD  hop %zu: programs skip it (failed at %s)\n",
-			       i + 1, one.failed_step ? one.failed_step : "?");
-		}
-	}
-	need = pr->chain_mode == SFY_CHAIN_DYNAMIC ? 1 : pr->chain_len;
-	/* The hops kept move to the front, in order (n <= i). */
-	for (i = 0; i < pr->nhops; i++) {
-		if (alive[i] && (pr->chain_mode == SFY_CHAIN_DYNAMIC || n < need)) {
-			if (n != i)
-				pr->hops[n] = pr->hops[i];
-			pr->label[n++] = i;
-		}
-	}
-	for (i = n; i < pr->nhops; i++)
-		socks5_proxy_wipe(&pr->hops[i]);
-	if (n < need) {
-		printf("result: FAILED: %zu of %zu hops answer, a %s chain needs %zu: programs' connections fail (exit status %d)\n",
-		       n, pr->nhops, socks5_chain_mode_name(pr->chain_mode), need,
-		       SFY_CHECK_FAILED);
-		for (i = 0; i < n; i++)
-			socks5_proxy_wipe(&pr->hops[i]);
-		pr->nhops = 0;
-		return -1;
-	}
-	pr->nhops = n;
-	printf("the chain a program would use now (%s%s):",
-	       socks5_chain_mode_name(pr->chain_mode),
-	       pr->chain_mode == SFY_CHAIN_DYNAMIC ? "" :
-	       ", one of the chains it picks");
-	for (i = 0; i < n; i++)
-		printf(" hop %zu", pr->label[i] + 1);
-	putchar('\n');
-	return (int)dead;
-}
-
 static void header(const struct sfy_probe *pr)
 {
 	printf("socksify --check: %zu proxy hop%s, ", pr->nhops,
@@ -619,8 +553,8 @@ static void header(const struct sfy_probe *pr)
 		printf("no destination (socksify --check HOST:PORT also tries a CONNECT and a datagram)\n");
 }
 
-/* The TCP part; true when every hop was negotiated. */
-static bool check_tcp(struct sfy_probe *pr)
+/* The TCP part (check.h). */
+bool sfy_check_tcp(struct sfy_probe *pr)
 {
 	struct tcp_run r = { .pr = pr };
 	struct socks5_hs_opts opts = { .trace = on_state, .trace_arg = &r };
@@ -663,11 +597,11 @@ static int check_run(struct sfy_probe *p, const struct sfy_settings *s,
 	}
 	header(p);
 	if (p->chain_mode != SFY_CHAIN_STRICT && p->nhops > 1) {
-		dead = walk_hops_alone(p);
+		dead = sfy_check_hops_alone(p);
 		if (dead < 0)
 			return SFY_CHECK_FAILED;
 	}
-	negotiated = check_tcp(p);
+	negotiated = sfy_check_tcp(p);
 	p->tcp_failed = p->failed_step != NULL;
 	if (negotiated)
 		sfy_check_udp(p);

@@ -76,6 +76,17 @@ struct sfy_addrs {
 int sfy_resolve(const char *host, uint16_t port, int timeout_ms,
 		struct sfy_addrs *out, char *why, size_t cap);
 
+/* The TCP steps over pr's chain, hop by hop (check.c); true when every
+ * hop was negotiated (and the destination, when named, reached or
+ * refused by the last hop). */
+bool sfy_check_tcp(struct sfy_probe *pr);
+
+/* A chain mode other than strict (check_modes.c): each hop alone (reach,
+ * method, auth), then pr keeps the hops a program would use now. Returns
+ * how many hops are dead, or -1 when too few are alive for a chain
+ * (said). */
+int sfy_check_hops_alone(struct sfy_probe *pr);
+
 /* The UDP steps (check_udp.c). */
 void sfy_check_udp(struct sfy_probe *pr);
 

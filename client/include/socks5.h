@@ -268,8 +268,10 @@ size_t socks5_udp_header_len(const uint8_t *dgram, size_t avail);
 /* Hops in a chain, and proxies in a list a chain is picked from: as many
  * as proxychains-ng reads (its MAX_CHAIN). 512 of struct socks5_proxy
  * are some 430 KiB: keep such an array off the stack (the handshake
- * reads a chain through socks5_hs_opts.pick, no copies needed). Was 8
- * before libsocks5 0.5. */
+ * reads a chain through socks5_hs_opts.pick, no copies needed).
+ * API/ABI change (libsocks5 is 0.x, linked statically): this was 8;
+ * struct socks5_hs and struct socks5_hs_opts grew a pick field; and
+ * socks5_url_parse_chain takes out NULL (a check). Rebuild callers. */
 #define SOCKS5_CHAIN_MAX 512
 #define SOCKS5_GSS_SERVICE_MAX 63
 #define SOCKS5_DEFAULT_PORT 1080 /* every scheme's, as in curl */
@@ -462,7 +464,7 @@ struct socks5_hs_opts {
 	 * does not ask (gss_take false): the context is then deleted. */
 	bool gss_take;
 	struct socks5_gss_sec *gss_sec;
-	/* The chain's hops by index (libsocks5 0.5): hop i is
+	/* The chain's hops by index: hop i is
 	 * chain[pick[i]], i < nhops, each index below SOCKS5_CHAIN_MAX;
 	 * NULL: hop i is chain[i]. So a caller whose proxy list is large
 	 * runs a chain picked from it without copying any proxy. pick must
