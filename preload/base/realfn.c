@@ -117,6 +117,8 @@ static void resolve_all(void)
 	REAL(epoll_pwait);
 	REAL(epoll_pwait2);
 	REAL(sigaction);
+	REAL(clone);
+	REAL(_Fork);
 	REAL(execve);
 	REAL(execveat);
 	REAL(fexecve);

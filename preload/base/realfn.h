@@ -116,6 +116,9 @@ struct sfy_real {
 			   char *const[], char *const[]);
 	int (*posix_spawnp)(pid_t *, const char *, const void *, const void *,
 			    char *const[], char *const[]);
+	/* children that run no atfork handler (hook_fork.c) */
+	int (*clone)(int (*)(void *), void *, int, void *, ...);
+	pid_t (*_Fork)(void);
 	/* the zero-copy calls (hook_sendfile.c) */
 	ssize_t (*sendfile)(int, int, off_t *, size_t);
 	ssize_t (*sendfile64)(int, int, off_t *, size_t);

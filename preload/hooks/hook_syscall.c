@@ -27,9 +27,10 @@
  * path trusts the table, and a TCP socket on a number a dead relayed UDP
  * socket left behind would have its bytes taken for datagrams.
  *
- * Not routed: fork and clone by number. Their children do not run the
- * pthread_atfork handlers, so the table treats them as vfork children
- * (vfork.h: the bookkeeping changes nothing there), which is safe.
+ * fork, vfork, clone and clone3 by number are noted (state/vfork.h),
+ * then made as they are: their children do not run the pthread_atfork
+ * handlers, so the table treats them as vfork children (the bookkeeping
+ * changes nothing there), which is safe.
  *
  * syscall() is variadic and takes up to six arguments; like glibc's own
  * implementation we pass on six, whatever the caller gave (the extra
@@ -50,6 +51,7 @@
 #include "route/decide.h"
 #include "state/fdstate.h"
 #include "state/sockhint.h"
+#include "state/vfork.h"
 #include "tcp/async.h"
 
 enum route {
@@ -60,6 +62,7 @@ enum route {
 	ROUTE_IO_URING,   /* refused unless allowed (route/decide.c) */
 	ROUTE_WAIT,       /* the waits, while handshakes run (tcp/async.h) */
 	ROUTE_EXEC,       /* the exec rule (hook_exec.c) */
+	ROUTE_CHILD,      /* a child without atfork handlers (vfork.h) */
 };
 
 /* One switch, so that every other number costs one decision tree. */
@@ -117,6 +120,17 @@ static enum route route_of(long n)
 	case SYS_execve:
 	case SYS_execveat:
 		return ROUTE_EXEC;
+#ifdef SYS_fork
+	case SYS_fork:
+#endif
+#ifdef SYS_vfork
+	case SYS_vfork:
+#endif
+#ifdef SYS_clone3
+	case SYS_clone3:
+#endif
+	case SYS_clone:
+		return ROUTE_CHILD;
 	default:
 		return ROUTE_NONE;
 	}
@@ -292,6 +306,8 @@ __attribute__((no_sanitize_address)) long syscall(long n, ...)
 		if (rc != -2)
 			return rc;
 	}
+	if (route == ROUTE_CHILD)
+		sfy_vfork_note();
 	if (route == ROUTE_EXEC)
 		return n == SYS_execve ?
 			       sfy_execve((const char *)a[0], (char *const *)a[1],

@@ -7,8 +7,8 @@
 #     dup2()ing and closing a proxied TCP and a relayed UDP socket and
 #     sending: 3000 children by fork(), _Fork() and syscall(SYS_fork), none
 #     may hang (a child that inherits a writer's lock spins forever);
-#   - vfork and posix_spawn children closing the parent's proxied TCP and
-#     UDP sockets: the parent's bookkeeping stays as it was;
+#   - vfork, posix_spawn and clone(CLONE_VM) children closing the parent's
+#     proxied TCP and UDP sockets: the parent's bookkeeping stays as it was;
 #   - a relayed UDP socket across exec: the new image relays it anew;
 #   - close, dup2, dup3 and close_range through syscall();
 #   - the UDP association's control connection closed behind our back and
@@ -75,6 +75,7 @@ ps_run forkstorm "$SFY_LIB" "$PS" forkstorm 127.0.0.1 "$EP" "${FORKSTORM_N:-3000
 SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/vfork.log \
 	ps_run vfork "$SFY_LIB" "$PS" vfork 127.0.0.1 "$EP"
 ps_run vforkudp "$SFY_LIB" "$PS" vforkudp 127.0.0.1 "$UP"
+ps_run clonevm "$SFY_LIB" "$PS" clonevm 127.0.0.1 "$EP"
 ps_run exec "$SFY_LIB" "$PS" exec 127.0.0.1 "$UP"
 SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$T/rawsys.log \
 	ps_run rawsys "$SFY_LIB" "$FR" rawsys 127.0.0.1 "$EP" "$UP"

@@ -26,6 +26,9 @@
  *	SOCKSIFY_LOG_FILE set (and SOCKSIFY_LOG=info): a vfork child's
  *	dup2() onto the log file's descriptor leaves the parent's log where
  *	it was (its next lines are in the file, none in the child's file).
+ *   procshapes clonevm ADDR PORT
+ *	the same close by a child of glibc's clone(CLONE_VM | CLONE_VFORK),
+ *	in a process that made no vfork before.
  *   procshapes exec ADDR UPORT
  *	a relayed UDP socket (not FD_CLOEXEC) and its association survive an
  *	exec of this program ("execd ADDR UPORT FD"), which sends on it: the
@@ -325,6 +328,33 @@ static int vfork_tcp(const struct sockaddr_in *sa)
 	return 0;
 }
 
+static int clone_child_close(void *arg)
+{
+	close(*(const int *)arg);
+	return 0;
+}
+
+/* clone(CLONE_VM | CLONE_VFORK) by glibc's clone(), in a process that
+ * made no vfork before (the library asks whether it runs in a child
+ * sharing its memory only once such a child may exist): the child shares
+ * the memory as a vfork child does, and its close must leave the
+ * parent's record of s alone. */
+static int clone_vm_tcp(const struct sockaddr_in *sa)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	int s = tcp_to(sa);
+	pid_t p;
+
+	check(peer_is(s, sa), "clonevm_before", "getpeername is not the destination");
+	p = clone(clone_child_close, stack + sizeof(stack),
+		  CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
+	check(p > 0 && wait_child(p) == 0, "clonevm_child_ran", "clone failed");
+	check(peer_is(s, sa), "clonevm_child_close_keeps_parent_peer",
+	      "after the clone(CLONE_VM) child's close(s) the parent's getpeername() is not the destination");
+	close(s);
+	return 0;
+}
+
 static int vfork_udp(const struct sockaddr_in *sa)
 {
 	int u = udp_sock(), u2;
@@ -387,6 +417,9 @@ int main(int argc, char **argv)
 	} else if (argc >= 4 && !strcmp(argv[1], "vfork")) {
 		sa = dest(argv[2], argv[3]);
 		vfork_tcp(&sa);
+	} else if (argc >= 4 && !strcmp(argv[1], "clonevm")) {
+		sa = dest(argv[2], argv[3]);
+		clone_vm_tcp(&sa);
 	} else if (argc >= 4 && !strcmp(argv[1], "exec")) {
 		sa = dest(argv[2], argv[3]);
 		exec_udp(&sa, argv[2], argv[3]);
