@@ -69,6 +69,16 @@ used() {
 	grep -c "connected to" "$T/$1.log" 2>/dev/null || true
 }
 
+# mark: remember every microsocks' count; delta I: ms I's CONNECTs since.
+declare -A before
+mark() {
+	local i
+	for i in $(seq 1 20); do before[$i]=$(used "ms$i"); done
+}
+delta() {
+	echo $(($(used "ms$1") - before[$1]))
+}
+
 ECHO=$(free_port)
 start_tcp_echo echo "$ECHO" || { fail setup "echo server"; finish; }
 setup_ok=1
@@ -89,13 +99,12 @@ chain=
 for i in 1 2 3 4 5 6; do chain+="socks5://127.0.0.1:${MS[i]},"; done
 chain+="socks5://127.0.0.1:$DANTE"
 for i in 7 8 9 10 11; do chain+=",socks5://127.0.0.1:${MS[i]}"; done
-declare -A before
-for i in $(seq 1 20); do before[$i]=$(used "ms$i"); done
+mark
 dante_before=$(grep -c "connect" "$T/dante.log" 2>/dev/null || true)
 run strict12 3 SOCKSIFY_PROXY="$chain"
 bad=
 for i in $(seq 1 11); do
-	d=$(($(used "ms$i") - before[$i]))
+	d=$(delta "$i")
 	[ "$d" = 3 ] || bad+=" ms$i:$d"
 done
 dante_after=$(grep -c "connect" "$T/dante.log" 2>/dev/null || true)
@@ -114,10 +123,10 @@ chain=
 for i in $(seq 1 30); do chain+="socks5://127.0.0.1:$(free_port),"; done
 for i in $(seq 1 10); do chain+="socks5://127.0.0.1:${MS[i]},"; done
 chain=${chain%,}
-for i in $(seq 1 20); do before[$i]=$(used "ms$i"); done
+mark
 run dyn40 3 SOCKSIFY_CHAIN=dynamic SOCKSIFY_TIMEOUT_MS=5000 SOCKSIFY_PROXY="$chain"
 tried=$(grep -c "cannot reach the proxy" "$T/dyn40.err")
-d10=$(($(used ms10) - before[10]))
+d10=$(delta 10)
 if [ "$(field ok)" = 3 ] && [ "$tried" = 30 ] && [ "$d10" = 3 ] &&
    [ "$(field first_ms)" -lt 5000 ] && [ "$(field rest_max_ms)" -lt 500 ]; then
 	pass "dynamic_chain_40_first_30_dead (first connection $(field first_ms) ms, then at most $(field rest_max_ms) ms; each dead hop tried once)"
@@ -129,11 +138,11 @@ fi
 chain=
 for i in $(seq 1 20); do chain+="socks5://127.0.0.1:${MS[i]},"; done
 chain=${chain%,}
-for i in $(seq 1 20); do before[$i]=$(used "ms$i"); done
+mark
 run random20 30 SOCKSIFY_CHAIN=random SOCKSIFY_CHAIN_LEN=3 SOCKSIFY_PROXY="$chain"
 total=0 hit=0 spread=
 for i in $(seq 1 20); do
-	d=$(($(used "ms$i") - before[$i]))
+	d=$(delta "$i")
 	total=$((total + d))
 	[ "$d" -gt 0 ] && hit=$((hit + 1))
 	spread+=" $d"
@@ -150,10 +159,10 @@ fi
 chain=
 for i in $(seq 0 511); do chain+="socks5://127.0.0.1:${MS[$((i % 4 + 1))]},"; done
 chain=${chain%,}
-for i in 1 2 3 4; do before[$i]=$(used "ms$i"); done
+mark
 run strict512 1 SOCKSIFY_TIMEOUT_MS=60000 SOCKSIFY_PROXY="$chain"
 total=0
-for i in 1 2 3 4; do total=$((total + $(used "ms$i") - before[$i])); done
+for i in 1 2 3 4; do total=$((total + $(delta "$i"))); done
 if [ "$(field ok)" = 1 ] && [ "$total" = 512 ] &&
    grep -q "via socks5://127.0.0.1:${MS[1]} > .*\.\.\. ([0-9]* more): ok" "$T/strict512.err"; then
 	pass "strict_chain_512_hops (one connection through 512 hops in $(field total_ms) ms; its log line cut short)"
