@@ -6,7 +6,8 @@
 # time-out, and remembered: each dead hop tried once), a random chain of 3
 # over 20 entries spreading connections, a strict chain of 512 hops
 # through four microsocks in turn; and the limit said clearly: -x given
-# 600 times, a SOCKSIFY_PROXY of 513 hops.
+# 600 times, a SOCKSIFY_PROXY of 513 hops; and each hop's address
+# resolved on its first need only.
 . "$(dirname "$0")/lib.sh"
 
 unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG ALL_PROXY all_proxy \
@@ -168,6 +169,27 @@ if [ "$(field ok)" = 1 ] && [ "$total" = 512 ] &&
 	pass "strict_chain_512_hops (one connection through 512 hops in $(field total_ms) ms; its log line cut short)"
 else
 	fail strict_chain_512_hops "$out; $total CONNECTs; $(head -c 600 "$T/strict512.err")"
+fi
+
+# ---- each hop resolved on its first need only ----------------------------------
+# Round-robin, one hop a connection, from hop 1 (a literal) of 31; hops 2..31
+# are names (localhost, from /etc/hosts). One connection looks none of them
+# up: the resolver's opening of /etc/hosts is counted with strace.
+if command -v strace >/dev/null && [ "${SANITIZE:-0}" != 1 ]; then
+	chain="socks5://127.0.0.1:${MS[1]}"
+	for i in $(seq 1 30); do chain+=",socks5://localhost:${MS[2]}"; done
+	out=$(timeout 60 env "${SFY_PRELOAD_ENV[@]}" SOCKSIFY_NO_PROXY= \
+		SOCKSIFY_CHAIN=round-robin SOCKSIFY_CHAIN_LEN=1 SOCKSIFY_PROXY="$chain" \
+		strace -f -e trace=openat -o "$T/lazy.strace" "$PY" "$T/conns.py" "$ECHO" 1 \
+		2>"$T/lazy.err")
+	n=$(grep -c '"/etc/hosts"' "$T/lazy.strace")
+	if [ "$(field ok)" = 1 ] && [ "$n" = 0 ]; then
+		pass "hops_resolved_lazily (one connection through hop 1 of 31: no name looked up)"
+	else
+		fail hops_resolved_lazily "$out; /etc/hosts opened $n times; $(head -c 400 "$T/lazy.err")"
+	fi
+else
+	skip hops_resolved_lazily "no strace, or a sanitized run"
 fi
 
 # ---- the limit, said -----------------------------------------------------------
