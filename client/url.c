@@ -43,65 +43,14 @@
  *    needs escaping, as %2C).
  */
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "hs.h"
+#include "sbuf.h"
 #include "socks5_gssapi.h"
 #include "wipe.h"
-
-/* A bounded, always-terminated string builder for messages. */
-struct sbuf {
-	char *p;
-	size_t cap, n;
-};
-
-static void sb_init(struct sbuf *b, char *p, size_t cap)
-{
-	b->p = cap ? p : NULL;
-	b->cap = b->p ? cap : 0;
-	b->n = 0;
-	if (b->cap)
-		b->p[0] = '\0';
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	if (b->n + 1 < b->cap) {
-		b->p[b->n++] = c;
-		b->p[b->n] = '\0';
-	}
-}
-
-/* Quoted text from the user: anything that could break the line is '?'. */
-static void sb_put_text(struct sbuf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		sb_putc(b, (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?');
-	}
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (b->n + 1 >= b->cap)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	if (r > 0)
-		b->n += (size_t)r < b->cap - b->n ? (size_t)r : b->cap - b->n - 1;
-}
 
 /*
  * Where the password of the URL s[0..n) is: the text between the first ':'
