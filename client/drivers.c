@@ -62,9 +62,8 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 	struct socks5_task pt = { .h = &ph, .connecting = true,
 				  .events = POLLOUT, .wait = true };
 	/* The probe speaks SOCKS5 to hop 0: nothing to learn from others. */
-	const struct socks5_proxy *hop0 =
-		chain && nhops ? &chain[opts && opts->pick ? opts->pick[0] : 0] :
-				 NULL;
+	size_t first = opts && opts->pick ? opts->pick[0] : 0;
+	const struct socks5_proxy *hop0 = chain && nhops ? &chain[first] : NULL;
 	bool probing = opts && opts->probe && opts->probe_fd >= 0 && hop0 &&
 		       hop0->type == SOCKS5_HOP_SOCKS5;
 

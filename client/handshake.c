@@ -252,7 +252,8 @@ static void hs_encode(struct socks5_hs *h)
 	}
 	if (s != SOCKS5_HS_GREETING_SEND || !h->piped)
 		return;
-	if (socks5_hs_hop_at(h, h->hop)->has_auth && !hs_append(h, SOCKS5_HS_AUTH_SEND))
+	if (socks5_hs_hop_at(h, h->hop)->has_auth &&
+	    !hs_append(h, SOCKS5_HS_AUTH_SEND))
 		return;
 	if (request_due(h))
 		hs_append(h, SOCKS5_HS_REQUEST_SEND);
@@ -284,7 +285,8 @@ static size_t lookahead(const struct socks5_hs *h)
 
 	if (!h->piped)
 		return 0;
-	if (h->state == SOCKS5_HS_METHOD_RECV && socks5_hs_hop_at(h, h->hop)->has_auth)
+	if (h->state == SOCKS5_HS_METHOD_RECV &&
+	    socks5_hs_hop_at(h, h->hop)->has_auth)
 		n += first_ask(SOCKS5_HS_AUTH_RECV);
 	if ((h->state == SOCKS5_HS_METHOD_RECV ||
 	     h->state == SOCKS5_HS_AUTH_RECV) && request_due(h))

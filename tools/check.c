@@ -10,10 +10,11 @@
  *   then    UDP ASSOCIATE and a datagram through the relay (check_udp.c)
  *
  * In a chain mode other than strict (SOCKSIFY_CHAIN), each hop is first
- * reached and negotiated alone (check_modes.c), so the report says which hops are dead;
- * the walk above then runs over the hops a program would use now (the
- * live ones in order for dynamic; the first SOCKSIFY_CHAIN_LEN live ones
- * for random and round-robin, which vary from connection to connection).
+ * reached and negotiated alone (check_modes.c), so the report says which
+ * hops are dead; the walk above then runs over the hops a program would
+ * use now (the live ones in order for dynamic; the first
+ * SOCKSIFY_CHAIN_LEN live ones for random and round-robin, which vary
+ * from connection to connection).
  *
  * The blocking driver (socks5_handshake) reports only where it stopped;
  * here the user wants to see each step succeed, so check.c steps the same

@@ -313,8 +313,8 @@ void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops)
 	    !atomic_compare_exchange_strong(&attached, &zero, 1))
 		return; /* done, or another thread is at it: its turn */
 	if (sfy_session_present() &&
-	    sfy_session_region(HOPMEM_REGION, sizeof(struct hopregion), init_region,
-			       (void *)&hops_magic, &p) == 0) {
+	    sfy_session_region(HOPMEM_REGION, sizeof(struct hopregion),
+			       init_region, (void *)&hops_magic, &p) == 0) {
 		r = p;
 		for (i = 0; i < nhops && i < SFY_HOPMEM_HOPS; i++) {
 			struct hopslot *s = claim(r, hop_key(&chain[i]));
