@@ -3,7 +3,9 @@
 # Runs every unit test binary ($B/tests/test_*) and every integration script
 # (tests/integration/test_*.sh), then prints a summary per file and, last,
 # one line "N passed, N failed" (", N skipped" appended when any were).
-# Exit status 1 when anything failed or crashed.
+# Exit status 1 when anything failed or crashed. A script that declares
+# its number of cases (lib.sh's plan, a line "PLAN: N") and reports
+# another number of PASS/FAIL/SKIP lines counts one failure more.
 #
 # Environment: B (build dir, default build), SANITIZE (1: sanitized build;
 # scripts containing a line "# sanitize: no" are then not run, and say so).
@@ -63,7 +65,7 @@ run_unit() {
 }
 
 run_integration() {
-	local script=$1 out rc p f s note=
+	local script=$1 out rc p f s n reported note=
 	if [ "$SANITIZE" = 1 ] && grep -q '^# sanitize: no' "$script"; then
 		echo "== $script: not run under SANITIZE=1 (# sanitize: no)"
 		summary+=("$(printf '%-40s not run under SANITIZE=1' "$script")")
@@ -76,6 +78,7 @@ run_integration() {
 	p=$(grep -c '^PASS: ' <<<"$out")
 	f=$(grep -c '^FAIL: ' <<<"$out")
 	s=$(grep -c '^SKIP: ' <<<"$out")
+	reported=$((p + f + s))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -87,6 +90,14 @@ run_integration() {
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
 		f=1
 		note="reported no case"
+	fi
+	# lib.sh's plan N: the count the script declared (its last PLAN
+	# line); any other number of reports is a failure.
+	n=$(grep -E '^PLAN: [0-9]+$' <<<"$out" | tail -n 1)
+	n=${n#PLAN: }
+	if [ -n "$n" ] && [ "$reported" -ne "$n" ]; then
+		f=$((f + 1))
+		note="${note:+$note; }$reported of $n planned cases reported"
 	fi
 	record "$script" "$p" "$f" "$s" "$note"
 }

@@ -250,9 +250,10 @@ static void parse_bypass(struct sfy_config *c, getenv_fn_t env)
 static void parse_dnat(struct sfy_config *c, getenv_fn_t env)
 {
 	const char *v = env("SOCKSIFY_DNAT");
-	char bad[160];
+	char bad[256];
 
-	if (v && sfy_dnat_parse(&c->dnat, v, bad, sizeof(bad))) {
+	if (v && (sfy_dnat_parse(&c->dnat, v, bad, sizeof(bad)) ||
+		  sfy_dnat_check(&c->dnat, &c->bypass, bad, sizeof(bad)))) {
 		memset(&c->dnat, 0, sizeof(c->dnat));
 		problem(c, "SOCKSIFY_DNAT", "%s", bad);
 	}

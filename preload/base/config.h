@@ -44,6 +44,13 @@ struct sfy_bypass {
 	bool all;
 	int ncidrs, nnames;
 	struct sfy_cidr cidrs[SFY_BYPASS_CIDRS_MAX];
+	/* The IPv4 ones of cidrs made ready for connect()'s test
+	 * (bypasslist.c fills them with the list; policy.c reads them). */
+	int nv4;
+	struct sfy_bypass4 {
+		in_addr_t net, mask; /* network order */
+		in_port_t port;      /* network order; 0: every port */
+	} v4[SFY_BYPASS_CIDRS_MAX];
 	char names[SFY_BYPASS_NAMES_MAX][SOCKS5_DOMAIN_MAX + 1];
 };
 

@@ -20,12 +20,35 @@ static const struct sfy_cidr default_cidrs[] = {
 };
 #define DEFAULT_BYPASS_NAME "localhost"
 
+/* b->v4 from b->cidrs: an IPv4 destination is matched against these
+ * alone (no IPv6 range matches a sockaddr_in: sfy_cidr_match), with a
+ * precomputed mask in network order, so the test is one xor and one and. */
+static void ready_v4(struct sfy_bypass *b)
+{
+	const struct sfy_cidr *c;
+	struct sfy_cidr4 p;
+	int i;
+
+	b->nv4 = 0;
+	for (i = 0; i < b->ncidrs; i++) {
+		c = &b->cidrs[i];
+		if (c->family != AF_INET)
+			continue;
+		p = sfy_cidr4_of(c);
+		b->v4[b->nv4].net = htonl(p.net & p.mask);
+		b->v4[b->nv4].mask = htonl(p.mask);
+		b->v4[b->nv4].port = c->port;
+		b->nv4++;
+	}
+}
+
 void sfy_bypass_default(struct sfy_bypass *b)
 {
 	memcpy(b->cidrs, default_cidrs, sizeof(default_cidrs));
 	b->ncidrs = sizeof(default_cidrs) / sizeof(default_cidrs[0]);
 	strcpy(b->names[0], DEFAULT_BYPASS_NAME);
 	b->nnames = 1;
+	ready_v4(b);
 }
 
 /* A NO_PROXY host name: letters, digits, '-', '_', '.'. Stored without a
@@ -221,5 +244,9 @@ int sfy_bypass_parse(struct sfy_bypass *b, const char *list, char *bad,
 {
 	int rc = parse_list(b, list, bad, badcap);
 
-	return rc ? rc : add_localhost_addrs(b, bad, badcap);
+	if (!rc)
+		rc = add_localhost_addrs(b, bad, badcap);
+	if (!rc)
+		ready_v4(b);
+	return rc;
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/config.h"
+#include "route/cidr.h"
 #include "route/dnat.h"
 
 /* "a.b.c.d" or "a.b.c.d:PORT" (1..65535) of len bytes. */
@@ -87,4 +89,49 @@ bool sfy_dnat_apply(const struct sfy_dnat *d, struct sockaddr_in *in)
 	if (hit->to_port)
 		in->sin_port = hit->to_port;
 	return true;
+}
+
+/* Whether a range of b covers a at port (0: at some port), or with
+ * any_port_only at every port. As policy.c matches (sfy_cidr_match). */
+static bool listed(const struct sfy_bypass *b, in_addr_t a, in_port_t port,
+		   bool any_port_only)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = port };
+	int i;
+
+	in.sin_addr.s_addr = a;
+	for (i = 0; i < b->ncidrs; i++) {
+		const struct sfy_cidr *c = &b->cidrs[i];
+
+		if (!sfy_cidr_match(c, (const struct sockaddr *)&in))
+			continue;
+		if (any_port_only ? !c->port :
+				    (!c->port || !port || c->port == port))
+			return true;
+	}
+	return false;
+}
+
+int sfy_dnat_check(const struct sfy_dnat *d, const struct sfy_bypass *b,
+		   char *bad, size_t badcap)
+{
+	char o[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+	int i;
+
+	if (b->all) /* every new address is bypassed too */
+		return 0;
+	for (i = 0; i < d->n; i++) {
+		const struct sfy_dnat_rule *r = &d->rule[i];
+
+		if (!listed(b, r->orig, r->orig_port, false) ||
+		    listed(b, r->to, 0, true))
+			continue;
+		inet_ntop(AF_INET, &r->orig, o, sizeof(o));
+		inet_ntop(AF_INET, &r->to, t, sizeof(t));
+		snprintf(bad, badcap,
+			 "%s is in the no-proxy list and %s is not: the connection would go direct to %s and the rule never be used (proxychains would proxy to %s)",
+			 o, t, o, t);
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -15,10 +15,12 @@
  * the connection goes direct to the original address (proxychains
  * connects direct with the program's own address then), else through the
  * chain to the new one. A bypassed original address goes direct without
- * looking at the rules (`-f` refuses the one file where proxychains
- * would do otherwise: a dnat whose original is in a localnet range and
- * whose new address is not). UDP is never rewritten (proxychains carries
- * no UDP).
+ * looking at the rules. So a rule whose original is in the no-proxy list
+ * and whose new address is not would never be used, where proxychains
+ * (which rewrites first) proxies to the new address: such a rule is a
+ * configuration error, SOCKSIFY_DNAT's set by hand (sfy_dnat_check, the
+ * configuration fails closed) and `-f`'s (refused naming its line) alike.
+ * UDP is never rewritten (proxychains carries no UDP).
  *
  * Pure: parsing at configuration time, matching async-signal-safe.
  */
@@ -51,5 +53,14 @@ int sfy_dnat_parse(struct sfy_dnat *d, const char *list, char *bad,
 /* Rewrites *in (address and maybe port) by the first matching rule;
  * whether one matched. */
 bool sfy_dnat_apply(const struct sfy_dnat *d, struct sockaddr_in *in);
+
+struct sfy_bypass;
+
+/* 0, or -EINVAL with the first rule of d that b makes dead in bad: its
+ * original in an entry of b (at its port, or at some port for a rule
+ * without one) and its new address not in an entry of b for every port.
+ * The test tools/proxychains_dnat.c makes of `-f`'s localnet lines. */
+int sfy_dnat_check(const struct sfy_dnat *d, const struct sfy_bypass *b,
+		   char *bad, size_t badcap);
 
 #endif

@@ -46,31 +46,50 @@ bool sfy_policy_direct_addr(const struct sockaddr *sa)
 	return !sfy_fakeip_in_range(sa) && sfy_policy_bypassed(sa);
 }
 
-bool sfy_policy_bypassed(const struct sockaddr *sa)
+/* The rest of sfy_policy_bypassed, out of line: the common case (an IPv4
+ * destination in an IPv4 range, loopback by default) then costs no saved
+ * registers. For AF_INET the IPv4 ranges were tried already, and no other
+ * range can match a sockaddr_in (sfy_cidr_match). */
+static __attribute__((noinline)) bool
+bypassed_rest(const struct sockaddr *sa, const struct sfy_config *cfg)
 {
-	const struct sfy_config *cfg = sfy_config();
 	int i;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return true;
 	if (cfg->bypass.all)
 		return true;
-	/* IPv4 against IPv4 ranges (loopback, by default) without a call:
-	 * this runs in every connect() that goes direct. */
-	for (i = 0; i < cfg->bypass.ncidrs; i++) {
+	for (i = 0; sa->sa_family == AF_INET6 && i < cfg->bypass.ncidrs; i++) {
 		const struct sfy_cidr *c = &cfg->bypass.cidrs[i];
 
-		if ((sa->sa_family == AF_INET && c->family == AF_INET ?
-			     sfy_cidr_has4(c, ((const struct sockaddr_in *)sa)
-							   ->sin_addr.s_addr) :
-			     sfy_cidr_match(c, sa)) &&
-		    (!c->port || c->port == port_of(sa)))
+		if (sfy_cidr_match(c, sa) && (!c->port || c->port == port_of(sa)))
 			return true;
 	}
 	/* An address the resolver gave this process for a bypassed name. */
 	if (sfy_bypassmap_has(sa))
 		return true;
 	return cfg->enabled && cfg->nhops > 0 && is_first_hop(sa);
+}
+
+bool sfy_policy_bypassed(const struct sockaddr *sa)
+{
+	const struct sfy_config *cfg = sfy_config();
+	int i;
+
+	/* IPv4 against the IPv4 ranges, made ready (bypasslist.c), without
+	 * a call: this runs in every connect() that goes direct. */
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		for (i = 0; i < cfg->bypass.nv4; i++) {
+			const struct sfy_bypass4 *r = &cfg->bypass.v4[i];
+
+			if (!((in->sin_addr.s_addr ^ r->net) & r->mask) &&
+			    (!r->port || r->port == in->sin_port))
+				return true;
+		}
+	}
+	return bypassed_rest(sa, cfg);
 }
 
 /* curl's rule (lib/noproxy.c): an entry matches the name itself and every

@@ -64,7 +64,13 @@
  * syscall(SYS_listen) and syscall(SYS_bind); getsockopt(SO_ACCEPTCONN)
  * is the kernel's (0: the number names a connected socket); a dup() of
  * the listening socket keeps naming the first control connection, which
- * becomes the accepted connection.
+ * becomes the accepted connection. Threads accepting on one socket while
+ * another re-arms it (one round trip to the proxy): an accept() that
+ * begins in that window gets EINVAL (the number's record is cleared until
+ * the new BIND is in); one that began before and woke late waits on the
+ * handed-out connection until that connection reads something or ends
+ * (then it goes on waiting on the re-armed socket; tests/tools/bindrace.c),
+ * so an idle accepted connection keeps it from the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -418,6 +424,23 @@ void sfy_bind_init(void)
 	pthread_atfork(NULL, NULL, fork_child);
 }
 
+/* accept_lock, napping between tries (a blocking caller). */
+static void lock_accept(const struct timespec *nap)
+{
+	while (atomic_flag_test_and_set_explicit(&accept_lock,
+						 memory_order_acquire))
+		nanosleep(nap, NULL);
+}
+
+/* Whether fd still names the socket before was taken of. */
+static bool same_socket(int fd, const struct stat *before)
+{
+	struct stat now;
+
+	return fstat(fd, &now) == 0 && now.st_ino == before->st_ino &&
+	       now.st_dev == before->st_dev;
+}
+
 int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	struct timespec nap = { 0, 1000000 };
@@ -436,23 +459,33 @@ int sfy_bind_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 			 * taken while this one waited: judged under the lock.
 			 * So may an end or an error: this wait can outlive
 			 * the socket it began on (another thread handed that
-			 * one out and re-armed the number), and the accepted
-			 * connection's end is not this socket's. */
-			struct stat before, after;
+			 * one out, and its peer may end it before the number
+			 * is re-armed), and the accepted connection's end is
+			 * not this socket's. Under the lock, which the
+			 * hand-out holds until the number is re-armed, the
+			 * number names another socket then. */
+			struct stat before;
 			bool known = fstat(fd, &before) == 0;
 
 			rc = peek_reply(fd, true, true, &second, &used);
-			if (rc < 0 && rc != -EBADMSG &&
-			    !(known && fstat(fd, &after) == 0 &&
-			      (after.st_ino != before.st_ino ||
-			       after.st_dev != before.st_dev)))
-				return rc;
+			if (rc < 0 && rc != -EBADMSG) {
+				bool moved;
+
+				lock_accept(&nap);
+				moved = known && !same_socket(fd, &before);
+				atomic_flag_clear_explicit(&accept_lock,
+							   memory_order_release);
+				if (!moved)
+					return rc;
+				continue;
+			}
 		}
-		while (atomic_flag_test_and_set_explicit(&accept_lock,
-							 memory_order_acquire)) {
-			if (fl & O_NONBLOCK)
+		if (fl & O_NONBLOCK) {
+			if (atomic_flag_test_and_set_explicit(
+				    &accept_lock, memory_order_acquire))
 				return -EAGAIN;
-			nanosleep(&nap, NULL);
+		} else {
+			lock_accept(&nap);
 		}
 		rc = take(fd, sa, len, flags);
 		atomic_flag_clear_explicit(&accept_lock, memory_order_release);

@@ -104,6 +104,14 @@ skip() {
 	echo "SKIP: $1: ${2:-skipped}"
 }
 
+# plan N: this script reports exactly N cases from here on (PASS, FAIL
+# and SKIP lines, leak-capture included); run.sh fails a script that
+# reports another number, so a case that ends without a line (an early
+# exit, a branch that forgot to say anything) cannot pass unseen.
+plan() {
+	echo "PLAN: $1"
+}
+
 is_root() {
 	[ "$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1
 }

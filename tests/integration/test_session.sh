@@ -32,9 +32,14 @@ unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_LOG_FILE \
 	SOCKSIFY_DNS SOCKSIFY_SESSION ALL_PROXY all_proxy NO_PROXY no_proxy LD_PRELOAD
 
 if ! is_root; then
+	plan 1
 	skip session "needs root and network namespaces"
 	finish
 fi
+# Every case below says PASS, FAIL or SKIP under its own name, whatever
+# branch it takes: 13 and leak-capture (run.sh fails another count; a run
+# once reported 9 of them and no failure).
+plan 14
 netns_up || { fail netns_up "could not build the namespaces"; finish; }
 ip -n "$NS_TG" addr add 198.51.100.3/24 dev to-px || fail setup "address"
 cat >>"/etc/netns/$NS_PX/hosts" <<'HOSTS'
@@ -137,8 +142,11 @@ done
 
 # ---- Chromium: resolves in the browser process, connects from its
 # network service (another exec'd process, every descriptor closed)
+CHROMIUM_CASES="chromium_dump_dom_microsocks chromium_dump_dom_dante chromium_sandbox_on"
 if [ "${SANITIZE:-}" = 1 ]; then
-	skip chromium_dump_dom "Chromium does not start with the ASan runtime preloaded (its own allocator and sandbox setup); run without SANITIZE"
+	for c in $CHROMIUM_CASES; do
+		skip "$c" "Chromium does not start with the ASan runtime preloaded (its own allocator and sandbox setup); run without SANITIZE"
+	done
 elif command -v chromium >/dev/null 2>&1; then
 	TGT=$(free_port) DP=$(free_port)
 	NETNS=$NS_TG LISTEN=198.51.100.2 start_http web_chrome "$TGT" "$T/echo" || fail chromium_setup "web"
@@ -179,9 +187,13 @@ elif command -v chromium >/dev/null 2>&1; then
 			fail chromium_sandbox_on "$(tail -5 "$T/chrome-sbx.err")"
 		fi
 		rm -rf "$SBX"
+	else
+		skip chromium_sandbox_on "setpriv is not installed (util-linux)"
 	fi
 else
-	skip chromium_dump_dom "chromium is not installed (tools/install-deps.sh)"
+	for c in $CHROMIUM_CASES; do
+		skip "$c" "chromium is not installed (tools/install-deps.sh)"
+	done
 fi
 
 # ---- Firefox ESR headless --screenshot of the page by name

@@ -549,6 +549,47 @@ END_TEST
 
 /* The defaults built in as values are exactly what their texts parse to
  * (README and the man page give the texts). */
+/* SOCKSIFY_DNAT set by hand agrees with -f (tools/proxychains_dnat.c):
+ * a rule the no-proxy list makes dead (its original bypassed, its new
+ * address not) fails closed, naming both; the others stand. */
+START_TEST(dnat_against_no_proxy)
+{
+	const char *dead[] = { PX, "SOCKSIFY_NO_PROXY=10.0.0.0/8",
+			       "SOCKSIFY_DNAT=192.0.2.1=198.51.100.1,10.0.0.1=11.0.0.2",
+			       NULL };
+	const char *loop[] = { PX, "SOCKSIFY_DNAT=127.0.0.1:8080=198.51.100.1:80",
+			       NULL };
+	const char *port[] = { PX, "SOCKSIFY_NO_PROXY=10.0.0.0:80/8",
+			       "SOCKSIFY_DNAT=10.0.0.1:443=11.0.0.2,10.0.0.1:80=10.0.0.2",
+			       NULL };
+	const char *ok[] = { PX, "SOCKSIFY_NO_PROXY=10.0.0.0/8,192.168.0.0/16",
+			     "SOCKSIFY_DNAT=10.0.0.1=192.168.1.1,11.0.0.1=10.0.0.1",
+			     NULL };
+	const char *all[] = { PX, "SOCKSIFY_NO_PROXY=*",
+			      "SOCKSIFY_DNAT=10.0.0.1=11.0.0.2", NULL };
+	const char *none[] = { PX, "SOCKSIFY_NO_PROXY=",
+			       "SOCKSIFY_DNAT=127.0.0.1=11.0.0.2", NULL };
+	struct sfy_config c;
+
+	ck_assert_int_eq(parse(&c, dead), -EINVAL);
+	ck_assert(c.broken);
+	ck_assert_int_eq(c.dnat.n, 0);
+	ck_assert_ptr_nonnull(strstr(logged(), "SOCKSIFY_DNAT: 10.0.0.1 is in the no-proxy list and 11.0.0.2 is not"));
+	/* the default list's loopback counts */
+	ck_assert_int_eq(parse(&c, loop), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(logged(), "127.0.0.1 is in the no-proxy list and 198.51.100.1 is not"));
+	/* a range with a port: the rule for another port is alive; for the
+	 * new address only a range for every port counts (as -f judges) */
+	ck_assert_int_eq(parse(&c, port), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(logged(), "10.0.0.1 is in the no-proxy list and 10.0.0.2 is not"));
+	ck_assert_int_eq(parse(&c, ok), 0);
+	ck_assert_int_eq(c.dnat.n, 2);
+	ck_assert_int_eq(parse(&c, all), 0);
+	ck_assert_int_eq(parse(&c, none), 0);
+	ck_assert_int_eq(c.dnat.n, 1);
+}
+END_TEST
+
 START_TEST(defaults_equal_their_texts)
 {
 	const char *unset[] = { PX, NULL };
@@ -608,6 +649,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, timeouts);
 	tcase_add_test(tc, chain_modes);
 	tcase_add_test(tc, fake_nets);
+	tcase_add_test(tc, dnat_against_no_proxy);
 	tcase_add_test(tc, defaults_equal_their_texts);
 	tcase_add_test(tc, errno_preserved);
 	suite_add_tcase(s, tc);
