@@ -62,8 +62,10 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 	struct socks5_task pt = { .h = &ph, .connecting = true,
 				  .events = POLLOUT, .wait = true };
 	/* The probe speaks SOCKS5 to hop 0: nothing to learn from others. */
-	bool probing = opts && opts->probe && opts->probe_fd >= 0 && chain &&
-		       nhops && chain[0].type == SOCKS5_HOP_SOCKS5;
+	size_t first = opts && opts->pick ? opts->pick[0] : 0;
+	const struct socks5_proxy *hop0 = chain && nhops ? &chain[first] : NULL;
+	bool probing = opts && opts->probe && opts->probe_fd >= 0 && hop0 &&
+		       hop0->type == SOCKS5_HOP_SOCKS5;
 
 	if (opts) {
 		opts->probe_result = SOCKS5_PROBE_NONE;
@@ -76,7 +78,7 @@ int socks5_handshake_ex(const struct socks5_io *io, int fd,
 		return socks5_hs_result(&h, NULL, why);
 	if (probing) {
 		pt.fd = opts->probe_fd;
-		socks5_probe_begin(&ph, chain);
+		socks5_probe_begin(&ph, hop0);
 	}
 	socks5_drive(io, &t, probing ? &pt : NULL, deadline_ms);
 	if (probing) {

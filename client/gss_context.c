@@ -137,7 +137,7 @@ static uint8_t *gss_tx(struct socks5_hs *h)
 /* The level this hop asks for (URL &level=; confidentiality unset). */
 static uint8_t gss_asked(const struct socks5_hs *h)
 {
-	const struct socks5_proxy *p = &h->chain[h->hop];
+	const struct socks5_proxy *p = socks5_hs_hop_at(h, h->hop);
 
 	return p->gss_level_set ? p->gss_level :
 				  SOCKS5_GSS_LEVEL_CONFIDENTIALITY;
@@ -209,7 +209,7 @@ static enum socks5_status gss_encode_level(struct socks5_hs *h)
 
 enum socks5_status socks5_hs_gss_begin(struct socks5_hs *h)
 {
-	const struct socks5_proxy *p = &h->chain[h->hop];
+	const struct socks5_proxy *p = socks5_hs_hop_at(h, h->hop);
 	char name[SOCKS5_GSS_SERVICE_MAX + 1 + SOCKS5_DOMAIN_MAX + 1];
 	gss_buffer_desc nb;
 	OM_uint32 major, minor;

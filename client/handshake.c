@@ -124,7 +124,7 @@ static bool request_due(const struct socks5_hs *h)
 /* What the current hop speaks (a lone reply is SOCKS5's). */
 static uint8_t hop_type(const struct socks5_hs *h)
 {
-	return h->chain ? h->chain[h->hop].type : SOCKS5_HOP_SOCKS5;
+	return h->chain ? socks5_hs_hop_at(h, h->hop)->type : SOCKS5_HOP_SOCKS5;
 }
 
 /*
@@ -143,12 +143,12 @@ enum socks5_status socks5_hs_target(const struct socks5_hs *h,
 		return SOCKS5_OK;
 	}
 	*cmd = SOCKS5_CMD_CONNECT;
-	return socks5_proxy_addr(&h->chain[h->hop + 1], a);
+	return socks5_proxy_addr(socks5_hs_hop_at(h, h->hop + 1), a);
 }
 
 static enum socks5_status encode_greeting(struct socks5_hs *h, size_t *len)
 {
-	const struct socks5_proxy *p = &h->chain[h->hop];
+	const struct socks5_proxy *p = socks5_hs_hop_at(h, h->hop);
 
 	h->n_offered = 0;
 	/* GSSAPI asked for: that method only (never pipelined), so a proxy
@@ -170,7 +170,7 @@ static enum socks5_status encode_greeting(struct socks5_hs *h, size_t *len)
 
 static enum socks5_status encode_auth(struct socks5_hs *h, size_t *len)
 {
-	const struct socks5_proxy *p = &h->chain[h->hop];
+	const struct socks5_proxy *p = socks5_hs_hop_at(h, h->hop);
 
 	return socks5_encode_auth(h->out + h->out_len,
 				  sizeof(h->out) - h->out_len, p->user,
@@ -190,7 +190,7 @@ static enum socks5_status encode_request(struct socks5_hs *h, size_t *len)
 	st = socks5_hs_target(h, &target, &cmd);
 	if (st != SOCKS5_OK)
 		return st;
-	p = &h->chain[h->hop];
+	p = socks5_hs_hop_at(h, h->hop);
 	if (p->type != SOCKS5_HOP_SOCKS5 && cmd != SOCKS5_CMD_CONNECT)
 		return SOCKS5_E_HOP_CMD;
 	switch (p->type) {
@@ -252,7 +252,8 @@ static void hs_encode(struct socks5_hs *h)
 	}
 	if (s != SOCKS5_HS_GREETING_SEND || !h->piped)
 		return;
-	if (h->chain[h->hop].has_auth && !hs_append(h, SOCKS5_HS_AUTH_SEND))
+	if (socks5_hs_hop_at(h, h->hop)->has_auth &&
+	    !hs_append(h, SOCKS5_HS_AUTH_SEND))
 		return;
 	if (request_due(h))
 		hs_append(h, SOCKS5_HS_REQUEST_SEND);
@@ -284,7 +285,8 @@ static size_t lookahead(const struct socks5_hs *h)
 
 	if (!h->piped)
 		return 0;
-	if (h->state == SOCKS5_HS_METHOD_RECV && h->chain[h->hop].has_auth)
+	if (h->state == SOCKS5_HS_METHOD_RECV &&
+	    socks5_hs_hop_at(h, h->hop)->has_auth)
 		n += first_ask(SOCKS5_HS_AUTH_RECV);
 	if ((h->state == SOCKS5_HS_METHOD_RECV ||
 	     h->state == SOCKS5_HS_AUTH_RECV) && request_due(h))
@@ -494,7 +496,7 @@ static void hs_enter(struct socks5_hs *h, enum socks5_hs_state next)
 	if (next == SOCKS5_HS_GREETING_SEND || next == SOCKS5_HS_REQUEST_SEND) {
 		h->piped = next == SOCKS5_HS_GREETING_SEND && h->chain &&
 			   h->hop < 32 && (h->pipeline >> h->hop & 1u) &&
-			   !h->chain[h->hop].gssapi;
+			   !socks5_hs_hop_at(h, h->hop)->gssapi;
 		if (h->in_len) { /* bytes past a hop's reply: cannot be */
 			socks5_hs_fail(h, SOCKS5_E_ARG, 0);
 			return;
@@ -572,14 +574,16 @@ static void hs_init(struct socks5_hs *h)
 	h->fail.state = hs_state_names[SOCKS5_HS_GREETING_SEND];
 }
 
-static bool chain_ok(const struct socks5_proxy *chain, size_t nhops)
+static bool chain_ok(const struct socks5_proxy *chain, size_t nhops,
+		     const uint16_t *pick)
 {
 	size_t i;
 
 	if (!chain || nhops == 0 || nhops > SOCKS5_CHAIN_MAX)
 		return false;
 	for (i = 0; i < nhops; i++)
-		if (chain[i].host[0] == '\0')
+		if ((pick && pick[i] >= SOCKS5_CHAIN_MAX) ||
+		    chain[pick ? pick[i] : i].host[0] == '\0')
 			return false;
 	return true;
 }
@@ -596,12 +600,15 @@ void socks5_hs_begin(struct socks5_hs *h, const struct socks5_proxy *chain,
 		     size_t nhops, uint8_t cmd, const struct socks5_addr *dst,
 		     const struct socks5_hs_opts *opts)
 {
-	if (!chain_ok(chain, nhops)) {
+	const uint16_t *pick = opts ? opts->pick : NULL;
+
+	if (!chain_ok(chain, nhops, pick)) {
 		hs_refuse(h);
 		return;
 	}
 	hs_init(h);
 	h->chain = chain;
+	h->pick = pick;
 	h->nhops = nhops;
 	h->cmd = cmd;
 	h->dst = dst;
@@ -651,12 +658,12 @@ const uint8_t *socks5_hs_pending(const struct socks5_hs *h, size_t *len)
 	return h->in;
 }
 
-static bool chain_has_password(const struct socks5_proxy *chain, size_t n)
+static bool chain_has_password(const struct socks5_hs *h)
 {
 	size_t i;
 
-	for (i = 0; chain && i < n; i++)
-		if (chain[i].has_auth)
+	for (i = 0; h->chain && i < h->nhops; i++)
+		if (socks5_hs_hop_at(h, i)->has_auth)
 			return true;
 	return false;
 }
@@ -670,7 +677,7 @@ int socks5_hs_result(struct socks5_hs *h, struct socks5_reply *bound,
 		return -EINPROGRESS;
 	socks5_hs_gss_end(h);
 	explicit_bzero(h->out, sizeof(h->out));
-	if (chain_has_password(h->chain, h->nhops))
+	if (chain_has_password(h))
 		socks5_wipe_registers(); /* the password went out (wipe.h) */
 	if (h->state == SOCKS5_HS_DONE) {
 		h->fail.state = hs_state_names[SOCKS5_HS_DONE];

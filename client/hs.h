@@ -15,6 +15,14 @@
 
 #define SOCKS5_INTERNAL __attribute__((visibility("hidden")))
 
+/* Hop i of a machine's chain: chain[pick[i]] when the caller picked the
+ * hops by index (socks5_hs_opts.pick), else chain[i]. */
+static inline const struct socks5_proxy *socks5_hs_hop_at(
+	const struct socks5_hs *h, size_t i)
+{
+	return &h->chain[h->pick ? h->pick[i] : i];
+}
+
 /*
  * One descriptor's share of the driver: the machine, and what it waits
  * for. A side task (the pipelining probe) may still be connecting.

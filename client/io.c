@@ -105,7 +105,7 @@ static bool recv_http_block(const struct socks5_io *io, struct socks5_task *t)
 	ssize_t n;
 
 	if (!io->peek || !h->chain || h->state != SOCKS5_HS_REPLY_RECV ||
-	    h->chain[h->hop].type != SOCKS5_HOP_HTTP)
+	    socks5_hs_hop_at(h, h->hop)->type != SOCKS5_HOP_HTTP)
 		return false;
 	n = io->recv(t->fd, buf, sizeof(buf),
 		     MSG_PEEK | MSG_DONTWAIT | MSG_NOSIGNAL);

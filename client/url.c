@@ -43,65 +43,14 @@
  *    needs escaping, as %2C).
  */
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "hs.h"
+#include "sbuf.h"
 #include "socks5_gssapi.h"
 #include "wipe.h"
-
-/* A bounded, always-terminated string builder for messages. */
-struct sbuf {
-	char *p;
-	size_t cap, n;
-};
-
-static void sb_init(struct sbuf *b, char *p, size_t cap)
-{
-	b->p = cap ? p : NULL;
-	b->cap = b->p ? cap : 0;
-	b->n = 0;
-	if (b->cap)
-		b->p[0] = '\0';
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	if (b->n + 1 < b->cap) {
-		b->p[b->n++] = c;
-		b->p[b->n] = '\0';
-	}
-}
-
-/* Quoted text from the user: anything that could break the line is '?'. */
-static void sb_put_text(struct sbuf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		sb_putc(b, (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?');
-	}
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (b->n + 1 >= b->cap)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
-	va_end(ap);
-	if (r > 0)
-		b->n += (size_t)r < b->cap - b->n ? (size_t)r : b->cap - b->n - 1;
-}
 
 /*
  * Where the password of the URL s[0..n) is: the text between the first ':'
@@ -567,17 +516,36 @@ static const char *next_hop(const char *s, size_t *len, const char **next)
 	return s;
 }
 
+/* Hop i's place: out[i], or with no out (a check only) one of two
+ * scratch proxies, the hop before it being the other. */
+static struct socks5_proxy *chain_slot(struct socks5_proxy *out,
+				       struct socks5_proxy *scratch, size_t i)
+{
+	return out ? &out[i] : &scratch[i & 1];
+}
+
+/* A socks4:// hop reaches the next one by an IPv4 address only. */
+static bool socks4_reaches(const struct socks5_proxy *hop,
+			   const struct socks5_proxy *next)
+{
+	struct in_addr a4;
+
+	return hop->type != SOCKS5_HOP_SOCKS4 ||
+	       inet_pton(AF_INET, next->host, &a4) == 1;
+}
+
 enum socks5_status socks5_url_parse_chain(const char *list,
 					  struct socks5_proxy *out, size_t max,
 					  size_t *n, char *err, size_t errcap)
 {
+	struct socks5_proxy scratch[2];
 	const char *cur, *hop;
-	size_t count = 0, empty = 0, len, i;
+	size_t count = 0, empty = 0, len, i, bad;
 	enum socks5_status st;
 	struct sbuf msg;
 
 	sb_init(&msg, err, errcap);
-	if (!list || !n || (!out && max)) {
+	if (!list || !n) {
 		sb_printf(&msg, "no proxy list given");
 		return SOCKS5_E_ARG;
 	}
@@ -602,29 +570,35 @@ enum socks5_status socks5_url_parse_chain(const char *list,
 	}
 	for (cur = list, i = 0; cur; i++) {
 		hop = next_hop(cur, &len, &cur);
-		st = parse_report(hop, len, &out[i], err, errcap, i + 1, count);
+		st = parse_report(hop, len, chain_slot(out, scratch, i), err,
+				  errcap, i + 1, count);
 		if (st != SOCKS5_OK) {
-			while (i > 0)
+			while (out && i > 0) /* hop i itself holds nothing */
 				socks5_proxy_wipe(&out[--i]);
+			explicit_bzero(scratch, sizeof(scratch));
 			return st;
 		}
+		bad = i - 1;
+		if (!out && i && !socks4_reaches(&scratch[bad & 1],
+						 &scratch[i & 1]))
+			goto socks4;
 	}
-	for (i = 0; i + 1 < count; i++) {
-		struct in_addr a4;
-
-		if (out[i].type != SOCKS5_HOP_SOCKS4 ||
-		    inet_pton(AF_INET, out[i + 1].host, &a4) == 1)
-			continue;
-		sb_printf(&msg, "proxy chain: hop %zu is socks4://, which can reach hop %zu only by an IPv4 address, not \"",
-			  i + 1, i + 2);
-		sb_put_text(&msg, out[i + 1].host, strlen(out[i + 1].host));
-		sb_printf(&msg, "\" (use socks4a:// for a name)");
-		for (i = count; i > 0;)
-			socks5_proxy_wipe(&out[--i]);
-		return SOCKS5_E_URL_CHAIN;
-	}
+	for (bad = 0; out && bad + 1 < count; bad++)
+		if (!socks4_reaches(&out[bad], &out[bad + 1]))
+			goto socks4;
+	explicit_bzero(scratch, sizeof(scratch));
 	*n = count;
 	return SOCKS5_OK;
+socks4:
+	sb_printf(&msg, "proxy chain: hop %zu is socks4://, which can reach hop %zu only by an IPv4 address, not \"",
+		  bad + 1, bad + 2);
+	hop = chain_slot(out, scratch, bad + 1)->host;
+	sb_put_text(&msg, hop, strlen(hop));
+	sb_printf(&msg, "\" (use socks4a:// for a name)");
+	for (i = count; out && i > 0;)
+		socks5_proxy_wipe(&out[--i]);
+	explicit_bzero(scratch, sizeof(scratch));
+	return SOCKS5_E_URL_CHAIN;
 }
 
 void socks5_url_hide_passwords(char *list)

@@ -10,10 +10,11 @@
  *   then    UDP ASSOCIATE and a datagram through the relay (check_udp.c)
  *
  * In a chain mode other than strict (SOCKSIFY_CHAIN), each hop is first
- * reached and negotiated alone, so the report says which hops are dead;
- * the walk above then runs over the hops a program would use now (the
- * live ones in order for dynamic; the first SOCKSIFY_CHAIN_LEN live ones
- * for random and round-robin, which vary from connection to connection).
+ * reached and negotiated alone (check_modes.c), so the report says which
+ * hops are dead; the walk above then runs over the hops a program would
+ * use now (the live ones in order for dynamic; the first
+ * SOCKSIFY_CHAIN_LEN live ones for random and round-robin, which vary
+ * from connection to connection).
  *
  * The blocking driver (socks5_handshake) reports only where it stopped;
  * here the user wants to see each step succeed, so check.c steps the same
@@ -541,70 +542,6 @@ static bool setup(struct sfy_probe *pr, const struct sfy_settings *s)
 	return true;
 }
 
-static bool check_tcp(struct sfy_probe *pr);
-
-/*
- * A chain mode other than strict: each hop alone (reach, method, auth),
- * then pr keeps the hops a program would use now. Returns how many hops
- * are dead, or -1 when too few are alive for a chain (said).
- */
-static int walk_hops_alone(struct sfy_probe *pr)
-{
-	static struct sfy_probe one; /* large: not on the stack */
-	struct socks5_proxy keep[SOCKS5_CHAIN_MAX];
-	size_t i, n = 0, dead = 0, need;
-	bool alive[SOCKS5_CHAIN_MAX];
-
-	printf("chain mode %s: each hop alone first (programs skip a dead one)\n",
-	       socks5_chain_mode_name(pr->chain_mode));
-	for (i = 0; i < pr->nhops; i++) {
-		memset(&one, 0, sizeof(one));
-		one.io = pr->io;
-		one.hops[0] = pr->hops[i];
-		one.nhops = 1;
-		one.label[0] = i;
-		one.timeout_ms = pr->timeout_ms;
-		one.udp_mode = pr->udp_mode;
-		alive[i] = check_tcp(&one);
-		socks5_proxy_wipe(&one.hops[0]);
-		if (!alive[i]) {
-			dead++;
-			printf("  DEAD  hop %zu: programs skip it (failed at %s)\n",
-			       i + 1, one.failed_step ? one.failed_step : "?");
-		}
-	}
-	need = pr->chain_mode == SFY_CHAIN_DYNAMIC ? 1 : pr->chain_len;
-	for (i = 0; i < pr->nhops; i++) {
-		if (alive[i] && (pr->chain_mode == SFY_CHAIN_DYNAMIC || n < need)) {
-			keep[n] = pr->hops[i];
-			pr->label[n++] = i;
-		}
-	}
-	for (i = 0; i < pr->nhops; i++)
-		socks5_proxy_wipe(&pr->hops[i]);
-	if (n < need) {
-		printf("result: FAILED: %zu of %zu hops answer, a %s chain needs %zu: programs' connections fail (exit status %d)\n",
-		       n, pr->nhops, socks5_chain_mode_name(pr->chain_mode), need,
-		       SFY_CHECK_FAILED);
-		for (i = 0; i < n; i++)
-			socks5_proxy_wipe(&keep[i]);
-		pr->nhops = 0;
-		return -1;
-	}
-	memcpy(pr->hops, keep, n * sizeof(keep[0]));
-	for (i = 0; i < n; i++)
-		socks5_proxy_wipe(&keep[i]);
-	pr->nhops = n;
-	printf("the chain a program would use now (%s%s):",
-	       socks5_chain_mode_name(pr->chain_mode),
-	       pr->chain_mode == SFY_CHAIN_DYNAMIC ? "" :
-	       ", one of the chains it picks");
-	for (i = 0; i < n; i++)
-		printf(" hop %zu", pr->label[i] + 1);
-	putchar('\n');
-	return (int)dead;
-}
-
 static void header(const struct sfy_probe *pr)
 {
 	printf("socksify --check: %zu proxy hop%s, ", pr->nhops,
@@ -617,8 +554,8 @@ static void header(const struct sfy_probe *pr)
 		printf("no destination (socksify --check HOST:PORT also tries a CONNECT and a datagram)\n");
 }
 
-/* The TCP part; true when every hop was negotiated. */
-static bool check_tcp(struct sfy_probe *pr)
+/* The TCP part (check.h). */
+bool sfy_check_tcp(struct sfy_probe *pr)
 {
 	struct tcp_run r = { .pr = pr };
 	struct socks5_hs_opts opts = { .trace = on_state, .trace_arg = &r };
@@ -644,45 +581,45 @@ static bool check_tcp(struct sfy_probe *pr)
 	return !step || !strcmp(step, "connect");
 }
 
-int sfy_check(const struct sfy_settings *s, const char *dest)
+/* sfy_check over pr's allocated hops; every hop wiped on return. */
+static int check_run(struct sfy_probe *p, const struct sfy_settings *s,
+		     const char *dest)
 {
-	struct sfy_probe pr;
 	bool negotiated;
 	int dead = 0;
 	size_t i;
 
-	memset(&pr, 0, sizeof(pr));
-	if (!setup(&pr, s))
+	if (!setup(p, s))
 		return SFY_EXIT_USAGE;
-	if (dest && !parse_dest(&pr, dest)) {
-		for (i = 0; i < pr.nhops; i++)
-			socks5_proxy_wipe(&pr.hops[i]);
+	if (dest && !parse_dest(p, dest)) {
+		for (i = 0; i < p->nhops; i++)
+			socks5_proxy_wipe(&p->hops[i]);
 		return SFY_EXIT_USAGE;
 	}
-	header(&pr);
-	if (pr.chain_mode != SFY_CHAIN_STRICT && pr.nhops > 1) {
-		dead = walk_hops_alone(&pr);
+	header(p);
+	if (p->chain_mode != SFY_CHAIN_STRICT && p->nhops > 1) {
+		dead = sfy_check_hops_alone(p);
 		if (dead < 0)
 			return SFY_CHECK_FAILED;
 	}
-	negotiated = check_tcp(&pr);
-	pr.tcp_failed = pr.failed_step != NULL;
+	negotiated = sfy_check_tcp(p);
+	p->tcp_failed = p->failed_step != NULL;
 	if (negotiated)
-		sfy_check_udp(&pr);
-	for (i = 0; i < pr.nhops; i++)
-		socks5_proxy_wipe(&pr.hops[i]);
-	if (pr.tcp_failed && !strcmp(pr.failed_step, "connect")) {
+		sfy_check_udp(p);
+	for (i = 0; i < p->nhops; i++)
+		socks5_proxy_wipe(&p->hops[i]);
+	if (p->tcp_failed && !strcmp(p->failed_step, "connect")) {
 		printf("result: FAILED: the proxy%s works, but %s cannot be reached through it (exit status %d)\n",
-		       pr.nhops > 1 ? " chain" : "", pr.dst_shown, SFY_CHECK_FAILED);
+		       p->nhops > 1 ? " chain" : "", p->dst_shown, SFY_CHECK_FAILED);
 		return SFY_CHECK_FAILED;
 	}
-	if (pr.tcp_failed) {
+	if (p->tcp_failed) {
 		printf("result: FAILED at hop %zu, %s: programs cannot use this proxy%s (exit status %d)\n",
-		       pr.label[pr.failed_hop] + 1, pr.failed_step,
-		       pr.nhops > 1 ? " chain" : "", SFY_CHECK_FAILED);
+		       p->label[p->failed_hop] + 1, p->failed_step,
+		       p->nhops > 1 ? " chain" : "", SFY_CHECK_FAILED);
 		return SFY_CHECK_FAILED;
 	}
-	if (pr.udp_failed) {
+	if (p->udp_failed) {
 		printf("result: TCP works, UDP does not: UDP programs will fail unless SOCKSIFY_UDP=direct or block (exit status %d)\n",
 		       SFY_CHECK_UDP_FAILED);
 		return SFY_CHECK_UDP_FAILED;
@@ -694,4 +631,20 @@ int sfy_check(const struct sfy_settings *s, const char *dest)
 	}
 	printf("result: OK, everything checked works\n");
 	return SFY_CHECK_OK;
+}
+
+int sfy_check(const struct sfy_settings *s, const char *dest)
+{
+	struct sfy_probe pr = { 0 };
+	int rc = SFY_EXIT_USAGE;
+
+	pr.hops = calloc(SOCKS5_CHAIN_MAX, sizeof(*pr.hops));
+	pr.label = calloc(SOCKS5_CHAIN_MAX, sizeof(*pr.label));
+	if (pr.hops && pr.label)
+		rc = check_run(&pr, s, dest);
+	else
+		fputs("socksify: --check: out of memory\n", stderr);
+	free(pr.hops);
+	free(pr.label);
+	return rc;
 }

@@ -16,9 +16,11 @@ enum sfy_step_result { STEP_OK, STEP_FAIL, STEP_SKIP, STEP_NOTE };
 
 struct sfy_probe {
 	const struct socks5_io *io;
-	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
+	/* room for SOCKS5_CHAIN_MAX of each (allocated: 512 proxies are some
+	 * 430 KiB, too many for a stack) */
+	struct socks5_proxy *hops;
 	size_t nhops;
-	size_t label[SOCKS5_CHAIN_MAX]; /* each hop's place in the settings */
+	size_t *label;            /* each hop's place in the settings */
 	int chain_mode;           /* SFY_CHAIN_* (tool.h) */
 	size_t chain_len;         /* random, round-robin: hops per chain */
 	int timeout_ms;
@@ -73,6 +75,17 @@ struct sfy_addrs {
  * address, or a negative errno with the reason in why. */
 int sfy_resolve(const char *host, uint16_t port, int timeout_ms,
 		struct sfy_addrs *out, char *why, size_t cap);
+
+/* The TCP steps over pr's chain, hop by hop (check.c); true when every
+ * hop was negotiated (and the destination, when named, reached or
+ * refused by the last hop). */
+bool sfy_check_tcp(struct sfy_probe *pr);
+
+/* A chain mode other than strict (check_modes.c): each hop alone (reach,
+ * method, auth), then pr keeps the hops a program would use now. Returns
+ * how many hops are dead, or -1 when too few are alive for a chain
+ * (said). */
+int sfy_check_hops_alone(struct sfy_probe *pr);
 
 /* The UDP steps (check_udp.c). */
 void sfy_check_udp(struct sfy_probe *pr);

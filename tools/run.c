@@ -37,19 +37,22 @@ static void set_env(const char *name, const char *value)
 static void say_plan(const struct sfy_settings *s, const char *lib,
 		     const char *prog)
 {
-	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
+	struct socks5_proxy *hops = calloc(SOCKS5_CHAIN_MAX, sizeof(*hops));
 	char url[SOCKS5_URL_SHOWN_MAX];
 	size_t n = 0, i;
 
-	if (socks5_url_parse_chain(s->proxy, hops, SOCKS5_CHAIN_MAX, &n, NULL,
-				   0) != SOCKS5_OK)
+	if (!hops || socks5_url_parse_chain(s->proxy, hops, SOCKS5_CHAIN_MAX,
+					    &n, NULL, 0) != SOCKS5_OK) {
+		free(hops);
 		return;
+	}
 	for (i = 0; i < n; i++) {
 		socks5_url_format(&hops[i], url, sizeof(url));
 		socks5_proxy_wipe(&hops[i]);
 		fprintf(stderr, "socksify: hop %zu: %s (from %s)\n", i + 1, url,
 			s->source);
 	}
+	free(hops);
 	fprintf(stderr, "socksify: preloading %s into %s\n", lib, prog);
 }
 

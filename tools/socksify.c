@@ -63,8 +63,9 @@ static void usage(FILE *f)
 	      "                       Basic auth, the proxy resolves); raw://host:port\n"
 	      "                       (a TCP forwarder, asked nothing). Port defaults\n"
 	      "                       to 1080, IPv6 hosts in brackets. Repeat, or give\n"
-	      "                       a comma list, for a chain (first hop first); any\n"
-	      "                       type at any hop, UDP only with a SOCKS5 first hop.\n"
+	      "                       a comma list, for a chain (first hop first, at\n"
+	      "                       most 512); any type at any hop, UDP only with a\n"
+	      "                       SOCKS5 first hop.\n"
 	      "  -f, --config FILE    read a proxychains-ng configuration (proxychains.conf)\n"
 	      "  -n, --no-proxy LIST  destinations that go direct: comma list of CIDRs\n"
 	      "                       (ADDR:PORT/N for one port), host names, .suffix,\n"
@@ -146,7 +147,7 @@ static char *list_append(char *list, const char *text)
 
 static void __attribute__((noreturn)) die_too_many(size_t nhops)
 {
-	fprintf(stderr, "socksify: -x: %zu proxies in all; a chain has at most %d hops\n",
+	fprintf(stderr, "socksify: -x: %zu proxies in all; a list holds at most %d\n",
 		nhops, SOCKS5_CHAIN_MAX);
 	exit(SFY_EXIT_USAGE);
 }
@@ -159,26 +160,25 @@ static void __attribute__((noreturn)) die_too_many(size_t nhops)
  */
 static size_t validate(const char *what, const char *list, size_t max)
 {
-	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
 	/* The message quotes the URL (masked: "***" for each password, at
 	 * most 2 bytes longer per hop) before the reason: room for all of
 	 * it, so the reason is never cut off. */
 	size_t cap = strlen(list) + 512;
 	char *err = calloc(1, cap);
 	enum socks5_status st;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	if (!err)
 		die_oom();
-	st = socks5_url_parse_chain(list, hops, max, &n, err, cap);
+	/* no room for the hops: checked one by one (512 would not fit a
+	 * stack) */
+	st = socks5_url_parse_chain(list, NULL, max, &n, err, cap);
 	if (st != SOCKS5_OK) {
 		fprintf(stderr, "socksify: %s: %s\n", what,
 			err[0] ? err : socks5_strerror(st));
 		exit(SFY_EXIT_USAGE);
 	}
 	free(err);
-	for (i = 0; i < n; i++)
-		socks5_proxy_wipe(&hops[i]);
 	return n;
 }
 

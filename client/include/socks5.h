@@ -265,7 +265,14 @@ size_t socks5_udp_header_len(const uint8_t *dgram, size_t avail);
 /* ------------------------------------------------------------------ */
 /* Proxy URLs                                                           */
 
-#define SOCKS5_CHAIN_MAX 8
+/* Hops in a chain, and proxies in a list a chain is picked from: as many
+ * as proxychains-ng reads (its MAX_CHAIN). 512 of struct socks5_proxy
+ * are some 430 KiB: keep such an array off the stack (the handshake
+ * reads a chain through socks5_hs_opts.pick, no copies needed).
+ * API/ABI change (libsocks5 is 0.x, linked statically): this was 8;
+ * struct socks5_hs and struct socks5_hs_opts grew a pick field; and
+ * socks5_url_parse_chain takes out NULL (a check). Rebuild callers. */
+#define SOCKS5_CHAIN_MAX 512
 #define SOCKS5_GSS_SERVICE_MAX 63
 #define SOCKS5_DEFAULT_PORT 1080 /* every scheme's, as in curl */
 
@@ -310,7 +317,9 @@ struct socks5_proxy {
  * any password is masked as "***". */
 enum socks5_status socks5_url_parse(const char *url, struct socks5_proxy *out,
 				    char *err, size_t errcap);
-/* Parses a comma-separated chain, first hop first, at most max hops. */
+/* Parses a comma-separated chain, first hop first, at most max hops.
+ * out NULL: checks the list only, hop by hop in two proxies of its own
+ * (no room for the hops needed), and sets *n to its length. */
 enum socks5_status socks5_url_parse_chain(const char *list,
 					  struct socks5_proxy *out, size_t max,
 					  size_t *n, char *err, size_t errcap);
@@ -436,7 +445,8 @@ enum socks5_probe {
 
 /* Options of socks5_handshake_ex; all zero is socks5_handshake. */
 struct socks5_hs_opts {
-	uint32_t pipeline;   /* bit i set: hop i is pipelined */
+	uint32_t pipeline;   /* bit i set: hop i is pipelined (hops 0..31;
+			      * later hops never are) */
 	bool probe;          /* run the probe on probe_fd alongside */
 	int probe_fd;        /* a non-blocking stream socket whose connect()
 			      * to hop 0 is started (EINPROGRESS) or done;
@@ -454,6 +464,12 @@ struct socks5_hs_opts {
 	 * does not ask (gss_take false): the context is then deleted. */
 	bool gss_take;
 	struct socks5_gss_sec *gss_sec;
+	/* The chain's hops by index: hop i is
+	 * chain[pick[i]], i < nhops, each index below SOCKS5_CHAIN_MAX;
+	 * NULL: hop i is chain[i]. So a caller whose proxy list is large
+	 * runs a chain picked from it without copying any proxy. pick must
+	 * outlive the handshake. */
+	const uint16_t *pick;
 };
 
 /* ------------------------------------------------------------------ */
@@ -525,11 +541,12 @@ enum socks5_hs_state {
 struct socks5_hs {
 	enum socks5_hs_state state;
 	const struct socks5_proxy *chain; /* NULL when reading a lone reply */
+	const uint16_t *pick;             /* hop i is chain[pick[i]]; NULL: i */
 	size_t nhops;
 	size_t hop;                       /* hop being negotiated */
 	uint8_t cmd;                      /* for the last hop */
 	const struct socks5_addr *dst;    /* for the last hop; NULL: none */
-	uint32_t pipeline;                /* bit i: hop i is pipelined */
+	uint32_t pipeline;                /* bit i: hop i (< 32) is pipelined */
 	bool piped;                       /* the current hop is */
 
 	uint8_t offered[2];               /* methods in the greeting */
@@ -566,7 +583,8 @@ struct socks5_hs {
 };
 
 /*
- * Starts a handshake over chain (1..SOCKS5_CHAIN_MAX hops) to dst: for
+ * Starts a handshake over chain (1..SOCKS5_CHAIN_MAX hops; with
+ * opts->pick, the hops chain[pick[0..nhops)]) to dst: for
  * each hop, method negotiation (no-auth, or username/password when the hop
  * has a user) and, between hops, CONNECT to the next hop; then cmd to dst
  * at the last hop. dst NULL: no request at the last hop, the machine is

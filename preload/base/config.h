@@ -58,8 +58,7 @@ struct sfy_config {
 	bool enabled;        /* a proxy is configured (else we change nothing) */
 	bool broken;         /* configuration invalid: fail closed */
 	int broken_errno;    /* EINVAL or ECONNREFUSED */
-	struct socks5_proxy chain[SOCKS5_CHAIN_MAX];
-	size_t nhops;
+	size_t nhops;        /* hops in chain[] (at the end, below) */
 	enum sfy_chain_mode chain_mode; /* SOCKSIFY_CHAIN (chainpick.h) */
 	size_t chain_len;    /* SOCKSIFY_CHAIN_LEN: random, round-robin */
 	enum sfy_dns_mode dns;
@@ -75,6 +74,11 @@ struct sfy_config {
 	struct sfy_bypass bypass;
 	struct sfy_cidr fake4, fake6; /* SOCKSIFY_FAKE_NET */
 	struct sfy_dnat dnat;         /* SOCKSIFY_DNAT (route/dnat.h) */
+	/* The proxy list, last: SOCKS5_CHAIN_MAX of them are some 430 KiB
+	 * of zeroes (BSS) of which only the nhops parsed are ever written,
+	 * so a program pays the pages of its own hops only; the fields
+	 * above stay on the first pages. Never copy the whole struct. */
+	struct socks5_proxy chain[SOCKS5_CHAIN_MAX];
 };
 
 /* The frozen configuration; initialises it on first call. Never NULL.

@@ -318,20 +318,26 @@ void sfy_log_write(int level, const char *fmt, ...)
 }
 
 void sfy_log_chain(char *buf, size_t cap, const struct socks5_proxy *chain,
-		   size_t nhops)
+		   const uint16_t *pick, size_t nhops)
 {
-	size_t i, used = 0;
+	/* room for the tail " > ... (512 more)" */
+	const size_t tail = sizeof(" > ... (99999 more)");
+	char url[SOCKS5_URL_SHOWN_MAX];
+	size_t i, used = 0, len;
 
 	if (!cap)
 		return;
 	buf[0] = '\0';
-	for (i = 0; i < nhops && used + 1 < cap; i++) {
-		if (i) {
-			snprintf(buf + used, cap - used, " > ");
-			used += strnlen(buf + used, cap - used);
+	for (i = 0; i < nhops; i++) {
+		socks5_url_format(&chain[pick ? pick[i] : i], url, sizeof(url));
+		len = strlen(url) + (i ? 3 : 0);
+		if (used + len + (i + 1 < nhops ? tail : 0) >= cap) {
+			snprintf(buf + used, cap - used, "%s... (%zu more)",
+				 i ? " > " : "", nhops - i);
+			break;
 		}
-		socks5_url_format(&chain[i], buf + used, cap - used);
-		used += strnlen(buf + used, cap - used);
+		snprintf(buf + used, cap - used, "%s%s", i ? " > " : "", url);
+		used += len;
 	}
 }
 

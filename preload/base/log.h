@@ -55,9 +55,15 @@ int sfy_log_own_fd(void);
 void sfy_log_move_fd(void);
 
 /* The chain for a log line, passwords masked: "socks5://a:1080" or
- * "socks5://a:1080 > socks5h://u:***@b:1080". Always terminated. */
+ * "socks5://a:1080 > socks5h://u:***@b:1080"; the hops are
+ * chain[pick[i]] (pick NULL: chain[i]). Always terminated; a chain
+ * longer than cap ends "> ... (N more)". SFY_LOG_CHAIN_MAX is a buffer
+ * for a stack, sized so that the tail still fits a log line (1024 bytes
+ * with its prefix and the words around the chain): a few hops in full,
+ * not 512 of them. */
+#define SFY_LOG_CHAIN_MAX 768
 void sfy_log_chain(char *buf, size_t cap, const struct socks5_proxy *chain,
-		   size_t nhops);
+		   const uint16_t *pick, size_t nhops);
 /* Microseconds on CLOCK_MONOTONIC, for the "in N ms" of log lines. */
 int64_t sfy_log_now_us(void);
 

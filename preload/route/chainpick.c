@@ -26,7 +26,7 @@ const char *sfy_chain_mode_name(enum sfy_chain_mode m)
 
 static bool is_dead(const struct sfy_chain_pick_in *in, size_t i)
 {
-	return i < 32 && (in->dead >> i & 1u);
+	return sfy_hopset_has(&in->dead, i);
 }
 
 static size_t alive(const struct sfy_chain_pick_in *in)
@@ -38,32 +38,29 @@ static size_t alive(const struct sfy_chain_pick_in *in)
 	return n;
 }
 
-static size_t pick_random(const struct sfy_chain_pick_in *in, size_t *idx)
+static size_t pick_random(const struct sfy_chain_pick_in *in, uint16_t *idx)
 {
-	uint32_t used = in->dead;
-	size_t k, i, free_hops, r;
+	struct sfy_hopset used = in->dead;
+	size_t k, i, free_hops = alive(in), r;
 
-	if (!in->rnd || in->len == 0 || alive(in) < in->len)
+	if (!in->rnd || in->len == 0 || free_hops < in->len)
 		return 0;
-	for (k = 0; k < in->len; k++) {
-		free_hops = 0;
-		for (i = 0; i < in->nhops; i++)
-			free_hops += !(used >> i & 1u);
+	for (k = 0; k < in->len; k++, free_hops--) {
 		r = in->rnd(in->rnd_arg) % free_hops;
 		for (i = 0; i < in->nhops; i++) {
-			if (used >> i & 1u)
+			if (sfy_hopset_has(&used, i))
 				continue;
 			if (r-- == 0)
 				break;
 		}
-		idx[k] = i;
-		used |= 1u << i;
+		idx[k] = (uint16_t)i;
+		sfy_hopset_add(&used, i);
 	}
 	return k;
 }
 
 static size_t pick_round_robin(const struct sfy_chain_pick_in *in,
-			       size_t *idx, size_t *next_cursor)
+			       uint16_t *idx, size_t *next_cursor)
 {
 	size_t k = 0, step, i = 0;
 
@@ -72,19 +69,19 @@ static size_t pick_round_robin(const struct sfy_chain_pick_in *in,
 	for (step = 0; step < in->nhops && k < in->len; step++) {
 		i = (in->cursor + step) % in->nhops;
 		if (!is_dead(in, i))
-			idx[k++] = i;
+			idx[k++] = (uint16_t)i;
 	}
 	if (next_cursor)
 		*next_cursor = (i + 1) % in->nhops;
 	return k;
 }
 
-size_t sfy_chain_pick(const struct sfy_chain_pick_in *in, size_t *idx,
+size_t sfy_chain_pick(const struct sfy_chain_pick_in *in, uint16_t *idx,
 		      size_t *next_cursor)
 {
 	size_t i, k = 0;
 
-	if (!in || in->nhops == 0 || in->nhops > 32)
+	if (!in || in->nhops == 0 || in->nhops > SOCKS5_CHAIN_MAX)
 		return 0;
 	switch (in->mode) {
 	case SFY_CHAIN_RANDOM:
@@ -94,14 +91,14 @@ size_t sfy_chain_pick(const struct sfy_chain_pick_in *in, size_t *idx,
 	case SFY_CHAIN_DYNAMIC:
 		for (i = 0; i < in->nhops; i++)
 			if (!is_dead(in, i))
-				idx[k++] = i;
+				idx[k++] = (uint16_t)i;
 		return k;
 	case SFY_CHAIN_STRICT:
 	default:
 		if (alive(in) < in->nhops)
 			return 0;
 		for (i = 0; i < in->nhops; i++)
-			idx[i] = i;
+			idx[i] = (uint16_t)i;
 		return in->nhops;
 	}
 }
@@ -122,7 +119,7 @@ size_t sfy_chain_attempts_left(const struct sfy_chain_pick_in *in)
 	}
 }
 
-int sfy_chain_blame(const size_t *idx, size_t n, int fail_hop, int state,
+int sfy_chain_blame(const uint16_t *idx, size_t n, int fail_hop, int state,
 		    bool answer)
 {
 	size_t h;

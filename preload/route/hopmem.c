@@ -1,7 +1,7 @@
 /*
  * The dead-hop memory (hopmem.h): a page of MAP_SHARED | MAP_ANONYMOUS
  * memory made once by the constructor, and, in a session, the session's
- * region "hops", where each hop's words live in a slot named by the hop
+ * region "hops2", where each hop's words live in a slot named by the hop
  * (its type, host and port), so programs exec'd in the session share them
  * too (and "rr", the round-robin cursors by chain). Words, not records:
  * each is loaded and stored on its own with one atomic operation, so no reader waits and a process killed or forked
@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -43,9 +44,16 @@ static struct hopmem *get_mem(void)
  * a session with more distinct hops than slots keeps the rest per
  * process tree). A slot's key is set once, by compare-and-swap, and
  * every process probes from the same place, so two processes that claim
- * the same hop at once end at the same slot. */
-#define HOPMEM_SLOTS 64
-#define HOPMEM_MAGIC 0x736679686f707331ull /* "sfyhops1" */
+ * the same hop at once end at the same slot.
+ *
+ * Its layout is versioned by its name: "hops" held 64 slots (when a list
+ * had at most 8 hops); "hops2" holds 1024, room for two full lists of
+ * SOCKS5_CHAIN_MAX. A library of either version in one session uses its
+ * own region (sessions started by an older command keep working; they
+ * just do not share what the two versions learn). */
+#define HOPMEM_REGION "hops2"
+#define HOPMEM_SLOTS 1024
+#define HOPMEM_MAGIC 0x736679686f707332ull /* "sfyhops2" */
 struct hopslot {
 	_Atomic uint64_t key; /* 0: free */
 	_Atomic int64_t until;
@@ -144,16 +152,15 @@ int64_t sfy_hopmem_backoff_ms(uint32_t k)
 	return ms < SFY_HOPMEM_BACKOFF_MAX_MS ? ms : SFY_HOPMEM_BACKOFF_MAX_MS;
 }
 
-uint32_t sfy_hopmem_dead(size_t nhops, int64_t now_ms)
+void sfy_hopmem_dead(size_t nhops, int64_t now_ms, struct sfy_hopset *dead)
 {
-	uint32_t dead = 0;
 	size_t i;
 
+	memset(dead, 0, sizeof(*dead));
 	for (i = 0; i < nhops && i < SFY_HOPMEM_HOPS; i++)
 		if (atomic_load_explicit(until_of(i), memory_order_relaxed) >
 		    now_ms)
-			dead |= 1u << i;
-	return dead;
+			sfy_hopset_add(dead, i);
 }
 
 void sfy_hopmem_failed(size_t hop, int64_t now_ms)
@@ -306,8 +313,8 @@ void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops)
 	    !atomic_compare_exchange_strong(&attached, &zero, 1))
 		return; /* done, or another thread is at it: its turn */
 	if (sfy_session_present() &&
-	    sfy_session_region("hops", sizeof(struct hopregion), init_region,
-			       (void *)&hops_magic, &p) == 0) {
+	    sfy_session_region(HOPMEM_REGION, sizeof(struct hopregion),
+			       init_region, (void *)&hops_magic, &p) == 0) {
 		r = p;
 		for (i = 0; i < nhops && i < SFY_HOPMEM_HOPS; i++) {
 			struct hopslot *s = claim(r, hop_key(&chain[i]));

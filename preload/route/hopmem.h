@@ -10,10 +10,10 @@
  *
  * Hops are named by their index in the configuration. In a session
  * (session.h) sfy_hopmem_session moves each hop's words into the
- * session's region "hops", in a slot named by the hop itself (type,
+ * session's region "hops2", in a slot named by the hop itself (type,
  * host, port), so every program of the session, exec'd ones included,
  * shares what any learnt, whatever place the hop has in its own chain.
- * Outside a session, or once the region's 64 slots are taken, the words
+ * Outside a session, or once the region's 1024 slots are taken, the words
  * are shared with forked children only. The round-robin cursor moves
  * into the session's region "rr", in a slot named by the whole chain, so
  * an exec'd program with the same chain takes the next hop in turn, not
@@ -28,7 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SFY_HOPMEM_HOPS 32
+#include "route/chainpick.h"
+
+/* Every hop a list holds: the memory is 12 bytes a hop (6 KiB, pages
+ * touched only for the hops used). */
+#define SFY_HOPMEM_HOPS SOCKS5_CHAIN_MAX
 #define SFY_HOPMEM_BACKOFF_MS 1000
 #define SFY_HOPMEM_BACKOFF_MAX_MS 60000
 
@@ -42,10 +46,10 @@ struct socks5_proxy;
  * time, so not from the constructor. */
 void sfy_hopmem_session(const struct socks5_proxy *chain, size_t nhops);
 
-/* Bit i set: hop i (of nhops) failed and its back-off lasts past now_ms
- * (CLOCK_MONOTONIC milliseconds, socks5_now_ms: one clock for every
- * process of the machine). */
-uint32_t sfy_hopmem_dead(size_t nhops, int64_t now_ms);
+/* *dead gets hop i (of nhops) when it failed and its back-off lasts past
+ * now_ms (CLOCK_MONOTONIC milliseconds, socks5_now_ms: one clock for
+ * every process of the machine); the other hops are not in it. */
+void sfy_hopmem_dead(size_t nhops, int64_t now_ms, struct sfy_hopset *dead);
 /* Hop failed at now_ms: its back-off starts (or doubles). */
 void sfy_hopmem_failed(size_t hop, int64_t now_ms);
 /* Hop carried a connection: forget its failures (no write when there

@@ -122,9 +122,10 @@ static void finished(struct async_slot *s, int fd)
 					  fds[i]);
 		if (sfy_log_level() >= SFY_LOG_INFO) {
 			const struct sfy_config *cfg = sfy_config();
-			char hop[SOCKS5_CHAIN_MAX * 600];
+			char hop[SFY_LOG_CHAIN_MAX];
 
-			sfy_log_chain(hop, sizeof(hop), cfg->chain, cfg->nhops);
+			sfy_log_chain(hop, sizeof(hop), cfg->chain, NULL,
+				      cfg->nhops);
 			sfy_info("connect to %s via %s: ok in %.1f ms",
 				 s->name, hop,
 				 (double)(sfy_log_now_us() - s->t0) / 1000.0);

@@ -44,12 +44,13 @@ static bool answer(const struct socks5_failure *f)
 int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 		      sfy_attempt_fn fn, void *arg)
 {
-	struct socks5_proxy hops[SOCKS5_CHAIN_MAX];
-	size_t idx[SOCKS5_CHAIN_MAX], n, i, next = 0, parts;
+	/* Indices into cfg->chain, not copies: 1 KiB for 512 hops. */
+	uint16_t idx[SOCKS5_CHAIN_MAX];
+	size_t n, i, next = 0, parts;
 	int64_t now = socks5_now_ms(), end = now + cfg->timeout_ms;
 	struct sfy_chain_pick_in in;
+	struct sfy_hopset failed;
 	struct sfy_attempt a;
-	uint32_t failed = 0;
 	int rc = -ECONNREFUSED, blame;
 	unsigned k;
 
@@ -63,6 +64,7 @@ int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 	}
 	sfy_hopmem_session(cfg->chain, cfg->nhops);
 	memset(&in, 0, sizeof(in));
+	memset(&failed, 0, sizeof(failed));
 	in.mode = cfg->chain_mode;
 	in.nhops = cfg->nhops;
 	in.len = cfg->chain_len;
@@ -72,7 +74,8 @@ int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 		if (now >= end)
 			return k ? rc : -ETIMEDOUT;
 		in.cursor = sfy_hopmem_cursor() % cfg->nhops;
-		in.dead = sfy_hopmem_dead(cfg->nhops, now) | failed;
+		sfy_hopmem_dead(cfg->nhops, now, &in.dead);
+		sfy_hopset_join(&in.dead, &failed);
 		n = sfy_chain_pick(&in, idx, &next);
 		if (!n) {
 			/* Too few once the remembered ones are left out:
@@ -81,10 +84,9 @@ int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 			n = sfy_chain_pick(&in, idx, &next);
 		}
 		if (!n) {
-			sfy_warn("connect to %s: no %s chain left: %u hop(s) of %zu failed, %zu per chain needed",
+			sfy_warn("connect to %s: no %s chain left: %zu hop(s) of %zu failed, %zu per chain needed",
 				 dstname, sfy_chain_mode_name(cfg->chain_mode),
-				 (unsigned)__builtin_popcount(failed),
-				 cfg->nhops,
+				 sfy_hopset_count(&failed), cfg->nhops,
 				 cfg->chain_mode == SFY_CHAIN_DYNAMIC ?
 					 (size_t)1 : cfg->chain_len);
 			return rc;
@@ -94,19 +96,15 @@ int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 		parts = sfy_chain_attempts_left(&in);
 		memset(&a, 0, sizeof(a));
 		a.as_configured = n == cfg->nhops;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; i++)
 			a.as_configured &= idx[i] == i;
-			hops[i] = cfg->chain[idx[i]];
-		}
-		a.chain = a.as_configured ? cfg->chain : hops;
+		a.chain = cfg->chain;
+		a.pick = a.as_configured ? NULL : idx;
 		a.nhops = n;
 		a.first = idx[0];
 		a.n = k;
 		a.deadline = now + (end - now) / (int64_t)parts;
 		rc = fn(arg, &a);
-		if (!a.as_configured)
-			for (i = 0; i < n; i++)
-				socks5_proxy_wipe(&hops[i]);
 		if (rc == 0) {
 			for (i = 0; i < n; i++)
 				sfy_hopmem_ok(idx[i]);
@@ -122,7 +120,7 @@ int sfy_chain_connect(const struct sfy_config *cfg, const char *dstname,
 			return rc; /* the destination's answer */
 		now = socks5_now_ms();
 		sfy_hopmem_failed((size_t)blame, now);
-		failed |= 1u << blame;
+		sfy_hopset_add(&failed, (size_t)blame);
 		sfy_info("connect to %s: hop %d of the configured %zu is skipped for a while (%s chain); %lld ms left",
 			 dstname, blame + 1, cfg->nhops,
 			 sfy_chain_mode_name(cfg->chain_mode),

@@ -16,10 +16,14 @@
 #include "socks5.h"
 
 struct sfy_attempt {
-	const struct socks5_proxy *chain; /* the hops of this attempt */
+	/* the hops of this attempt: chain[pick[i]], i < nhops (pick NULL:
+	 * chain[i]); chain is cfg->chain, never a copy (a list may hold
+	 * SOCKS5_CHAIN_MAX proxies, too many to copy on a stack) */
+	const struct socks5_proxy *chain;
+	const uint16_t *pick;
 	size_t nhops;
-	size_t first;          /* configured index of chain[0] (its address) */
-	bool as_configured;    /* chain is cfg->chain, every hop in order */
+	size_t first;          /* configured index of hop 0 (its address) */
+	bool as_configured;    /* every configured hop in order (no pick) */
 	unsigned n;            /* 0 for the first attempt of the connect */
 	int64_t deadline;      /* this attempt's share of the time */
 	/* set by the attempt: */
@@ -30,6 +34,13 @@ struct sfy_attempt {
 
 /* 0 or -errno. */
 typedef int (*sfy_attempt_fn)(void *arg, struct sfy_attempt *a);
+
+/* Hop i of the attempt. */
+static inline const struct socks5_proxy *sfy_attempt_hop(
+	const struct sfy_attempt *a, size_t i)
+{
+	return &a->chain[a->pick ? a->pick[i] : i];
+}
 
 /*
  * Runs attempts until one succeeds, a failure blames no hop (the

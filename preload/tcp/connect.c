@@ -153,7 +153,7 @@ static void log_failure(const char *what, const char *dst,
 	size_t h = why->hop >= 0 && (size_t)why->hop < a->nhops ?
 			   (size_t)why->hop : 0;
 
-	socks5_url_format(&a->chain[h], hop, sizeof(hop));
+	socks5_url_format(sfy_attempt_hop(a, h), hop, sizeof(hop));
 	if (why->status == SOCKS5_E_REPLY)
 		snprintf(reason, sizeof(reason), "%s: %s",
 			 socks5_strerror(why->status),
@@ -178,7 +178,7 @@ static void trace_state(void *arg, size_t hop, const char *state)
 
 /* What via_proxy needs besides the attempt (chainrun.h). */
 struct via {
-	int fd, fam;
+	int fd, fam, fl; /* fl: the file status flags, asked once (or -1) */
 	const struct socks5_addr *dst;
 	const char *dstname;
 	const char *what; /* "connect to", "BIND for": for the log lines */
@@ -193,27 +193,27 @@ struct via {
  * address, and no wait; *started stays true when the connection is under
  * way (tcp/async.h takes the handshake from there). */
 static int start_first_hop(int fd, int fam, const struct sockaddr_storage *px,
-			   socklen_t pxlen, struct sockaddr_storage *to,
+			   socklen_t pxlen, struct sockaddr_storage *to, int fl,
 			   bool *started)
 {
 	const struct sfy_real *r = sfy_real();
 	socklen_t tolen;
-	int rc = prepare(fd, &fam, px, pxlen, to, &tolen), type, fl = -1;
+	int rc = prepare(fd, &fam, px, pxlen, to, &tolen), type, at_once = 0;
 
 	/* A blocking socket that waits in tcp/async.h (sfy_async_block):
-	 * non-blocking for the real connect() alone. */
-	if (rc == 0 && !((fl = r->fcntl(fd, F_GETFL)) & O_NONBLOCK))
+	 * non-blocking for the real connect() alone (fl: its F_GETFL). */
+	if (rc == 0 && !(fl & O_NONBLOCK))
 		r->fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	else
 		fl = -1;
-	if (rc == 0 && r->connect(fd, (struct sockaddr *)to, tolen) < 0 &&
-	    errno != EINPROGRESS)
+	if (rc == 0 && !(at_once = !r->connect(fd, (struct sockaddr *)to,
+					       tolen)) && errno != EINPROGRESS)
 		rc = -errno;
 	if (fl >= 0)
 		r->fcntl(fd, F_SETFL, fl);
 	/* A stale stream hint (sockhint.h) on a datagram socket connects at
-	 * once: the caller starts over with the socket's real type. */
-	if (rc == 0 && sfy_sock_type(fd, &type) == 0 && type != SOCK_STREAM)
+	 * once (TCP: EINPROGRESS): the caller starts over with its type. */
+	if (at_once && sfy_sock_type(fd, &type) == 0 && type != SOCK_STREAM)
 		rc = -EPROTOTYPE;
 	if (rc)
 		*started = false;
@@ -243,11 +243,11 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	const struct socks5_io *io = sfy_real_io();
 	struct sockaddr_storage px[SFY_PROXY_ADDRS_MAX];
 	socklen_t pxlen[SFY_PROXY_ADDRS_MAX], tolen;
-	struct socks5_hs_opts opts = { 0 };
+	struct socks5_hs_opts opts = { .pick = a->pick };
 	struct socks5_reply bound;
 	int64_t deadline = a->deadline;
 	int64_t t0 = sfy_log_now_us();
-	char hop[SOCKS5_CHAIN_MAX * 600];
+	char hop[SFY_LOG_CHAIN_MAX];
 	int n, i, rc = -ECONNREFUSED;
 
 	if (a->n > 0) {
@@ -270,7 +270,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 		v->started = false; /* in connect(), as before */
 	for (i = 0; v->started && i < n; i++) {
 		rc = start_first_hop(v->fd, v->fam, &px[i], pxlen[i], &v->to,
-				     &v->started);
+				     v->fl, &v->started);
 		if (rc || i + 1 == n || !refused_now(v->fd)) {
 			a->reached = rc == 0;
 			a->final = true; /* no failover from here */
@@ -302,7 +302,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 			a->final = true;
 			return rc; /* the program's socket, not the proxy */
 		}
-		socks5_url_format(&a->chain[0], hop, sizeof(hop));
+		socks5_url_format(sfy_attempt_hop(a, 0), hop, sizeof(hop));
 		sfy_warn("%s %s: cannot reach the proxy %s: %s (%s), after %.1f ms",
 			 v->what, v->dstname, hop, errdesc(-rc), errname(-rc),
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
@@ -341,7 +341,7 @@ static int via_proxy(void *arg, struct sfy_attempt *a)
 	}
 	/* -v: one line per proxied connection (failures have their warn). */
 	if (sfy_log_level() >= SFY_LOG_INFO) {
-		sfy_log_chain(hop, sizeof(hop), a->chain, a->nhops);
+		sfy_log_chain(hop, sizeof(hop), a->chain, a->pick, a->nhops);
 		sfy_info("%s %s via %s: ok in %.1f ms", v->what, v->dstname, hop,
 			 (double)(sfy_log_now_us() - t0) / 1000.0);
 	}
@@ -416,7 +416,7 @@ int sfy_tcp_connect_via(int fd, const struct sockaddr *sa, socklen_t len,
 			  .dstname = shown, .what = "connect to",
 			  .cmd = SOCKS5_CMD_CONNECT, .bound = &bound,
 			  .cfg = cfg };
-	v.started = (r->fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	v.started = ((v.fl = r->fcntl(fd, F_GETFL)) & O_NONBLOCK) != 0;
 	/* A blocking socket with SO_SNDTIMEO, or in a program with a signal
 	 * handler without SA_RESTART: the handshake of a non-blocking one,
 	 * waited for here, so that both interrupt it as they interrupt the
@@ -473,7 +473,7 @@ int sfy_tcp_chain_cmd(int fd, uint8_t cmd, const struct socks5_addr *dst,
 	socks5_addr_format(dst, shown, sizeof(shown));
 	v = (struct via){ .fd = fd, .fam = fam, .dst = dst, .dstname = shown,
 			  .what = what, .cmd = cmd, .bound = bound,
-			  .cfg = cfg };
+			  .cfg = cfg, .fl = -1 };
 	return sfy_chain_connect(cfg, shown, via_proxy, &v);
 }
 

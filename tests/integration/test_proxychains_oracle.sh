@@ -25,7 +25,7 @@ if ! command -v proxychains4 >/dev/null || [ ! -f "$STOCK" ]; then
 fi
 
 # The refusals socksify argues for (tools/proxychains_conf.h).
-ARGUED='is in a localnet range and|the previous dnat line|is not contiguous|IPv4 prefix /0|need more proxies|what is left of it in 16 bits|socksify holds at most'
+ARGUED='is in a localnet range and|the previous dnat line|is not contiguous|IPv4 prefix /0|need more proxies|what is left of it in 16 bits'
 
 n_same=0 n_argued=0 n_more=0
 # judge NAME FILE: proxychains4's verdict against socksify's.
@@ -204,9 +204,28 @@ EOF
 { printf '#%01500d\n' 0; printf '%s\n' "$L"; } >"$T/long.conf"
 judge pc_oracle_long_comment "$T/long.conf"
 
-# Nine proxies: proxychains reads 512, socksify holds 8 (argued above).
-{ echo '[ProxyList]'; for p in 1 2 3 4 5 6 7 8 9; do echo "socks5 127.0.0.1 $p"; done; } >"$T/nine.conf"
-judge pc_oracle_nine "$T/nine.conf"
+# Long lists: proxychains reads up to MAX_CHAIN = 512 entries (src/core.h)
+# and no further; socksify holds as many. Strict and dynamic chains use
+# them all as hops of one connection; random takes chain_len of them.
+# (socksify -f ... true: the program makes no connection, so no proxy
+# needs to listen; the whole list reaches the library and is parsed.)
+for n in 9 20 512 513; do
+	for mode in strict_chain dynamic_chain 'random_chain
+chain_len = 3'; do
+		{ echo "$mode"; echo '[ProxyList]'
+		  for ((p = 1; p <= n; p++)); do echo "socks5 127.0.$((p / 256)).$((p % 256)) $((1000 + p))"; done
+		} >"$T/list$n.conf"
+		judge "pc_oracle_list_${n}_${mode%%$'\n'*}" "$T/list$n.conf"
+	done
+done
+# The library itself takes the 512 (a debug line per hop, the last one
+# named), and says why it stops at 513.
+out=$(SOCKSIFY_LOG=debug timeout 30 env "${SFY_RUN_ENV[@]}" "$B/socksify" -f "$T/list513.conf" true 2>&1)
+if grep -q 'more than 512 entries' <<<"$out" && grep -q 'hop 512 of 512: socks5h\?://127.0.2.0:1512' <<<"$out"; then
+	pass pc_oracle_list_513_read
+else
+	fail pc_oracle_list_513_read "$(head -c 600 <<<"$out")"
+fi
 
 echo "# proxychains4 and socksify agree: $n_same; refused here, argued: $n_argued; accepted here only: $n_more"
 finish

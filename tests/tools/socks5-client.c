@@ -374,7 +374,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct socks5_proxy chain[SOCKS5_CHAIN_MAX];
+	static struct socks5_proxy chain[SOCKS5_CHAIN_MAX]; /* 430 KiB */
 	struct socks5_failure why;
 	struct socks5_addr dst;
 	struct opts o;

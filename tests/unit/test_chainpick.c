@@ -16,6 +16,36 @@
 #include "route/hopmem.h"
 #include "socks5.h"
 
+/* The first 32 hops' set from a mask (bit i: hop i). */
+static struct sfy_hopset mask(uint32_t m)
+{
+	struct sfy_hopset s;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < 32; i++)
+		if (m >> i & 1u)
+			sfy_hopset_add(&s, i);
+	return s;
+}
+
+/* The dead-hop memory's answer for the first 32 hops, as a mask (and
+ * nothing beyond them). */
+static uint32_t dead32(size_t n, int64_t now)
+{
+	struct sfy_hopset s;
+	uint32_t m = 0;
+	size_t i;
+
+	sfy_hopmem_dead(n, now, &s);
+	for (i = 0; i < SOCKS5_CHAIN_MAX; i++)
+		if (sfy_hopset_has(&s, i)) {
+			ck_assert_uint_lt(i, 32);
+			m |= 1u << i;
+		}
+	return m;
+}
+
 static struct sfy_chain_pick_in in(enum sfy_chain_mode m, size_t n,
 				   size_t len, uint32_t dead)
 {
@@ -25,7 +55,7 @@ static struct sfy_chain_pick_in in(enum sfy_chain_mode m, size_t n,
 	p.mode = m;
 	p.nhops = n;
 	p.len = len;
-	p.dead = dead;
+	p.dead = mask(dead);
 	return p;
 }
 
@@ -46,7 +76,8 @@ static uint32_t scripted(void *arg)
 static const char *picked(const struct sfy_chain_pick_in *p, size_t *next)
 {
 	static char out[40];
-	size_t idx[32], n, i;
+	uint16_t idx[SOCKS5_CHAIN_MAX];
+	size_t n, i;
 
 	n = sfy_chain_pick(p, idx, next);
 	for (i = 0; i < n; i++)
@@ -60,7 +91,7 @@ START_TEST(strict_all_or_nothing)
 	struct sfy_chain_pick_in p = in(SFY_CHAIN_STRICT, 3, 0, 0);
 
 	ck_assert_str_eq(picked(&p, NULL), "012");
-	p.dead = 2;
+	p.dead = mask(2);
 	ck_assert_str_eq(picked(&p, NULL), "");
 	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 1);
 }
@@ -72,10 +103,10 @@ START_TEST(dynamic_skips_dead)
 
 	ck_assert_str_eq(picked(&p, NULL), "0123");
 	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 4);
-	p.dead = 1u << 0 | 1u << 2;
+	p.dead = mask(1u << 0 | 1u << 2);
 	ck_assert_str_eq(picked(&p, NULL), "13");
 	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 2);
-	p.dead = 0xf;
+	p.dead = mask(0xf);
 	ck_assert_str_eq(picked(&p, NULL), "");
 	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 1);
 }
@@ -93,10 +124,10 @@ START_TEST(random_distinct_alive)
 	ck_assert_str_eq(picked(&p, NULL), "01");
 	/* 5 % 4 = 1 -> hop 1; 7 % 3 = 1 of {0,2,3} -> hop 2 */
 	ck_assert_str_eq(picked(&p, NULL), "12");
-	p.dead = 1u << 1;
+	p.dead = mask(1u << 1);
 	s.i = 4; /* 1 % 3 of {0,2,3} -> hop 2, then ... */
 	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 2);
-	p.dead = 0xe; /* one alive, two wanted */
+	p.dead = mask(0xe); /* one alive, two wanted */
 	ck_assert_str_eq(picked(&p, NULL), "");
 }
 END_TEST
@@ -104,7 +135,8 @@ END_TEST
 START_TEST(random_spreads)
 {
 	struct sfy_chain_pick_in p = in(SFY_CHAIN_RANDOM, 4, 1, 1u << 3);
-	size_t idx[4], count[4] = { 0 }, i;
+	uint16_t idx[4];
+	size_t count[4] = { 0 }, i;
 
 	p.rnd = sfy_hopmem_random;
 	for (i = 0; i < 3000; i++) {
@@ -133,18 +165,18 @@ START_TEST(round_robin_rotates)
 	ck_assert_uint_eq(next, 1);
 	/* dead hops skipped, wrapping */
 	p.cursor = 1;
-	p.dead = 1u << 2;
+	p.dead = mask(1u << 2);
 	ck_assert_str_eq(picked(&p, &next), "13");
 	ck_assert_uint_eq(next, 0);
 	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 2);
-	p.dead = 0x7;
+	p.dead = mask(0x7);
 	ck_assert_str_eq(picked(&p, &next), "");
 }
 END_TEST
 
 START_TEST(blame_rules)
 {
-	const size_t idx[3] = { 2, 0, 1 };
+	const uint16_t idx[3] = { 2, 0, 1 };
 
 	/* first hop not reached */
 	ck_assert_int_eq(sfy_chain_blame(idx, 3, -1, SOCKS5_HS_GREETING_SEND,
@@ -186,19 +218,19 @@ START_TEST(memory_backoff_and_success)
 	int64_t t = 1000000;
 
 	sfy_hopmem_ok(5);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t) & 1u << 5, 0);
+	ck_assert_uint_eq(dead32(8, t) & 1u << 5, 0);
 	sfy_hopmem_failed(5, t);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t + 999), 1u << 5);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t + 1000), 0);
+	ck_assert_uint_eq(dead32(8, t + 999), 1u << 5);
+	ck_assert_uint_eq(dead32(8, t + 1000), 0);
 	sfy_hopmem_failed(5, t + 1000); /* second in a row: 2 s */
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t + 2999), 1u << 5);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t + 3000), 0);
+	ck_assert_uint_eq(dead32(8, t + 2999), 1u << 5);
+	ck_assert_uint_eq(dead32(8, t + 3000), 0);
 	sfy_hopmem_failed(5, t + 3000);
 	sfy_hopmem_ok(5);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t + 3000), 0);
+	ck_assert_uint_eq(dead32(8, t + 3000), 0);
 	/* a hop beyond nhops is not reported */
 	sfy_hopmem_failed(9, t);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t), 0);
+	ck_assert_uint_eq(dead32(8, t), 0);
 	sfy_hopmem_ok(9);
 }
 END_TEST
@@ -220,7 +252,7 @@ START_TEST(memory_shared_with_children)
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, t + 10), 1u << 3);
+	ck_assert_uint_eq(dead32(8, t + 10), 1u << 3);
 	ck_assert_uint_eq(sfy_hopmem_cursor(), c0 + 7);
 	/* a stale move loses to the one made meanwhile */
 	sfy_hopmem_cursor_move(c0, c0 + 1);
@@ -265,7 +297,7 @@ static void *hammer(void *arg)
 			sfy_hopmem_failed(me % 4, 1000 + (int64_t)i);
 		else if (i % 3 == 1)
 			sfy_hopmem_ok(me % 4);
-		(void)sfy_hopmem_dead(8, 1000 + (int64_t)i);
+		(void)dead32(8, 1000 + (int64_t)i);
 		(void)sfy_hopmem_random(NULL);
 		c = sfy_hopmem_cursor();
 		sfy_hopmem_cursor_move(c, (c + 1) % 8);
@@ -285,7 +317,117 @@ START_TEST(memory_threads)
 	ck_assert_uint_lt(sfy_hopmem_cursor(), 8);
 	for (i = 0; i < 4; i++)
 		sfy_hopmem_ok(i);
-	ck_assert_uint_eq(sfy_hopmem_dead(8, 0), 0);
+	ck_assert_uint_eq(dead32(8, 0), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Lists longer than 32 hops (up to SOCKS5_CHAIN_MAX, as proxychains)  */
+
+static struct sfy_chain_pick_in many(enum sfy_chain_mode m, size_t n,
+				     size_t len, size_t dead_from,
+				     size_t dead_to)
+{
+	struct sfy_chain_pick_in p = in(m, n, len, 0);
+	size_t i;
+
+	for (i = dead_from; i < dead_to; i++)
+		sfy_hopset_add(&p.dead, i);
+	return p;
+}
+
+START_TEST(many_strict_and_dynamic)
+{
+	static uint16_t idx[SOCKS5_CHAIN_MAX];
+	struct sfy_chain_pick_in p = many(SFY_CHAIN_STRICT, SOCKS5_CHAIN_MAX,
+					  0, 0, 0);
+	size_t i;
+
+	ck_assert_uint_eq(sfy_chain_pick(&p, idx, NULL), SOCKS5_CHAIN_MAX);
+	for (i = 0; i < SOCKS5_CHAIN_MAX; i++)
+		ck_assert_uint_eq(idx[i], i);
+	sfy_hopset_add(&p.dead, SOCKS5_CHAIN_MAX - 12);
+	ck_assert_uint_eq(sfy_chain_pick(&p, idx, NULL), 0);
+	/* more hops than a list holds: refused */
+	p = many(SFY_CHAIN_STRICT, SOCKS5_CHAIN_MAX + 1, 0, 0, 0);
+	ck_assert_uint_eq(sfy_chain_pick(&p, idx, NULL), 0);
+
+	/* dynamic, 40 hops, the first 30 dead: the last 10, in order */
+	p = many(SFY_CHAIN_DYNAMIC, 40, 0, 0, 30);
+	ck_assert_uint_eq(sfy_chain_pick(&p, idx, NULL), 10);
+	for (i = 0; i < 10; i++)
+		ck_assert_uint_eq(idx[i], 30 + i);
+	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 10);
+	/* dynamic over the whole list, all but the very last dead */
+	p = many(SFY_CHAIN_DYNAMIC, SOCKS5_CHAIN_MAX, 0, 0,
+		 SOCKS5_CHAIN_MAX - 1);
+	ck_assert_uint_eq(sfy_chain_pick(&p, idx, NULL), 1);
+	ck_assert_uint_eq(idx[0], SOCKS5_CHAIN_MAX - 1);
+}
+END_TEST
+
+START_TEST(many_random_and_round_robin)
+{
+	static size_t count[200];
+	uint16_t idx[4];
+	struct sfy_chain_pick_in p = many(SFY_CHAIN_RANDOM, 200, 3, 0, 100);
+	size_t i, k, next = 0;
+
+	p.rnd = sfy_hopmem_random;
+	for (i = 0; i < 20000; i++) {
+		ck_assert_uint_eq(sfy_chain_pick(&p, idx, NULL), 3);
+		ck_assert(idx[0] != idx[1] && idx[1] != idx[2] &&
+			  idx[0] != idx[2]);
+		for (k = 0; k < 3; k++) {
+			ck_assert_uint_ge(idx[k], 100); /* never a dead one */
+			count[idx[k]]++;
+		}
+	}
+	/* 60000 draws over 100 live hops: 600 each on average */
+	for (i = 100; i < 200; i++)
+		ck_assert_msg(count[i] > 400 && count[i] < 800,
+			      "hop %zu drawn %zu times of 60000", i, count[i]);
+	ck_assert_uint_eq(sfy_chain_attempts_left(&p), 98);
+
+	/* round-robin past hop 32, wrapping over a dead hop */
+	p = many(SFY_CHAIN_ROUND_ROBIN, 100, 4, 99, 100);
+	p.cursor = 97;
+	p.len = 3;
+	ck_assert_uint_eq(sfy_chain_pick(&p, idx, &next), 3);
+	ck_assert_uint_eq(idx[0], 97);
+	ck_assert_uint_eq(idx[1], 98);
+	ck_assert_uint_eq(idx[2], 0);
+	ck_assert_uint_eq(next, 1);
+}
+END_TEST
+
+START_TEST(many_blame_and_memory)
+{
+	const uint16_t idx[3] = { 40, 300, SOCKS5_CHAIN_MAX - 1 };
+	struct sfy_hopset d;
+	int64_t t = 9000000;
+
+	ck_assert_int_eq(sfy_chain_blame(idx, 3, 1, SOCKS5_HS_REPLY_RECV,
+					 true), SOCKS5_CHAIN_MAX - 1);
+	ck_assert_int_eq(sfy_chain_blame(idx, 3, 1, SOCKS5_HS_METHOD_RECV,
+					 false), 300);
+	ck_assert_int_eq(sfy_chain_blame(idx, 3, -1, 0, false), 40);
+
+	sfy_hopmem_failed(300, t);
+	sfy_hopmem_failed(SOCKS5_CHAIN_MAX - 1, t);
+	sfy_hopmem_dead(SOCKS5_CHAIN_MAX, t + 10, &d);
+	ck_assert(sfy_hopset_has(&d, 300));
+	ck_assert(sfy_hopset_has(&d, SOCKS5_CHAIN_MAX - 1));
+	ck_assert_uint_eq(sfy_hopset_count(&d), 2);
+	/* beyond nhops: not reported */
+	sfy_hopmem_dead(301, t + 10, &d);
+	ck_assert_uint_eq(sfy_hopset_count(&d), 1);
+	/* past the list: ignored */
+	sfy_hopmem_failed(SOCKS5_CHAIN_MAX, t);
+	sfy_hopmem_ok(300);
+	sfy_hopmem_ok(SOCKS5_CHAIN_MAX - 1);
+	sfy_hopmem_dead(SOCKS5_CHAIN_MAX, t + 10, &d);
+	ck_assert_uint_eq(sfy_hopset_count(&d), 0);
 }
 END_TEST
 
@@ -298,6 +440,9 @@ static Suite *chainpick_suite(void)
 	tcase_add_test(t, dynamic_skips_dead);
 	tcase_add_test(t, random_distinct_alive);
 	tcase_add_test(t, random_spreads);
+	tcase_add_test(t, many_strict_and_dynamic);
+	tcase_add_test(t, many_random_and_round_robin);
+	tcase_add_test(t, many_blame_and_memory);
 	tcase_add_test(t, round_robin_rotates);
 	tcase_add_test(t, blame_rules);
 	suite_add_tcase(s, t);

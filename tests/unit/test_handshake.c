@@ -246,7 +246,7 @@ END_TEST
 START_TEST(bad_arguments)
 {
 	struct socks5_proxy p = sio_hop("127.0.0.1", 1080, NULL, NULL);
-	struct socks5_proxy many[SOCKS5_CHAIN_MAX + 1];
+	static struct socks5_proxy many[SOCKS5_CHAIN_MAX + 1]; /* 430 KiB */
 	struct socks5_proxy nopass = sio_hop("127.0.0.1", 1080, "alice", "");
 	struct socks5_addr dst = sio_ip4(192, 0, 2, 7, 80);
 	struct socks5_failure why;

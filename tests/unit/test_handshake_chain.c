@@ -113,6 +113,54 @@ END_TEST
 /* A raw hop (a TCP forwarder) is sent nothing: raw -> socks5 greets the
  * SOCKS5 hop at once; socks5 -> raw asks hop 0 for the forwarder only;
  * a raw hop alone is done once connected; BIND cannot end at one. */
+/* Hops picked by index from a list as long as SOCKS5_CHAIN_MAX
+ * (socks5_hs_opts.pick): the picked ones, in the picked order, and no
+ * other (list[0] has no host: a machine that read it would refuse). */
+START_TEST(chain_picked_from_list)
+{
+	static struct socks5_proxy list[SOCKS5_CHAIN_MAX];
+	const uint16_t pick[2] = { 300, SOCKS5_CHAIN_MAX - 1 };
+	const uint16_t bad_pick[1] = { SOCKS5_CHAIN_MAX };
+	struct socks5_hs_opts opts = { .pick = pick };
+	struct socks5_addr dst = sio_ip4(192, 0, 2, 7, 80);
+	struct socks5_reply r;
+	size_t i;
+
+	for (i = 1; i < SOCKS5_CHAIN_MAX; i++)
+		list[i] = sio_hop("192.0.2.99", 1, "never", "used");
+	list[300] = sio_hop("127.0.0.1", 1080, NULL, NULL);
+	list[SOCKS5_CHAIN_MAX - 1] = sio_hop("10.1.2.3", 1081, NULL, NULL);
+	sio_reset();
+	SIO_EXPECT(SIO_GREET_NOAUTH);
+	SIO_SAYS(SIO_METHOD_NOAUTH);
+	SEND(5, 1, 0, 1, 10, 1, 2, 3, 0x04, 0x39); /* CONNECT list[511] */
+	SAYS(5, 0, 0, 1, 127, 0, 0, 1, 0, 1);
+	SIO_EXPECT(SIO_GREET_NOAUTH);
+	SIO_SAYS(SIO_METHOD_NOAUTH);
+	SIO_EXPECT(SIO_REQ_CONNECT);
+	SIO_SAYS(SIO_REPLY_OK);
+	ck_assert_int_eq(socks5_handshake_ex(&sio_io, 3, list, 2,
+					     SOCKS5_CMD_CONNECT, &dst,
+					     DEADLINE, &opts, &r, NULL), 0);
+	ck_assert_uint_eq(sio_st.sent, sio_st.expect_len);
+	sio_assert_bound_ok(&r);
+
+	/* an index past the list, or a picked hop without a host */
+	sio_reset();
+	opts.pick = bad_pick;
+	ck_assert_int_eq(socks5_handshake_ex(&sio_io, 3, list, 1,
+					     SOCKS5_CMD_CONNECT, &dst,
+					     DEADLINE, &opts, &r, NULL),
+			 -EINVAL);
+	opts.pick = (const uint16_t[]){ 0 };
+	ck_assert_int_eq(socks5_handshake_ex(&sio_io, 3, list, 1,
+					     SOCKS5_CMD_CONNECT, &dst,
+					     DEADLINE, &opts, &r, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(sio_st.send_calls + sio_st.recv_calls, 0);
+}
+END_TEST
+
 START_TEST(chain_raw_hops)
 {
 	struct socks5_proxy c[2] = { sio_hop("127.0.0.1", 1080, NULL, NULL),
@@ -458,6 +506,7 @@ static Suite *handshake_chain_suite(void)
 	tcase_add_test(ok, chain_two_hops);
 	tcase_add_test(ok, chain_three_hops);
 	tcase_add_test(ok, chain_raw_hops);
+	tcase_add_test(ok, chain_picked_from_list);
 	suite_add_tcase(s, ok);
 
 	tcase_add_test(bad, bind_second_reply_refused);

@@ -286,9 +286,6 @@ static const struct refused refused[] = {
 	{ "dnat 1.1.1.1 host\n[ProxyList]\nsocks5 127.0.0.1 1\n", "pc.conf:1:", "effective destination" },
 	{ "localnet 10.0.0.0/8\ndnat 10.1.1.1:80 11.0.0.1\n[ProxyList]\nsocks5 127.0.0.1 1\n",
 	  "pc.conf:2:", "in a localnet range" },
-	{ "[ProxyList]\nsocks5 1.1.1.1 1\nsocks5 1.1.1.1 2\nsocks5 1.1.1.1 3\n"
-	  "socks5 1.1.1.1 4\nsocks5 1.1.1.1 5\nsocks5 1.1.1.1 6\nsocks5 1.1.1.1 7\n"
-	  "socks5 1.1.1.1 8\nsocks5 1.1.1.1 9\n", "pc.conf:10:", "at most 8" },
 };
 
 /* Files proxychains accepts, read as it reads them: the proxies, the
@@ -474,6 +471,45 @@ START_TEST(test_long_lines)
 END_TEST
 
 /* More warnings than the list keeps: counted. */
+/* As many proxies as proxychains reads (MAX_CHAIN, 512), the last one
+ * included; past them it reads no further, and neither does socksify
+ * (a warning naming the limit; an error with --strict). */
+START_TEST(test_many_proxies)
+{
+	static char conf[16 + 600 * 32];
+	struct sfy_pc pc;
+	size_t used;
+	int n;
+
+	used = (size_t)snprintf(conf, sizeof(conf), "[ProxyList]\n");
+	for (n = 1; n <= 513; n++) {
+		/* entry n-1: port 1000 + n-1 */
+		used += (size_t)snprintf(conf + used, sizeof(conf) - used,
+					 "socks5 10.0.%d.%d %d\n", (n - 1) / 256,
+					 (n - 1) % 256, 999 + n);
+		if (n != 9 && n != 20 && n < 512)
+			continue;
+		ck_assert_msg(parse(conf, false, &pc) == 0, "%d: %s", n, err);
+		ck_assert_uint_eq(pc.nhops, n > 512 ? 512 : (size_t)n);
+		ck_assert_int_eq(pc.nwarn, n > 512);
+		if (n == 9)
+			ck_assert_ptr_nonnull(strstr(pc.proxy, ",socks5://10.0.0.8:1008"));
+		if (n >= 512)
+			ck_assert_ptr_nonnull(strstr(pc.proxy, ",socks5://10.0.1.255:1511"));
+		if (n > 512) {
+			ck_assert_ptr_null(strstr(pc.proxy, "10.0.2.0"));
+			ck_assert_ptr_nonnull(strstr(pc.warn[0], "pc.conf:514:"));
+			ck_assert_ptr_nonnull(strstr(pc.warn[0], "512"));
+		}
+		sfy_pc_free(&pc);
+		if (n > 512) {
+			ck_assert_int_eq(parse(conf, true, &pc), -EINVAL);
+			ck_assert_ptr_nonnull(strstr(err, "512"));
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_many_warnings)
 {
 	char conf[512] = "";
@@ -614,6 +650,7 @@ static Suite *pc_suite(void)
 	tcase_add_test(tc, test_password_not_in_message);
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_many_warnings);
+	tcase_add_test(tc, test_many_proxies);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_longest_credentials);
 	tcase_add_test(tc, test_credentials_too_long);

@@ -171,7 +171,7 @@ END_TEST
 /* Any type at any position of a chain. */
 START_TEST(typed_chain)
 {
-	struct socks5_proxy p[SOCKS5_CHAIN_MAX];
+	static struct socks5_proxy p[SOCKS5_CHAIN_MAX]; /* 430 KiB */
 	char err[512];
 	size_t n = 0;
 
@@ -314,7 +314,7 @@ END_TEST
 
 START_TEST(chain_good)
 {
-	struct socks5_proxy p[SOCKS5_CHAIN_MAX];
+	static struct socks5_proxy p[SOCKS5_CHAIN_MAX]; /* 430 KiB */
 	char err[512];
 	size_t n = 99;
 
@@ -382,7 +382,7 @@ static const struct {
 
 START_TEST(chain_bad)
 {
-	struct socks5_proxy p[SOCKS5_CHAIN_MAX];
+	static struct socks5_proxy p[SOCKS5_CHAIN_MAX]; /* 430 KiB */
 	char err[512];
 	size_t n = 99;
 
@@ -409,10 +409,47 @@ START_TEST(chain_failure_wipes)
 	ck_assert_mem_eq(p[0].pass, zero.pass, sizeof(zero.pass));
 	ck_assert_mem_eq(p[0].user, zero.user, sizeof(zero.user));
 	ck_assert(!p[0].has_auth);
-	ck_assert_int_eq(socks5_url_parse_chain("socks5://a", NULL, 1, &n, NULL,
-						0), SOCKS5_E_ARG);
 	ck_assert_int_eq(socks5_url_parse_chain("socks5://a", p, 1, NULL, NULL,
 						0), SOCKS5_E_ARG);
+}
+END_TEST
+
+/* No room for the hops (out NULL): the list is checked hop by hop, with
+ * the same verdicts, up to SOCKS5_CHAIN_MAX hops (and not one more). */
+START_TEST(chain_check_only)
+{
+	static char list[(SOCKS5_CHAIN_MAX + 1) * 24];
+	char err[512];
+	size_t n = 99, i, used = 0;
+
+	ck_assert_int_eq(socks5_url_parse_chain("socks5://a,socks5h://u:p@b:2",
+						NULL, 2, &n, err, sizeof(err)),
+			 SOCKS5_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(socks5_url_parse_chain("socks5://a,socks5://b:0",
+						NULL, 2, &n, err, sizeof(err)),
+			 SOCKS5_E_URL_PORT);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_nonnull(strstr(err, "hop 2 of 2"));
+	ck_assert_int_eq(socks5_url_parse_chain(
+		"socks5://a,socks4://192.0.2.1,socks5://name.test", NULL, 3, &n,
+		err, sizeof(err)), SOCKS5_E_URL_CHAIN);
+	ck_assert_ptr_nonnull(strstr(err, "hop 2 is socks4://"));
+	ck_assert_ptr_nonnull(strstr(err, "name.test"));
+	/* a full list, then one more */
+	for (i = 0; i < SOCKS5_CHAIN_MAX; i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used,
+					 "%ssocks5://10.0.%zu.%zu", i ? "," : "",
+					 i / 256, i % 256);
+	ck_assert_int_eq(socks5_url_parse_chain(list, NULL, SOCKS5_CHAIN_MAX,
+						&n, err, sizeof(err)),
+			 SOCKS5_OK);
+	ck_assert_uint_eq(n, SOCKS5_CHAIN_MAX);
+	snprintf(list + used, sizeof(list) - used, ",socks5://x");
+	ck_assert_int_eq(socks5_url_parse_chain(list, NULL, SOCKS5_CHAIN_MAX,
+						&n, err, sizeof(err)),
+			 SOCKS5_E_URL_CHAIN);
+	ck_assert_ptr_nonnull(strstr(err, "at most 512"));
 }
 END_TEST
 
@@ -517,6 +554,7 @@ static Suite *url_suite(void)
 	tcase_add_loop_test(tc, chain_bad, 0,
 			    sizeof(bad_chains) / sizeof(bad_chains[0]));
 	tcase_add_test(tc, chain_failure_wipes);
+	tcase_add_test(tc, chain_check_only);
 	tcase_add_test(tc, hide_passwords);
 	suite_add_tcase(s, tc);
 	return s;
