@@ -14,6 +14,8 @@
 #   KRB5CCNAME ($T/krb5/cc, empty until krb5_kinit). proxy.test names
 #   192.0.2.1 in $NS_CLI through /etc/netns/$NS_CLI/hosts (removed at exit).
 # krb5_kinit PRINCIPAL: a ticket for alice in $KRB5CCNAME (from her keytab).
+# gss_prereqs NAME: root, the KDC's tools and Dante's GSSAPI build, or a
+#   SKIP/FAIL line and false.
 # dante_gss_build: sets DANTE_GSS (the folder with sockd and libdsocks.so,
 #   $ROOT/build/dante-gssapi), building it the first time
 #   (tools/build-dante-gssapi.sh, cached; make deps builds it too).
@@ -110,6 +112,28 @@ krb5_kinit() {
 	local who=${1:-alice}
 	ip netns exec "$NS_CLI" kinit -k -t "$KRB5_DIR/$who.keytab" "$who" \
 		>>"$KRB5_DIR/kinit.log" 2>&1
+}
+
+# gss_prereqs NAME: what a GSSAPI test needs before anything starts:
+# root (namespaces), MIT's KDC tools (else SKIP NAME) and Dante's GSSAPI
+# build (else FAIL dante-build). True when all are there.
+gss_prereqs() {
+	local p
+	if ! is_root; then
+		skip "$1" "needs root for the network namespaces"
+		return 1
+	fi
+	for p in krb5kdc kdb5_util kadmin.local kinit; do
+		if ! command -v "$p" >/dev/null 2>&1 &&
+			! [ -x "/usr/sbin/$p" ]; then
+			skip "$1" "$p missing (tools/install-deps.sh)"
+			return 1
+		fi
+	done
+	if ! dante_gss_build; then
+		fail dante-build "could not build dante with GSSAPI (tools/build-dante-gssapi.sh)"
+		return 1
+	fi
 }
 
 dante_gss_build() {

@@ -16,21 +16,7 @@
 unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG ALL_PROXY all_proxy \
 	NO_PROXY no_proxy LD_PRELOAD http_proxy HTTP_PROXY https_proxy HTTPS_PROXY
 
-if ! is_root; then
-	skip gssapi "needs root for the network namespaces"
-	finish
-fi
-for p in krb5kdc kdb5_util kadmin.local kinit; do
-	if ! command -v "$p" >/dev/null 2>&1 &&
-		! [ -x "/usr/sbin/$p" ]; then
-		skip gssapi "$p missing (tools/install-deps.sh)"
-		finish
-	fi
-done
-if ! dante_gss_build; then
-	fail dante-build "could not build dante with GSSAPI (tools/build-dante-gssapi.sh)"
-	finish
-fi
+gss_prereqs gssapi || finish
 
 netns_up || { fail netns_up "could not build the namespaces"; finish; }
 CLI=(ip netns exec "$NS_CLI")

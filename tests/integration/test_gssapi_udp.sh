@@ -25,22 +25,8 @@ unset SOCKSIFY_PROXY SOCKSIFY_NO_PROXY SOCKSIFY_LOG SOCKSIFY_LOG_FILE \
 	ALL_PROXY all_proxy NO_PROXY no_proxy LD_PRELOAD
 
 TOOL=$B/tests/tools/udp-gss
-if ! is_root; then
-	skip gssapi-udp "needs root for the network namespaces"
-	finish
-fi
-for p in krb5kdc kdb5_util kadmin.local kinit; do
-	if ! command -v "$p" >/dev/null 2>&1 &&
-		! [ -x "/usr/sbin/$p" ]; then
-		skip gssapi-udp "$p missing (tools/install-deps.sh)"
-		finish
-	fi
-done
+gss_prereqs gssapi-udp || finish
 [ -x "$TOOL" ] || { fail setup "$TOOL missing (run make all-tests)"; finish; }
-if ! dante_gss_build; then
-	fail dante-build "could not build dante with GSSAPI (tools/build-dante-gssapi.sh)"
-	finish
-fi
 
 netns_up || { fail netns_up "could not build the namespaces"; finish; }
 CLI=(ip netns exec "$NS_CLI")
